@@ -1,0 +1,1 @@
+"""The tollwatch CLI, its pipeline options and the wiring of stages."""

@@ -1,0 +1,35 @@
+"""The wiring of tollwatch's stages: files in, partitioned Parquet out. No stage logic here."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import apache_beam as beam
+from apache_beam.utils.timestamp import Timestamp
+
+from tollwatch.pipeline.options import TollwatchOptions
+from tollwatch.pipeline.progress import ReportProgress
+from tollwatch.schemas import TABLES, DeadLetter
+from tollwatch.transforms.exact_duplicates import MarkExactDuplicates
+from tollwatch.transforms.extract import ExtractArticles
+from tollwatch.transforms.ingest import ReadFiles
+from tollwatch.transforms.parquet import WriteParquet
+
+
+def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str],
+          now: Optional[Timestamp] = None, expected_files: Optional[int] = None) -> dict:
+    """Adds the batch flow to `pipeline`; returns its PCollections by name."""
+    read = pipeline | "ReadFiles" >> ReadFiles(patterns, options.max_file_bytes, now)
+    extracted = (read["raw_docs"]
+                 | "Progress" >> ReportProgress("files read", expected_files)
+                 | "ExtractArticles" >> ExtractArticles())
+    articles = extracted["articles"] | "MarkExactDuplicates" >> MarkExactDuplicates()
+    dead_letters = ((read["dead_letters"], extracted["dead_letters"])
+                    | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
+    outputs = {"articles": articles, "dead_letters": dead_letters}
+    for name, pcoll in outputs.items():
+        table = TABLES[name]
+        pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
+            options.output, table.name, table.record_type, table.partition_by,
+            table.partition_column, shards=options.parquet_shards)
+    return outputs

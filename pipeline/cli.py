@@ -1,0 +1,208 @@
+"""The `tollwatch` command: run the pipeline, query its output, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+LOG = logging.getLogger("tollwatch")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO_PATTERNS = ("*.html", "*.txt", "*.xml")
+
+_DESCRIPTION = """\
+tollwatch follows a crisis in the news: it reads articles (HTML pages, text files, RSS/Atom feed
+files), marks republished wire copy, and writes partitioned Parquet that DuckDB reads.
+
+  tollwatch demo                              run on the bundled (fictional) example corpus
+  tollwatch run --input DIR --output OUT      run on your own files
+  tollwatch query OUT ["SQL"]                 summarise or query the output with DuckDB
+"""
+
+_RUN_EPILOG = """\
+Any other --flag is passed to Apache Beam. Without --runner the pipeline runs here, on Beam's
+in-process FnApiRunner (no download, no service). Use both cores with
+  --direct_running_mode=multi_processing --direct_num_workers=2
+or deploy with e.g. --runner=DataflowRunner --project=... --region=... --temp_location=gs://...
+
+Output: OUT/articles/published_date=YYYY-MM-DD/*.parquet and
+        OUT/dead_letters/ingested_date=YYYY-MM-DD/*.parquet
+Rerunning on the same input replaces those files: the rows are not written twice.
+"""
+
+_QUERY_EPILOG = """\
+Views: articles, canonical_articles (each story once), dead_letters.
+Example:
+  tollwatch query OUT "SELECT outlet, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC"
+Without SQL it prints a summary. The same views in plain DuckDB:
+  SELECT published_date, count(*)
+  FROM read_parquet('OUT/articles/*/*.parquet', hive_partitioning = true) GROUP BY 1;
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser = argparse.ArgumentParser(
+        prog="tollwatch", description=_DESCRIPTION, parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="read files and write partitioned Parquet", epilog=_RUN_EPILOG, parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--input", nargs="+", action="extend", required=True, metavar="PATH",
+                     help="folders, globs or files (local or gs://); a folder means every file below it")
+    run.add_argument("--output", required=True, metavar="DIR", help="output folder")
+    run.add_argument("--max-file-bytes", "--max_file_bytes", dest="max_file_bytes", type=int,
+                     default=DEFAULT_MAX_FILE_BYTES, metavar="N",
+                     help="larger files become dead letters (default: %(default)s = 20 MiB)")
+    run.add_argument("--parquet-shards", "--parquet_shards", dest="parquet_shards", type=int,
+                     default=1, metavar="N", help="Parquet files per partition (default: 1)")
+
+    query = commands.add_parser(
+        "query", help="query an output folder with DuckDB", epilog=_QUERY_EPILOG, parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    query.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
+    query.add_argument("sql", nargs="?", help="SQL over the views; without it, a summary")
+
+    demo = commands.add_parser("demo", help="run on the bundled fictional example corpus",
+                               parents=[common])
+    demo.add_argument("--output", default="demo-output", metavar="DIR",
+                      help="output folder (default: %(default)s)")
+    return parser
+
+
+def _configure_logging(quiet: bool) -> None:
+    """tollwatch's own lines at INFO; Beam's chatter (and its import-time warnings about optional
+    GCP clients, logged on the root logger) only when it is an error. Call before importing Beam."""
+    logging.basicConfig(format="tollwatch: %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger().setLevel(logging.ERROR)
+    LOG.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def _counter(result, name: str) -> int:
+    from apache_beam.metrics.metric import MetricsFilter
+
+    counters = result.metrics().query(MetricsFilter().with_name(name))["counters"]
+    return sum(c.committed or 0 for c in counters)
+
+
+def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = (),
+                 max_file_bytes: Optional[int] = None, parquet_shards: int = 1) -> dict[str, int]:
+    """Runs the batch pipeline; returns the counts a user is told about."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.pipeline.build import build
+    from tollwatch.pipeline.options import TollwatchOptions
+    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, resolve_inputs
+
+    patterns = resolve_inputs(list(inputs))
+    n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
+    if "://" not in output:
+        output = os.path.abspath(output)
+    options = PipelineOptions(
+        list(beam_args), input=list(inputs), output=output,
+        max_file_bytes=max_file_bytes or DEFAULT_MAX_FILE_BYTES, parquet_shards=parquet_shards)
+    LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
+    started = time.monotonic()
+    pipeline = make_pipeline(options)
+    build(pipeline, options.view_as(TollwatchOptions), patterns, now=Timestamp.now(),
+          expected_files=n_files)
+    result = pipeline.run()
+    result.wait_until_finish()
+    _remove_empty_temp_dirs(output)
+    counts = {
+        "files": n_files,
+        "articles": _counter(result, "articles_extracted"),
+        "exact_copies": _counter(result, "exact_copies"),
+        "dead_letters": _counter(result, "read_dead_letters") + _counter(result, "extract_dead_letters"),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    return counts
+
+
+def _remove_empty_temp_dirs(output: str) -> None:
+    temp = os.path.join(output, ".tmp")
+    if "://" in output or not os.path.isdir(temp):
+        return
+    for folder, _subdirs, _files in sorted(os.walk(temp), reverse=True):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass  # not empty: leftovers of a failed write stay for inspection
+
+
+def _print_run(counts: dict[str, int], output: str) -> None:
+    print(f"Read {counts['files']} file(s) in {counts['seconds']} s: {counts['articles']} article(s) "
+          f"({counts['exact_copies']} exact copies), {counts['dead_letters']} dead letter(s).")
+    print(f"Parquet written below {output}")
+
+
+def _query(output: str, sql: Optional[str]) -> int:
+    from tollwatch.pipeline.query import connect, summary
+
+    if not sql:
+        print(summary(output))
+        return 0
+    import duckdb
+
+    try:
+        relation = connect(output).sql(sql)
+    except duckdb.Error as err:
+        print(f"tollwatch query: {err}", file=sys.stderr)
+        return 2
+    if relation is not None:
+        relation.show(max_width=200, max_rows=200)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _configure_logging(quiet="-q" in argv or "--quiet" in argv)
+    parser = _parser()
+    args, beam_args = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if beam_args and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+    from tollwatch.transforms.ingest import InputError
+
+    try:
+        if args.command == "query":
+            return _query(args.output, args.sql)
+        if args.command == "demo":
+            inputs = [str(EXAMPLES / pattern) for pattern in DEMO_PATTERNS]
+            output = args.output
+            beam_args = []
+            if os.path.isdir(output):
+                shutil.rmtree(output)  # the demo's own folder: start clean every time
+            counts = run_pipeline(inputs, output)
+        else:
+            inputs, output = args.input, args.output
+            counts = run_pipeline(inputs, output, beam_args, args.max_file_bytes, args.parquet_shards)
+    except (InputError, FileNotFoundError) as err:
+        print(f"tollwatch: {err}", file=sys.stderr)
+        return 2
+    _print_run(counts, output)
+    if args.command == "demo":
+        print()
+        print(__import__("tollwatch.pipeline.query", fromlist=["summary"]).summary(output))
+        print(f'\nTry: tollwatch query {output} "SELECT outlet, title FROM canonical_articles"')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""DuckDB over an output folder: the views of schemas/views.sql, and the default summary."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from importlib import resources
+
+import duckdb
+import pyarrow as pa
+
+from tollwatch.schemas import TABLES, arrow_schema
+
+_VIEW = re.compile(r"CREATE OR REPLACE VIEW (\w+) AS", re.I)
+
+
+def view_statements() -> list[tuple[str, str]]:
+    """(view name, CREATE statement) for each view in views.sql, in file order."""
+    sql = resources.files("tollwatch.schemas").joinpath("views.sql").read_text()
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    statements = [s.strip() for s in body.split(";") if s.strip()]
+    return [(_VIEW.search(s).group(1), s) for s in statements]
+
+
+def _has_files(output: str, table: str) -> bool:
+    return bool(glob.glob(os.path.join(glob.escape(output), table, "*", "*.parquet")))
+
+
+def _empty_view(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    table = TABLES[name]
+    schema = arrow_schema(table.record_type).append(pa.field(table.partition_column, pa.date32()))
+    con.register(f"_empty_{name}", schema.empty_table())
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _empty_{name}")
+
+
+def connect(output: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the views over `output` (empty views for tables that
+    have no files yet, so queries work on a fresh or partial output)."""
+    if not os.path.isdir(output):
+        raise FileNotFoundError(f"no output folder at {output!r}: run `tollwatch run` first")
+    con = duckdb.connect()
+    con.execute("SET VARIABLE tollwatch_output = ?", [os.path.abspath(output)])
+    for name, statement in view_statements():
+        if name in TABLES and not _has_files(output, name):
+            _empty_view(con, name)
+        else:
+            con.execute(statement)
+    return con
+
+
+SUMMARY_QUERIES = {
+    "Articles by publication date": """
+        SELECT published_date,
+               count(*) AS articles,
+               count(*) FILTER (WHERE is_canonical) AS stories,
+               count(*) FILTER (WHERE dup_kind = 'exact') AS exact_copies,
+               count(*) FILTER (WHERE dup_kind = 'near') AS near_copies,
+               count(*) FILTER (WHERE dup_kind = 'rewrite') AS rewrites,
+               string_agg(DISTINCT date_source, ', ' ORDER BY date_source) AS dated_by
+        FROM articles GROUP BY ALL ORDER BY published_date""",
+    "Dead letters": """
+        SELECT stage, error_type, count(*) AS n, any_value(uri) AS example
+        FROM dead_letters GROUP BY ALL ORDER BY n DESC, stage, error_type""",
+}
+
+
+def summary(output: str) -> str:
+    """A short text report of what the output folder holds."""
+    con = connect(output)
+    parts = []
+    for title, sql in SUMMARY_QUERIES.items():
+        relation = con.sql(sql)
+        rows = relation.fetchall()
+        parts.append(f"{title}: {'none' if not rows else ''}")
+        if rows:
+            parts.append(str(relation))
+    return "\n".join(parts)

@@ -1,0 +1,26 @@
+"""The output tables: which record type each holds and which date partitions it.
+
+`OUT/<name>/<partition_column>=YYYY-MM-DD/*.parquet`, the date being the UTC date of the record's
+`partition_by` field. The DuckDB views in views.sql carry the same names.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from tollwatch.schemas.records import Article, Claim, DeadLetter, TollWindow
+
+
+class Table(NamedTuple):
+    name: str
+    record_type: type
+    partition_by: str
+    partition_column: str
+
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    Table("articles", Article, "published_at", "published_date"),
+    Table("claims", Claim, "published_at", "published_date"),
+    Table("toll", TollWindow, "window_start", "window_date"),
+    Table("dead_letters", DeadLetter, "ingested_at", "ingested_date"),
+)}

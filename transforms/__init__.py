@@ -1,0 +1,1 @@
+"""Beam PTransforms of each stage and the pure functions they wrap."""

@@ -1,0 +1,65 @@
+"""MarkExactDuplicates: articles with the same normalised text are one story and its exact copies.
+
+The canonical article of a group is the earliest published (ties: the longest, then the smallest
+doc_id, so the choice is deterministic); the others get `dup_kind = 'exact'`, `dup_of` the canonical
+doc_id and `dup_similarity = 1.0`, and all share `dup_cluster_id` (the canonical doc_id).
+Normalisation folds case, punctuation and white space, so the same wire text in two page templates
+is one story.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import apache_beam as beam
+
+from tollwatch.schemas import Article
+from tollwatch.transforms.extract import normalized_text_hash
+
+
+def canonical_order(article: Article) -> tuple:
+    """Sort key: the canonical article of a group sorts first."""
+    return (article.published_at.micros, -len(article.text), article.doc_id)
+
+
+def mark_exact_copies(articles: Iterable[Article]) -> list[Article]:
+    """The articles of one exact-text group, the canonical first, the copies marked."""
+    ordered = sorted(articles, key=canonical_order)
+    if len(ordered) == 1:
+        return ordered
+    canonical = ordered[0]
+    cluster = canonical.doc_id
+    marked = [canonical._replace(dup_cluster_id=cluster, is_canonical=True)]
+    for copy in ordered[1:]:
+        marked.append(copy._replace(dup_cluster_id=cluster, dup_of=canonical.doc_id, dup_kind="exact",
+                                    dup_similarity=1.0, is_canonical=False))
+    return marked
+
+
+def mark_exact_duplicates(articles: Sequence[Article]) -> list[Article]:
+    """All articles, with exact copies marked (the pure form of MarkExactDuplicates)."""
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        groups.setdefault(normalized_text_hash(article.text), []).append(article)
+    return [a for group in groups.values() for a in mark_exact_copies(group)]
+
+
+class MarkExactDuplicates(beam.PTransform):
+    """PCollection[Article] -> PCollection[Article] with exact copies marked (batch: all articles
+    of a text hash meet in one group)."""
+
+    def expand(self, articles):
+        copies = beam.metrics.Metrics.counter("tollwatch", "exact_copies")
+
+        def _mark(_key, group):
+            marked = mark_exact_copies(group)
+            copies.inc(len(marked) - 1)
+            return marked
+
+        return (
+            articles
+            | "KeyByTextHash" >> beam.Map(lambda a: (normalized_text_hash(a.text), a)).with_output_types(
+                tuple[str, Article])
+            | "GroupByText" >> beam.GroupByKey()
+            | "MarkCopies" >> beam.FlatMapTuple(_mark).with_output_types(Article)
+        )

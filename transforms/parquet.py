@@ -1,0 +1,134 @@
+"""WriteParquet: records to Hive-partitioned Parquet (`OUT/<table>/<column>=<value>/<name>.parquet`).
+
+Written through Beam's `fileio.WriteToFiles`: each worker writes a temporary file (in
+`OUT/.tmp/<table>/`, a name without `.parquet`, so DuckDB's `*.parquet` glob never reads a half-written
+file) and Beam renames it to a deterministic final name per (partition, window, shard), so a rerun
+replaces the files of the partitions it writes instead of adding to them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Optional
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.value_provider import StaticValueProvider
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import Timestamp
+
+from tollwatch.schemas import arrow_schema, to_arrow_table
+
+# DuckDB reads row groups in parallel and prunes them by statistics; ~64k rows per group keeps
+# both working without holding many rows in a worker's memory.
+ROW_GROUP_ROWS = 65_536
+_UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
+
+
+def partition_value(ts: Timestamp) -> str:
+    """The date partition of a timestamp: YYYY-MM-DD in UTC."""
+    return ts.to_utc_datetime().strftime("%Y-%m-%d")
+
+
+def safe_component(value: str) -> str:
+    """A file or folder name component that cannot leave its folder, whatever the record says."""
+    cleaned = _UNSAFE.sub("_", value).strip("._")
+    return cleaned[:100] or "_"
+
+
+class ParquetSink(fileio.FileSink):
+    """A FileSink writing records of one type as Parquet, in row groups of `ROW_GROUP_ROWS`."""
+
+    def __init__(self, record_type: type, row_group_rows: int = ROW_GROUP_ROWS):
+        self._record_type = record_type
+        self._row_group_rows = row_group_rows
+        self._writer: Optional[pq.ParquetWriter] = None
+        self._rows: list = []
+
+    def open(self, fh) -> None:
+        self._writer = pq.ParquetWriter(fh, arrow_schema(self._record_type), compression="zstd")
+        self._rows = []
+
+    def write(self, record) -> None:
+        self._rows.append(record)
+        if len(self._rows) >= self._row_group_rows:
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        if self._rows:
+            self._writer.write_table(to_arrow_table(self._rows, self._record_type))
+            self._rows = []
+
+    def flush(self) -> None:
+        # Beam calls flush() once, just before it closes the handle: the footer must be written now.
+        self._write_rows()
+        self._writer.close()
+
+
+def _window_tag(window) -> str:
+    if isinstance(window, GlobalWindow) or window is None:
+        return ""
+    start = window.start.to_utc_datetime().strftime("%Y%m%dT%H%M%S")
+    end = window.end.to_utc_datetime().strftime("%Y%m%dT%H%M%S")
+    return f"{start}-{end}-"
+
+
+def hive_file_naming(base_path: str, prefix: str = "part") -> Callable:
+    """Beam file naming that puts each destination in its own partition folder.
+
+    The destination is the partition folder (`column=value`). The folder is created here because
+    the local filesystem's rename does not create it and Beam only logs that failure at DEBUG.
+    """
+
+    def _name(window, pane, shard_index, total_shards, compression, destination) -> str:
+        folder = FileSystems.join(base_path, destination)
+        try:
+            FileSystems.mkdirs(folder)
+        except IOError:
+            pass  # exists already
+        pane_tag = f"p{pane.index}-" if pane is not None and pane.index else ""
+        shard = f"{shard_index or 0:05d}-of-{total_shards or 1:05d}"
+        return f"{destination}/{prefix}-{_window_tag(window)}{pane_tag}{shard}.parquet"
+
+    return _name
+
+
+class WriteParquet(beam.PTransform):
+    """Writes records of one type to `output/<table>/<partition_column>=<YYYY-MM-DD>/*.parquet`.
+
+    `partition_by` names the record's timestamp field whose UTC date is the partition; the column
+    is stored only in the folder name, as DuckDB's hive_partitioning expects.
+    """
+
+    def __init__(self, output: str, table: str, record_type: type, partition_by: str,
+                 partition_column: str, shards: int = 1):
+        super().__init__()
+        if partition_by not in record_type._fields:
+            raise ValueError(f"{record_type.__name__} has no field {partition_by!r}")
+        if shards < 1:
+            raise ValueError(f"shards must be >= 1, got {shards}")
+        if safe_component(table) != table or safe_component(partition_column) != partition_column:
+            raise ValueError(f"unsafe table or column name: {table!r}, {partition_column!r}")
+        self._output = output
+        self._table = table
+        self._record_type = record_type
+        self._partition_by = partition_by
+        self._partition_column = partition_column
+        self._shards = shards
+
+    def expand(self, records):
+        base = FileSystems.join(self._output, self._table)
+        field, column, record_type = self._partition_by, self._partition_column, self._record_type
+        return records | "WriteFiles" >> fileio.WriteToFiles(
+            path=base,
+            destination=lambda r: f"{column}={partition_value(getattr(r, field))}",
+            file_naming=hive_file_naming(base),
+            temp_directory=StaticValueProvider(
+                str, FileSystems.join(self._output, ".tmp", self._table)),
+            sink=lambda _dest: ParquetSink(record_type),
+            shards=self._shards,
+            max_writers_per_bundle=0,
+        )
