@@ -157,3 +157,10 @@ def test_feed_without_entries_is_a_dead_letter():
         list(extract_feed(b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
                           b'</channel></rss>'))
     assert info.value.kind == "empty_feed"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le", "utf-32-be"])
+def test_utf16_and_utf32_text_is_not_mistaken_for_binary(encoding):
+    from tollwatch.transforms.extract import check_content
+    check_content(("<?xml version='1.0'?><rss><channel><title>x</title></channel></rss>")
+                  .encode(encoding))

@@ -112,11 +112,29 @@ def detect_format(uri: str, content: bytes, content_type: Optional[str] = None) 
     return "text"
 
 
+_WIDE_ENCODINGS = ("utf-32", "utf-16", "utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
+
+
+def _is_wide_text(head: bytes) -> bool:
+    """True if bytes with NULs are text in a UTF-16/32 encoding (with or without a BOM)."""
+    for encoding in _WIDE_ENCODINGS:
+        width = 4 if "32" in encoding else 2
+        sample = head[: len(head) // width * width]
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if text and sum(c.isprintable() or c.isspace() for c in text) / len(text) > 0.95:
+            return True
+    return False
+
+
 def check_content(content: bytes) -> None:
     """Raise ExtractError for an empty or binary document."""
-    if not content.strip():
+    if not content.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise ExtractError("empty", "the document is empty")
-    if b"\x00" in content[:BINARY_SNIFF_BYTES]:
+    head = content[:BINARY_SNIFF_BYTES]
+    if b"\x00" in head and not _is_wide_text(head):
         raise ExtractError("binary", "the document holds NUL bytes: binary, not text")
 
 
