@@ -15,7 +15,7 @@ def test_every_table_has_a_view_in_views_sql():
 
 def test_views_work_on_an_empty_output_with_the_right_columns(tmp_path):
     con = connect(str(tmp_path))
-    assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM articles").fetchall() == [(0,)]
     columns = [c[0] for c in con.sql("DESCRIBE articles").fetchall()]
     assert columns[:2] == ["doc_id", "uri"] and columns[-1] == "published_date"
     assert "none" in summary(str(tmp_path))

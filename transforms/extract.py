@@ -124,7 +124,10 @@ def _is_wide_text(head: bytes) -> bool:
             text = sample.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if text and sum(c.isprintable() or c.isspace() for c in text) / len(text) > 0.95:
+        # Letters, digits, spaces and ASCII punctuation: binary data decodes to combining marks,
+        # symbols and unassigned code points instead.
+        plain = sum(c.isalnum() or c.isspace() or (c.isascii() and c.isprintable()) for c in text)
+        if text and plain / len(text) > 0.9:
             return True
     return False
 
