@@ -112,8 +112,11 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
     if "://" not in output:
         output = os.path.abspath(output)
+    beam_args = list(beam_args)
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        beam_args.append("--default_sdk_harness_log_level=WARNING")  # worker processes' chatter
     options = PipelineOptions(
-        list(beam_args), input=list(inputs), output=output,
+        beam_args, input=list(inputs), output=output,
         max_file_bytes=max_file_bytes or DEFAULT_MAX_FILE_BYTES, parquet_shards=parquet_shards)
     LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
     started = time.monotonic()
