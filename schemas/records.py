@@ -22,6 +22,7 @@ QUALIFIERS = ("exact", "at_least", "more_than", "range", "about", "up_to", "vagu
 GROUPS = ("total", "civilians", "security_forces", "combatants", "children", "women", "unspecified")
 SCOPES = ("overall", "incident")
 PANE_TIMINGS = ("early", "on_time", "late", "unknown")
+TOLL_SERIES = ("window", "as_of")
 STAGES = ("read", "extract", "claims", "write")
 
 
@@ -107,6 +108,8 @@ class TollWindow(NamedTuple):
     event_id: str
     measure: str
     group: str
+    # 'window': what was reported in the window; 'as_of': the toll as known at window_end.
+    series: str
     window_start: Timestamp
     window_end: Timestamp
     pane_timing: str

@@ -27,7 +27,7 @@ def test_times_are_utc_microsecond_timestamps_and_lists_are_lists():
 
 
 def test_records_round_trip_through_row_coder_and_arrow():
-    window = TollWindow("e", "killed", "total", Timestamp(0), Timestamp(86400), "on_time", 0, 10, 10,
+    window = TollWindow("e", "killed", "total", "window", Timestamp(0), Timestamp(86400), "on_time", 0, 10, 10,
                         12, 2, 2, 2, 1, [SourceFigure("SOHR", 10, 12, "c1", Timestamp(5))], "c1",
                         Timestamp(100))
     coder = beam.coders.registry.get_coder(TollWindow)

@@ -1,0 +1,110 @@
+"""TollStats: the best-estimate rule (pure) and the windows, panes and late data (Beam)."""
+
+import datetime as dt
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing.util import assert_that
+from apache_beam.transforms import window
+from apache_beam.utils.timestamp import Timestamp
+
+from tollwatch.schemas import Claim
+from tollwatch.transforms.toll import TollKey, TollStats, bounds, counts_toward_toll, toll_window
+
+DAY = 86400
+T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, tzinfo=dt.timezone.utc))
+
+
+def claim(n, at=0, source="VOCR", qualifier="exact", group="total", is_copy=False, doc="d1",
+          scope="overall", high=None, cid=None, event="ev"):
+    low = {"more_than": n + 1, "up_to": None}.get(qualifier, n)
+    value_high = {"more_than": None, "at_least": None, "up_to": n, "range": high}.get(qualifier, n)
+    return Claim(cid or f"c{n}-{source}-{at}-{doc}", "k", doc, event, f"outlet-{doc}", T0 + at,
+                 "killed", n, high, qualifier, low, value_high, group, None, source, None, scope,
+                 None, None, None, "s", 0, 1, is_copy, doc)
+
+
+def test_bounds_fill_an_open_side_with_the_other():
+    assert bounds(claim(340, qualifier="more_than")) == (341, 341)
+    assert bounds(claim(15, qualifier="up_to")) == (15, 15)
+    assert bounds(claim(180, qualifier="range", high=200)) == (180, 200)
+
+
+def test_best_is_the_highest_lower_bound_of_independent_sources_latest_figures():
+    claims = [claim(100, at=0, source="ministry"), claim(140, at=3600, source="ministry"),
+              claim(300, at=0, source="VOCR", qualifier="more_than"),
+              claim(900, at=7200, source="VOCR", is_copy=True, doc="copy")]
+    row = toll_window(TollKey("ev", "killed", "total"), claims, T0, T0 + DAY, "window", "on_time",
+                      0, T0)
+    assert (row.best, row.low, row.high) == (301, 140, 301)
+    assert row.n_claims == 4 and row.n_docs == 2 and row.n_independent_sources == 2
+    assert [(s.source, s.value_low) for s in row.sources] == [("VOCR", 301), ("ministry", 140)]
+    assert row.latest_claim_id == claims[-1].claim_id
+
+
+def test_a_window_of_copies_only_still_has_a_figure():
+    row = toll_window(TollKey("ev", "killed", "total"), [claim(50, is_copy=True)], T0, T0 + DAY,
+                      "window", "on_time", 0, T0)
+    assert row.best == 50 and row.n_independent_sources == 0
+
+
+def test_incident_vague_and_eventless_claims_do_not_count():
+    assert counts_toward_toll(claim(5))
+    assert not counts_toward_toll(claim(5, scope="incident"))
+    assert not counts_toward_toll(claim(5, event=None))
+    assert not counts_toward_toll(claim(5)._replace(value_low=None, value_high=None, qualifier="vague"))
+
+
+def test_invalid_windows_are_rejected_when_the_pipeline_is_built():
+    with pytest.raises(ValueError):
+        TollStats(window_seconds=DAY, period_seconds=7 * 3600)
+    with pytest.raises(ValueError):
+        TollStats(as_of_days=0)
+
+
+def _summary(rows):
+    return sorted((r.series, r.group, str(r.window_start.to_utc_datetime()), r.pane_timing, r.best)
+                  for r in rows)
+
+
+def test_batch_windows_and_as_of_series():
+    claims = [claim(100, at=2 * 3600), claim(150, at=DAY + 3600, source="ministry"),
+              claim(40, at=3600, group="civilians")]
+    with TestPipeline(runner="BundleBasedDirectRunner") as p:
+        rows = p | beam.Create(claims) | TollStats(as_of_days=2)
+
+        def check(rows):
+            windows = [r for r in rows if r.series == "window" and r.group == "total"]
+            # 24 h windows every 6 h: each claim is in four of them.
+            assert len(windows) == 8, _summary(rows)
+            covering_day2 = [r for r in windows if r.window_start == T0 + DAY]
+            assert [r.best for r in covering_day2] == [150]
+            as_of = sorted((r for r in rows if r.series == "as_of" and r.group == "total"),
+                           key=lambda r: r.window_end)
+            assert [r.best for r in as_of][:4] == [100] * 4
+            assert max(r.best for r in as_of) == 150
+            assert all(r.pane_timing == "on_time" for r in rows)
+        assert_that(rows, check)
+
+
+def test_a_late_copy_with_a_higher_figure_revises_the_window_in_a_late_pane():
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    stream = (TestStream()
+              .add_elements([window.TimestampedValue(claim(100, at=3600), T0 + 3600)])
+              .advance_watermark_to(T0 + 3 * DAY)
+              .add_elements([window.TimestampedValue(
+                  claim(120, at=7200, source="ministry", doc="late"), T0 + 7200)])
+              .advance_watermark_to_infinity())
+    with TestPipeline(runner="BundleBasedDirectRunner", options=options) as p:
+        rows = (p | stream | TollStats(as_of_days=1, allowed_lateness_seconds=7 * DAY,
+                                       early_firing_seconds=0)
+                | beam.Filter(lambda r: r.series == "window" and r.window_start == T0))
+
+        def check(rows):
+            panes = sorted((r.pane_index, r.pane_timing, r.best, r.n_claims) for r in rows)
+            assert panes == [(0, "on_time", 100, 1), (1, "late", 120, 2)], panes
+        assert_that(rows, check)

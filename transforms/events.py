@@ -1,0 +1,127 @@
+"""AssignEvents: which events an article is about, from an events file (TOML).
+
+```toml
+[[event]]
+id = "serrano-clashes-2026"
+name = "Clashes on the Serrano Coast"
+keywords = ["Serrano Coast", "reprisal killings"]   # words or phrases; any one marks an article
+places = ["Trastel", "Mirocca"]                     # optional: places that also mark it
+start = "2026-05-11"                                # optional: articles published before are not
+```
+
+An article belongs to every event whose keywords or places it mentions (title or text, whole
+words, case-insensitive) and that had started by its publication date (one day of slack for time
+zones). With no events file, every article belongs to one event named after the input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from typing import NamedTuple, Optional, Sequence
+
+import apache_beam as beam
+
+from tollwatch.schemas import Article
+
+START_SLACK = dt.timedelta(days=1)
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+class Event(NamedTuple):
+    id: str
+    name: str
+    keywords: tuple[str, ...]
+    places: tuple[str, ...]
+    start: Optional[dt.datetime]
+
+
+def slug(text: str) -> str:
+    """A lower-case id made of letters, digits and dashes."""
+    return _SLUG.sub("-", text.lower()).strip("-") or "event"
+
+
+def default_event(name: str) -> Event:
+    """The single event of a run without an events file."""
+    return Event(slug(name), name, (), (), None)
+
+
+def load_events(path: str) -> list[Event]:
+    """The events of a TOML file; raises ValueError naming the problem."""
+    with open(path, "rb") as handle:
+        try:
+            data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"{path}: not valid TOML: {err}") from err
+    events = []
+    for i, entry in enumerate(data.get("event", [])):
+        where = f"{path}: event #{i + 1}"
+        if not entry.get("id"):
+            raise ValueError(f"{where} has no id")
+        keywords = tuple(entry.get("keywords", ()))
+        places = tuple(entry.get("places", ()))
+        if not keywords and not places:
+            raise ValueError(f"{where} ({entry['id']}) needs keywords or places")
+        start = entry.get("start")
+        if isinstance(start, str):
+            start = dt.date.fromisoformat(start)
+        if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
+            start = dt.datetime(start.year, start.month, start.day, tzinfo=dt.timezone.utc)
+        events.append(Event(str(entry["id"]), entry.get("name", entry["id"]), keywords, places, start))
+    if not events:
+        raise ValueError(f"{path}: no [[event]] entries")
+    if len({e.id for e in events}) != len(events):
+        raise ValueError(f"{path}: event ids must be unique")
+    return events
+
+
+class EventMatcher:
+    """Compiled keyword patterns of a list of events."""
+
+    def __init__(self, events: Sequence[Event]):
+        self.events = list(events)
+        self._patterns = [
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in e.keywords + e.places) + r")(?!\w)",
+                       re.I) if (e.keywords or e.places) else None
+            for e in self.events]
+
+    def event_ids(self, title: Optional[str], text: str, published: dt.datetime) -> list[str]:
+        """The ids of the events an article is about."""
+        haystack = f"{title or ''}\n{text}"
+        ids = []
+        for event, pattern in zip(self.events, self._patterns):
+            if event.start is not None and published < event.start - START_SLACK:
+                continue
+            if pattern is None or pattern.search(haystack):
+                ids.append(event.id)
+        return ids
+
+
+class AssignEvents(beam.PTransform):
+    """PCollection[Article] -> PCollection[Article] with `event_ids` set."""
+
+    def __init__(self, events: Sequence[Event]):
+        super().__init__()
+        if not events:
+            raise ValueError("AssignEvents needs at least one event")
+        self._events = list(events)
+
+    def expand(self, articles):
+        return articles | "Assign" >> beam.ParDo(_AssignFn(self._events)).with_output_types(Article)
+
+
+class _AssignFn(beam.DoFn):
+    def __init__(self, events: Sequence[Event]):
+        self._events = events
+        self.unassigned = beam.metrics.Metrics.counter("tollwatch", "articles_without_event")
+
+    def setup(self):
+        self._matcher = EventMatcher(self._events)
+
+    def process(self, article: Article):
+        published = article.published_at.to_utc_datetime(has_tz=True)
+        ids = self._matcher.event_ids(article.title, article.text, published)
+        if not ids:
+            self.unassigned.inc()
+        yield article._replace(event_ids=ids)

@@ -1,0 +1,183 @@
+"""TollStats: the evolving death toll per (event, measure, group), in event-time windows.
+
+Event time is the claim's publication time. Two series come out of the same code:
+
+- `window`: sliding windows (default 24 h every 6 h): what was reported in that window;
+- `as_of`: windows of a long horizon (default 30 days) ending at every period boundary: the toll as
+  known at that moment, since tolls are cumulative (for an event shorter than the horizon this is
+  everything reported since it began).
+
+Only `scope = overall` claims with a figure count toward the toll; incident claims (one village,
+one attack) and vague amounts stay in the claims table.
+
+The best estimate of a window is the highest lower bound among the latest figures of independent
+sources (claims from articles that are not copies). Why: reported tolls only grow as bodies are
+counted, monitors and ministries each undercount in their own way, and a figure repeated by copies
+of an older wire story is old news, not confirmation; the highest figure an independent source
+stands behind is the best lower bound of what is known. `low`/`high` are the spread of the sources'
+latest figures (lowest lower bound, highest upper bound). When a window holds only copies, their
+figures are used.
+
+Panes: the watermark fires each window once on time; claims that arrive later (copies published
+long ago, delayed feeds) fire late panes up to the allowed lateness, accumulating, so the latest
+pane of a window is its full revised answer. When streaming, early panes fire on a processing-time
+delay too. Every row carries its pane timing and index.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple, Optional
+
+import apache_beam as beam
+from apache_beam.transforms import trigger, window
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from tollwatch.schemas import Claim, SourceFigure, TollWindow
+
+HOUR = 3600
+DEFAULT_WINDOW_SECONDS = 24 * HOUR
+DEFAULT_PERIOD_SECONDS = 6 * HOUR
+DEFAULT_AS_OF_DAYS = 30
+DEFAULT_ALLOWED_LATENESS_SECONDS = 7 * 24 * HOUR
+DEFAULT_EARLY_FIRING_SECONDS = 60
+UNATTRIBUTED = "unattributed"
+
+_TIMINGS = {0: "early", 1: "on_time", 2: "late", 3: "unknown"}
+
+
+class TollKey(NamedTuple):
+    event_id: str
+    measure: str
+    group: str
+
+
+def counts_toward_toll(claim: Claim) -> bool:
+    """Overall claims of an event with a figure: the only ones that make the toll."""
+    return (claim.scope == "overall" and claim.event_id is not None
+            and (claim.value_low is not None or claim.value_high is not None))
+
+
+def bounds(claim: Claim) -> tuple[int, int]:
+    """(lower, upper) figure of a claim; an open side takes the other ('more than 340': 341, 341)."""
+    low = claim.value_low if claim.value_low is not None else claim.value_high
+    high = claim.value_high if claim.value_high is not None else claim.value_low
+    return low, high
+
+
+def _recency(claim: Claim) -> tuple:
+    return (claim.published_at.micros, claim.claim_id)
+
+
+def latest_by_source(claims: Iterable[Claim]) -> dict[str, Claim]:
+    """Each source's latest claim (ties broken by claim_id, so the choice is deterministic)."""
+    latest: dict[str, Claim] = {}
+    for claim in claims:
+        source = claim.source or UNATTRIBUTED
+        if source not in latest or _recency(claim) > _recency(latest[source]):
+            latest[source] = claim
+    return latest
+
+
+def toll_window(key: TollKey, claims: list[Claim], start: Timestamp, end: Timestamp,
+                series: str, pane_timing: str, pane_index: int,
+                computed_at: Timestamp) -> TollWindow:
+    """The TollWindow row of one key, window and pane, from the claims in it."""
+    independent = [c for c in claims if not c.is_copy]
+    latest = latest_by_source(independent or claims)
+    figures = [bounds(c) for c in latest.values()]
+    sources = sorted(
+        (SourceFigure(source, *bounds(c), c.claim_id, c.published_at) for source, c in latest.items()),
+        key=lambda s: s.source)
+    newest = max(claims, key=_recency)
+    return TollWindow(
+        event_id=key.event_id, measure=key.measure, group=key.group, series=series,
+        window_start=start, window_end=end, pane_timing=pane_timing, pane_index=pane_index,
+        best=max(low for low, _ in figures),
+        low=min(low for low, _ in figures),
+        high=max(high for _, high in figures),
+        n_claims=len(claims),
+        n_docs=len({c.doc_id for c in claims}),
+        n_outlets=len({c.outlet or c.doc_id for c in claims}),
+        n_independent_sources=len({c.source or UNATTRIBUTED for c in independent}),
+        sources=sources,
+        latest_claim_id=newest.claim_id,
+        computed_at=computed_at,
+    )
+
+
+class _TollFn(beam.DoFn):
+    def __init__(self, series: str):
+        self._series = series
+
+    def process(self, element, win=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
+        key, claims = element
+        yield toll_window(TollKey(*key), list(claims), win.start, win.end, self._series,
+                          _TIMINGS.get(pane.timing, "unknown"), pane.index, Timestamp.now())
+
+
+class _WindowedToll(beam.PTransform):
+    def __init__(self, windowfn, series: str, allowed_lateness: int, early_firing: Optional[int]):
+        super().__init__()
+        self._windowfn = windowfn
+        self._series = series
+        self._lateness = allowed_lateness
+        self._early = early_firing
+
+    def expand(self, keyed_claims):
+        early = trigger.AfterProcessingTime(self._early) if self._early else None
+        return (
+            keyed_claims
+            | "Window" >> beam.WindowInto(
+                self._windowfn,
+                trigger=trigger.AfterWatermark(early=early, late=trigger.AfterCount(1)),
+                accumulation_mode=trigger.AccumulationMode.ACCUMULATING,
+                allowed_lateness=Duration(self._lateness))
+            | "GroupByToll" >> beam.GroupByKey()
+            | "Stats" >> beam.ParDo(_TollFn(self._series)).with_output_types(TollWindow)
+            | "Unwindow" >> beam.WindowInto(window.GlobalWindows())
+        )
+
+
+class TollStats(beam.PTransform):
+    """PCollection[Claim] -> PCollection[TollWindow]: the `window` and `as_of` series.
+
+    `streaming` adds early (processing-time) panes; Beam's batch runners have no processing time
+    to fire them on.
+    """
+
+    def __init__(self, window_seconds: int = DEFAULT_WINDOW_SECONDS,
+                 period_seconds: int = DEFAULT_PERIOD_SECONDS,
+                 as_of_days: int = DEFAULT_AS_OF_DAYS,
+                 allowed_lateness_seconds: int = DEFAULT_ALLOWED_LATENESS_SECONDS,
+                 early_firing_seconds: int = DEFAULT_EARLY_FIRING_SECONDS,
+                 streaming: bool = False):
+        super().__init__()
+        if period_seconds <= 0 or window_seconds <= 0:
+            raise ValueError("window and period must be positive")
+        if window_seconds % period_seconds:
+            raise ValueError(f"the window ({window_seconds} s) must be a multiple of the period "
+                             f"({period_seconds} s)")
+        if as_of_days * 86400 < window_seconds:
+            raise ValueError("the as-of horizon must be at least one window long")
+        if allowed_lateness_seconds < 0 or early_firing_seconds < 0:
+            raise ValueError("lateness and early firing delay cannot be negative")
+        self._window = window_seconds
+        self._period = period_seconds
+        self._as_of = as_of_days * 86400
+        self._lateness = allowed_lateness_seconds
+        self._early = early_firing_seconds if streaming else None
+
+    def expand(self, claims):
+        keyed = (
+            claims
+            | "OverallWithFigure" >> beam.Filter(counts_toward_toll)
+            | "AtPublicationTime" >> beam.Map(
+                lambda c: window.TimestampedValue(c, c.published_at)).with_output_types(Claim)
+            | "KeyByToll" >> beam.Map(lambda c: ((c.event_id, c.measure, c.group), c)).with_output_types(
+                tuple[tuple[str, str, str], Claim])
+        )
+        sliding = keyed | "Windows" >> _WindowedToll(
+            window.SlidingWindows(self._window, self._period), "window", self._lateness, self._early)
+        as_of = keyed | "AsOf" >> _WindowedToll(
+            window.SlidingWindows(self._as_of, self._period), "as_of", self._lateness, self._early)
+        return (sliding, as_of) | "BothSeries" >> beam.Flatten().with_output_types(TollWindow)
