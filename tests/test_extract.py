@@ -74,7 +74,8 @@ people living near the river to move to the school on the hill until the level f
 
 def test_html_page_text_title_date_site_and_url_from_metadata():
     found = extract_html(PAGE.encode())
-    assert "Floodwaters rose" in found.text and found.text.endswith("level falls again.")
+    assert found.text.startswith("Floodwaters rose"), "the headline is the title, not the text"
+    assert found.text.endswith("level falls again.")
     assert "cookies" not in found.text and "Related" not in found.text
     assert found.title.startswith("Floods kill 14 in Lornach")
     assert found.outlet == "Valley Post"

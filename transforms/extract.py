@@ -262,7 +262,7 @@ def extract_html(content: Union[bytes, str], url: Optional[str] = None) -> Extra
                           include_tables=False, date_extraction_params=_HTMLDATE_PARAMS)
     if doc is None or not doc.text:
         raise ExtractError("no_article_text", "trafilatura found no article text in the page")
-    text = _require_text(_clean_text(doc.text), "HTML page")
+    text = _require_text(strip_headline(_clean_text(doc.text), doc.title), "HTML page")
     published = _parse_iso(doc.date)
     date_source = "metadata" if published else None
     if published is None:
@@ -270,6 +270,16 @@ def extract_html(content: Union[bytes, str], url: Optional[str] = None) -> Extra
         date_source = "text" if published else None
     return Extracted(text, doc.title, doc.url or url, doc.sitename or _host(doc.url or url),
                      published, date_source, doc.language)
+
+
+def strip_headline(text: str, title: Optional[str]) -> str:
+    """The text without a first line that repeats the title: some page templates put the headline
+    inside the article body and others do not, and the same story must read the same."""
+    first, _, rest = text.partition("\n")
+    head = _WS.sub(" ", first).strip().casefold()
+    if title and rest and 3 <= len(head) <= 300 and head in _WS.sub(" ", title).casefold():
+        return rest.lstrip("\n")
+    return text
 
 
 def _entry_html_to_text(html: str) -> str:
