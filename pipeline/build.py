@@ -10,10 +10,20 @@ from apache_beam.utils.timestamp import Timestamp
 from tollwatch.pipeline.options import TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, DeadLetter
+from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.exact_duplicates import MarkExactDuplicates
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
 from tollwatch.transforms.parquet import WriteParquet
+
+
+def events_for(options: TollwatchOptions) -> list[Event]:
+    """The events of --events, else one event named after the (first) input."""
+    if options.events:
+        return load_events(options.events)
+    first = (options.input or ["input"])[0].rstrip("/")
+    parts = [p for p in first.replace("\\", "/").split("/") if p and not any(c in p for c in "*?[")]
+    return [default_event(parts[-1] if parts else "input")]
 
 
 def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str],
@@ -23,7 +33,9 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
     extracted = (read["raw_docs"]
                  | "Progress" >> ReportProgress("files read", expected_files)
                  | "ExtractArticles" >> ExtractArticles())
-    articles = extracted["articles"] | "MarkExactDuplicates" >> MarkExactDuplicates()
+    articles = (extracted["articles"]
+                | "AssignEvents" >> AssignEvents(events_for(options))
+                | "MarkExactDuplicates" >> MarkExactDuplicates())
     dead_letters = ((read["dead_letters"], extracted["dead_letters"])
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "dead_letters": dead_letters}

@@ -47,7 +47,7 @@ Without SQL it prints a summary. The same views in plain DuckDB:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES
+    from tollwatch.pipeline.options import TollwatchOptions
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -59,14 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="read files and write partitioned Parquet", epilog=_RUN_EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--input", nargs="+", action="extend", required=True, metavar="PATH",
-                     help="folders, globs or files (local or gs://); a folder means every file below it")
-    run.add_argument("--output", required=True, metavar="DIR", help="output folder")
-    run.add_argument("--max-file-bytes", "--max_file_bytes", dest="max_file_bytes", type=int,
-                     default=DEFAULT_MAX_FILE_BYTES, metavar="N",
-                     help="larger files become dead letters (default: %(default)s = 20 MiB)")
-    run.add_argument("--parquet-shards", "--parquet_shards", dest="parquet_shards", type=int,
-                     default=1, metavar="N", help="Parquet files per partition (default: 1)")
+    TollwatchOptions._add_argparse_args(run)  # one definition for the CLI and for Beam
 
     query = commands.add_parser(
         "query", help="query an output folder with DuckDB", epilog=_QUERY_EPILOG, parents=[common],
@@ -97,8 +90,9 @@ def _counter(result, name: str) -> int:
 
 
 def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = (),
-                 max_file_bytes: Optional[int] = None, parquet_shards: int = 1) -> dict[str, int]:
-    """Runs the batch pipeline; returns the counts a user is told about."""
+                 **tollwatch_options) -> dict[str, int]:
+    """Runs the batch pipeline; returns the counts a user is told about. `tollwatch_options` are
+    TollwatchOptions by name (events, sources, max_file_bytes, ...)."""
     from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
     from apache_beam.utils.timestamp import Timestamp
@@ -106,7 +100,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, resolve_inputs
+    from tollwatch.transforms.ingest import resolve_inputs
 
     patterns = resolve_inputs(list(inputs))
     n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
@@ -115,9 +109,8 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     beam_args = list(beam_args)
     if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
         beam_args.append("--default_sdk_harness_log_level=WARNING")  # worker processes' chatter
-    options = PipelineOptions(
-        beam_args, input=list(inputs), output=output,
-        max_file_bytes=max_file_bytes or DEFAULT_MAX_FILE_BYTES, parquet_shards=parquet_shards)
+    options = PipelineOptions(beam_args, input=list(inputs), output=output,
+                              **{k: v for k, v in tollwatch_options.items() if v is not None})
     LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
     started = time.monotonic()
     pipeline = make_pipeline(options)
@@ -181,6 +174,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     if beam_args and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+    from tollwatch.pipeline.options import unknown_flags
     from tollwatch.transforms.ingest import InputError
 
     try:
@@ -192,10 +186,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             beam_args = []
             if os.path.isdir(output):
                 shutil.rmtree(output)  # the demo's own folder: start clean every time
-            counts = run_pipeline(inputs, output)
+            counts = run_pipeline(inputs, output, events=str(EXAMPLES / "events.toml"),
+                                  sources=[str(EXAMPLES / "sources.toml")])
         else:
+            if not args.input or not args.output:
+                parser.error("run needs --input and --output")
+            unknown = unknown_flags(beam_args)
+            if unknown:
+                parser.error(f"unrecognized arguments: {' '.join(unknown)} "
+                             "(neither a tollwatch nor an Apache Beam option)")
             inputs, output = args.input, args.output
-            counts = run_pipeline(inputs, output, beam_args, args.max_file_bytes, args.parquet_shards)
+            extra = {k: v for k, v in vars(args).items()
+                     if k not in ("command", "quiet", "input", "output")}
+            counts = run_pipeline(inputs, output, beam_args, **extra)
     except (InputError, FileNotFoundError) as err:
         print(f"tollwatch: {err}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from tollwatch.transforms import toll
 from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES
 
 
@@ -12,16 +13,47 @@ class TollwatchOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
         parser.add_argument(
-            "--input", nargs="+", action="extend", default=None,
+            "--input", nargs="+", action="extend", default=None, metavar="PATH",
             help="Folders, globs or files to read (local or gs://...). A folder means every file "
                  "below it. Several may be given.")
         parser.add_argument(
-            "--output", default=None,
+            "--output", default=None, metavar="DIR",
             help="Output folder: Hive-partitioned Parquet is written below it.")
         parser.add_argument(
-            "--max_file_bytes", type=int, default=DEFAULT_MAX_FILE_BYTES,
+            "--max_file_bytes", "--max-file-bytes", type=int, metavar="N", default=DEFAULT_MAX_FILE_BYTES,
             help="Files larger than this become dead letters instead of being read "
                  f"(default {DEFAULT_MAX_FILE_BYTES} = 20 MiB).")
         parser.add_argument(
-            "--parquet_shards", type=int, default=1,
+            "--parquet_shards", "--parquet-shards", type=int, metavar="N", default=1,
             help="Parquet files per partition folder and window (default 1).")
+        parser.add_argument(
+            "--events", default=None, metavar="FILE",
+            help="TOML file of events (id, name, keywords, places, start). Without it every "
+                 "article belongs to one event named after the input.")
+        parser.add_argument(
+            "--sources", nargs="+", action="extend", default=[], metavar="FILE",
+            help="TOML files of extra known sources (canonical name, aliases, people).")
+        parser.add_argument(
+            "--window_hours", "--window-hours", type=float, metavar="N", default=toll.DEFAULT_WINDOW_SECONDS / 3600,
+            help="Toll window size in hours (default 24).")
+        parser.add_argument(
+            "--period_hours", "--period-hours", type=float, metavar="N", default=toll.DEFAULT_PERIOD_SECONDS / 3600,
+            help="A toll window starts every this many hours (default 6).")
+        parser.add_argument(
+            "--as_of_days", "--as-of-days", type=int, metavar="N", default=toll.DEFAULT_AS_OF_DAYS,
+            help="Horizon of the cumulative as-of toll series, in days (default 30).")
+        parser.add_argument(
+            "--allowed_lateness_hours", "--allowed-lateness-hours", type=float, metavar="N",
+            default=toll.DEFAULT_ALLOWED_LATENESS_SECONDS / 3600,
+            help="How late a copy may arrive and still revise its toll window (default 168 = 7 days).")
+
+
+def unknown_flags(flags: list[str]) -> list[str]:
+    """The flags that no PipelineOptions class (tollwatch's or Beam's) defines: typos, usually."""
+    from apache_beam.options.pipeline_options import _BeamArgumentParser
+
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)
+    _, unknown = parser.parse_known_args(flags)
+    return [f for f in unknown if f.startswith("-")]

@@ -9,9 +9,13 @@ places = ["Trastel", "Mirocca"]                     # optional: places that also
 start = "2026-05-11"                                # optional: articles published before are not
 ```
 
-An article belongs to every event whose keywords or places it mentions (title or text, whole
-words, case-insensitive) and that had started by its publication date (one day of slack for time
-zones). With no events file, every article belongs to one event named after the input.
+An article's evidence for an event is the number of its distinct keywords and places that the
+article mentions (whole words, case-insensitive; a mention in the title counts twice). It belongs to
+every event with evidence of at least `MIN_EVIDENCE` and at least `RELATIVE_EVIDENCE` of the best
+event's, among events that had started by its publication date (one day of slack for time zones);
+when no event reaches `MIN_EVIDENCE`, to the best one with any evidence. So a story about a bus
+crash that mentions in passing the province where fighting goes on is not counted in the fighting.
+With no events file, every article belongs to one event named after the input.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import apache_beam as beam
 from tollwatch.schemas import Article
 
 START_SLACK = dt.timedelta(days=1)
+MIN_EVIDENCE = 2
+RELATIVE_EVIDENCE = 0.34
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -82,20 +88,33 @@ class EventMatcher:
     def __init__(self, events: Sequence[Event]):
         self.events = list(events)
         self._patterns = [
-            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in e.keywords + e.places) + r")(?!\w)",
+            re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in e.keywords + e.places) + r")(?!\w)",
                        re.I) if (e.keywords or e.places) else None
             for e in self.events]
 
-    def event_ids(self, title: Optional[str], text: str, published: dt.datetime) -> list[str]:
-        """The ids of the events an article is about."""
-        haystack = f"{title or ''}\n{text}"
-        ids = []
+    def evidence(self, title: Optional[str], text: str, published: dt.datetime) -> dict[str, int]:
+        """Each started event's evidence score in an article (distinct terms; title counts twice)."""
+        scores = {}
         for event, pattern in zip(self.events, self._patterns):
             if event.start is not None and published < event.start - START_SLACK:
                 continue
-            if pattern is None or pattern.search(haystack):
-                ids.append(event.id)
-        return ids
+            if pattern is None:
+                scores[event.id] = MIN_EVIDENCE
+                continue
+            in_text = {m.casefold() for m in pattern.findall(text)}
+            in_title = {m.casefold() for m in pattern.findall(title or "")}
+            scores[event.id] = len(in_text | in_title) + len(in_title)
+        return scores
+
+    def event_ids(self, title: Optional[str], text: str, published: dt.datetime) -> list[str]:
+        """The ids of the events an article is about."""
+        scores = self.evidence(title, text, published)
+        best = max(scores.values(), default=0)
+        if best == 0:
+            return []
+        if best < MIN_EVIDENCE:
+            return [next(e for e, s in scores.items() if s == best)]
+        return [e for e, s in scores.items() if s >= MIN_EVIDENCE and s >= RELATIVE_EVIDENCE * best]
 
 
 class AssignEvents(beam.PTransform):
