@@ -50,6 +50,12 @@ def connect(output: str) -> duckdb.DuckDBPyConnection:
 
 
 SUMMARY_QUERIES = {
+    "Toll as known now (overall claims; best = highest lower bound of independent sources)": """
+        SELECT event_id, measure, "group", best, low, high, n_independent_sources AS sources,
+               n_claims AS claims,
+               array_to_string(list_transform(sources, lambda s: s.source || '=' || s.value_low),
+                               ', ') AS latest_by_source
+        FROM toll_now ORDER BY event_id, measure, best DESC""",
     "Articles by publication date": """
         SELECT published_date,
                count(*) AS articles,

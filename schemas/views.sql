@@ -12,6 +12,33 @@ CREATE OR REPLACE VIEW dead_letters AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/dead_letters/*/*.parquet',
                            hive_partitioning = true, union_by_name = true);
 
+CREATE OR REPLACE VIEW claims AS
+SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/claims/*/*.parquet',
+                           hive_partitioning = true, union_by_name = true);
+
+CREATE OR REPLACE VIEW toll AS
+SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/toll/*/*.parquet',
+                           hive_partitioning = true, union_by_name = true);
+
+-- The last pane of each toll window: its latest (late copies included) answer.
+CREATE OR REPLACE VIEW toll_latest AS
+SELECT * FROM toll
+QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group", series, window_start, window_end
+                           ORDER BY pane_index DESC, computed_at DESC) = 1;
+
+-- The toll as known now, per event, measure and group: the first as-of window that ends after the
+-- latest figure of any source (later as-of windows repeat it until figures leave the horizon).
+CREATE OR REPLACE VIEW toll_now AS
+WITH as_of AS (
+    SELECT *, list_max(list_transform(sources, lambda s: s.published_at)) AS last_figure_at
+    FROM toll_latest WHERE series = 'as_of'),
+last AS (
+    SELECT event_id, measure, "group", max(last_figure_at) AS last_at FROM as_of GROUP BY ALL)
+SELECT as_of.* EXCLUDE (last_figure_at)
+FROM as_of JOIN last USING (event_id, measure, "group")
+WHERE window_end > last_at
+QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group" ORDER BY window_end) = 1;
+
 -- Each story once: articles that are not a copy of another.
 CREATE OR REPLACE VIEW canonical_articles AS
 SELECT * FROM articles WHERE is_canonical;
