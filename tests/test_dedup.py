@@ -1,0 +1,412 @@
+"""Pure-function tests of near-duplicate detection (no Beam pipeline): hashing, MinHash, LSH,
+confirmation on the shingle sets, canonical choice and clustering, on edited copies of a real wire
+story, the project's seed articles and the shared corpora."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from apache_beam.coders import RowCoder
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from tollwatch.transforms import dedup
+from tollwatch.transforms.dedup import (
+    DocRef, Link, MarkNearDuplicates, MinHasher, Signature, apply_assignment, assign_on_arrival,
+    band_keys, choose_canonical, first_shared_band, jaccard_estimate, lsh_error, lsh_params,
+    make_signature, near_options, near_similarity, normalize, overlap, resolve_clusters, scurve,
+    shingles, token_hashes, tokens)
+
+# As in tests/support.py: TOLLWATCH_SHARED points elsewhere when ../shared is not beside the checkout.
+SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SEEDS = SHARED / "seeds"
+CORPORA = SHARED / "corpora"
+
+
+def seed(prefix: str) -> str:
+    "Return a seed article's text without its ` date YYYY-MM-DD ` line."
+    paths = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not paths:
+        pytest.skip(f"seed {prefix} not available at {SEEDS}")
+    return re.sub(r"^\s*date \d{4}-\d{2}-\d{2}\s*", "", paths[0].read_text(encoding="utf-8"))
+
+
+def sim(a: str, b: str) -> dedup.Overlap:
+    sa, sb = shingles(a), shingles(b)
+    return overlap(sa, sa.size, sb, sb.size)
+
+
+def is_near(a: str, b: str):
+    return near_similarity(sim(a, b))
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n\n") if p.strip()]
+
+
+BOILERPLATE = (
+    "Sign up for our morning briefing to get the day's most important stories delivered to your "
+    "inbox. We respect your privacy and you can unsubscribe at any time. Our journalism relies on "
+    "readers like you: support independent reporting with a subscription, from only one euro for the "
+    "first month, cancel any time, no questions asked, and share this article with your friends.")
+
+
+# ---- normalisation, hashing ----------------------------------------------------------------------
+def test_normalize_ignores_case_punctuation_quotes_and_spacing():
+    assert tokens("Assad’s  forces—“killed”\n\n340!") == tokens('assad\'s forces - "KILLED" 340')
+    assert tokens("Ｆｕｌｌ－width") == ["full", "width"]  # NFKC
+    assert tokens("inter\u00adnational") == ["international"]  # soft hyphen removed
+    assert normalize("a\u00a0b\tc\u2003d") == "a b c d"
+    assert tokens("") == [] and tokens(" ...  ") == []
+
+
+def test_token_hashes_are_stable_and_positional_independent():
+    first = token_hashes(["syria", "observatory", "syria"])
+    assert first.dtype == np.uint64 and first.size == 3
+    assert first[0] == first[2] != first[1]
+    assert token_hashes(["observatory"])[0] == first[1]
+    # A fixed value: a change here changes every signature held in state and every stored id.
+    assert int(token_hashes(["syria"])[0]) == int(dedup._fmix64(np.array(
+        [sum(b * pow(0x100000001B3, j, 1 << 64) for j, b in enumerate(b"syria")) % (1 << 64)],
+        dtype=np.uint64))[0])
+    long_word = "x" * 300
+    assert token_hashes([long_word])[0] != token_hashes([long_word + "y"])[0]
+    assert token_hashes(["é"])[0] != token_hashes(["e"])[0]
+
+
+def test_word_hashes_equal_token_hashes_of_the_split_words():
+    text = seed("002")
+    assert np.array_equal(dedup._word_hashes(dedup._normalized_bytes(text)),
+                          token_hashes(tokens(text)))
+
+
+def test_shingles_sorted_distinct_and_blind_to_layout():
+    text = seed("000")
+    sh = shingles(text)
+    assert sh.dtype == np.uint32 and np.all(np.diff(sh.astype(np.int64)) > 0)
+    assert len(tokens(text)) - 4 - sh.size < 10  # few repeated 5-grams in a news story
+    relaid = " ".join(paragraphs(text)).replace(". ", ".\n")
+    assert np.array_equal(shingles(relaid), sh)
+    assert shingles("").size == 0
+    assert shingles("two words").size == 1
+
+
+# ---- MinHash ------------------------------------------------------------------------------------
+def test_minhasher_is_deterministic_and_seeded():
+    sh = shingles(seed("000"))
+    a, b = MinHasher(64, seed=1), MinHasher(64, seed=1)
+    assert np.array_equal(a.signature(sh), b.signature(sh))
+    assert not np.array_equal(a.signature(sh), MinHasher(64, seed=2).signature(sh))
+    empty = a.signature(np.empty(0, dtype=np.uint32))
+    assert np.all(empty == np.uint32(0xFFFFFFFF))
+    with pytest.raises(ValueError):
+        MinHasher(0)
+    with pytest.raises(ValueError):
+        MinHasher(64, seed="1")
+
+
+def test_signature_of_long_text_is_chunk_independent():
+    values = np.sort(np.random.default_rng(3).choice(2**32, 10_000, replace=False)).astype(np.uint32)
+    hasher = MinHasher(40)
+    expected = (hasher._a[:, None] * values[None, :] + hasher._b[:, None]).min(axis=1)
+    assert np.array_equal(hasher.signature(values), expected)
+
+
+def test_identical_texts_estimate_one():
+    hasher = MinHasher()
+    sig = hasher.signature(shingles(seed("000")))
+    assert jaccard_estimate(sig, sig) == 1.0
+    with pytest.raises(ValueError):
+        jaccard_estimate(sig, sig[:10])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(common=st.integers(0, 600), only_a=st.integers(0, 600), only_b=st.integers(0, 600),
+       rng_seed=st.integers(0, 2**32 - 1))
+def test_jaccard_estimate_within_tolerance_of_exact(common, only_a, only_b, rng_seed):
+    if common + only_a == 0 or common + only_b == 0:
+        return
+    rng = np.random.default_rng(rng_seed)
+    pool = rng.choice(2**32, common + only_a + only_b, replace=False).astype(np.uint32)
+    a = np.sort(pool[:common + only_a])
+    b = np.sort(np.concatenate([pool[:common], pool[common + only_a:]]))
+    exact = common / (common + only_a + only_b)
+    hasher = MinHasher(256, seed=int(rng_seed % 1000))
+    estimate = jaccard_estimate(hasher.signature(a), hasher.signature(b))
+    # 5 standard errors of a binomial share of 256, plus slack for the 2-universal family.
+    assert abs(estimate - exact) <= 5 * np.sqrt(exact * (1 - exact) / 256) + 0.02
+
+
+def test_jaccard_estimate_is_unbiased_on_average():
+    rng = np.random.default_rng(11)
+    hasher = MinHasher(128)
+    errors = []
+    for _ in range(200):
+        pool = rng.choice(2**32, 900, replace=False).astype(np.uint32)
+        a, b = np.sort(pool[:600]), np.sort(pool[300:])
+        errors.append(jaccard_estimate(hasher.signature(a), hasher.signature(b)) - 300 / 900)
+    assert abs(np.mean(errors)) < 0.01
+
+
+# ---- LSH ----------------------------------------------------------------------------------------
+def test_band_keys_shape_and_sharing():
+    hasher = MinHasher()
+    sig = hasher.signature(shingles(seed("000")))
+    keys = band_keys(sig)
+    assert len(keys) == dedup.BANDS and all(len(k) == 10 for k in keys)
+    assert [dedup.band_of(k) for k in keys] == list(range(dedup.BANDS))
+    assert band_keys(sig.copy()) == keys
+    other = hasher.signature(shingles(seed("001")))
+    assert not set(keys) & set(band_keys(other))
+    assert first_shared_band(sig, sig, dedup.BANDS, 2) == 0
+    assert first_shared_band(sig, other, dedup.BANDS, 2) == -1
+    changed = sig.copy()
+    changed[:2] += 1
+    assert first_shared_band(sig, changed, dedup.BANDS, 2) == 1
+    with pytest.raises(ValueError):
+        dedup.band_hashes(sig, 30, 2)
+
+
+def test_default_banding_follows_from_the_s_curve():
+    assert dedup.BANDS * (dedup.NUM_PERM // dedup.BANDS) == dedup.NUM_PERM
+    assert lsh_params(1 / 3, dedup.NUM_PERM, (0.1, 0.9)) == (dedup.BANDS, 2)
+    p = scurve(np.array([0.05, 1 / 3, 0.5, 0.6]), 20, 2)
+    assert p[0] < 0.05 and p[1] >= 0.9 and p[2] > 0.99 and p[3] > 0.999  # the docstring's table
+    fp, fn = lsh_error(1 / 3, 20, 2)
+    assert fp == pytest.approx(0.144, abs=0.002) and fn == pytest.approx(0.005, abs=0.001)
+
+
+# ---- confirmation ---------------------------------------------------------------------------------
+def test_overlap_exact_and_bottom_k_estimate():
+    rng = np.random.default_rng(5)
+    pool = rng.choice(2**32, 5000, replace=False).astype(np.uint32)
+    a, b = np.sort(pool[:3000]), np.sort(pool[1000:4000])  # J = 2000 / 4000, containment 2/3
+    exact = overlap(a, a.size, b, b.size)
+    assert exact.exact and exact.jaccard == 0.5 and exact.shared == 2000
+    assert exact.containment == pytest.approx(2 / 3)
+    estimate = overlap(a[:512], a.size, b[:512], b.size)
+    assert not estimate.exact
+    assert abs(estimate.jaccard - 0.5) < 0.08
+    assert abs(estimate.shared - 2000) < 300
+    assert overlap(a, 0, b, b.size).jaccard == 0.0
+
+
+def test_identical_copy_is_one():
+    wire = seed("000")
+    assert sim(wire, wire).jaccard == 1.0
+    assert is_near(wire, wire) == 1.0
+
+
+@pytest.mark.parametrize("edit", [
+    "trimmed", "retitled", "reparagraphed", "intro_added", "paragraph_added", "typos",
+    "figure_updated", "dateline_and_byline"])
+def test_edited_copies_link(edit):
+    wire = seed("000")
+    paras = paragraphs(wire)
+    if edit == "trimmed":
+        copy = "\n\n".join(paras[:int(len(paras) * 0.65)])
+    elif edit == "retitled":
+        copy = "Syria: hundreds of Alawite civilians killed, monitor says\n\n" + wire
+    elif edit == "reparagraphed":
+        copy = "\n".join(s for p in paras for s in p.split(". "))
+    elif edit == "intro_added":
+        copy = ("DAMASCUS, March 8 - The following story was first published by our partners at "
+                "Reuters and has been lightly edited for our readers in the region.\n\n" + wire)
+    elif edit == "paragraph_added":
+        copy = "\n\n".join(paras[:5] + [BOILERPLATE] + paras[5:])
+    elif edit == "typos":
+        words = wire.split(" ")
+        copy = " ".join(w[:-1] if i % 25 == 7 and len(w) > 3 else w for i, w in enumerate(words))
+    elif edit == "figure_updated":
+        copy = wire.replace("more than 340", "more than 500").replace("two days", "three days")
+    else:
+        copy = "By Timour Azhari and Suleiman Al-Khalidi\n\nBEIRUT/AMMAN (Reuters) - " + wire
+    similarity = is_near(copy, wire)
+    assert similarity is not None, (edit, sim(copy, wire))
+    assert 0.5 <= similarity <= 1.0
+
+
+def test_embedded_copy_links_by_containment():
+    wire = paragraphs(seed("000"))
+    piece = paragraphs(seed("002"))
+    # 90% of the wire story inside a piece about twice its length.
+    embedded = "\n\n".join(piece[:8] + wire[:int(len(wire) * 0.9)] + piece[8:])
+    ov = sim(embedded, "\n\n".join(wire))
+    assert ov.jaccard < dedup.THRESHOLD  # Jaccard alone would miss it
+    assert ov.containment > 0.85 and ov.shared > dedup.MIN_SHARED
+    assert near_similarity(ov) == ov.containment
+
+
+def test_shared_boilerplate_paragraph_does_not_link():
+    a = seed("000") + "\n\n" + BOILERPLATE
+    b = seed("001") + "\n\n" + BOILERPLATE
+    assert is_near(a, b) is None
+    # Nor a short item that is mostly the same boilerplate: the shared part is one paragraph,
+    # fewer than MIN_SHARED shingles, even though it is most of the short item.
+    short = "Ceasefire talks resume in Doha on Monday, officials said.\n\n" + BOILERPLATE
+    ov = sim(short, a)
+    assert ov.containment > dedup.CONTAINMENT and ov.shared < dedup.MIN_SHARED
+    assert near_similarity(ov) is None
+
+
+def test_seed_gold_relations():
+    gold = json.loads((SHARED / "gold" / "seed_dedup.json").read_text())
+    for pair in gold["not_duplicates"]:  # 001 vs 002: same claims, different copy
+        a, b = seed(pair["a"][:3]), seed(pair["b"][:3])
+        assert is_near(a, b) is None
+        assert sim(a, b).jaccard < 0.05
+    for pair in gold["pairs"]:  # 000 vs 004: a rewrite, invisible to shingles
+        assert pair["relation"] == "rewrite"
+        ov = sim(seed(pair["a"][:3]), seed(pair["b"][:3]))
+        assert ov.jaccard < 0.01 and near_similarity(ov) is None
+
+
+def test_independent_reports_of_one_event_do_not_link():
+    pairs = CORPORA / "dedup" / "html_story_pairs.tsv"
+    if not pairs.exists():
+        pytest.skip("corpora not available")
+    rows = list(csv.DictReader(pairs.open(encoding="utf-8"), delimiter="\t"))
+    checked = 0
+    for row in rows:
+        texts = []
+        for name in (row["doc_a"], row["doc_b"]):
+            expected = CORPORA / name.replace(".html", ".expected.txt")
+            texts.append(expected.read_text(encoding="utf-8"))
+        ov = sim(*texts)
+        assert near_similarity(ov) is None, row
+        assert ov.jaccard == pytest.approx(float(row["shingle5_jaccard"]), abs=0.02)
+        checked += 1
+    assert checked == len(rows) > 20
+
+
+def test_semeval_wire_copy_links_and_other_pairs_do_not():
+    folder = CORPORA / "dedup" / "semeval2022_task8"
+    if not folder.exists():
+        pytest.skip("corpora not available")
+    for row in csv.DictReader((folder / "sample_pairs.csv").open(encoding="utf-8")):
+        a, b = (json.loads((folder / "sample_articles" / f"{row[k]}.json").read_text())["text"]
+                for k in ("id1", "id2"))
+        similarity = is_near(a, b)
+        if float(row["shingle5_containment"]) > 0.9:  # the AP wire story and its shorter copy
+            assert similarity is not None and similarity > 0.9
+        else:
+            assert similarity is None, row["pair_id"]
+
+
+def test_hard_negative_same_template_different_story():
+    # Same outlet template and stock phrases, different events and numbers.
+    template = ("{city}, {day} - At least {n} people were killed and dozens wounded when {what} "
+                "in {city} on {day}, officials said. Rescue workers were searching the rubble for "
+                "survivors late into the night. The death toll could rise, a local official told "
+                "reporters, speaking on condition of anonymity because he was not authorised to "
+                "speak to the media. {extra}")
+    a = template.format(city="Homs", day="Monday", n=12, what="a car bomb exploded near a market",
+                        extra=seed("001"))
+    b = template.format(city="Idlib", day="Friday", n=30, what="an air strike hit a school",
+                        extra=seed("002"))
+    assert is_near(a, b) is None
+
+
+# ---- canonical and clusters -----------------------------------------------------------------------
+def ref(doc_id, hour, length=500, cluster=None):
+    return DocRef(doc_id, Timestamp(hour * 3600), length, cluster)
+
+
+def link(a, b, similarity=0.8):
+    return Link(a, b, similarity, similarity, similarity)
+
+
+def test_choose_canonical_earliest_then_longest_then_doc_id():
+    early, late = ref("b", 1), ref("a", 2)
+    assert choose_canonical(early, late) is early and choose_canonical(late, early) is early
+    short, long = ref("a", 1, 300), ref("b", 1, 900)
+    assert choose_canonical(short, long) is long and choose_canonical(long, short) is long
+    x, y = ref("x", 1), ref("y", 1)
+    assert choose_canonical(y, x) is x and choose_canonical(x, y) is x
+
+
+def test_resolve_clusters_star_around_canonical_and_deterministic():
+    wire, c1, c2, c3 = ref("wire", 0), ref("c1", 1), ref("c2", 2), ref("c3", 3)
+    links = [link(c1, wire, 0.9), link(c2, wire, 0.7), link(c2, c1, 0.75), link(c3, c2, 0.6),
+             link(c3, wire, 0.55)]
+    expected = resolve_clusters(links)
+    assert expected["wire"].dup_of is None and expected["wire"].cluster_id == "wire"
+    assert {d: (a.dup_of, a.similarity) for d, a in expected.items() if a.dup_of} == {
+        "c1": ("wire", 0.9), "c2": ("wire", 0.7), "c3": ("wire", 0.55)}
+    for _ in range(5):
+        shuffled = [Link(l.other, l.doc, *l[2:]) if random.random() < 0.5 else l for l in links]
+        random.shuffle(shuffled)
+        assert resolve_clusters(shuffled) == expected
+
+
+def test_resolve_clusters_does_not_chain_two_stories_through_a_round_up():
+    story_a, story_b, roundup = ref("a", 0), ref("b", 1), ref("roundup", 2, 2000)
+    out = resolve_clusters([link(roundup, story_a, 0.95), link(roundup, story_b, 0.9)])
+    assert out["a"].dup_of is None and out["b"].dup_of is None
+    assert out["roundup"].dup_of == "a"
+    assert out["a"].cluster_id != out["b"].cluster_id
+
+
+def test_resolve_clusters_keeps_the_exact_stage_cluster_id():
+    canonical = ref("w", 0, cluster="exact-cluster-7")
+    out = resolve_clusters([link(ref("c", 1), canonical)])
+    assert out["c"].cluster_id == out["w"].cluster_id == "exact-cluster-7"
+
+
+def test_assign_on_arrival():
+    new, first, copy_of_first = ref("new", 5), ref("first", 0), ref("copy", 1)
+    alone = assign_on_arrival(new, [], {})
+    assert alone.dup_of is None and alone.cluster_id == "new"
+    assigned = assign_on_arrival(new, [link(new, copy_of_first), link(new, first, 0.6)],
+                                 {"copy": "first"})
+    assert assigned.dup_of == "first" and assigned.similarity == 0.6
+    # Linked only to a copy: not chained to that copy's canonical.
+    assert assign_on_arrival(new, [link(new, copy_of_first)], {"copy": "first"}).dup_of is None
+
+
+def test_apply_assignment_sets_the_fields():
+    from tollwatch.schemas.records import Article
+    article = Article("c", "u", None, None, None, Timestamp(0), "metadata", Timestamp(0), "t", "en",
+                      [], 0, None, None, None, None, True)
+    copy = apply_assignment(article, dedup.Assignment("c", "w", "w", 0.812345))
+    assert (copy.dup_kind, copy.dup_of, copy.dup_cluster_id, copy.dup_similarity,
+            copy.is_canonical) == ("near", "w", "w", 0.8123, False)
+    alone = apply_assignment(article, None)
+    assert (alone.dup_kind, alone.dup_of, alone.dup_cluster_id, alone.is_canonical) == (
+        None, None, "c", True)
+
+
+# ---- records and options --------------------------------------------------------------------------
+def test_signature_is_small_and_round_trips_through_row_coder():
+    text = seed("002")
+    sig = make_signature("d2", Timestamp(1741478400), text, MinHasher(), cluster_id=None)
+    assert sig.n_shingles > dedup.SKETCH_SIZE and len(sig.sketch) == 4 * dedup.SKETCH_SIZE
+    assert len(sig.minhash) == 4 * dedup.NUM_PERM
+    assert len(sig.sketch) + len(sig.minhash) < len(text.encode("utf-8"))
+    coder = RowCoder.from_type_hint(Signature, None)
+    assert coder.decode(coder.encode(sig)) == sig
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(threshold=0), dict(threshold=1.5), dict(containment=-0.1), dict(threshold="0.5"),
+    dict(min_shared=0), dict(shingle_size=0), dict(num_perm=0), dict(bands=0),
+    dict(bands=50), dict(bands=20, rows=3), dict(sketch_size=0), dict(ttl=0),
+    dict(ttl=-5), dict(ttl="2 days"), dict(max_bucket=1), dict(seed=1.5), dict(streaming="yes")])
+def test_bad_options_fail_at_construction(kwargs):
+    with pytest.raises(ValueError):
+        MarkNearDuplicates(**kwargs)
+
+
+def test_options_accept_timedelta_and_seconds():
+    import datetime
+    assert near_options(ttl=datetime.timedelta(hours=1)).ttl == Duration(seconds=3600)
+    assert near_options(ttl=60).ttl == Duration(seconds=60)
+    assert near_options().rows == dedup.NUM_PERM // dedup.BANDS

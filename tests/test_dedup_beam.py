@@ -1,0 +1,203 @@
+"""Pipeline tests of MarkNearDuplicates and FindLinks: batch (TestPipeline), streaming (TestStream),
+and the per-band state's time-to-live.
+
+The runner is 'BundleBasedDirectRunner': the default DirectRunner first tries to download the Prism
+binary. Note: on that runner with TestStream, metrics are only committed for the first bundle of a
+step, so the streaming tests observe state through the BandReport's ``held`` count instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import apache_beam as beam
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from tollwatch.schemas.records import Article
+from tollwatch.transforms.dedup import (
+    FindLinks, MarkNearDuplicates, MinHasher, make_signature, near_options)
+
+SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SEEDS = SHARED / "seeds"
+RUNNER = "BundleBasedDirectRunner"
+HOUR = 3600
+T0 = 1741392000  # 2025-03-08T00:00:00Z
+
+
+def seed(prefix: str) -> str:
+    paths = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not paths:
+        pytest.skip(f"seed {prefix} not available at {SEEDS}")
+    return re.sub(r"^\s*date \d{4}-\d{2}-\d{2}\s*", "", paths[0].read_text(encoding="utf-8"))
+
+
+def article(doc_id: str, text: str, hours: float, **fields) -> Article:
+    "Return an Article published `hours` after T0, with the duplicate fields unset."
+    when = Timestamp(T0 + hours * HOUR)
+    values = dict(doc_id=doc_id, uri=f"file:///in/{doc_id}.html", url=None, outlet=None, title=None,
+                  published_at=when, date_source="metadata", ingested_at=when, text=text,
+                  language="en", event_ids=[], n_repeats_removed=0, dup_cluster_id=None,
+                  dup_of=None, dup_kind=None, dup_similarity=None, is_canonical=True)
+    values.update(fields)
+    return Article(**values)
+
+
+def marks(a: Article) -> tuple:
+    return (a.doc_id, a.dup_kind, a.dup_of, a.dup_cluster_id, a.is_canonical)
+
+
+def streaming_pipeline() -> TestPipeline:
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    return TestPipeline(runner=RUNNER, options=options)
+
+
+def scenario() -> tuple[list[Article], list[tuple]]:
+    "Return articles in publication order and their expected marks."
+    wire = seed("000")
+    paras = wire.split("\n\n")
+    s2 = seed("002")
+    articles = [
+        article("early", "Syria: hundreds killed on the coast, monitor says\n\n" + wire, -1),
+        article("s1", seed("001"), 0),
+        article("wire", wire, 0),
+        article("exact", wire, 0.5, dup_kind="exact", dup_of="wire", dup_cluster_id="wire",
+                is_canonical=False),
+        article("tiny", "Short note: more soon.", 0.5),
+        article("trim", "\n\n".join(paras[:int(len(paras) * 0.65)]), 1),
+        article("s2long", s2 + "\n\nAdditional reporting by our correspondent in Beirut.", 2),
+        article("s2", s2, 2),
+        # A round-up: most of the wire story inside the whole of s2. It contains both stories; it
+        # joins the earlier canonical, and the two clusters stay apart.
+        article("embed", "\n\n".join(s2.split("\n\n")[:8] + paras[:int(len(paras) * 0.9)]
+                                     + s2.split("\n\n")[8:]), 3),
+        article("late", wire.replace("Saturday", "Tuesday"), 24 * 3),  # outside the 2-day TTL
+    ]
+    expected = [
+        ("early", None, None, "early", True),
+        ("s1", None, None, "s1", True),
+        ("wire", "near", "early", "early", False),
+        ("exact", "exact", "wire", "wire", False),
+        ("tiny", None, None, "tiny", True),
+        ("trim", "near", "early", "early", False),
+        ("s2long", None, None, "s2long", True),  # same time as s2: the longer is canonical
+        ("s2", "near", "s2long", "s2long", False),
+        ("embed", "near", "early", "early", False),
+        ("late", None, None, "late", True),
+    ]
+    return articles, expected
+
+
+@pytest.mark.parametrize("order", ["published", "reversed"])
+def test_batch_marks_copies_deterministically(order):
+    articles, expected = scenario()
+    if order == "reversed":
+        articles = articles[::-1]
+    pipeline = TestPipeline(runner=RUNNER)
+    marked = pipeline | beam.Create(articles) | MarkNearDuplicates()
+    assert_that(marked | "Marks" >> beam.Map(marks), equal_to(expected))
+
+    def similarities(found):
+        sims = {a.doc_id: a.dup_similarity for a in found}
+        if not (sims["wire"] > 0.95 and 0.6 < sims["trim"] < 0.8 and sims["embed"] > 0.8
+                and sims["s2"] > 0.95 and sims["early"] is None):
+            raise BeamAssertException(f"unexpected similarities {sims}")
+
+    assert_that(marked, similarities, label="Similarities")
+    result = pipeline.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed
+                for c in result.metrics().query(MetricsFilter())["counters"]}
+    assert counters["confirmed"] >= 4 and counters["candidates"] >= counters["confirmed"]
+    assert counters["exact_kept"] == 1 and counters["too_short"] == 1
+
+
+def test_streaming_in_publication_order_matches_batch():
+    articles, expected = scenario()
+    stream, watermark = TestStream().advance_watermark_to(Timestamp(T0 - 2 * HOUR)), None
+    for a in articles:
+        stream = stream.add_elements([TimestampedValue(a, a.published_at)])
+        if a.published_at != watermark:  # TestStream watermarks must strictly advance
+            stream, watermark = stream.advance_watermark_to(a.published_at), a.published_at
+    stream = stream.advance_watermark_to_infinity()
+    with streaming_pipeline() as p:
+        marked = p | stream | MarkNearDuplicates()
+        assert_that(marked | beam.Map(marks), equal_to(expected))
+
+
+def test_streaming_decides_on_arrival_without_retraction():
+    # The earlier-published original arrives after its copy: the copy, already emitted as
+    # canonical, stays canonical and the original joins its cluster (module docstring).
+    wire = seed("000")
+    original, copy = article("original", wire, 0), article("copy", wire + "\n\nUpdated.", 1)
+    stream = (TestStream().advance_watermark_to(Timestamp(T0))
+              .add_elements([TimestampedValue(copy, copy.published_at)])
+              .advance_watermark_to(Timestamp(T0 + 2 * HOUR))
+              .add_elements([TimestampedValue(original, Timestamp(T0 + 2 * HOUR))])
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        marked = p | stream | MarkNearDuplicates()
+        assert_that(marked | beam.Map(marks), equal_to([
+            ("copy", None, None, "copy", True),
+            ("original", "near", "copy", "copy", False)]))
+
+
+def test_streaming_state_expires_after_ttl():
+    # ttl 12 h. `early_copy` arrives while the original is held: linked. `late_copy` was published
+    # 5 h after the original (within the TTL, so batch would link it) but arrives once the watermark
+    # is past the original's TTL: the expiry timer has cleared the state, nothing to link to.
+    wire = seed("000")
+    original = article("original", wire, 0)
+    early_copy = article("early_copy", wire + "\n\nUpdated at 01:00.", 1)
+    late_copy = article("late_copy", wire + "\n\nUpdated at 05:00.", 5)
+    stream = (TestStream().advance_watermark_to(Timestamp(T0))
+              .add_elements([TimestampedValue(original, Timestamp(T0))])
+              .advance_watermark_to(Timestamp(T0 + HOUR))
+              .add_elements([TimestampedValue(early_copy, Timestamp(T0 + HOUR))])
+              .advance_watermark_to(Timestamp(T0 + 30 * HOUR))
+              .add_elements([TimestampedValue(late_copy, Timestamp(T0 + 31 * HOUR))])
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        marked = p | stream | MarkNearDuplicates(ttl=Duration(seconds=12 * HOUR))
+        assert_that(marked | beam.Map(marks), equal_to([
+            ("original", None, None, "original", True),
+            ("early_copy", "near", "original", "original", False),
+            ("late_copy", None, None, "late_copy", True)]))
+
+
+def test_band_state_stays_bounded_on_a_long_stream():
+    # 72 copies of one story, one an hour for three days, ttl 6 h: every band key of the story is
+    # hit every hour. Without expiry a bucket would hold 72 signatures; with it, about 6.
+    wire = seed("000")
+    hasher, options = MinHasher(), near_options(ttl=6 * HOUR)
+    stream = TestStream().advance_watermark_to(Timestamp(T0 - 1))
+    n = 72
+    for i in range(n):
+        when = Timestamp(T0 + i * HOUR)
+        sig = make_signature(f"copy-{i:02d}", when, f"{wire}\n\nUpdate number {i}.", hasher)
+        stream = stream.add_elements([TimestampedValue(sig, when)]).advance_watermark_to(when)
+    stream = stream.advance_watermark_to_infinity()
+
+    def bounded(reports):
+        held = [r.held for _, r in reports]
+        links = {r.doc_id: 0 for _, r in reports}
+        for _, r in reports:
+            links[r.doc_id] += len(r.links)
+        if len(held) != n * options.bands or max(held) > 8:
+            raise BeamAssertException(f"{len(held)} reports, max held {max(held)}")
+        if max(links.values()) > 7 or links["copy-71"] < 5:
+            raise BeamAssertException(f"links per article {links}")
+
+    with streaming_pipeline() as p:
+        reports = p | stream | FindLinks(options, report_empty=True)
+        assert_that(reports, bounded)

@@ -1,0 +1,1022 @@
+"""Near-duplicate articles: link every copy of a story (trimmed, retitled, re-paragraphed, with an
+intro or a paragraph added, with typos, or embedded in a longer piece) to its canonical article, so a
+repeated figure does not count as independent confirmation.
+
+How (each step is a pure function below; ``MarkNearDuplicates`` at the bottom wires them):
+
+1. ``shingles``: the text is normalised (NFKC, lower case, punctuation and symbols to spaces), split
+   into words, each word hashed once (a vectorised polynomial byte hash, avalanched with the
+   MurmurHash3 finaliser), and every run of ``shingle_size`` words combined into one 32-bit shingle
+   hash with NumPy. The distinct shingle hashes are the article's set.
+2. ``MinHasher.signature``: ``num_perm`` MinHash values, all permutations over all shingles in one
+   array operation (the affine ``a*x + b mod 2**32`` family of datasketch's ``affine32`` scheme).
+3. ``band_keys``: LSH banding, ``bands`` bands of ``rows`` values. Articles sharing a band key are
+   candidates.
+4. ``overlap`` + ``near_similarity``: a candidate pair is confirmed on the shingle sets themselves
+   (exact while both articles have at most ``sketch_size`` distinct shingles, a bottom-k estimate
+   beyond): near if Jaccard >= ``threshold``, or if the shorter is contained in the longer
+   (containment >= ``containment``) with at least ``min_shared`` shingles in common -- more than a
+   long paragraph, so a shared boilerplate paragraph never links two stories.
+5. ``resolve_clusters`` / ``assign_on_arrival``: confirmed pairs become clusters around a canonical
+   (``choose_canonical``: earliest published, ties the longest, then the smallest ``doc_id``).
+
+Defaults, and why (the numbers come from ``scurve`` and ``lsh_error``; see ``tests/test_dedup.py``):
+
+- ``shingle_size=5`` words, the unit of the project's gold data. Measured on the 27 pairs of
+  independent reports of one event (``corpora/dedup/html_story_pairs.tsv``) plus seeds 001/002, and
+  on edited copies of seed 000 (max Jaccard / max containment of the negatives; Jaccard of a copy
+  with a typo every 25th / every 10th word)::
+
+      k       negatives J / C    typo every 25th   every 10th
+      3       0.123 / 0.243      0.85              0.72
+      5       0.071 / 0.144      0.76              0.57
+      8       0.040 / 0.082      0.64              0.39
+
+  5 keeps every negative far below both cuts and a heavily mistyped copy above 0.5.
+- ``threshold=0.5`` (Jaccard), ``containment=0.8`` with ``min_shared=100`` shingles: 95% of the
+  paragraphs of the html corpus have <= 71 words, so 100 shared shingles is always more than one
+  paragraph.
+- ``num_perm=40`` as ``bands=20`` x ``rows=2``. The signature only proposes candidates; the decision is
+  made on the shingle sets, so a false positive costs one set comparison while a false negative loses
+  a copy for good, and every band stores the article once more in state. The banding is therefore
+  designed for the containment case (a copy inside a piece 2-3x its length has Jaccard ~1/3), with
+  false negatives weighted 9:1: ``lsh_params(1/3, 40, (0.1, 0.9)) == (20, 2)``. Probability that a
+  pair becomes a candidate, ``scurve(j, 20, 2)``::
+
+      Jaccard      0.01    0.05   0.1    0.2    1/3    0.4    0.5    0.6
+      candidate    0.002   0.049  0.18   0.56   0.90   0.97   0.997  1.000
+
+  At the Jaccard threshold 0.5 the false-negative rate is 0.3%; datasketch's own optimum for
+  ``threshold=0.5, num_perm=128`` (25 x 5) misses 45% of the pairs at exactly 0.5 and 91% at 1/3.
+  The weighted errors as datasketch's ``_optimal_param`` reports them, at the design point 1/3:
+  false-positive integral 0.144, false-negative integral 0.005.
+- ``sketch_size=512``: exact sets for articles up to ~512 words (most wire copy), beyond that a
+  bottom-k estimate (measured at Jaccard 0.5: standard error 0.014 at 1,000 shingles, 0.019 at
+  10,000; no bias). On the benchmark's 3,248 candidate pairs (10,000 documents) 5 decisions differ
+  from exact sets, all containment within 0.02 of the cut.
+  The cost is state: a held signature is at most ~2.3 KB (sketch + 160 B of MinHash + ids), and an
+  article is held once per band, so up to ~46 KB per article for the TTL -- several times its
+  text. ``sketch_size=128`` cuts that to ~14 KB (standard error 0.03-0.04). Holding only ids and band
+  hashes per band and the sketch once per article (one more keyed join) would cut it ~10x.
+- ``ttl=2 days``: a crisis story's copies come within hours to a day of the wire. The TTL bounds
+  streaming state and, in both modes, how far apart in publication two linked articles may be.
+
+Batch and streaming (``MarkNearDuplicates`` picks the mode from whether its input is bounded):
+
+- Both modes key each article's ``Signature`` by its band keys into one stateful DoFn per band key
+  (``_BucketFn``: a ``BagState`` of signatures and an event-time expiry timer that drops entries
+  once the watermark is ``ttl`` past them, the ``DeduplicatePerKey`` pattern). A pair is compared
+  in the first band it shares only, so each pair is confirmed once.
+- Pairs are only linked when their publication times are within ``ttl`` of each other. In batch the
+  watermark does not move until the input is read, so every such pair that shares a band key is
+  compared whatever the order of arrival, and ``resolve_clusters`` runs over all confirmed pairs at
+  once (one ``GroupByKey``): articles are taken in canonical order, and each joins the first earlier
+  canonical it is directly linked to, or becomes a canonical itself. The result is deterministic.
+  (Plain connected components would chain: a round-up that embeds two wire stories would merge
+  both stories.) Exception: a band key holding more than ``max_bucket`` signatures evicts the oldest
+  (counter ``bucket_overflow``); which pairs are then compared depends on arrival order.
+- In streaming an article is decided once, when all its bands have reported (``_GatherFn``), and
+  never revised: it is compared with the articles that *arrived* before it and are still within
+  ``ttl``; a single ``_ResolveFn`` (one key; it only sees articles that matched something) makes it a
+  copy of the earliest canonical it is linked to. Approximations: an earlier-published article
+  that arrives after its copy becomes a copy of the cluster already emitted (the emitted canonical
+  is not retracted); an article decided before one of its partners was resolved may point to a
+  partner that became a copy; state expires on the watermark, so an article arriving more than
+  ``ttl`` behind the watermark finds nothing.
+
+Output contract: copies get ``dup_kind='near'``, ``dup_of`` = the canonical's ``doc_id``,
+``dup_similarity`` (the Jaccard to the canonical if it reaches ``threshold``, else the containment
+that linked them) and ``is_canonical=False``. Every article this stage decides gets
+``dup_cluster_id`` = its canonical's cluster: the canonical's existing ``dup_cluster_id`` (as left by
+the exact stage) or its ``doc_id`` -- also for articles without copies, so that a canonical emitted
+in streaming before its first copy arrived carries the same id as in batch. Articles marked
+``dup_kind='exact'`` upstream pass through untouched; articles with fewer than ``MIN_SHINGLES``
+shingles are not compared (counter ``too_short``). The output is in the global window.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import struct
+import sys
+import unicodedata
+from collections import defaultdict
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
+
+import numpy as np
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+from apache_beam.transforms import userstate, window
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from tollwatch.schemas.records import Article
+
+__all__ = [
+    "Article", "Assignment", "BandReport", "DocRef", "FindLinks", "Link", "MarkNearDuplicates",
+    "MinHasher", "NearOptions", "near_options",
+    "Overlap", "Signature", "apply_assignment", "assign_on_arrival", "band_hashes", "band_keys",
+    "canonical_key", "choose_canonical", "first_shared_band", "jaccard_estimate", "lsh_error",
+    "lsh_params", "make_signature", "near_similarity", "normalize", "overlap", "resolve_clusters",
+    "scurve", "shingles", "token_hashes", "tokens",
+]
+
+# ---- Settings: every tunable in one place -------------------------------------------------------
+SHINGLE_SIZE = 5
+THRESHOLD = 0.5
+CONTAINMENT = 0.8
+MIN_SHARED = 100
+NUM_PERM = 40
+BANDS = 20
+SKETCH_SIZE = 512
+TTL = Duration(seconds=2 * 24 * 3600)
+MAX_BUCKET = 1000
+SEED = 1
+# Fewer distinct shingles than this (a text of under ~25 words) is not compared: one changed
+# number is then a large share of the text and Jaccard says little.
+MIN_SHINGLES = 20
+# Only the first MiB of a normalised text is shingled (bounds the hash tables at 16 MB; an
+# article is a few KB).
+MAX_TEXT_BYTES = 1 << 20
+
+_NAMESPACE = "tollwatch.dedup"
+_U32_MAX = np.uint32(0xFFFFFFFF)
+_U64 = np.uint64
+
+
+# ---- Normalisation and shingles -----------------------------------------------------------------
+@functools.cache
+def _separator_table() -> dict[int, Optional[str]]:
+    """Translation table: Unicode punctuation, symbols, controls and spaces to a plain space, format
+    characters (soft hyphen, zero-width joiners: inside words) removed. Built once (~0.1 s)."""
+    table: dict[int, Optional[str]] = {}
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category[0] in "PSZ" or category == "Cc" or (char.isspace() and char != " "):
+            table[code] = " "
+        elif category == "Cf":
+            table[code] = None
+    table.pop(ord(" "), None)
+    return table
+
+
+@functools.cache
+def _ascii_separator_bytes() -> bytes:
+    "bytes.translate table: ASCII punctuation, symbols and controls to a space; other bytes kept."
+    table = _separator_table()
+    return bytes(0x20 if code < 0x80 and code in table else code for code in range(256))
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _normalized_bytes(text: str) -> bytes:
+    """Return ``normalize(text)`` as UTF-8. The few distinct non-ASCII separators are replaced one by
+    one and ASCII ones by ``bytes.translate``: ``str.translate`` leaves its fast path as soon as a
+    text holds one curly quote, and is then 6x slower than all of this."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    if not text.isascii():
+        table = _separator_table()
+        for char in set(_NON_ASCII.findall(text)):
+            code = ord(char)
+            if code in table:
+                text = text.replace(char, table[code] or "")
+    # surrogatepass: a lone surrogate left by a lossy decode is hashed, not an error.
+    return text.encode("utf-8", "surrogatepass").translate(_ascii_separator_bytes())
+
+
+def normalize(text: str) -> str:
+    """Return the text in NFKC, lower case, with punctuation, symbols and any whitespace replaced by
+    a space: words are then exactly the runs of non-space characters."""
+    return _normalized_bytes(text).decode("utf-8", "surrogatepass")
+
+
+def tokens(text: str) -> list[str]:
+    "Return the words of the normalised text."
+    return normalize(text).split()
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    "MurmurHash3's 64-bit finaliser: an avalanching bijection (wraps mod 2**64 by design)."
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+# Words are polynomials in their UTF-8 bytes with this odd base (the FNV prime), mod 2**64.
+_WORD_BASE = 0x100000001B3
+_SHINGLE_MULT = _U64(0x9E3779B97F4A7C15)
+_BAND_MULT = _U64(0xC2B2AE3D27D4EB4F)
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    "Return base**i mod 2**64 for i < n (uint64), by doubling."
+    out = np.empty(n, dtype=np.uint64)
+    out[:1] = 1
+    k = 1
+    while k < n:
+        m = min(k, n - k)
+        np.multiply(out[:m], _U64(pow(base, k, 1 << 64)), out=out[k:k + m])
+        k += m
+    return out
+
+
+_INVERSE_BASE = pow(_WORD_BASE, -1, 1 << 64)  # an odd number has an inverse mod 2**64
+_power_cache = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
+
+
+def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+    "Return at least n powers of the word base and of its inverse (grown by doubling, kept)."
+    global _power_cache
+    if _power_cache[0].size < n:
+        size = 1 << max(12, (n - 1).bit_length())
+        _power_cache = (_powers(_WORD_BASE, size), _powers(_INVERSE_BASE, size))
+    return _power_cache
+
+
+def _word_hashes(normalised: bytes) -> np.ndarray:
+    """Return one stable 64-bit hash (uint64) per word of a normalised text, for all words at once.
+
+    A word's hash is its UTF-8 bytes read as a polynomial, sum(b[j] * B**(j - start)), avalanched by
+    ``_fmix64``. One prefix sum over the whole text gives every word's polynomial at its offset;
+    multiplying by B**-start moves it to offset 0. The same word gives the same hash in every
+    process and version, unlike Python's salted ``hash()``.
+    """
+    data = np.frombuffer(normalised[:MAX_TEXT_BYTES], dtype=np.uint8)
+    if data.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    edge = np.diff((data != 0x20).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1)
+    ends = np.flatnonzero(edge == -1)  # one past each word's last byte
+    powers, inverses = _power_tables(data.size)
+    prefix = np.empty(data.size + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.cumsum(data * powers[:data.size], out=prefix[1:])
+    return _fmix64((prefix[ends] - prefix[starts]) * inverses[starts])
+
+
+def token_hashes(words: Sequence[str]) -> np.ndarray:
+    "Return one stable 64-bit hash (uint64) per word, computed for all words at once."
+    return _word_hashes(" ".join(words).encode("utf-8", "surrogatepass"))
+
+
+def shingles(text: str, shingle_size: int = SHINGLE_SIZE) -> np.ndarray:
+    """Return the sorted distinct 32-bit hashes (uint32) of the text's ``shingle_size``-word shingles.
+
+    A text shorter than ``shingle_size`` words is one shingle; an empty text has none.
+    """
+    return _shingle_set(_word_hashes(_normalized_bytes(text)), shingle_size)
+
+
+def _shingle_set(hashes: np.ndarray, shingle_size: int) -> np.ndarray:
+    "Combine each run of shingle_size word hashes into one 32-bit hash; return them sorted, distinct."
+    if hashes.size == 0:
+        return np.empty(0, dtype=np.uint32)
+    k = min(shingle_size, hashes.size)
+    n = hashes.size - k + 1
+    combined = hashes[:n].copy()
+    for j in range(1, k):
+        combined *= _SHINGLE_MULT
+        combined += hashes[j:j + n]
+    ordered = np.sort((_fmix64(combined) >> _U64(32)).astype(np.uint32))
+    distinct = np.empty(ordered.size, dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    return ordered[distinct]
+
+
+# ---- MinHash ------------------------------------------------------------------------------------
+def _splitmix64(seed: int, n: int) -> np.ndarray:
+    "Return n pseudo-random uint64 values derived from seed (stable across NumPy versions)."
+    state = (seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    out = []
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        out.append(z ^ (z >> 31))
+    return np.array(out, dtype=np.uint64)
+
+
+class MinHasher:
+    """MinHash signatures of shingle sets, vectorised over all permutations and all shingles.
+
+    Permutation ``i`` maps a 32-bit shingle hash ``x`` to ``a[i] * x + b[i] mod 2**32`` with ``a[i]``
+    odd (a bijection, so it adds no collisions); ``x`` is already avalanched by ``shingles``. This is
+    datasketch's ``affine32`` scheme; the parameters come from ``seed`` alone, so signatures made by
+    different workers and runs agree.
+
+    >>> hasher = MinHasher(num_perm=64)
+    >>> a = hasher.signature(shingles("the quick brown fox jumps over the lazy dog today"))
+    >>> float(jaccard_estimate(a, a))
+    1.0
+    """
+
+    # Shingles per block of the (permutations x shingles) matrix: bounds the temporary array
+    # (40 x 4096 x 4 bytes = 640 KB) for very long texts.
+    _CHUNK = 4096
+
+    def __init__(self, num_perm: int = NUM_PERM, seed: int = SEED):
+        if not isinstance(num_perm, int) or not 1 <= num_perm <= 65535:
+            raise ValueError(f"num_perm must be an int in [1, 65535], got {num_perm!r}")
+        if not isinstance(seed, int):
+            raise ValueError(f"seed must be an int, got {seed!r}")
+        self.num_perm = num_perm
+        self.seed = seed
+        raw = _splitmix64(seed, 2 * num_perm)
+        self._a = ((raw[:num_perm] >> _U64(32)).astype(np.uint32) | np.uint32(1))
+        self._b = (raw[num_perm:] >> _U64(32)).astype(np.uint32)
+
+    def signature(self, shingle_hashes: np.ndarray) -> np.ndarray:
+        "Return the signature (uint32, ``num_perm`` values) of a set of 32-bit shingle hashes."
+        values = np.asarray(shingle_hashes, dtype=np.uint32)
+        out = np.full(self.num_perm, _U32_MAX, dtype=np.uint32)
+        a, b = self._a[:, None], self._b[:, None]
+        # (permutations x shingles): the min runs along contiguous rows, 2.4x faster than the
+        # transposed layout.
+        for start in range(0, values.size, self._CHUNK):
+            block = a * values[None, start:start + self._CHUNK]
+            block += b
+            np.minimum(out, block.min(axis=1), out=out)
+        return out
+
+
+def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    "Return the share of equal MinHash values: an unbiased estimate of the Jaccard similarity."
+    a, b = _u32(sig_a), _u32(sig_b)
+    if a.shape != b.shape:
+        raise ValueError(f"signatures differ in length: {a.size} vs {b.size}")
+    return float(np.count_nonzero(a == b)) / a.size if a.size else 0.0
+
+
+# ---- LSH banding --------------------------------------------------------------------------------
+def scurve(jaccard: Union[float, np.ndarray], bands: int, rows: int):
+    "Return the probability that a pair with this Jaccard similarity shares at least one band."
+    return 1.0 - (1.0 - np.asarray(jaccard, dtype=float) ** rows) ** bands
+
+
+def lsh_error(threshold: float, bands: int, rows: int) -> tuple[float, float]:
+    """Return the false-positive and false-negative integrals of the S-curve around ``threshold``
+    (the areas datasketch's ``_optimal_param`` weighs), by the trapezoid rule."""
+    below = np.linspace(0.0, threshold, 2001)
+    above = np.linspace(threshold, 1.0, 2001)
+    return (float(np.trapezoid(scurve(below, bands, rows), below)),
+            float(np.trapezoid(1.0 - scurve(above, bands, rows), above)))
+
+
+def lsh_params(threshold: float, num_perm: int,
+               weights: tuple[float, float] = (0.5, 0.5)) -> tuple[int, int]:
+    "Return the (bands, rows) with bands * rows <= num_perm minimising the weighted LSH errors."
+    best, best_error = (1, 1), float("inf")
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp, fn = lsh_error(threshold, bands, rows)
+            error = weights[0] * fp + weights[1] * fn
+            if error < best_error:
+                best, best_error = (bands, rows), error
+    return best
+
+
+def band_hashes(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    "Return one 64-bit hash (uint64) per band of the signature."
+    sig = _u32(signature)
+    if bands * rows > sig.size:
+        raise ValueError(f"{bands} bands x {rows} rows need {bands * rows} values, got {sig.size}")
+    table = sig[:bands * rows].reshape(bands, rows).astype(np.uint64)
+    h = table[:, 0].copy()
+    for j in range(1, rows):
+        h *= _BAND_MULT
+        h += table[:, j]
+    return _fmix64(h)
+
+
+def band_keys(signature: np.ndarray, bands: int = BANDS, rows: Optional[int] = None) -> list[bytes]:
+    """Return the LSH keys of a signature: 10 bytes each, the band index (big-endian uint16) then
+    the band's 64-bit hash. Two signatures share a key when they agree on a whole band (or, with
+    probability 2**-64, by a hash collision that ``first_shared_band`` weeds out)."""
+    rows = rows or _u32(signature).size // bands
+    return [struct.pack(">HQ", i, int(h)) for i, h in enumerate(band_hashes(signature, bands, rows))]
+
+
+def band_of(key: bytes) -> int:
+    "Return the band index of a key made by ``band_keys``."
+    return struct.unpack_from(">H", key)[0]
+
+
+def first_shared_band(sig_a: np.ndarray, sig_b: np.ndarray, bands: int, rows: int) -> int:
+    "Return the index of the first band on which the two signatures agree entirely, or -1."
+    a, b = _u32(sig_a), _u32(sig_b)
+    n = bands * rows
+    equal = (a[:n] == b[:n]).reshape(bands, rows).all(axis=1)
+    hits = np.flatnonzero(equal)
+    return int(hits[0]) if hits.size else -1
+
+
+# ---- Confirmation on the shingle sets -----------------------------------------------------------
+class Overlap(NamedTuple):
+    """How much two shingle sets overlap."""
+
+    jaccard: float
+    # |A & B| / |A| for the smaller set A.
+    containment: float
+    # |A & B|, estimated when a sketch is truncated.
+    shared: int
+    # True when both sketches held their whole set, so the figures are exact.
+    exact: bool
+
+
+def _u32(values) -> np.ndarray:
+    if isinstance(values, (bytes, bytearray, memoryview)):
+        return np.frombuffer(values, dtype="<u4")
+    return np.asarray(values, dtype=np.uint32)
+
+
+def _count_common(a: np.ndarray, b: np.ndarray) -> int:
+    "Return |a & b| for sorted arrays of distinct values."
+    if a.size == 0 or b.size == 0:
+        return 0
+    if a.size > b.size:
+        a, b = b, a
+    idx = np.searchsorted(b, a)
+    idx[idx == b.size] = 0
+    return int(np.count_nonzero(b[idx] == a))
+
+
+def overlap(sketch_a, n_a: int, sketch_b, n_b: int) -> Overlap:
+    """Return the Jaccard similarity and containment of two shingle sets from their sketches.
+
+    A sketch is the sorted smallest hashes of a set (``n`` is the set's full size). When both sketches
+    hold their whole set the figures are exact; otherwise they are the bottom-k estimate: below the
+    smaller of the two sketches' largest hashes both sets are fully known, and that random sample of
+    the union gives the Jaccard, from which |A & B| = J (|A| + |B|) / (1 + J).
+    """
+    a, b = _u32(sketch_a), _u32(sketch_b)
+    if n_a <= 0 or n_b <= 0:
+        return Overlap(0.0, 0.0, 0, True)
+    exact = a.size >= n_a and b.size >= n_b
+    if exact:
+        shared = _count_common(a, b)
+        jaccard = shared / (n_a + n_b - shared)
+    else:
+        limit = min(a[-1] if a.size < n_a else _U32_MAX, b[-1] if b.size < n_b else _U32_MAX)
+        a = a[:np.searchsorted(a, limit, side="right")]
+        b = b[:np.searchsorted(b, limit, side="right")]
+        common = _count_common(a, b)
+        union = a.size + b.size - common
+        jaccard = common / union if union else 0.0
+        shared = int(round(jaccard * (n_a + n_b) / (1.0 + jaccard)))
+    return Overlap(float(jaccard), min(1.0, shared / min(n_a, n_b)), shared, exact)
+
+
+def near_similarity(ov: Overlap, threshold: float = THRESHOLD, containment: float = CONTAINMENT,
+                    min_shared: int = MIN_SHARED) -> Optional[float]:
+    """Return the figure that makes the pair near duplicates -- the Jaccard if it reaches
+    ``threshold``, else the containment if the shorter text is contained in the longer with at least
+    ``min_shared`` shingles in common -- or None if the pair is not near."""
+    if ov.jaccard >= threshold:
+        return ov.jaccard
+    if ov.containment >= containment and ov.shared >= min_shared:
+        return ov.containment
+    return None
+
+
+# ---- Records ------------------------------------------------------------------------------------
+class Signature(NamedTuple):
+    """What near-duplicate detection keeps of an article: its identity, when it was published, its
+    length and two small sketches of its shingle set -- never its text."""
+
+    doc_id: str
+    published_at: Timestamp
+    # Characters in the text: the canonical's tie-breaker, as in MarkExactDuplicates.
+    length: int
+    # Distinct shingles in the whole text (the sketch may hold fewer).
+    n_shingles: int
+    # num_perm MinHash values, little-endian uint32.
+    minhash: bytes
+    # The smallest `sketch_size` shingle hashes, sorted, little-endian uint32.
+    sketch: bytes
+    # The article's dup_cluster_id as it arrived (set by the exact stage), if any.
+    cluster_id: Optional[str]
+
+
+class DocRef(NamedTuple):
+    """An article as a member of a cluster."""
+
+    doc_id: str
+    published_at: Timestamp
+    length: int
+    cluster_id: Optional[str]
+
+
+class Link(NamedTuple):
+    """A confirmed near-duplicate pair: ``doc`` was compared with the earlier-arrived ``other``."""
+
+    doc: DocRef
+    other: DocRef
+    jaccard: float
+    containment: float
+    # The figure that linked them (see near_similarity).
+    similarity: float
+
+
+class BandReport(NamedTuple):
+    """What one band key found for one article (streaming sends one per band, even if empty)."""
+
+    doc_id: str
+    band: int
+    # Signatures the band key held once this article was added: the state size, for monitoring.
+    held: int
+    links: Sequence[Link]
+
+
+class Assignment(NamedTuple):
+    """An article's place in its cluster."""
+
+    doc_id: str
+    cluster_id: str
+    # The canonical's doc_id for a copy; None for a canonical.
+    dup_of: Optional[str]
+    similarity: Optional[float]
+
+
+class _Held(NamedTuple):
+    # Element timestamp: the clock the expiry timer runs on.
+    held_at: Timestamp
+    signature: Signature
+
+
+class _Decided(NamedTuple):
+    held_at: Timestamp
+    doc_id: str
+    canonical_id: str
+
+
+for _record in (Signature, DocRef, Link, BandReport, Assignment, _Held, _Decided):
+    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
+
+
+def make_signature(doc_id: str, published_at: Timestamp, text: str, hasher: MinHasher,
+                   shingle_size: int = SHINGLE_SIZE, sketch_size: int = SKETCH_SIZE,
+                   cluster_id: Optional[str] = None) -> Signature:
+    "Return the Signature of one text."
+    words = _word_hashes(_normalized_bytes(text))
+    sh = _shingle_set(words, shingle_size)
+    return Signature(
+        doc_id=doc_id, published_at=published_at, length=len(text), n_shingles=int(sh.size),
+        minhash=hasher.signature(sh).astype("<u4").tobytes(),
+        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id)
+
+
+def signature_of(article: Article, hasher: MinHasher, shingle_size: int = SHINGLE_SIZE,
+                 sketch_size: int = SKETCH_SIZE) -> Signature:
+    "Return the Signature of an article."
+    return make_signature(article.doc_id, article.published_at, article.text or "", hasher,
+                          shingle_size, sketch_size, article.dup_cluster_id)
+
+
+def ref(sig: Signature) -> DocRef:
+    "Return the cluster-member view of a signature."
+    return DocRef(sig.doc_id, sig.published_at, sig.length, sig.cluster_id)
+
+
+def compare(a: Signature, b: Signature, threshold: float = THRESHOLD,
+            containment: float = CONTAINMENT, min_shared: int = MIN_SHARED) -> Optional[Link]:
+    "Return the Link between two signatures if they are near duplicates, else None."
+    ov = overlap(a.sketch, a.n_shingles, b.sketch, b.n_shingles)
+    similarity = near_similarity(ov, threshold, containment, min_shared)
+    if similarity is None:
+        return None
+    return Link(ref(a), ref(b), ov.jaccard, ov.containment, similarity)
+
+
+# ---- Canonical and clusters ---------------------------------------------------------------------
+def canonical_key(doc) -> tuple:
+    "Sort key of the canonical order: earliest published, then the longest, then the smallest doc_id."
+    return (doc.published_at, -doc.length, doc.doc_id)
+
+
+def choose_canonical(a, b):
+    "Return whichever of two articles (anything with published_at, length, doc_id) is canonical."
+    return a if canonical_key(a) <= canonical_key(b) else b
+
+
+def _cluster_of(doc: DocRef) -> str:
+    return doc.cluster_id or doc.doc_id
+
+
+def resolve_clusters(links: Iterable[Link]) -> dict[str, Assignment]:
+    """Return the Assignment of every article in a set of confirmed links, deterministically.
+
+    Articles are taken in canonical order; each becomes a copy of the first (in that order) earlier
+    canonical it is directly linked to, or a canonical itself. Copies therefore always carry their
+    similarity to the canonical itself, and a long piece that contains two stories does not merge
+    their clusters.
+    """
+    refs: dict[str, DocRef] = {}
+    similarity: dict[str, dict[str, float]] = defaultdict(dict)
+    for link in links:
+        a, b = link.doc, link.other
+        if a.doc_id == b.doc_id:
+            continue
+        for doc in (a, b):
+            known = refs.get(doc.doc_id)
+            if known is None or canonical_key(doc) < canonical_key(known):
+                refs[doc.doc_id] = doc
+        best = max(similarity[a.doc_id].get(b.doc_id, 0.0), link.similarity)
+        similarity[a.doc_id][b.doc_id] = similarity[b.doc_id][a.doc_id] = best
+    canonical_of: dict[str, str] = {}
+    out: dict[str, Assignment] = {}
+    for doc in sorted(refs.values(), key=canonical_key):
+        centres = [refs[o] for o in similarity[doc.doc_id] if canonical_of.get(o) == o]
+        if centres:
+            centre = min(centres, key=canonical_key)
+            canonical_of[doc.doc_id] = centre.doc_id
+            out[doc.doc_id] = Assignment(doc.doc_id, _cluster_of(centre), centre.doc_id,
+                                         similarity[doc.doc_id][centre.doc_id])
+        else:
+            canonical_of[doc.doc_id] = doc.doc_id
+            out[doc.doc_id] = Assignment(doc.doc_id, _cluster_of(doc), None, None)
+    return out
+
+
+def assign_on_arrival(doc: DocRef, links: Iterable[Link],
+                      canonical_of: Mapping[str, str]) -> Assignment:
+    """Return the Assignment of a newly arrived article from its links to earlier arrivals.
+
+    ``canonical_of`` maps the doc_id of articles already decided to their canonical's doc_id; an
+    article missing from it had no partner when it was decided, so it is a canonical. The new
+    article becomes a copy of the first (canonical order) canonical it is linked to.
+    """
+    centres = [l for l in links
+               if l.other.doc_id != doc.doc_id
+               and canonical_of.get(l.other.doc_id, l.other.doc_id) == l.other.doc_id]
+    if not centres:
+        return Assignment(doc.doc_id, _cluster_of(doc), None, None)
+    best = min(centres, key=lambda l: canonical_key(l.other))
+    return Assignment(doc.doc_id, _cluster_of(best.other), best.other.doc_id, best.similarity)
+
+
+def apply_assignment(article: Article, assignment: Optional[Assignment]) -> Article:
+    "Return the article with its duplicate fields set from its Assignment (None: alone)."
+    if assignment is None or assignment.dup_of is None:
+        cluster = assignment.cluster_id if assignment else (article.dup_cluster_id or article.doc_id)
+        return article._replace(dup_cluster_id=cluster, dup_of=None, dup_kind=None,
+                                dup_similarity=None, is_canonical=True)
+    return article._replace(dup_cluster_id=assignment.cluster_id, dup_of=assignment.dup_of,
+                            dup_kind="near", dup_similarity=round(float(assignment.similarity), 4),
+                            is_canonical=False)
+
+
+# ---- Beam ---------------------------------------------------------------------------------------
+_SIGNATURES_TAG = "signatures"
+_ALONE_TAG = "alone"
+_LINKED_TAG = "linked"
+_COPIES = Metrics.counter(_NAMESPACE, "near_copies")
+
+
+class _SignFn(beam.DoFn):
+    """Article -> the article itself for the articles to compare, their Signature on 'signatures',
+    and on 'alone' the articles not compared (exact copies untouched, too-short ones as their own
+    canonical)."""
+
+    def __init__(self, num_perm, seed, shingle_size, sketch_size):
+        self._args = (num_perm, seed)
+        self._shingle_size, self._sketch_size = shingle_size, sketch_size
+        self._exact = Metrics.counter(_NAMESPACE, "exact_kept")
+        self._short = Metrics.counter(_NAMESPACE, "too_short")
+        self._undated = Metrics.counter(_NAMESPACE, "undated")
+
+    def setup(self):
+        self._hasher = MinHasher(*self._args)
+        _separator_table()
+
+    def process(self, article: Article):
+        if article.dup_kind == "exact":
+            self._exact.inc()
+            yield pvalue.TaggedOutput(_ALONE_TAG, article)
+            return
+        if article.published_at is None:  # no time, no canonical order: not compared
+            self._undated.inc()
+            yield pvalue.TaggedOutput(_ALONE_TAG, apply_assignment(article, None))
+            return
+        sig = signature_of(article, self._hasher, self._shingle_size, self._sketch_size)
+        if sig.n_shingles < MIN_SHINGLES:
+            self._short.inc()
+            yield pvalue.TaggedOutput(_ALONE_TAG, apply_assignment(article, None))
+            return
+        yield article
+        yield pvalue.TaggedOutput(_SIGNATURES_TAG, sig)
+
+
+def _band_entries(sig: Signature, bands: int, rows: int) -> list[tuple[bytes, Signature]]:
+    return [(key, sig) for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), bands, rows)]
+
+
+class _BucketFn(beam.DoFn):
+    """Per band key: compare each new signature with those held, emit the confirmed links as a
+    BandReport, hold it, and drop what is older than the TTL when the watermark passes it."""
+
+    HELD = userstate.BagStateSpec("held", beam.coders.registry.get_coder(_Held))
+    EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, threshold, containment, min_shared, bands, rows, ttl, max_bucket,
+                 report_empty):
+        self._rule = (threshold, containment, min_shared)
+        self._bands, self._rows = bands, rows
+        self._ttl, self._max_bucket, self._report_empty = ttl, max_bucket, report_empty
+        self._candidates = Metrics.counter(_NAMESPACE, "candidates")
+        self._confirmed = Metrics.counter(_NAMESPACE, "confirmed")
+        self._expired = Metrics.counter(_NAMESPACE, "expired")
+        self._overflow = Metrics.counter(_NAMESPACE, "bucket_overflow")
+        self._size = Metrics.distribution(_NAMESPACE, "bucket_size")
+
+    def process(self, element, held_at=beam.DoFn.TimestampParam,
+                held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY)):
+        key, sig = element
+        band = band_of(key)
+        entries = list(held.read())
+        mine = np.frombuffer(sig.minhash, dtype="<u4")
+        links, seen = [], False
+        for entry in entries:
+            other = entry.signature
+            if other.doc_id == sig.doc_id:
+                seen = True
+                continue
+            if abs(other.published_at.micros - sig.published_at.micros) > self._ttl.micros:
+                continue
+            theirs = np.frombuffer(other.minhash, dtype="<u4")
+            if first_shared_band(mine, theirs, self._bands, self._rows) != band:
+                continue  # compared in an earlier band (or a key collision)
+            self._candidates.inc()
+            link = compare(sig, other, *self._rule)
+            if link is not None:
+                self._confirmed.inc()
+                links.append(link)
+        if not seen:
+            entries.append(_Held(held_at, sig))
+            if len(entries) > self._max_bucket:
+                self._overflow.inc()
+                entries.sort(key=lambda e: (e.held_at, e.signature.doc_id))
+                entries = entries[-self._max_bucket:]
+                held.clear()
+                for entry in entries:
+                    held.add(entry)
+            else:
+                held.add(entries[-1])
+        self._size.update(len(entries))
+        expiry.set(min(e.held_at for e in entries) + self._ttl)
+        if links or self._report_empty:
+            yield sig.doc_id, BandReport(sig.doc_id, band, len(entries), links)
+
+    @userstate.on_timer(EXPIRY)
+    def expire(self, now=beam.DoFn.TimestampParam, held=beam.DoFn.StateParam(HELD),
+               expiry=beam.DoFn.TimerParam(EXPIRY)):
+        entries = list(held.read())
+        keep = [e for e in entries if e.held_at + self._ttl > now]
+        held.clear()
+        for entry in keep:
+            held.add(entry)
+        self._expired.inc(len(entries) - len(keep))
+        if keep:
+            expiry.set(min(e.held_at for e in keep) + self._ttl)
+
+
+class _GatherFn(beam.DoFn):
+    """Streaming, per doc_id: wait for the article and the report of each of its bands, then emit
+    it as its own canonical (no link) or send it with its links to the resolver."""
+
+    ARTICLE = userstate.BagStateSpec("article", beam.coders.registry.get_coder(Article))
+    REPORTS = userstate.BagStateSpec("reports", beam.coders.registry.get_coder(BandReport))
+    FLUSH = userstate.TimerSpec("flush", TimeDomain.WATERMARK)
+
+    def __init__(self, bands, ttl):
+        self._bands, self._ttl = bands, ttl
+        self._incomplete = Metrics.counter(_NAMESPACE, "incomplete")
+
+    def process(self, element, ts=beam.DoFn.TimestampParam,
+                article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS),
+                flush=beam.DoFn.TimerParam(FLUSH)):
+        _, value = element
+        if isinstance(value, BandReport):
+            reports.add(value)
+        else:
+            article.add(value)
+        articles, got = list(article.read()), list(reports.read())
+        if articles and len({r.band for r in got}) >= self._bands:
+            article.clear()
+            reports.clear()
+            yield from self._emit(articles, got)
+        else:
+            flush.set(ts + self._ttl)
+
+    @userstate.on_timer(FLUSH)
+    def flush(self, article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS)):
+        articles, got = list(article.read()), list(reports.read())
+        article.clear()
+        reports.clear()
+        if articles or got:
+            self._incomplete.inc()
+        yield from self._emit(articles, got)
+
+    @staticmethod
+    def _emit(articles, reports):
+        links = [link for report in reports for link in report.links]
+        for art in articles:
+            if links:
+                yield pvalue.TaggedOutput(_LINKED_TAG, (art, links))
+            else:
+                yield apply_assignment(art, None)
+
+
+class _ResolveFn(beam.DoFn):
+    """Streaming, one key: decide each linked article on arrival (``assign_on_arrival``) and remember
+    the decisions for the TTL."""
+
+    DECIDED = userstate.BagStateSpec("decided", beam.coders.registry.get_coder(_Decided))
+    EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, ttl):
+        self._ttl = ttl
+
+    def process(self, element, held_at=beam.DoFn.TimestampParam,
+                decided=beam.DoFn.StateParam(DECIDED), expiry=beam.DoFn.TimerParam(EXPIRY)):
+        _, (article, links) = element
+        entries = list(decided.read())
+        canonical_of = {e.doc_id: e.canonical_id for e in entries}
+        doc = links[0].doc
+        assignment = assign_on_arrival(doc, links, canonical_of)
+        decided.add(_Decided(held_at, doc.doc_id, assignment.dup_of or doc.doc_id))
+        expiry.set(min([e.held_at for e in entries] + [held_at]) + self._ttl)
+        if assignment.dup_of is not None:
+            _COPIES.inc()
+        yield apply_assignment(article, assignment)
+
+    @userstate.on_timer(EXPIRY)
+    def expire(self, now=beam.DoFn.TimestampParam, decided=beam.DoFn.StateParam(DECIDED),
+               expiry=beam.DoFn.TimerParam(EXPIRY)):
+        keep = [e for e in decided.read() if e.held_at + self._ttl > now]
+        decided.clear()
+        for entry in keep:
+            decided.add(entry)
+        if keep:
+            expiry.set(min(e.held_at for e in keep) + self._ttl)
+
+
+def _resolve_group(element) -> Iterable[tuple[str, Assignment]]:
+    _, links = element
+    return resolve_clusters(links).items()
+
+
+def _apply_from(article: Article, assignments: Mapping[str, Assignment]) -> Article:
+    assignment = assignments.get(article.doc_id)
+    if assignment is not None and assignment.dup_of is not None:
+        _COPIES.inc()
+    return apply_assignment(article, assignment)
+
+
+def _as_duration(ttl) -> Duration:
+    if isinstance(ttl, datetime.timedelta):
+        ttl = ttl.total_seconds()
+    if isinstance(ttl, Duration):
+        return ttl
+    if isinstance(ttl, (int, float)) and not isinstance(ttl, bool):
+        return Duration(seconds=ttl)
+    raise ValueError(f"ttl must be a Duration, timedelta or seconds, got {ttl!r}")
+
+
+class NearOptions(NamedTuple):
+    """The knobs of near-duplicate detection, validated (see ``near_options``)."""
+
+    threshold: float
+    containment: float
+    min_shared: int
+    shingle_size: int
+    num_perm: int
+    bands: int
+    rows: int
+    sketch_size: int
+    ttl: Duration
+    max_bucket: int
+    seed: int
+
+
+def near_options(threshold: float = THRESHOLD, containment: float = CONTAINMENT,
+                 min_shared: int = MIN_SHARED, shingle_size: int = SHINGLE_SIZE,
+                 num_perm: int = NUM_PERM, bands: int = BANDS, rows: Optional[int] = None,
+                 sketch_size: int = SKETCH_SIZE, ttl: Any = TTL, max_bucket: int = MAX_BUCKET,
+                 seed: int = SEED) -> NearOptions:
+    """Return validated options; raise ValueError on a bad one. ``rows`` defaults to
+    ``num_perm // bands``; ``ttl`` is a Duration, a timedelta or seconds."""
+    for name, value in (("threshold", threshold), ("containment", containment)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+    if rows is None and isinstance(num_perm, int) and isinstance(bands, int) and bands > 0:
+        rows = num_perm // bands
+    for name, value, low in (("min_shared", min_shared, 1), ("shingle_size", shingle_size, 1),
+                             ("num_perm", num_perm, 1), ("bands", bands, 1), ("rows", rows, 1),
+                             ("sketch_size", sketch_size, 1), ("max_bucket", max_bucket, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if bands * rows > num_perm or bands > 65535:
+        raise ValueError(f"bands x rows = {bands} x {rows} does not fit in num_perm={num_perm}")
+    duration = _as_duration(ttl)
+    if duration.micros <= 0:
+        raise ValueError(f"ttl must be positive, got {ttl!r}")
+    MinHasher(num_perm, seed)  # validates num_perm and seed
+    return NearOptions(float(threshold), float(containment), min_shared, shingle_size, num_perm,
+                       bands, rows, sketch_size, duration, max_bucket, seed)
+
+
+@beam.typehints.with_input_types(Signature)
+@beam.typehints.with_output_types(tuple[str, BandReport])
+class FindLinks(beam.PTransform):
+    """Signatures -> (doc_id, BandReport): key each signature by its LSH band keys, hold it per key
+    for ``ttl`` (``_BucketFn``) and report the confirmed near-duplicate links of each new arrival.
+    With ``report_empty`` every band reports, so a consumer knows when an article is complete."""
+
+    def __init__(self, options: Optional[NearOptions] = None, report_empty: bool = False,
+                 label: Optional[str] = None):
+        super().__init__(label)
+        self._options = options or near_options()
+        self._report_empty = report_empty
+
+    def expand(self, signatures):
+        o = self._options
+        return (
+            signatures
+            | "BandKeys" >> beam.FlatMap(_band_entries, o.bands, o.rows)
+            .with_output_types(tuple[bytes, Signature])
+            | "Buckets" >> beam.ParDo(_BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
+                                                o.rows, o.ttl, o.max_bucket, self._report_empty))
+            .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
+
+
+@beam.typehints.with_input_types(Article)
+@beam.typehints.with_output_types(Article)
+class MarkNearDuplicates(beam.PTransform):
+    """Mark near-duplicate copies: ``dup_kind='near'``, ``dup_of`` the canonical, ``dup_similarity``,
+    a shared ``dup_cluster_id`` and ``is_canonical``. See the module docstring for what is exact in
+    batch and approximate in streaming; ``near_options`` for the knobs (validated here, at
+    construction). ``streaming=None`` picks the mode from whether the input is bounded.
+
+    >>> marked = articles | MarkNearDuplicates(ttl=datetime.timedelta(days=1))  # doctest: +SKIP
+    """
+
+    def __init__(self, threshold: float = THRESHOLD, containment: float = CONTAINMENT,
+                 min_shared: int = MIN_SHARED, shingle_size: int = SHINGLE_SIZE,
+                 num_perm: int = NUM_PERM, bands: int = BANDS, rows: Optional[int] = None,
+                 sketch_size: int = SKETCH_SIZE, ttl: Any = TTL, max_bucket: int = MAX_BUCKET,
+                 seed: int = SEED, streaming: Optional[bool] = None, label: Optional[str] = None):
+        super().__init__(label)
+        self._options = near_options(threshold, containment, min_shared, shingle_size, num_perm,
+                                     bands, rows, sketch_size, ttl, max_bucket, seed)
+        if streaming is not None and not isinstance(streaming, bool):
+            raise ValueError(f"streaming must be None, True or False, got {streaming!r}")
+        self._streaming = streaming
+
+    def expand(self, articles):
+        o = self._options
+        streaming = (not articles.is_bounded) if self._streaming is None else self._streaming
+        signed = (
+            articles
+            | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
+            | "Sign" >> beam.ParDo(_SignFn(o.num_perm, o.seed, o.shingle_size, o.sketch_size))
+            .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, main="compared"))
+        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=streaming)
+        if streaming:
+            gathered = (
+                (signed.compared
+                 | "KeyById" >> beam.Map(lambda a: (a.doc_id, a)).with_output_types(
+                     tuple[str, Article]),
+                 reports)
+                | "Meet" >> beam.Flatten().with_output_types(tuple[str, Any])
+                | "Gather" >> beam.ParDo(_GatherFn(o.bands, o.ttl))
+                .with_input_types(tuple[str, Any]).with_outputs(_LINKED_TAG, main="alone"))
+            decided = (
+                gathered[_LINKED_TAG]
+                | "OneKey" >> beam.Map(lambda linked: ("", linked)).with_output_types(
+                    tuple[str, Any])
+                | "Resolve" >> beam.ParDo(_ResolveFn(o.ttl))
+                .with_input_types(tuple[str, Any]).with_output_types(Article))
+            marked = [gathered.alone, decided]
+        else:
+            assignments = (
+                reports
+                | "Flat" >> beam.FlatMap(lambda kv: kv[1].links).with_output_types(Link)
+                | "OneKey" >> beam.Map(lambda link: (0, link)).with_output_types(tuple[int, Link])
+                | "Group" >> beam.GroupByKey()
+                | "Clusters" >> beam.FlatMap(_resolve_group)
+                .with_output_types(tuple[str, Assignment]))
+            marked = [
+                signed.compared
+                | "Mark" >> beam.Map(_apply_from, pvalue.AsDict(assignments))
+                .with_output_types(Article)]
+        return (marked + [signed[_ALONE_TAG]]) | "Merge" >> beam.Flatten()
