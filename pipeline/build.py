@@ -11,10 +11,12 @@ from tollwatch.pipeline.options import TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, DeadLetter
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
-from tollwatch.transforms.exact_duplicates import MarkExactDuplicates
+from tollwatch.transforms.dedup import MarkNearDuplicates
+from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointExactCopies
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
 from tollwatch.transforms.parquet import WriteParquet
+from tollwatch.transforms.repeats import StripRepeatedPassages
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
@@ -34,8 +36,11 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
                  | "Progress" >> ReportProgress("files read", expected_files)
                  | "ExtractArticles" >> ExtractArticles())
     articles = (extracted["articles"]
+                | "StripRepeatedPassages" >> StripRepeatedPassages()
                 | "AssignEvents" >> AssignEvents(events_for(options))
-                | "MarkExactDuplicates" >> MarkExactDuplicates())
+                | "MarkExactDuplicates" >> MarkExactDuplicates()
+                | "MarkNearDuplicates" >> MarkNearDuplicates()
+                | "RepointExactCopies" >> RepointExactCopies())
     dead_letters = ((read["dead_letters"], extracted["dead_letters"])
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "dead_letters": dead_letters}

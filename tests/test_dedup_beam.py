@@ -201,3 +201,12 @@ def test_band_state_stays_bounded_on_a_long_stream():
     with streaming_pipeline() as p:
         reports = p | stream | FindLinks(options, report_empty=True)
         assert_that(reports, bounded)
+
+
+def test_expiry_is_in_whole_milliseconds_so_a_timer_never_re_arms_itself():
+    from tollwatch.transforms.dedup import _expiry
+    held = Timestamp(micros=1_795_279_165_376_934)
+    expiry = _expiry(held, Duration(seconds=2 * 24 * HOUR))
+    assert expiry.micros % 1000 == 0 and expiry >= held + Duration(seconds=2 * 24 * HOUR)
+    # A timer that fires at the (truncated) expiry finds the entry expired.
+    assert not _expiry(held, Duration(seconds=2 * 24 * HOUR)) > expiry

@@ -716,6 +716,14 @@ class _SignFn(beam.DoFn):
         yield pvalue.TaggedOutput(_SIGNATURES_TAG, sig)
 
 
+def _expiry(held_at: Timestamp, ttl: Duration) -> Timestamp:
+    """When an entry held at `held_at` expires, in whole milliseconds: portable runners keep timers
+    at millisecond precision, so an expiry with microseconds would fire just before itself and
+    re-arm forever."""
+    micros = (held_at + ttl).micros
+    return Timestamp(micros=-(-micros // 1000) * 1000)
+
+
 def _band_entries(sig: Signature, bands: int, rows: int) -> list[tuple[bytes, Signature]]:
     return [(key, sig) for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), bands, rows)]
 
@@ -772,7 +780,7 @@ class _BucketFn(beam.DoFn):
             else:
                 held.add(entries[-1])
         self._size.update(len(entries))
-        expiry.set(min(e.held_at for e in entries) + self._ttl)
+        expiry.set(_expiry(min(e.held_at for e in entries), self._ttl))
         if links or self._report_empty:
             yield sig.doc_id, BandReport(sig.doc_id, band, len(entries), links)
 
@@ -780,13 +788,13 @@ class _BucketFn(beam.DoFn):
     def expire(self, now=beam.DoFn.TimestampParam, held=beam.DoFn.StateParam(HELD),
                expiry=beam.DoFn.TimerParam(EXPIRY)):
         entries = list(held.read())
-        keep = [e for e in entries if e.held_at + self._ttl > now]
+        keep = [e for e in entries if _expiry(e.held_at, self._ttl) > now]
         held.clear()
         for entry in keep:
             held.add(entry)
         self._expired.inc(len(entries) - len(keep))
         if keep:
-            expiry.set(min(e.held_at for e in keep) + self._ttl)
+            expiry.set(_expiry(min(e.held_at for e in keep), self._ttl))
 
 
 class _GatherFn(beam.DoFn):
@@ -854,7 +862,7 @@ class _ResolveFn(beam.DoFn):
         doc = links[0].doc
         assignment = assign_on_arrival(doc, links, canonical_of)
         decided.add(_Decided(held_at, doc.doc_id, assignment.dup_of or doc.doc_id))
-        expiry.set(min([e.held_at for e in entries] + [held_at]) + self._ttl)
+        expiry.set(_expiry(min([e.held_at for e in entries] + [held_at]), self._ttl))
         if assignment.dup_of is not None:
             _COPIES.inc()
         yield apply_assignment(article, assignment)
@@ -862,12 +870,12 @@ class _ResolveFn(beam.DoFn):
     @userstate.on_timer(EXPIRY)
     def expire(self, now=beam.DoFn.TimestampParam, decided=beam.DoFn.StateParam(DECIDED),
                expiry=beam.DoFn.TimerParam(EXPIRY)):
-        keep = [e for e in decided.read() if e.held_at + self._ttl > now]
+        keep = [e for e in decided.read() if _expiry(e.held_at, self._ttl) > now]
         decided.clear()
         for entry in keep:
             decided.add(entry)
         if keep:
-            expiry.set(min(e.held_at for e in keep) + self._ttl)
+            expiry.set(_expiry(min(e.held_at for e in keep), self._ttl))
 
 
 def _resolve_group(element) -> Iterable[tuple[str, Assignment]]:

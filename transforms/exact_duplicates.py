@@ -17,6 +17,12 @@ from tollwatch.schemas import Article
 from tollwatch.transforms.extract import normalized_text_hash
 
 
+def at_publication_time(article: Article) -> beam.window.TimestampedValue:
+    """The article at its event time: a GroupByKey emits at the end of the window, and event time
+    downstream is the publication time."""
+    return beam.window.TimestampedValue(article, article.published_at)
+
+
 def canonical_order(article: Article) -> tuple:
     """Sort key: the canonical article of a group sorts first."""
     return (article.published_at.micros, -len(article.text), article.doc_id)
@@ -54,7 +60,7 @@ class MarkExactDuplicates(beam.PTransform):
         def _mark(_key, group):
             marked = mark_exact_copies(group)
             copies.inc(len(marked) - 1)
-            return marked
+            return [at_publication_time(a) for a in marked]
 
         return (
             articles
@@ -63,3 +69,37 @@ class MarkExactDuplicates(beam.PTransform):
             | "GroupByText" >> beam.GroupByKey()
             | "MarkCopies" >> beam.FlatMapTuple(_mark).with_output_types(Article)
         )
+
+
+def repoint_copies(canonical: Article, exact_copies: Iterable[Article]) -> list[Article]:
+    """The exact copies of `canonical`, pointing where it points if it has itself become a copy
+    (an exact group whose earliest member is a near copy of an earlier story)."""
+    if canonical.is_canonical:
+        return [c._replace(dup_cluster_id=canonical.dup_cluster_id) for c in exact_copies]
+    return [c._replace(dup_of=canonical.dup_of, dup_cluster_id=canonical.dup_cluster_id)
+            for c in exact_copies]
+
+
+class RepointExactCopies(beam.PTransform):
+    """After near-duplicate marking: exact copies follow their canonical into its cluster (batch:
+    a join of each exact copy with the article it copies)."""
+
+    def expand(self, articles):
+        def key(article: Article) -> tuple[str, Article]:
+            return (article.dup_of if article.dup_kind == "exact" else article.doc_id), article
+
+        def join(_key, group: Iterable[Article]) -> list[Article]:
+            group = list(group)
+            copies = [a for a in group if a.dup_kind == "exact"]
+            rest = [a for a in group if a.dup_kind != "exact"]
+            if not copies:
+                return [at_publication_time(a) for a in rest]
+            if len(rest) != 1:
+                # The canonical is not in this run's output: leave the copies as they are.
+                return [at_publication_time(a) for a in group]
+            return [at_publication_time(a) for a in rest + repoint_copies(rest[0], copies)]
+
+        return (articles
+                | "KeyByCanonical" >> beam.Map(key).with_output_types(tuple[str, Article])
+                | "GroupWithCanonical" >> beam.GroupByKey()
+                | "Repoint" >> beam.FlatMapTuple(join).with_output_types(Article))

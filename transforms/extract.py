@@ -351,7 +351,13 @@ def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
 
 
 def _timestamp(value: dt.datetime) -> Timestamp:
-    return Timestamp.from_utc_datetime(_to_utc(value))
+    return _whole_second(Timestamp.from_utc_datetime(_to_utc(value)))
+
+
+def _whole_second(ts: Timestamp) -> Timestamp:
+    # Publication times are stated to the second at best; Beam's timers and windows work in
+    # milliseconds, so microseconds would only make equal times differ.
+    return Timestamp(micros=ts.micros - ts.micros % 1_000_000)
 
 
 def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article:
@@ -361,9 +367,9 @@ def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article
     if published is not None:
         published_at = _timestamp(published)
     elif raw.modified_at is not None:
-        published_at, date_source = raw.modified_at, "file_mtime"
+        published_at, date_source = _whole_second(raw.modified_at), "file_mtime"
     else:
-        published_at, date_source = ingested_at, "ingested"
+        published_at, date_source = _whole_second(ingested_at), "ingested"
     uri = raw.uri if found.entry_id is None else f"{raw.uri}#{found.entry_id}"
     return Article(
         doc_id=doc_id_for(raw.uri, entry_id),
@@ -416,7 +422,10 @@ def extract_articles(raw: RawDoc, ingested_at: Optional[Timestamp] = None) -> It
 
 
 class ExtractArticles(beam.PTransform):
-    """PCollection[RawDoc] -> {'articles': PCollection[Article], 'dead_letters': PCollection[DeadLetter]}."""
+    """PCollection[RawDoc] -> {'articles': PCollection[Article], 'dead_letters': PCollection[DeadLetter]}.
+
+    Articles come out at their publication time: event time everywhere downstream is `published_at`.
+    """
 
     DEAD_LETTERS = "dead_letters"
 
@@ -438,4 +447,4 @@ class _ExtractFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(ExtractArticles.DEAD_LETTERS, result)
             else:
                 self.articles.inc()
-                yield result
+                yield beam.window.TimestampedValue(result, result.published_at)
