@@ -1,0 +1,409 @@
+"""The claim grammar of tollwatch.transforms.claims on single sentences and short articles."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tollwatch.transforms.claims import (
+    ClaimMention, ExtractClaims, claim_id, claim_key, extract_claims, load_sources)
+
+SAT = datetime(2025, 3, 8, 12, 0, tzinfo=timezone.utc)  # a Saturday
+
+
+def one(text: str, published: datetime | None = SAT) -> ClaimMention:
+    """The single claim of a text (fails if there is not exactly one)."""
+    claims = extract_claims(text, published)
+    assert len(claims) == 1, [(c.number, c.measure, c.group) for c in claims]
+    return claims[0]
+
+
+def summary(text: str, published: datetime | None = SAT) -> list[tuple]:
+    """(number, number_high, measure, group, qualifier) of every claim of a text."""
+    return [(c.number, c.number_high, c.measure, c.group, c.qualifier) for c in extract_claims(text, published)]
+
+
+# ------------------------------------------------------------------------------ qualifiers
+@pytest.mark.parametrize("phrase, qualifier, number, high, low_value, high_value", [
+    ("12", "exact", 12, None, 12, 12),
+    ("at least 12", "at_least", 12, None, 12, None),
+    ("more than 12", "more_than", 12, None, 13, None),
+    ("over 12", "more_than", 12, None, 13, None),
+    ("about 12", "about", 12, None, 12, 12),
+    ("nearly 12", "about", 12, None, 12, 12),
+    ("up to 12", "up_to", 12, None, None, 12),
+    ("fewer than 12", "up_to", 12, None, None, 11),
+    ("between 12 and 15", "range", 12, 15, 12, 15),
+    ("12-15", "range", 12, 15, 12, 15),
+])
+def test_qualifiers(phrase, qualifier, number, high, low_value, high_value):
+    c = one(f"Police said {phrase} people were killed in the attack.")
+    assert (c.qualifier, c.number, c.number_high, c.value_low, c.value_high) == (qualifier, number, high, low_value, high_value)
+
+
+@pytest.mark.parametrize("text, floor", [
+    ("Dozens of people were killed in the attack.", 24),
+    ("Scores of people were killed in the attack.", 40),
+    ("Hundreds of people were wounded in the protests.", 200),
+    ("Tens of thousands of people have been killed in the war.", 20000),
+])
+def test_vague_amounts(text, floor):
+    c = one(text)
+    assert (c.number, c.qualifier, c.value_low, c.value_high) == (None, "vague", floor, None)
+
+
+def test_toll_verb_makes_a_lower_bound():
+    c = one("The death toll has surpassed 1,000, according to a war monitoring group.")
+    assert (c.number, c.qualifier, c.group, c.measure) == (1000, "more_than", "total", "killed")
+
+
+def test_toll_change_states_the_new_figure():
+    assert summary("The death toll rose from 180 to 200 on Sunday, officials said.") == [(200, None, "killed", "total", "exact")]
+
+
+# ------------------------------------------------------------------------------ measures
+@pytest.mark.parametrize("text, measure", [
+    ("Five people were killed in the attack.", "killed"),
+    ("Five people died in the attack.", "killed"),
+    ("The attack left five dead.", "killed"),
+    ("The blast caused five deaths.", "killed"),
+    ("Rescuers recovered five bodies from the rubble.", "killed"),
+    ("Gunmen executed five men in the square.", "killed"),
+    ("Five villagers were slain overnight.", "killed"),
+    ("Five people lost their lives in the fire.", "killed"),
+    ("The death toll rose to five.", "killed"),
+    ("Five people were wounded in the attack.", "injured"),
+    ("Five people were injured in the crash.", "injured"),
+    ("Five people were hurt in the stampede.", "injured"),
+    ("The blast injured five people.", "injured"),
+    ("Five people are missing after the flood.", "missing"),
+    ("Five fishermen remain unaccounted for.", "missing"),
+    ("The unit suffered five casualties.", "casualties"),
+    ("Five people were killed or wounded in the shelling.", "casualties"),
+])
+def test_measures(text, measure):
+    assert one(text).measure == measure
+
+
+def test_two_measures_in_one_sentence():
+    assert summary("The blast killed 12 people and wounded 30, police said.") == [
+        (12, None, "killed", "unspecified", "exact"), (30, None, "injured", "total", "exact")]
+    assert summary("Twenty-three people were killed and 45 injured in the collision.") == [
+        (23, None, "killed", "unspecified", "exact"), (45, None, "injured", "total", "exact")]
+
+
+# ------------------------------------------------------------------------------ groups and sub-counts
+@pytest.mark.parametrize("noun, group", [
+    ("civilians", "civilians"), ("residents", "civilians"), ("children", "children"), ("women", "women"),
+    ("soldiers", "security_forces"), ("members of the security forces", "security_forces"),
+    ("police officers", "security_forces"), ("fighters", "combatants"), ("militants", "combatants"),
+    ("rebel fighters", "combatants"), ("people", "unspecified"), ("Palestinians", "unspecified"),
+])
+def test_groups(noun, group):
+    c = one(f"At least 12 {noun} were killed on Friday.")
+    assert c.group == group
+    assert noun.split()[-1] in (c.group_text or "")
+
+
+def test_subcounts_with_including():
+    assert summary("More than 1,000 people, including 745 civilians, were killed, a war monitor said.") == [
+        (1000, None, "killed", "total", "more_than"), (745, None, "killed", "civilians", "exact")]
+
+
+def test_subcounts_of_them_and_among_them():
+    assert summary("Forty-one people were killed, 14 of them children, in a strike on a shelter.") == [
+        (41, None, "killed", "total", "exact"), (14, None, "killed", "children", "exact")]
+    assert summary("At least 13 people, among them three children, were killed.") == [
+        (13, None, "killed", "total", "at_least"), (3, None, "killed", "children", "exact")]
+
+
+def test_subcount_in_the_next_sentence_inherits_the_claim():
+    text = ("On Saturday, residents reported that the bodies of 31 people killed the previous day in the village "
+            "of Tuwaym were buried. Among the victims were nine children and four women.")
+    claims = extract_claims(text, SAT)
+    assert [(c.number, c.group, c.measure, c.source, c.scope, c.location) for c in claims] == [
+        (31, "unspecified", "killed", "residents", "incident", "Tuwaym"),
+        (9, "children", "killed", "residents", "incident", "Tuwaym"),
+        (4, "women", "killed", "residents", "incident", "Tuwaym")]
+
+
+def test_part_of_the_dead_named_after_the_copula():
+    text = "Airstrikes on the town of Ariha killed 14 people. The monitor said seven of the dead were children."
+    assert [(c.number, c.group) for c in extract_claims(text)] == [(14, "unspecified"), (7, "children")]
+
+
+def test_severity_is_not_a_subcount():
+    assert [c.number for c in extract_claims("The attack wounded 12 soldiers, two of them seriously.")] == [12]
+
+
+def test_coordinated_groups_share_the_verb():
+    text = ("The monitor said 125 members of the government's security forces and 148 pro-Assad fighters "
+            "have been killed since Thursday.")
+    assert summary(text) == [(125, None, "killed", "security_forces", "exact"),
+                             (148, None, "killed", "combatants", "exact")]
+
+
+# ------------------------------------------------------------------------------ non-claim numbers
+@pytest.mark.parametrize("text", [
+    "Ali Sheha, a 57-year-old resident of Baniyas, said the killings went on for hours.",
+    "He spoke by phone from nearly 20 kilometers (12 miles) away as bodies lay in the streets.",
+    "The gunmen were gathering less than 100 meters from his building before killing residents.",
+    "This is one of the deadliest episodes of violence since the start of Syria's 14-year conflict.",
+    "The clashes came three months after insurgents took control, and dozens of killings followed.",
+    "The death toll from two days of clashes is not yet known.",
+    "The group reversed its 2012 suspension after the killings.",
+    "The coalition overthrew Assad on Dec. 8, and revenge killings followed.",
+    "Tens of thousands of fighters were deployed to the coast after the killings.",
+    "Thousands of people have fled to the mountains out of fear of being killed.",
+    "More than 200 people were arrested during protests over the killings.",
+    "The government pledged $250 million for families of the dead.",
+    "About 30 percent of the casualties were children.",
+    "At 3 p.m. the wounded were still waiting at the checkpoint.",
+    "The 2023 death toll was the highest since 1994.",
+    "Gary McLaren, 50, was killed when a firework exploded.",
+    "The victims were aged between 18 and 25.",
+    "A fire at the zoo killed more than 30 animals, including five orangutans.",
+    "In late March, experts estimated that between 100,000 and 200,000 could die.",
+    "Route 60 was closed after the attack that killed a settler.",
+    "The militants, who number about 2,000, have killed soldiers and civilians.",
+])
+def test_numbers_that_are_not_claims(text):
+    assert extract_claims(text, SAT) == []
+
+
+# ------------------------------------------------------------------------------ sources
+def test_source_patterns():
+    cases = {
+        "At least 12 people were killed, according to the Syrian Observatory for Human Rights.": "SOHR",
+        "The Syrian Observatory for Human Rights said 12 people were killed.": "SOHR",
+        "Twelve people were killed, Rami Abdulrahman of the Syrian Observatory told Reuters.": "SOHR",
+        "Twelve people were killed, said Rami Abdulrahman, head of the Observatory.": "SOHR",
+        "Twelve people were killed, the UN human rights office said.": "OHCHR",
+        "Twelve people were killed, the U.N. said.": "UN",
+        "Twelve people were killed, Lebanon's health ministry said.": "Lebanon Health Ministry",
+        "Twelve people were killed, residents said.": "residents",
+        "Twelve people were killed, two local activists said.": "activists",
+        "Twelve people were killed, witnesses told AFP.": "witnesses",
+        "Twelve people were killed, regional governor Serhiy Lysak said.": "Serhiy Lysak",
+        "Other Syrian sources have reported casualties somewhere between 180-200.": "other Syrian sources",
+        "Twelve people were killed, as reported by the Associated Press.": "AP",
+    }
+    for text, source in cases.items():
+        assert [c.source for c in extract_claims(text)] == [source], text
+
+
+def test_named_speaker_outranks_the_news_agency():
+    text = ("Ali Sheha, a 57-year-old resident of Baniyas, said that at least 20 of his neighbors were killed, "
+            "as reported by the Associated Press.")
+    c = one(text)
+    assert (c.source, c.source_text) == ("Ali Sheha", "Ali Sheha")
+
+
+def test_coreference_to_an_organisation_named_later():
+    text = ("More than 1,000 people were killed in clashes, a war monitor said on Saturday.\n\n"
+            "The UK-based Syrian Observatory for Human Rights said 125 soldiers were among the dead.")
+    assert [(c.number, c.source) for c in extract_claims(text)] == [(1000, "SOHR"), (125, "SOHR")]
+
+
+def test_coreference_the_ngo_and_the_same_source():
+    text = ("More than 300 civilians have been killed, according to the SOHR. The NGO reported the death of 311 "
+            "civilians. These deaths bring the overall toll to 524, according to the same source.")
+    assert [(c.number, c.source) for c in extract_claims(text)] == [(300, "SOHR"), (311, "SOHR"), (524, "SOHR")]
+
+
+def test_coreference_its_chief_and_it_said():
+    text = ("The Syrian Observatory for Human Rights documented the killings. Its chief Rami Abdurrahman said "
+            "that 40 people had died. It said 12 of them were children.")
+    assert [(c.number, c.group, c.source) for c in extract_claims(text)] == [
+        (40, "unspecified", "SOHR"), (12, "children", "SOHR")]
+
+
+def test_coreference_is_keyed_on_kind_not_on_the_source(tmp_path):
+    extra = tmp_path / "mine.toml"
+    extra.write_text('[[source]]\ncanonical = "Kivu Security Tracker"\nname = "Kivu Security Tracker"\n'
+                     'kind = "monitor"\naliases = ["Kivu Security Tracker", "KST"]\n', encoding="utf-8")
+    table = load_sources([str(extra)])
+    text = "The Kivu Security Tracker recorded the attack. The monitor said 23 civilians were killed."
+    assert [c.source for c in extract_claims(text, sources=table)] == ["Kivu Security Tracker"]
+    assert [c.source for c in extract_claims(text)] == ["monitor"]  # unknown without the user file
+
+
+def test_headline_takes_the_source_of_the_next_line():
+    text = ("Clashes in Syria; over 500 killed since Thursday\n\n"
+            "More than 300 civilians have been killed since Thursday, according to the SOHR.")
+    claims = extract_claims(text, SAT)
+    assert [(c.number, c.group, c.source) for c in claims] == [(500, "total", "SOHR"), (300, "civilians", "SOHR")]
+
+
+def test_ambiguous_alias_resolved_by_places():
+    text = "Israeli strikes killed 40 people in Rafah and Khan Younis, the health ministry said."
+    assert one(text).source == "Gaza Health Ministry"
+    assert one("Nearly 500 people have died in the heatwave, the health ministry said.").source == "health ministry"
+
+
+# ------------------------------------------------------------------------------ the sources table
+def test_builtin_table_is_broad():
+    table = load_sources()
+    assert len(table) >= 100
+    kinds = {e.kind for e in table.entries.values()}
+    assert kinds >= {"monitor", "ministry", "agency", "un", "ngo", "hospital", "rescue", "media", "official"}
+    for canonical in ("SOHR", "SNHR", "ACLED", "Airwars", "OHCHR", "OCHA", "UNICEF", "WHO", "UNHCR", "ICRC",
+                      "IFRC", "White Helmets", "Gaza Health Ministry", "Lebanon Health Ministry", "PRCS"):
+        assert canonical in table.entries
+    assert [h.entries[0].canonical for h in table.find("the Syrian Observatory for Human Rights said")] == ["SOHR"]
+    assert [h.entries[0].canonical for h in table.find("who said WHO said")] == ["WHO"]  # acronyms match exactly
+
+
+def test_user_file_adds_and_overrides(tmp_path):
+    extra = tmp_path / "sources.toml"
+    extra.write_text(
+        '[[source]]\ncanonical = "SOHR"\nname = "Observatory"\nkind = "monitor"\naliases = ["the watch group"]\n\n'
+        '[[source]]\ncanonical = "Tollwatch Desk"\nkind = "media"\naliases = ["Tollwatch Desk"]\n'
+        'people = ["Jane Roe"]\n', encoding="utf-8")
+    table = load_sources([str(extra)])
+    assert table.entries["SOHR"].aliases == ("the watch group",)
+    assert table.entries["Tollwatch Desk"].people == ("Jane Roe",)
+    assert one("Twelve people were killed, Jane Roe said.", None).source == "Jane Roe"
+    assert [c.source for c in extract_claims("Twelve people were killed, Jane Roe said.", sources=table)] == ["Tollwatch Desk"]
+    assert [c.source for c in extract_claims("Twelve people were killed, the watch group said.", sources=table)] == ["SOHR"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[[source]]\nname = 'x'\n", "canonical"),
+    ("[[source]]\ncanonical = 'x'\nkind = 'blog'\n", "kind"),
+    ("[[source]]\ncanonical = 'x'\naliases = 'x'\n", "aliases"),
+    ("[[source\n", "TOML"),
+])
+def test_bad_user_files_are_rejected(tmp_path, content, message):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_sources([str(bad)])
+    with pytest.raises(ValueError):
+        ExtractClaims([str(bad)])
+    with pytest.raises(ValueError):
+        load_sources([str(tmp_path / "missing.toml")])
+
+
+# ------------------------------------------------------------------------------ scope, location, period
+def test_incident_scope_and_location():
+    cases = {
+        "At least two dozen residents of the town of Al Mukhtareyah were killed by gunmen on Friday.": "Al Mukhtareyah",
+        "An Israeli airstrike on a house in Deir al-Balah killed 11 people, medics said.": "Deir al-Balah",
+        "Forty people died in the strike on the Nuseirat refugee camp.": "Nuseirat",
+        "In Antakya alone, rescuers recovered 1,100 bodies.": "Antakya",
+    }
+    for text, place in cases.items():
+        c = one(text)
+        assert (c.scope, c.location) == ("incident", place), text
+
+
+def test_overall_scope():
+    for text in ["More than 300 civilians have been killed in the coastal region since Thursday.",
+                 "The death toll from the earthquake in Morocco rose to 2,012.",
+                 "At least 27 people were killed in Israeli strikes across Gaza on Sunday.",
+                 "125 soldiers were killed when loyalists attacked security points in Latakia province."]:
+        c = one(text)
+        assert (c.scope, c.location) == ("overall", None), text
+
+
+def test_local_witnesses_make_an_incident_in_the_place_of_their_paragraph():
+    text = ("Residents of Baniyas, one of the towns most affected by the violence, reported that bodies were left "
+            "in the streets. One resident said gunmen killed five neighbours on Friday.")
+    c = one(text)
+    assert (c.number, c.source, c.scope, c.location) == (5, "residents", "incident", "Baniyas")
+
+
+@pytest.mark.parametrize("phrase, start", [
+    ("since Thursday", datetime(2025, 3, 6, tzinfo=timezone.utc)),
+    ("on Saturday", datetime(2025, 3, 8, tzinfo=timezone.utc)),  # the publication day itself
+    ("on Sunday", datetime(2025, 3, 2, tzinfo=timezone.utc)),  # the most recent Sunday before
+    ("over the last two days", datetime(2025, 3, 6, tzinfo=timezone.utc)),
+    ("in the past 24 hours", datetime(2025, 3, 7, 12, 0, tzinfo=timezone.utc)),
+    ("since October 7", datetime(2024, 10, 7, tzinfo=timezone.utc)),
+    ("since March 1", datetime(2025, 3, 1, tzinfo=timezone.utc)),
+    ("yesterday", datetime(2025, 3, 7, tzinfo=timezone.utc)),
+])
+def test_period_resolution(phrase, start):
+    c = one(f"At least 40 people have been killed {phrase}, officials said on Saturday.")
+    assert (c.period_text, c.period_start) == (phrase, start)
+
+
+def test_period_skips_the_time_of_the_statement_and_needs_a_date():
+    c = one("More than 340 civilians were killed over the last two days, a monitor told Reuters on Saturday.")
+    assert c.period_text == "over the last two days"
+    c = one("At least 40 people have been killed since Thursday.", None)
+    assert (c.period_text, c.period_start) == ("since Thursday", None)
+
+
+# ------------------------------------------------------------------------------ spans, keys, robustness
+def test_spans_point_at_the_figure():
+    text = "Intro line.\n\nThe Syrian Observatory said 745 civilians were killed and 125 soldiers died."
+    for c in extract_claims(text):
+        assert str(c.number) in text[c.char_start:c.char_end]
+        assert c.sentence in text
+
+
+def test_repeated_sentence_adds_no_claim():
+    sentence = "More than 300 civilians have been killed since Thursday, according to the SOHR."
+    assert len(extract_claims(sentence + "\n\n" + sentence)) == 1
+
+
+def test_keys_are_stable():
+    a = claim_key("ev1", "killed", "civilians", "more_than", 340, None, "SOHR")
+    assert a == claim_key("ev1", "killed", "civilians", "more_than", 340, None, "SOHR")
+    assert a != claim_key("ev1", "killed", "civilians", "more_than", 340, None, "SNHR")
+    assert a != claim_key(None, "killed", "civilians", "more_than", 340, None, "SOHR")
+    assert claim_id("doc", 1, 5, "killed", "total") != claim_id("doc", 1, 6, "killed", "total")
+    assert len(a) == 16
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 ,.-–'’\"\nabcdefkilmnorstuwyAST()$%;:")), max_size=200)
+       | st.text(max_size=200))
+def test_extract_never_raises(text):
+    for c in extract_claims(text, SAT):
+        assert 0 <= c.char_start < c.char_end <= len(text)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.sampled_from([
+    "At least 20 people were killed,", "according to the SOHR.", "The toll rose to", "more than 1,000",
+    "including", "12 children", "and", "wounded", "the monitor said", "Among the dead were", "dozens",
+    "on Friday", "in the village of Tuwaym", ";", "\n", "since Thursday", "the same source", "it said"]),
+    max_size=25))
+def test_extract_never_raises_on_casualty_word_salad(parts):
+    text = " ".join(parts)
+    for c in extract_claims(text, SAT):
+        assert 0 <= c.char_start < c.char_end <= len(text)
+        assert c.measure in ("killed", "injured", "casualties", "missing")
+        assert c.scope in ("overall", "incident")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Of 120 passengers, 80 survived and 40 died.", [(40, "killed")]),
+    ("The top 10 deadliest storms of the decade killed a combined 12,000 people.", [(12000, "killed")]),
+    ("The ministry said 35 people had been killed, bringing the total since Oct. 7 to 37,084.",
+     [(35, "killed"), (37084, "killed")]),
+    ("The 300-strong force lost 12 soldiers.", [(12, "killed")]),
+    ("Floods have now claimed 18 lives.", [(18, "killed")]),
+    ("The dead number more than 4,000.", [(4000, "killed")]),
+    ("Police said 14 people were stabbed.", [(14, "casualties")]),
+    ("He had survived 3 assassination attempts before being killed.", []),
+    ("The bus carrying 40 passengers overturned, killing 12 of them.", [(12, "killed")]),
+    ("Both men, aged 34 and 41, died at the scene.", []),
+    ("Some 2,000 people were killed, local officials estimate, though the UN put the figure at 1,000.",
+     [(2000, "killed"), (1000, "killed")]),
+])
+def test_harder_sentences(text, expected):
+    assert [(c.number, c.measure) for c in extract_claims(text, SAT)] == expected
+
+
+def test_sources_of_two_figures_in_one_sentence():
+    text = "The ministry said 20 people died in the fighting, while the opposition put the toll at 35."
+    assert [(c.number, c.source) for c in extract_claims(text)] == [(20, "ministry"), (35, "opposition")]
+    text = "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said 11 of its volunteers had been killed."
+    assert [(c.number, c.source, c.group) for c in extract_claims(text)] == [(11, "Kurdish Red Crescent", "civilians")]
