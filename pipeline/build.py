@@ -11,12 +11,14 @@ from tollwatch.pipeline.options import TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, DeadLetter
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
+from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointExactCopies
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
 from tollwatch.transforms.parquet import WriteParquet
 from tollwatch.transforms.repeats import StripRepeatedPassages
+from tollwatch.transforms.toll import TollStats
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
@@ -41,9 +43,16 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
                 | "MarkExactDuplicates" >> MarkExactDuplicates()
                 | "MarkNearDuplicates" >> MarkNearDuplicates()
                 | "RepointExactCopies" >> RepointExactCopies())
-    dead_letters = ((read["dead_letters"], extracted["dead_letters"])
+    extract_claims = ExtractClaims(options.sources)
+    claims = articles | "ExtractClaims" >> extract_claims
+    toll = claims | "TollStats" >> TollStats(
+        window_seconds=round(options.window_hours * 3600),
+        period_seconds=round(options.period_hours * 3600),
+        as_of_days=options.as_of_days,
+        allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600))
+    dead_letters = ((read["dead_letters"], extracted["dead_letters"], extract_claims.dead_letters)
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-    outputs = {"articles": articles, "dead_letters": dead_letters}
+    outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     for name, pcoll in outputs.items():
         table = TABLES[name]
         pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(

@@ -67,6 +67,23 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
     query.add_argument("sql", nargs="?", help="SQL over the views; without it, a summary")
 
+    report = commands.add_parser(
+        "report", help="chart the evolving toll (PNG, or HTML with every event)", parents=[common])
+    report.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
+    report.add_argument("--out", required=True, metavar="FILE", help="FILE.png or FILE.html")
+    report.add_argument("--event", metavar="ID", help="the event to chart (default: the one with "
+                        "most claims; HTML: all)")
+
+    eval_claims = commands.add_parser(
+        "eval-claims", parents=[common],
+        help="score the claim extractor against hand-labelled claims (JSON lines)")
+    eval_claims.add_argument("gold", metavar="GOLD.jsonl",
+                             help="labelled claims: doc, number, number_high, group, source, ...")
+    eval_claims.add_argument("--input", nargs="+", required=True, metavar="PATH",
+                             help="the labelled documents (folders, globs or files)")
+    eval_claims.add_argument("--sources", nargs="+", default=[], metavar="FILE",
+                             help="extra known-sources files")
+
     demo = commands.add_parser("demo", help="run on the bundled fictional example corpus",
                                parents=[common])
     demo.add_argument("--output", default="demo-output", metavar="DIR",
@@ -180,6 +197,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "query":
             return _query(args.output, args.sql)
+        if args.command == "eval-claims":
+            from tollwatch.pipeline.evaluate import eval_claims
+
+            print(eval_claims(args.gold, args.input, args.sources))
+            return 0
+        if args.command == "report":
+            from tollwatch.pipeline.report import render
+
+            drawn = render(args.output, args.out, args.event)
+            print(f"Chart of {', '.join(drawn)} written to {args.out}")
+            return 0
         if args.command == "demo":
             inputs = [str(EXAMPLES / pattern) for pattern in DEMO_PATTERNS]
             output = args.output
@@ -199,14 +227,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             extra = {k: v for k, v in vars(args).items()
                      if k not in ("command", "quiet", "input", "output")}
             counts = run_pipeline(inputs, output, beam_args, **extra)
-    except (InputError, FileNotFoundError) as err:
+    except (InputError, FileNotFoundError, ValueError) as err:
         print(f"tollwatch: {err}", file=sys.stderr)
         return 2
     _print_run(counts, output)
     if args.command == "demo":
         print()
         print(__import__("tollwatch.pipeline.query", fromlist=["summary"]).summary(output))
-        print(f'\nTry: tollwatch query {output} "SELECT outlet, title FROM canonical_articles"')
+        from tollwatch.pipeline.report import render
+
+        for name in ("toll.html", "toll.png"):
+            render(output, os.path.join(output, name))
+        print(f"\nThe evolving toll, as a chart: {os.path.join(output, 'toll.png')} "
+              f"(all events: {os.path.join(output, 'toll.html')})")
+        print(f'Try: tollwatch query {output} "SELECT outlet, title FROM canonical_articles"')
     return 0
 
 

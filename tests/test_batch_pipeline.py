@@ -113,7 +113,7 @@ def test_exact_and_near_copies_are_marked_against_the_earliest(tmp_path):
     (src / "b_later.txt").write_text(f" date 2026-05-13 {ARTICLE}")
     (src / "a_first.txt").write_text(f" date 2026-05-12 {ARTICLE}")
     (src / "c_reflowed.txt").write_text(f" date 2026-05-14\n{ARTICLE.upper()}\n")
-    (src / "other.txt").write_text(f" date 2026-05-12 {ARTICLE.replace('23', '24')}")
+    (src / "other.txt").write_text(f" date 2026-05-13 {ARTICLE.replace('23', '24')}")
     assert main(["run", "--input", str(src), "--output", str(out), "-q"]) == 0
     got = {Path(uri).name: rest for uri, *rest in rows(
         out, "articles", "SELECT uri, doc_id, dup_kind, dup_of, is_canonical, dup_cluster_id FROM t")}
