@@ -45,6 +45,7 @@ def _points(con, event_id: str):
                coalesce(source, 'unattributed') AS source, is_copy, sentence
         FROM claims
         WHERE event_id = ? AND scope = 'overall' AND coalesce(value_low, value_high) IS NOT NULL
+          AND date_source IN ('metadata', 'feed', 'text')
         ORDER BY published_at""", [event_id]).fetchall()
 
 
@@ -52,6 +53,7 @@ def events_in(con) -> list[tuple[str, int]]:
     """(event_id, number of overall claims) of every event with a toll, most claims first."""
     return con.execute("""
         SELECT event_id, count(*) FROM claims WHERE scope = 'overall' AND event_id IS NOT NULL
+          AND date_source IN ('metadata', 'feed', 'text')
         GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
 
 
@@ -71,7 +73,7 @@ def figure(con, event_id: str):
         raise ValueError(f"event {event_id!r} has no overall claims with a figure")
     sources = sorted({p[4] for p in points})
     source_colour = {s: SOURCE_PALETTE[i % len(SOURCE_PALETTE)] for i, s in enumerate(sources)}
-    fig, axes = plt.subplots(len(measures), 1, figsize=(11, 3.6 * len(measures) + 0.8),
+    fig, axes = plt.subplots(len(measures), 1, figsize=(12, 3.2 * len(measures) + 1.6),
                              sharex=True, squeeze=False)
     for ax, measure in zip(axes[:, 0], measures):
         for group in sorted({r[1] for r in series if r[0] == measure}):
@@ -92,7 +94,8 @@ def figure(con, event_id: str):
         ax.set_ylabel(measure)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+                  title="victim group", title_fontsize=8)
     handles = [Line2D([], [], marker="o", ls="", color=source_colour[s], label=s) for s in sources]
     handles.append(Line2D([], [], marker="o", ls="", mfc="none", color="#555555",
                           label="hollow: figure from a copy"))
@@ -101,7 +104,8 @@ def figure(con, event_id: str):
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%H:%M"))
     fig.suptitle(f"Reported toll: {event_id}\nline = best estimate as known at each moment "
                  "(highest lower bound of independent sources); band = spread", fontsize=11)
-    fig.tight_layout(rect=(0, 0.08 + 0.02 * (len(handles) > 5), 1, 1))
+    rows_of_sources = -(-len(handles) // 5)
+    fig.tight_layout(rect=(0, 0.03 + 0.025 * rows_of_sources, 1, 1))
     return fig
 
 

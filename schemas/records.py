@@ -71,6 +71,8 @@ class Claim(NamedTuple):
     event_id: Optional[str]
     outlet: Optional[str]
     published_at: Timestamp
+    # The article's: 'file_mtime' or 'ingested' mean the time is a guess.
+    date_source: str
     measure: str
     number: Optional[int]
     number_high: Optional[int]

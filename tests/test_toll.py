@@ -19,11 +19,11 @@ T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, tzinfo=dt.timezone.utc
 
 
 def claim(n, at=0, source="VOCR", qualifier="exact", group="total", is_copy=False, doc="d1",
-          scope="overall", high=None, cid=None, event="ev"):
+          scope="overall", high=None, cid=None, event="ev", date_source="metadata"):
     low = {"more_than": n + 1, "up_to": None}.get(qualifier, n)
     value_high = {"more_than": None, "at_least": None, "up_to": n, "range": high}.get(qualifier, n)
     return Claim(cid or f"c{n}-{source}-{at}-{doc}", "k", doc, event, f"outlet-{doc}", T0 + at,
-                 "killed", n, high, qualifier, low, value_high, group, None, source, None, scope,
+                 date_source, "killed", n, high, qualifier, low, value_high, group, None, source, None, scope,
                  None, None, None, "s", 0, 1, is_copy, doc)
 
 
@@ -55,6 +55,9 @@ def test_incident_vague_and_eventless_claims_do_not_count():
     assert counts_toward_toll(claim(5))
     assert not counts_toward_toll(claim(5, scope="incident"))
     assert not counts_toward_toll(claim(5, event=None))
+    assert not counts_toward_toll(claim(5, date_source="file_mtime"))
+    assert not counts_toward_toll(claim(5, date_source="ingested"))
+    assert counts_toward_toll(claim(5, date_source="text"))
     assert not counts_toward_toll(claim(5)._replace(value_low=None, value_high=None, qualifier="vague"))
 
 

@@ -2461,7 +2461,7 @@ def to_claim(article: Article, mention: ClaimMention) -> Claim:
         claim_key=claim_key(event_id, mention.measure, mention.group, mention.qualifier, mention.number,
                             mention.number_high, mention.source),
         doc_id=article.doc_id, event_id=event_id, outlet=article.outlet, published_at=article.published_at,
-        measure=mention.measure, number=mention.number, number_high=mention.number_high,
+        date_source=article.date_source, measure=mention.measure, number=mention.number, number_high=mention.number_high,
         qualifier=mention.qualifier, value_low=mention.value_low, value_high=mention.value_high,
         group=mention.group, group_text=mention.group_text, source=mention.source,
         source_text=mention.source_text, scope=mention.scope, location=mention.location,

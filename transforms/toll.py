@@ -7,8 +7,11 @@ Event time is the claim's publication time. Two series come out of the same code
   known at that moment, since tolls are cumulative (for an event shorter than the horizon this is
   everything reported since it began).
 
-Only `scope = overall` claims with a figure count toward the toll; incident claims (one village,
-one attack) and vague amounts stay in the claims table.
+Only `scope = overall` claims with a figure and a known publication time count toward the toll;
+incident claims (one village, one attack), vague amounts and claims of articles dated only by a
+fallback (`date_source` file_mtime or ingested: when a file was copied says nothing of when its
+figure was reported, and placing it there would stretch the series across months) stay in the
+claims table.
 
 The best estimate of a window is the highest lower bound among the latest figures of independent
 sources (claims from articles that are not copies). Why: reported tolls only grow as bodies are
@@ -41,6 +44,7 @@ DEFAULT_AS_OF_DAYS = 30
 DEFAULT_ALLOWED_LATENESS_SECONDS = 7 * 24 * HOUR
 DEFAULT_EARLY_FIRING_SECONDS = 60
 UNATTRIBUTED = "unattributed"
+DATED = ("metadata", "feed", "text")
 
 _TIMINGS = {0: "early", 1: "on_time", 2: "late", 3: "unknown"}
 
@@ -52,8 +56,8 @@ class TollKey(NamedTuple):
 
 
 def counts_toward_toll(claim: Claim) -> bool:
-    """Overall claims of an event with a figure: the only ones that make the toll."""
-    return (claim.scope == "overall" and claim.event_id is not None
+    """Overall claims of an event with a figure and a known time: the only ones that make the toll."""
+    return (claim.scope == "overall" and claim.event_id is not None and claim.date_source in DATED
             and (claim.value_low is not None or claim.value_high is not None))
 
 
