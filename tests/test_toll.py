@@ -58,6 +58,7 @@ def test_incident_vague_and_eventless_claims_do_not_count():
     assert not counts_toward_toll(claim(5, date_source="file_mtime"))
     assert not counts_toward_toll(claim(5, date_source="ingested"))
     assert counts_toward_toll(claim(5, date_source="text"))
+    assert not counts_toward_toll(claim(24, qualifier="vague"))  # "dozens": a floor, not a toll
     assert not counts_toward_toll(claim(5)._replace(value_low=None, value_high=None, qualifier="vague"))
 
 
@@ -111,3 +112,24 @@ def test_a_late_copy_with_a_higher_figure_revises_the_window_in_a_late_pane():
             panes = sorted((r.pane_index, r.pane_timing, r.best, r.n_claims) for r in rows)
             assert panes == [(0, "on_time", 100, 1), (1, "late", 120, 2)], panes
         assert_that(rows, check)
+
+
+def test_toll_latest_view_shows_the_late_revision(tmp_path):
+    """The panes of the late-copy test, written as the toll table: toll_latest keeps the late one."""
+    import pyarrow.parquet as pq
+
+    from tollwatch.pipeline.query import connect
+    from tollwatch.schemas import TollWindow, to_arrow_table
+    on_time = toll_window(TollKey("ev", "killed", "total"), [claim(100, at=3600)], T0, T0 + DAY,
+                          "window", "on_time", 0, T0 + DAY)
+    late = toll_window(TollKey("ev", "killed", "total"),
+                       [claim(100, at=3600), claim(120, at=7200, source="ministry", doc="late")],
+                       T0, T0 + DAY, "window", "late", 1, T0 + 3 * DAY)
+    folder = tmp_path / "toll" / "window_date=2026-05-12"
+    folder.mkdir(parents=True)
+    pq.write_table(to_arrow_table([on_time], TollWindow), folder / "part-a.parquet")
+    pq.write_table(to_arrow_table([late], TollWindow), folder / "part-b.parquet")
+    con = connect(str(tmp_path))
+    assert con.execute("SELECT count(*) FROM toll").fetchall() == [(2,)]
+    assert con.execute("SELECT pane_timing, best, n_claims FROM toll_latest").fetchall() == \
+        [("late", 120, 2)]

@@ -58,6 +58,7 @@ class TollKey(NamedTuple):
 def counts_toward_toll(claim: Claim) -> bool:
     """Overall claims of an event with a figure and a known time: the only ones that make the toll."""
     return (claim.scope == "overall" and claim.event_id is not None and claim.date_source in DATED
+            and claim.qualifier != "vague"
             and (claim.value_low is not None or claim.value_high is not None))
 
 
