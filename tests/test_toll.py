@@ -133,3 +133,24 @@ def test_toll_latest_view_shows_the_late_revision(tmp_path):
     assert con.execute("SELECT count(*) FROM toll").fetchall() == [(2,)]
     assert con.execute("SELECT pane_timing, best, n_claims FROM toll_latest").fetchall() == \
         [("late", 120, 2)]
+
+
+def test_streaming_fires_an_early_pane_on_processing_time_before_the_watermark():
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    stream = (TestStream()
+              .add_elements([window.TimestampedValue(claim(100, at=3600), T0 + 3600)])
+              .advance_processing_time(120)
+              .add_elements([window.TimestampedValue(claim(130, at=5400, source="ministry"),
+                                                     T0 + 5400)])
+              .advance_watermark_to(T0 + 3 * DAY)
+              .advance_watermark_to_infinity())
+    with TestPipeline(runner="BundleBasedDirectRunner", options=options) as p:
+        rows = (p | stream | TollStats(as_of_days=1, early_firing_seconds=60, streaming=True)
+                | beam.Filter(lambda r: r.series == "window" and r.window_start == T0))
+
+        def check(rows):
+            panes = sorted((r.pane_index, r.pane_timing, r.best, r.n_claims) for r in rows)
+            assert panes[0] == (0, "early", 100, 1), panes
+            assert panes[-1][1:] == ("on_time", 130, 2), panes
+        assert_that(rows, check)
