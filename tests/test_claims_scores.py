@@ -12,9 +12,9 @@ import pytest
 from tollwatch.transforms.claims import extract_claims
 from tollwatch.transforms.claims_eval import format_report, score_claims
 
-SHARED = Path("/work/shared")
-SEEDS = SHARED / "seeds"
-GOLD = SHARED / "gold" / "seed_claims.jsonl"
+from support import GOLD as GOLD_DIR, SEEDS
+
+GOLD = GOLD_DIR / "seed_claims.jsonl"
 DEV = Path(__file__).with_name("claims_sentences.jsonl")
 DATE_MARKER = re.compile(r"\s*date (\d{4}-\d{2}-\d{2}) ")
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from apache_beam.coders import RowCoder
 from apache_beam.utils.timestamp import Duration, Timestamp
 
+from support import CORPORA, SEEDS, SHARED, needs_shared, seed
 from tollwatch.transforms import dedup
 from tollwatch.transforms.dedup import (
     DocRef, Link, MarkNearDuplicates, MinHasher, Signature, apply_assignment, assign_on_arrival,
@@ -25,18 +26,8 @@ from tollwatch.transforms.dedup import (
     make_signature, near_options, near_similarity, normalize, overlap, resolve_clusters, scurve,
     shingles, token_hashes, tokens)
 
-# As in tests/support.py: TOLLWATCH_SHARED points elsewhere when ../shared is not beside the checkout.
-SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-SEEDS = SHARED / "seeds"
-CORPORA = SHARED / "corpora"
 
 
-def seed(prefix: str) -> str:
-    "Return a seed article's text without its ` date YYYY-MM-DD ` line."
-    paths = sorted(SEEDS.glob(f"{prefix}_*.txt"))
-    if not paths:
-        pytest.skip(f"seed {prefix} not available at {SEEDS}")
-    return re.sub(r"^\s*date \d{4}-\d{2}-\d{2}\s*", "", paths[0].read_text(encoding="utf-8"))
 
 
 def sim(a: str, b: str) -> dedup.Overlap:
@@ -257,6 +248,7 @@ def test_shared_boilerplate_paragraph_does_not_link():
     assert near_similarity(ov) is None
 
 
+@needs_shared
 def test_seed_gold_relations():
     gold = json.loads((SHARED / "gold" / "seed_dedup.json").read_text())
     for pair in gold["not_duplicates"]:  # 001 vs 002: same claims, different copy

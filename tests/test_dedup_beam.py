@@ -23,22 +23,16 @@ from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
+from support import SEEDS, SHARED, seed
 from tollwatch.schemas.records import Article
 from tollwatch.transforms.dedup import (
     FindLinks, MarkNearDuplicates, MinHasher, make_signature, near_options)
 
-SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-SEEDS = SHARED / "seeds"
 RUNNER = "BundleBasedDirectRunner"
 HOUR = 3600
 T0 = 1741392000  # 2025-03-08T00:00:00Z
 
 
-def seed(prefix: str) -> str:
-    paths = sorted(SEEDS.glob(f"{prefix}_*.txt"))
-    if not paths:
-        pytest.skip(f"seed {prefix} not available at {SEEDS}")
-    return re.sub(r"^\s*date \d{4}-\d{2}-\d{2}\s*", "", paths[0].read_text(encoding="utf-8"))
 
 
 def article(doc_id: str, text: str, hours: float, **fields) -> Article:

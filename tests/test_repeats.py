@@ -14,22 +14,16 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.utils.timestamp import Timestamp
 
+from support import SHARED, seed
 from tollwatch.schemas.records import Article
 from tollwatch.transforms.repeats import (
     MIN_CHARS, StripRepeatedPassages, sentences, strip_repeated_passages)
 
-# As in tests/support.py: TOLLWATCH_SHARED points elsewhere when ../shared is not beside the checkout.
-SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
 LEAD = ("Syrian security forces killed more than 340 civilians over two days, a war monitor said "
         "on Saturday. The monitor said most of the victims were members of the Alawite minority. ")
 
 
-def seed(prefix: str) -> str:
-    paths = sorted((SHARED / "seeds").glob(f"{prefix}_*.txt"))
-    if not paths:
-        pytest.skip("seeds not available")
-    return re.sub(r"^\s*date \d{4}-\d{2}-\d{2}\s*", "", paths[0].read_text(encoding="utf-8"))
 
 
 def test_seed_003_glued_and_truncated_repeat_is_removed():
