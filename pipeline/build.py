@@ -13,11 +13,12 @@ from tollwatch.schemas import TABLES, DeadLetter
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.dedup import MarkNearDuplicates
-from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointExactCopies
+from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointCopies
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
 from tollwatch.transforms.parquet import WriteParquet
 from tollwatch.transforms.repeats import StripRepeatedPassages
+from tollwatch.transforms.rewrites import MarkRewrites
 from tollwatch.transforms.toll import TollStats
 
 
@@ -42,7 +43,9 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
                 | "AssignEvents" >> AssignEvents(events_for(options))
                 | "MarkExactDuplicates" >> MarkExactDuplicates()
                 | "MarkNearDuplicates" >> MarkNearDuplicates()
-                | "RepointExactCopies" >> RepointExactCopies())
+                | "ExactCopiesFollow" >> RepointCopies(follow=("exact",))
+                | "MarkRewrites" >> MarkRewrites(options.sources)
+                | "CopiesFollowRewrites" >> RepointCopies(follow=("exact", "near")))
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
     toll = claims | "TollStats" >> TollStats(

@@ -30,10 +30,9 @@ def test_demo_writes_articles_claims_toll_and_the_chart_and_links_the_labelled_c
              if dup_of}
     labels = json.loads((EXAMPLES / "expected" / "dedup.json").read_text())
     relation = {frozenset((p["a"], p["b"])): p["relation"] for p in labels["pairs"]}
-    # Every link is a labelled pair of the same kind, and every labelled exact or near copy is
-    # linked (rewrites are not found yet).
+    # Every link is a labelled pair of the same kind, and every labelled copy or rewrite is linked.
     assert all(relation.get(pair) == kind for pair, kind in found.items()), found
-    copies = {n for pair, rel in relation.items() if rel in ("exact", "near") for n in pair}
+    copies = {n for pair in relation for n in pair}
     assert {n for pair in found for n in pair} == copies
     assert rows("claims", "count(*)")[0][0] > 100
     assert rows("toll", "count(DISTINCT event_id)")[0][0] == 2

@@ -71,27 +71,34 @@ class MarkExactDuplicates(beam.PTransform):
         )
 
 
-def repoint_copies(canonical: Article, exact_copies: Iterable[Article]) -> list[Article]:
-    """The exact copies of `canonical`, pointing where it points if it has itself become a copy
-    (an exact group whose earliest member is a near copy of an earlier story)."""
+def repoint_copies(canonical: Article, copies: Iterable[Article]) -> list[Article]:
+    """The copies of `canonical`, pointing where it points if it has itself become a copy (an
+    exact group whose earliest member is a near copy of an earlier story, or near copies of a
+    story that turned out to be a rewrite)."""
     if canonical.is_canonical:
-        return [c._replace(dup_cluster_id=canonical.dup_cluster_id) for c in exact_copies]
+        return [c._replace(dup_cluster_id=canonical.dup_cluster_id) for c in copies]
     return [c._replace(dup_of=canonical.dup_of, dup_cluster_id=canonical.dup_cluster_id)
-            for c in exact_copies]
+            for c in copies]
 
 
-class RepointExactCopies(beam.PTransform):
-    """After near-duplicate marking: exact copies follow their canonical into its cluster (batch:
-    a join of each exact copy with the article it copies)."""
+class RepointCopies(beam.PTransform):
+    """Copies (`follow` kinds) follow their canonical into its cluster when a later stage made the
+    canonical a copy itself (batch: a join of each copy with the article it copies)."""
+
+    def __init__(self, follow: tuple[str, ...] = ("exact",)):
+        super().__init__()
+        self._follow = follow
 
     def expand(self, articles):
+        follow = self._follow
+
         def key(article: Article) -> tuple[str, Article]:
-            return (article.dup_of if article.dup_kind == "exact" else article.doc_id), article
+            return (article.dup_of if article.dup_kind in follow else article.doc_id), article
 
         def join(_key, group: Iterable[Article]) -> list[Article]:
             group = list(group)
-            copies = [a for a in group if a.dup_kind == "exact"]
-            rest = [a for a in group if a.dup_kind != "exact"]
+            copies = [a for a in group if a.dup_kind in follow]
+            rest = [a for a in group if a.dup_kind not in follow]
             if not copies:
                 return [at_publication_time(a) for a in rest]
             if len(rest) != 1:

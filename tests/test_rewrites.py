@@ -1,0 +1,59 @@
+"""Rewrite detection: figures and credits kept, time close; independent reports stay apart."""
+
+from apache_beam.utils.timestamp import Timestamp
+
+from support import needs_shared, seed
+from tollwatch.transforms.rewrites import (CreditFinder, StoryTraits, figures, rewrite_similarity)
+
+FINDER = CreditFinder({"Reuters": "Reuters", "Associated Press": "AP", "AP": "AP", "AFP": "AFP",
+                       "SANA": "SANA", "The National": "The National"})
+HOUR = 3600
+
+
+def traits(text: str, hours: float = 0, dated: bool = True, doc: str = "a") -> StoryTraits:
+    return StoryTraits(doc, Timestamp(1_700_000_000 + hours * HOUR), dated, len(text), None,
+                       figures(text), FINDER.credits(text))
+
+
+def test_credits_need_a_credit_context_not_a_mention():
+    assert FINDER.credits("a monitor told Reuters on Saturday.") == ["Reuters"]
+    assert FINDER.credits("Reuters could not independently verify the reports.") == ["Reuters"]
+    assert FINDER.credits("The claims have not been independently verified by Reuters.") == ["Reuters"]
+    assert FINDER.credits("LONDON (Reuters) - Floods ...") == ["Reuters"]
+    assert FINDER.credits("as reported by the Associated Press") == ["AP"]
+    assert FINDER.credits("she said in a phone interview with AFP") == ["AFP"]
+    assert FINDER.credits("state news agency SANA said five soldiers died.") == []
+
+
+def test_figures_are_numbers_before_a_casualty_word_not_years_or_distances():
+    text = ("More than 1,000 people were killed, including 745 civilians, since 2012; the town lies "
+            "20 kilometers away.")
+    assert figures(text) == [745, 1000]
+
+
+def test_a_rewrite_keeps_figure_and_credit_and_follows_within_a_day():
+    wire = traits("Gunmen killed more than 340 civilians, a monitor told Reuters.", 0, doc="w")
+    rewrite = traits("An assault left over 340 people dead; this was not verified by Reuters.", 5,
+                     doc="r")
+    assert rewrite_similarity(wire, rewrite) == 1.0
+    later = rewrite._replace(published_at=Timestamp(1_700_000_000 + 48 * HOUR))
+    assert rewrite_similarity(wire, later) is None, "two days later it is a follow-up, not a rewrite"
+    assert rewrite_similarity(wire, later._replace(dated=False)) == 1.0, "an unknown date is no evidence"
+
+
+def test_independent_reports_of_the_same_figures_are_not_rewrites():
+    a = traits("More than 1,000 people were killed, The National could not independently verify.")
+    b = traits("The toll passed 1,000 dead, as reported by the Associated Press.", 2, doc="b")
+    assert rewrite_similarity(a, b) is None
+
+
+@needs_shared
+def test_seed_004_is_a_rewrite_of_000_and_001_002_are_not_linked():
+    finder = CreditFinder.from_sources()
+
+    def seed_traits(prefix):
+        text = seed(prefix)
+        return StoryTraits(prefix, Timestamp(0), prefix in ("000", "001", "002"), len(text), None,
+                           figures(text), finder.credits(text))
+    assert rewrite_similarity(seed_traits("000"), seed_traits("004")) is not None
+    assert rewrite_similarity(seed_traits("001"), seed_traits("002")) is None
