@@ -12,11 +12,12 @@ from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, DeadLetter
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.claims import ExtractClaims
+from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointCopies
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
-from tollwatch.transforms.parquet import WriteParquet
+from tollwatch.transforms.parquet import WriteParquet, run_key
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.rewrites import MarkRewrites
 from tollwatch.transforms.toll import TollStats
@@ -41,7 +42,9 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
     articles = (extracted["articles"]
                 | "StripRepeatedPassages" >> StripRepeatedPassages()
                 | "AssignEvents" >> AssignEvents(events_for(options))
-                | "MarkExactDuplicates" >> MarkExactDuplicates()
+                | "MarkExactDuplicates" >> MarkExactDuplicates())
+    known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
+    articles = (((articles, known) if known is not None else articles)
                 | "MarkNearDuplicates" >> MarkNearDuplicates()
                 | "ExactCopiesFollow" >> RepointCopies(follow=("exact",))
                 | "MarkRewrites" >> MarkRewrites(options.sources)
@@ -55,10 +58,12 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
         allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600))
     dead_letters = ((read["dead_letters"], extracted["dead_letters"], extract_claims.dead_letters)
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
+    key = run_key(patterns)
+    articles | "KeepSignatures" >> WriteSignatures(options.output, options.parquet_shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     for name, pcoll in outputs.items():
         table = TABLES[name]
         pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
             options.output, table.name, table.record_type, table.partition_by,
-            table.partition_column, shards=options.parquet_shards)
+            table.partition_column, shards=options.parquet_shards, run_key=key)
     return outputs

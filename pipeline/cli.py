@@ -147,14 +147,14 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
 
 
 def _remove_empty_temp_dirs(output: str) -> None:
-    temp = os.path.join(output, ".tmp")
-    if "://" in output or not os.path.isdir(temp):
+    if "://" in output:
         return
-    for folder, _subdirs, _files in sorted(os.walk(temp), reverse=True):
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass  # not empty: leftovers of a failed write stay for inspection
+    for temp in (os.path.join(output, ".tmp"), os.path.join(output, "_state", ".tmp")):
+        for folder, _subdirs, _files in sorted(os.walk(temp), reverse=True):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass  # not empty: leftovers of a failed write stay for inspection
 
 
 def _print_run(counts: dict[str, int], output: str) -> None:

@@ -3,10 +3,13 @@
 --   SET VARIABLE tollwatch_output = '/path/to/OUT';
 --   .read views.sql
 -- Globs end in *.parquet, so files still being written (temporary names) are never read.
+-- Runs on overlapping inputs (a folder, then the folder and more) write their own files, so one
+-- record can be stored twice: the views keep one row per key, the most recently ingested.
 
 CREATE OR REPLACE VIEW articles AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/articles/*/*.parquet',
-                           hive_partitioning = true, union_by_name = true);
+                           hive_partitioning = true, union_by_name = true)
+QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY ingested_at DESC) = 1;
 
 CREATE OR REPLACE VIEW dead_letters AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/dead_letters/*/*.parquet',
@@ -14,7 +17,8 @@ SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/dead_letters/*/*
 
 CREATE OR REPLACE VIEW claims AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/claims/*/*.parquet',
-                           hive_partitioning = true, union_by_name = true);
+                           hive_partitioning = true, union_by_name = true, filename = true)
+QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY filename DESC) = 1;
 
 CREATE OR REPLACE VIEW toll AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/toll/*/*.parquet',
@@ -24,7 +28,7 @@ SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/toll/*/*.parquet
 CREATE OR REPLACE VIEW toll_latest AS
 SELECT * FROM toll
 QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group", series, window_start, window_end
-                           ORDER BY pane_index DESC, computed_at DESC) = 1;
+                           ORDER BY computed_at DESC, pane_index DESC) = 1;
 
 -- The toll as known now, per event, measure and group: the first as-of window that ends after the
 -- latest figure of any source (later as-of windows repeat it until figures leave the horizon).

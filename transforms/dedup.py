@@ -682,6 +682,21 @@ _LINKED_TAG = "linked"
 _COPIES = Metrics.counter(_NAMESPACE, "near_copies")
 
 
+class SignArticles(beam.PTransform):
+    """PCollection[Article] -> PCollection[Signature]: what the output folder keeps of canonical
+    articles so a later run can link its copies to them (signatures, not texts)."""
+
+    def __init__(self, num_perm: int = NUM_PERM, seed: int = SEED, shingle_size: int = SHINGLE_SIZE,
+                 sketch_size: int = SKETCH_SIZE):
+        super().__init__()
+        self._args = (num_perm, seed, shingle_size, sketch_size)
+
+    def expand(self, articles):
+        signed = articles | "Sign" >> beam.ParDo(_SignFn(*self._args)).with_outputs(
+            _SIGNATURES_TAG, _ALONE_TAG, main="compared")
+        return signed[_SIGNATURES_TAG]
+
+
 class _SignFn(beam.DoFn):
     """Article -> the article itself for the articles to compare, their Signature on 'signatures',
     and on 'alone' the articles not compared (exact copies untouched, too-short ones as their own
@@ -967,13 +982,15 @@ class FindLinks(beam.PTransform):
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
 
 
-@beam.typehints.with_input_types(Article)
 @beam.typehints.with_output_types(Article)
 class MarkNearDuplicates(beam.PTransform):
     """Mark near-duplicate copies: ``dup_kind='near'``, ``dup_of`` the canonical, ``dup_similarity``,
     a shared ``dup_cluster_id`` and ``is_canonical``. See the module docstring for what is exact in
     batch and approximate in streaming; ``near_options`` for the knobs (validated here, at
     construction). ``streaming=None`` picks the mode from whether the input is bounded.
+
+    The input is a PCollection of Articles, or a tuple (articles, known) where `known` holds the
+    Signatures of canonical articles of earlier runs to link new copies to (see continuation.py).
 
     >>> marked = articles | MarkNearDuplicates(ttl=datetime.timedelta(days=1))  # doctest: +SKIP
     """
@@ -990,7 +1007,10 @@ class MarkNearDuplicates(beam.PTransform):
             raise ValueError(f"streaming must be None, True or False, got {streaming!r}")
         self._streaming = streaming
 
-    def expand(self, articles):
+    def expand(self, pcolls):
+        # (articles, known): `known` are Signatures of canonical articles of earlier runs (the
+        # output folder's state). They are compared with, never emitted.
+        articles, known = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
         o = self._options
         streaming = (not articles.is_bounded) if self._streaming is None else self._streaming
         signed = (
@@ -998,7 +1018,16 @@ class MarkNearDuplicates(beam.PTransform):
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
             | "Sign" >> beam.ParDo(_SignFn(o.num_perm, o.seed, o.shingle_size, o.sketch_size))
             .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, main="compared"))
-        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=streaming)
+        signatures = signed[_SIGNATURES_TAG]
+        if known is not None:
+            signatures = (
+                (signatures,
+                 known
+                 | "KnownAtPublication" >> beam.Map(
+                     lambda sig: window.TimestampedValue(sig, sig.published_at)).with_output_types(Signature)
+                 | "KnownGlobalWindow" >> beam.WindowInto(window.GlobalWindows()))
+                | "WithKnown" >> beam.Flatten().with_output_types(Signature))
+        reports = signatures | "Links" >> FindLinks(o, report_empty=streaming)
         if streaming:
             gathered = (
                 (signed.compared

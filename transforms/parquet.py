@@ -28,6 +28,13 @@ ROW_GROUP_ROWS = 65_536
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
 
 
+def run_key(inputs: list[str]) -> str:
+    """A short stable key of a run's inputs (the resolved patterns, in any order)."""
+    import hashlib
+
+    return hashlib.blake2b("\n".join(sorted(inputs)).encode(), digest_size=5).hexdigest()
+
+
 def partition_value(ts: Timestamp) -> str:
     """The date partition of a timestamp: YYYY-MM-DD in UTC."""
     return ts.to_utc_datetime().strftime("%Y-%m-%d")
@@ -104,7 +111,7 @@ class WriteParquet(beam.PTransform):
     """
 
     def __init__(self, output: str, table: str, record_type: type, partition_by: str,
-                 partition_column: str, shards: int = 1):
+                 partition_column: str, shards: int = 1, run_key: str = ""):
         super().__init__()
         if partition_by not in record_type._fields:
             raise ValueError(f"{record_type.__name__} has no field {partition_by!r}")
@@ -118,6 +125,9 @@ class WriteParquet(beam.PTransform):
         self._partition_by = partition_by
         self._partition_column = partition_column
         self._shards = shards
+        if run_key and safe_component(run_key) != run_key:
+            raise ValueError(f"unsafe run key {run_key!r}")
+        self._prefix = f"part-{run_key}" if run_key else "part"
 
     def expand(self, records):
         base = FileSystems.join(self._output, self._table)
@@ -125,7 +135,7 @@ class WriteParquet(beam.PTransform):
         return records | "WriteFiles" >> fileio.WriteToFiles(
             path=base,
             destination=lambda r: f"{column}={partition_value(getattr(r, field))}",
-            file_naming=hive_file_naming(base),
+            file_naming=hive_file_naming(base, self._prefix),
             temp_directory=StaticValueProvider(
                 str, FileSystems.join(self._output, ".tmp", self._table)),
             sink=lambda _dest: ParquetSink(record_type),
