@@ -232,10 +232,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     _print_run(counts, output)
     if args.command == "demo":
-        print()
-        print(__import__("tollwatch.pipeline.query", fromlist=["summary"]).summary(output))
+        from tollwatch.pipeline.query import summary
         from tollwatch.pipeline.report import render
 
+        print()
+        print(summary(output))
         for name in ("toll.html", "toll.png"):
             render(output, os.path.join(output, name))
         print(f"\nThe evolving toll, as a chart: {os.path.join(output, 'toll.png')} "

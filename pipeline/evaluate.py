@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.schemas import Article
+from tollwatch.schemas import Article, RawDoc
 from tollwatch.transforms.extract import extract_articles
 from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, read_file, resolve_inputs
 from tollwatch.transforms.repeats import strip_repeated_passages
@@ -35,8 +35,8 @@ def read_articles(inputs: Sequence[str]) -> Iterator[Article]:
     for match in FileSystems.match(resolve_inputs(list(inputs))):
         for meta in sorted(match.metadata_list, key=lambda m: m.path):
             raw = read_file(meta, DEFAULT_MAX_FILE_BYTES, now)
-            if not hasattr(raw, "content"):
-                continue
+            if not isinstance(raw, RawDoc):
+                continue  # a dead letter: nothing to score
             for article in extract_articles(raw):
                 if isinstance(article, Article):
                     text, removed = strip_repeated_passages(article.text)
