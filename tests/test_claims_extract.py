@@ -407,3 +407,11 @@ def test_sources_of_two_figures_in_one_sentence():
     assert [(c.number, c.source) for c in extract_claims(text)] == [(20, "ministry"), (35, "opposition")]
     text = "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said 11 of its volunteers had been killed."
     assert [(c.number, c.source, c.group) for c in extract_claims(text)] == [(11, "Kurdish Red Crescent", "civilians")]
+
+
+def test_a_relative_pronoun_speaker_is_the_noun_phrase_before_it():
+    text = ("The figures vary widely. At the high end is the Lorna Coast Monitor, which said on "
+            "Friday that 73 civilians had been killed since the fighting began.")
+    (claim,) = [c for c in extract_claims(text) if c.number == 73]
+    assert claim.source and "which" not in claim.source.lower()
+    assert "Lorna Coast Monitor" in (claim.source_text or "")

@@ -2047,6 +2047,10 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     if b <= a:
         return None
     seg = text[a:b]
+    # "the Observatory, which said": a relative pronoun speaks for the noun phrase before it.
+    if len(segments) >= 2 and _RELATIVE_RE.match(seg):
+        pa, pb = _trim_span(text, *segments[-2])
+        return (pa, pb) if pb > pa else None
     # "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said": the organisation speaks.
     if len(segments) >= 2 and _looks_like_name(seg):
         pa, pb = _trim_span(text, *segments[-2])
@@ -2061,6 +2065,7 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     return a, b
 
 
+_RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
 _APPOSITIVE_RE = re.compile(
     r"(?:(?:a|an|the)\s+[a-z0-9]|(?:who|whose|which|based|speaking|citing|quoted|himself|herself)\b"
     r"|(?:[a-z-]+\s+){1,3}(?:of|for|at|in)\b|[a-z]+-based\b|[\w]+-year-old\b)")
