@@ -84,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     eval_claims.add_argument("--sources", nargs="+", default=[], metavar="FILE",
                              help="extra known-sources files")
 
+    eval_dedup = commands.add_parser(
+        "eval-dedup", parents=[common],
+        help="score duplicate detection (pairwise, per kind) against hand-labelled relations")
+    eval_dedup.add_argument("labels", metavar="LABELS.json",
+                            help="pairs with relation exact|near|rewrite, and not_duplicates")
+    eval_dedup.add_argument("--input", nargs="+", required=True, metavar="PATH",
+                            help="the labelled documents (folders, globs or files)")
+    eval_dedup.add_argument("--sources", nargs="+", default=[], metavar="FILE",
+                            help="extra known-sources files (agency credits for rewrites)")
+
     demo = commands.add_parser("demo", help="run on the bundled fictional example corpus",
                                parents=[common])
     demo.add_argument("--output", default="demo-output", metavar="DIR",
@@ -201,6 +211,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from tollwatch.pipeline.evaluate import eval_claims
 
             print(eval_claims(args.gold, args.input, args.sources))
+            return 0
+        if args.command == "eval-dedup":
+            from tollwatch.pipeline.evaluate import eval_dedup
+
+            print(eval_dedup(args.labels, args.input, args.sources))
             return 0
         if args.command == "report":
             from tollwatch.pipeline.report import render

@@ -76,3 +76,26 @@ def eval_claims(gold_file: str, inputs: Sequence[str], source_files: Sequence[st
     if missing:
         report += "\n\nLabelled documents not found under --input: " + ", ".join(missing)
     return report
+
+
+def eval_dedup(labels_file: str, inputs: Sequence[str], source_files: Sequence[str] = ()) -> str:
+    """The pairwise scoring report of duplicate detection on the documents under `inputs`: the
+    batch pipeline itself runs (the marks come from its Beam transforms) into a temporary folder."""
+    import tempfile
+
+    import duckdb
+
+    from tollwatch.pipeline.cli import run_pipeline
+    from tollwatch.transforms.dedup_eval import (format_dedup_report, load_labels, predicted_pairs,
+                                                 score_pairs)
+
+    labels = load_labels(labels_file)
+    with tempfile.TemporaryDirectory(prefix="tollwatch-eval-dedup-") as output:
+        run_pipeline(list(inputs), output, sources=list(source_files))
+        con = duckdb.connect()
+        rows = con.execute(
+            f"SELECT uri, doc_id, dup_cluster_id, dup_of, dup_kind, is_canonical "
+            f"FROM read_parquet('{output}/articles/*/*.parquet')").fetchall()
+    columns = ("uri", "doc_id", "dup_cluster_id", "dup_of", "dup_kind", "is_canonical")
+    articles = [dict(zip(columns, row)) for row in rows]
+    return format_dedup_report(score_pairs(labels, predicted_pairs(articles)))
