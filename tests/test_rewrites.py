@@ -57,3 +57,12 @@ def test_seed_004_is_a_rewrite_of_000_and_001_002_are_not_linked():
                            figures(text), finder.credits(text))
     assert rewrite_similarity(seed_traits("000"), seed_traits("004")) is not None
     assert rewrite_similarity(seed_traits("001"), seed_traits("002")) is None
+
+
+def test_a_teaser_quoting_another_storys_lead_is_not_a_rewrite():
+    wire = traits("At least 45 people were killed, a monitor told Reuters. 14 civilians and 12 "
+                  "soldiers died.", 0, doc="w")
+    page = traits("Floods killed 17 people and 230 people were displaced, officials said; 52 people "
+                  "were injured and 9 bodies recovered. Related: LONDON (Reuters) - At least 45 "
+                  "people were killed in clashes.", 3, doc="p")
+    assert rewrite_similarity(wire, page) is None

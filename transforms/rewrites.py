@@ -10,7 +10,9 @@ Jaccard 0.000), so shingles cannot find it. What a rewrite keeps is what an outl
   source is no credit), and
 - its **time**: a rewrite follows the wire within hours.
 
-Two articles are a rewrite pair when they share at least one figure and one credit and, if both
+Two articles are a rewrite pair when they share a credit and most of their figures (at least
+`MIN_FIGURE_OVERLAP` of the smaller set: a rewrite retells *the* figures, while a page whose
+"related stories" teaser quotes another story's lead shares one figure among many of its own) and, if both
 publication times are known (not a file-time fallback), were published within `max_gap` (24 h) of
 each other. Independent reports of the same figures (seeds 001 and 002: the same SOHR numbers in
 The National and in AP copy) carry different credits; an agency's follow-up story two days later
@@ -38,6 +40,7 @@ from tollwatch.schemas import Article
 from tollwatch.transforms.dedup import DocRef, Link, resolve_clusters
 
 MAX_GAP = Duration(seconds=24 * 3600)
+MIN_FIGURE_OVERLAP = 0.5
 MAX_GROUP = 200          # articles sharing one (credit, figure) key that are compared pairwise
 DATED = ("metadata", "feed", "text")
 CREDIT_KINDS = ("media",)
@@ -114,6 +117,8 @@ def rewrite_similarity(a: StoryTraits, b: StoryTraits, max_gap: Duration = MAX_G
     pair, else None."""
     shared = set(a.figures) & set(b.figures)
     if a.doc_id == b.doc_id or not shared or not set(a.credits) & set(b.credits):
+        return None
+    if len(shared) < MIN_FIGURE_OVERLAP * min(len(a.figures), len(b.figures)):
         return None
     if a.dated and b.dated and abs(a.published_at.micros - b.published_at.micros) > max_gap.micros:
         return None
