@@ -74,25 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--event", metavar="ID", help="the event to chart (default: the one with "
                         "most claims; HTML: all)")
 
-    eval_claims = commands.add_parser(
-        "eval-claims", parents=[common],
-        help="score the claim extractor against hand-labelled claims (JSON lines)")
-    eval_claims.add_argument("gold", metavar="GOLD.jsonl",
-                             help="labelled claims: doc, number, number_high, group, source, ...")
-    eval_claims.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                             help="the labelled documents (folders, globs or files)")
-    eval_claims.add_argument("--sources", nargs="+", default=[], metavar="FILE",
-                             help="extra known-sources files")
-
-    eval_dedup = commands.add_parser(
-        "eval-dedup", parents=[common],
-        help="score duplicate detection (pairwise, per kind) against hand-labelled relations")
-    eval_dedup.add_argument("labels", metavar="LABELS.json",
-                            help="pairs with relation exact|near|rewrite, and not_duplicates")
-    eval_dedup.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                            help="the labelled documents (folders, globs or files)")
-    eval_dedup.add_argument("--sources", nargs="+", default=[], metavar="FILE",
-                            help="extra known-sources files (agency credits for rewrites)")
+    for name, labels, what in (
+            ("eval-claims", "GOLD.jsonl", "the claim extractor against hand-labelled claims "
+                                          "(JSON lines: doc, number, number_high, group, source, ...)"),
+            ("eval-dedup", "LABELS.json", "duplicate detection (pairwise, per kind) against labelled "
+                                          "relations (pairs exact|near|rewrite, not_duplicates)")):
+        evaluate = commands.add_parser(name, parents=[common], help=f"score {what}")
+        evaluate.add_argument("labels", metavar=labels, help="the hand-labelled file")
+        evaluate.add_argument("--input", nargs="+", required=True, metavar="PATH",
+                              help="the labelled documents (folders, globs or files)")
+        evaluate.add_argument("--sources", nargs="+", default=[], metavar="FILE",
+                              help="extra known-sources files")
 
     demo = commands.add_parser("demo", help="run on the bundled fictional example corpus",
                                parents=[common])
@@ -210,7 +202,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims
 
-            print(eval_claims(args.gold, args.input, args.sources))
+            print(eval_claims(args.labels, args.input, args.sources))
             return 0
         if args.command == "eval-dedup":
             from tollwatch.pipeline.evaluate import eval_dedup
