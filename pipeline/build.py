@@ -11,7 +11,7 @@ from tollwatch.pipeline.options import TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, DeadLetter
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
-from tollwatch.transforms.claims import ExtractClaims
+from tollwatch.transforms.claims import ExtractClaims, UnmarkNewFigures
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointCopies
@@ -50,7 +50,9 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
                 | "MarkRewrites" >> MarkRewrites(options.sources)
                 | "CopiesFollowRewrites" >> RepointCopies(follow=("exact", "near")))
     extract_claims = ExtractClaims(options.sources)
-    claims = articles | "ExtractClaims" >> extract_claims
+    claims = (articles
+              | "ExtractClaims" >> extract_claims
+              | "UnmarkNewFigures" >> UnmarkNewFigures())
     toll = claims | "TollStats" >> TollStats(
         window_seconds=round(options.window_hours * 3600),
         period_seconds=round(options.period_hours * 3600),

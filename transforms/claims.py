@@ -2545,3 +2545,38 @@ class ExtractClaims(beam.PTransform):
                    .with_output_types(Claim))
         self.dead_letters = results[ExtractClaimsFn.DEAD_LETTERS]
         return results["claims"]
+
+
+def _figure_key(claim: Claim) -> tuple:
+    # The number itself: a rewrite's other words may change the group or qualifier the extractor
+    # reads, not the figure it repeats.
+    return (claim.measure, claim.number, claim.number_high)
+
+
+def unmark_new_figures(claims: Iterable[Claim]) -> list[Claim]:
+    """The claims of one story (an origin article and its copies): a copy's claim stays `is_copy`
+    only if the origin states the same figure; a figure the copy changed or added (a wire update:
+    45 becomes 52) is new information and counts as independent. Without the origin among them
+    (it is in an earlier run's output), the claims are left as they are."""
+    claims = list(claims)
+    origin = [c for c in claims if not c.is_copy and c.doc_id == c.origin_doc_id]
+    if not origin:
+        return claims
+    stated = {_figure_key(c) for c in origin}
+    return [c._replace(is_copy=False) if c.is_copy and _figure_key(c) not in stated else c
+            for c in claims]
+
+
+class UnmarkNewFigures(beam.PTransform):
+    """PCollection[Claim] -> PCollection[Claim]: copies' figures that their origin does not state are
+    not copies (batch: the claims of a story meet in a GroupByKey on origin_doc_id)."""
+
+    def expand(self, claims):
+        return (claims
+                | "ByOrigin" >> beam.Map(lambda c: (c.origin_doc_id, c)).with_output_types(
+                    tuple[str, Claim])
+                | "GroupStory" >> beam.GroupByKey()
+                | "Unmark" >> beam.FlatMapTuple(
+                    lambda _origin, story: [beam.window.TimestampedValue(c, c.published_at)
+                                            for c in unmark_new_figures(story)])
+                .with_output_types(Claim))
