@@ -9,13 +9,13 @@ in the labels: its file name, and `file#entry-id` for a feed entry.
 from __future__ import annotations
 
 import json
-import posixpath
 from typing import Iterator, Sequence
 
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, RawDoc
+from tollwatch.transforms.dedup_eval import uri_name
 from tollwatch.transforms.extract import extract_articles
 from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, read_file, resolve_inputs
 from tollwatch.transforms.repeats import strip_repeated_passages
@@ -23,9 +23,7 @@ from tollwatch.transforms.repeats import strip_repeated_passages
 
 def doc_name(article: Article) -> str:
     """The name labels use for an article: file name, plus `#entry-id` for a feed entry."""
-    path, _, entry = article.uri.partition("#")
-    name = posixpath.basename(path.replace("\\", "/"))
-    return f"{name}#{entry}" if entry else name
+    return uri_name(article.uri)
 
 
 def read_articles(inputs: Sequence[str]) -> Iterator[Article]:

@@ -135,8 +135,7 @@ class DocDup(NamedTuple):
 
 
 def uri_name(uri: str) -> str:
-    """The label name of a document read from `uri`: file name, plus `#entry-id` for a feed entry
-    (the rule of `pipeline.evaluate.doc_name`)."""
+    """The label name of a document read from `uri`: file name, plus `#entry-id` for a feed entry."""
     path, _, entry = uri.partition("#")
     name = posixpath.basename(path.replace("\\", "/"))
     return f"{name}#{entry}" if entry else name
