@@ -325,7 +325,12 @@ def test_choose_canonical_earliest_then_longest_then_doc_id():
     assert choose_canonical(y, x) is x and choose_canonical(x, y) is x
 
 
-def test_resolve_clusters_star_around_canonical_and_deterministic():
+def contained(small, large, containment=0.9, jaccard=0.3):
+    "A link by containment: most of `small` is inside `large`, their Jaccard is low."
+    return Link(small, large, jaccard, containment, containment)
+
+
+def test_resolve_clusters_around_the_canonical_and_deterministic():
     wire, c1, c2, c3 = ref("wire", 0), ref("c1", 1), ref("c2", 2), ref("c3", 3)
     links = [link(c1, wire, 0.9), link(c2, wire, 0.7), link(c2, c1, 0.75), link(c3, c2, 0.6),
              link(c3, wire, 0.55)]
@@ -339,18 +344,51 @@ def test_resolve_clusters_star_around_canonical_and_deterministic():
         assert resolve_clusters(shuffled) == expected
 
 
+def test_resolve_clusters_chains_copies_compared_only_with_copies():
+    # A page embedding a trimmed copy was linked to that copy only, never to the wire: one
+    # cluster all the same.
+    wire, trimmed = ref("wire", 0, 900), ref("trimmed", 1, 600)
+    intro, page = ref("intro", 1, 1000), ref("page", 2, 2500)
+    out = resolve_clusters([link(trimmed, wire, 0.66), contained(wire, intro, 0.95),
+                            contained(trimmed, page, 0.85)])
+    assert {d: a.dup_of for d, a in out.items()} == {
+        "wire": None, "trimmed": "wire", "page": "wire", "intro": "wire"}
+    assert len({a.cluster_id for a in out.values()}) == 1
+    assert out["page"].similarity == 0.85  # not compared with the wire: the link that joined it
+    assert out["intro"].similarity == 0.95
+
+
 def test_resolve_clusters_does_not_chain_two_stories_through_a_round_up():
     story_a, story_b, roundup = ref("a", 0), ref("b", 1), ref("roundup", 2, 2000)
-    out = resolve_clusters([link(roundup, story_a, 0.95), link(roundup, story_b, 0.9)])
+    copy_b = ref("copy_b", 3, 450)
+    out = resolve_clusters([contained(story_a, roundup, 0.95), contained(story_b, roundup, 0.9),
+                            link(copy_b, story_b, 0.8)])
     assert out["a"].dup_of is None and out["b"].dup_of is None
-    assert out["roundup"].dup_of == "a"
+    assert out["roundup"].dup_of == "a" and out["copy_b"].dup_of == "b"
     assert out["a"].cluster_id != out["b"].cluster_id
+
+
+def test_resolve_clusters_joins_a_trimmed_copy_before_its_container():
+    # trimmed2 is inside trimmed1, both inside the original: the containers are taken shortest
+    # first, so the original sees one cluster, not two.
+    original, t1, t2 = ref("o", 0, 1000), ref("t1", 1, 700), ref("t2", 1, 500)
+    other = ref("x", 0, 400)
+    out = resolve_clusters([contained(t2, t1), contained(t1, original), contained(t2, original),
+                            contained(other, ref("y", 5, 3000))])
+    assert out["t1"].dup_of == "o" and out["t2"].dup_of == "o"
+    assert out["y"].dup_of == "x"
 
 
 def test_resolve_clusters_keeps_the_exact_stage_cluster_id():
     canonical = ref("w", 0, cluster="exact-cluster-7")
     out = resolve_clusters([link(ref("c", 1), canonical)])
     assert out["c"].cluster_id == out["w"].cluster_id == "exact-cluster-7"
+
+
+def test_star_clusters_do_not_chain():
+    a, b, c = ref("a", 0), ref("b", 1), ref("c", 2)
+    out = dedup.star_clusters([link(b, a), link(c, b)])
+    assert out["b"].dup_of == "a" and out["c"].dup_of is None
 
 
 def test_assign_on_arrival():
@@ -360,8 +398,10 @@ def test_assign_on_arrival():
     assigned = assign_on_arrival(new, [link(new, copy_of_first), link(new, first, 0.6)],
                                  {"copy": "first"})
     assert assigned.dup_of == "first" and assigned.similarity == 0.6
-    # Linked only to a copy: not chained to that copy's canonical.
-    assert assign_on_arrival(new, [link(new, copy_of_first)], {"copy": "first"}).dup_of is None
+    # Linked only to a copy: joins that copy's cluster, with the copy's link as its figure.
+    chained = assign_on_arrival(new, [link(new, copy_of_first, 0.7)], {"copy": "first"},
+                                {"copy": "cluster-f"})
+    assert (chained.dup_of, chained.cluster_id, chained.similarity) == ("first", "cluster-f", 0.7)
 
 
 def test_apply_assignment_sets_the_fields():

@@ -20,14 +20,19 @@ repeats the old figure under the same credit but is not close in time. Named peo
 were measured and left out: in one event every report names the same people and places (the seed
 rewrite shares fewer names with its original than two independent reports do).
 
-Only canonical articles are compared (copies are already linked); the later of a pair (earliest
-published, ties the longest, is canonical) gets `dup_kind = 'rewrite'`, `dup_of`, and
+Stories are compared, not pages: the traits of a cluster of copies are the figures and credits
+that more than half of its members state (both, for two), so what one copy adds -- its own
+introduction, a "related stories" block quoting other stories' leads -- does not count, and a
+page that embeds the story and happens to be its canonical (the longest, on a tie of dates) speaks
+for the story. A lone article's traits are its own. Only clusters are linked (copies are already
+linked to their canonical); the later of a pair (earliest published, ties the longest, is canonical) gets `dup_kind = 'rewrite'`, `dup_of`, and
 `dup_similarity` = the share of its figures found in the original. Batch: pairs meet in a
 GroupByKey on (credit, figure).
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import re
@@ -37,7 +42,7 @@ import apache_beam as beam
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import Article
-from tollwatch.transforms.dedup import DocRef, Link, resolve_clusters
+from tollwatch.transforms.dedup import DocRef, Link, star_clusters
 
 MAX_GAP = Duration(seconds=24 * 3600)
 MIN_FIGURE_OVERLAP = 0.5
@@ -112,6 +117,23 @@ def story_traits(article: Article, finder: CreditFinder) -> StoryTraits:
                        finder.credits(article.text))
 
 
+def cluster_traits(members: Sequence[tuple[StoryTraits, bool]]) -> Optional[StoryTraits]:
+    """The traits of one cluster from its members' (traits, is_canonical): the canonical's, with
+    the figures and credits that more than half of the members state. None if the canonical is
+    not among them (it came from an earlier run)."""
+    canonical = next((t for t, is_canonical in members if is_canonical), None)
+    if canonical is None:
+        return None
+    need = len(members) // 2 + 1
+
+    def agreed(values: Iterable[Sequence]) -> list:
+        counts = collections.Counter(v for vs in values for v in set(vs))
+        return sorted(v for v, n in counts.items() if n >= need)
+
+    return canonical._replace(figures=agreed(t.figures for t, _ in members),
+                              credits=agreed(t.credits for t, _ in members))
+
+
 def rewrite_similarity(a: StoryTraits, b: StoryTraits, max_gap: Duration = MAX_GAP) -> Optional[float]:
     """The share of the later article's figures found in the earlier one if the two are a rewrite
     pair, else None."""
@@ -163,10 +185,14 @@ class MarkRewrites(beam.PTransform):
         finder, max_gap = self._finder, self._max_gap
         rewrites = beam.metrics.Metrics.counter("tollwatch", "rewrites")
 
-        def keys(article: Article):
-            if not article.is_canonical:
+        def member(article: Article):
+            return (article.dup_cluster_id or article.doc_id,
+                    (story_traits(article, finder), article.is_canonical))
+
+        def keys(_cluster, members):
+            traits = cluster_traits(list(members))
+            if traits is None:
                 return
-            traits = story_traits(article, finder)
             for credit, figure in itertools.product(traits.credits, traits.figures):
                 yield f"{credit}\x1f{figure}", traits
 
@@ -176,7 +202,7 @@ class MarkRewrites(beam.PTransform):
 
         def assign(_key, all_links: Iterable[Link]):
             unique = {(l.doc.doc_id, l.other.doc_id): l for l in all_links}
-            return [(doc_id, a) for doc_id, a in resolve_clusters(unique.values()).items()
+            return [(doc_id, a) for doc_id, a in star_clusters(unique.values()).items()
                     if a.dup_of is not None]
 
         def apply(article: Article, assignments: dict):
@@ -188,7 +214,10 @@ class MarkRewrites(beam.PTransform):
 
         assignments = (
             articles
-            | "TraitKeys" >> beam.FlatMap(keys).with_output_types(tuple[str, StoryTraits])
+            | "MemberTraits" >> beam.Map(member).with_output_types(
+                tuple[str, tuple[StoryTraits, bool]])
+            | "GroupByCluster" >> beam.GroupByKey()
+            | "TraitKeys" >> beam.FlatMapTuple(keys).with_output_types(tuple[str, StoryTraits])
             | "GroupByTrait" >> beam.GroupByKey()
             | "Links" >> beam.FlatMapTuple(links).with_output_types(tuple[int, Link])
             | "AllLinks" >> beam.GroupByKey()
