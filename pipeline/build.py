@@ -9,7 +9,7 @@ from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.options import TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
-from tollwatch.schemas import TABLES, DeadLetter
+from tollwatch.schemas import TABLES, Claim, DeadLetter, TollWindow
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.claims import ExtractClaims, UnmarkNewFigures
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
@@ -17,10 +17,10 @@ from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointCopies
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
-from tollwatch.transforms.parquet import WriteParquet, run_key
+from tollwatch.transforms.parquet import ReadParquetRecords, WriteParquet, run_key, table_files
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.rewrites import MarkRewrites
-from tollwatch.transforms.toll import TollStats
+from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
@@ -53,19 +53,33 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
     claims = (articles
               | "ExtractClaims" >> extract_claims
               | "UnmarkNewFigures" >> UnmarkNewFigures())
-    toll = claims | "TollStats" >> TollStats(
+    # An output folder that already holds claims: the toll is recomputed over them and this run's
+    # claims, and only windows whose answer changed are written, as a new pane.
+    earlier_claims, earlier_toll = (table_files(options.output, t) for t in ("claims", "toll"))
+    toll_claims = claims
+    if earlier_claims:
+        toll_claims = ((claims, pipeline | "EarlierClaims" >> ReadParquetRecords(earlier_claims, Claim))
+                       | "WithEarlierClaims" >> WithEarlierClaims())
+    toll = toll_claims | "TollStats" >> TollStats(
         window_seconds=round(options.window_hours * 3600),
         period_seconds=round(options.period_hours * 3600),
         as_of_days=options.as_of_days,
         allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600))
+    if earlier_toll:
+        toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
+                | "ReviseToll" >> ReviseToll())
     dead_letters = ((read["dead_letters"], extracted["dead_letters"], extract_claims.dead_letters)
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     key = run_key(patterns)
     articles | "KeepSignatures" >> WriteSignatures(options.output, options.parquet_shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
+    # Toll panes are a log: each revision gets files of its own, named after the earlier toll files
+    # it revised, so a rerun from the same state replaces its own files and nothing else.
+    keys = {name: key for name in outputs}
+    keys["toll"] = run_key([key, *earlier_toll])
     for name, pcoll in outputs.items():
         table = TABLES[name]
         pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
             options.output, table.name, table.record_type, table.partition_by,
-            table.partition_column, shards=options.parquet_shards, run_key=key)
+            table.partition_column, shards=options.parquet_shards, run_key=keys[name])
     return outputs

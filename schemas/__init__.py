@@ -1,6 +1,6 @@
 """Record types and the Arrow schemas derived from them (one source of truth)."""
 
-from tollwatch.schemas.arrow import arrow_schema, to_arrow_table
+from tollwatch.schemas.arrow import arrow_schema, from_row, to_arrow_table
 from tollwatch.schemas.tables import TABLES, Table
 from tollwatch.schemas.records import (
     DATE_SOURCES, DUP_KINDS, GROUPS, MEASURES, PANE_TIMINGS, QUALIFIERS, SCOPES, STAGES,
@@ -8,6 +8,6 @@ from tollwatch.schemas.records import (
 
 __all__ = [
     "Article", "Claim", "DeadLetter", "RawDoc", "SourceFigure", "TollWindow",
-    "TABLES", "Table", "arrow_schema", "to_arrow_table",
+    "TABLES", "Table", "arrow_schema", "from_row", "to_arrow_table",
     "DATE_SOURCES", "DUP_KINDS", "GROUPS", "MEASURES", "PANE_TIMINGS", "QUALIFIERS", "SCOPES", "STAGES",
 ]

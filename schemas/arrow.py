@@ -6,6 +6,7 @@ files without being written a second time here.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import typing
 from typing import Any, Iterable, Sequence
@@ -84,3 +85,27 @@ def to_arrow_table(records: Sequence[tuple], record_type: type) -> pa.Table:
             values = [_to_python(v) for v in values]
         columns.append(pa.array(values, type=field.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _from_python(value: Any, tp: Any) -> Any:
+    tp, _ = _unwrap_optional(tp)
+    if value is None:
+        return None
+    if tp is Timestamp:
+        if isinstance(value, int):
+            return Timestamp(micros=value)
+        return Timestamp.from_utc_datetime(value.astimezone(dt.timezone.utc))
+    if _is_record(tp):
+        return from_row(value, tp)
+    if typing.get_origin(tp) is not None and typing.get_args(tp) and isinstance(value, (list, tuple)):
+        (item,) = typing.get_args(tp)
+        return [_from_python(v, item) for v in value]
+    return value
+
+
+def from_row(row: dict, record_type: type) -> tuple:
+    """A record from one row as pyarrow or Beam's Parquet reader give it (a dict; timestamps as
+    datetimes or microseconds). Columns the record does not have (a Hive partition) are ignored;
+    fields a file written before them lacks are None."""
+    hints = typing.get_type_hints(record_type)
+    return record_type(*(_from_python(row.get(name), hints[name]) for name in record_type._fields))

@@ -142,3 +142,32 @@ class WriteParquet(beam.PTransform):
             shards=self._shards,
             max_writers_per_bundle=0,
         )
+
+
+def table_files(output: str, table: str) -> list[str]:
+    """The finished Parquet files of one table of an output folder (none yet: [])."""
+    pattern = FileSystems.join(output, table, "*", "*.parquet")
+    try:
+        return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    except Exception:  # no such folder yet
+        return []
+
+
+class ReadParquetRecords(beam.PTransform):
+    """Records of one type from Parquet files written by WriteParquet (earlier runs' output)."""
+
+    def __init__(self, files: list[str], record_type: type):
+        super().__init__()
+        self._files = list(files)
+        self._record_type = record_type
+
+    def expand(self, pbegin):
+        from apache_beam.io.parquetio import ReadAllFromParquet
+
+        from tollwatch.schemas import from_row
+
+        record_type = self._record_type
+        return (pbegin
+                | "Files" >> beam.Create(self._files)
+                | "Read" >> ReadAllFromParquet()
+                | "AsRecords" >> beam.Map(from_row, record_type).with_output_types(record_type))

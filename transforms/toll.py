@@ -186,3 +186,66 @@ class TollStats(beam.PTransform):
         as_of = keyed | "AsOf" >> _WindowedToll(
             window.SlidingWindows(self._as_of, self._period), "as_of", self._lateness, self._early)
         return (sliding, as_of) | "BothSeries" >> beam.Flatten().with_output_types(TollWindow)
+
+
+def _window_key(row: TollWindow) -> tuple:
+    return (row.event_id, row.measure, row.group, row.series, row.window_start.micros,
+            row.window_end.micros)
+
+
+def _answer(row: TollWindow) -> tuple:
+    "What a toll row says, apart from when and in which pane it was computed."
+    return (row.best, row.low, row.high, row.n_claims, row.n_docs, row.n_outlets,
+            row.n_independent_sources, tuple(tuple(s) for s in row.sources), row.latest_claim_id)
+
+
+def revise(computed: Iterable[TollWindow], earlier: Iterable[TollWindow]) -> list[TollWindow]:
+    """The rows of one toll window to write, given what an earlier run wrote for it: nothing if
+    the latest earlier pane says the same, else the new answer as the next pane."""
+    earlier = list(earlier)
+    latest = max(earlier, key=lambda r: (r.computed_at, r.pane_index)) if earlier else None
+    out = []
+    for row in sorted(computed, key=lambda r: r.pane_index):
+        if latest is not None:
+            if _answer(row) == _answer(latest):
+                continue
+            row = row._replace(pane_index=latest.pane_index + 1, pane_timing="late")
+        out.append(row)
+        latest = row
+    return out
+
+
+class ReviseToll(beam.PTransform):
+    """(computed, earlier) TollWindows -> the rows that revise the earlier output: a window whose
+    answer changed gets a new pane (next pane_index, timing 'late'); an unchanged one gets none.
+    Run after run into one output folder, the toll table is then a log of panes, and the
+    `toll_latest` view its current state."""
+
+    def expand(self, pcolls):
+        computed, earlier = pcolls
+        return (
+            {"computed": computed | "KeyComputed" >> beam.Map(lambda r: (_window_key(r), r)),
+             "earlier": earlier | "KeyEarlier" >> beam.Map(lambda r: (_window_key(r), r))}
+            | "ByWindow" >> beam.CoGroupByKey()
+            | "Revise" >> beam.FlatMap(lambda kv: revise(kv[1]["computed"], kv[1]["earlier"]))
+            .with_output_types(TollWindow))
+
+
+def _one_claim(grouped: tuple) -> Iterable[Claim]:
+    _, found = grouped
+    chosen = found["new"] or found["earlier"]
+    if chosen:
+        yield min(chosen, key=lambda c: (c.doc_id, c.char_start))
+
+
+class WithEarlierClaims(beam.PTransform):
+    """(new, earlier) Claims -> every claim once by claim_id, this run's record over an earlier
+    run's: the claims the toll of an incremental run is computed from."""
+
+    def expand(self, pcolls):
+        new, earlier = pcolls
+        return (
+            {"new": new | "KeyNew" >> beam.Map(lambda c: (c.claim_id, c)),
+             "earlier": earlier | "KeyEarlier" >> beam.Map(lambda c: (c.claim_id, c))}
+            | "ByClaim" >> beam.CoGroupByKey()
+            | "OnePerClaim" >> beam.FlatMap(_one_claim).with_output_types(Claim))
