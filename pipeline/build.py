@@ -1,15 +1,20 @@
-"""The wiring of tollwatch's stages: files in, partitioned Parquet out. No stage logic here."""
+"""The wiring of tollwatch's stages: sources in, partitioned Parquet out. No stage logic here.
+
+`build` is the batch flow of `tollwatch run` (and of each tick of `tollwatch follow`);
+`build_streaming` the same stages on live sources for Dataflow and Flink. Both share `analyse`.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import apache_beam as beam
+from apache_beam.transforms import window
 from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.pipeline.options import TollwatchOptions
+from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
-from tollwatch.schemas import TABLES, Claim, DeadLetter, TollWindow
+from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.claims import ExtractClaims, UnmarkNewFigures
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
@@ -21,22 +26,51 @@ from tollwatch.transforms.parquet import ReadParquetRecords, WriteParquet, run_k
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.rewrites import MarkRewrites
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
+from tollwatch.transforms.watch import WatchFolder
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
     """The events of --events, else one event named after the (first) input."""
     if options.events:
         return load_events(options.events)
-    first = (options.input or ["input"])[0].rstrip("/")
+    first = (options.input or options.view_as(LiveOptions).watch or ["input"])[0].rstrip("/")
     parts = [p for p in first.replace("\\", "/").split("/") if p and not any(c in p for c in "*?[")]
     return [default_event(parts[-1] if parts else "input")]
 
 
-def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str],
-          now: Optional[Timestamp] = None, expected_files: Optional[int] = None) -> dict:
-    """Adds the batch flow to `pipeline`; returns its PCollections by name."""
-    read = pipeline | "ReadFiles" >> ReadFiles(patterns, options.max_file_bytes, now)
-    extracted = (read["raw_docs"]
+def _toll_stats(options: TollwatchOptions, streaming: bool = False) -> TollStats:
+    return TollStats(
+        window_seconds=round(options.window_hours * 3600),
+        period_seconds=round(options.period_hours * 3600),
+        as_of_days=options.as_of_days,
+        allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600),
+        streaming=streaming)
+
+
+def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str]) -> None:
+    for name, pcoll in outputs.items():
+        table = TABLES[name]
+        pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
+            options.output, table.name, table.record_type, table.partition_by,
+            table.partition_column, shards=options.parquet_shards, run_key=keys.get(name, ""))
+
+
+def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence[str],
+          now: Optional[Timestamp] = None, expected_files: Optional[int] = None,
+          key: Optional[str] = None, extra_sources: Sequence[dict] = ()) -> dict:
+    """Adds the batch flow to `pipeline`; returns its PCollections by name.
+
+    `patterns` are read as files; `extra_sources` are more {'raw_docs', 'dead_letters'} (a tick's
+    feed polls). `key` names this run's files (default: a hash of the patterns, so a rerun of the
+    same input replaces its own files)."""
+    sources = list(extra_sources)
+    if patterns:
+        sources.append(pipeline | "ReadFiles" >> ReadFiles(list(patterns), options.max_file_bytes, now))
+    if not sources:
+        raise ValueError("nothing to read: no input patterns and no other source")
+    raw_docs = ([s["raw_docs"] for s in sources]
+                | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
+    extracted = (raw_docs
                  | "Progress" >> ReportProgress("files read", expected_files)
                  | "ExtractArticles" >> ExtractArticles())
     articles = (extracted["articles"]
@@ -60,26 +94,69 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: list[str
     if earlier_claims:
         toll_claims = ((claims, pipeline | "EarlierClaims" >> ReadParquetRecords(earlier_claims, Claim))
                        | "WithEarlierClaims" >> WithEarlierClaims())
-    toll = toll_claims | "TollStats" >> TollStats(
-        window_seconds=round(options.window_hours * 3600),
-        period_seconds=round(options.period_hours * 3600),
-        as_of_days=options.as_of_days,
-        allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600))
+    toll = toll_claims | "TollStats" >> _toll_stats(options)
     if earlier_toll:
         toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
                 | "ReviseToll" >> ReviseToll())
-    dead_letters = ((read["dead_letters"], extracted["dead_letters"], extract_claims.dead_letters)
+    dead_letters = ([s["dead_letters"] for s in sources]
+                    + [extracted["dead_letters"], extract_claims.dead_letters]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-    key = run_key(patterns)
+    key = key or run_key(list(patterns))
     articles | "KeepSignatures" >> WriteSignatures(options.output, options.parquet_shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     # Toll panes are a log: each revision gets files of its own, named after the earlier toll files
     # it revised, so a rerun from the same state replaces its own files and nothing else.
     keys = {name: key for name in outputs}
     keys["toll"] = run_key([key, *earlier_toll])
-    for name, pcoll in outputs.items():
-        table = TABLES[name]
-        pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
-            options.output, table.name, table.record_type, table.partition_by,
-            table.partition_column, shards=options.parquet_shards, run_key=keys[name])
+    _write(outputs, options, keys)
+    return outputs
+
+
+def _at_ingestion(record, timestamp=beam.DoFn.TimestampParam):
+    """Streaming writes are windowed by when a record reached tollwatch, not by when its story was
+    published: a copy of a week-old story is written in the current window, not dropped as late."""
+    when = getattr(record, "ingested_at", None) or getattr(record, "computed_at", None)
+    return window.TimestampedValue(record, max(when, timestamp) if when else timestamp)
+
+
+def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
+                    feed_source: Optional[beam.PTransform] = None) -> dict:
+    """Adds the streaming flow: the watched folders (and `feed_source`, e.g. ReadFeeds) -> the
+    per-article stages -> windowed Parquet. Exact copies are found as near copies of similarity
+    1.0; rewrites, and the un-marking of figures a copy states anew, need the whole batch and
+    are left to `tollwatch run` over the output."""
+    live = options.view_as(LiveOptions)
+    sources = []
+    if live.watch:
+        from tollwatch.transforms.ingest import resolve_inputs
+
+        sources.append(pipeline | "WatchFolder" >> WatchFolder(
+            resolve_inputs(live.watch), interval_seconds=live.tick_seconds,
+            max_bytes=options.max_file_bytes))
+    if feed_source is not None:
+        sources.append(pipeline | "ReadFeeds" >> feed_source)
+    if not sources:
+        raise ValueError("streaming needs --watch or feeds to read")
+    raw_docs = ([s["raw_docs"] for s in sources]
+                | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
+    extracted = raw_docs | "ExtractArticles" >> ExtractArticles()
+    articles = (extracted["articles"]
+                | "StripRepeatedPassages" >> StripRepeatedPassages()
+                | "AssignEvents" >> AssignEvents(events_for(options))
+                | "MarkNearDuplicates" >> MarkNearDuplicates(streaming=True))
+    extract_claims = ExtractClaims(options.sources)
+    claims = articles | "ExtractClaims" >> extract_claims
+    toll = claims | "TollStats" >> _toll_stats(options, streaming=True)
+    dead_letters = ([s["dead_letters"] for s in sources]
+                    + [extracted["dead_letters"], extract_claims.dead_letters]
+                    | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
+    outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
+    size = live.write_window_seconds
+    windowed = {
+        name: (pcoll
+               | f"{name}AtIngestion" >> beam.Map(_at_ingestion).with_output_types(
+                   TABLES[name].record_type)
+               | f"{name}WriteWindows" >> beam.WindowInto(window.FixedWindows(size)))
+        for name, pcoll in outputs.items()}
+    _write(windowed, options, {})
     return outputs

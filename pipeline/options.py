@@ -48,6 +48,34 @@ class TollwatchOptions(PipelineOptions):
             help="How late a copy may arrive and still revise its toll window (default 168 = 7 days).")
 
 
+class LiveOptions(PipelineOptions):
+    """The live sources: used by `tollwatch follow` and by `tollwatch run --streaming`."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument(
+            "--watch", nargs="+", action="extend", default=None, metavar="PATH",
+            help="Folders, globs or buckets to watch for new files (local or gs://...).")
+        parser.add_argument(
+            "--feeds", default=None, metavar="FILE",
+            help="TOML file of feeds to poll: [[feed]] tables with url, optional name and "
+                 "poll_seconds.")
+        parser.add_argument(
+            "--feed", nargs="+", action="extend", default=None, metavar="URL",
+            help="A feed URL to poll (repeatable; with the default poll interval).")
+        parser.add_argument(
+            "--allow_private_hosts", "--allow-private-hosts", action="store_true", default=False,
+            help="Fetch from hosts that resolve to private, loopback or link-local addresses "
+                 "(refused by default).")
+        parser.add_argument(
+            "--tick_seconds", "--tick-seconds", type=float, metavar="S", default=30.0,
+            help="How often the folder is listed and due feeds are polled (default 30).")
+        parser.add_argument(
+            "--write_window_seconds", "--write-window-seconds", type=int, metavar="S", default=60,
+            help="Streaming: articles, claims and dead letters are written in windows of this "
+                 "many seconds of ingestion time (default 60).")
+
+
 def unknown_flags(flags: list[str]) -> list[str]:
     """The flags that no PipelineOptions class (tollwatch's or Beam's) defines: typos, usually."""
     from apache_beam.options.pipeline_options import _BeamArgumentParser
