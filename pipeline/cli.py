@@ -36,6 +36,15 @@ Output: OUT/articles/published_date=YYYY-MM-DD/*.parquet and
 Rerunning on the same input replaces those files: the rows are not written twice.
 """
 
+_FOLLOW_EPILOG = """\
+Every tick (--tick-seconds, default 30) lists the --watch folders and polls the feeds that are
+due, and runs the pipeline of `tollwatch run` over what is new. New rows are readable with
+`tollwatch query OUT` as soon as a tick ends; state (file and feed cursors, dedup signatures)
+is kept in OUT/_state/, so follow can be stopped and started again. Ctrl-C ends it after the
+current tick.
+  tollwatch follow --watch ~/drop --feeds feeds.toml --output OUT
+"""
+
 _QUERY_EPILOG = """\
 Views: articles, canonical_articles (each story once), dead_letters.
 Example:
@@ -47,7 +56,7 @@ Without SQL it prints a summary. The same views in plain DuckDB:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tollwatch.pipeline.options import TollwatchOptions
+    from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -60,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="read files and write partitioned Parquet", epilog=_RUN_EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     TollwatchOptions._add_argparse_args(run)  # one definition for the CLI and for Beam
+
+    follow = commands.add_parser(
+        "follow", help="follow live: watch folders and poll feeds, every tick, into one output",
+        epilog=_FOLLOW_EPILOG, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
+    TollwatchOptions._add_argparse_args(follow)
+    LiveOptions._add_argparse_args(follow)
+    follow.add_argument("--ticks", type=int, default=None, metavar="N",
+                        help="stop after N ticks (default: run until Ctrl-C)")
 
     query = commands.add_parser(
         "query", help="query an output folder with DuckDB", epilog=_QUERY_EPILOG, parents=[common],
@@ -148,6 +165,76 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     return counts
 
 
+def _exact_pattern(path: str) -> str:
+    """A match pattern for exactly this path, whatever glob characters its name holds."""
+    if "://" in path:
+        return path
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
+
+
+def follow_command(args, beam_args: Sequence[str]) -> int:
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.pipeline.build import build
+    from tollwatch.pipeline.follow import Follower, stop_on_signals
+    from tollwatch.pipeline.options import TollwatchOptions
+    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.transforms.ingest import resolve_inputs
+
+    if not args.output:
+        raise ValueError("follow needs --output")
+    if not args.watch and not args.feeds and not args.feed:
+        raise ValueError("follow needs --watch, --feeds or --feed")
+    output = os.path.abspath(args.output) if "://" not in args.output else args.output
+    if "://" in output:
+        raise ValueError("follow keeps its state in a local output folder; for a bucket, deploy "
+                         "the streaming pipeline (see deploy/README.md)")
+    os.makedirs(output, exist_ok=True)
+    watch = resolve_inputs(args.watch) if args.watch else []
+    beam_args = list(beam_args)
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        beam_args.append("--default_sdk_harness_log_level=WARNING")
+    skip = {"command", "quiet", "ticks", "output", "input"}
+    settings = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
+    feeds_due, poll_sources = _feed_hooks(args)
+
+    def run_tick(state, new_files, due_feeds, key) -> dict:
+        options = PipelineOptions(beam_args, output=output, input=args.watch or args.feed or
+                                  [args.feeds], **settings)
+        pipeline = make_pipeline(options)
+        extra, collect = poll_sources(pipeline, options, state, due_feeds, key)
+        build(pipeline, options.view_as(TollwatchOptions),
+              [_exact_pattern(v.path) for v in new_files], now=Timestamp.now(), key=key,
+              expected_files=len(new_files), extra_sources=extra)
+        pipeline.run().wait_until_finish()
+        _remove_empty_temp_dirs(output)
+        return collect()
+
+    follower = Follower(output, watch, run_tick, feeds_due)
+    stop_on_signals(follower)
+
+    def report(result) -> None:
+        if result is not None:
+            LOG.info("tick %d: %d new file(s), %d feed(s) polled, %.1f s", result.tick,
+                     result.files, result.feeds, result.seconds)
+
+    LOG.info("following %s into %s every %g s (Ctrl-C to stop)",
+             ", ".join(watch + list(args.feed or []) + ([args.feeds] if args.feeds else [])),
+             output, args.tick_seconds)
+    ticks = follower.run(args.tick_seconds, args.ticks, report)
+    LOG.info("stopped after %d tick(s); output in %s", ticks, output)
+    return 0
+
+
+def _feed_hooks(args):
+    """(feeds_due, poll_sources) for follow: which feeds to poll in a tick, and the pipeline
+    sources that poll them and collect their cursors afterwards."""
+    if not args.feeds and not args.feed:
+        return (lambda state, now: []), (lambda pipeline, options, state, due, key: ([], dict))
+    raise ValueError("feeds are not supported by follow yet")
+
+
 def _remove_empty_temp_dirs(output: str) -> None:
     if "://" in output:
         return
@@ -191,7 +278,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    if beam_args and args.command != "run":
+    if beam_args and args.command not in ("run", "follow"):
         parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
     from tollwatch.pipeline.options import unknown_flags
     from tollwatch.transforms.ingest import InputError
@@ -215,6 +302,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             drawn = render(args.output, args.out, args.event)
             print(f"Chart of {', '.join(drawn)} written to {args.out}")
             return 0
+        if args.command == "follow":
+            unknown = unknown_flags(beam_args)
+            if unknown:
+                parser.error(f"unrecognized arguments: {' '.join(unknown)} "
+                             "(neither a tollwatch nor an Apache Beam option)")
+            return follow_command(args, beam_args)
         if args.command == "demo":
             inputs = [str(EXAMPLES / pattern) for pattern in DEMO_PATTERNS]
             output = args.output

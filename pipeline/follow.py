@@ -1,0 +1,143 @@
+"""`tollwatch follow`: the live mode on this machine's runner, as repeated bounded runs.
+
+Beam 2.77's local runners cannot run an unbounded source as a stream (see the README), so every
+tick (`--tick_seconds`, default 30) lists the watched folders and the due feeds, and runs the batch
+flow of `tollwatch run` over what is new, into the same output folder. Between ticks the state
+lives in the output folder:
+
+- `_state/follow.json`: the tick number, the file cursor (path -> modification time and size of
+  the version read) and the feed cursors (conditional-GET validators, seen entries), written
+  atomically (a temporary file renamed over the old one) and only after the tick's Parquet
+  files are all in place;
+- the near-duplicate signatures (`_state/signatures/`), so copies link to earlier ticks' stories;
+- the toll, revised as a new pane when a tick changes a window's answer.
+
+A tick's files are named after its number: a tick that is killed half-way runs again under the
+same number and replaces what it had written. Ctrl-C (SIGINT) or SIGTERM ends the loop after
+the current tick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from typing import Callable, NamedTuple, Optional, Sequence
+
+from tollwatch.transforms.watch import FileVersion, changed_files
+
+LOG = logging.getLogger("tollwatch")
+STATE_FILE = os.path.join("_state", "follow.json")
+
+
+class FollowState(NamedTuple):
+    tick: int
+    # path -> [mtime, size] of the version read
+    files: dict
+    # feed url -> FeedCursor JSON
+    feeds: dict
+
+    @classmethod
+    def load(cls, output: str) -> "FollowState":
+        path = os.path.join(output, STATE_FILE)
+        if not os.path.exists(path):
+            return cls(0, {}, {})
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+        return cls(int(doc["tick"]), dict(doc.get("files", {})), dict(doc.get("feeds", {})))
+
+    def save(self, output: str) -> None:
+        path = os.path.join(output, STATE_FILE)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temp = f"{path}.{os.getpid()}.tmp"
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(self._asdict(), handle, indent=1, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+
+    def seen(self) -> dict[str, tuple[float, int]]:
+        return {p: (float(v[0]), int(v[1])) for p, v in self.files.items()}
+
+
+def list_files(patterns: Sequence[str]) -> list[FileVersion]:
+    """The files the patterns match now (a missing folder matches nothing)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    out = []
+    for result in FileSystems.match(list(patterns)):
+        out.extend(FileVersion.of(m) for m in result.metadata_list)
+    return out
+
+
+class TickResult(NamedTuple):
+    tick: int
+    files: int
+    feeds: int
+    seconds: float
+
+
+class Follower:
+    """Runs ticks. `run_tick(state, new_files, due_feeds, key)` runs the pipeline of one tick and
+    returns the feed cursors after it (url -> JSON); `feeds_due(state, now)` returns the feeds to
+    poll now. Both are injected so that the loop is tested without Beam."""
+
+    def __init__(self, output: str, watch: Sequence[str],
+                 run_tick: Callable[[FollowState, list, list, str], dict],
+                 feeds_due: Callable[[FollowState, float], list] = lambda state, now: [],
+                 settle_seconds: float = 1.0, clock: Callable[[], float] = time.time):
+        self._output = output
+        self._watch = list(watch)
+        self._run_tick = run_tick
+        self._feeds_due = feeds_due
+        self._settle = settle_seconds
+        self._clock = clock
+        self.stop = threading.Event()
+
+    def tick(self) -> Optional[TickResult]:
+        """One tick: None if there was nothing new."""
+        state = FollowState.load(self._output)
+        now = self._clock()
+        new_files = changed_files(list_files(self._watch), state.seen(), now, self._settle) \
+            if self._watch else []
+        due = self._feeds_due(state, now)
+        if not new_files and not due:
+            return None
+        started = time.monotonic()
+        number = state.tick + 1
+        cursors = self._run_tick(state, new_files, due, f"t{number:07d}")
+        files = dict(state.files)
+        files.update({v.path: [v.mtime, v.size] for v in new_files})
+        feeds = dict(state.feeds)
+        feeds.update(cursors)
+        FollowState(number, files, feeds).save(self._output)
+        return TickResult(number, len(new_files), len(due), round(time.monotonic() - started, 1))
+
+    def run(self, tick_seconds: float, max_ticks: Optional[int] = None,
+            report: Callable[[Optional[TickResult]], None] = lambda r: None) -> int:
+        """Ticks until stopped (or `max_ticks` ticks, counting idle ones); returns the ticks run."""
+        done = 0
+        while not self.stop.is_set() and (max_ticks is None or done < max_ticks):
+            began = time.monotonic()
+            report(self.tick())
+            done += 1
+            if max_ticks is not None and done >= max_ticks:
+                break
+            self.stop.wait(max(0.0, tick_seconds - (time.monotonic() - began)))
+        return done
+
+
+def stop_on_signals(follower: Follower) -> None:
+    """SIGINT and SIGTERM end the loop after the current tick (a second SIGINT interrupts it)."""
+
+    def handler(signum, _frame):
+        if follower.stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        LOG.warning("stopping after the current tick (Ctrl-C again to interrupt it)")
+        follower.stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,120 @@
+"""`tollwatch follow`: the tick loop and its state (without Beam), and the real command watching a
+folder while files are dropped into it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support import EXAMPLES
+from tollwatch.pipeline.follow import STATE_FILE, Follower, FollowState
+
+
+def drop(folder: Path, name: str, text: str, age: float = 5.0) -> Path:
+    path = folder / name
+    temp = folder / f".{name}.part"  # hidden while written, as a careful writer does
+    temp.write_text(text, encoding="utf-8")
+    past = time.time() - age
+    os.utime(temp, (past, past))
+    temp.rename(path)
+    return path
+
+
+def test_ticks_take_new_and_changed_files_once(tmp_path):
+    folder, out = tmp_path / "drop", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    calls = []
+
+    def run_tick(state, new_files, due, key):
+        calls.append((key, sorted(Path(v.path).name for v in new_files)))
+        return {}
+
+    follower = Follower(str(out), [str(folder / "*")], run_tick)
+    assert follower.tick() is None  # nothing yet: no pipeline run
+    drop(folder, "a.txt", "one")
+    drop(folder, "b.txt", "two")
+    assert follower.tick().files == 2
+    assert follower.tick() is None
+    drop(folder, "b.txt", "two, corrected")
+    drop(folder, "c.txt", "three")
+    assert follower.tick().files == 2
+    assert calls == [("t0000001", ["a.txt", "b.txt"]), ("t0000002", ["b.txt", "c.txt"])]
+    state = json.loads((out / STATE_FILE).read_text())
+    assert state["tick"] == 2 and len(state["files"]) == 3
+
+
+def test_a_failed_tick_saves_nothing_and_runs_again_under_its_number(tmp_path):
+    folder, out = tmp_path / "drop", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    drop(folder, "a.txt", "one")
+    keys = []
+
+    def failing(state, new_files, due, key):
+        keys.append(key)
+        raise RuntimeError("worker died")
+
+    with pytest.raises(RuntimeError):
+        Follower(str(out), [str(folder / "*")], failing).tick()
+    assert FollowState.load(str(out)).tick == 0
+    Follower(str(out), [str(folder / "*")], lambda s, f, d, key: keys.append(key) or {}).tick()
+    assert keys == ["t0000001", "t0000001"]
+    assert FollowState.load(str(out)).tick == 1
+
+
+def test_the_loop_stops_when_asked(tmp_path):
+    follower = Follower(str(tmp_path), [str(tmp_path / "*")], lambda *a: {})
+    follower.stop.set()
+    assert follower.run(0.01) == 0
+    assert Follower(str(tmp_path), [], lambda *a: {}).run(0.01, max_ticks=3) == 3
+
+
+def count_articles(out: Path) -> int:
+    from tollwatch.pipeline.query import connect
+
+    if not (out / "articles").is_dir():
+        return 0
+    return connect(str(out)).execute("SELECT count(*) FROM articles").fetchall()[0][0]
+
+
+def wait_for(predicate, timeout: float) -> float:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if predicate():
+            return time.monotonic() - began
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def test_follow_finds_dropped_files_in_duckdb(tmp_path):
+    folder, out = tmp_path / "drop", tmp_path / "out"
+    folder.mkdir()
+    command = [sys.executable, "-m", "tollwatch.pipeline.cli", "follow", "--watch", str(folder),
+               "--output", str(out), "--tick-seconds", "1",
+               "--events", str(EXAMPLES / "events.toml")]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        first = (EXAMPLES / "day1_meridian_wire_original.txt").read_text(encoding="utf-8")
+        drop(folder, "wire.txt", first)
+        delay = wait_for(lambda: count_articles(out) == 1, timeout=120)
+        second = (EXAMPLES / "day3_radioserrano_bulletin.txt").read_text(encoding="utf-8")
+        drop(folder, "bulletin.txt", second)
+        wait_for(lambda: count_articles(out) == 2, timeout=120)
+        print(f"first file readable in DuckDB {delay:.1f} s after the drop")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "stopped after" in err
+    assert not list(out.rglob("*.parquet.tmp")) and not (out / ".tmp").exists()
+    state = json.loads((out / STATE_FILE).read_text())
+    assert sorted(Path(p).name for p in state["files"]) == ["bulletin.txt", "wire.txt"]
+    assert count_articles(out) == 2  # each file once, however many ticks listed it
