@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.transforms import window
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
@@ -22,7 +21,8 @@ from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointCopies
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
-from tollwatch.transforms.parquet import ReadParquetRecords, WriteParquet, run_key, table_files
+from tollwatch.transforms.parquet import (
+    ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.rewrites import MarkRewrites
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
@@ -112,13 +112,6 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     return outputs
 
 
-def _at_ingestion(record, timestamp=beam.DoFn.TimestampParam):
-    """Streaming writes are windowed by when a record reached tollwatch, not by when its story was
-    published: a copy of a week-old story is written in the current window, not dropped as late."""
-    when = getattr(record, "ingested_at", None) or getattr(record, "computed_at", None)
-    return window.TimestampedValue(record, max(when, timestamp) if when else timestamp)
-
-
 def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                     feed_source: Optional[beam.PTransform] = None) -> dict:
     """Adds the streaming flow: the watched folders (and `feed_source`, e.g. ReadFeeds) -> the
@@ -152,11 +145,7 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     size = live.write_window_seconds
-    windowed = {
-        name: (pcoll
-               | f"{name}AtIngestion" >> beam.Map(_at_ingestion).with_output_types(
-                   TABLES[name].record_type)
-               | f"{name}WriteWindows" >> beam.WindowInto(window.FixedWindows(size)))
-        for name, pcoll in outputs.items()}
+    windowed = {name: pcoll | f"{name}WriteWindows" >> WindowByArrival(size)
+                for name, pcoll in outputs.items()}
     _write(windowed, options, {})
     return outputs

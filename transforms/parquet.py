@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.value_provider import StaticValueProvider
-from apache_beam.transforms.window import GlobalWindow
+from apache_beam.transforms.window import FixedWindows, GlobalWindow, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import arrow_schema, to_arrow_table
@@ -142,6 +142,32 @@ class WriteParquet(beam.PTransform):
             shards=self._shards,
             max_writers_per_bundle=0,
         )
+
+
+def _at_arrival(record, timestamp=beam.DoFn.TimestampParam):
+    when = getattr(record, "ingested_at", None) or getattr(record, "computed_at", None)
+    return TimestampedValue(record, max(when, timestamp) if when is not None else timestamp)
+
+
+class WindowByArrival(beam.PTransform):
+    """Streaming records -> fixed windows of `seconds` by when they reached tollwatch
+    (`ingested_at`, or `computed_at` for toll rows), never earlier than their element time.
+
+    Why: a stream's records are written window by window, and a window is written once (the
+    default trigger: `WriteToFiles` does not take several firings of one window). Windowed by
+    publication time, a copy of a week-old story would be late and dropped; by arrival it is
+    written with the current window, under its own publication-date partition."""
+
+    def __init__(self, seconds: int = 60):
+        super().__init__()
+        if seconds <= 0:
+            raise ValueError(f"the write window must be positive, got {seconds}")
+        self._seconds = seconds
+
+    def expand(self, records):
+        return (records
+                | "AtArrival" >> beam.Map(_at_arrival).with_output_types(records.element_type)
+                | "Windows" >> beam.WindowInto(FixedWindows(self._seconds)))
 
 
 def table_files(output: str, table: str) -> list[str]:
