@@ -26,7 +26,7 @@ from tollwatch.transforms.parquet import (
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.rewrites import MarkRewrites
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
-from tollwatch.transforms.watch import WatchFolder
+from tollwatch.transforms.watch import WatchFolder, watch_patterns
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
@@ -121,10 +121,8 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
     live = options.view_as(LiveOptions)
     sources = []
     if live.watch:
-        from tollwatch.transforms.ingest import resolve_inputs
-
         sources.append(pipeline | "WatchFolder" >> WatchFolder(
-            resolve_inputs(live.watch), interval_seconds=live.tick_seconds,
+            watch_patterns(live.watch), interval_seconds=live.tick_seconds,
             max_bytes=options.max_file_bytes))
     if feed_source is not None:
         sources.append(pipeline | "ReadFeeds" >> feed_source)

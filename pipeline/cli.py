@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="read files and write partitioned Parquet", epilog=_RUN_EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     TollwatchOptions._add_argparse_args(run)  # one definition for the CLI and for Beam
+    LiveOptions._add_argparse_args(run)  # the live sources of `run --streaming`
 
     follow = commands.add_parser(
         "follow", help="follow live: watch folders and poll feeds, every tick, into one output",
@@ -165,6 +166,44 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     return counts
 
 
+def run_streaming(args, beam_args: Sequence[str]) -> int:
+    """`run --streaming`: the live sources as a real stream, for Dataflow, Flink or Prism."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    from tollwatch.pipeline.build import build_streaming
+    from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
+    from tollwatch.pipeline.runner import make_pipeline
+
+    unknown = unknown_flags(list(beam_args))
+    if unknown:
+        raise ValueError(f"unrecognized arguments: {' '.join(unknown)}")
+    if not args.output or not (args.watch or args.feeds or args.feed):
+        raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
+    skip = {"command", "quiet"}
+    options = PipelineOptions(list(beam_args), **{k: v for k, v in vars(args).items()
+                                                  if k not in skip and v is not None})
+    if options.view_as(StandardOptions).runner is None:
+        LOG.warning("Beam's local runners do not run unbounded sources as a stream (nothing is "
+                    "written until the sources stop): use `tollwatch follow` here, and "
+                    "--streaming with --runner=DataflowRunner, FlinkRunner or PortableRunner")
+    pipeline = make_pipeline(options)
+    build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
+    result = pipeline.run()
+    LOG.info("streaming job submitted: %s", getattr(result, "job_id", lambda: "")() if callable(
+        getattr(result, "job_id", None)) else result)
+    return 0
+
+
+def _feed_source(options):
+    """The ReadFeeds source of --feeds/--feed, or None."""
+    from tollwatch.pipeline.options import LiveOptions
+
+    live = options.view_as(LiveOptions)
+    if not live.feeds and not live.feed:
+        return None
+    raise ValueError("feeds are not supported by the streaming pipeline yet")
+
+
 def _exact_pattern(path: str) -> str:
     """A match pattern for exactly this path, whatever glob characters its name holds."""
     if "://" in path:
@@ -180,7 +219,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     from tollwatch.pipeline.follow import Follower, stop_on_signals
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.ingest import resolve_inputs
+    from tollwatch.transforms.watch import watch_patterns
 
     if not args.output:
         raise ValueError("follow needs --output")
@@ -191,7 +230,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
         raise ValueError("follow keeps its state in a local output folder; for a bucket, deploy "
                          "the streaming pipeline (see deploy/README.md)")
     os.makedirs(output, exist_ok=True)
-    watch = resolve_inputs(args.watch) if args.watch else []
+    watch = watch_patterns(args.watch) if args.watch else []
     beam_args = list(beam_args)
     if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
         beam_args.append("--default_sdk_harness_log_level=WARNING")
@@ -317,6 +356,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             counts = run_pipeline(inputs, output, events=str(EXAMPLES / "events.toml"),
                                   sources=[str(EXAMPLES / "sources.toml")])
         else:
+            if "--streaming" in beam_args:
+                return run_streaming(args, beam_args)
             if not args.input or not args.output:
                 parser.error("run needs --input and --output")
             unknown = unknown_flags(beam_args)

@@ -48,3 +48,21 @@ def test_windowed_writes_by_arrival(tmp_path):
                       f"ORDER BY 1").fetchall()
     assert rows == [("fresh", "2026-09-21"), ("old-copy", "2026-09-14"), ("second", "2026-09-21")]
     assert not list(tmp_path.rglob("*.tmp*")) or all(p.is_dir() for p in tmp_path.rglob("*.tmp*"))
+
+
+def test_the_streaming_pipeline_is_built_from_the_same_stages(tmp_path):
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from tollwatch.pipeline.build import build_streaming
+    from tollwatch.pipeline.options import TollwatchOptions
+
+    options = PipelineOptions(["--streaming"], watch=[str(tmp_path / "drop")],
+                              output=str(tmp_path / "out"))
+    pipeline = beam.Pipeline(options=options)
+    outputs = build_streaming(pipeline, options.view_as(TollwatchOptions))
+    assert set(outputs) == {"articles", "claims", "toll", "dead_letters"}
+    labels = {t.full_label for t in pipeline.transforms_stack[0].parts}
+    assert {"WatchFolder", "ExtractArticles", "MarkNearDuplicates", "TollStats",
+            "WriteArticles", "WriteClaims", "WriteTollWindows", "WriteDeadLetters"} <= labels
+    assert not outputs["articles"].is_bounded

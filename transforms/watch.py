@@ -143,3 +143,21 @@ class WatchFolder(beam.PTransform):
         results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, None)).with_output_types(
             RawDoc, dead_letters=DeadLetter).with_outputs(_ReadFileFn.DEAD_LETTERS, main="raw_docs")
         return {"raw_docs": results.raw_docs, "dead_letters": results[_ReadFileFn.DEAD_LETTERS]}
+
+
+def watch_patterns(paths: Sequence[str]) -> list[str]:
+    """The match patterns of --watch paths: a folder (existing or not yet: a drop folder or bucket
+    may start empty) is every file below it; a glob or an existing file stays as it is."""
+    import os
+
+    from tollwatch.transforms.ingest import is_glob
+
+    out = []
+    for path in paths:
+        if is_glob(path) or ("://" not in path and os.path.isfile(path)):
+            out.append(path if "://" in path else os.path.abspath(path))
+        elif "://" in path:
+            out.append(path.rstrip("/") + "/**")
+        else:
+            out.append(os.path.join(os.path.abspath(path), "**"))
+    return out
