@@ -154,6 +154,8 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     build(pipeline, options.view_as(TollwatchOptions), patterns, now=Timestamp.now(),
           expected_files=n_files)
     result = pipeline.run()
+    if detached(options):
+        return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1)}
     result.wait_until_finish()
     _remove_empty_temp_dirs(output)
     counts = {
@@ -274,6 +276,16 @@ def _feed_hooks(args):
     raise ValueError("feeds are not supported by follow yet")
 
 
+def detached(options) -> bool:
+    """Whether a batch `run` returns once the job is handed over instead of waiting for it and
+    reporting its counters: a dry run or a template (--dry_run, --template_location; the Dataflow
+    flex template launcher sets the latter), where the job is translated, not run."""
+    from apache_beam.options.pipeline_options import GoogleCloudOptions, TestOptions
+
+    return bool(options.view_as(TestOptions).dry_run
+                or options.view_as(GoogleCloudOptions).template_location)
+
+
 def _remove_empty_temp_dirs(output: str) -> None:
     if "://" in output:
         return
@@ -286,6 +298,10 @@ def _remove_empty_temp_dirs(output: str) -> None:
 
 
 def _print_run(counts: dict[str, int], output: str) -> None:
+    if counts.get("submitted"):
+        print(f"Job handed to the runner ({counts['files']} input file(s) matched now); its "
+              f"Parquet goes below {output}. Follow it in the runner's console.")
+        return
     print(f"Read {counts['files']} file(s) in {counts['seconds']} s: {counts['articles']} article(s) "
           f"({counts['exact_copies']} exact copies), {counts['dead_letters']} dead letter(s).")
     print(f"Parquet written below {output}")
