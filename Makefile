@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tollwatch-installed
 
-.PHONY: install demo test clean
+.PHONY: install demo test clean dist dataflow-template dataflow-run dataflow-dry-run
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The wheel and sdist (dist/); workers install the wheel (deploy/README.md).
+dist: $(STAMP)
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
+# Dataflow (deploy/dataflow/dataflow.sh reads PROJECT, BUCKET, ... from the environment).
+dataflow-template:
+	deploy/dataflow/dataflow.sh image
+	deploy/dataflow/dataflow.sh template
+
+dataflow-run:
+	deploy/dataflow/dataflow.sh run
+
+dataflow-dry-run: $(STAMP)
+	TOLLWATCH=$(BIN)/tollwatch deploy/dataflow/dataflow.sh dry-run
 
 clean:
 	rm -rf demo-output build dist *.egg-info .pytest_cache

@@ -13,14 +13,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from apache_beam.options.pipeline_options import (GoogleCloudOptions, PipelineOptions,
-                                                  StandardOptions)
+from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
 from apache_beam.portability.api import beam_runner_api_pb2 as runner_api
 from apache_beam.portability.api import standard_window_fns_pb2
 from apache_beam.utils.timestamp import Timestamp
 
 from support import EXAMPLES
-from tollwatch.pipeline.build import build
+from tollwatch.pipeline.build import build, build_streaming
 from tollwatch.pipeline.cli import main
 from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
 from tollwatch.pipeline.runner import make_pipeline
@@ -43,6 +42,12 @@ STABLE_STEPS = {
     "CopiesFollowRewrites", "ExtractClaims", "UnmarkNewFigures", "TollStats", "AllDeadLetters",
     "KeepSignatures", "WriteArticles", "WriteClaims", "WriteTollWindows", "WriteDeadLetters",
     "KnownSignatures",
+}
+STREAMING_STEPS = {
+    "WatchFolder", "AllRawDocs", "ExtractArticles", "StripRepeatedPassages", "AssignEvents",
+    "MarkNearDuplicates", "ExtractClaims", "TollStats", "AllDeadLetters", "articlesWriteWindows",
+    "claimsWriteWindows", "tollWriteWindows", "dead_lettersWriteWindows", "WriteArticles",
+    "WriteClaims", "WriteTollWindows", "WriteDeadLetters",
 }
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
 
@@ -126,7 +131,17 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
     assert "KnownSignatures/ReadState" in steps
 
 
-def test_the_deploy_scripts_streaming_options_translate_into_a_streaming_engine_job(tmp_path):
+def dry_run_streaming_job(output: Path, beam_args: list[str]):
+    """The Dataflow job of `tollwatch run --streaming --watch gs://.../drop/** --output ...`, built
+    as run_streaming builds it, translated with --dry_run."""
+    options = PipelineOptions(beam_args, watch=["gs://my-bucket/drop/**"], output=str(output),
+                              events=str(EXAMPLES / "events.toml"))
+    pipeline = make_pipeline(options)
+    build_streaming(pipeline, options.view_as(TollwatchOptions))
+    return pipeline.run().job
+
+
+def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_streaming_engine(tmp_path):
     from apache_beam.runners.dataflow.internal import apiclient
 
     env = {**os.environ, "PROJECT": "my-project-123", "BUCKET": "gs://my-bucket", "TAG": "test"}
@@ -135,11 +150,24 @@ def test_the_deploy_scripts_streaming_options_translate_into_a_streaming_engine_
     assert unknown_flags(options) == []
     # Beam packages the project itself when a job is launched with --setup_file instead of the
     # image: it builds the sdist here (python -m build, from the dev/gcp extra).
-    job = dry_run_job(tmp_path / "out", options + ["--dry_run=True", "--no_auth", "--streaming",
-                                                   f"--setup_file={ROOT / 'pyproject.toml'}"])
+    job = dry_run_streaming_job(tmp_path / "out", options + [
+        "--dry_run=True", "--no_auth", "--streaming", f"--setup_file={ROOT / 'pyproject.toml'}"])
     assert job.proto.type_.name == "JOB_TYPE_STREAMING"
-    assert job.options.view_as(StandardOptions).streaming
     assert job.options.view_as(GoogleCloudOptions).enable_streaming_engine
+    steps = transforms_by_name(job)
+    assert STREAMING_STEPS <= {name.split("/")[0] for name in steps}
+    assert [n for n in steps if any(f"at {f}:" in n for f in our_module_files())] == []
+    # Every piece of streaming state is dropped by an event-time timer: none grows for ever.
+    stateful = {}
+    for name, transform in steps.items():
+        if transform.spec.urn == "beam:transform:pardo:v1":
+            payload = runner_api.ParDoPayload.FromString(transform.spec.payload)
+            if payload.state_specs:
+                stateful[name] = {t.time_domain for t in payload.timer_family_specs.values()}
+    assert set(stateful) >= {"MarkNearDuplicates/Links/Buckets", "MarkNearDuplicates/Resolve",
+                             "WatchFolder/NewFiles"}
+    assert all(domains == {runner_api.TimeDomain.EVENT_TIME} for domains in stateful.values()), stateful
+
     (environment,) = job.proto_pipeline.components.environments.values()
     staged = {runner_api.ArtifactStagingToRolePayload.FromString(d.role_payload).staged_name
               for d in environment.dependencies}
@@ -190,8 +218,7 @@ PARAMETER_VALUES = {
     "as_of_days": ("30", "0"),
     "allowed_lateness_hours": ("168", "1e3"),
 }
-# Flags of the streaming job's sources, written on another branch at the same time as this one.
-STREAMING_FLAGS = {"feeds", "feed", "watch"}
+
 
 
 def test_every_template_parameter_is_described_validated_and_known_to_the_cli():
@@ -210,11 +237,7 @@ def test_every_template_parameter_is_described_validated_and_known_to_the_cli():
     # What the entry point makes of every parameter is a flag `tollwatch run` knows.
     command = load_template_main().run_args(
         [f"--{name}={good}" for name, (good, _) in PARAMETER_VALUES.items()], fetch=lambda path: path)
-    unknown = {flag.split("=")[0] for flag in unknown_flags(command[1:])}
-    if "--watch" in unknown:  # the streaming job's flags are not merged yet
-        assert unknown <= {f"--{f}" for f in STREAMING_FLAGS} | {"--allow-private-hosts"}
-    else:
-        assert unknown == set()
+    assert unknown_flags(command[1:]) == []
 
 
 def test_the_template_entry_point_turns_launcher_arguments_into_the_streaming_command(tmp_path):

@@ -21,9 +21,9 @@ PACKAGES = {"pipeline": "tollwatch/pipeline", "transforms": "tollwatch/transform
 
 
 def _project_files(root: Path) -> list[str]:
-    """The project's files as git sees them (tracked, or new and not ignored)."""
-    listed = subprocess.run(["git", "-C", str(root), "ls-files", "--cached", "--others",
-                             "--exclude-standard"], capture_output=True, text=True, check=True)
+    """The project's files under version control (what a fresh clone has)."""
+    listed = subprocess.run(["git", "-C", str(root), "ls-files", "--cached"],
+                            capture_output=True, text=True, check=True)
     return [f for f in listed.stdout.splitlines() if (root / f).is_file()]
 
 

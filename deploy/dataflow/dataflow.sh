@@ -21,8 +21,8 @@
 #   JOB_NAME         tollwatch-streaming
 #   SERVICE_ACCOUNT  tollwatch-worker@PROJECT.iam.gserviceaccount.com (needs roles/dataflow.worker,
 #                    storage object admin on BUCKET; the launcher runs as it too)
-#   OUTPUT           BUCKET/out           FEEDS   BUCKET/config/feeds.toml
-#   WATCH            BUCKET/drop/**       EVENTS, SOURCES  optional gs:// TOML files
+#   OUTPUT           BUCKET/out           WATCH   BUCKET/drop/**
+#   FEEDS, EVENTS, SOURCES  optional gs:// TOML files (feeds to poll, events, known sources)
 #   NUM_WORKERS      1    MAX_WORKERS  10    MACHINE_TYPE  n2-standard-4
 #   SUBNETWORK       optional: regions/REGION/subnetworks/NAME; with it workers get no public IP
 #   TRANSFORM_NAME_MAPPINGS  optional, for update: 'OldName=NewName,...' (renamed steps)
@@ -54,7 +54,6 @@ settings() {
   : "${TEMPLATE:=$BUCKET/templates/tollwatch-streaming.json}"
   : "${SERVICE_ACCOUNT:=tollwatch-worker@$PROJECT.iam.gserviceaccount.com}"
   : "${OUTPUT:=$BUCKET/out}"
-  : "${FEEDS:=$BUCKET/config/feeds.toml}"
   : "${WATCH:=$BUCKET/drop/**}"
 }
 
@@ -87,7 +86,8 @@ beam_options() {
 # worker image and the autoscaling algorithm are Beam options passed the same way.
 template_parameters() {
   settings
-  local params="output=$OUTPUT,watch=$WATCH,feeds=$FEEDS"
+  local params="output=$OUTPUT,watch=$WATCH"
+  [ -n "${FEEDS:-}" ] && params+=",feeds=$FEEDS"
   params+=",sdk_container_image=$IMAGE,autoscaling_algorithm=THROUGHPUT_BASED"
   [ -n "${EVENTS:-}" ] && params+=",events=$EVENTS"
   [ -n "${SOURCES:-}" ] && params+=",sources=$SOURCES"
@@ -96,7 +96,8 @@ template_parameters() {
 
 streaming_job() {
   settings
-  local args=(--streaming --feeds "$FEEDS" --watch "$WATCH" --output "$OUTPUT")
+  local args=(--streaming --watch "$WATCH" --output "$OUTPUT")
+  [ -n "${FEEDS:-}" ] && args+=(--feeds "$FEEDS")
   [ -n "${EVENTS:-}" ] && args+=(--events "$EVENTS")
   [ -n "${SOURCES:-}" ] && args+=(--sources "$SOURCES")
   printf '%s\n' "${args[@]}"

@@ -44,13 +44,13 @@ runner=(
 if [ $# -gt 0 ]; then
   job=("$@")
 else
-  for name in OUTPUT FEEDS WATCH; do
-    if [ -z "${!name:-}" ]; then
-      echo "submit.sh: set $name, or give tollwatch run arguments (see the top of $0)" >&2
-      exit 2
-    fi
-  done
-  job=(--streaming --feeds "$FEEDS" --watch "$WATCH" --output "$OUTPUT")
+  if [ -z "${OUTPUT:-}" ] || [ -z "${WATCH:-}${FEEDS:-}" ]; then
+    echo "submit.sh: set OUTPUT and WATCH or FEEDS, or give tollwatch run arguments (see $0)" >&2
+    exit 2
+  fi
+  job=(--streaming --output "$OUTPUT")
+  [ -n "${WATCH:-}" ] && job+=(--watch "$WATCH")
+  [ -n "${FEEDS:-}" ] && job+=(--feeds "$FEEDS")
   [ -n "${EVENTS:-}" ] && job+=(--events "$EVENTS")
   [ -n "${SOURCES:-}" ] && job+=(--sources "$SOURCES")
   [ -n "${ALLOW_PRIVATE_HOSTS:-}" ] && job+=(--allow-private-hosts)
