@@ -1,7 +1,9 @@
 """A real HTTP server on loopback for the fetch and feed tests, scripted per path.
 
 `FeedServer.routes[path] = Reply(...)` sets what a path answers; change it between polls to make a
-feed gain entries, edit one, start failing or slow down. Every request is recorded (path and
+feed gain entries, edit one, start failing or slow down. A list of replies is answered one per
+request, the last one repeating: a feed that changes from one request to the next whatever the
+timing (for pipelines, whose polls the test cannot interleave with). Every request is recorded (path and
 headers) so tests can check conditional GETs and the User-Agent.
 """
 
@@ -14,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
+from typing import Optional, Union
 
 
 @dataclass
@@ -45,7 +47,8 @@ class FeedServer:
 
     def __init__(self, tls: Optional[ssl.SSLContext] = None):
         self.scheme = "https" if tls else "http"
-        self.routes: dict[str, Reply] = {}
+        self.routes: dict[str, Union[Reply, list[Reply]]] = {}
+        self.fallback: Optional[Reply] = None  # what any other path answers (default: 404)
         self.requests: list[tuple[str, dict]] = []
         self._lock = threading.Lock()
         server = self
@@ -59,7 +62,9 @@ class FeedServer:
             def do_GET(self):
                 with server._lock:
                     server.requests.append((self.path, dict(self.headers)))
-                    reply = server.routes.get(self.path)
+                    reply = server.routes.get(self.path, server.fallback)
+                    if isinstance(reply, list):
+                        reply = reply.pop(0) if len(reply) > 1 else reply[0]
                 try:
                     self._answer(reply)
                 except (BrokenPipeError, ConnectionResetError):
