@@ -604,6 +604,11 @@ class _PollFeedFn(beam.DoFn):
     @on_timer(EXPIRY)
     def expire(self, fired=beam.DoFn.TimestampParam, cursor_state=beam.DoFn.StateParam(CURSOR),
                expiry=beam.DoFn.TimerParam(EXPIRY)):
+        if Timestamp.of(fired) > Timestamp.now():
+            # The watermark ran ahead of the clock, which ticks never do: the runner fires timers
+            # early (the FnApiRunner does after every bundle; any runner at the end of a bounded
+            # run). Clearing now would forget entries that the next tick still lists.
+            return
         cursor = cursor_state.read()
         if cursor is None:
             return
@@ -615,7 +620,7 @@ class _PollFeedFn(beam.DoFn):
             cursor_state.clear()  # a feed not polled for the TTL: nothing of it stays
             return
         cursor_state.write(cursor)
-        expiry.set(self._next_timer(cursor))
+        expiry.set(max(self._next_timer(cursor), Timestamp.of(fired) + Duration(micros=1000)))
 
     def _next_timer(self, cursor: FeedCursor) -> Timestamp:
         # Keys are listed only by polls, so the next key expiry is never after polled_at + TTL;
@@ -623,7 +628,9 @@ class _PollFeedFn(beam.DoFn):
         at = cursor.next_expiry(self._limits)
         if at is None:
             at = Timestamp(micros=cursor.polled_at + int(self._limits.seen_ttl_seconds * _MICROS))
-        return at
+        # Timers keep milliseconds: rounded down, the timer would fire just before the expiry it
+        # is for, find nothing expired and set itself again, for ever.
+        return Timestamp(micros=-(-at.micros // 1000) * 1000)
 
 
 class ReadFeeds(beam.PTransform):
