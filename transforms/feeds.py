@@ -357,6 +357,7 @@ def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
     unreadable document. A well-formed feed without entries is not an error."""
     import feedparser
     from feedparser.encodings import convert_to_utf8
+    from feedparser.exceptions import NonXMLContentType
 
     try:
         check_content(content)
@@ -370,6 +371,11 @@ def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
         parsed = feedparser.parse(content, response_headers=headers)
     except Exception as err:  # feedparser is lenient, but has crashed on odd encodings before
         raise FeedError("malformed_feed", f"feedparser failed: {type(err).__name__}: {err}") from err
+    if content_type is None and isinstance(parsed.get("bozo_exception"), NonXMLContentType):
+        # feedparser flags a response without Content-Type: a fault of the server (or of no
+        # server at all, for a file), not of the document.
+        parsed["bozo"] = False
+        del parsed["bozo_exception"]
     usable = any(entry_html(e) or e.get("link") for e in parsed.entries)
     if (not parsed.entries and not parsed.get("version")) or (parsed.get("bozo") and not usable):
         # Nothing, or only fragments the lenient parser salvaged: no entry to read or follow.
