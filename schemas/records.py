@@ -23,7 +23,7 @@ GROUPS = ("total", "civilians", "security_forces", "combatants", "children", "wo
 SCOPES = ("overall", "incident")
 PANE_TIMINGS = ("early", "on_time", "late", "unknown")
 TOLL_SERIES = ("window", "as_of")
-STAGES = ("read", "extract", "claims", "write")
+STAGES = ("read", "fetch", "extract", "claims", "write")
 
 
 class RawDoc(NamedTuple):

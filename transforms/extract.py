@@ -91,18 +91,20 @@ def normalized_text_hash(text: str) -> str:
 
 
 def detect_format(uri: str, content: bytes, content_type: Optional[str] = None) -> str:
-    """'html', 'text' or 'feed', from the extension, else the content type, else the bytes."""
+    """'html', 'text' or 'feed': from the content type when it names HTML or a feed (a fetched
+    document: https://example.org/news.xml may well serve HTML), else the extension, else the
+    bytes."""
+    ct = (content_type or "").lower()
+    if "html" in ct:
+        return "html"
+    if any(t in ct for t in ("rss", "atom", "xml")):
+        return "feed"
     path = urlparse(uri).path.lower() if "://" in uri else uri.lower()
     if path.endswith(HTML_EXTENSIONS):
         return "html"
     if path.endswith(TEXT_EXTENSIONS):
         return "text"
     if path.endswith(FEED_EXTENSIONS):
-        return "feed"
-    ct = (content_type or "").lower()
-    if "html" in ct:
-        return "html"
-    if any(t in ct for t in ("rss", "atom", "xml")):
         return "feed"
     head = content[:2048].lstrip().lower()
     if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")) or b"<rss" in head or b"<feed" in head:
@@ -415,7 +417,10 @@ def extract_articles(raw: RawDoc, ingested_at: Optional[Timestamp] = None) -> It
                 else:
                     results.append(to_article(raw, found, at))
             return results
-        found = extract_html(raw.content) if fmt == "html" else extract_text_file(raw.content)
+        # A fetched page's address is its url when the page does not state one.
+        page_url = raw.uri if raw.uri.startswith(("http://", "https://")) else None
+        found = extract_html(raw.content, page_url) if fmt == "html" else \
+            extract_text_file(raw.content)
         return [to_article(raw, found, at)]
     except Exception as error:  # any parser failure is a dead letter, never a crashed run
         return [dead_letter(raw.uri, "extract", error, size, at)]

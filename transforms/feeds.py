@@ -1,0 +1,730 @@
+"""Feed polling: RSS/Atom feeds to RawDoc records, each entry once.
+
+A poll (`poll_feed`) makes a conditional GET of the feed (transforms/fetch.py: address checks,
+deadline, size cap), parses it with feedparser after a check for hostile entity declarations, and
+turns each entry not seen before into a RawDoc:
+
+- an entry that carries the article (content:encoded, Atom content with at least
+  MIN_ARTICLE_CHARS of text) becomes a one-entry Atom document (`entry_document`) holding the
+  entry's id, title, link, dates, content and the feed's title and language, so that
+  ExtractArticles reads it through the same feed-entry path as a feed file: same title, url,
+  outlet, language and publication date (date_source 'feed');
+- any other entry's link is fetched with the same limits and the page becomes a RawDoc
+  (uri = the link, feed_url and entry_id set, content_type from the response).
+
+Whatever fails becomes a DeadLetter, never an exception: the feed fetch or a page fetch (stage
+'fetch', error_type = FetchError.kind), a malformed or hostile document, an entry with an oversized
+title or without text (stage 'extract').
+
+An entry is identified by its id, else its link (`entry_key`); it is emitted once: an edited entry
+keeps its id and is not emitted again. The seen keys live in a FeedCursor with the feed's ETag and
+Last-Modified. The cursor is bounded: a key is forgotten `seen_ttl_seconds` after the feed last
+listed it (an entry still in the feed is never forgotten) and beyond `max_seen` keys the ones
+listed longest ago go first.
+
+Interface for the two ways of running it:
+
+- Streaming (Dataflow, Flink, Prism): `ReadFeeds(feeds, ...)` polls on a PeriodicImpulse; the cursor
+  of each feed lives in keyed state with an event-time expiry timer (the pattern of Beam's
+  DeduplicatePerKey), so state stays bounded. Give a stop timestamp to run it bounded.
+- `tollwatch follow` (repeated bounded pipelines, cursors carried in files)::
+
+      feeds = merge_feeds(load_feeds(path), urls)           # --feeds FILE and --feed URL
+      cursors = load_cursors(text)                          # {url: FeedCursor}, from the last tick
+      out = (p | beam.Create([(f, cursors.get(f.url)) for f in feeds])
+               | PollFeeds(policy, limits))
+      out["raw_docs"] | ExtractArticles() ...; out["dead_letters"]; out["cursors"] -> dump_cursors
+
+  PollFeeds polls only the feeds that are due (`FeedCursor.due`) and passes the others' cursors
+  through unchanged, so it can be run on every tick.
+
+Both call the same pure `poll_feed(feed, cursor, now, policy, limits)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import time
+import tomllib
+from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
+from urllib.parse import urljoin, urlsplit
+from xml.sax.saxutils import escape, quoteattr
+
+import apache_beam as beam
+from apache_beam.coders import Coder
+from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
+
+from tollwatch.schemas import DeadLetter, RawDoc
+from tollwatch.transforms.extract import MIN_ARTICLE_CHARS, _entry_html_to_text, check_content
+from tollwatch.transforms.fetch import FetchError, FetchPolicy, FetchResult, fetch
+
+# Tunables.
+DEFAULT_POLL_SECONDS = 300.0
+DEFAULT_SEEN_TTL_SECONDS = 14 * 24 * 3600.0
+DEFAULT_MAX_SEEN = 10_000
+DEFAULT_MAX_ENTRIES = 5_000            # entries read per poll (extract.MAX_FEED_ENTRIES for files)
+DEFAULT_MAX_PAGES_PER_POLL = 50        # linked pages fetched per poll; the rest wait for the next
+DEFAULT_MAX_TITLE_CHARS = 2_000
+MAX_KEY_CHARS = 2_048                  # longer ids and links are kept as a hash
+MAX_ENTITY_EXPANSION = 1_000_000       # characters that declared entities may add to a document
+
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+               "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+ENTRY_CONTENT_TYPE = "application/atom+xml"
+
+_MICROS = 1_000_000
+
+
+class FeedsFileError(ValueError):
+    """A --feeds file that cannot be read as a list of feeds."""
+
+
+class Feed(NamedTuple):
+    """One feed to poll."""
+
+    url: str
+    name: Optional[str] = None
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+
+
+beam.coders.registry.register_coder(Feed, beam.coders.RowCoder)
+
+
+def check_feed(feed: Feed) -> Feed:
+    """The feed itself; ValueError for a URL that is not http(s) or a poll interval <= 0."""
+    parts = urlsplit(feed.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"feed URL must be http(s)://host/...: {feed.url!r}")
+    if not feed.poll_seconds > 0:
+        raise ValueError(f"poll_seconds must be positive for {feed.url}: {feed.poll_seconds}")
+    return feed
+
+
+def load_feeds(path: str) -> list[Feed]:
+    """The feeds of a TOML file of `[[feed]]` tables (url, optional name and poll_seconds)."""
+    try:
+        with open(path, "rb") as handle:
+            doc = tomllib.load(handle)
+    except OSError as err:
+        raise FeedsFileError(f"{path}: cannot read it: {err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise FeedsFileError(f"{path}: not valid TOML: {err}") from err
+    unknown = set(doc) - {"feed"}
+    if unknown:
+        raise FeedsFileError(f"{path}: unknown top-level key(s) {sorted(unknown)}; "
+                             "write each feed as a [[feed]] table")
+    tables = doc.get("feed", [])
+    if not isinstance(tables, list) or not tables:
+        raise FeedsFileError(f"{path}: no [[feed]] table")
+    feeds, urls = [], set()
+    for number, table in enumerate(tables, 1):
+        where = f"{path}: feed #{number}"
+        extra = set(table) - {"url", "name", "poll_seconds"}
+        if extra:
+            raise FeedsFileError(f"{where}: unknown key(s) {sorted(extra)} "
+                                 "(allowed: url, name, poll_seconds)")
+        url, name = table.get("url"), table.get("name")
+        poll = table.get("poll_seconds", DEFAULT_POLL_SECONDS)
+        if not isinstance(url, str):
+            raise FeedsFileError(f"{where}: 'url' is missing or not a string")
+        if name is not None and not isinstance(name, str):
+            raise FeedsFileError(f"{where}: 'name' must be a string")
+        if isinstance(poll, bool) or not isinstance(poll, (int, float)):
+            raise FeedsFileError(f"{where}: 'poll_seconds' must be a number")
+        try:
+            feed = check_feed(Feed(url, name, float(poll)))
+        except ValueError as err:
+            raise FeedsFileError(f"{where}: {err}") from err
+        if url in urls:
+            raise FeedsFileError(f"{where}: {url} is listed twice")
+        urls.add(url)
+        feeds.append(feed)
+    return feeds
+
+
+def merge_feeds(feeds: Sequence[Feed], urls: Sequence[str],
+                poll_seconds: float = DEFAULT_POLL_SECONDS) -> list[Feed]:
+    """The feeds of a --feeds file followed by repeatable --feed URLs not already in it."""
+    merged, known = list(feeds), {feed.url for feed in feeds}
+    for url in urls:
+        if url not in known:
+            merged.append(check_feed(Feed(url, None, poll_seconds)))
+            known.add(url)
+    return merged
+
+
+class PollLimits(NamedTuple):
+    """The bounds of a poll and of the seen-entry state."""
+
+    seen_ttl_seconds: float = DEFAULT_SEEN_TTL_SECONDS
+    max_seen: int = DEFAULT_MAX_SEEN
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_pages_per_poll: int = DEFAULT_MAX_PAGES_PER_POLL
+    max_title_chars: int = DEFAULT_MAX_TITLE_CHARS
+
+    def validate(self) -> "PollLimits":
+        """The limits themselves; ValueError for a bad value."""
+        if not self.seen_ttl_seconds > 0:
+            raise ValueError(f"seen_ttl_seconds must be positive, got {self.seen_ttl_seconds}")
+        if self.max_entries <= 0 or self.max_title_chars <= 0 or self.max_pages_per_poll < 0:
+            raise ValueError(f"bad poll limits: {self}")
+        if self.max_seen < self.max_entries:
+            # Otherwise the entries of one poll would push each other out and come back as new.
+            raise ValueError(f"max_seen ({self.max_seen}) must be >= max_entries "
+                             f"({self.max_entries})")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedCursor:
+    """What a feed's next poll needs: its validators and the entries already emitted.
+
+    `seen` maps an entry key to (first seen, last listed), in microseconds since the epoch.
+    `listed_at` is the time of the last full (200) response: on a 304, the keys listed then are
+    still listed.
+    """
+
+    url: str
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    polled_at: Optional[int] = None
+    listed_at: Optional[int] = None
+    seen: Mapping[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+
+    def due(self, feed: Feed, now: Timestamp) -> bool:
+        """True if the feed has never been polled or its poll interval has passed."""
+        return self.polled_at is None or \
+            now.micros >= self.polled_at + int(feed.poll_seconds * _MICROS)
+
+    def is_seen(self, key: str) -> bool:
+        return key in self.seen
+
+    def listed(self, keys: Iterable[str], now: Timestamp) -> "FeedCursor":
+        """The cursor after a full response listing `keys` at `now`."""
+        seen = dict(self.seen)
+        for key in keys:
+            first = seen[key][0] if key in seen else now.micros
+            seen[key] = (first, now.micros)
+        return dataclasses.replace(self, seen=seen, listed_at=now.micros, polled_at=now.micros)
+
+    def not_modified(self, now: Timestamp) -> "FeedCursor":
+        """The cursor after a 304: what was listed at the last full response still is."""
+        seen = {key: (first, now.micros if last == self.listed_at else last)
+                for key, (first, last) in self.seen.items()}
+        return dataclasses.replace(self, seen=seen, polled_at=now.micros,
+                                   listed_at=now.micros if self.listed_at is not None else None)
+
+    def expire(self, now: Timestamp, limits: PollLimits) -> "FeedCursor":
+        """The cursor without the keys not listed for `seen_ttl_seconds`, and without the keys
+        listed longest ago beyond `max_seen`."""
+        horizon = now.micros - int(limits.seen_ttl_seconds * _MICROS)
+        kept = [(last, first, key) for key, (first, last) in self.seen.items() if last > horizon]
+        if len(kept) > limits.max_seen:
+            kept = sorted(kept)[len(kept) - limits.max_seen:]
+        if len(kept) == len(self.seen):
+            return self
+        return dataclasses.replace(self, seen={key: (first, last) for last, first, key in kept})
+
+    def next_expiry(self, limits: PollLimits) -> Optional[Timestamp]:
+        """When the next key expires, if nothing lists it again; None when nothing is seen."""
+        if not self.seen:
+            return None
+        oldest = min(last for _, last in self.seen.values())
+        return Timestamp(micros=oldest + int(limits.seen_ttl_seconds * _MICROS))
+
+    def to_json(self) -> dict:
+        """A JSON-able dict; times as RFC 3339 strings."""
+        def iso(micros):
+            return None if micros is None else Timestamp(micros=micros).to_rfc3339()
+        return {
+            "url": self.url, "etag": self.etag, "last_modified": self.last_modified,
+            "polled_at": iso(self.polled_at), "listed_at": iso(self.listed_at),
+            "seen": {key: [iso(first), iso(last)] for key, (first, last) in self.seen.items()},
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping) -> "FeedCursor":
+        """The cursor that to_json gave; ValueError for anything else."""
+        def micros(text):
+            return None if text is None else Timestamp.from_rfc3339(text).micros
+        try:
+            return cls(url=doc["url"], etag=doc.get("etag"), last_modified=doc.get("last_modified"),
+                       polled_at=micros(doc.get("polled_at")),
+                       listed_at=micros(doc.get("listed_at")),
+                       seen={str(k): (micros(v[0]), micros(v[1]))
+                             for k, v in (doc.get("seen") or {}).items()})
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError) as err:
+            raise ValueError(f"not a feed cursor: {err!r}") from err
+
+
+def dump_cursors(cursors: Iterable[FeedCursor]) -> str:
+    """The cursors as one JSON document (for `follow`'s state file)."""
+    return json.dumps({"version": 1, "cursors": [c.to_json() for c in
+                                                  sorted(cursors, key=lambda c: c.url)]},
+                      indent=1, ensure_ascii=False)
+
+
+def load_cursors(text: str) -> dict[str, FeedCursor]:
+    """{feed url: cursor} from dump_cursors' output; ValueError for anything else."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"feed cursors are not JSON: {err}") from err
+    if not isinstance(doc, dict) or doc.get("version") != 1:
+        raise ValueError("feed cursors: unknown format (expected version 1)")
+    cursors = [FeedCursor.from_json(item) for item in doc.get("cursors", [])]
+    return {cursor.url: cursor for cursor in cursors}
+
+
+class FeedCursorCoder(Coder):
+    """FeedCursor as its JSON, for Beam state and PCollections."""
+
+    def encode(self, value: FeedCursor) -> bytes:
+        return json.dumps(value.to_json(), ensure_ascii=False).encode("utf-8")
+
+    def decode(self, encoded: bytes) -> FeedCursor:
+        return FeedCursor.from_json(json.loads(encoded.decode("utf-8")))
+
+    def is_deterministic(self) -> bool:
+        return False
+
+    def to_type_hint(self):
+        return FeedCursor
+
+
+beam.coders.registry.register_coder(FeedCursor, FeedCursorCoder)
+
+
+# ---- parsing, with hostile documents turned away ----
+
+class FeedError(Exception):
+    """A feed document that cannot be read; `kind` becomes the DeadLetter's error_type."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+_FIRST_ELEMENT = re.compile(rb"<\w")
+_ENTITY_DECL = re.compile(
+    rb"<!ENTITY\s+(%\s+)?([^\s\"'>%]+)\s+(?:(SYSTEM|PUBLIC)\b|\"([^\"]*)\"|'([^']*)')")
+_NAMED_REF = re.compile(rb"&[^#\s;&]+;")
+
+
+def check_entities(data: bytes) -> None:
+    """Raise FeedError for entity declarations that feedparser should not see: external or
+    parameter entities, entities built from other entities (the "billion laughs") and entities
+    whose uses would add more than MAX_ENTITY_EXPANSION characters.
+
+    feedparser keeps only entities whose value holds no '&' and expands them without limit in its
+    lenient parser: one 100 kB entity used 20,000 times makes a 2 GB title. `data` must be the
+    UTF-8 text feedparser parses (its convert_to_utf8 output).
+    """
+    start = _FIRST_ELEMENT.search(data)
+    head, body = (data[:start.start()], data[start.start():]) if start else (data, b"")
+    declared = head.count(b"<!ENTITY")
+    if not declared:
+        return
+    found = list(_ENTITY_DECL.finditer(head))
+    if len(found) != declared:
+        raise FeedError("entity_declaration", "an entity declaration that cannot be checked")
+    expansion = 0
+    for decl in found:
+        name = decl.group(2).decode("utf-8", "replace")
+        if decl.group(3):
+            raise FeedError("external_entity", f"external entity {name!r} ({decl.group(3).decode()})")
+        if decl.group(1):
+            raise FeedError("entity_expansion", f"parameter entity {name!r}")
+        value = decl.group(4) if decl.group(4) is not None else decl.group(5)
+        if _NAMED_REF.search(value):
+            raise FeedError("entity_expansion", f"entity {name!r} is built from other entities")
+        expansion += len(value) * body.count(b"&" + decl.group(2) + b";")
+    if expansion > MAX_ENTITY_EXPANSION:
+        raise FeedError("entity_expansion",
+                        f"declared entities would add {expansion} characters "
+                        f"(> {MAX_ENTITY_EXPANSION})")
+
+
+def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
+    """feedparser's result for a fetched feed; FeedError for an empty, binary, hostile or
+    unreadable document. A well-formed feed without entries is not an error."""
+    import feedparser
+    from feedparser.encodings import convert_to_utf8
+    from feedparser.exceptions import NonXMLContentType
+
+    try:
+        check_content(content)
+    except Exception as err:
+        raise FeedError(getattr(err, "kind", "malformed_feed"), str(err)) from err
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    check_entities(convert_to_utf8(dict(headers), content, {}))
+    try:
+        parsed = feedparser.parse(content, response_headers=headers)
+    except Exception as err:  # feedparser is lenient, but has crashed on odd encodings before
+        raise FeedError("malformed_feed", f"feedparser failed: {type(err).__name__}: {err}") from err
+    if content_type is None and isinstance(parsed.get("bozo_exception"), NonXMLContentType):
+        # feedparser flags a response without Content-Type: a fault of the server (or of no
+        # server at all, for a file), not of the document.
+        parsed["bozo"] = False
+        del parsed["bozo_exception"]
+    usable = any(entry_html(e) or e.get("link") for e in parsed.entries)
+    if (not parsed.entries and not parsed.get("version")) or (parsed.get("bozo") and not usable):
+        # Nothing, or only fragments the lenient parser salvaged: no entry to read or follow.
+        reason = parsed.get("bozo_exception")
+        raise FeedError("malformed_feed", f"not a readable feed: {type(reason).__name__}: {reason}")
+    return parsed
+
+
+# ---- entries ----
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _hashed(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+def entry_key(entry) -> str:
+    """What identifies an entry across polls: its id, else its link, else a hash of its title
+    and text."""
+    key = entry.get("id") or entry.get("link")
+    if not key:
+        body = "".join(part.get("value", "") for part in entry.get("content") or ())
+        return _hashed(f"{entry.get('title', '')}\n{body or entry.get('summary', '')}")
+    return key if len(key) <= MAX_KEY_CHARS else _hashed(key)
+
+
+def entry_html(entry) -> Optional[str]:
+    """The article the entry carries itself (content:encoded, Atom content), when its text has at
+    least MIN_ARTICLE_CHARS characters; else None (a summary is a teaser: the page is fetched)."""
+    best = ""
+    for part in entry.get("content") or ():
+        if len(part.get("value", "")) > len(best):
+            best = part["value"]
+    if best and len(_entry_html_to_text(best)) >= MIN_ARTICLE_CHARS:
+        return best
+    return None
+
+
+def _xml_text(value: str) -> str:
+    return escape(_XML_INVALID.sub("", value))
+
+
+def _xml_attr(value: str) -> str:
+    return quoteattr(_XML_INVALID.sub("", value))
+
+
+def _iso(stamp) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", tuple(stamp))
+
+
+def entry_document(feed_meta, entry, key: str, html: str) -> bytes:
+    """A one-entry Atom document for an entry that carries its article: ExtractArticles reads it
+    as it reads a feed file, keeping the entry's title, link and dates and the feed's title,
+    link and language."""
+    parts = ['<?xml version="1.0" encoding="utf-8"?>']
+    language = feed_meta.get("language")
+    lang = f" xml:lang={_xml_attr(language)}" if language else ""
+    parts.append(f'<feed xmlns="http://www.w3.org/2005/Atom"{lang}>')
+    if feed_meta.get("title"):
+        parts.append(f"<title>{_xml_text(feed_meta['title'])}</title>")
+    if feed_meta.get("link"):
+        parts.append(f"<link href={_xml_attr(feed_meta['link'])}/>")
+    # isPermaLink="false": feedparser would otherwise take the id for a link when there is none.
+    parts.append(f'<entry><id isPermaLink="false">{_xml_text(key)}</id>')
+    title = entry.get("title")
+    if title:
+        kind = "html" if entry.get("title_detail", {}).get("type") == "text/html" else "text"
+        parts.append(f'<title type="{kind}">{_xml_text(title)}</title>')
+    if entry.get("link"):
+        parts.append(f'<link rel="alternate" href={_xml_attr(entry["link"])}/>')
+    if entry.get("published_parsed"):
+        parts.append(f"<published>{_iso(entry['published_parsed'])}</published>")
+    elif entry.get("updated_parsed"):
+        parts.append(f"<updated>{_iso(entry['updated_parsed'])}</updated>")
+    parts.append(f'<content type="html">{_xml_text(html)}</content></entry></feed>')
+    return "\n".join(parts).encode("utf-8")
+
+
+# ---- one poll ----
+
+def _malformed_note(parsed) -> str:
+    if not parsed.get("bozo"):
+        return ""
+    reason = parsed.get("bozo_exception")
+    return f" (the feed is malformed: {type(reason).__name__}: {reason})"
+
+
+def _letter(uri: str, stage: str, kind: str, message: str, now: Timestamp,
+            size: Optional[int] = None) -> DeadLetter:
+    return DeadLetter(uri=uri, stage=stage, error_type=kind, message=message[:2000],
+                      size_bytes=size, ingested_at=now)
+
+
+def poll_feed(feed: Feed, cursor: Optional[FeedCursor], now: Timestamp,
+              policy: FetchPolicy = FetchPolicy(), limits: PollLimits = PollLimits(),
+              ) -> tuple[list[RawDoc], list[DeadLetter], FeedCursor]:
+    """One poll of `feed`: the RawDocs of the entries not seen before, the DeadLetters, and the
+    cursor for the next poll. Never raises for anything the network or the feed does."""
+    cursor = (cursor or FeedCursor(feed.url)).expire(now, limits)
+    try:
+        response = fetch(feed.url, policy, etag=cursor.etag, last_modified=cursor.last_modified,
+                         accept=FEED_ACCEPT)
+    except FetchError as err:
+        polled = dataclasses.replace(cursor, polled_at=now.micros)
+        return [], [_letter(feed.url, "fetch", err.kind, str(err), now)], polled
+    return read_response(feed, cursor, response, now, policy, limits)
+
+
+def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Timestamp,
+                  policy: FetchPolicy = FetchPolicy(), limits: PollLimits = PollLimits(),
+                  ) -> tuple[list[RawDoc], list[DeadLetter], FeedCursor]:
+    """The second half of a poll: the new entries of a fetched feed (pages fetched with `policy`,
+    at most `limits.max_pages_per_poll`), the DeadLetters and the next cursor."""
+    if response.not_modified:
+        return [], [], cursor.not_modified(now)
+    try:
+        parsed = parse_feed(response.content, response.url, response.content_type)
+    except FeedError as err:
+        # The validators are kept out of the cursor: a fixed feed must be fetched whole again.
+        failed = dataclasses.replace(cursor, polled_at=now.micros, etag=None, last_modified=None)
+        return [], [_letter(feed.url, "extract", err.kind, str(err), now,
+                            len(response.content))], failed
+
+    raw_docs, dead_letters, listed, in_this_poll = [], [], [], set()
+    pages_left, deferred = limits.max_pages_per_poll, False
+    for entry in parsed.entries[:limits.max_entries]:
+        key = entry_key(entry)
+        if cursor.is_seen(key) or key in in_this_poll:
+            listed.append(key)
+            continue
+        in_this_poll.add(key)
+        uri = f"{feed.url}#{key}"
+        html = entry_html(entry)
+        title = entry.get("title") or ""
+        link = entry.get("link")
+        if len(title) > limits.max_title_chars:
+            dead_letters.append(_letter(uri, "extract", "oversized_title",
+                                        f"entry title of {len(title)} characters "
+                                        f"(> {limits.max_title_chars})", now))
+        elif html is not None:
+            raw_docs.append(RawDoc(uri=feed.url, feed_url=feed.url, entry_id=key, fetched_at=now,
+                                   content=entry_document(parsed.feed, entry, key, html),
+                                   content_type=ENTRY_CONTENT_TYPE, modified_at=None))
+        elif link:
+            if pages_left <= 0:
+                deferred = True  # neither listed nor seen: the next poll takes it
+                in_this_poll.discard(key)
+                continue
+            pages_left -= 1
+            page_url = urljoin(response.url, link)
+            try:
+                page = fetch(page_url, policy, accept=PAGE_ACCEPT)
+                raw_docs.append(RawDoc(uri=page_url, feed_url=feed.url, entry_id=key,
+                                       fetched_at=now, content=page.content,
+                                       content_type=page.content_type, modified_at=None))
+            except FetchError as err:
+                dead_letters.append(_letter(page_url, "fetch", err.kind, str(err), now))
+        else:
+            summary_html = entry.get("summary") or ""
+            if len(_entry_html_to_text(summary_html)) >= MIN_ARTICLE_CHARS:
+                raw_docs.append(RawDoc(uri=feed.url, feed_url=feed.url, entry_id=key,
+                                       fetched_at=now,
+                                       content=entry_document(parsed.feed, entry, key,
+                                                              summary_html),
+                                       content_type=ENTRY_CONTENT_TYPE, modified_at=None))
+            else:
+                dead_letters.append(_letter(uri, "extract", "no_article_text",
+                                            "entry without a link and without article text"
+                                            + _malformed_note(parsed), now))
+        listed.append(key)
+
+    new_cursor = cursor.listed(listed, now).expire(now, limits)
+    if deferred:  # a 304 next time would hide the entries left for later
+        new_cursor = dataclasses.replace(new_cursor, etag=None, last_modified=None)
+    else:
+        new_cursor = dataclasses.replace(new_cursor, etag=response.etag,
+                                         last_modified=response.last_modified)
+    return raw_docs, dead_letters, new_cursor
+
+
+# ---- Beam ----
+
+RAW_DOCS, DEAD_LETTERS, CURSORS = "raw_docs", "dead_letters", "cursors"
+
+
+class _Counters:
+    def __init__(self):
+        self.polls = beam.metrics.Metrics.counter("tollwatch", "feed_polls")
+        self.entries = beam.metrics.Metrics.counter("tollwatch", "feed_entries_new")
+        self.dead_letters = beam.metrics.Metrics.counter("tollwatch", "feed_dead_letters")
+
+    def outputs(self, raw_docs: list[RawDoc], dead_letters: list[DeadLetter]):
+        """The poll's records as a DoFn's outputs, counted."""
+        self.polls.inc()
+        self.entries.inc(len(raw_docs))
+        self.dead_letters.inc(len(dead_letters))
+        yield from raw_docs
+        for letter in dead_letters:
+            yield beam.pvalue.TaggedOutput(DEAD_LETTERS, letter)
+
+
+class _PollFeedFn(beam.DoFn):
+    """Polls the feed of a (url, Feed) element when it is due; the cursor lives in keyed state and
+    an event-time timer drops the seen keys as they expire, clearing the state of a feed that is
+    no longer polled (as in Beam's DeduplicatePerKey)."""
+
+    CURSOR = ReadModifyWriteStateSpec("cursor", FeedCursorCoder())
+    EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, policy: FetchPolicy, limits: PollLimits):
+        self._policy = policy
+        self._limits = limits
+
+    def setup(self):
+        self._counters = _Counters()
+
+    def process(self, element: tuple[str, Feed], timestamp=beam.DoFn.TimestampParam,
+                cursor_state=beam.DoFn.StateParam(CURSOR),
+                expiry=beam.DoFn.TimerParam(EXPIRY)):
+        url, feed = element
+        now = Timestamp.of(timestamp)
+        cursor = cursor_state.read() or FeedCursor(url)
+        if not cursor.due(feed, now):
+            return
+        raw_docs, dead_letters, new_cursor = poll_feed(feed, cursor, now, self._policy,
+                                                       self._limits)
+        cursor_state.write(new_cursor)
+        expiry.set(self._next_timer(new_cursor))
+        yield from self._counters.outputs(raw_docs, dead_letters)
+
+    @on_timer(EXPIRY)
+    def expire(self, fired=beam.DoFn.TimestampParam, cursor_state=beam.DoFn.StateParam(CURSOR),
+               expiry=beam.DoFn.TimerParam(EXPIRY)):
+        if Timestamp.of(fired) > Timestamp.now():
+            # The watermark ran ahead of the clock, which ticks never do: the runner fires timers
+            # early (the FnApiRunner does after every bundle; any runner at the end of a bounded
+            # run). Clearing now would forget entries that the next tick still lists.
+            return
+        cursor = cursor_state.read()
+        if cursor is None:
+            return
+        cursor = cursor.expire(Timestamp.of(fired), self._limits)
+        idle = cursor.polled_at is None or \
+            Timestamp.of(fired).micros - cursor.polled_at >= \
+            int(self._limits.seen_ttl_seconds * _MICROS)
+        if not cursor.seen and idle:
+            cursor_state.clear()  # a feed not polled for the TTL: nothing of it stays
+            return
+        cursor_state.write(cursor)
+        expiry.set(max(self._next_timer(cursor), Timestamp.of(fired) + Duration(micros=1000)))
+
+    def _next_timer(self, cursor: FeedCursor) -> Timestamp:
+        # Keys are listed only by polls, so the next key expiry is never after polled_at + TTL;
+        # with no key left, the timer comes back then to clear the state of an idle feed.
+        at = cursor.next_expiry(self._limits)
+        if at is None:
+            at = Timestamp(micros=cursor.polled_at + int(self._limits.seen_ttl_seconds * _MICROS))
+        # Timers keep milliseconds: rounded down, the timer would fire just before the expiry it
+        # is for, find nothing expired and set itself again, for ever.
+        return Timestamp(micros=-(-at.micros // 1000) * 1000)
+
+
+class ReadFeeds(beam.PTransform):
+    """PBegin -> {'raw_docs': PCollection[RawDoc], 'dead_letters': PCollection[DeadLetter]}.
+
+    Polls `feeds` on a PeriodicImpulse every `tick_seconds` (default: the shortest poll interval);
+    each feed is fetched when its own `poll_seconds` has passed. Unbounded unless
+    `stop_timestamp` is given. For --streaming on Dataflow, Flink or Prism.
+    """
+
+    def __init__(self, feeds: Sequence[Feed], policy: FetchPolicy = FetchPolicy(),
+                 limits: PollLimits = PollLimits(), start_timestamp: Optional[Timestamp] = None,
+                 stop_timestamp: Timestamp = MAX_TIMESTAMP,
+                 tick_seconds: Optional[float] = None):
+        super().__init__()
+        if not feeds:
+            raise ValueError("ReadFeeds needs at least one feed")
+        self._feeds = [check_feed(feed) for feed in feeds]
+        if len({feed.url for feed in self._feeds}) != len(self._feeds):
+            raise ValueError("ReadFeeds: a feed URL is listed twice")
+        self._policy = policy.validate()
+        self._limits = limits.validate()
+        self._tick = tick_seconds or min(feed.poll_seconds for feed in self._feeds)
+        if not self._tick > 0:
+            raise ValueError(f"tick_seconds must be positive, got {tick_seconds}")
+        self._start = start_timestamp
+        self._stop = stop_timestamp
+
+    def expand(self, pbegin):
+        feeds = self._feeds
+        start = self._start if self._start is not None else Timestamp.now()
+        polled = (
+            pbegin
+            | "Tick" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=self._stop,
+                                        fire_interval=self._tick)
+            | "EachFeed" >> beam.FlatMap(lambda _: [(feed.url, feed) for feed in feeds])
+            .with_output_types(tuple[str, Feed])
+            | "Poll" >> beam.ParDo(_PollFeedFn(self._policy, self._limits))
+            .with_input_types(tuple[str, Feed])
+            .with_output_types(RawDoc, dead_letters=DeadLetter)
+            .with_outputs(DEAD_LETTERS, main=RAW_DOCS)
+        )
+        return {RAW_DOCS: polled[RAW_DOCS], DEAD_LETTERS: polled[DEAD_LETTERS]}
+
+
+class _PollOnceFn(beam.DoFn):
+    def __init__(self, policy: FetchPolicy, limits: PollLimits, now: Optional[Timestamp]):
+        self._policy = policy
+        self._limits = limits
+        self._now = now
+
+    def setup(self):
+        self._counters = _Counters()
+
+    def process(self, element: tuple[Feed, Optional[FeedCursor]]):
+        feed, cursor = element
+        cursor = cursor or FeedCursor(feed.url)
+        now = self._now or Timestamp.now()
+        if not cursor.due(feed, now):
+            yield beam.pvalue.TaggedOutput(CURSORS, cursor)
+            return
+        raw_docs, dead_letters, new_cursor = poll_feed(feed, cursor, now, self._policy,
+                                                       self._limits)
+        yield from self._counters.outputs(raw_docs, dead_letters)
+        yield beam.pvalue.TaggedOutput(CURSORS, new_cursor)
+
+
+class PollFeeds(beam.PTransform):
+    """PCollection[(Feed, FeedCursor or None)] -> {'raw_docs', 'dead_letters', 'cursors'}: one
+    bounded poll of the feeds that are due; the others' cursors come out unchanged. For
+    `tollwatch follow`, which carries the cursors from one run to the next. `now` fixes the poll
+    time (default: the clock, per feed)."""
+
+    def __init__(self, policy: FetchPolicy = FetchPolicy(), limits: PollLimits = PollLimits(),
+                 now: Optional[Timestamp] = None):
+        super().__init__()
+        self._policy = policy.validate()
+        self._limits = limits.validate()
+        self._now = now
+
+    def expand(self, feeds_and_cursors):
+        polled = (
+            feeds_and_cursors
+            # One feed per worker: a poll may fetch dozens of pages.
+            | "Spread" >> beam.Reshuffle()
+            | "Poll" >> beam.ParDo(_PollOnceFn(self._policy, self._limits, self._now))
+            .with_output_types(RawDoc, dead_letters=DeadLetter, cursors=FeedCursor)
+            .with_outputs(DEAD_LETTERS, CURSORS, main=RAW_DOCS)
+        )
+        return {RAW_DOCS: polled[RAW_DOCS], DEAD_LETTERS: polled[DEAD_LETTERS],
+                CURSORS: polled[CURSORS]}
