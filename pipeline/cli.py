@@ -199,11 +199,12 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
 def _feed_source(options):
     """The ReadFeeds source of --feeds/--feed, or None."""
     from tollwatch.pipeline.options import LiveOptions
+    from tollwatch.transforms.feeds import ReadFeeds
 
     live = options.view_as(LiveOptions)
     if not live.feeds and not live.feed:
         return None
-    raise ValueError("feeds are not supported by the streaming pipeline yet")
+    return ReadFeeds(_feeds_of(live), _fetch_policy(live))
 
 
 def _exact_pattern(path: str) -> str:
@@ -238,7 +239,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
         beam_args.append("--default_sdk_harness_log_level=WARNING")
     skip = {"command", "quiet", "ticks", "output", "input"}
     settings = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
-    feeds_due, poll_sources = _feed_hooks(args)
+    feeds_due, poll_sources = _feed_hooks(args, output)
 
     def run_tick(state, new_files, due_feeds, key) -> dict:
         options = PipelineOptions(beam_args, output=output, input=args.watch or args.feed or
@@ -268,12 +269,69 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     return 0
 
 
-def _feed_hooks(args):
+def _feeds_of(live) -> list:
+    """The feeds of --feeds FILE and --feed URL."""
+    from tollwatch.transforms.feeds import load_feeds, merge_feeds
+
+    return merge_feeds(load_feeds(live.feeds) if live.feeds else [], live.feed or [])
+
+
+def _fetch_policy(live):
+    from tollwatch.transforms.fetch import FetchPolicy
+
+    return FetchPolicy(allow_private_hosts=bool(live.allow_private_hosts))
+
+
+def _feed_hooks(args, output: str):
     """(feeds_due, poll_sources) for follow: which feeds to poll in a tick, and the pipeline
-    sources that poll them and collect their cursors afterwards."""
+    source that polls them and hands their cursors back after the run."""
     if not args.feeds and not args.feed:
         return (lambda state, now: []), (lambda pipeline, options, state, due, key: ([], dict))
-    raise ValueError("feeds are not supported by follow yet")
+    import glob
+    import json
+
+    import apache_beam as beam
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.transforms.feeds import FeedCursor, PollFeeds
+
+    feeds, policy = _feeds_of(args), _fetch_policy(args)
+
+    def cursors_of(state) -> dict:
+        return {url: FeedCursor.from_json(doc) for url, doc in state.feeds.items()}
+
+    def feeds_due(state, now: float) -> list:
+        cursors = cursors_of(state)
+        return [f for f in feeds
+                if (cursors.get(f.url) or FeedCursor(f.url)).due(f, Timestamp(now))]
+
+    def poll_sources(pipeline, options, state, due, key):
+        if not due:
+            return [], dict
+        cursors = cursors_of(state)
+        folder = os.path.join(output, "_state", ".ticks", key)
+        shutil.rmtree(folder, ignore_errors=True)
+        polled = (pipeline
+                  | "FeedsDue" >> beam.Create([(f, cursors.get(f.url)) for f in due])
+                  | "PollFeeds" >> PollFeeds(policy))
+        (polled["cursors"]
+         | "CursorJson" >> beam.Map(lambda c: json.dumps(c.to_json(), ensure_ascii=False))
+         | "KeepCursors" >> beam.io.WriteToText(os.path.join(folder, "cursors"),
+                                                file_name_suffix=".jsonl"))
+
+        def collect() -> dict:
+            found = {}
+            for path in sorted(glob.glob(os.path.join(folder, "cursors*.jsonl"))):
+                with open(path, encoding="utf-8") as handle:
+                    for line in handle:
+                        doc = json.loads(line)
+                        found[doc["url"]] = doc
+            shutil.rmtree(folder, ignore_errors=True)
+            return found
+
+        return [{"raw_docs": polled["raw_docs"], "dead_letters": polled["dead_letters"]}], collect
+
+    return feeds_due, poll_sources
 
 
 def detached(options) -> bool:
