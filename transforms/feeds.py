@@ -503,8 +503,10 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
     try:
         parsed = parse_feed(response.content, response.url, response.content_type)
     except FeedError as err:
-        # The validators are kept out of the cursor: a fixed feed must be fetched whole again.
-        failed = dataclasses.replace(cursor, polled_at=now.micros, etag=None, last_modified=None)
+        # The validators are kept: the same broken document is answered with a 304 and not
+        # dead-lettered at every poll; a fixed one comes with new validators.
+        failed = dataclasses.replace(cursor, polled_at=now.micros, etag=response.etag,
+                                     last_modified=response.last_modified)
         return [], [_letter(feed.url, "extract", err.kind, str(err), now,
                             len(response.content))], failed
 
