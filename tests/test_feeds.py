@@ -229,25 +229,38 @@ def test_polls_as_the_feed_changes(server):
     assert set(cursor.seen) == {"b-1", "b-2", "b-3", "b-4"} and cursor.etag == '"v3"'
 
 
-def test_malformed_document_is_one_dead_letter(server):
+def test_malformed_document_is_one_dead_letter_until_it_changes(server):
+    feed = Feed(server.url("/html-instead.xml"))
     server.routes["/html-instead.xml"] = Reply(body=b"<html><body><p>Moved</p></body></html>",
-                                               content_type="text/html")
-    raw_docs, dead, cursor = poll_feed(Feed(server.url("/html-instead.xml")), None, T0, LOCAL)
+                                               content_type="text/html", etag='"html"')
+    raw_docs, dead, cursor = poll_feed(feed, None, T0, LOCAL)
     assert raw_docs == [] and [(d.stage, d.error_type) for d in dead] == [
         ("extract", "malformed_feed")]
-    assert cursor.etag is None and cursor.polled_at == T0.micros
+    assert (cursor.etag, cursor.polled_at) == ('"html"', T0.micros)
+    assert poll_feed(feed, cursor, T0 + 300, LOCAL)[:2] == ([], [])  # a 304
+    server.routes["/html-instead.xml"] = Reply(body=rss(full_item("m-1", "Fixed")), etag='"rss"')
+    raw_docs, dead, _ = poll_feed(feed, cursor, T0 + 600, LOCAL)
+    assert [d.entry_id for d in raw_docs] == ["m-1"] and dead == []
 
 
 def test_ten_megabyte_title(server):
-    huge = "W " * 5_000_000
-    body = rss(full_item("t-1", huge), full_item("t-2", "A normal title"))
+    body = rss(full_item("t-1", "W " * 5_000_000), full_item("t-2", "A normal title"))
     server.routes["/huge-title.xml"] = Reply(body=body)
     feed = Feed(server.url("/huge-title.xml"))
     # Over the default 10 MB cap: refused at the fetch.
     raw_docs, dead, _ = poll_feed(feed, None, T0, LOCAL)
     assert raw_docs == [] and [(d.stage, d.error_type) for d in dead] == [("fetch", "too_large")]
-    # With room for it, the entry is refused and its neighbour read.
-    raw_docs, dead, cursor = poll_feed(feed, None, T0, LOCAL._replace(max_bytes=64 << 20))
+    # With room for it, refused before feedparser sees it.
+    raw_docs, dead, _ = poll_feed(feed, None, T0, LOCAL._replace(max_bytes=64 << 20))
+    assert raw_docs == [] and [(d.stage, d.error_type) for d in dead] == [
+        ("extract", "oversized_field")]
+
+
+def test_oversized_title_is_one_entry_dead_letter(server):
+    body = rss(full_item("t-1", "W " * 50_000), full_item("t-2", "A normal title"))
+    server.routes["/long-title.xml"] = Reply(body=body)
+    feed = Feed(server.url("/long-title.xml"))
+    raw_docs, dead, cursor = poll_feed(feed, None, T0, LOCAL)
     assert [d.entry_id for d in raw_docs] == ["t-2"]
     assert [(d.uri, d.error_type) for d in dead] == [(f"{feed.url}#t-1", "oversized_title")]
     assert set(cursor.seen) == {"t-1", "t-2"}  # the dead letter is not repeated next poll

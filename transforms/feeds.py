@@ -73,6 +73,9 @@ DEFAULT_MAX_PAGES_PER_POLL = 50        # linked pages fetched per poll; the rest
 DEFAULT_MAX_TITLE_CHARS = 2_000
 MAX_KEY_CHARS = 2_048                  # longer ids and links are kept as a hash
 MAX_ENTITY_EXPANSION = 1_000_000       # characters that declared entities may add to a document
+# Bytes between two '<': a text longer than this is no feed field, and feedparser's sanitizer
+# takes some 20 s over 10 MB of escaped HTML.
+MAX_TEXT_RUN_BYTES = 1024 * 1024
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
                "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
@@ -353,8 +356,9 @@ def check_entities(data: bytes) -> None:
 
 
 def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
-    """feedparser's result for a fetched feed; FeedError for an empty, binary, hostile or
-    unreadable document. A well-formed feed without entries is not an error."""
+    """feedparser's result for a fetched feed; FeedError for an empty, binary, hostile (entity
+    declarations, a text of megabytes) or unreadable document. A well-formed feed without entries
+    is not an error."""
     import feedparser
     from feedparser.encodings import convert_to_utf8
     from feedparser.exceptions import NonXMLContentType
@@ -363,6 +367,10 @@ def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
         check_content(content)
     except Exception as err:
         raise FeedError(getattr(err, "kind", "malformed_feed"), str(err)) from err
+    longest = max(len(run) for run in content.split(b"<"))
+    if longest > MAX_TEXT_RUN_BYTES:
+        raise FeedError("oversized_field", f"a text of {longest} bytes without markup "
+                        f"(> {MAX_TEXT_RUN_BYTES}): no feed field is that long")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -495,8 +503,10 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
     try:
         parsed = parse_feed(response.content, response.url, response.content_type)
     except FeedError as err:
-        # The validators are kept out of the cursor: a fixed feed must be fetched whole again.
-        failed = dataclasses.replace(cursor, polled_at=now.micros, etag=None, last_modified=None)
+        # The validators are kept: the same broken document is answered with a 304 and not
+        # dead-lettered at every poll; a fixed one comes with new validators.
+        failed = dataclasses.replace(cursor, polled_at=now.micros, etag=response.etag,
+                                     last_modified=response.last_modified)
         return [], [_letter(feed.url, "extract", err.kind, str(err), now,
                             len(response.content))], failed
 
