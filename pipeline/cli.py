@@ -279,7 +279,8 @@ def _feeds_of(live) -> list:
 def _fetch_policy(live):
     from tollwatch.transforms.fetch import FetchPolicy
 
-    return FetchPolicy(allow_private_hosts=bool(live.allow_private_hosts))
+    return FetchPolicy(timeout=live.fetch_timeout_seconds,
+                       allow_private_hosts=bool(live.allow_private_hosts)).validate()
 
 
 def _feed_hooks(args, output: str):

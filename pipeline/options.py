@@ -68,6 +68,11 @@ class LiveOptions(PipelineOptions):
             help="Fetch from hosts that resolve to private, loopback or link-local addresses "
                  "(refused by default).")
         parser.add_argument(
+            "--fetch_timeout_seconds", "--fetch-timeout-seconds", type=float, metavar="S",
+            default=20.0,
+            help="Deadline of one request (a feed or a linked page), redirects included "
+                 "(default 20).")
+        parser.add_argument(
             "--tick_seconds", "--tick-seconds", type=float, metavar="S", default=30.0,
             help="How often the folder is listed and due feeds are polled (default 30).")
         parser.add_argument(

@@ -1,0 +1,66 @@
+"""`tollwatch follow` polling a feed on a real loopback server that changes between ticks: each
+entry becomes one article once, and every failure one dead letter."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from feed_server import FeedServer, Reply
+from test_feeds import article_page, full_item, rss, teaser_item
+from tollwatch.pipeline.cli import main
+from tollwatch.pipeline.follow import STATE_FILE
+from tollwatch.pipeline.query import connect
+
+
+@pytest.fixture()
+def server():
+    with FeedServer() as running:
+        yield running
+
+
+def tick(out, feeds_file) -> None:
+    assert main(["follow", "-q", "--feeds", str(feeds_file), "--output", str(out),
+                 "--allow-private-hosts", "--fetch-timeout-seconds", "1", "--ticks", "1",
+                 "--tick-seconds", "0"]) == 0
+
+
+def test_follow_polls_a_changing_feed(server, tmp_path):
+    url = server.url("/valdoria.xml")
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(f'[[feed]]\nurl = "{url}"\nname = "Valdoria Post"\npoll_seconds = 0.001\n')
+    out = tmp_path / "out"
+    page = server.url("/pages/bridge.html")
+    server.routes["/pages/bridge.html"] = Reply(body=article_page("Bridge inspected"),
+                                                content_type="text/html")
+    server.routes["/pages/gone.html"] = Reply(status=404)
+    v1 = rss(full_item("b-1", "Flood waters fall"), teaser_item("b-2", "Bridge", page))
+    v2 = rss(full_item("b-1", "Flood waters fall further"), teaser_item("b-2", "Bridge", page),
+             full_item("b-3", "Schools reopen"))
+    v3 = rss(full_item("b-1", "Flood waters fall further"), full_item("b-3", "Schools reopen"),
+             teaser_item("b-4", "Gone", server.url("/pages/gone.html")))
+    ticks = [
+        Reply(body=v1, etag='"v1"'),             # two new entries: one carried, one linked page
+        Reply(body=v1, etag='"v1"'),             # unchanged: a 304
+        Reply(body=v2, etag='"v2"'),             # an edited entry (not again) and a new one
+        Reply(status=500, body=b"oops"),         # dead letter: http_status
+        Reply(body=v2, delay=3.0),               # slower than the 1 s deadline: timeout
+        Reply(body=b"<rss><channel><item><title>cut</ti"),  # malformed_feed
+        Reply(body=v3, etag='"v3"'),             # the new entry's page is gone: http_status
+    ]
+    for reply in ticks:
+        server.routes["/valdoria.xml"] = reply
+        tick(out, feeds)
+    con = connect(str(out))
+    titles = sorted(r[0] for r in con.execute("SELECT title FROM articles").fetchall())
+    assert titles == ["Bridge inspected", "Flood waters fall", "Schools reopen"]
+    letters = sorted(con.execute("SELECT stage, error_type, uri FROM dead_letters").fetchall())
+    assert letters == sorted([("fetch", "http_status", url), ("fetch", "timeout", url),
+                              ("extract", "malformed_feed", url),
+                              ("fetch", "http_status", server.url("/pages/gone.html"))])
+    conditional = [r.get("If-None-Match") for r in server.requests_for("/valdoria.xml")]
+    assert conditional[:3] == [None, '"v1"', '"v1"']
+    state = json.loads((out / STATE_FILE).read_text())
+    assert state["tick"] == 7
+    assert set(state["feeds"][url]["seen"]) == {"b-1", "b-2", "b-3", "b-4"}
