@@ -136,12 +136,15 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
 
 
 def dry_run_streaming_job(output: Path, beam_args: list[str]):
-    """The Dataflow job of `tollwatch run --streaming --watch gs://.../drop/** --output ...`, built
-    as run_streaming builds it, translated with --dry_run."""
+    """The Dataflow job of `tollwatch run --streaming --watch gs://.../drop/** --feed URL
+    --output ...`, built as run_streaming builds it, translated with --dry_run."""
+    from tollwatch.pipeline.cli import _feed_source
+
     options = PipelineOptions(beam_args, watch=["gs://my-bucket/drop/**"], output=str(output),
-                              events=str(EXAMPLES / "events.toml"))
+                              events=str(EXAMPLES / "events.toml"),
+                              feed=["https://news.example/valdoria.xml"])
     pipeline = make_pipeline(options)
-    build_streaming(pipeline, options.view_as(TollwatchOptions))
+    build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
     return pipeline.run().job
 
 
@@ -158,7 +161,7 @@ def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_stream
     assert job.proto.type_.name == "JOB_TYPE_STREAMING"
     assert job.options.view_as(GoogleCloudOptions).enable_streaming_engine
     steps = transforms_by_name(job)
-    assert STREAMING_STEPS <= {name.split("/")[0] for name in steps}
+    assert STREAMING_STEPS | {"ReadFeeds"} <= {name.split("/")[0] for name in steps}
     assert [n for n in steps if any(f"at {f}:" in n for f in our_module_files())] == []
     # Every piece of streaming state is dropped by an event-time timer: none grows for ever.
     stateful = {}
@@ -168,7 +171,7 @@ def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_stream
             if payload.state_specs:
                 stateful[name] = {t.time_domain for t in payload.timer_family_specs.values()}
     assert set(stateful) >= {"MarkNearDuplicates/Links/Buckets", "MarkNearDuplicates/Resolve",
-                             "WatchFolder/NewFiles"}
+                             "WatchFolder/NewFiles", "ReadFeeds/Poll/ParDo(_PollFeedFn)"}, sorted(stateful)
     assert all(domains == {runner_api.TimeDomain.EVENT_TIME} for domains in stateful.values()), stateful
 
     (environment,) = job.proto_pipeline.components.environments.values()
