@@ -83,6 +83,9 @@ SUBCOUNT_LOOKBACK = 2  # sentences back to look for the parent of "Among the dea
 ATTRIBUTION_LOOKBACK = 4  # sentences before the first claim read for "it said", "the same source"
 HASH_CHARS = 16  # hex characters kept of claim ids and keys
 MAX_SENTENCE_CHARS = 1000  # longer "sentences" (tables, lists) are cut, keeping the grammar's work linear
+# More people than live on Earth is no count of casualties ("10^30", spam, a number run into a code);
+# the bound also keeps every figure inside the int64 columns of the output.
+MAX_FIGURE = 10**10
 BUILTIN_SOURCES = "data/sources.toml"
 SOURCE_KINDS = ("monitor", "ministry", "agency", "un", "ngo", "hospital", "rescue", "media", "official")
 
@@ -1033,6 +1036,10 @@ def _eligible(text: str, start: int, end: int, match: re.Match, parsed: ParsedNu
         return False
     if before.endswith("-") and before[-2:-1].isalnum():
         return False  # "COVID-19", "F-16"
+    if before.endswith(("^", "-", "\u2212", "+")) or after[:1] in ("^", "e", "E"):
+        return False  # an exponent or a signed number ("10^30", "1e30", "-5"): no count of people
+    if max(parsed.number or 0, parsed.number_high or 0) > MAX_FIGURE:
+        return False
     label = _LABEL_BEFORE_RE.search(before)
     if label and label.group(1).lower().rstrip(".") in LABEL_WORDS and label.group(1)[0].isupper():
         return False

@@ -28,6 +28,10 @@ MIN_ARTICLE_CHARS = 200          # shorter extracted text is a menu or a teaser,
 BINARY_SNIFF_BYTES = 8192
 DATELINE_SEARCH_LINES = 4
 MAX_FEED_ENTRIES = 5000
+# A publication date later than this after the document was read is not believed (time zones and
+# clock skew stay well inside it): a future date would open toll windows no watermark reaches and
+# take over `toll_now`, the toll as known now.
+MAX_FUTURE_SECONDS = 24 * 3600
 
 HTML_EXTENSIONS = (".html", ".htm", ".xhtml")
 TEXT_EXTENSIONS = (".txt", ".text")
@@ -328,8 +332,9 @@ def extract_feed(content: bytes, feed_url: Optional[str] = None) -> Iterator[Uni
 def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
     outlet = parsed.feed.get("title") or _host(parsed.feed.get("link"))
     language = parsed.feed.get("language")
+    seen: set[str] = set()
     for index, entry in enumerate(parsed.entries[:MAX_FEED_ENTRIES]):
-        entry_id = entry.get("id") or entry.get("link") or f"entry-{index}"
+        entry_id = str(entry.get("id") or entry.get("link") or f"entry-{index}")
         html = ""
         for content_part in entry.get("content") or ():
             if len(content_part.get("value", "")) > len(html):
@@ -337,6 +342,16 @@ def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
         if len(html) < len(entry.get("summary", "")):
             html = entry["summary"]
         text = _entry_html_to_text(html)
+        if entry_id in seen:
+            # The entry id makes the doc_id: two entries under one id would be two articles under
+            # one doc_id, and the views would keep only one. Another text gets an id of its own
+            # (stable: the same text, the same id); the same text again is a duplicate.
+            entry_id = f"{entry_id}#{normalized_text_hash(text)[:12]}"
+            if entry_id in seen:
+                yield ExtractError("duplicate_entry", f"feed entry {index} repeats an earlier entry",
+                                   entry_id=entry_id)
+                continue
+        seen.add(entry_id)
         if len(text) < MIN_ARTICLE_CHARS:
             yield ExtractError("no_article_text",
                                f"feed entry: {len(text)} characters of text (< {MIN_ARTICLE_CHARS}); "
@@ -350,6 +365,10 @@ def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
             date_source = "text" if published else None
         yield Extracted(text, entry.get("title"), entry.get("link"), outlet, published, date_source,
                         language, entry_id=str(entry_id))
+    if len(parsed.entries) > MAX_FEED_ENTRIES:
+        extra = len(parsed.entries) - MAX_FEED_ENTRIES
+        yield ExtractError("too_many_entries", f"{extra} entries past the first {MAX_FEED_ENTRIES} "
+                           "of the feed were not read", entry_id=f"entries-{MAX_FEED_ENTRIES}-")
 
 
 def _timestamp(value: dt.datetime) -> Timestamp:
@@ -366,6 +385,8 @@ def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article
     """An Article from what a parser found, with the date fallbacks applied."""
     entry_id = found.entry_id or raw.entry_id
     published, date_source = found.published, found.date_source
+    if published is not None and _timestamp(published) > ingested_at + MAX_FUTURE_SECONDS:
+        published = None  # "published in 9999": no date, the fallbacks below apply
     if published is not None:
         published_at = _timestamp(published)
     elif raw.modified_at is not None:
