@@ -332,7 +332,7 @@ def extract_feed(content: bytes, feed_url: Optional[str] = None) -> Iterator[Uni
 def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
     outlet = parsed.feed.get("title") or _host(parsed.feed.get("link"))
     language = parsed.feed.get("language")
-    seen: set[str] = set()
+    seen: set = set()  # entry ids, and (entry id, text hash) pairs
     for index, entry in enumerate(parsed.entries[:MAX_FEED_ENTRIES]):
         entry_id = str(entry.get("id") or entry.get("link") or f"entry-{index}")
         html = ""
@@ -342,15 +342,17 @@ def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
         if len(html) < len(entry.get("summary", "")):
             html = entry["summary"]
         text = _entry_html_to_text(html)
+        # The entry id makes the doc_id: two entries under one id would be two articles under one
+        # doc_id, and the views would keep only one. Another text gets an id of its own (stable:
+        # the same text, the same id); the same text again is a duplicate.
+        text_hash = normalized_text_hash(text)[:12]
+        if (entry_id, text_hash) in seen:
+            yield ExtractError("duplicate_entry", f"feed entry {index} repeats an earlier entry",
+                               entry_id=f"{entry_id}#{text_hash}")
+            continue
+        seen.add((entry_id, text_hash))
         if entry_id in seen:
-            # The entry id makes the doc_id: two entries under one id would be two articles under
-            # one doc_id, and the views would keep only one. Another text gets an id of its own
-            # (stable: the same text, the same id); the same text again is a duplicate.
-            entry_id = f"{entry_id}#{normalized_text_hash(text)[:12]}"
-            if entry_id in seen:
-                yield ExtractError("duplicate_entry", f"feed entry {index} repeats an earlier entry",
-                                   entry_id=entry_id)
-                continue
+            entry_id = f"{entry_id}#{text_hash}"
         seen.add(entry_id)
         if len(text) < MIN_ARTICLE_CHARS:
             yield ExtractError("no_article_text",
