@@ -46,10 +46,13 @@ current tick.
 """
 
 _QUERY_EPILOG = """\
-Views: articles, canonical_articles (each story once), dead_letters.
+Views: articles, canonical_articles (each story once), claims, incidents, toll, toll_latest,
+toll_now, dead_letters.
 Example:
   tollwatch query OUT "SELECT outlet, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC"
-Without SQL it prints a summary. The same views in plain DuckDB:
+Without SQL it prints a summary. The SQL runs in a sandbox: SELECT (and EXPLAIN) over the
+output's tables only; --unsafe-sql lifts it (files, network, COPY, ATTACH, extensions).
+The same views in plain DuckDB:
   SELECT published_date, count(*)
   FROM read_parquet('OUT/articles/*/*.parquet', hive_partitioning = true) GROUP BY 1;
 """
@@ -84,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     query.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
     query.add_argument("sql", nargs="?", help="SQL over the views; without it, a summary")
+    query.add_argument("--unsafe-sql", action="store_true",
+                       help="run the SQL with DuckDB's full access (files, network, extensions, "
+                            "COPY, ATTACH); by default only SELECTs over the output's views run")
 
     report = commands.add_parser(
         "report", help="chart the evolving toll (PNG, or HTML with every event)", parents=[common])
@@ -366,21 +372,23 @@ def _print_run(counts: dict[str, int], output: str) -> None:
     print(f"Parquet written below {output}")
 
 
-def _query(output: str, sql: Optional[str]) -> int:
-    from tollwatch.pipeline.query import connect, summary
+def _query(output: str, sql: Optional[str], unsafe: bool = False) -> int:
+    from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
 
     if not sql:
         print(summary(output))
         return 0
     import duckdb
 
+    def show(relation) -> None:
+        if relation is not None:
+            relation.show(max_width=200, max_rows=200)
+
     try:
-        relation = connect(output).sql(sql)
-    except duckdb.Error as err:
+        run_sql(output, sql, unsafe=unsafe, show=show)
+    except (duckdb.Error, UnsafeSQL) as err:
         print(f"tollwatch query: {err}", file=sys.stderr)
         return 2
-    if relation is not None:
-        relation.show(max_width=200, max_rows=200)
     return 0
 
 
@@ -399,7 +407,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         if args.command == "query":
-            return _query(args.output, args.sql)
+            return _query(args.output, args.sql, args.unsafe_sql)
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims
 

@@ -1,10 +1,19 @@
-"""DuckDB over an output folder: the views of schemas/views.sql, and the default summary."""
+"""DuckDB over an output folder: the views of schemas/views.sql, the default summary, and the
+sandbox that users' SQL runs in.
+
+User SQL (`tollwatch query OUT "SQL"`) runs on a connection locked down after the views exist:
+only SELECT and EXPLAIN statements, file access only below the output's table folders (which the
+views read), no extension installs or loads, no network, and the configuration locked so the SQL
+cannot undo any of it. `--unsafe-sql` gives DuckDB's full access, for SQL one trusts.
+"""
 
 from __future__ import annotations
 
 import glob
 import os
 import re
+import shutil
+import tempfile
 from importlib import resources
 
 import duckdb
@@ -32,6 +41,56 @@ def _empty_view(con: duckdb.DuckDBPyConnection, name: str) -> None:
     schema = arrow_schema(table.record_type).append(pa.field(table.partition_column, pa.date32()))
     con.register(f"_empty_{name}", schema.empty_table())
     con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _empty_{name}")
+
+
+class UnsafeSQL(ValueError):
+    """SQL that the sandbox does not run: a statement other than SELECT or EXPLAIN."""
+
+
+SAFE_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+
+
+def check_statements(sql: str) -> None:
+    """Raise UnsafeSQL unless every statement of `sql` is a SELECT or an EXPLAIN (COPY, ATTACH,
+    INSTALL, LOAD, SET, PRAGMA, CREATE, EXPORT ... are refused). DuckDB's own parser decides."""
+    for statement in duckdb.extract_statements(sql):
+        if statement.type not in SAFE_STATEMENTS:
+            kind = statement.type.name if hasattr(statement.type, "name") else str(statement.type)
+            raise UnsafeSQL(f"only SELECT queries over the views run here, not {kind} "
+                            "(--unsafe-sql runs any SQL with DuckDB's full access)")
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, output: str, spill_dir: str) -> None:
+    """Confine `con` to reading the output's tables: what the views read, nothing else."""
+    output = os.path.abspath(output)
+    readable = [os.path.join(output, name) + os.sep for name in TABLES]
+    con.execute("SET temp_directory = ?", [spill_dir])  # DuckDB may spill there; ours, and private
+    con.execute("SET allowed_directories = ?", [readable])
+    con.execute("SET enable_external_access = false")
+    for setting in ("autoinstall_known_extensions", "autoload_known_extensions",
+                    "allow_community_extensions"):
+        con.execute(f"SET {setting} = false")
+    con.execute("SET lock_configuration = true")
+
+
+def run_sql(output: str, sql: str, unsafe: bool = False, show=None):
+    """Runs user SQL over the views of `output` and passes the result relation (or None) to
+    `show`; sandboxed unless `unsafe`. Raises UnsafeSQL or duckdb.Error."""
+    if unsafe:
+        con = connect(output)
+        relation = con.sql(sql)
+        return show(relation) if show else relation
+    check_statements(sql)
+    spill_dir = tempfile.mkdtemp(prefix="tollwatch-query-")
+    try:
+        con = connect(output)
+        lock_down(con, output, spill_dir)
+        relation = con.sql(sql)
+        result = show(relation) if show else (relation.fetchall() if relation is not None else None)
+        con.close()
+        return result
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
 
 
 def connect(output: str) -> duckdb.DuckDBPyConnection:

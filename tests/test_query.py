@@ -38,3 +38,90 @@ def test_help_explains_the_commands(capsys):
         main(["run", "--help"])
     text = capsys.readouterr().out
     assert "--input" in text and "--output" in text and "FnApiRunner" in text
+
+
+# The sandbox of `tollwatch query`: user SQL reads the output's views and nothing else by default.
+def _output_with_an_article(tmp_path):
+    import pyarrow.parquet as pq
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Article, to_arrow_table
+
+    now = Timestamp(1_778_000_000)
+    article = Article("d1", "/in/a.txt", None, "outlet", "title", now, "metadata", now, "text", None,
+                      ["e"], 0, "d1", None, None, None, True)
+    folder = tmp_path / "out" / "articles" / "published_date=2026-05-05"
+    folder.mkdir(parents=True)
+    pq.write_table(to_arrow_table([article], Article), folder / "part-00000-of-00001.parquet")
+    (tmp_path / "secret.csv").write_text("secret\nTOLLWATCH-SECRET\n")
+    return tmp_path / "out"
+
+
+HOSTILE_SQL = {
+    "read a file": "SELECT * FROM read_csv('{secret}')",
+    "read /etc/passwd": "SELECT * FROM read_csv('/etc/passwd')",
+    "read a file by its path": "SELECT * FROM '{secret}'",
+    "list files": "SELECT * FROM glob('/etc/*')",
+    "read the output's state": "SELECT * FROM read_parquet('{out}/_state/**/*.parquet')",
+    "climb out of a table folder": "SELECT * FROM read_csv('{out}/articles/../../secret.csv')",
+    "write a file": "COPY (SELECT 1) TO '{copy}'",
+    "write into the output": "COPY (SELECT * FROM articles) TO '{out}/articles/evil.parquet'",
+    "attach a database": "ATTACH '{copy}.db' AS other",
+    "install an extension": "INSTALL httpfs",
+    "load an extension": "LOAD httpfs",
+    "fetch a URL": "SELECT * FROM read_csv('http://127.0.0.1:9/x.csv')",
+    "lift the sandbox": "SET enable_external_access = true",
+    "widen the folders": "SET allowed_directories = ['/']",
+    "repoint the views": "SET VARIABLE tollwatch_output = '/etc'",
+    "export": "EXPORT DATABASE '{copy}'",
+    "a safe statement then an unsafe one": "SELECT 1; COPY (SELECT 1) TO '{copy}'",
+    "a pragma": "PRAGMA enable_profiling",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_SQL)
+def test_query_refuses_sql_that_reaches_beyond_the_views(name, tmp_path, capsys):
+    out = _output_with_an_article(tmp_path)
+    copy = tmp_path / "copied.csv"
+    sql = HOSTILE_SQL[name].format(secret=tmp_path / "secret.csv", out=out, copy=copy)
+    assert main(["query", str(out), sql]) == 2
+    assert "SECRET" not in capsys.readouterr().out
+    assert not copy.exists() and not (out / "articles" / "evil.parquet").exists()
+    assert not list(tmp_path.glob("copied*"))
+
+
+def test_the_lock_holds_even_for_sql_the_statement_check_would_let_through(tmp_path):
+    import duckdb
+
+    from tollwatch.pipeline.query import connect, lock_down
+
+    out = _output_with_an_article(tmp_path)
+    con = connect(str(out))
+    lock_down(con, str(out), str(tmp_path / "spill"))
+    assert con.execute("SELECT title FROM articles").fetchall() == [("title",)]
+    for sql in (f"SELECT * FROM read_csv('{tmp_path / 'secret.csv'}')",
+                f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'",
+                "SET enable_external_access = true", "RESET lock_configuration", "LOAD httpfs"):
+        with pytest.raises(duckdb.Error):
+            con.execute(sql)
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_sandboxed_queries_still_read_every_view(tmp_path, capsys):
+    out = _output_with_an_article(tmp_path)
+    for view in ("articles", "canonical_articles", "claims", "incidents", "toll", "toll_latest",
+                 "toll_now", "dead_letters"):
+        assert main(["query", str(out), f"SELECT count(*) AS n FROM {view}"]) == 0, view
+    assert main(["query", str(out), "WITH a AS (SELECT title FROM articles) SELECT * FROM a"]) == 0
+    assert main(["query", str(out), "EXPLAIN SELECT * FROM claims"]) == 0
+    assert "title" in capsys.readouterr().out
+
+
+def test_unsafe_sql_is_an_explicit_opt_in(tmp_path, capsys):
+    out = _output_with_an_article(tmp_path)
+    copy = tmp_path / "copied.csv"
+    assert main(["query", str(out), f"SELECT * FROM read_csv('{tmp_path / 'secret.csv'}')",
+                 "--unsafe-sql"]) == 0
+    assert "TOLLWATCH-SECRET" in capsys.readouterr().out
+    assert main(["query", str(out), f"COPY (SELECT title FROM articles) TO '{copy}'", "--unsafe-sql"]) == 0
+    assert copy.read_text().splitlines() == ["title", "title"]
