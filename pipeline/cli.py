@@ -156,6 +156,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
                               **{k: v for k, v in tollwatch_options.items() if v is not None})
     LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
     started = time.monotonic()
+    started_at = time.time()
     pipeline = make_pipeline(options)
     build(pipeline, options.view_as(TollwatchOptions), patterns, now=Timestamp.now(),
           expected_files=n_files)
@@ -163,7 +164,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     if detached(options):
         return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1)}
     result.wait_until_finish()
-    _remove_empty_temp_dirs(output)
+    _clean_temp(output, started_at)
     counts = {
         "files": n_files,
         "articles": _counter(result, "articles_extracted"),
@@ -248,6 +249,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     feeds_due, poll_sources = _feed_hooks(args, output)
 
     def run_tick(state, new_files, due_feeds, key) -> dict:
+        tick_started = time.time()
         options = PipelineOptions(beam_args, output=output, input=args.watch or args.feed or
                                   [args.feeds], **settings)
         pipeline = make_pipeline(options)
@@ -256,7 +258,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
               [_exact_pattern(v.path) for v in new_files], now=Timestamp.now(), key=key,
               expected_files=len(new_files), extra_sources=extra)
         pipeline.run().wait_until_finish()
-        _remove_empty_temp_dirs(output)
+        _clean_temp(output, tick_started)
         return collect()
 
     follower = Follower(output, watch, run_tick, feeds_due)
@@ -351,15 +353,27 @@ def detached(options) -> bool:
                 or options.view_as(GoogleCloudOptions).template_location)
 
 
-def _remove_empty_temp_dirs(output: str) -> None:
+def _clean_temp(output: str, started_at: float) -> None:
+    """After a successful run: removes the temporary files that runs killed or failed before this
+    one left behind (older than this run's start), then the empty temporary folders. The views
+    never read them (they are outside the table folders and not named *.parquet); this keeps them
+    from piling up. Files of this run's own failed attempts stay until the next run, as do files of
+    a run writing the same output at the same time."""
     if "://" in output:
         return
     for temp in (os.path.join(output, ".tmp"), os.path.join(output, "_state", ".tmp")):
-        for folder, _subdirs, _files in sorted(os.walk(temp), reverse=True):
+        for folder, _subdirs, files in sorted(os.walk(temp), reverse=True):
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    if os.lstat(path).st_mtime < started_at:
+                        os.remove(path)
+                except OSError:
+                    pass  # gone already
             try:
                 os.rmdir(folder)
             except OSError:
-                pass  # not empty: leftovers of a failed write stay for inspection
+                pass  # not empty
 
 
 def _print_run(counts: dict[str, int], output: str) -> None:

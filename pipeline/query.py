@@ -32,6 +32,10 @@ def view_statements() -> list[tuple[str, str]]:
     return [(_VIEW.search(s).group(1), s) for s in statements]
 
 
+# The tables a view reads besides its own: claims are kept as the run of their article found them.
+_READS = {"claims": ("claims", "articles")}
+
+
 def _has_files(output: str, table: str) -> bool:
     return bool(glob.glob(os.path.join(glob.escape(output), table, "*", "*.parquet")))
 
@@ -101,7 +105,7 @@ def connect(output: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET VARIABLE tollwatch_output = ?", [os.path.abspath(output)])
     for name, statement in view_statements():
-        if name in TABLES and not _has_files(output, name):
+        if name in TABLES and not all(_has_files(output, t) for t in _READS.get(name, (name,))):
             _empty_view(con, name)
         else:
             con.execute(statement)

@@ -15,9 +15,21 @@ CREATE OR REPLACE VIEW dead_letters AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/dead_letters/*/*.parquet',
                            hive_partitioning = true, union_by_name = true);
 
+-- The claims of each article as the run that wrote its current row (the one `articles` keeps) found
+-- them: an article edited between two runs keeps only its new claims, not old and new ones. Files
+-- are named part-<run key>-<shard>.parquet, so the run is read from the file name.
 CREATE OR REPLACE VIEW claims AS
-SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/claims/*/*.parquet',
-                           hive_partitioning = true, union_by_name = true, filename = true)
+WITH stored AS (
+    SELECT *, regexp_extract(filename, 'part-([0-9a-f]{10})-', 1) AS written_by
+    FROM read_parquet(getvariable('tollwatch_output') || '/claims/*/*.parquet',
+                      hive_partitioning = true, union_by_name = true, filename = true)),
+current_articles AS (
+    SELECT doc_id, regexp_extract(filename, 'part-([0-9a-f]{10})-', 1) AS written_by
+    FROM read_parquet(getvariable('tollwatch_output') || '/articles/*/*.parquet',
+                      hive_partitioning = true, union_by_name = true, filename = true)
+    QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY ingested_at DESC) = 1)
+SELECT stored.* EXCLUDE (written_by)
+FROM stored SEMI JOIN current_articles USING (doc_id, written_by)
 QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY filename DESC) = 1;
 
 CREATE OR REPLACE VIEW toll AS

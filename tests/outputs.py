@@ -1,0 +1,69 @@
+"""Helpers for tests that compare whole outputs: a small corpus, and a content digest of every view.
+
+A digest leaves out the columns that say when a run happened (`ingested_at`, `computed_at`) and the
+file a claim row came from (`filename`: its name carries the run's key), so two outputs holding the
+same rows have the same digest whichever runs wrote them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from tollwatch.pipeline.query import connect
+
+RUN_TIME_COLUMNS = {"articles": ("ingested_at",), "canonical_articles": ("ingested_at",),
+                    "claims": ("filename",), "incidents": (), "toll_latest": ("computed_at",),
+                    "toll_now": ("computed_at",), "dead_letters": ("ingested_at",)}
+
+
+def view_digest(output: Path) -> dict[str, tuple[int, str]]:
+    """view -> (rows, sha256 of the sorted rows without run-time columns)."""
+    con = connect(str(output))
+    found = {}
+    for view, run_time in RUN_TIME_COLUMNS.items():
+        exclude = f" EXCLUDE ({', '.join(run_time)})" if run_time else ""
+        rows = con.execute(f"SELECT *{exclude} FROM {view} ORDER BY ALL").fetchall()
+        found[view] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    return found
+
+
+def stored_rows(output: Path, table: str) -> int:
+    """Rows in the table's Parquet files, before any view keeps one per key."""
+    import duckdb
+
+    if not list(output.glob(f"{table}/*/*.parquet")):
+        return 0
+    return duckdb.connect().execute(
+        f"SELECT count(*) FROM read_parquet('{output}/{table}/*/*.parquet')").fetchall()[0][0]
+
+
+def story(place: str, toll: int, injured: int, day: int, source: str = "the civil protection agency") -> str:
+    return (f" date 2026-05-{day:02d}\nLandslide in {place}: toll rises\n\n"
+            f"The death toll from the landslide in the hill town of {place} rose to {toll} on "
+            f"Wednesday, {source} said, as rescuers dug through mud for a second day. Another "
+            f"{injured} people were injured and taken to hospitals in the valley, officials added. "
+            f"Roads into {place} remain closed and more rain is forecast for the weekend.")
+
+
+def feed(entries: list[tuple[str, str, str]]) -> str:
+    items = "".join(f"<item><title>{title}</title><guid>{guid}</guid><pubDate>{date}</pubDate>"
+                    f"<description>{text}</description></item>" for guid, title, date, text in
+                    ((g, t, "Wed, 13 May 2026 09:00:00 GMT", x) for g, t, x in entries))
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>Valley Wire</title>{items}</channel></rss>"
+
+
+def small_corpus(a: Path, b: Path) -> None:
+    """Two folders of a landslide story: A the first day (an original and an exact copy), B the
+    next (an update, a feed, a bad file)."""
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    (a / "orvel_agency.txt").write_text(story("Orvel", 23, 40, 12))
+    (a / "orvel_copy.txt").write_text(story("Orvel", 23, 40, 12).replace("2026-05-12", "2026-05-13"))
+    (a / "brisca.txt").write_text(story("Brisca", 7, 12, 12, "the mayor"))
+    (b / "orvel_update.txt").write_text(story("Orvel", 31, 52, 14))
+    (b / "wire.xml").write_text(feed([
+        ("w1", "Orvel toll", story("Orvel", 29, 45, 13, "the regional governor")[17:]),
+        ("w2", "Brisca toll", story("Brisca", 9, 15, 13, "police")[17:]),
+    ]))
+    (b / "broken.txt").write_bytes(b" date 2026-05-14 caf\xe9 " + b"x" * 300)

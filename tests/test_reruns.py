@@ -1,0 +1,82 @@
+"""Reruns and backfills: the same input twice, or overlapping inputs, never count an article, a
+claim or a toll figure twice; what the views show equals one run over the union of the inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from outputs import small_corpus, stored_rows, view_digest
+from tollwatch.pipeline.cli import main
+
+
+def run(out, *inputs) -> None:
+    assert main(["run", "--input", *map(str, inputs), "--output", str(out), "-q"]) == 0
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    small_corpus(tmp_path / "A", tmp_path / "B")
+    return tmp_path / "A", tmp_path / "B"
+
+
+def test_the_same_input_twice_gives_the_same_rows_once(corpus, tmp_path):
+    a, b = corpus
+    out = tmp_path / "out"
+    run(out, a, b)
+    once = view_digest(out)
+    stored = {t: stored_rows(out, t) for t in ("articles", "claims", "toll", "dead_letters")}
+    run(out, a, b)
+    assert view_digest(out) == once
+    # Not only the views: the second run replaced the files instead of adding rows beside them.
+    assert {t: stored_rows(out, t) for t in stored} == stored
+    assert once["articles"][0] == 6 and once["dead_letters"][0] == 1
+    assert once["claims"][0] >= 10 and once["toll_now"][0] > 0
+
+
+def test_a_backfill_over_overlapping_input_equals_one_run_over_the_union(corpus, tmp_path):
+    a, b = corpus
+    backfilled, fresh = tmp_path / "backfilled", tmp_path / "fresh"
+    run(backfilled, a)
+    run(backfilled, a, b)      # A again, with B: A's articles are stored twice, the views keep one
+    run(fresh, a, b)
+    assert stored_rows(backfilled, "articles") > stored_rows(fresh, "articles")
+    assert view_digest(backfilled) == view_digest(fresh)
+
+
+def _edit_and_backfill(a, b, tmp_path):
+    backfilled, fresh = tmp_path / "backfilled", tmp_path / "fresh"
+    run(backfilled, a)
+    edited = a / "orvel_agency.txt"
+    edited.write_text(edited.read_text().replace(
+        "Landslide in Orvel: toll rises\n\n", "Landslide in Orvel: toll rises\n\nUpdated with "
+        "the figures of the evening briefing, as the search went on in the rain.\n\n"))
+    run(backfilled, a, b)
+    run(fresh, a, b)
+    return backfilled, fresh
+
+
+CLAIM_FIGURES = ("SELECT doc_id, claim_id, measure, \"group\", value_low, value_high, source, sentence "
+                 "FROM claims ORDER BY ALL")
+
+
+def test_an_article_edited_between_runs_keeps_only_its_new_claims(corpus, tmp_path):
+    """Found by this test: the claims view kept one row per claim_id, and a claim's id holds its
+    character offsets, so an article edited between a run over A and a run over A+B showed its
+    old claims beside its new ones."""
+    from tollwatch.pipeline.query import connect
+
+    backfilled, fresh = _edit_and_backfill(*corpus, tmp_path)
+    got = connect(str(backfilled)).execute(CLAIM_FIGURES).fetchall()
+    assert got == connect(str(fresh)).execute(CLAIM_FIGURES).fetchall()
+    assert stored_rows(backfilled, "claims") > len(got)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "continuation (transforms/continuation.py, transforms/dedup.py): a run reads the signatures of "
+    "earlier runs, including the old signature of an article it reads again under the same doc_id "
+    "after an edit, and links copies to that stale text (orvel_copy: near, similarity 1.0 against "
+    "the old text; the fresh run: 0.70). Known signatures whose doc_id the run reads itself should "
+    "be dropped before MarkNearDuplicates."))
+def test_an_article_edited_between_runs_is_deduplicated_by_its_new_text(corpus, tmp_path):
+    backfilled, fresh = _edit_and_backfill(*corpus, tmp_path)
+    assert view_digest(backfilled)["articles"] == view_digest(fresh)["articles"]
