@@ -43,7 +43,13 @@ def test_a_backfill_over_overlapping_input_equals_one_run_over_the_union(corpus,
     assert view_digest(backfilled) == view_digest(fresh)
 
 
-def _edit_and_backfill(a, b, tmp_path):
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory):
+    """A run over A; then one article of A is edited and a run over A+B follows, into the same
+    output (backfilled) and into a fresh one."""
+    tmp_path = tmp_path_factory.mktemp("edited")
+    small_corpus(tmp_path / "A", tmp_path / "B")
+    a, b = tmp_path / "A", tmp_path / "B"
     backfilled, fresh = tmp_path / "backfilled", tmp_path / "fresh"
     run(backfilled, a)
     edited = a / "orvel_agency.txt"
@@ -59,13 +65,13 @@ CLAIM_FIGURES = ("SELECT doc_id, claim_id, measure, \"group\", value_low, value_
                  "FROM claims ORDER BY ALL")
 
 
-def test_an_article_edited_between_runs_keeps_only_its_new_claims(corpus, tmp_path):
+def test_an_article_edited_between_runs_keeps_only_its_new_claims(edited):
     """Found by this test: the claims view kept one row per claim_id, and a claim's id holds its
     character offsets, so an article edited between a run over A and a run over A+B showed its
     old claims beside its new ones."""
     from tollwatch.pipeline.query import connect
 
-    backfilled, fresh = _edit_and_backfill(*corpus, tmp_path)
+    backfilled, fresh = edited
     got = connect(str(backfilled)).execute(CLAIM_FIGURES).fetchall()
     assert got == connect(str(fresh)).execute(CLAIM_FIGURES).fetchall()
     assert stored_rows(backfilled, "claims") > len(got)
@@ -77,6 +83,6 @@ def test_an_article_edited_between_runs_keeps_only_its_new_claims(corpus, tmp_pa
     "after an edit, and links copies to that stale text (orvel_copy: near, similarity 1.0 against "
     "the old text; the fresh run: 0.70). Known signatures whose doc_id the run reads itself should "
     "be dropped before MarkNearDuplicates."))
-def test_an_article_edited_between_runs_is_deduplicated_by_its_new_text(corpus, tmp_path):
-    backfilled, fresh = _edit_and_backfill(*corpus, tmp_path)
+def test_an_article_edited_between_runs_is_deduplicated_by_its_new_text(edited):
+    backfilled, fresh = edited
     assert view_digest(backfilled)["articles"] == view_digest(fresh)["articles"]
