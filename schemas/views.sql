@@ -11,9 +11,12 @@ SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/articles/*/*.par
                            hive_partitioning = true, union_by_name = true)
 QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY ingested_at DESC) = 1;
 
+-- A file that fails again in a run of a later day is stored again, in that day's partition: one
+-- row per file, stage and reason, the latest.
 CREATE OR REPLACE VIEW dead_letters AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/dead_letters/*/*.parquet',
-                           hive_partitioning = true, union_by_name = true);
+                           hive_partitioning = true, union_by_name = true)
+QUALIFY row_number() OVER (PARTITION BY uri, stage, error_type ORDER BY ingested_at DESC) = 1;
 
 -- The claims of each article as the run that wrote its current row (the one `articles` keeps) found
 -- them: an article edited between two runs keeps only its new claims, not old and new ones. Files

@@ -40,6 +40,7 @@ class Case(NamedTuple):
     make: Callable[[Path], bytes]   # (folder holding the secret file) -> the file's bytes
     expected: str      # 'article' or 'dead_letter:<error_type>'
     why: str
+    mtime: float | None = None      # the file's modification time, when the case sets it
 
 
 def _rss(items: str, channel_extra: str = "", prolog: str = "") -> bytes:
@@ -281,6 +282,10 @@ def year_9999_feed(_: Path) -> bytes:
                 + _item(ARTICLE, pub="Mon, 01 Jan 1900 00:00:00 GMT", guid="https://hostile.example/1900"))
 
 
+def undated_text(_: Path) -> bytes:
+    return ARTICLE.encode()
+
+
 def empty_file(_: Path) -> bytes:
     return b""
 
@@ -344,6 +349,10 @@ CASES: tuple[Case, ...] = (
     Case("year_9999.html", year_9999_page, "article", "article:published_time 9999-12-31"),
     Case("year_1900.html", year_1900_page, "article", "article:published_time 1900-01-01"),
     Case("years_9999_1900.xml", year_9999_feed, "article", "feed entries of 9999 and 1900"),
+    Case("mtime_2446.txt", undated_text, "article", "no date, file mtime in 2446 (ext4's latest)",
+         mtime=15_032_385_535),
+    Case("mtime_1901.txt", undated_text, "article", "no date, file mtime in 1901 (ext4's earliest)",
+         mtime=-2_147_483_648),
     Case("empty.txt", empty_file, "dead_letter:empty", "zero bytes"),
     Case("empty.html", empty_file, "dead_letter:empty", "zero bytes"),
     Case("empty.xml", empty_file, "dead_letter:empty", "zero bytes"),
@@ -363,6 +372,8 @@ def write_cases(folder: Path, cases=CASES) -> dict[str, Path]:
     for case in cases:
         path = folder / case.name
         path.write_bytes(case.make(folder))
+        if case.mtime is not None:
+            os.utime(path, (case.mtime, case.mtime))
         paths[case.name] = path
     (folder / "secret.txt").rename(folder / ".secret")  # hidden: never read as an input itself
     return paths

@@ -70,6 +70,8 @@ EXTRA_CHECKS = {
     "year_9999_undated.txt": lambda r: r["date_sources"] == ["file_mtime"],
     "years_9999_1900.xml": lambda r: r["articles"] == 2 and r["date_sources"] == ["feed", "file_mtime"]
     and r["published"][0] == "1900-01-01T00:00:00Z",
+    "mtime_2446.txt": lambda r: r["date_sources"] == ["ingested"],
+    "mtime_1901.txt": lambda r: r["date_sources"] == ["ingested"],
     "year_1900.txt": lambda r: r["published"] == ["1900-01-01T00:00:00Z"],
     "year_1900_dateline.txt": lambda r: r["published"] == ["1900-01-01T00:00:00Z"],
     # The 10 MiB line is read whole and its claims are found in linear time.

@@ -86,3 +86,27 @@ def test_an_article_edited_between_runs_keeps_only_its_new_claims(edited):
 def test_an_article_edited_between_runs_is_deduplicated_by_its_new_text(edited):
     backfilled, fresh = edited
     assert view_digest(backfilled)["articles"] == view_digest(fresh)["articles"]
+
+
+def test_a_rerun_on_a_later_day_lists_a_failing_file_once(corpus, tmp_path):
+    """Dead letters are partitioned by ingestion date, so a rerun on another day stores the same
+    failure again under another partition; the view keeps the latest."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    a, b = corpus
+    out = tmp_path / "out"
+    run(out, a, b)
+    (partition,) = (out / "dead_letters").iterdir()
+    day = dt.date.fromisoformat(partition.name.split("=")[1])
+    yesterday = partition.with_name(f"ingested_date={day - dt.timedelta(days=1)}")
+    partition.rename(yesterday)  # as if the first run had been yesterday
+    for path in yesterday.glob("*.parquet"):
+        table = pq.read_table(path)
+        shifted = table.set_column(table.schema.get_field_index("ingested_at"), "ingested_at",
+                                   [[t.as_py() - dt.timedelta(days=1) for t in table["ingested_at"]]])
+        pq.write_table(shifted.cast(table.schema), path)
+    run(out, a, b)
+    assert stored_rows(out, "dead_letters") == 2
+    assert view_digest(out)["dead_letters"][0] == 1

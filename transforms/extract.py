@@ -387,11 +387,13 @@ def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article
     """An Article from what a parser found, with the date fallbacks applied."""
     entry_id = found.entry_id or raw.entry_id
     published, date_source = found.published, found.date_source
-    if published is not None and _timestamp(published) > ingested_at + MAX_FUTURE_SECONDS:
+    latest = ingested_at + MAX_FUTURE_SECONDS
+    if published is not None and _timestamp(published) > latest:
         published = None  # "published in 9999": no date, the fallbacks below apply
     if published is not None:
         published_at = _timestamp(published)
-    elif raw.modified_at is not None:
+    elif raw.modified_at is not None and Timestamp(0) <= raw.modified_at <= latest:
+        # Whoever drops a file sets its mtime: one in the future or before 1970 says nothing.
         published_at, date_source = _whole_second(raw.modified_at), "file_mtime"
     else:
         published_at, date_source = _whole_second(ingested_at), "ingested"
