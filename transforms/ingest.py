@@ -87,13 +87,40 @@ def file_kind(path: str) -> Optional[str]:
     return None
 
 
-def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp) -> RawDoc | DeadLetter:
-    """The file's bytes as a RawDoc, or a DeadLetter if it is too large, unsupported or unreadable."""
+def input_root(pattern: str) -> Optional[str]:
+    """The real local folder (or file) a match pattern reads below; None on other filesystems."""
+    import os
+
+    if "://" in pattern:
+        return None
+    cut = min((pattern.index(c) for c in _GLOB_CHARS if c in pattern), default=None)
+    prefix = pattern if cut is None else os.path.dirname(pattern[:cut])
+    return os.path.realpath(prefix)
+
+
+def outside_roots(path: str, roots: Sequence[str]) -> bool:
+    """True if a local file resolves (through symbolic links) outside every input root: a link
+    dropped into an input folder must not make tollwatch read /etc/passwd or a secret."""
+    import os
+
+    if not roots or "://" in path:
+        return False
+    real = os.path.realpath(path)
+    return not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp,
+              roots: Sequence[str] = ()) -> RawDoc | DeadLetter:
+    """The file's bytes as a RawDoc, or a DeadLetter if it is too large, unsupported, unreadable
+    or (for local files, given the real input roots) a link leading outside the inputs."""
     path, size = meta.path, meta.size_in_bytes
     reason = file_kind(path)
     if reason == "unsupported_type":
         return DeadLetter(path, "read", reason,
                           f"tollwatch reads {', '.join(SUPPORTED_EXTENSIONS)} files", size, now)
+    if outside_roots(path, roots):
+        return DeadLetter(path, "read", "outside_input",
+                          "a symbolic link leading outside the input folders: not read", size, now)
     if size is not None and size > max_bytes:
         return DeadLetter(path, "read", "too_large",
                           f"{size} bytes is over the {max_bytes}-byte cap (--max_file_bytes)", size, now)
@@ -120,16 +147,17 @@ def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp) -> RawDoc | De
 class _ReadFileFn(beam.DoFn):
     DEAD_LETTERS = "dead_letters"
 
-    def __init__(self, max_bytes: int, now: Optional[Timestamp]):
+    def __init__(self, max_bytes: int, now: Optional[Timestamp], roots: Sequence[str] = ()):
         self._max_bytes = max_bytes
         self._now = now
+        self._roots = tuple(roots)
         self.read = beam.metrics.Metrics.counter("tollwatch", "files_read")
         self.failed = beam.metrics.Metrics.counter("tollwatch", "read_dead_letters")
 
     def process(self, meta: FileMetadata) -> Iterable:
         if file_kind(meta.path) == "hidden":
             return
-        result = read_file(meta, self._max_bytes, self._now or Timestamp.now())
+        result = read_file(meta, self._max_bytes, self._now or Timestamp.now(), self._roots)
         if isinstance(result, DeadLetter):
             self.failed.inc()
             yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, result)
@@ -167,6 +195,7 @@ class ReadFiles(beam.PTransform):
             # Spread the reads over workers: one pattern may match millions of files.
             | "Spread" >> beam.Reshuffle()
         )
-        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, self._now)).with_output_types(
+        roots = [r for r in map(input_root, self._patterns) if r is not None]
+        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, self._now, roots)).with_output_types(
             RawDoc, dead_letters=DeadLetter).with_outputs(_ReadFileFn.DEAD_LETTERS, main="raw_docs")
         return {"raw_docs": results.raw_docs, "dead_letters": results[_ReadFileFn.DEAD_LETTERS]}

@@ -36,8 +36,9 @@ def run_key(inputs: list[str]) -> str:
 
 
 def partition_value(ts: Timestamp) -> str:
-    """The date partition of a timestamp: YYYY-MM-DD in UTC."""
-    return ts.to_utc_datetime().strftime("%Y-%m-%d")
+    """The date partition of a timestamp: YYYY-MM-DD in UTC (four-digit years: strftime writes
+    year 1 as '1', which DuckDB does not read as a date)."""
+    return ts.to_utc_datetime().date().isoformat()
 
 
 def safe_component(value: str) -> str:
@@ -78,8 +79,8 @@ class ParquetSink(fileio.FileSink):
 def _window_tag(window) -> str:
     if isinstance(window, GlobalWindow) or window is None:
         return ""
-    start = window.start.to_utc_datetime().strftime("%Y%m%dT%H%M%S")
-    end = window.end.to_utc_datetime().strftime("%Y%m%dT%H%M%S")
+    start, end = (f"{t.year:04d}{t:%m%dT%H%M%S}" for t in (window.start.to_utc_datetime(),
+                                                             window.end.to_utc_datetime()))
     return f"{start}-{end}-"
 
 
