@@ -253,6 +253,10 @@ def year_1900_text(_: Path) -> bytes:
     return _dated_text("1900-01-01")
 
 
+def year_0001_text(_: Path) -> bytes:
+    return _dated_text("0001-01-01")
+
+
 def year_9999_dateline_text(_: Path) -> bytes:
     return (" date unknown\nPublished: December 31, 9999\n" + ARTICLE).encode()
 
@@ -343,6 +347,7 @@ CASES: tuple[Case, ...] = (
     Case("huge_numbers.txt", huge_numbers_text, "article", "10^30, 1e30, -5, int64 overflow"),
     Case("year_9999.txt", year_9999_text, "article", "date marker 9999-12-31"),
     Case("year_1900.txt", year_1900_text, "article", "date marker 1900-01-01"),
+    Case("year_0001.txt", year_0001_text, "article", "date marker 0001-01-01"),
     Case("year_9999_dateline.txt", year_9999_dateline_text, "article", "'Published: December 31, 9999'"),
     Case("year_9999_undated.txt", year_9999_undated_dateline_text, "article", "dateline December 31, 9999"),
     Case("year_1900_dateline.txt", year_1900_dateline_text, "article", "dateline 1 January 1900"),

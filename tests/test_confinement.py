@@ -46,7 +46,16 @@ def test_write_parquet_refuses_unsafe_table_names_and_run_keys():
 @pytest.mark.parametrize("year", [1, 1900, 1970, 2026, 9999])
 def test_partition_values_are_dates_whatever_the_year(year):
     ts = Timestamp.from_utc_datetime(dt.datetime(year, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc))
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", partition_value(ts))
+    assert partition_value(ts) == f"{year:04d}-12-31"
+
+
+def test_timestamps_beyond_the_calendar_still_get_a_partition():
+    """Found by the year_0001.txt hostile case: the toll's as-of windows of an article dated
+    0001-01-01 start in year 0, and their partition failed the whole run."""
+    from apache_beam.utils.timestamp import MAX_TIMESTAMP, MIN_TIMESTAMP
+
+    assert partition_value(MIN_TIMESTAMP) == "0001-01-01"
+    assert partition_value(MAX_TIMESTAMP) == "9999-12-31"
 
 
 def hostile_articles() -> list[Article]:

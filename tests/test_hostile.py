@@ -72,6 +72,7 @@ EXTRA_CHECKS = {
     and r["published"][0] == "1900-01-01T00:00:00Z",
     "mtime_2446.txt": lambda r: r["date_sources"] == ["ingested"],
     "mtime_1901.txt": lambda r: r["date_sources"] == ["ingested"],
+    "year_0001.txt": lambda r: r["date_sources"] == ["file_mtime"],
     "year_1900.txt": lambda r: r["published"] == ["1900-01-01T00:00:00Z"],
     "year_1900_dateline.txt": lambda r: r["published"] == ["1900-01-01T00:00:00Z"],
     # The 10 MiB line is read whole and its claims are found in linear time.

@@ -2133,6 +2133,13 @@ def _periods(text: str) -> list[tuple[int, int, re.Match]]:
 
 def _resolve_period(m: re.Match, published: datetime | None) -> datetime | None:
     """The start of a time phrase as a UTC datetime, resolved against the publication date."""
+    try:
+        return _period_start(m, published)
+    except OverflowError:  # published in year 1: "on Wednesday" would fall before the calendar
+        return None
+
+
+def _period_start(m: re.Match, published: datetime | None) -> datetime | None:
     def weekday(name: str) -> datetime | None:
         if published is None:
             return None

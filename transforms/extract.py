@@ -32,6 +32,9 @@ MAX_FEED_ENTRIES = 5000
 # clock skew stay well inside it): a future date would open toll windows no watermark reaches and
 # take over `toll_now`, the toll as known now.
 MAX_FUTURE_SECONDS = 24 * 3600
+# Nor a date before this: no news tollwatch reads is older, and a year-1 date sent the toll's
+# as-of windows before the calendar's first day.
+EARLIEST_PUBLISHED = Timestamp.from_utc_datetime(dt.datetime(1800, 1, 1, tzinfo=dt.timezone.utc))
 
 HTML_EXTENSIONS = (".html", ".htm", ".xhtml")
 TEXT_EXTENSIONS = (".txt", ".text")
@@ -388,8 +391,8 @@ def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article
     entry_id = found.entry_id or raw.entry_id
     published, date_source = found.published, found.date_source
     latest = ingested_at + MAX_FUTURE_SECONDS
-    if published is not None and _timestamp(published) > latest:
-        published = None  # "published in 9999": no date, the fallbacks below apply
+    if published is not None and not EARLIEST_PUBLISHED <= _timestamp(published) <= latest:
+        published = None  # "published in 9999" (or in year 1): no date, the fallbacks below apply
     if published is not None:
         published_at = _timestamp(published)
     elif raw.modified_at is not None and Timestamp(0) <= raw.modified_at <= latest:

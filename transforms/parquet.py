@@ -8,6 +8,7 @@ replaces the files of the partitions it writes instead of adding to them.
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Callable, Optional
 
@@ -35,10 +36,15 @@ def run_key(inputs: list[str]) -> str:
     return hashlib.blake2b("\n".join(sorted(inputs)).encode(), digest_size=5).hexdigest()
 
 
+_FIRST_DAY = Timestamp.from_utc_datetime(datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc))
+_LAST_DAY = Timestamp.from_utc_datetime(datetime.datetime(9999, 12, 31, tzinfo=datetime.timezone.utc))
+
+
 def partition_value(ts: Timestamp) -> str:
-    """The date partition of a timestamp: YYYY-MM-DD in UTC (four-digit years: strftime writes
-    year 1 as '1', which DuckDB does not read as a date)."""
-    return ts.to_utc_datetime().date().isoformat()
+    """The date partition of a timestamp: YYYY-MM-DD in UTC, four-digit years (strftime writes
+    year 1 as '1', which DuckDB does not read as a date). A timestamp outside years 1-9999 (a toll
+    window reaching back before year 1) goes to the first or last day rather than failing the run."""
+    return min(max(ts, _FIRST_DAY), _LAST_DAY).to_utc_datetime().date().isoformat()
 
 
 def safe_component(value: str) -> str:
