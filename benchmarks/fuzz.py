@@ -9,8 +9,9 @@ entities, NULs, odd encodings, dates and numbers; token soups of casualty words)
 examples with fresh seeds until the time is up, and prints examples per second and failures.
 `atheris` runs libFuzzer's coverage-guided mutation over raw bytes with tollwatch's modules
 instrumented: the first byte picks the target (claims text, a feed, a page, a text file), the rest
-is the input; libFuzzer stops at --seconds, a crash or a slow input (-timeout) or memory
-(-rss_limit_mb) and prints its own statistics. A failing input is written as crash-*/timeout-*.
+is the input; it starts from the example corpus (written to ./fuzz-corpus, where libFuzzer also
+keeps the inputs that reach new code) and stops at --seconds, a crash, a slow input (-timeout) or
+memory (-rss_limit_mb), printing its own statistics. A failing input is written as crash-*/timeout-*.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ def run_hypothesis(seconds: float) -> int:
 
     config = settings(max_examples=500, deadline=None, database=None,
                       suppress_health_check=list(HealthCheck))
-    targets = {"claims": given(CLAIM_TEXTS)(check_claims),
-               "documents": given(DOCUMENTS)(lambda document: check_document(*document))}
+    targets = {"claims": (CLAIM_TEXTS, check_claims),
+               "documents": (DOCUMENTS, lambda document: check_document(*document))}
     counts = {name: 0 for name in targets}
     failures = []
     started = time.monotonic()
     round_index = 0
     while time.monotonic() - started < seconds:
-        for name, target in targets.items():
-            test = seed(round_index)(config(target))
+        for name, (strategy, check) in targets.items():
+            test = seed(round_index)(config(given(strategy)(lambda value, check=check: check(value))))
             try:
                 test()
             except Exception as err:  # noqa: BLE001 - reported, the run goes on
@@ -65,6 +66,17 @@ def run_atheris(seconds: float, extra: list[str]) -> None:
         import tollwatch.transforms.extract  # noqa: F401
 
     uris = ("/in/feed.xml", "/in/page.html", "/in/story.txt")
+    corpus = Path("fuzz-corpus")
+    if not corpus.is_dir():  # seeds: the example corpus, each file behind its target's byte
+        corpus.mkdir()
+        examples = Path(__file__).resolve().parents[1] / "examples"
+        selector = {".xml": 1, ".html": 2, ".txt": 3}
+        for path in sorted(examples.iterdir()):
+            if path.suffix in selector:
+                data = path.read_bytes()[:65_000]
+                (corpus / f"{path.name}.seed").write_bytes(bytes([selector[path.suffix]]) + data)
+                if path.suffix == ".txt":
+                    (corpus / f"{path.name}.claims.seed").write_bytes(b"\x00" + data)
 
     def one_input(data: bytes) -> None:
         if not data:
@@ -76,11 +88,14 @@ def run_atheris(seconds: float, extra: list[str]) -> None:
             check_document(uris[choice - 1], rest)
 
     atheris.Setup([sys.argv[0], f"-max_total_time={int(seconds)}", "-timeout=30", "-rss_limit_mb=3072",
-                   "-max_len=65536", *extra], one_input)
+                   "-max_len=65536", *extra, str(corpus)], one_input)
     atheris.Fuzz()
 
 
 def main() -> int:
+    import logging
+
+    logging.disable(logging.CRITICAL)  # trafilatura logs every page it cannot read
     parser = argparse.ArgumentParser(description="Long fuzz runs of the claim parser and the readers.")
     parser.add_argument("engine", choices=("hypothesis", "atheris"))
     parser.add_argument("--seconds", type=float, default=300)
