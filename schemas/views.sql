@@ -20,14 +20,14 @@ QUALIFY row_number() OVER (PARTITION BY uri, stage, error_type ORDER BY ingested
 
 -- The claims of each article as the run that wrote its current row (the one `articles` keeps) found
 -- them: an article edited between two runs keeps only its new claims, not old and new ones. Files
--- are named part-<run key>-<shard>.parquet, so the run is read from the file name.
+-- are named part-<run key>-[<window>-]<shard>.parquet, so the run is read from the file name.
 CREATE OR REPLACE VIEW claims AS
 WITH stored AS (
-    SELECT *, regexp_extract(filename, 'part-([0-9a-f]{10})-', 1) AS written_by
+    SELECT *, regexp_extract(filename, '/part-([^-/]+)-(?:[^/]*-)?\d{5}-of-\d{5}\.parquet$', 1) AS written_by
     FROM read_parquet(getvariable('tollwatch_output') || '/claims/*/*.parquet',
                       hive_partitioning = true, union_by_name = true, filename = true)),
 current_articles AS (
-    SELECT doc_id, regexp_extract(filename, 'part-([0-9a-f]{10})-', 1) AS written_by
+    SELECT doc_id, regexp_extract(filename, '/part-([^-/]+)-(?:[^/]*-)?\d{5}-of-\d{5}\.parquet$', 1) AS written_by
     FROM read_parquet(getvariable('tollwatch_output') || '/articles/*/*.parquet',
                       hive_partitioning = true, union_by_name = true, filename = true)
     QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY ingested_at DESC) = 1)
