@@ -118,3 +118,18 @@ def test_links_in_an_input_folder_do_not_lead_outside_it(tmp_path):
     # Links to files become dead letters; a link to a folder is not followed when matching.
     assert sorted((Path(u).name, kind) for u, kind in dead) == [
         ("passwd.txt", "outside_input"), ("secret_link.txt", "outside_input")]
+
+
+def test_a_link_named_outright_is_confined_to_its_folder(tmp_path):
+    """`follow` names each new file of a watched folder as an exact pattern ("[l]ink.txt" when the
+    name holds glob characters); a link among them is checked against the folder, not itself."""
+    from tollwatch.transforms.ingest import input_root, outside_roots
+
+    (tmp_path / "drop").mkdir()
+    link = tmp_path / "drop" / "li[n]k.txt"
+    link.symlink_to("/etc/passwd")
+    for pattern in (str(link), str(tmp_path / "drop" / "li[[]n]k.txt")):
+        root = input_root(pattern)
+        assert root == str((tmp_path / "drop").resolve())
+        assert outside_roots(str(link), [root])
+    assert not outside_roots(str(tmp_path / "drop" / "plain.txt"), [input_root(str(tmp_path / "drop" / "**"))])

@@ -88,14 +88,15 @@ def file_kind(path: str) -> Optional[str]:
 
 
 def input_root(pattern: str) -> Optional[str]:
-    """The real local folder (or file) a match pattern reads below; None on other filesystems."""
+    """The real local folder a match pattern reads below (a file's: its folder); None on other
+    filesystems. For a file named outright it is the folder too: `follow` names every new file of
+    a watched folder, and a link among them must not lead out of it."""
     import os
 
     if "://" in pattern:
         return None
-    cut = min((pattern.index(c) for c in _GLOB_CHARS if c in pattern), default=None)
-    prefix = pattern if cut is None else os.path.dirname(pattern[:cut])
-    return os.path.realpath(prefix)
+    cut = min((pattern.index(c) for c in _GLOB_CHARS if c in pattern), default=len(pattern))
+    return os.path.realpath(os.path.dirname(pattern[:cut]))
 
 
 def outside_roots(path: str, roots: Sequence[str]) -> bool:
