@@ -77,12 +77,6 @@ def test_an_article_edited_between_runs_keeps_only_its_new_claims(edited):
     assert stored_rows(backfilled, "claims") > len(got)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "continuation (transforms/continuation.py, transforms/dedup.py): a run reads the signatures of "
-    "earlier runs, including the old signature of an article it reads again under the same doc_id "
-    "after an edit, and links copies to that stale text (orvel_copy: near, similarity 1.0 against "
-    "the old text; the fresh run: 0.70). Known signatures whose doc_id the run reads itself should "
-    "be dropped before MarkNearDuplicates."))
 def test_an_article_edited_between_runs_is_deduplicated_by_its_new_text(edited):
     backfilled, fresh = edited
     assert view_digest(backfilled)["articles"] == view_digest(fresh)["articles"]

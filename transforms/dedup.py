@@ -1000,6 +1000,13 @@ class _ResolveFn(beam.DoFn):
             expiry.set(_expiry(min(e.held_at for e in keep), self._ttl))
 
 
+def _known_unless_read_again(element) -> list:
+    _, found = element
+    if any(True for _ in found["current"]):
+        return []
+    return list(found["known"])[:1]
+
+
 def _resolve_group(element) -> Iterable[tuple[str, Assignment]]:
     _, links = element
     return resolve_clusters(links).items()
@@ -1127,6 +1134,14 @@ class MarkNearDuplicates(beam.PTransform):
             .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, main="compared"))
         signatures = signed[_SIGNATURES_TAG]
         if known is not None:
+            # An article this run reads again (edited since) is compared by its new text, not by
+            # the signature an earlier run stored for it.
+            known = (
+                {"known": known | "KeyKnown" >> beam.Map(lambda sig: (sig.doc_id, sig)),
+                 "current": signatures | "KeyCurrent" >> beam.Map(lambda sig: (sig.doc_id, 1))}
+                | "KnownById" >> beam.CoGroupByKey()
+                | "NotReadAgain" >> beam.FlatMap(_known_unless_read_again)
+                .with_output_types(Signature))
             signatures = (
                 (signatures,
                  known
