@@ -4,6 +4,7 @@ import datetime as dt
 
 import apache_beam as beam
 import pytest
+from hypothesis import given, settings, strategies as st
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
@@ -165,3 +166,32 @@ def test_a_copy_that_changes_a_figure_is_independent_for_that_figure():
     assert out == {("wire", 45): False, ("copy", 45): True, ("copy", 52): False}
     # Without the origin in this run, copies stay copies.
     assert [c.is_copy for c in unmark_new_figures([same, update])] == [True, True]
+
+
+def _windowed_rows(key, claims, size, period, series):
+    """The reference: every claim assigned to its windows by Beam's SlidingWindows, then each window's
+    row by toll_window (what the windowed GroupByKey computes in batch)."""
+    from apache_beam.transforms.window import SlidingWindows, WindowFn
+
+    windows = {}
+    for c in claims:
+        for w in SlidingWindows(size, period).assign(WindowFn.AssignContext(c.published_at)):
+            windows.setdefault((w.start, w.end), []).append(c)
+    return {(start, end): toll_window(key, group, start, end, series, "on_time", 0, T0)
+            for (start, end), group in windows.items()}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3 * DAY, 6 * DAY), st.sampled_from(["A", "B", "C", None]),
+                          st.booleans(), st.integers(1, 400), st.integers(0, 5), st.sampled_from(
+                              ["exact", "more_than", "up_to", "range"])), max_size=40),
+       st.sampled_from([(DAY, 6 * 3600), (2 * DAY, 6 * 3600), (6 * 3600, 6 * 3600), (DAY, DAY)]))
+def test_the_batch_sweep_gives_the_rows_of_windowed_grouping(specs, sizes):
+    from tollwatch.transforms.toll import toll_series
+
+    size, period = sizes
+    claims = [claim(n, at=at, source=source, is_copy=copy, doc=f"d{doc}", qualifier=qualifier, high=n + 7)
+              for at, source, copy, n, doc, qualifier in specs]
+    key = TollKey("ev", "killed", "total")
+    swept = {(r.window_start, r.window_end): r for r in toll_series(key, claims, size, period, "window", T0)}
+    assert swept == _windowed_rows(key, claims, size, period, "window")
