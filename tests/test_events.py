@@ -44,3 +44,30 @@ def test_load_events_reads_the_example_file_and_rejects_bad_ones(tmp_path):
     bad.write_text("not = [toml")
     with pytest.raises(ValueError, match="not valid TOML"):
         load_events(str(bad))
+
+
+def test_the_substring_prefilter_never_changes_the_evidence():
+    """The matcher skips an event's regex when none of its terms occurs in the lower-cased text;
+    the scores are those of the regexes alone, whatever the case, the script or the word edges."""
+    import datetime as dt
+    import random
+
+    from tollwatch.transforms.events import Event, EventMatcher
+
+    events = [Event("a", "A", ("Serrano Coast", "SLF"), ("Trastel",), None),
+              Event("b", "B", ("bus", "Kesra pass"), ("Alto Fenn",), None),
+              Event("c", "C", ("Ölberg",), ("Kelvin",), None)]
+    matcher = EventMatcher(events)
+    words = ["serrano COAST", "slf", "SLFs", "trastel", "Bus", "busy", "kesra  pass", "Kesra pass",
+             "alto fenn", "ölberg", "ÖLBERG", "\u212aelvin", "kelvin", "the", "news", ".", ","]
+    rng = random.Random(3)
+    when = dt.datetime(2026, 5, 12, tzinfo=dt.timezone.utc)
+    for _ in range(300):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        title = " ".join(rng.choice(words) for _ in range(rng.randint(0, 4)))
+        expected = {}
+        for event, pattern in zip(events, matcher._patterns):
+            in_text = {m.casefold() for m in pattern.findall(text)}
+            in_title = {m.casefold() for m in pattern.findall(title)}
+            expected[event.id] = len(in_text | in_title) + len(in_title)
+        assert matcher.evidence(title, text, when) == expected, (title, text)

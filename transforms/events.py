@@ -91,18 +91,34 @@ class EventMatcher:
             re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in e.keywords + e.places) + r")(?!\w)",
                        re.I) if (e.keywords or e.places) else None
             for e in self.events]
+        # Lower-cased ASCII terms per event, for a substring test that skips the regex of an event
+        # none of whose terms occurs (most events, in most articles); None when a term is not ASCII,
+        # where case-insensitive matching is not plain lower-casing.
+        self._needles = [
+            tuple(t.lower() for t in e.keywords + e.places)
+            if all(t.isascii() for t in e.keywords + e.places) else None
+            for e in self.events]
+
+    def _absent(self, needles: Optional[tuple[str, ...]], lowered: Optional[str]) -> bool:
+        """True when no term can match: none occurs in the (ASCII, lower-cased) text."""
+        return needles is not None and lowered is not None and not any(n in lowered for n in needles)
 
     def evidence(self, title: Optional[str], text: str, published: dt.datetime) -> dict[str, int]:
         """Each started event's evidence score in an article (distinct terms; title counts twice)."""
         scores = {}
-        for event, pattern in zip(self.events, self._patterns):
+        title = title or ""
+        lowered_text = text.lower() if text.isascii() else None
+        lowered_title = title.lower() if title.isascii() else None
+        for event, pattern, needles in zip(self.events, self._patterns, self._needles):
             if event.start is not None and published < event.start - START_SLACK:
                 continue
             if pattern is None:
                 scores[event.id] = MIN_EVIDENCE
                 continue
-            in_text = {m.casefold() for m in pattern.findall(text)}
-            in_title = {m.casefold() for m in pattern.findall(title or "")}
+            in_text = set() if self._absent(needles, lowered_text) else {
+                m.casefold() for m in pattern.findall(text)}
+            in_title = set() if self._absent(needles, lowered_title) else {
+                m.casefold() for m in pattern.findall(title)}
             scores[event.id] = len(in_text | in_title) + len(in_title)
         return scores
 
