@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tollwatch-installed
 
-.PHONY: install demo test clean dist dataflow-template dataflow-run dataflow-dry-run
+BENCH_STAMP := $(VENV)/.tollwatch-bench-installed
+
+.PHONY: install demo test bench bench-quick clean dist dataflow-template dataflow-run dataflow-dry-run
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,5 +38,17 @@ dataflow-run:
 dataflow-dry-run: $(STAMP)
 	TOLLWATCH=$(BIN)/tollwatch deploy/dataflow/dataflow.sh dry-run
 
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+# The benchmark suite: writes BENCHMARKS.md and BENCHMARKS.json (about 20 minutes; corpora in .bench/).
+# `make bench ARGS=--quick` or `make bench-quick`: a 2-minute check of the same measurements.
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench.py --quick $(ARGS)
+
 clean:
-	rm -rf demo-output build dist *.egg-info .pytest_cache
+	rm -rf demo-output build dist *.egg-info .pytest_cache .bench

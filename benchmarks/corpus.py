@@ -60,8 +60,8 @@ class CorpusSpec:
     max_copies: int = 30              # outlets republishing one agency story, at most
     copy_zipf: float = 1.5            # P(k outlets) ~ k ** -copy_zipf, k in 1..max_copies
     no_figures_share: float = 0.2     # stories without casualty figures (other news)
-    html_share: float = 0.7           # of the outlets: HTML pages
-    text_share: float = 0.15          # text files (the rest: feed entries)
+    html_share: float = 0.4           # of the outlets: HTML pages
+    text_share: float = 0.35          # text files (the rest: feed entries)
     hostile_rate: float = 0.005
     html_kib: tuple[int, int] = (100, 200)
     events: int = 12
@@ -558,9 +558,19 @@ def write(spec: CorpusSpec, out: Path) -> dict:
     (out / "events.toml").write_text(events_toml(events), encoding="utf-8")
     (out / "sources.toml").write_text(sources_toml(), encoding="utf-8")
     stories = {d.story for d in docs if d.kind != "hostile"}
-    manifest = {"spec": dataclasses.asdict(spec), "stories": len(stories), **counts}
+    manifest = {"spec": dataclasses.asdict(spec), "fingerprint": fingerprint(spec),
+                "stories": len(stories), **counts}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
+
+
+def fingerprint(spec: CorpusSpec) -> str:
+    """Changes when the spec or this generator's code does: a corpus on disk with the same one is
+    the same bytes."""
+    import hashlib
+
+    code = Path(__file__).read_bytes()
+    return hashlib.blake2b(code + repr(dataclasses.asdict(spec)).encode(), digest_size=8).hexdigest()
 
 
 def events_toml(events: list[Event]) -> str:
@@ -589,8 +599,13 @@ def main(argv=None) -> None:
     parser.add_argument("--docs", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=CorpusSpec.seed)
+    parser.add_argument("--html-share", type=float, default=CorpusSpec.html_share,
+                        help="share of the outlets that publish HTML pages")
+    parser.add_argument("--text-share", type=float, default=CorpusSpec.text_share,
+                        help="share of the outlets that publish text files (the rest: feeds)")
     args = parser.parse_args(argv)
-    manifest = write(CorpusSpec(args.docs, seed=args.seed), args.out)
+    spec = CorpusSpec(args.docs, seed=args.seed, html_share=args.html_share, text_share=args.text_share)
+    manifest = write(spec, args.out)
     print(json.dumps({k: v for k, v in manifest.items() if k != "spec"}, indent=1))
 
 

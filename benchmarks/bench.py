@@ -1,0 +1,622 @@
+"""tollwatch's benchmark suite: one run, one report (`make bench`, or `make bench-quick` for a check).
+
+    .venv/bin/python benchmarks/bench.py [--quick] [--sizes 1000,10000,100000] [--budget-minutes 20]
+
+For each size it generates a corpus (benchmarks/corpus.py: seeded, so every run reads the same bytes)
+and measures, in this one run and on the same documents:
+
+- **end to end**: `tollwatch run` on DirectRunner's FnApiRunner in multi-process mode with 2 workers
+  (`--direct_running_mode=multi_processing --direct_num_workers=2`): wall time, documents per second,
+  peak memory as the sum of the resident set sizes of the whole process tree (driver and worker
+  subprocesses, sampled every 0.2 s with psutil), CPU seconds per process, and the rows written;
+- **the floor**: a plain loop over the same files that does only what no pipeline can skip: read each
+  file, `trafilatura.bare_extraction` on each HTML page (with the arguments the pipeline uses), feedparser
+  on each feed, decoding each text file. Once in one process (the floor per core) and once spread over
+  2 processes (the pipeline's parallelism);
+- **the ratios**: end-to-end wall time / floor wall time in 2 processes (same cores, same parallelism:
+  the target is at most 1.5), and growth between the two largest sizes (time per document and peak
+  memory; linear time gives a time-per-document ratio of 1.0, flat memory a memory ratio near 1.0).
+
+Then, on the articles of one corpus (a sample of the largest, in one process), **each stage alone**
+(extract, strip repeats, assign events, exact duplicates, near duplicates, claims, toll, Parquet
+write) in documents per second, and the **peer** for the near-duplicate stage: datasketch MinHash +
+LSH on the same texts (benchmarks/bench_dedup.py's engines, each in a fresh process).
+
+A size whose end-to-end run would not fit in what is left of `--budget-minutes` (projected from the
+rate of the size before it) is not run, and the report says so with the projection.
+
+Writes BENCHMARKS.md and BENCHMARKS.json at the top of the repository (`--report` to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402  (benchmarks/ is not a package)
+
+E2E_FLAGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+TARGETS = {"end_to_end_over_floor": 1.5, "dedup_speedup_over_datasketch": 3.0,
+           "memory_growth": 1.5}
+
+
+# ---- machine ------------------------------------------------------------------------------------
+def machine() -> dict:
+    model = platform.processor()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": model,
+            "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "os": platform.platform(), "python": platform.python_version()}
+
+
+def versions() -> dict:
+    from importlib.metadata import version
+
+    out = {}
+    for name in ("apache-beam", "trafilatura", "pyarrow", "lxml", "numpy", "feedparser", "duckdb",
+                 "datasketch", "psutil"):
+        try:
+            out[name] = version(name)
+        except Exception:  # not installed
+            out[name] = None
+    try:
+        out["tollwatch_commit"] = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+            text=True, check=True).stdout.strip()
+    except Exception:
+        out["tollwatch_commit"] = None
+    return out
+
+
+# ---- process-tree sampling ----------------------------------------------------------------------
+class TreeSampler(threading.Thread):
+    """Samples a process and all its descendants: the peak of their summed RSS, and each process's
+    last seen CPU time (user + system)."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_processes = 0
+        self.cpu: dict[int, tuple[str, float]] = {}
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            try:
+                procs = [self.root] + self.root.children(recursive=True)
+            except psutil.NoSuchProcess:
+                return
+            total, n = 0, 0
+            for proc in procs:
+                try:
+                    with proc.oneshot():
+                        total += proc.memory_info().rss
+                        times = proc.cpu_times()
+                        role = "driver" if proc.pid == self.root.pid else (
+                            "worker" if "sdk_worker" in " ".join(proc.cmdline()) else proc.name())
+                    self.cpu[proc.pid] = (role, times.user + times.system)
+                    n += 1
+                except psutil.Error:
+                    pass
+            if total > self.peak_rss:
+                self.peak_rss, self.peak_processes = total, n
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+    def cpu_by_role(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for role, seconds in self.cpu.values():
+            out[role] = round(out.get(role, 0.0) + seconds, 1)
+        return out
+
+
+# ---- end to end ---------------------------------------------------------------------------------
+def table_rows(output: Path) -> dict[str, int]:
+    import pyarrow.dataset as ds
+
+    rows = {}
+    for table in ("articles", "claims", "toll", "dead_letters"):
+        folder = output / table
+        rows[table] = ds.dataset(str(folder), format="parquet", partitioning="hive").count_rows() \
+            if folder.is_dir() else 0
+    return rows
+
+
+def end_to_end(corpus_dir: Path, output: Path) -> dict:
+    if output.exists():
+        shutil.rmtree(output)
+    command = [str(Path(sys.executable).parent / "tollwatch"), "-q", "run",
+               "--input", str(corpus_dir / "input"), "--output", str(output),
+               "--events", str(corpus_dir / "events.toml"),
+               "--sources", str(corpus_dir / "sources.toml"), *E2E_FLAGS]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    sampler.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"tollwatch run failed ({proc.returncode}): {err[-3000:]}")
+    return {"command": " ".join(command), "wall_s": round(wall, 2),
+            "peak_rss_mb": round(sampler.peak_rss / 2**20), "processes_at_peak": sampler.peak_processes,
+            "cpu_s": sampler.cpu_by_role(), "rows": table_rows(output), "summary": out.strip()}
+
+
+# ---- the floor ----------------------------------------------------------------------------------
+def _floor_chunk(paths: list[str]) -> dict[str, list[float]]:
+    """Read and parse each file as the floor does; (count, seconds) per format."""
+    import feedparser
+    from trafilatura import bare_extraction
+
+    from tollwatch.transforms.extract import _HTMLDATE_PARAMS
+
+    out: dict[str, list[float]] = {}
+    for path in paths:
+        t0 = time.perf_counter()
+        with open(path, "rb") as handle:
+            data = handle.read()
+        ext = os.path.splitext(path)[1]
+        try:
+            if ext == ".html":
+                bare_extraction(data, with_metadata=True, include_comments=False, include_tables=False,
+                                date_extraction_params=_HTMLDATE_PARAMS)
+                kind = "html"
+            elif ext == ".xml":
+                feedparser.parse(data)
+                kind = "feed"
+            elif ext == ".txt":
+                data.decode("utf-8")
+                kind = "text"
+            else:
+                kind = "other"
+        except Exception:  # hostile files: the floor pays for the attempt, like the pipeline
+            kind = "hostile"
+        entry = out.setdefault(kind, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - t0
+    return out
+
+
+def _warm(_=None) -> bool:
+    import logging
+
+    logging.getLogger().setLevel(logging.ERROR)  # Beam's import-time notes about optional clients
+    _floor_chunk([])
+    import trafilatura  # noqa: F401  (imports are not the floor's work)
+
+    return True
+
+
+def corpus_files(corpus_dir: Path) -> list[str]:
+    return sorted(str(p) for p in (corpus_dir / "input").rglob("*") if p.is_file())
+
+
+def floor(corpus_dir: Path, processes: int) -> dict:
+    """The floor over every file of the corpus in `processes` fresh processes (largest files dealt
+    out first, alternately, so both get the same work)."""
+    files = sorted(corpus_files(corpus_dir), key=lambda p: -os.path.getsize(p))
+    chunks = [files[i::processes] for i in range(processes)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(processes) as pool:
+        pool.map(_warm, range(processes))
+        started = time.perf_counter()
+        results = pool.map(_floor_chunk, chunks, chunksize=1)
+        wall = time.perf_counter() - started
+    by_format: dict[str, list[float]] = {}
+    for result in results:
+        for kind, (n, seconds) in result.items():
+            entry = by_format.setdefault(kind, [0, 0.0])
+            entry[0] += n
+            entry[1] += seconds
+    html_n, html_s = by_format.get("html", (0, 0.0))
+    return {"processes": processes, "wall_s": round(wall, 2), "files": len(files),
+            "by_format": {k: {"files": n, "cpu_s": round(s, 2)} for k, (n, s) in by_format.items()},
+            "html_pages_per_s_per_process": round(html_n / html_s, 1) if html_s else None}
+
+
+# ---- stages alone -------------------------------------------------------------------------------
+def _stages_child(corpus_dir: str, limit: int, conn) -> None:
+    _warm()
+    conn.send(stages(Path(corpus_dir), limit))
+    conn.close()
+
+
+def stages(corpus_dir: Path, limit: int) -> dict:
+    """Each stage's pure function over the articles of the corpus's first `limit` files, in this
+    process: documents (articles) per second, fed stage to stage as in the pipeline."""
+    import tempfile
+    from collections import defaultdict
+
+    import numpy as np
+    import pyarrow.parquet as pq
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Article, Claim, DeadLetter, RawDoc, to_arrow_table
+    from tollwatch.transforms import dedup
+    from tollwatch.transforms.claims import extract_claims, load_sources, to_claim
+    from tollwatch.transforms.events import EventMatcher, load_events
+    from tollwatch.transforms.exact_duplicates import mark_exact_duplicates
+    from tollwatch.transforms.extract import extract_articles
+    from tollwatch.transforms.repeats import strip_repeated_passages
+    from tollwatch.transforms.toll import TollKey, counts_toward_toll, toll_series
+
+    now = Timestamp.now()
+    files = corpus_files(corpus_dir)[:limit]
+    raws = []
+    for path in files:
+        with open(path, "rb") as handle:
+            raws.append(RawDoc(path, None, None, now, handle.read(), None,
+                               Timestamp(os.path.getmtime(path))))
+    out: dict[str, dict] = {}
+
+    def timed(name: str, n: int, fn):
+        t0 = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - t0
+        out[name] = {"documents": n, "seconds": round(seconds, 3),
+                     "documents_per_s": round(n / seconds, 1) if seconds else None}
+        return result
+
+    extract_articles(raws[0])  # imports trafilatura and feedparser: not the stage's work
+    results = timed("extract", len(raws), lambda: [r for raw in raws for r in extract_articles(raw)])
+    articles = [a for a in results if isinstance(a, Article)]
+    out["extract"]["articles"] = len(articles)
+    out["extract"]["dead_letters"] = sum(isinstance(r, DeadLetter) for r in results)
+
+    def strip():
+        stripped = []
+        for a in articles:
+            text, removed = strip_repeated_passages(a.text)
+            stripped.append(a if not removed else a._replace(text=text, n_repeats_removed=removed))
+        return stripped
+
+    articles = timed("strip_repeats", len(articles), strip)
+    matcher = EventMatcher(load_events(str(corpus_dir / "events.toml")))
+    articles = timed("assign_events", len(articles), lambda: [
+        a._replace(event_ids=matcher.event_ids(a.title, a.text, a.published_at.to_utc_datetime(has_tz=True)))
+        for a in articles])
+    articles = timed("exact_duplicates", len(articles), lambda: mark_exact_duplicates(articles))
+
+    hasher = dedup.MinHasher()
+    dedup.make_signature("warm", Timestamp(0), "warm up the tables", hasher)
+
+    def near():
+        index: dict[bytes, list] = defaultdict(list)
+        links = []
+        for a in articles:
+            if a.dup_kind == "exact":
+                continue
+            sig = dedup.signature_of(a, hasher)
+            if sig.n_shingles < dedup.MIN_SHINGLES:
+                continue
+            mine = np.frombuffer(sig.minhash, dtype="<u4")
+            for band, key in enumerate(dedup.band_keys(mine, dedup.BANDS)):
+                for other in index[key]:
+                    theirs = np.frombuffer(other.minhash, dtype="<u4")
+                    if dedup.first_shared_band(mine, theirs, dedup.BANDS, dedup.NUM_PERM // dedup.BANDS) != band:
+                        continue
+                    if abs(other.published_at.micros - sig.published_at.micros) > dedup.TTL.micros:
+                        continue
+                    link = dedup.compare(sig, other)
+                    if link is not None:
+                        links.append(link)
+                index[key].append(sig)
+        assignments = dedup.resolve_clusters(links)
+        return [dedup.apply_assignment(a, assignments.get(a.doc_id)) if a.dup_kind != "exact" else a
+                for a in articles]
+
+    articles = timed("near_duplicates", len(articles), near)
+    sources = load_sources([str(corpus_dir / "sources.toml")])
+    extract_claims(articles[0].text, None, sources)
+
+    def claims():
+        found = []
+        for a in articles:
+            for mention in extract_claims(a.text, a.published_at.to_utc_datetime(has_tz=True), sources):
+                found.append(to_claim(a, mention))
+        return found
+
+    claim_rows = timed("claims", len(articles), claims)
+    out["claims"]["claims"] = len(claim_rows)
+
+    def toll():
+        groups = defaultdict(list)
+        for c in claim_rows:
+            if counts_toward_toll(c):
+                groups[(c.event_id, c.measure, c.group)].append(c)
+        rows = []
+        for key, group in groups.items():
+            for size, series in ((86400, "window"), (30 * 86400, "as_of")):
+                rows.extend(toll_series(TollKey(*key), group, size, 6 * 3600, series, now))
+        return rows
+
+    toll_rows = timed("toll", len(articles), toll)
+    out["toll"]["rows"] = len(toll_rows)
+
+    def write():
+        with tempfile.TemporaryDirectory() as folder:
+            pq.write_table(to_arrow_table(articles, Article), f"{folder}/a.parquet", compression="zstd")
+            pq.write_table(to_arrow_table(claim_rows, Claim), f"{folder}/c.parquet", compression="zstd")
+
+    timed("parquet_write", len(articles), write)
+    return out
+
+
+def in_child(fn, *args):
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=fn, args=(*args, child))
+    proc.start()
+    result = parent.recv()
+    proc.join()
+    return result
+
+
+# ---- peers --------------------------------------------------------------------------------------
+def _texts_child(corpus_dir: str, limit: int, conn) -> None:
+    _warm()
+    from tollwatch.schemas import Article, RawDoc
+    from tollwatch.transforms.extract import extract_articles
+    from apache_beam.utils.timestamp import Timestamp
+
+    texts = []
+    for path in corpus_files(Path(corpus_dir))[:limit]:
+        with open(path, "rb") as handle:
+            raw = RawDoc(path, None, None, Timestamp(0), handle.read(), None, None)
+        texts.extend(a.text for a in extract_articles(raw) if isinstance(a, Article))
+    conn.send(texts)
+    conn.close()
+
+
+def peers(corpus_dir: Path, limit: int) -> dict:
+    """tollwatch's near-duplicate core against datasketch MinHash + LSH on the same article texts
+    (signature + LSH index; each engine in its own fresh process)."""
+    import bench_dedup
+    from tollwatch.transforms import dedup
+
+    texts = in_child(_texts_child, str(corpus_dir), limit)
+    rows = dedup.NUM_PERM // dedup.BANDS
+    ours = bench_dedup.in_child(bench_dedup.run_tollwatch, texts, dedup.NUM_PERM, dedup.BANDS, rows,
+                                dedup.SKETCH_SIZE)
+    same = bench_dedup.in_child(bench_dedup.run_datasketch, texts, dedup.NUM_PERM, 1 / 3, (0.1, 0.9))
+    common = bench_dedup.in_child(bench_dedup.run_datasketch, texts, 128, 0.5, (0.5, 0.5))
+    out = {"documents": len(texts)}
+    for name, r in (("tollwatch", ours), ("datasketch_same_banding", same),
+                    ("datasketch_128_perm", common)):
+        out[name] = {"num_perm": r["num_perm"], "bands": r["bands"], "rows": r["rows"],
+                     "seconds": round(r["elapsed"], 3), "documents_per_s": round(len(texts) / r["elapsed"], 1),
+                     "candidates": len(r["candidates"]), "peak_rss_mb": round(r["peak_rss_mb"])}
+    out["speedup_same_banding"] = round(same["elapsed"] / ours["elapsed"], 2)
+    out["speedup_128_perm"] = round(common["elapsed"] / ours["elapsed"], 2)
+    return out
+
+
+# ---- the run ------------------------------------------------------------------------------------
+def ensure_corpus(spec: corpus.CorpusSpec, folder: Path) -> tuple[dict, float]:
+    """The corpus for `spec` in `folder`, generated unless an identical one is there already."""
+    manifest_path = folder / "manifest.json"
+    fingerprint = corpus.fingerprint(spec)
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("fingerprint") == fingerprint:
+            return manifest, 0.0
+    if folder.exists():
+        shutil.rmtree(folder)
+    started = time.perf_counter()
+    manifest = corpus.write(spec, folder)
+    return manifest, round(time.perf_counter() - started, 1)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a ~2-minute check: sizes 200 and 1000, small stage and peer samples")
+    parser.add_argument("--sizes", default=None, help="documents per corpus, comma-separated "
+                        "(default 1000,10000,100000; --quick: 200,1000)")
+    parser.add_argument("--budget-minutes", type=float, default=20.0,
+                        help="skip a size whose projected end-to-end run does not fit (default 20)")
+    parser.add_argument("--stage-files", type=int, default=None,
+                        help="files of the largest measured corpus for the stages alone (default 2000)")
+    parser.add_argument("--peer-files", type=int, default=None,
+                        help="files whose articles the dedup peers compare (default 10000)")
+    parser.add_argument("--work", type=Path, default=ROOT / ".bench", help="corpora and outputs")
+    parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in (args.sizes or ("200,1000" if args.quick else "1000,10000,100000")).split(",")]
+    stage_files = args.stage_files or (300 if args.quick else 2000)
+    peer_files = args.peer_files or (1000 if args.quick else 10000)
+    budget_end = time.monotonic() + args.budget_minutes * 60
+    started = time.monotonic()
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    report: dict = {"command": " ".join([Path(sys.executable).name, *sys.argv]),
+                    "machine": machine(), "versions": versions(),
+                    "load_average_start": [round(x, 2) for x in os.getloadavg()],
+                    "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                    "e2e_flags": E2E_FLAGS, "sizes": {}, "skipped": {}}
+    rate = None  # seconds per document of the last end-to-end run
+    measured = []
+    for size in sizes:
+        spec = corpus.CorpusSpec(size)
+        left = budget_end - time.monotonic()
+        if rate is not None and rate * size * 1.15 + 60 > left:
+            projected = round(rate * size)
+            report["skipped"][size] = (f"projected {projected} s end to end from the {measured[-1]:,}-document "
+                                       f"rate; {max(0, round(left))} s of the {args.budget_minutes:g}-minute "
+                                       f"budget left")
+            print(f"[bench] skip {size:,}: {report['skipped'][size]}", flush=True)
+            continue
+        folder = args.work / f"corpus-{size}"
+        print(f"[bench] corpus {size:,}", flush=True)
+        manifest, generated = ensure_corpus(spec, folder)
+        entry = {"corpus": {k: v for k, v in manifest.items() if k not in ("spec",)},
+                 "generated_s": generated}
+        print(f"[bench] floor {size:,}", flush=True)
+        entry["floor_1"] = floor(folder, 1)
+        entry["floor_2"] = floor(folder, 2)
+        print(f"[bench] end to end {size:,}", flush=True)
+        entry["e2e"] = end_to_end(folder, args.work / f"out-{size}")
+        e2e = entry["e2e"]
+        docs = manifest["documents"]
+        e2e["documents_per_s"] = round(docs / e2e["wall_s"], 1)
+        e2e["documents_per_s_per_core"] = round(docs / e2e["wall_s"] / 2, 1)
+        entry["ratio_e2e_over_floor_2"] = round(e2e["wall_s"] / entry["floor_2"]["wall_s"], 2)
+        entry["ratio_e2e_cores_over_floor_1"] = round(2 * e2e["wall_s"] / entry["floor_1"]["wall_s"], 2)
+        report["sizes"][size] = entry
+        rate = e2e["wall_s"] / size
+        measured.append(size)
+        print(f"[bench] {size:,}: e2e {e2e['wall_s']} s, floor(2) {entry['floor_2']['wall_s']} s, "
+              f"peak {e2e['peak_rss_mb']} MB", flush=True)
+
+    if len(measured) >= 2:
+        a, b = report["sizes"][measured[-2]], report["sizes"][measured[-1]]
+        report["growth"] = {
+            "from": measured[-2], "to": measured[-1],
+            "documents_ratio": round(measured[-1] / measured[-2], 2),
+            "time_per_document_ratio": round((b["e2e"]["wall_s"] / measured[-1]) /
+                                             (a["e2e"]["wall_s"] / measured[-2]), 2),
+            "memory_ratio": round(b["e2e"]["peak_rss_mb"] / a["e2e"]["peak_rss_mb"], 2)}
+    stage_size = measured[-1]
+    print(f"[bench] stages alone ({stage_files} files of the {stage_size:,} corpus)", flush=True)
+    report["stages"] = {"corpus": stage_size, "files": stage_files,
+                        "results": in_child(_stages_child, str(args.work / f"corpus-{stage_size}"), stage_files)}
+    print(f"[bench] dedup peers ({peer_files} files of the {stage_size:,} corpus)", flush=True)
+    report["peers"] = peers(args.work / f"corpus-{stage_size}", peer_files)
+    report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["total_s"] = round(time.monotonic() - started, 1)
+
+    args.report.write_text(render(report), encoding="utf-8")
+    args.report.with_suffix(".json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+    print(f"[bench] wrote {args.report} and {args.report.with_suffix('.json')} in {report['total_s']} s")
+    return 0
+
+
+# ---- the report ---------------------------------------------------------------------------------
+def _verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def render(r: dict) -> str:
+    m, v = r["machine"], r["versions"]
+    lines = ["# tollwatch benchmarks", "",
+             "Generated by `make bench` (benchmarks/bench.py) in one run; every figure below comes from "
+             "that run. Do not edit by hand: rerun. How to read it and what the profile says: "
+             "[benchmarks/README.md](benchmarks/README.md).", "",
+             f"- command: `{r['command']}`, started {r['started_at']}, took {r['total_s']} s",
+             f"- machine: {m['cores']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['os']}; "
+             f"load average at start {r['load_average_start']}, at end {r['load_average_end']} "
+             "(the cores are shared with other work: compare ratios within this run)",
+             f"- versions: Python {m['python']}, " + ", ".join(f"{k} {x}" for k, x in v.items() if x),
+             f"- end to end: `tollwatch run ... {' '.join(r['e2e_flags'])}`", ""]
+    sizes = r["sizes"]
+    lines += ["## Corpora", "",
+              "| documents | files | HTML pages (avg KiB) | text files | feed entries | hostile | stories | copies | MiB |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for size, e in sizes.items():
+        c = e["corpus"]
+        f = c["by_format"]
+        html_kib = c["html_bytes"] / max(1, c["html_files"]) / 1024
+        lines.append(f"| {c['documents']:,} | {c['files']:,} | {f.get('html', 0):,} ({html_kib:.0f}) | "
+                     f"{f.get('text', 0):,} | {f.get('feed', 0):,} | {f.get('hostile', 0):,} | "
+                     f"{c['stories']:,} | {c['by_kind'].get('copy', 0):,} | {c['bytes'] / 2**20:,.0f} |")
+    lines += ["", "## End to end, and the floor", "",
+              "Floor: the same files read and parsed by a plain loop (trafilatura `bare_extraction` for "
+              "HTML, feedparser for feeds, UTF-8 decoding for text), in 1 process and spread over 2. "
+              "**Ratio** = end-to-end wall time / floor wall time in 2 processes (both use the 2 cores; "
+              f"target <= {TARGETS['end_to_end_over_floor']}). Per core = 2 x end-to-end wall time / floor "
+              "wall time in 1 process.", "",
+              "| documents | e2e s | docs/s | docs/s per core | peak RSS MB (processes) | CPU s | floor 1 proc s | floor 2 proc s | HTML pages/s per core (floor) | ratio | per core | rows: articles, claims, toll, dead letters |",
+              "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for size, e in sizes.items():
+        x = e["e2e"]
+        rows = x["rows"]
+        cpu = ", ".join(f"{k} {s}" for k, s in x["cpu_s"].items() if s)
+        lines.append(
+            f"| {size:,} | {x['wall_s']} | {x['documents_per_s']} | {x['documents_per_s_per_core']} | "
+            f"{x['peak_rss_mb']:,} ({x['processes_at_peak']}) | {cpu} | {e['floor_1']['wall_s']} | "
+            f"{e['floor_2']['wall_s']} | {e['floor_1']['html_pages_per_s_per_process']} | "
+            f"**{e['ratio_e2e_over_floor_2']}** | {e['ratio_e2e_cores_over_floor_1']} | "
+            f"{rows['articles']:,}, {rows['claims']:,}, {rows['toll']:,}, {rows['dead_letters']:,} |")
+    for size, why in r["skipped"].items():
+        lines.append(f"| {int(size):,} | not run: {why} | | | | | | | | | | |")
+    g = r.get("growth")
+    if g:
+        lines += ["", f"Growth from {g['from']:,} to {g['to']:,} documents ({g['documents_ratio']}x): time per "
+                  f"document x{g['time_per_document_ratio']} (linear time: 1.0), peak memory "
+                  f"x{g['memory_ratio']} (target <= {TARGETS['memory_growth']})."]
+    s = r["stages"]
+    results = s["results"]
+    slowest = min((k for k in results if results[k]["documents_per_s"]), key=lambda k: results[k]["documents_per_s"])
+    total = sum(x["seconds"] for x in results.values())
+    lines += ["", f"## Each stage alone", "",
+              f"The pure function of each stage over the articles of the first {s['files']:,} files of "
+              f"the {s['corpus']:,}-document corpus, one process, stage to stage as in the pipeline "
+              "(extract counts files, the others articles). No Beam: what a stage costs before "
+              "the runner moves its data.", "",
+              "| stage | documents | seconds | documents/s | share |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, x in results.items():
+        mark = " (slowest)" if name == slowest else ""
+        lines.append(f"| {name}{mark} | {x['documents']:,} | {x['seconds']} | {x['documents_per_s']:,} | "
+                     f"{100 * x['seconds'] / total:.0f}% |")
+    p = r["peers"]
+    lines += ["", "## Near duplicates against datasketch", "",
+              f"Signature + LSH index over the same {p['documents']:,} article texts, each engine in a "
+              "fresh process (benchmarks/bench_dedup.py's engines; candidate confirmation excluded).", "",
+              "| engine | num_perm | bands x rows | seconds | documents/s | candidates | peak RSS MB |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name in ("tollwatch", "datasketch_same_banding", "datasketch_128_perm"):
+        x = p[name]
+        lines.append(f"| {name} | {x['num_perm']} | {x['bands']} x {x['rows']} | {x['seconds']} | "
+                     f"{x['documents_per_s']:,} | {x['candidates']:,} | {x['peak_rss_mb']} |")
+    lines += ["", f"Speed-up: {p['speedup_same_banding']}x over datasketch with the same banding, "
+              f"{p['speedup_128_perm']}x over datasketch's common setting (128 permutations)."]
+
+    last = sizes[max(sizes, key=int)] if sizes else None
+    lines += ["", "## Targets", "", "| target | measured | verdict |", "| --- | --- | --- |"]
+    if last:
+        ratios = ", ".join(f"{size:,}: {e['ratio_e2e_over_floor_2']}" for size, e in sizes.items())
+        worst = max(e["ratio_e2e_over_floor_2"] for e in sizes.values())
+        lines.append(f"| end to end <= {TARGETS['end_to_end_over_floor']}x the floor (2 processes) | {ratios} | "
+                     f"{_verdict(worst <= TARGETS['end_to_end_over_floor'])} |")
+    lines.append(f"| dedup >= {TARGETS['dedup_speedup_over_datasketch']}x faster than datasketch | "
+                 f"{p['speedup_same_banding']}x (same banding), {p['speedup_128_perm']}x (128 perm) | "
+                 f"{_verdict(p['speedup_same_banding'] >= TARGETS['dedup_speedup_over_datasketch'])} |")
+    if g:
+        big = g["to"] >= 100_000 and g["from"] >= 10_000
+        note = "" if big else f" (measured {g['from']:,} -> {g['to']:,}, not 10k -> 100k)"
+        lines.append(f"| peak memory at 100k <= {TARGETS['memory_growth']}x that at 10k | x{g['memory_ratio']}{note} | "
+                     f"{_verdict(big and g['memory_ratio'] <= TARGETS['memory_growth'])} |")
+    else:
+        lines.append(f"| peak memory at 100k <= {TARGETS['memory_growth']}x that at 10k | not measured | **not met** |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
