@@ -1,6 +1,9 @@
 """WriteParquet: records to Hive-partitioned Parquet (`OUT/<table>/<column>=<value>/<name>.parquet`).
 
-Written through Beam's `fileio.WriteToFiles`: each worker writes a temporary file (in
+Written through Beam's `fileio.WriteToFiles`: records travel to the writers as (partition, RowCoder
+bytes) pairs, because WriteToFiles' shuffle has no element type and would pickle each record (a
+schema'd record decoded on a worker pickles with its whole schema, and is rebuilt from it on the
+other side); each worker writes a temporary file (in
 `OUT/.tmp/<table>/`, a name without `.parquet`, so DuckDB's `*.parquet` glob never reads a half-written
 file) and Beam renames it to a deterministic final name per (partition, window, shard), so a rerun
 replaces the files of the partitions it writes instead of adding to them.
@@ -54,11 +57,13 @@ def safe_component(value: str) -> str:
 
 
 class ParquetSink(fileio.FileSink):
-    """A FileSink writing records of one type as Parquet, in row groups of `ROW_GROUP_ROWS`."""
+    """A FileSink writing records of one type as Parquet, in row groups of `ROW_GROUP_ROWS`. With
+    `encoded`, it receives (partition, RowCoder bytes) pairs, as WriteParquet sends them."""
 
-    def __init__(self, record_type: type, row_group_rows: int = ROW_GROUP_ROWS):
+    def __init__(self, record_type: type, row_group_rows: int = ROW_GROUP_ROWS, encoded: bool = False):
         self._record_type = record_type
         self._row_group_rows = row_group_rows
+        self._decode = beam.coders.registry.get_coder(record_type).decode if encoded else None
         self._writer: Optional[pq.ParquetWriter] = None
         self._rows: list = []
 
@@ -67,7 +72,7 @@ class ParquetSink(fileio.FileSink):
         self._rows = []
 
     def write(self, record) -> None:
-        self._rows.append(record)
+        self._rows.append(record if self._decode is None else self._decode(record[1]))
         if len(self._rows) >= self._row_group_rows:
             self._write_rows()
 
@@ -139,16 +144,24 @@ class WriteParquet(beam.PTransform):
     def expand(self, records):
         base = FileSystems.join(self._output, self._table)
         field, column, record_type = self._partition_by, self._partition_column, self._record_type
-        return records | "WriteFiles" >> fileio.WriteToFiles(
+        coder = beam.coders.registry.get_coder(record_type)
+
+        def encode(record) -> tuple[str, bytes]:
+            return f"{column}={partition_value(getattr(record, field))}", coder.encode(record)
+
+        write = fileio.WriteToFiles(
             path=base,
-            destination=lambda r: f"{column}={partition_value(getattr(r, field))}",
+            destination=lambda pair: pair[0],
             file_naming=hive_file_naming(base, self._prefix),
             temp_directory=StaticValueProvider(
                 str, FileSystems.join(self._output, ".tmp", self._table)),
-            sink=lambda _dest: ParquetSink(record_type),
+            sink=lambda _dest: ParquetSink(record_type, encoded=True),
             shards=self._shards,
             max_writers_per_bundle=0,
         )
+        return (records
+                | "Encode" >> beam.Map(encode).with_output_types(tuple[str, bytes])
+                | "WriteFiles" >> write)
 
 
 def _at_arrival(record, timestamp=beam.DoFn.TimestampParam):
