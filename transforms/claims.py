@@ -734,6 +734,19 @@ class _SourceHit(NamedTuple):
     text: str
 
 
+class _LazyTokens:
+    """(start, end, word) of the i-th token, made from the match only when asked for."""
+
+    __slots__ = ("_matches",)
+
+    def __init__(self, matches: list[re.Match]):
+        self._matches = matches
+
+    def __getitem__(self, i: int) -> tuple[int, int, str]:
+        m = self._matches[i]
+        return m.start(), m.end(), m.group()
+
+
 class SourceTable:
     """Known sources and the names articles give them; `find(text)` returns every mention in a text.
 
@@ -771,24 +784,32 @@ class SourceTable:
 
     def find(self, text: str) -> list[_SourceHit]:
         """Every mention of a known source in `text` (the longest where mentions overlap), in text order."""
-        tokens = [(m.start(), m.end(), m.group()) for m in _SRC_TOKEN_RE.finditer(text)]
-        low = text.lower().replace("’", "'")
-        if len(low) == len(text):
-            spellings = _SPELLINGS
-            keys = [spellings.get(k, k) for k in (low[a:b] for a, b, _ in tokens)]
+        spellings = _SPELLINGS
+        if text.isascii():
+            # Lower-casing ASCII changes no token boundary: the keys come from one findall over the
+            # lower-cased text, and the tokens' spans and words only where a name starts.
+            matches = list(_SRC_TOKEN_RE.finditer(text))
+            keys = [spellings.get(k, k) for k in _SRC_TOKEN_RE.findall(text.lower())]
+            tokens = _LazyTokens(matches)
         else:
-            keys = [_source_key(t[2]) for t in tokens]
+            tokens = [(m.start(), m.end(), m.group()) for m in _SRC_TOKEN_RE.finditer(text)]
+            low = text.lower().replace("’", "'")
+            if len(low) == len(text):
+                keys = [spellings.get(k, k) for k in (low[a:b] for a, b, _ in tokens)]
+            else:
+                keys = [_source_key(t[2]) for t in tokens]
         found: list[tuple[int, int, tuple[SourceEntry, ...]]] = []
-        n = len(tokens)
-        for i in range(n):
-            node = self._trie.get(keys[i])
+        n = len(keys)
+        trie = self._trie
+        for i in [i for i, key in enumerate(keys) if key in trie]:
+            node = trie.get(keys[i])
             best = None
             j = i
             while node is not None:
                 j += 1
                 leaf = node.get(None)
                 if leaf:
-                    words = tuple(_exact_form(t[2]) for t in tokens[i:j])
+                    words = tuple(_exact_form(tokens[k][2]) for k in range(i, j))
                     entries = tuple(dict.fromkeys(e for exact, e in leaf if exact is None or exact == words))
                     if entries:
                         best = (i, j, entries)
