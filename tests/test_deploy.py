@@ -120,15 +120,11 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
     assert kv.spec.urn == "beam:coder:kv:v1"
     assert components.coders[kv.component_coder_ids[0]].spec.urn == "beam:coder:bytes:v1"
 
-    # The toll: sliding windows, late panes up to the allowed lateness, accumulating.
-    for step, size_ms in (("TollStats/Windows/Window", DAY_MS), ("TollStats/AsOf/Window", 30 * DAY_MS)):
-        strategy = windowing_of(job, step)
-        assert strategy.window_fn.urn == "beam:window_fn:sliding_windows:v1"
-        sliding = standard_window_fns_pb2.SlidingWindowsPayload.FromString(strategy.window_fn.payload)
-        assert (sliding.size.seconds * 1000, sliding.period.seconds * 1000) == (size_ms, 6 * HOUR_MS)
-        assert strategy.allowed_lateness == 7 * DAY_MS
-        assert strategy.accumulation_mode == runner_api.AccumulationMode.ACCUMULATING
-        assert strategy.trigger.after_end_of_window.late_firings.element_count.element_count == 1
+    # The toll of a batch job: claims grouped once per (event, measure, group) in the global window
+    # and swept in time order (the sliding windows and their panes are the streaming job's).
+    assert "TollStats/GroupByToll" in steps
+    assert windowing_of(job, "TollStats/GlobalWindow").window_fn.urn == "beam:window_fn:global_windows:v1"
+    assert not [n for n in steps if n.startswith(("TollStats/Windows/", "TollStats/AsOf/"))]
 
     (environment,) = components.environments.values()
     assert runner_api.DockerPayload.FromString(environment.payload).container_image == IMAGE
@@ -173,6 +169,15 @@ def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_stream
     assert set(stateful) >= {"MarkNearDuplicates/Links/Buckets", "MarkNearDuplicates/Resolve",
                              "WatchFolder/NewFiles", "ReadFeeds/Poll/ParDo(_PollFeedFn)"}, sorted(stateful)
     assert all(domains == {runner_api.TimeDomain.EVENT_TIME} for domains in stateful.values()), stateful
+    # The toll: sliding windows, late panes up to the allowed lateness, accumulating.
+    for step, size_ms in (("TollStats/Windows/Window", DAY_MS), ("TollStats/AsOf/Window", 30 * DAY_MS)):
+        strategy = windowing_of(job, step)
+        assert strategy.window_fn.urn == "beam:window_fn:sliding_windows:v1"
+        sliding = standard_window_fns_pb2.SlidingWindowsPayload.FromString(strategy.window_fn.payload)
+        assert (sliding.size.seconds * 1000, sliding.period.seconds * 1000) == (size_ms, 6 * HOUR_MS)
+        assert strategy.allowed_lateness == 7 * DAY_MS
+        assert strategy.accumulation_mode == runner_api.AccumulationMode.ACCUMULATING
+        assert strategy.trigger.after_end_of_window.late_firings.element_count.element_count == 1
 
     (environment,) = job.proto_pipeline.components.environments.values()
     staged = {runner_api.ArtifactStagingToRolePayload.FromString(d.role_payload).staged_name
