@@ -11,8 +11,9 @@ and measures, in this one run and on the same documents:
   subprocesses, sampled every 0.2 s with psutil), CPU seconds per process, and the rows written;
 - **the floor**: a plain loop over the same files that does only what no pipeline can skip: read each
   file, `trafilatura.bare_extraction` on each HTML page (with the arguments the pipeline uses), feedparser
-  on each feed, decoding each text file. Once in one process (the floor per core) and once spread over
-  2 processes (the pipeline's parallelism);
+  on each feed, decoding each text file. Once spread over 2 processes (the pipeline's parallelism,
+  every file) and once in one process (the floor per core; on a corpus of more than
+  `--floor1-files` files, on every k-th file, scaled to all files, and the report says so);
 - **the ratios**: end-to-end wall time / floor wall time in 2 processes (same cores, same parallelism:
   the target is at most 1.5), and growth between the two largest sizes (time per document and peak
   memory; linear time gives a time-per-document ratio of 1.0, flat memory a memory ratio near 1.0).
@@ -22,8 +23,8 @@ Then, on the articles of one corpus (a sample of the largest, in one process), *
 write) in documents per second, and the **peer** for the near-duplicate stage: datasketch MinHash +
 LSH on the same texts (benchmarks/bench_dedup.py's engines, each in a fresh process).
 
-A size whose end-to-end run would not fit in what is left of `--budget-minutes` (projected from the
-rate of the size before it) is not run, and the report says so with the projection.
+A size whose floors and end-to-end run would not fit in what is left of `--budget-minutes` (projected
+from the size before it) is not run, and the report says so with the projection.
 
 Writes BENCHMARKS.md and BENCHMARKS.json at the top of the repository (`--report` to change).
 """
@@ -41,6 +42,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 import psutil
 
@@ -50,7 +52,8 @@ sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402  (benchmarks/ is not a package)
 
-RESERVE_S = 180  # for the stages alone and the peers, after the sizes
+RESERVE_S = 150  # for the stages alone and the peers, after the sizes
+E2E_FIXED_S = 8  # start-up of an end-to-end run (workers, imports), not proportional to its size
 E2E_FLAGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 TARGETS = {"end_to_end_over_floor": 1.5, "dedup_speedup_over_datasketch": 3.0,
            "memory_growth": 1.5}
@@ -220,10 +223,13 @@ def corpus_files(corpus_dir: Path) -> list[str]:
     return sorted(str(p) for p in (corpus_dir / "input").rglob("*") if p.is_file())
 
 
-def floor(corpus_dir: Path, processes: int) -> dict:
+def floor(corpus_dir: Path, processes: int, sample: Optional[int] = None) -> dict:
     """The floor over every file of the corpus in `processes` fresh processes (largest files dealt
-    out first, alternately, so both get the same work)."""
-    files = sorted(corpus_files(corpus_dir), key=lambda p: -os.path.getsize(p))
+    out first, alternately, so both get the same work). With `sample`, over every k-th file only
+    (about `sample` files), the wall time scaled up to all files: marked `sampled` in the result."""
+    every = corpus_files(corpus_dir)
+    step = max(1, len(every) // sample) if sample and len(every) > sample else 1
+    files = sorted(every[::step], key=lambda p: -os.path.getsize(p))
     chunks = [files[i::processes] for i in range(processes)]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes) as pool:
@@ -238,7 +244,11 @@ def floor(corpus_dir: Path, processes: int) -> dict:
             entry[0] += n
             entry[1] += seconds
     html_n, html_s = by_format.get("html", (0, 0.0))
-    return {"processes": processes, "wall_s": round(wall, 2), "files": len(files),
+    sampled = None
+    if step > 1:
+        sampled = {"files_measured": len(files), "every": step, "wall_s_measured": round(wall, 2)}
+        wall *= len(every) / len(files)
+    return {"processes": processes, "wall_s": round(wall, 2), "files": len(every), "sampled": sampled,
             "by_format": {k: {"files": n, "cpu_s": round(s, 2)} for k, (n, s) in by_format.items()},
             "html_pages_per_s_per_process": round(html_n / html_s, 1) if html_s else None}
 
@@ -417,6 +427,19 @@ def peers(output: Path, limit: int) -> dict:
 
 
 # ---- the run ------------------------------------------------------------------------------------
+def projection(entry: dict, size: int, new_size: int, floor1_files: int) -> float:
+    """Seconds the floors and the end-to-end run of `new_size` documents should take, from the
+    measurements at `size` (each proportional to the documents, the 1-process floor to the files it
+    runs on, plus the end-to-end start-up)."""
+    scale = new_size / size
+    f1 = entry["floor_1"]
+    measured = f1["sampled"]["files_measured"] if f1.get("sampled") else f1["files"]
+    per_file = (f1["sampled"]["wall_s_measured"] if f1.get("sampled") else f1["wall_s"]) / measured
+    floor1 = per_file * min(f1["files"] * scale, floor1_files)
+    e2e = E2E_FIXED_S + (entry["e2e"]["wall_s"] - E2E_FIXED_S) * scale
+    return floor1 + entry["floor_2"]["wall_s"] * scale + e2e
+
+
 def ensure_corpus(spec: corpus.CorpusSpec, folder: Path) -> tuple[dict, float]:
     """The corpus for `spec` in `folder`, generated unless an identical one is there already."""
     manifest_path = folder / "manifest.json"
@@ -444,6 +467,10 @@ def main(argv=None) -> int:
                         help="files of the largest measured corpus for the stages alone (default 2000)")
     parser.add_argument("--peer-articles", type=int, default=None,
                         help="articles the dedup peers compare (default 10000)")
+    parser.add_argument("--floor1-files", type=int, default=2500,
+                        help="the 1-process floor runs on every k-th file, about this many, and is "
+                             "scaled to all files (default 2500; the 2-process floor, which the ratio "
+                             "uses, always runs on every file)")
     parser.add_argument("--work", type=Path, default=ROOT / ".bench", help="corpora and outputs")
     parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -459,13 +486,12 @@ def main(argv=None) -> int:
                     "load_average_start": [round(x, 2) for x in os.getloadavg()],
                     "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                     "e2e_flags": E2E_FLAGS, "sizes": {}, "skipped": {}}
-    rate = None  # seconds per document of the last end-to-end run
     measured = []
     for size in sizes:
         spec = corpus.CorpusSpec(size)
         left = budget_end - time.monotonic() - RESERVE_S
-        if rate is not None and rate * size > left:
-            projected = round(rate * size)
+        if measured and projection(report["sizes"][measured[-1]], measured[-1], size, args.floor1_files) > left:
+            projected = round(projection(report["sizes"][measured[-1]], measured[-1], size, args.floor1_files))
             report["skipped"][size] = (f"projected {projected} s (floors and end to end, from the "
                                        f"{measured[-1]:,}-document run); {max(0, round(left))} s of the "
                                        f"{args.budget_minutes:g}-minute budget left")
@@ -474,11 +500,10 @@ def main(argv=None) -> int:
         folder = args.work / f"corpus-{size}"
         print(f"[bench] corpus {size:,}", flush=True)
         manifest, generated = ensure_corpus(spec, folder)
-        step_started = time.monotonic()
         entry = {"corpus": {k: v for k, v in manifest.items() if k not in ("spec",)},
                  "generated_s": generated}
         print(f"[bench] floor {size:,}", flush=True)
-        entry["floor_1"] = floor(folder, 1)
+        entry["floor_1"] = floor(folder, 1, args.floor1_files)
         entry["floor_2"] = floor(folder, 2)
         print(f"[bench] end to end {size:,}", flush=True)
         entry["e2e"] = end_to_end(folder, args.work / f"out-{size}")
@@ -489,7 +514,6 @@ def main(argv=None) -> int:
         entry["ratio_e2e_over_floor_2"] = round(e2e["wall_s"] / entry["floor_2"]["wall_s"], 2)
         entry["ratio_e2e_cores_over_floor_1"] = round(2 * e2e["wall_s"] / entry["floor_1"]["wall_s"], 2)
         report["sizes"][size] = entry
-        rate = (time.monotonic() - step_started) / size
         measured.append(size)
         print(f"[bench] {size:,}: e2e {e2e['wall_s']} s, floor(2) {entry['floor_2']['wall_s']} s, "
               f"peak {e2e['peak_rss_mb']} MB", flush=True)
@@ -559,12 +583,20 @@ def render(r: dict) -> str:
         cpu = ", ".join(f"{k} {s}" for k, s in x["cpu_s"].items() if s)
         lines.append(
             f"| {size:,} | {x['wall_s']} | {x['documents_per_s']} | {x['documents_per_s_per_core']} | "
-            f"{x['peak_rss_mb']:,} ({x['processes_at_peak']}) | {cpu} | {e['floor_1']['wall_s']} | "
+            f"{x['peak_rss_mb']:,} ({x['processes_at_peak']}) | {cpu} | {e['floor_1']['wall_s']}"
+            f"{'*' if e['floor_1'].get('sampled') else ''} | "
             f"{e['floor_2']['wall_s']} | {e['floor_1']['html_pages_per_s_per_process']} | "
             f"**{e['ratio_e2e_over_floor_2']}** | {e['ratio_e2e_cores_over_floor_1']} | "
             f"{rows['articles']:,}, {rows['claims']:,}, {rows['toll']:,}, {rows['dead_letters']:,} |")
     for size, why in r["skipped"].items():
         lines.append(f"| {int(size):,} | not run: {why} | | | | | | | | | | |")
+    for size, e in sizes.items():
+        f1 = e["floor_1"].get("sampled")
+        if f1:
+            lines += ["", f"\\* {size:,} documents: the 1-process floor ran on every {f1['every']}th file "
+                      f"({f1['files_measured']:,} of {e['floor_1']['files']:,} files, "
+                      f"{f1['wall_s_measured']} s) and is scaled to all files; the 2-process floor "
+                      "(the ratio's) ran on every file."]
     g = r.get("growth")
     if g:
         lines += ["", f"Growth from {g['from']:,} to {g['to']:,} documents ({g['documents_ratio']}x): time per "
@@ -575,7 +607,8 @@ def render(r: dict) -> str:
     slowest = min((k for k in results if results[k]["documents_per_s"]), key=lambda k: results[k]["documents_per_s"])
     total = sum(x["seconds"] for x in results.values())
     lines += ["", f"## Each stage alone", "",
-              f"The pure function of each stage over the articles of the first {s['files']:,} files of "
+              f"The pure function of each stage over the articles of the first "
+              f"{results['extract']['documents']:,} files of "
               f"the {s['corpus']:,}-document corpus, one process, stage to stage as in the pipeline "
               "(extract counts files, the others articles). No Beam: what a stage costs before "
               "the runner moves its data.", "",
