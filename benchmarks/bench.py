@@ -473,7 +473,14 @@ def main(argv=None) -> int:
                              "uses, always runs on every file)")
     parser.add_argument("--work", type=Path, default=ROOT / ".bench", help="corpora and outputs")
     parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="only render the report again from a run's JSON (no measurement)")
     args = parser.parse_args(argv)
+    if args.from_json:
+        report = json.loads(args.from_json.read_text())
+        report["sizes"] = {int(k): v for k, v in report["sizes"].items()}
+        args.report.write_text(render(report), encoding="utf-8")
+        return 0
     sizes = [int(s) for s in (args.sizes or ("200,1000" if args.quick else "1000,10000,100000")).split(",")]
     stage_files = args.stage_files or (300 if args.quick else 2000)
     peer_articles = args.peer_articles or (1000 if args.quick else 10000)
@@ -593,7 +600,7 @@ def render(r: dict) -> str:
     for size, e in sizes.items():
         f1 = e["floor_1"].get("sampled")
         if f1:
-            lines += ["", f"\\* {size:,} documents: the 1-process floor ran on every {f1['every']}th file "
+            lines += ["", f"\\* {size:,} documents: the 1-process floor ran on one file in {f1['every']} "
                       f"({f1['files_measured']:,} of {e['floor_1']['files']:,} files, "
                       f"{f1['wall_s_measured']} s) and is scaled to all files; the 2-process floor "
                       "(the ratio's) ran on every file."]
