@@ -107,18 +107,16 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
     generated = [n for n in steps if any(f"at {f}:" in n for f in our_module_files())]
     assert generated == []
 
-    # The near-duplicate index: per band key (bytes: a deterministic key coder), a bag of held
-    # signatures and an event-time expiry timer.
+    # The near-duplicate index of a batch job: one grouping per band key (bytes: a deterministic
+    # key coder), no per-key state (the streaming job's buckets are checked below).
     components = job.proto_pipeline.components
-    buckets = steps["MarkNearDuplicates/Links/Buckets"]
-    payload = runner_api.ParDoPayload.FromString(buckets.spec.payload)
-    assert set(payload.state_specs) == {"held"} and payload.state_specs["held"].HasField("bag_spec")
-    (timer,) = payload.timer_family_specs.values()
-    assert timer.time_domain == runner_api.TimeDomain.EVENT_TIME
-    (main_input,) = [v for k, v in buckets.inputs.items() if k not in payload.side_inputs]
+    grouping = steps["MarkNearDuplicates/Links/ByBand"]
+    assert grouping.spec.urn == "beam:transform:group_by_key:v1"
+    (main_input,) = grouping.inputs.values()
     kv = components.coders[components.pcollections[main_input].coder_id]
     assert kv.spec.urn == "beam:coder:kv:v1"
     assert components.coders[kv.component_coder_ids[0]].spec.urn == "beam:coder:bytes:v1"
+    assert "MarkNearDuplicates/Links/Buckets" not in steps
 
     # The toll of a batch job: claims grouped once per (event, measure, group) in the global window
     # and swept in time order (the sliding windows and their panes are the streaming job's).
@@ -169,6 +167,11 @@ def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_stream
     assert set(stateful) >= {"MarkNearDuplicates/Links/Buckets", "MarkNearDuplicates/Resolve",
                              "WatchFolder/NewFiles", "ReadFeeds/Poll/ParDo(_PollFeedFn)"}, sorted(stateful)
     assert all(domains == {runner_api.TimeDomain.EVENT_TIME} for domains in stateful.values()), stateful
+    # The near-duplicate index of the stream: per band key a bag of held signatures, expired by
+    # an event-time timer.
+    payload = runner_api.ParDoPayload.FromString(
+        steps["MarkNearDuplicates/Links/Buckets"].spec.payload)
+    assert set(payload.state_specs) == {"held"} and payload.state_specs["held"].HasField("bag_spec")
     # The toll: sliding windows, late panes up to the allowed lateness, accumulating.
     for step, size_ms in (("TollStats/Windows/Window", DAY_MS), ("TollStats/AsOf/Window", 30 * DAY_MS)):
         strategy = windowing_of(job, step)
