@@ -55,7 +55,7 @@ def fail_once_mid_write(tmp_path, monkeypatch):
     write = parquet.ParquetSink.write
 
     def failing_write(self, record):
-        if type(record).__name__ == "Article" and not marker.exists():
+        if self._record_type.__name__ == "Article" and not marker.exists():
             marker.write_text("failed here")
             raise RuntimeError("injected worker failure mid-write")
         return write(self, record)
