@@ -16,37 +16,25 @@ The outcome is what the output holds: articles, or the dead letter's error_type.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 
-from hostile import ARTICLE, CASES, run_chain, run_isolated, self_rss_mb, write_cases  # noqa: E402
+from hostile import (  # noqa: E402
+    ARTICLE, CASES, run_chain, run_command, run_isolated, self_rss_mb, write_cases)
 
 
 def run_cli(path: Path, out: Path, timeout: float = 600) -> tuple[int, float, float]:
     """(exit code, seconds, peak RSS MB) of `tollwatch run` over one file."""
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "tollwatch.pipeline.cli", "run", "--input", str(path),
-                             "--output", str(out), "-q"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - started > timeout:
-            proc.kill()
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.05)
-    proc.returncode = 0
-    return os.waitstatus_to_exitcode(status), time.monotonic() - started, usage.ru_maxrss / 1024
+    out.parent.mkdir(parents=True, exist_ok=True)
+    code, seconds, peak_mb, _stderr = run_command(
+        [sys.executable, "-m", "tollwatch.pipeline.cli", "run", "--input", str(path), "--output",
+         str(out), "-q"], timeout, out.parent)
+    return code, seconds, peak_mb
 
 
 def stored_outcome(out: Path) -> str:

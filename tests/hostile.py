@@ -21,6 +21,7 @@ import resource
 import select
 import signal
 import struct
+import subprocess
 import time
 import zlib
 from pathlib import Path
@@ -489,3 +490,25 @@ def run_isolated(function: Callable, *args, timeout: float = 60.0) -> Outcome:
 def self_rss_mb() -> float:
     """This process's peak RSS: the baseline a forked child starts from."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_command(argv: list[str], timeout: float, cwd: Path) -> tuple[int, float, float, str]:
+    """(exit code, seconds, peak RSS in MB, stderr) of a child process killed after `timeout`."""
+    started = time.monotonic()
+    with open(cwd / "stderr.log", "w+") as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - started > timeout:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                status = -9
+                break
+            time.sleep(0.1)
+        proc.returncode = 0  # reaped here, not by Popen
+        err.seek(0)
+        stderr = err.read()
+    code = os.waitstatus_to_exitcode(status) if status != -9 else -9
+    return code, time.monotonic() - started, usage.ru_maxrss / 1024, stderr

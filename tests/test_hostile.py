@@ -8,8 +8,6 @@ every file. `benchmarks/hostile_table.py` prints the same cases as a table of ou
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hostile import (ARTICLE, CASES, SECRET, run_chain, run_isolated, self_rss_mb, write_cases)
+from hostile import (ARTICLE, CASES, SECRET, run_chain, run_command, run_isolated,
+                     write_cases)
 from tollwatch.transforms.claims import MAX_FIGURE
 
 CASE_TIMEOUT_SECONDS = 90        # the slowest case (10 MiB on one line) takes ~6 s alone
@@ -99,28 +98,6 @@ def test_the_harness_catches_a_hang_and_a_crash():
     assert hung.error == "timeout" and hung.seconds < 10
     crashed = run_isolated(int, "not a number")
     assert crashed.result is None and "ValueError" in crashed.error
-
-
-def run_command(argv: list[str], timeout: float, cwd: Path) -> tuple[int, float, float, str]:
-    """(exit code, seconds, peak RSS in MB, stderr) of a child process killed after `timeout`."""
-    started = time.monotonic()
-    with open(cwd / "stderr.log", "w+") as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - started > timeout:
-                proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
-                status = -9
-                break
-            time.sleep(0.1)
-        proc.returncode = 0  # reaped here, not by Popen
-        err.seek(0)
-        stderr = err.read()
-    code = os.waitstatus_to_exitcode(status) if status != -9 else -9
-    return code, time.monotonic() - started, usage.ru_maxrss / 1024, stderr
 
 
 def tollwatch(*args: str) -> list[str]:
