@@ -132,6 +132,14 @@ def _counter(result, name: str) -> int:
     return sum(c.committed or 0 for c in counters)
 
 
+def _quiet_workers(beam_args: Sequence[str]) -> list[str]:
+    """The Beam flags, with the worker processes' chatter at WARNING unless asked otherwise."""
+    beam_args = list(beam_args)
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        beam_args.append("--default_sdk_harness_log_level=WARNING")
+    return beam_args
+
+
 def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = (),
                  **tollwatch_options) -> dict[str, int]:
     """Runs the batch pipeline; returns the counts a user is told about. `tollwatch_options` are
@@ -149,9 +157,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
     if "://" not in output:
         output = os.path.abspath(output)
-    beam_args = list(beam_args)
-    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
-        beam_args.append("--default_sdk_harness_log_level=WARNING")  # worker processes' chatter
+    beam_args = _quiet_workers(beam_args)
     options = PipelineOptions(beam_args, input=list(inputs), output=output,
                               **{k: v for k, v in tollwatch_options.items() if v is not None})
     LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
@@ -241,9 +247,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
                          "the streaming pipeline (see deploy/README.md)")
     os.makedirs(output, exist_ok=True)
     watch = watch_patterns(args.watch) if args.watch else []
-    beam_args = list(beam_args)
-    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
-        beam_args.append("--default_sdk_harness_log_level=WARNING")
+    beam_args = _quiet_workers(beam_args)
     skip = {"command", "quiet", "ticks", "output", "input"}
     settings = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
     feeds_due, poll_sources = _feed_hooks(args, output)

@@ -19,9 +19,8 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadAllFromParquet
 from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.schemas import Article
 from tollwatch.transforms.dedup import SignArticles, Signature
-from tollwatch.transforms.parquet import WriteParquet
+from tollwatch.transforms.parquet import WriteParquet, table_files
 
 STATE_DIR = "_state"
 TABLE = "signatures"
@@ -31,11 +30,7 @@ _PARTITION = re.compile(r"published_date=(\d{4}-\d{2}-\d{2})")
 
 def signature_files(output: str, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> list[str]:
     """The state files of the newest `lookback_days` days of partitions in `output` (none: [])."""
-    pattern = FileSystems.join(output, STATE_DIR, TABLE, "*", "*.parquet")
-    try:
-        files = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
-    except Exception:  # no state folder yet
-        return []
+    files = table_files(FileSystems.join(output, STATE_DIR), TABLE)
     dated = [(dt.date.fromisoformat(m.group(1)), f) for f in files
              if (m := _PARTITION.search(f))]
     if not dated:

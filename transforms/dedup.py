@@ -852,6 +852,12 @@ def _band_entries(sig: Signature, bands: int, rows: int) -> list[tuple[bytes, Si
     return [(key, sig) for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), bands, rows)]
 
 
+def _band_keyed(options: "NearOptions") -> beam.PTransform:
+    "Each Signature once per LSH band key: the key of both the streaming buckets and the batch groups."
+    return beam.FlatMap(_band_entries, options.bands, options.rows).with_output_types(
+        tuple[bytes, Signature])
+
+
 class _BucketFn(beam.DoFn):
     """Per band key: compare each new signature with those held, emit the confirmed links as a
     BandReport, hold it, and drop what is older than the TTL when the watermark passes it."""
@@ -1093,8 +1099,7 @@ class FindLinks(beam.PTransform):
         o = self._options
         return (
             signatures
-            | "BandKeys" >> beam.FlatMap(_band_entries, o.bands, o.rows)
-            .with_output_types(tuple[bytes, Signature])
+            | "BandKeys" >> _band_keyed(o)
             | "Buckets" >> beam.ParDo(_BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
                                                 o.rows, o.ttl, o.max_bucket, self._report_empty))
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
@@ -1147,8 +1152,7 @@ class GroupLinks(beam.PTransform):
         o = self._options
         return (
             signatures
-            | "BandKeys" >> beam.FlatMap(_band_entries, o.bands, o.rows)
-            .with_output_types(tuple[bytes, Signature])
+            | "BandKeys" >> _band_keyed(o)
             | "ByBand" >> beam.GroupByKey()
             | "Compare" >> beam.ParDo(_CompareBucketFn(o)).with_output_types(Link))
 
