@@ -15,16 +15,16 @@ from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
-from tollwatch.transforms.claims import ExtractClaims, UnmarkNewFigures
+from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
-from tollwatch.transforms.exact_duplicates import MarkExactDuplicates, RepointCopies
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
 from tollwatch.transforms.parquet import (
     ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.repeats import StripRepeatedPassages
-from tollwatch.transforms.rewrites import MarkRewrites
+from tollwatch.transforms.resolve import ResolveDuplicates
+from tollwatch.transforms.staging import ApplyVerdicts, RemoveStaging, StageArticles, staging_dir
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
 from tollwatch.transforms.watch import WatchFolder, watch_patterns
 
@@ -47,12 +47,15 @@ def _toll_stats(options: TollwatchOptions, streaming: bool = False) -> TollStats
         streaming=streaming)
 
 
-def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str]) -> None:
+def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int) -> list:
+    """Writes each table; returns the PCollections of the files written."""
+    written = []
     for name, pcoll in outputs.items():
         table = TABLES[name]
-        pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
+        written.append(pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
             options.output, table.name, table.record_type, table.partition_by,
-            table.partition_column, shards=options.parquet_shards, run_key=keys.get(name, ""))
+            table.partition_column, shards=shards, run_key=keys.get(name, "")))
+    return written
 
 
 def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence[str],
@@ -64,29 +67,30 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     feed polls). `key` names this run's files (default: a hash of the patterns, so a rerun of the
     same input replaces its own files)."""
     sources = list(extra_sources)
+    # Batch: by default each worker bundle writes its records as they come (no shuffle of whole
+    # records); --parquet_shards N shuffles them into N files per partition.
+    shards = options.parquet_shards if options.parquet_shards is not None else 0
     if patterns:
         sources.append(pipeline | "ReadFiles" >> ReadFiles(list(patterns), options.max_file_bytes, now))
     if not sources:
         raise ValueError("nothing to read: no input patterns and no other source")
     raw_docs = ([s["raw_docs"] for s in sources]
                 | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
+    key = key or run_key(list(patterns))
+    staging = staging_dir(options.output, key)
     extracted = (raw_docs
                  | "Progress" >> ReportProgress("files read", expected_files)
                  | "ExtractArticles" >> ExtractArticles())
-    articles = (extracted["articles"]
-                | "StripRepeatedPassages" >> StripRepeatedPassages()
-                | "AssignEvents" >> AssignEvents(events_for(options))
-                | "MarkExactDuplicates" >> MarkExactDuplicates())
+    stage = StageArticles(staging, options.sources)
+    staged = (extracted["articles"]
+              | "StripRepeatedPassages" >> StripRepeatedPassages()
+              | "AssignEvents" >> AssignEvents(events_for(options))
+              | "StageArticles" >> stage)
     known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
-    articles = (((articles, known) if known is not None else articles)
-                | "MarkNearDuplicates" >> MarkNearDuplicates()
-                | "ExactCopiesFollow" >> RepointCopies(follow=("exact",))
-                | "MarkRewrites" >> MarkRewrites(options.sources)
-                | "CopiesFollowRewrites" >> RepointCopies(follow=("exact", "near")))
-    extract_claims = ExtractClaims(options.sources)
-    claims = (articles
-              | "ExtractClaims" >> extract_claims
-              | "UnmarkNewFigures" >> UnmarkNewFigures())
+    resolved = (((staged["digests"], known) if known is not None else staged["digests"])
+                | "ResolveDuplicates" >> ResolveDuplicates())
+    final = resolved["verdicts"] | "ApplyVerdicts" >> ApplyVerdicts()
+    articles, claims = final["articles"], final["claims"]
     # An output folder that already holds claims: the toll is recomputed over them and this run's
     # claims, and only windows whose answer changed are written, as a new pane.
     earlier_claims, earlier_toll = (table_files(options.output, t) for t in ("claims", "toll"))
@@ -99,16 +103,17 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
         toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
                 | "ReviseToll" >> ReviseToll())
     dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], extract_claims.dead_letters]
+                    + [extracted["dead_letters"], staged["dead_letters"]]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-    key = key or run_key(list(patterns))
-    articles | "KeepSignatures" >> WriteSignatures(options.output, options.parquet_shards, key)
+    resolved["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     # Toll panes are a log: each revision gets files of its own, named after the earlier toll files
     # it revised, so a rerun from the same state replaces its own files and nothing else.
     keys = {name: key for name in outputs}
     keys["toll"] = run_key([key, *earlier_toll])
-    _write(outputs, options, keys)
+    written = _write(outputs, options, keys, shards)
+    (written | "AllWritten" >> beam.Flatten()
+     | "RemoveStaging" >> RemoveStaging(staging))
     return outputs
 
 
@@ -145,5 +150,6 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
     size = live.write_window_seconds
     windowed = {name: pcoll | f"{name}WriteWindows" >> WindowByArrival(size)
                 for name, pcoll in outputs.items()}
-    _write(windowed, options, {})
+    # A stream's windows are written by a fixed number of shards (WriteToFiles' rule in streaming).
+    _write(windowed, options, {}, options.parquet_shards or 1)
     return outputs

@@ -24,8 +24,10 @@ class TollwatchOptions(PipelineOptions):
             help="Files larger than this become dead letters instead of being read "
                  f"(default {DEFAULT_MAX_FILE_BYTES} = 20 MiB).")
         parser.add_argument(
-            "--parquet_shards", "--parquet-shards", type=int, metavar="N", default=1,
-            help="Parquet files per partition folder and window (default 1).")
+            "--parquet_shards", "--parquet-shards", type=int, metavar="N", default=None,
+            help="Parquet files per partition folder and window. Default: in a batch run, one per "
+                 "worker bundle, written as the records come (no shuffle of whole records); in a "
+                 "stream, 1.")
         parser.add_argument(
             "--events", default=None, metavar="FILE",
             help="TOML file of events (id, name, keywords, places, start). Without it every "

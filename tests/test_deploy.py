@@ -38,10 +38,9 @@ IMAGE = "us-central1-docker.pkg.dev/my-project-123/tollwatch/tollwatch:test"
 # breaks `dataflow.sh update` unless it is given in TRANSFORM_NAME_MAPPINGS.
 STABLE_STEPS = {
     "ReadFiles", "Progress", "ExtractArticles", "StripRepeatedPassages", "AssignEvents",
-    "MarkExactDuplicates", "MarkNearDuplicates", "ExactCopiesFollow", "MarkRewrites",
-    "CopiesFollowRewrites", "ExtractClaims", "UnmarkNewFigures", "TollStats", "AllDeadLetters",
+    "StageArticles", "ResolveDuplicates", "ApplyVerdicts", "TollStats", "AllDeadLetters",
     "KeepSignatures", "WriteArticles", "WriteClaims", "WriteTollWindows", "WriteDeadLetters",
-    "KnownSignatures",
+    "KnownSignatures", "RemoveStaging",
 }
 STREAMING_STEPS = {
     "WatchFolder", "AllRawDocs", "ExtractArticles", "StripRepeatedPassages", "AssignEvents",
@@ -107,16 +106,18 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
     generated = [n for n in steps if any(f"at {f}:" in n for f in our_module_files())]
     assert generated == []
 
-    # The near-duplicate index of a batch job: one grouping per band key (bytes: a deterministic
-    # key coder), no per-key state (the streaming job's buckets are checked below).
+    # The duplicate decisions of a batch job: the run's digests (and the earlier state's
+    # signatures) in one grouping, as bytes (no pickled records), no per-key state (the streaming
+    # job's buckets are checked below).
     components = job.proto_pipeline.components
-    grouping = steps["MarkNearDuplicates/Links/ByBand"]
+    grouping = steps["ResolveDuplicates/OneKey"]
     assert grouping.spec.urn == "beam:transform:group_by_key:v1"
     (main_input,) = grouping.inputs.values()
     kv = components.coders[components.pcollections[main_input].coder_id]
     assert kv.spec.urn == "beam:coder:kv:v1"
-    assert components.coders[kv.component_coder_ids[0]].spec.urn == "beam:coder:bytes:v1"
-    assert "MarkNearDuplicates/Links/Buckets" not in steps
+    assert [components.coders[c].spec.urn for c in kv.component_coder_ids] == [
+        "beam:coder:string_utf8:v1", "beam:coder:bytes:v1"]
+    assert not [n for n in steps if n.startswith("MarkNearDuplicates")]
 
     # The toll of a batch job: claims grouped once per (event, measure, group) in the global window
     # and swept in time order (the sliding windows and their panes are the streaming job's).

@@ -19,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadAllFromParquet
 from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.transforms.dedup import SignArticles, Signature
+from tollwatch.transforms.dedup import Signature
 from tollwatch.transforms.parquet import WriteParquet, table_files
 
 STATE_DIR = "_state"
@@ -60,7 +60,8 @@ class ReadSignatures(beam.PTransform):
 
 
 class WriteSignatures(beam.PTransform):
-    """Writes the Signatures of the canonical articles into the output folder's state."""
+    """Writes the Signatures of the canonical articles (resolve.ResolveDuplicates makes them) into
+    the output folder's state."""
 
     def __init__(self, output: str, shards: int = 1, run_key: str = ""):
         super().__init__()
@@ -68,10 +69,8 @@ class WriteSignatures(beam.PTransform):
         self._shards = shards
         self._run_key = run_key
 
-    def expand(self, articles):
-        return (articles
-                | "Canonical" >> beam.Filter(lambda a: a.is_canonical)
-                | "Signatures" >> SignArticles()
+    def expand(self, signatures):
+        return (signatures
                 | "WriteState" >> WriteParquet(FileSystems.join(self._output, STATE_DIR), TABLE,
                                                Signature, "published_at", "published_date",
                                                shards=self._shards, run_key=self._run_key))

@@ -23,9 +23,11 @@ def at_publication_time(article: Article) -> beam.window.TimestampedValue:
     return beam.window.TimestampedValue(article, article.published_at)
 
 
-def canonical_order(article: Article) -> tuple:
-    """Sort key: the canonical article of a group sorts first."""
-    return (article.published_at.micros, -len(article.text), article.doc_id)
+def canonical_order(article) -> tuple:
+    """Sort key: the canonical article of a group sorts first. Takes an Article, or a record with
+    the text's `length` instead of its text (resolve.ArticleDigest)."""
+    length = article.length if hasattr(article, "length") else len(article.text)
+    return (article.published_at.micros, -length, article.doc_id)
 
 
 def mark_exact_copies(articles: Iterable[Article]) -> list[Article]:

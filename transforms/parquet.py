@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 import apache_beam as beam
 import pyarrow as pa
@@ -27,8 +27,13 @@ from apache_beam.utils.timestamp import Timestamp
 from tollwatch.schemas import arrow_schema, to_arrow_table
 
 # DuckDB reads row groups in parallel and prunes them by statistics; ~64k rows per group keeps
-# both working without holding many rows in a worker's memory.
+# both working without holding many rows in a worker's memory. Rows of long text (articles) are
+# written sooner: a group is also closed at ROW_GROUP_BYTES of encoded records.
 ROW_GROUP_ROWS = 65_536
+ROW_GROUP_BYTES = 32 << 20
+# shards=0: each bundle writes its records as they arrive, one file per partition it meets; more
+# partitions than this in one bundle go through a shuffle (Beam's spill).
+MAX_WRITERS_PER_BUNDLE = 512
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
 
 
@@ -60,9 +65,12 @@ class ParquetSink(fileio.FileSink):
     """A FileSink writing records of one type as Parquet, in row groups of `ROW_GROUP_ROWS`. With
     `encoded`, it receives (partition, RowCoder bytes) pairs, as WriteParquet sends them."""
 
-    def __init__(self, record_type: type, row_group_rows: int = ROW_GROUP_ROWS, encoded: bool = False):
+    def __init__(self, record_type: type, row_group_rows: int = ROW_GROUP_ROWS, encoded: bool = False,
+                 row_group_bytes: int = ROW_GROUP_BYTES):
         self._record_type = record_type
         self._row_group_rows = row_group_rows
+        self._row_group_bytes = row_group_bytes
+        self._bytes = 0
         self._decode = beam.coders.registry.get_coder(record_type).decode if encoded else None
         self._writer: Optional[pq.ParquetWriter] = None
         self._rows: list = []
@@ -72,14 +80,19 @@ class ParquetSink(fileio.FileSink):
         self._rows = []
 
     def write(self, record) -> None:
-        self._rows.append(record if self._decode is None else self._decode(record[1]))
-        if len(self._rows) >= self._row_group_rows:
+        if self._decode is None:
+            self._rows.append(record)
+        else:
+            self._rows.append(self._decode(record[1]))
+            self._bytes += len(record[1])
+        if len(self._rows) >= self._row_group_rows or self._bytes >= self._row_group_bytes:
             self._write_rows()
 
     def _write_rows(self) -> None:
         if self._rows:
             self._writer.write_table(to_arrow_table(self._rows, self._record_type))
             self._rows = []
+            self._bytes = 0
 
     def flush(self) -> None:
         # Beam calls flush() once, just before it closes the handle: the footer must be written now.
@@ -127,8 +140,8 @@ class WriteParquet(beam.PTransform):
         super().__init__()
         if partition_by not in record_type._fields:
             raise ValueError(f"{record_type.__name__} has no field {partition_by!r}")
-        if shards < 1:
-            raise ValueError(f"shards must be >= 1, got {shards}")
+        if shards < 0:
+            raise ValueError(f"shards must be >= 0 (0: a file per bundle), got {shards}")
         if safe_component(table) != table or safe_component(partition_column) != partition_column:
             raise ValueError(f"unsafe table or column name: {table!r}, {partition_column!r}")
         self._output = output
@@ -156,12 +169,35 @@ class WriteParquet(beam.PTransform):
             temp_directory=StaticValueProvider(
                 str, FileSystems.join(self._output, ".tmp", self._table)),
             sink=lambda _dest: ParquetSink(record_type, encoded=True),
-            shards=self._shards,
-            max_writers_per_bundle=0,
+            shards=self._shards or None,
+            max_writers_per_bundle=MAX_WRITERS_PER_BUNDLE if self._shards == 0 else 0,
         )
-        return (records
-                | "Encode" >> beam.Map(encode).with_output_types(tuple[str, bytes])
-                | "WriteFiles" >> write)
+        written = (records
+                   | "Encode" >> beam.Map(encode).with_output_types(tuple[str, bytes])
+                   | "WriteFiles" >> write)
+        if self._prefix == "part":
+            return written
+        # A rerun replaces its own files; with a file per bundle it may write fewer than before.
+        return (written
+                | "ByPartition" >> beam.Map(lambda r: (r.destination, r.file_name))
+                | "GroupByPartition" >> beam.GroupByKey()
+                | "RemoveStale" >> beam.Map(_remove_stale, base, self._prefix))
+
+
+def _remove_stale(partition: tuple[str, Iterable[str]], base: str, prefix: str) -> list[str]:
+    """Deletes the files of one partition this run's earlier writes left (its prefix, not among
+    the names just written); returns the names written."""
+    destination, written = partition
+    kept = {FileSystems.join(base, name) if not name.startswith(base) else name for name in written}
+    pattern = FileSystems.join(base, destination, f"{prefix}-*.parquet")
+    try:
+        found = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+    except Exception:  # noqa: BLE001 - nothing to match
+        found = []
+    stale = [path for path in found if path not in kept]
+    if stale:
+        FileSystems.delete(stale)
+    return sorted(kept)
 
 
 def _at_arrival(record, timestamp=beam.DoFn.TimestampParam):

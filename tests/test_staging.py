@@ -1,0 +1,96 @@
+"""The batch path's staging files and duplicate verdicts, without a runner: the verdicts made over
+digests say what the per-article stages say of the articles themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from apache_beam.utils.timestamp import Timestamp
+
+from tollwatch.schemas import Article
+from tollwatch.transforms.claims import ClaimMention, to_claim, unmark_new_figures
+from tollwatch.transforms.dedup import MinHasher, apply_assignment, signature_of
+from tollwatch.transforms.exact_duplicates import mark_exact_duplicates
+from tollwatch.transforms.extract import normalized_text_hash
+from tollwatch.transforms.parquet import _remove_stale
+from tollwatch.transforms.resolve import ArticleDigest, resolve_duplicates
+from tollwatch.transforms.rewrites import CreditFinder, story_traits
+from tollwatch.transforms.staging import (
+    ARTICLES, _RecordFile, apply_verdict, claim_verdict, figure_key, read_records)
+
+T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, 8, tzinfo=dt.timezone.utc))
+WIRE = " ".join(f"word{i} of the wire story about the clashes in the north" for i in range(40))
+
+
+def article(doc_id: str, text: str, hours: float = 0) -> Article:
+    return Article(doc_id=doc_id, uri=f"file:///{doc_id}.txt", url=None, outlet=doc_id, title=None,
+                   published_at=T0 + round(hours * 3600), date_source="metadata", ingested_at=T0,
+                   text=text, language="en", event_ids=["e"], n_repeats_removed=0, dup_cluster_id=None,
+                   dup_of=None, dup_kind=None, dup_similarity=None, is_canonical=True)
+
+
+def mention(number: int) -> ClaimMention:
+    fields = dict.fromkeys(ClaimMention._fields)
+    fields.update(measure="killed", number=number, qualifier="exact", value_low=number,
+                  value_high=number, group="total", scope="overall",
+                  sentence=f"{number} people were killed.", char_start=0, char_end=10)
+    return ClaimMention(**fields)
+
+
+def digest(a: Article, claims, staged: str = "bundle") -> ArticleDigest:
+    return ArticleDigest(
+        a.doc_id, a.published_at, len(a.text), normalized_text_hash(a.text),
+        signature_of(a, MinHasher()), story_traits(a, CreditFinder({})),
+        sorted({figure_key(c) for c in claims}), staged, a.dup_cluster_id, a.dup_of, a.dup_kind,
+        a.dup_similarity, a.is_canonical)
+
+
+def test_staging_files_give_back_the_records_in_order(tmp_path):
+    records = [article(f"a{i}", WIRE + f" number {i}") for i in range(3)]
+    out = _RecordFile(str(tmp_path / ("b" + ARTICLES)), Article)
+    for record in records:
+        out.write(record)
+    out.close()
+    assert list(read_records(str(tmp_path / ("b" + ARTICLES)), Article)) == records
+
+
+def test_verdicts_over_digests_say_what_the_article_stages_say():
+    wire = article("wire", WIRE)
+    copy = article("copy", WIRE.upper(), hours=2)  # the same text in capitals: an exact copy
+    other = article("other", "An unrelated story. " * 30, hours=1)
+    mentions = {"wire": [mention(45)], "copy": [mention(45), mention(52)], "other": [mention(7)]}
+    raw = {a.doc_id: [to_claim(a, m) for m in mentions[a.doc_id]] for a in (wire, copy, other)}
+
+    verdicts, signatures, stats = resolve_duplicates(
+        [digest(a, raw[a.doc_id]) for a in (wire, copy, other)])
+    by_id = {v.doc_id: v for v in verdicts}
+
+    # The article stages: exact copies marked, the others compared as near copies (found alone
+    # here: their own cluster), then claims made from the marked articles and their new figures
+    # unmarked.
+    marked = {a.doc_id: a if a.dup_kind == "exact" else apply_assignment(a, None)
+              for a in mark_exact_duplicates([wire, copy, other])}
+    for a in (wire, copy, other):
+        assert apply_verdict(a, by_id[a.doc_id]) == marked[a.doc_id]
+    expected = unmark_new_figures(
+        [to_claim(marked[d], m) for d in ("wire", "copy") for m in mentions[d]])
+    assert [claim_verdict(c, by_id[c.doc_id]) for d in ("wire", "copy") for c in raw[d]] == expected
+    assert {(c.doc_id, c.number): c.is_copy for c in expected} == {
+        ("wire", 45): False, ("copy", 45): True, ("copy", 52): False}
+    assert stats["exact_copies"] == 1
+    # What a later run links its copies to: the canonical articles' signatures, in their cluster.
+    assert sorted((s.doc_id, s.cluster_id) for s in signatures) == [("other", "other"), ("wire", "wire")]
+
+
+def test_a_rerun_removes_its_own_files_it_did_not_write_again(tmp_path):
+    day = tmp_path / "articles" / "published_date=2026-05-12"
+    day.mkdir(parents=True)
+    for name in ("part-k1-00000-of-00002.parquet", "part-k1-00001-of-00002.parquet",
+                 "part-k2-00000-of-00001.parquet"):
+        (day / name).write_bytes(b"x")
+    (day / "part-k1-00000-of-00001.parquet").write_bytes(b"new")
+    base = str(tmp_path / "articles")
+    _remove_stale(("published_date=2026-05-12", ["published_date=2026-05-12/part-k1-00000-of-00001.parquet"]),
+                  base, "part-k1")
+    assert sorted(p.name for p in day.iterdir()) == [
+        "part-k1-00000-of-00001.parquet", "part-k2-00000-of-00001.parquet"]

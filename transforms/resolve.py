@@ -1,0 +1,278 @@
+"""ResolveDuplicates: every duplicate decision of a batch run, made once over small digests.
+
+A batch run decides exact copies, near copies, rewrites and the copies that follow their canonical
+from what each article's text yields -- a text hash, a MinHash signature and shingle sketch, its
+rewrite traits and the figures its claims state -- not from the text itself. Each article's
+``ArticleDigest`` (a few hundred bytes plus the sketch) is made where the text is read
+(``staging.StageArticles``); the digests of the whole run meet under one key, and
+``resolve_duplicates`` applies the same pure functions as the per-article transforms, in the same
+order:
+
+1. exact copies (``exact_duplicates.mark_exact_copies``), grouped by normalised-text hash;
+2. near copies: LSH band buckets (``dedup.bucket_links``) over the signatures of this run and of
+   the earlier runs' canonical articles, then ``dedup.resolve_clusters``;
+3. exact copies follow their canonical (``exact_duplicates.repoint_copies``);
+4. rewrites among clusters (``rewrites.cluster_traits``, ``rewrite_links``, ``star_clusters``);
+5. exact and near copies follow their canonical again;
+6. the figures each copy's origin states, so a copy's claims of a figure its origin does not state
+   count as new (``claims.unmark_new_figures``).
+
+Why one key: the text then crosses the runner once (written to the staging files where it is
+read, and read back where the verdicts are applied) and every decision is over a few hundred bytes
+per article. On the local runner, whose shuffles live in memory, that keeps a run's memory nearly
+flat in its size; on Dataflow one worker holds the run's digests (~2.5 KB an article: 1M articles
+~2.5 GB). Streaming keeps its per-band state (``dedup.MarkNearDuplicates(streaming=True)``).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from tollwatch.transforms.dedup import (
+    MIN_SHINGLES, NearOptions, Signature, apply_assignment, band_keys, bucket_links, near_options,
+    resolve_clusters, star_clusters)
+from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
+from tollwatch.transforms.rewrites import (
+    MAX_GAP, StoryTraits, cluster_traits, mark_rewrite, rewrite_links)
+
+__all__ = ["ArticleDigest", "ResolveDuplicates", "Verdict", "resolve_duplicates"]
+
+
+class ArticleDigest(NamedTuple):
+    """What the batch duplicate decisions need of an article, instead of its text."""
+
+    doc_id: str
+    published_at: Timestamp
+    # Characters in the text: the canonical's tie-breaker.
+    length: int
+    # extract.normalized_text_hash of the text: equal for exact copies.
+    text_hash: str
+    # None: not compared as a near copy (undated, or fewer than MIN_SHINGLES shingles).
+    signature: Optional[Signature]
+    traits: StoryTraits
+    # claims.figure_key of each of the article's claims.
+    figures: Sequence[str]
+    # The staging file that holds the article (see staging.py).
+    staged: str
+    # The duplicate fields, as the article arrives and as each step leaves them.
+    dup_cluster_id: Optional[str]
+    dup_of: Optional[str]
+    dup_kind: Optional[str]
+    dup_similarity: Optional[float]
+    is_canonical: bool
+
+
+class Verdict(NamedTuple):
+    """An article's duplicate fields, and for a copy the figures its origin states."""
+
+    doc_id: str
+    staged: str
+    dup_cluster_id: Optional[str]
+    dup_of: Optional[str]
+    dup_kind: Optional[str]
+    dup_similarity: Optional[float]
+    is_canonical: bool
+    # None: the origin is not in this run or states no figure (its copies' claims stay copies).
+    origin_figures: Optional[Sequence[str]]
+
+
+for _record in (ArticleDigest, Verdict):
+    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
+
+
+# ---- The steps ------------------------------------------------------------------------------------
+def _exact(digests: Sequence[ArticleDigest]) -> list[ArticleDigest]:
+    groups: dict[str, list[ArticleDigest]] = {}
+    for d in digests:
+        groups.setdefault(d.text_hash, []).append(d)
+    return [d for group in groups.values() for d in mark_exact_copies(group)]
+
+
+def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature],
+          options: NearOptions) -> tuple[list[ArticleDigest], dict]:
+    """Near copies marked (what MarkNearDuplicates does in batch); also the counters."""
+    stats = {"near_copies": 0, "candidates": 0, "confirmed": 0}
+    compared, out = [], []
+    for d in digests:
+        if d.dup_kind == "exact":
+            out.append(d)
+        elif d.signature is None:
+            out.append(apply_assignment(d, None))
+        else:
+            compared.append(d)
+    current = {d.doc_id for d in compared}
+    # An article this run reads again (edited since) is compared by its new text, not by the
+    # signature an earlier run stored for it.
+    earlier: dict[str, Signature] = {}
+    for sig in known:
+        if sig.doc_id not in current:
+            earlier.setdefault(sig.doc_id, sig)
+    signatures = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in compared]
+    buckets: dict[bytes, list[Signature]] = collections.defaultdict(list)
+    for sig in itertools.chain(signatures, earlier.values()):
+        for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows):
+            buckets[key].append(sig)
+    links = []
+    for key, bucket in buckets.items():
+        if len(bucket) > 1:
+            found = bucket_links(key, bucket, options, stats)
+            links.extend(found)
+            stats["confirmed"] += len(found)
+    assignments = resolve_clusters(links)
+    for d in compared:
+        assignment = assignments.get(d.doc_id)
+        if assignment is not None and assignment.dup_of is not None:
+            stats["near_copies"] += 1
+        out.append(apply_assignment(d, assignment))
+    return out, stats
+
+
+def _repoint(digests: Sequence[ArticleDigest], follow: tuple[str, ...]) -> list[ArticleDigest]:
+    """Copies of a `follow` kind join their canonical's cluster (RepointCopies, batch)."""
+    groups: dict[str, list[ArticleDigest]] = {}
+    for d in digests:
+        groups.setdefault(d.dup_of if d.dup_kind in follow else d.doc_id, []).append(d)
+    out = []
+    for group in groups.values():
+        copies = [d for d in group if d.dup_kind in follow]
+        rest = [d for d in group if d.dup_kind not in follow]
+        if not copies or len(rest) != 1:  # no copies, or the canonical is not in this run
+            out.extend(group)
+        else:
+            out.extend(rest + repoint_copies(rest[0], copies))
+    return out
+
+
+def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration) -> tuple[list[ArticleDigest], int]:
+    """Canonical articles that retell another cluster's story marked as rewrites (MarkRewrites)."""
+    clusters: dict[str, list[tuple[StoryTraits, bool]]] = {}
+    for d in digests:
+        traits = d.traits._replace(cluster_id=d.dup_cluster_id)
+        clusters.setdefault(d.dup_cluster_id or d.doc_id, []).append((traits, d.is_canonical))
+    by_key: dict[str, list[StoryTraits]] = {}
+    for members in clusters.values():
+        traits = cluster_traits(members)
+        if traits is None:
+            continue
+        for credit, figure in itertools.product(traits.credits, traits.figures):
+            by_key.setdefault(f"{credit}\x1f{figure}", []).append(traits)
+    unique = {}
+    for group in by_key.values():
+        ordered = sorted(group, key=lambda t: (t.published_at, -t.length, t.doc_id))
+        for link in rewrite_links(ordered, max_gap):
+            unique[(link.doc.doc_id, link.other.doc_id)] = link
+    found = {doc_id: a for doc_id, a in star_clusters(unique.values()).items() if a.dup_of is not None}
+    out = []
+    for d in digests:
+        a = found.get(d.doc_id)
+        out.append(d if a is None else mark_rewrite(d, a.cluster_id, a.dup_of, a.similarity))
+    return out, len(found)
+
+
+def _is_copy(d: ArticleDigest) -> bool:
+    return d.dup_kind is not None and not d.is_canonical
+
+
+def _origin_figures(digests: Sequence[ArticleDigest]) -> dict[str, Sequence[str]]:
+    """The figures stated by each article that is its own origin and states any (the claims
+    unmark_new_figures groups as a story's origin)."""
+    return {d.doc_id: d.figures for d in digests
+            if d.figures and not _is_copy(d) and (d.dup_of or d.doc_id) == d.doc_id}
+
+
+def resolve_duplicates(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
+                       options: Optional[NearOptions] = None,
+                       max_gap: Duration = MAX_GAP) -> tuple[list[Verdict], list[Signature], dict]:
+    """Every article's Verdict, the Signatures of the canonical articles (what a later run links
+    its copies to), and the counters of each step."""
+    options = options or near_options()
+    digests = _exact(list(digests))
+    exact = sum(1 for d in digests if d.dup_kind == "exact")
+    digests, stats = _near(digests, known, options)
+    digests = _repoint(digests, ("exact",))
+    digests, stats["rewrites"] = _rewrites(digests, max_gap)
+    digests = _repoint(digests, ("exact", "near"))
+    stats["exact_copies"] = exact
+    stated = _origin_figures(digests)
+    verdicts = [
+        Verdict(d.doc_id, d.staged, d.dup_cluster_id, d.dup_of, d.dup_kind, d.dup_similarity,
+                d.is_canonical, stated.get(d.dup_of or d.doc_id) if _is_copy(d) else None)
+        for d in digests]
+    canonical = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in digests
+                 if d.is_canonical and d.signature is not None and d.dup_kind is None]
+    return verdicts, canonical, stats
+
+
+# ---- Beam -----------------------------------------------------------------------------------------
+# Digests and known signatures meet in one group as tagged RowCoder bytes: a typed bytes value,
+# where a tuple of records would be pickled.
+_DIGEST, _KNOWN = b"d", b"k"
+
+
+def _tagged(tag: bytes, record_type: type) -> beam.PTransform:
+    encode = beam.coders.registry.get_coder(record_type).encode
+    return beam.Map(lambda record: ("", tag + encode(record))).with_output_types(tuple[str, bytes])
+
+
+class _ResolveFn(beam.DoFn):
+    SIGNATURES = "signatures"
+
+    def __init__(self, options: NearOptions, max_gap: Duration):
+        self._options, self._max_gap = options, max_gap
+        self._counters = {name: beam.metrics.Metrics.counter("tollwatch", name)
+                          for name in ("exact_copies", "near_copies", "rewrites")}
+        self._candidates = beam.metrics.Metrics.counter("tollwatch.dedup", "candidates")
+        self._confirmed = beam.metrics.Metrics.counter("tollwatch.dedup", "confirmed")
+
+    def setup(self):
+        self._decode = {_DIGEST: beam.coders.registry.get_coder(ArticleDigest).decode,
+                        _KNOWN: beam.coders.registry.get_coder(Signature).decode}
+
+    def process(self, element):
+        _, grouped = element
+        records: dict[bytes, list] = {_DIGEST: [], _KNOWN: []}
+        for data in grouped:
+            tag = data[:1]
+            records[tag].append(self._decode[tag](data[1:]))
+        digests, known = records[_DIGEST], records[_KNOWN]
+        verdicts, signatures, stats = resolve_duplicates(digests, known, self._options, self._max_gap)
+        for name, counter in self._counters.items():
+            counter.inc(stats[name])
+        self._candidates.inc(stats["candidates"])
+        self._confirmed.inc(stats["confirmed"])
+        yield from verdicts
+        for sig in signatures:
+            yield beam.pvalue.TaggedOutput(self.SIGNATURES, sig)
+
+
+class ResolveDuplicates(beam.PTransform):
+    """PCollection[ArticleDigest] (and optionally earlier runs' canonical Signatures) ->
+    {'verdicts': PCollection[Verdict], 'signatures': the canonical articles' Signatures}."""
+
+    def __init__(self, options: Optional[NearOptions] = None, max_gap_hours: float = 24.0):
+        super().__init__()
+        if max_gap_hours <= 0:
+            raise ValueError(f"max_gap_hours must be positive, got {max_gap_hours}")
+        self._options = options or near_options()
+        self._max_gap = Duration(seconds=round(max_gap_hours * 3600))
+
+    def expand(self, pcolls):
+        digests, known = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
+        tagged = [digests | "TagDigests" >> _tagged(_DIGEST, ArticleDigest)]
+        if known is not None:
+            tagged.append(known | "TagKnown" >> _tagged(_KNOWN, Signature))
+        resolved = (
+            tagged
+            | "Together" >> beam.Flatten().with_output_types(tuple[str, bytes])
+            | "OneKey" >> beam.GroupByKey()
+            | "Resolve" >> beam.ParDo(_ResolveFn(self._options, self._max_gap))
+            .with_output_types(Verdict).with_outputs(_ResolveFn.SIGNATURES, main="verdicts"))
+        return {"verdicts": resolved.verdicts,
+                "signatures": resolved[_ResolveFn.SIGNATURES]
+                | "Signatures" >> beam.Map(lambda s: s).with_output_types(Signature)}
