@@ -94,3 +94,30 @@ def test_a_rerun_removes_its_own_files_it_did_not_write_again(tmp_path):
                   base, "part-k1")
     assert sorted(p.name for p in day.iterdir()) == [
         "part-k1-00000-of-00001.parquet", "part-k2-00000-of-00001.parquet"]
+
+
+def test_the_open_sinks_of_a_process_share_one_buffer(tmp_path, monkeypatch):
+    import apache_beam as beam
+    import pyarrow.parquet as pq
+
+    from tollwatch.transforms import parquet
+
+    monkeypatch.setattr(parquet, "PROCESS_BUFFER_BYTES", 20_000)
+    coder = beam.coders.registry.get_coder(Article)
+    sinks = [parquet.ParquetSink(Article, encoded=True) for _ in range(4)]
+    handles = [open(tmp_path / f"{i}.parquet", "wb") for i in range(4)]
+    for sink, fh in zip(sinks, handles):
+        sink.open(fh)
+    records = [article(f"a{i}", WIRE + f" number {i}") for i in range(40)]  # ~2.4 KB each
+    most = 0
+    for i, record in enumerate(records):
+        sinks[i % 4].write(("day", coder.encode(record)))
+        most = max(most, parquet.ParquetSink._held)
+    assert most <= 20_000 + 3_000
+    for sink, fh in zip(sinks, handles):
+        sink.flush()
+        fh.close()
+    assert parquet.ParquetSink._held == 0
+    tables = [pq.read_table(tmp_path / f"{i}.parquet") for i in range(4)]
+    assert sorted(d for t in tables for d in t.column("doc_id").to_pylist()) == sorted(r.doc_id for r in records)
+    assert max(pq.ParquetFile(tmp_path / f"{i}.parquet").num_row_groups for i in range(4)) > 1

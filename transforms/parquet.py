@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 from typing import Callable, Iterable, Optional
 
 import apache_beam as beam
@@ -31,6 +32,7 @@ from tollwatch.schemas import arrow_schema, to_arrow_table
 # written sooner: a group is also closed at ROW_GROUP_BYTES of encoded records.
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 32 << 20
+PROCESS_BUFFER_BYTES = 64 << 20
 # shards=0: each bundle writes its records as they arrive, one file per partition it meets; more
 # partitions than this in one bundle go through a shuffle (Beam's spill).
 MAX_WRITERS_PER_BUNDLE = 512
@@ -63,7 +65,16 @@ def safe_component(value: str) -> str:
 
 class ParquetSink(fileio.FileSink):
     """A FileSink writing records of one type as Parquet, in row groups of `ROW_GROUP_ROWS`. With
-    `encoded`, it receives (partition, RowCoder bytes) pairs, as WriteParquet sends them."""
+    `encoded`, it receives (partition, RowCoder bytes) pairs, as WriteParquet sends them, and holds
+    the bytes until it writes them.
+
+    A bundle that writes as it goes has a sink open per partition it meets, each holding rows
+    until a row group is full: the sinks of a process share `PROCESS_BUFFER_BYTES`, and past it the
+    fullest one writes its row group (a bundle's memory stays flat however many records it writes)."""
+
+    _open: "set[ParquetSink]" = set()
+    _held = 0  # bytes held by the open sinks of this process
+    _lock = threading.Lock()
 
     def __init__(self, record_type: type, row_group_rows: int = ROW_GROUP_ROWS, encoded: bool = False,
                  row_group_bytes: int = ROW_GROUP_BYTES):
@@ -71,33 +82,53 @@ class ParquetSink(fileio.FileSink):
         self._row_group_rows = row_group_rows
         self._row_group_bytes = row_group_bytes
         self._bytes = 0
-        self._decode = beam.coders.registry.get_coder(record_type).decode if encoded else None
+        self._encoded = encoded
         self._writer: Optional[pq.ParquetWriter] = None
         self._rows: list = []
 
     def open(self, fh) -> None:
         self._writer = pq.ParquetWriter(fh, arrow_schema(self._record_type), compression="zstd")
         self._rows = []
+        self._bytes = 0
+        # Only the thread that writes a sink may flush it (a worker runs bundles in parallel threads).
+        self._thread = threading.get_ident()
+        with ParquetSink._lock:
+            ParquetSink._open.add(self)
 
     def write(self, record) -> None:
-        if self._decode is None:
+        if not self._encoded:
             self._rows.append(record)
         else:
-            self._rows.append(self._decode(record[1]))
+            self._rows.append(record[1])
             self._bytes += len(record[1])
-        if len(self._rows) >= self._row_group_rows or self._bytes >= self._row_group_bytes:
+            with ParquetSink._lock:
+                ParquetSink._held += len(record[1])
+                fullest = (max((sink for sink in ParquetSink._open if sink._thread == self._thread),
+                               key=lambda sink: sink._bytes)
+                           if ParquetSink._held > PROCESS_BUFFER_BYTES else None)
+            if fullest is not None and fullest is not self:
+                fullest._write_rows()
+        if len(self._rows) >= self._row_group_rows or self._bytes >= self._row_group_bytes or (
+                self._encoded and ParquetSink._held > PROCESS_BUFFER_BYTES):
             self._write_rows()
 
     def _write_rows(self) -> None:
         if self._rows:
-            self._writer.write_table(to_arrow_table(self._rows, self._record_type))
-            self._rows = []
-            self._bytes = 0
+            rows, self._rows = self._rows, []
+            if self._encoded:
+                decode = beam.coders.registry.get_coder(self._record_type).decode
+                rows = [decode(data) for data in rows]
+                with ParquetSink._lock:
+                    ParquetSink._held -= self._bytes
+                self._bytes = 0
+            self._writer.write_table(to_arrow_table(rows, self._record_type))
 
     def flush(self) -> None:
         # Beam calls flush() once, just before it closes the handle: the footer must be written now.
         self._write_rows()
         self._writer.close()
+        with ParquetSink._lock:
+            ParquetSink._open.discard(self)
 
 
 def _window_tag(window) -> str:
