@@ -86,6 +86,8 @@ class CreditFinder:
         x = rf"(?:the\s+)?({alternatives})(?!\w)"
         self._canonical = names
         self._patterns = [re.compile(p.replace("{X}", x)) for p in _CREDIT_CONTEXTS] if names else []
+        # Every credit context holds a name: a text naming none is not scanned eight times.
+        self._any_name = re.compile(rf"({alternatives})(?!\w)") if names else None
 
     @classmethod
     def from_sources(cls, source_files: Sequence[str] = ()) -> "CreditFinder":
@@ -101,6 +103,8 @@ class CreditFinder:
 
     def credits(self, text: str) -> list[str]:
         """The canonical names of the organisations the text credits, sorted."""
+        if self._any_name is None or not self._any_name.search(text):
+            return []
         return sorted({self._canonical[m.group(1)] for p in self._patterns for m in p.finditer(text)})
 
 
