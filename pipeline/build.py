@@ -24,7 +24,8 @@ from tollwatch.transforms.parquet import (
     ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.resolve import ResolveDuplicates
-from tollwatch.transforms.staging import ApplyVerdicts, RemoveStaging, StageArticles, staging_dir
+from tollwatch.transforms.staging import (
+    ApplyVerdicts, RemoveStaging, StageArticles, read_sketches, staging_dir)
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
 from tollwatch.transforms.watch import WatchFolder, watch_patterns
 
@@ -87,9 +88,9 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
               | "AssignEvents" >> AssignEvents(events_for(options))
               | "StageArticles" >> stage)
     known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
-    resolved = (((staged["digests"], known) if known is not None else staged["digests"])
-                | "ResolveDuplicates" >> ResolveDuplicates())
-    final = resolved["verdicts"] | "ApplyVerdicts" >> ApplyVerdicts()
+    verdicts = (((staged["digests"], known) if known is not None else staged["digests"])
+                | "ResolveDuplicates" >> ResolveDuplicates(read_sketches))
+    final = verdicts | "ApplyVerdicts" >> ApplyVerdicts()
     articles, claims = final["articles"], final["claims"]
     # An output folder that already holds claims: the toll is recomputed over them and this run's
     # claims, and only windows whose answer changed are written, as a new pane.
@@ -105,7 +106,7 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     dead_letters = ([s["dead_letters"] for s in sources]
                     + [extracted["dead_letters"], staged["dead_letters"]]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-    resolved["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
+    final["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     # Toll panes are a log: each revision gets files of its own, named after the earlier toll files
     # it revised, so a rerun from the same state replaces its own files and nothing else.

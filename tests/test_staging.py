@@ -16,7 +16,7 @@ from tollwatch.transforms.parquet import _remove_stale
 from tollwatch.transforms.resolve import ArticleDigest, resolve_duplicates
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
 from tollwatch.transforms.staging import (
-    ARTICLES, _RecordFile, apply_verdict, claim_verdict, figure_key, read_records)
+    ARTICLES, _RecordFile, apply_verdict, claim_verdict, figure_key, read_records, state_signature)
 
 T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, 8, tzinfo=dt.timezone.utc))
 WIRE = " ".join(f"word{i} of the wire story about the clashes in the north" for i in range(40))
@@ -61,8 +61,8 @@ def test_verdicts_over_digests_say_what_the_article_stages_say():
     mentions = {"wire": [mention(45)], "copy": [mention(45), mention(52)], "other": [mention(7)]}
     raw = {a.doc_id: [to_claim(a, m) for m in mentions[a.doc_id]] for a in (wire, copy, other)}
 
-    verdicts, signatures, stats = resolve_duplicates(
-        [digest(a, raw[a.doc_id]) for a in (wire, copy, other)])
+    digests = [digest(a, raw[a.doc_id]) for a in (wire, copy, other)]
+    verdicts, stats = resolve_duplicates(digests)
     by_id = {v.doc_id: v for v in verdicts}
 
     # The article stages: exact copies marked, the others compared as near copies (found alone
@@ -79,7 +79,23 @@ def test_verdicts_over_digests_say_what_the_article_stages_say():
         ("wire", 45): False, ("copy", 45): True, ("copy", 52): False}
     assert stats["exact_copies"] == 1
     # What a later run links its copies to: the canonical articles' signatures, in their cluster.
-    assert sorted((s.doc_id, s.cluster_id) for s in signatures) == [("other", "other"), ("wire", "wire")]
+    signatures = [state_signature(signature_of(a, MinHasher()), by_id[a.doc_id]) for a in (wire, copy, other)]
+    assert [(s.doc_id, s.cluster_id) if s else None for s in signatures] == [
+        ("wire", "wire"), None, ("other", "other")]
+
+
+def test_staged_sketches_are_read_for_the_candidates_only():
+    wire = article("wire", WIRE)
+    near = article("near", WIRE.replace("word3 of", "word three of"), hours=3)
+    other = article("other", "An unrelated story. " * 30, hours=1)
+    digests = [digest(a, []) for a in (wire, near, other)]
+    verdicts, _ = resolve_duplicates(digests)
+    assert {v.doc_id: v.dup_kind for v in verdicts} == {"wire": None, "near": "near", "other": None}
+    sketches = {d.doc_id: d.signature.sketch for d in digests}
+    asked = []
+    staged = [d._replace(signature=d.signature._replace(sketch=b"")) for d in digests]
+    assert resolve_duplicates(staged, sketches=lambda ids: asked.append(ids) or sketches)[0] == verdicts
+    assert asked == [{"wire", "near"}]
 
 
 def test_a_rerun_removes_its_own_files_it_did_not_write_again(tmp_path):

@@ -126,7 +126,7 @@ from tollwatch.schemas.records import Article
 
 __all__ = [
     "Article", "Assignment", "BandReport", "DocRef", "FindLinks", "GroupLinks", "Link",
-    "MarkNearDuplicates", "bucket_links",
+    "MarkNearDuplicates", "bucket_candidates", "bucket_links",
     "MinHasher", "NearOptions", "near_options",
     "Overlap", "Signature", "apply_assignment", "assign_on_arrival", "band_hashes", "band_keys",
     "canonical_key", "choose_canonical", "first_shared_band", "jaccard_estimate", "lsh_error",
@@ -1105,19 +1105,19 @@ class FindLinks(beam.PTransform):
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
 
 
-def bucket_links(band_key: bytes, signatures: Iterable[Signature], options: NearOptions,
-                 stats: Optional[dict] = None) -> list[Link]:
-    """The confirmed links among the signatures of one band key, in batch: every pair whose
-    publication times are within the TTL and whose first shared band is this one, each article
-    compared with at most the `max_bucket` before it in (publication time, doc_id) order -- what
-    ``_BucketFn`` finds when everything arrives before anything expires."""
+def bucket_candidates(band_key: bytes, signatures: Iterable[Signature], options: NearOptions,
+                      stats: Optional[dict] = None) -> list[tuple[Signature, Signature]]:
+    """The candidate pairs (later, earlier) among the signatures of one band key, in batch: every
+    pair whose publication times are within the TTL and whose first shared band is this one, each
+    article paired with at most the `max_bucket` before it in (publication time, doc_id) order --
+    what ``_BucketFn`` compares when everything arrives before anything expires. Needs only the
+    MinHash values, not the sketches."""
     band = band_of(band_key)
     unique = {sig.doc_id: sig for sig in signatures}
     ordered = sorted(unique.values(), key=lambda sig: (sig.published_at, sig.doc_id))
     minhashes = [np.frombuffer(sig.minhash, dtype="<u4") for sig in ordered]
-    rule = (options.threshold, options.containment, options.min_shared)
     ttl = options.ttl.micros
-    links, candidates = [], 0
+    pairs = []
     for j, sig in enumerate(ordered):
         for i in range(max(0, j - options.max_bucket), j):
             other = ordered[i]
@@ -1125,14 +1125,20 @@ def bucket_links(band_key: bytes, signatures: Iterable[Signature], options: Near
                 continue
             if first_shared_band(minhashes[j], minhashes[i], options.bands, options.rows) != band:
                 continue
-            candidates += 1
-            link = compare(sig, other, *rule)
-            if link is not None:
-                links.append(link)
+            pairs.append((sig, other))
     if stats is not None:
-        stats["candidates"] = stats.get("candidates", 0) + candidates
+        stats["candidates"] = stats.get("candidates", 0) + len(pairs)
         stats["size"] = len(ordered)
-    return links
+    return pairs
+
+
+def bucket_links(band_key: bytes, signatures: Iterable[Signature], options: NearOptions,
+                 stats: Optional[dict] = None) -> list[Link]:
+    """The confirmed links among the signatures of one band key, in batch (``bucket_candidates``,
+    each pair confirmed on the shingle sketches)."""
+    rule = (options.threshold, options.containment, options.min_shared)
+    links = (compare(sig, other, *rule) for sig, other in bucket_candidates(band_key, signatures, options, stats))
+    return [link for link in links if link is not None]
 
 
 @beam.typehints.with_input_types(Signature)

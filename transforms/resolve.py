@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import collections
 import itertools
-from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.transforms.dedup import (
-    MIN_SHINGLES, NearOptions, Signature, apply_assignment, band_keys, bucket_links, near_options,
+    NearOptions, Signature, apply_assignment, band_keys, bucket_candidates, compare, near_options,
     resolve_clusters, star_clusters)
 from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
 from tollwatch.transforms.rewrites import (
@@ -53,7 +53,9 @@ class ArticleDigest(NamedTuple):
     length: int
     # extract.normalized_text_hash of the text: equal for exact copies.
     text_hash: str
-    # None: not compared as a near copy (undated, or fewer than MIN_SHINGLES shingles).
+    # None: not compared as a near copy (undated, or fewer than MIN_SHINGLES shingles). Its
+    # sketch is empty when it waits in the staging files (the bulk of a signature: read only for
+    # the articles that are candidates).
     signature: Optional[Signature]
     traits: StoryTraits
     # claims.figure_key of each of the article's claims.
@@ -82,6 +84,9 @@ class Verdict(NamedTuple):
     origin_figures: Optional[Sequence[str]]
 
 
+# doc ids -> their sketches
+SketchSource = Callable[[set], Mapping[str, bytes]]
+
 for _record in (ArticleDigest, Verdict):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
 
@@ -94,8 +99,8 @@ def _exact(digests: Sequence[ArticleDigest]) -> list[ArticleDigest]:
     return [d for group in groups.values() for d in mark_exact_copies(group)]
 
 
-def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature],
-          options: NearOptions) -> tuple[list[ArticleDigest], dict]:
+def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options: NearOptions,
+          sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], dict]:
     """Near copies marked (what MarkNearDuplicates does in batch); also the counters."""
     stats = {"near_copies": 0, "candidates": 0, "confirmed": 0}
     compared, out = [], []
@@ -118,12 +123,19 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature],
     for sig in itertools.chain(signatures, earlier.values()):
         for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows):
             buckets[key].append(sig)
+    pairs = [pair for key, bucket in buckets.items() if len(bucket) > 1
+             for pair in bucket_candidates(key, bucket, options, stats)]
+    # The sketches of this run's articles wait in the staging files; only the candidates' are read.
+    missing = {sig.doc_id for pair in pairs for sig in pair if not sig.sketch}
+    found = sketches(missing) if (sketches is not None and missing) else {}
+    rule = (options.threshold, options.containment, options.min_shared)
     links = []
-    for key, bucket in buckets.items():
-        if len(bucket) > 1:
-            found = bucket_links(key, bucket, options, stats)
-            links.extend(found)
-            stats["confirmed"] += len(found)
+    for a, b in pairs:
+        link = compare(a._replace(sketch=a.sketch or found[a.doc_id]),
+                       b._replace(sketch=b.sketch or found[b.doc_id]), *rule)
+        if link is not None:
+            links.append(link)
+    stats["confirmed"] = len(links)
     assignments = resolve_clusters(links)
     for d in compared:
         assignment = assignments.get(d.doc_id)
@@ -187,14 +199,15 @@ def _origin_figures(digests: Sequence[ArticleDigest]) -> dict[str, Sequence[str]
 
 
 def resolve_duplicates(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
-                       options: Optional[NearOptions] = None,
-                       max_gap: Duration = MAX_GAP) -> tuple[list[Verdict], list[Signature], dict]:
-    """Every article's Verdict, the Signatures of the canonical articles (what a later run links
-    its copies to), and the counters of each step."""
+                       options: Optional[NearOptions] = None, max_gap: Duration = MAX_GAP,
+                       sketches: Optional[SketchSource] = None,
+                       ) -> tuple[list[Verdict], dict]:
+    """Every article's Verdict and the counters of each step. `sketches` gives the sketches of
+    the digests whose signature carries none (staged)."""
     options = options or near_options()
     digests = _exact(list(digests))
     exact = sum(1 for d in digests if d.dup_kind == "exact")
-    digests, stats = _near(digests, known, options)
+    digests, stats = _near(digests, known, options, sketches)
     digests = _repoint(digests, ("exact",))
     digests, stats["rewrites"] = _rewrites(digests, max_gap)
     digests = _repoint(digests, ("exact", "near"))
@@ -204,9 +217,7 @@ def resolve_duplicates(digests: Iterable[ArticleDigest], known: Iterable[Signatu
         Verdict(d.doc_id, d.staged, d.dup_cluster_id, d.dup_of, d.dup_kind, d.dup_similarity,
                 d.is_canonical, stated.get(d.dup_of or d.doc_id) if _is_copy(d) else None)
         for d in digests]
-    canonical = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in digests
-                 if d.is_canonical and d.signature is not None and d.dup_kind is None]
-    return verdicts, canonical, stats
+    return verdicts, stats
 
 
 # ---- Beam -----------------------------------------------------------------------------------------
@@ -221,10 +232,10 @@ def _tagged(tag: bytes, record_type: type) -> beam.PTransform:
 
 
 class _ResolveFn(beam.DoFn):
-    SIGNATURES = "signatures"
-
-    def __init__(self, options: NearOptions, max_gap: Duration):
+    def __init__(self, options: NearOptions, max_gap: Duration, sketches: Callable):
         self._options, self._max_gap = options, max_gap
+        # staged bases, doc ids -> {doc id: sketch}
+        self._read_sketches = sketches
         self._counters = {name: beam.metrics.Metrics.counter("tollwatch", name)
                           for name in ("exact_copies", "near_copies", "rewrites")}
         self._candidates = beam.metrics.Metrics.counter("tollwatch.dedup", "candidates")
@@ -241,22 +252,26 @@ class _ResolveFn(beam.DoFn):
             tag = data[:1]
             records[tag].append(self._decode[tag](data[1:]))
         digests, known = records[_DIGEST], records[_KNOWN]
-        verdicts, signatures, stats = resolve_duplicates(digests, known, self._options, self._max_gap)
+        bases = sorted({d.staged for d in digests})
+        verdicts, stats = resolve_duplicates(
+            digests, known, self._options, self._max_gap,
+            lambda doc_ids: self._read_sketches(bases, doc_ids))
         for name, counter in self._counters.items():
             counter.inc(stats[name])
         self._candidates.inc(stats["candidates"])
         self._confirmed.inc(stats["confirmed"])
         yield from verdicts
-        for sig in signatures:
-            yield beam.pvalue.TaggedOutput(self.SIGNATURES, sig)
 
 
 class ResolveDuplicates(beam.PTransform):
     """PCollection[ArticleDigest] (and optionally earlier runs' canonical Signatures) ->
-    {'verdicts': PCollection[Verdict], 'signatures': the canonical articles' Signatures}."""
+    PCollection[Verdict]. `sketches(staged bases, doc ids)` reads the staged sketches
+    (staging.read_sketches)."""
 
-    def __init__(self, options: Optional[NearOptions] = None, max_gap_hours: float = 24.0):
+    def __init__(self, sketches: Callable, options: Optional[NearOptions] = None,
+                 max_gap_hours: float = 24.0):
         super().__init__()
+        self._sketches = sketches
         if max_gap_hours <= 0:
             raise ValueError(f"max_gap_hours must be positive, got {max_gap_hours}")
         self._options = options or near_options()
@@ -267,12 +282,9 @@ class ResolveDuplicates(beam.PTransform):
         tagged = [digests | "TagDigests" >> _tagged(_DIGEST, ArticleDigest)]
         if known is not None:
             tagged.append(known | "TagKnown" >> _tagged(_KNOWN, Signature))
-        resolved = (
+        return (
             tagged
             | "Together" >> beam.Flatten().with_output_types(tuple[str, bytes])
             | "OneKey" >> beam.GroupByKey()
-            | "Resolve" >> beam.ParDo(_ResolveFn(self._options, self._max_gap))
-            .with_output_types(Verdict).with_outputs(_ResolveFn.SIGNATURES, main="verdicts"))
-        return {"verdicts": resolved.verdicts,
-                "signatures": resolved[_ResolveFn.SIGNATURES]
-                | "Signatures" >> beam.Map(lambda s: s).with_output_types(Signature)}
+            | "Resolve" >> beam.ParDo(_ResolveFn(self._options, self._max_gap, self._sketches))
+            .with_output_types(Verdict))

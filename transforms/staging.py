@@ -27,14 +27,15 @@ from apache_beam.utils.timestamp import Timestamp
 from tollwatch.schemas import Article, Claim, DeadLetter
 from tollwatch.transforms.claims import _sources_from_texts, extract_claims, to_claim
 from tollwatch.transforms.dedup import (
-    MIN_SHINGLES, MinHasher, NearOptions, _separator_table, near_options, signature_of)
+    MIN_SHINGLES, MinHasher, NearOptions, Signature, _separator_table, near_options, signature_of)
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.resolve import ArticleDigest, Verdict
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
 
-__all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "figure_key", "staging_dir"]
+__all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "figure_key", "read_sketches",
+           "staging_dir"]
 
-ARTICLES, CLAIMS = ".articles", ".claims"
+ARTICLES, CLAIMS, SKETCHES = ".articles", ".claims", ".sketches"
 _LENGTH = struct.Struct("<I")
 
 
@@ -141,6 +142,9 @@ class _StageFn(beam.DoFn):
             if signature.n_shingles < MIN_SHINGLES:
                 self._too_short.inc()
                 signature = None
+            else:
+                self._file(SKETCHES, Signature).write(signature)
+                signature = signature._replace(sketch=b"")
         yield ArticleDigest(
             doc_id=article.doc_id, published_at=article.published_at, length=len(article.text),
             text_hash=normalized_text_hash(article.text), signature=signature,
@@ -177,6 +181,24 @@ class StageArticles(beam.PTransform):
                 "dead_letters": staged[_StageFn.DEAD_LETTERS] | "DeadLetters" >> _typed(DeadLetter)}
 
 
+def read_sketches(bases: Iterable[str], doc_ids: set) -> dict[str, bytes]:
+    """The staged sketches of `doc_ids`, from the staging files of `bases`."""
+    found = {}
+    for base in bases:
+        if FileSystems.exists(base + SKETCHES):
+            for sig in read_records(base + SKETCHES, Signature):
+                if sig.doc_id in doc_ids:
+                    found[sig.doc_id] = sig.sketch
+    return found
+
+
+def state_signature(sig: Signature, v: Verdict) -> Optional[Signature]:
+    """What the output folder keeps of a canonical article for later runs (continuation.py)."""
+    if v.is_canonical and v.dup_kind is None:
+        return sig._replace(cluster_id=v.dup_cluster_id)
+    return None
+
+
 def apply_verdict(article: Article, v: Verdict) -> Article:
     return article._replace(dup_cluster_id=v.dup_cluster_id, dup_of=v.dup_of, dup_kind=v.dup_kind,
                             dup_similarity=v.dup_similarity, is_canonical=v.is_canonical)
@@ -192,7 +214,7 @@ def claim_verdict(claim: Claim, v: Verdict) -> Claim:
 
 
 class _ApplyFn(beam.DoFn):
-    CLAIMS = "claims"
+    CLAIMS, SIGNATURES = "claims", "signatures"
 
     def process(self, element):
         base, verdicts = element
@@ -207,10 +229,17 @@ class _ApplyFn(beam.DoFn):
                 if v is not None:
                     yield beam.pvalue.TaggedOutput(self.CLAIMS, beam.window.TimestampedValue(
                         claim_verdict(claim, v), claim.published_at))
+        if FileSystems.exists(base + SKETCHES):
+            for sig in read_records(base + SKETCHES, Signature):
+                v = by_id.get(sig.doc_id)
+                kept = state_signature(sig, v) if v is not None else None
+                if kept is not None:
+                    yield beam.pvalue.TaggedOutput(self.SIGNATURES, kept)
 
 
 class ApplyVerdicts(beam.PTransform):
-    """PCollection[Verdict] -> {'articles', 'claims'}: the staged records with their verdicts."""
+    """PCollection[Verdict] -> {'articles', 'claims', 'signatures'}: the staged records with
+    their verdicts, and the signatures of the canonical articles (the output folder's state)."""
 
     def expand(self, verdicts):
         applied = (verdicts
@@ -218,9 +247,10 @@ class ApplyVerdicts(beam.PTransform):
                        tuple[str, Verdict])
                    | "GroupByFile" >> beam.GroupByKey()
                    | "Apply" >> beam.ParDo(_ApplyFn()).with_output_types(Article)
-                   .with_outputs(_ApplyFn.CLAIMS, main="articles"))
+                   .with_outputs(_ApplyFn.CLAIMS, _ApplyFn.SIGNATURES, main="articles"))
         return {"articles": applied.articles,
-                "claims": applied[_ApplyFn.CLAIMS] | "Claims" >> _typed(Claim)}
+                "claims": applied[_ApplyFn.CLAIMS] | "Claims" >> _typed(Claim),
+                "signatures": applied[_ApplyFn.SIGNATURES] | "Signatures" >> _typed(Signature)}
 
 
 def _remove(folder: str, _written: Iterable) -> None:
