@@ -27,7 +27,9 @@ What the documents are like (every number below is a tunable of ``CorpusSpec``):
   pages without an article (a consent wall), text that is not UTF-8, unsupported file types.
 
 A document is one article or one hostile file; feed files hold several documents. The same seed and
-size always give the same bytes (file modification times are set to the publication time).
+size always give the same bytes (file modification times are set to the publication time), whatever
+the number of processes that render them (``--processes``, default one per core: the plan of the
+corpus is drawn in one process, then each document is rendered from its own seeded stream).
 """
 
 from __future__ import annotations
