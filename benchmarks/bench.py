@@ -56,7 +56,7 @@ sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402  (benchmarks/ is not a package)
 
-EXTRAS_S = 90  # kept for the stages alone and the peers while they are ahead (~70 s at 10k)
+EXTRAS_S = 75  # kept for the stages alone and the peers while they are ahead (~50 s at 10k)
 END_S = 10  # kept for the report
 E2E_FIXED_S = 8  # start-up of an end-to-end run (workers, imports), not proportional to its size
 E2E_FLAGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
@@ -117,7 +117,7 @@ class TreeSampler(threading.Thread):
         self.samples = 0
         self.cpu_s = 0.0
         self.cpu: dict[int, tuple[str, float]] = {}
-        self._procs: dict = {}  # pid -> (psutil.Process, role): the command line is read once
+        self._procs: dict = {}  # pid -> (psutil.Process, role once known): command lines read once
         self._halt = threading.Event()
 
     def _role(self, proc) -> str:
@@ -125,22 +125,46 @@ class TreeSampler(threading.Thread):
             return "driver"
         return "worker" if "sdk_worker" in " ".join(proc.cmdline()) else proc.name()
 
+    def _tree(self) -> list[int]:
+        """The root's pid and its descendants', from each thread's /proc children list (psutil's
+        children() reads the stat file of every process on the machine: ~4 ms a sample)."""
+        import psutil
+
+        pids, todo = [], [self.root.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            for task in tasks:
+                try:
+                    with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                        todo.extend(int(x) for x in handle.read().split())
+                except FileNotFoundError:
+                    if not os.path.exists(f"/proc/{pid}/task/{task}/children"):  # kernel without it
+                        return [self.root.pid] + [p.pid for p in self.root.children(recursive=True)]
+                except (OSError, psutil.Error):
+                    pass
+        return pids
+
     def run(self) -> None:
         import psutil
 
         while not self._halt.is_set():
             t0 = time.thread_time()
             try:
-                procs = [self.root] + self.root.children(recursive=True)
+                pids = self._tree()
             except psutil.NoSuchProcess:
                 return
             total, n = 0, 0
-            for proc in procs:
+            for pid in pids:
                 try:
-                    known = self._procs.get(proc.pid)
-                    if known is None:
-                        known = self._procs[proc.pid] = (proc, self._role(proc))
-                    proc, role = known
+                    proc, role = self._procs.get(pid) or (psutil.Process(pid), None)
+                    if role is None:  # a child seen between fork and exec has its parent's name: ask again
+                        role = self._role(proc)
+                        self._procs[pid] = (proc, role if role in ("driver", "worker") else None)
                     with proc.oneshot():
                         total += proc.memory_info().rss
                         times = proc.cpu_times()
@@ -570,12 +594,12 @@ def main(argv=None) -> int:
                         help="skip a size whose projected floors and end-to-end run do not fit in "
                              "what is left (default 20; corpus generation is not counted)")
     parser.add_argument("--stage-files", type=int, default=None,
-                        help="files of the headline corpus for the stages alone (default 1000)")
+                        help="files of the headline corpus for the stages alone (default 500)")
     parser.add_argument("--peer-articles", type=int, default=None,
                         help="articles the dedup peers compare (default 10000)")
-    parser.add_argument("--floor1-files", type=int, default=1000,
+    parser.add_argument("--floor1-files", type=int, default=500,
                         help="the 1-process floor runs on this many files (formats and sizes in "
-                             "proportion) when the corpus has more, scaled to all files (default 1000)")
+                             "proportion) when the corpus has more, scaled to all files (default 500)")
     parser.add_argument("--sample-floors-above", type=int, default=10000,
                         help="sizes above this run the 2-process floor (the ratio's) on a sample of "
                              "--floor2-files files, scaled to all files; sizes up to it run it on "
@@ -595,7 +619,7 @@ def main(argv=None) -> int:
         args.report.write_text(render(report), encoding="utf-8")
         return 0
     sizes = sorted(int(s) for s in (args.sizes or ("200,1000" if args.quick else "1000,10000,100000")).split(","))
-    args.stage_files = args.stage_files or (300 if args.quick else 1000)
+    args.stage_files = args.stage_files or (300 if args.quick else 500)
     args.peer_articles = args.peer_articles or (1000 if args.quick else 10000)
     # The headline: the largest size whose floors run on every file. The stages alone and the peers
     # run right after it, before any larger size, so that a larger size skipped, failed or
