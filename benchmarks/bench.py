@@ -152,12 +152,11 @@ class TreeSampler(threading.Thread):
     def run(self) -> None:
         import psutil
 
+        pids: list[int] = []
         while not self._halt.is_set():
             t0 = time.thread_time()
-            try:
+            if self.samples % 5 == 0:  # the tree changes rarely (the workers start once): every 1 s
                 pids = self._tree()
-            except psutil.NoSuchProcess:
-                return
             total, n = 0, 0
             for pid in pids:
                 try:
@@ -172,6 +171,8 @@ class TreeSampler(threading.Thread):
                     n += 1
                 except psutil.Error:
                     pass
+            if not self.root.is_running():
+                return
             if total > self.peak_rss:
                 self.peak_rss, self.peak_processes = total, n
             self.samples += 1
