@@ -42,7 +42,8 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
-# The benchmark suite: writes BENCHMARKS.md and BENCHMARKS.json (about 20 minutes; corpora in .bench/).
+# The benchmark suite: writes BENCHMARKS.md and BENCHMARKS.json (at most 20 minutes of measurements on
+# 1k, 10k, 100k documents; corpora generated once in .bench/, not counted: ~3 minutes, ~7 GB).
 # `make bench ARGS=--quick` or `make bench-quick`: a 2-minute check of the same measurements.
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench.py $(ARGS)

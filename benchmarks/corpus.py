@@ -27,7 +27,9 @@ What the documents are like (every number below is a tunable of ``CorpusSpec``):
   pages without an article (a consent wall), text that is not UTF-8, unsupported file types.
 
 A document is one article or one hostile file; feed files hold several documents. The same seed and
-size always give the same bytes (file modification times are set to the publication time).
+size always give the same bytes (file modification times are set to the publication time), whatever
+the number of processes that render them (``--processes``, default one per core: the plan of the
+corpus is drawn in one process, then each document is rendered from its own seeded stream).
 """
 
 from __future__ import annotations
@@ -161,10 +163,14 @@ class _Prose:
     def __init__(self, seed: int):
         self.words, self.weights = _vocabulary()
         self.np = np.random.default_rng(seed)
+        # What Generator.choice(p=...) draws with, computed once instead of at every call (the same
+        # draws: choice is cdf.searchsorted(random(n), side="right") with this cdf).
+        self.cdf = self.weights.cumsum()
+        self.cdf /= self.cdf[-1]
 
     def sentences(self, n: int) -> list[str]:
         lengths = self.np.integers(9, 30, n)
-        idx = self.np.choice(len(self.words), int(lengths.sum()), p=self.weights).tolist()
+        idx = self.cdf.searchsorted(self.np.random(int(lengths.sum())), side="right").tolist()
         out, at = [], 0
         for k in lengths.tolist():
             words = [self.words[i] for i in idx[at:at + k]]
@@ -505,56 +511,92 @@ def render_hostile(kind: str, rng: random.Random) -> tuple[str, bytes]:
     return ".pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 8
 
 
-def write(spec: CorpusSpec, out: Path) -> dict:
-    """Writes the corpus below `out`; returns its manifest."""
-    docs, events, outlets = plan(spec)
-    rng = random.Random(spec.seed + 1)
-    prose = _Prose(spec.seed + 1)
-    sites = {o.name: _Site(o, rng, prose, spec.html_kib) for o in outlets if o.format == "html"}
-    root = out / "input"
-    root.mkdir(parents=True, exist_ok=True)
-    headlines = [(d.title, f"https://www.{d.outlet.host}/{_slug(d.title)}") for d in docs[:400] if d.title]
-    counts = {"documents": len(docs), "files": 0, "bytes": 0, "by_format": {}, "by_kind": {},
-              "by_edit": {}, "html_bytes": 0, "html_files": 0}
-    feeds: dict[tuple[str, str], list[Doc]] = {}
+# What the rendering processes share (set before they fork): the plan, the sites, the teaser pool.
+_RENDER: dict = {}
+
+
+def _doc_rng(spec: CorpusSpec, i: int) -> random.Random:
+    """Document i's own random stream: its bytes depend on the spec and i alone, so the corpus is
+    the same whatever the number of rendering processes."""
+    return random.Random(f"{spec.seed}/{i}")
+
+
+def _render_part(part: int) -> dict[str, int]:
+    """Writes the files of the documents dealt to `part` (every n-th document, and every n-th
+    feed file); returns its counts."""
+    spec, docs, sites, headlines, feeds, root, parts = (
+        _RENDER[k] for k in ("spec", "docs", "sites", "headlines", "feeds", "root", "parts"))
+    counts = {"files": 0, "bytes": 0, "html_bytes": 0, "html_files": 0}
 
     def emit(path: Path, data: bytes, when: dt.datetime) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         stamp = when.timestamp()
         os.utime(path, (stamp, stamp))
         counts["files"] += 1
         counts["bytes"] += len(data)
 
-    for i, doc in enumerate(docs):
+    for i in range(part, len(docs), parts):
+        doc = docs[i]
+        day = root / f"{doc.published:%Y-%m-%d}"
+        if doc.kind == "hostile":
+            ext, data = render_hostile(doc.edit, _doc_rng(spec, i))
+            emit(day / f"hostile-{i:06d}{ext}", data, doc.published)
+        elif doc.outlet.format == "text":
+            emit(day / f"{doc.outlet.host}-{i:06d}.txt", render_text(doc).encode(), doc.published)
+        elif doc.outlet.format == "html":
+            rng = _doc_rng(spec, i)
+            k = rng.randrange(0, max(1, len(headlines) - 40))
+            data = sites[doc.outlet.name].page(doc, rng, headlines[k:k + 40]).encode()
+            emit(day / f"{doc.outlet.host}-{i:06d}.html", data, doc.published)
+            counts["html_bytes"] += len(data)
+            counts["html_files"] += 1
+    for (day, host), entries in feeds[part::parts]:
+        outlet = entries[0].outlet
+        for at in range(0, len(entries), 20):
+            chunk = entries[at:at + 20]
+            emit(root / day / f"{host}-feed-{at // 20}.xml", render_feed(outlet, chunk).encode(),
+                 chunk[-1].published)
+    return counts
+
+
+def write(spec: CorpusSpec, out: Path, processes: Optional[int] = None) -> dict:
+    """Writes the corpus below `out` (rendered in `processes` forked processes, default one per
+    core: the same bytes whatever their number); returns its manifest."""
+    import multiprocessing
+
+    docs, events, outlets = plan(spec)
+    rng = random.Random(spec.seed + 1)
+    prose = _Prose(spec.seed + 1)
+    sites = {o.name: _Site(o, rng, prose, spec.html_kib) for o in outlets if o.format == "html"}
+    root = out / "input"
+    headlines = [(d.title, f"https://www.{d.outlet.host}/{_slug(d.title)}") for d in docs[:400] if d.title]
+    counts = {"documents": len(docs), "files": 0, "bytes": 0, "by_format": {}, "by_kind": {},
+              "by_edit": {}, "html_bytes": 0, "html_files": 0}
+    feeds: dict[tuple[str, str], list[Doc]] = {}
+    for doc in docs:
         day = f"{doc.published:%Y-%m-%d}"
+        (root / day).mkdir(parents=True, exist_ok=True)
         counts["by_kind"][doc.kind] = counts["by_kind"].get(doc.kind, 0) + 1
         if doc.edit:
             counts["by_edit"][doc.edit] = counts["by_edit"].get(doc.edit, 0) + 1
-        if doc.kind == "hostile":
-            ext, data = render_hostile(doc.edit, rng)
-            emit(root / day / f"hostile-{i:06d}{ext}", data, doc.published)
-            fmt = "hostile"
-        elif doc.outlet.format == "feed":
-            feeds.setdefault((day, doc.outlet.host), []).append(doc)
-            fmt = "feed"
-        elif doc.outlet.format == "text":
-            emit(root / day / f"{doc.outlet.host}-{i:06d}.txt", render_text(doc).encode(), doc.published)
-            fmt = "text"
-        else:
-            k = rng.randrange(0, max(1, len(headlines) - 40))
-            data = sites[doc.outlet.name].page(doc, rng, headlines[k:k + 40]).encode()
-            emit(root / day / f"{doc.outlet.host}-{i:06d}.html", data, doc.published)
-            counts["html_bytes"] += len(data)
-            counts["html_files"] += 1
-            fmt = "html"
+        fmt = "hostile" if doc.kind == "hostile" else doc.outlet.format
         counts["by_format"][fmt] = counts["by_format"].get(fmt, 0) + 1
-    for (day, host), entries in sorted(feeds.items()):
-        outlet = entries[0].outlet
-        for part in range(0, len(entries), 20):
-            chunk = entries[part:part + 20]
-            emit(root / day / f"{host}-feed-{part // 20}.xml", render_feed(outlet, chunk).encode(),
-                 chunk[-1].published)
+        if fmt == "feed":
+            feeds.setdefault((day, doc.outlet.host), []).append(doc)
+    parts = max(1, processes or os.cpu_count() or 1)
+    _RENDER.update(spec=spec, docs=docs, sites=sites, headlines=headlines, feeds=sorted(feeds.items()),
+                   root=root, parts=parts)
+    try:
+        if parts == 1:
+            results = [_render_part(0)]
+        else:
+            with multiprocessing.get_context("fork").Pool(parts) as pool:
+                results = pool.map(_render_part, range(parts), chunksize=1)
+    finally:
+        _RENDER.clear()
+    for result in results:
+        for key, n in result.items():
+            counts[key] += n
     (out / "events.toml").write_text(events_toml(events), encoding="utf-8")
     (out / "sources.toml").write_text(sources_toml(), encoding="utf-8")
     stories = {d.story for d in docs if d.kind != "hostile"}
@@ -603,9 +645,11 @@ def main(argv=None) -> None:
                         help="share of the outlets that publish HTML pages")
     parser.add_argument("--text-share", type=float, default=CorpusSpec.text_share,
                         help="share of the outlets that publish text files (the rest: feeds)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="rendering processes (default: one per core; the bytes do not depend on it)")
     args = parser.parse_args(argv)
     spec = CorpusSpec(args.docs, seed=args.seed, html_share=args.html_share, text_share=args.text_share)
-    manifest = write(spec, args.out)
+    manifest = write(spec, args.out, args.processes)
     print(json.dumps({k: v for k, v in manifest.items() if k != "spec"}, indent=1))
 
 
