@@ -62,7 +62,9 @@ Defaults, and why (the numbers come from ``scurve`` and ``lsh_error``; see ``tes
 - ``ttl=2 days``: a crisis story's copies come within hours to a day of the wire. The TTL bounds
   streaming state and, in both modes, how far apart in publication two linked articles may be.
 
-Batch and streaming (``MarkNearDuplicates`` picks the mode from whether its input is bounded):
+Batch and streaming (``MarkNearDuplicates`` picks the mode from whether its input is bounded;
+``tollwatch run`` itself decides a batch in ``resolve.ResolveDuplicates``, over small digests under
+one key, with the same ``bucket_candidates`` and ``resolve_clusters``):
 
 - Both modes key each article's ``Signature`` by its band keys. Streaming holds them in one stateful
   DoFn per band key (``FindLinks`` / ``_BucketFn``: a ``BagState`` of signatures and an event-time
