@@ -2232,29 +2232,25 @@ def extract_claims(text: str, published_at: datetime | None = None,
     if not isinstance(text, str):
         return []
     low = text.lower()
-    casualty_at = [m.start() for m in CASUALTY_HINT_RE.finditer(low)]
-    if not casualty_at:
+    if CASUALTY_HINT_RE.search(low) is None or NUMBER_HINT_RE.search(low) is None:
         return []
-    number_at = [m.start() for m in NUMBER_HINT_RE.finditer(low)]
-    if not number_at:
-        return []
-    if len(low) != len(text):  # a few characters change length when lower-cased: fall back to per-sentence
-        casualty_at = number_at = None
+    # The hints are looked for in the lower-cased article, one sentence at a time; a few characters change
+    # length when lower-cased: then offsets differ and each sentence is lower-cased on its own.
+    aligned = len(low) == len(text)
     if published_at is not None and published_at.tzinfo is None:
         published_at = published_at.replace(tzinfo=timezone.utc)
     sentences = _split_sentences(text)
 
-    def has(positions: list[int] | None, regex: re.Pattern, sent: _Sentence) -> bool:
-        if positions is None:
+    def has(low_regex: re.Pattern, regex: re.Pattern, sent: _Sentence) -> bool:
+        if not aligned:
             return regex.search(sent.text.lower()) is not None
-        k = bisect.bisect_left(positions, sent.start)
-        return k < len(positions) and positions[k] < sent.end
+        return _hint_in(low_regex, low, sent.start, sent.end)
 
     work: list[tuple[int, list[_Candidate], list[_Token], list[_Mention]]] = []
     for si, sent in enumerate(sentences):
-        if sent.repeated or not has(number_at, NUMBER_HINT_RE, sent):
+        if sent.repeated or not has(NUMBER_HINT_RE, NUMBER_HINT_RE, sent):
             continue
-        if not has(casualty_at, CASUALTY_HINT_RE, sent):
+        if not has(CASUALTY_HINT_RE, CASUALTY_HINT_RE, sent):
             # "It said 12 of them were children": a part of the figure just given needs no casualty word.
             follows_claim = work and work[-1][0] == si - 1
             if not (follows_claim and SUBCOUNT_HINT_RE.search(sent.text)):
@@ -2268,9 +2264,8 @@ def extract_claims(text: str, published_at: datetime | None = None,
     # Attributions in text order (so "it said" finds its antecedent), from a few sentences before the
     # first claim to just after the last one.
     first, last = max(0, work[0][0] - ATTRIBUTION_LOOKBACK), min(len(sentences), work[-1][0] + 3)
-    attribution_at = [m.start() for m in _ATTRIBUTION_HINT_LOW_RE.finditer(low)] if casualty_at is not None else None
     for sent in sentences[first:last]:
-        if has(attribution_at, ATTRIBUTION_HINT_RE, sent):
+        if has(_ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent):
             _attributions(ctx, sent)
     claims: list[ClaimMention] = []
     sentence_of: list[int] = []  # the sentence index of each claim made so far
@@ -2318,6 +2313,21 @@ def extract_claims(text: str, published_at: datetime | None = None,
             claims.append(claim)
             sentence_of.append(si)
     return claims
+
+
+# Every match of a hint pattern is one word of at most this many characters (and the character after it).
+_HINT_REACH = 32
+
+
+def _hint_in(regex: re.Pattern, low: str, start: int, end: int) -> bool:
+    """True when a match of the hint pattern `regex` over the whole lower-cased article starts in [start, end).
+
+    The search stops _HINT_REACH characters after `end`: far enough for any match that starts before
+    `end` to end (and be checked for its word boundary) as in the whole text. A hint is one word, so no
+    match starts inside another, and the first match from `start` is one the whole text has too.
+    """
+    m = regex.search(low, start, min(len(low), end + _HINT_REACH))
+    return m is not None and m.start() < end
 
 
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
