@@ -485,13 +485,53 @@ _COREF_RE = re.compile(
 _CAP = r"[A-Z][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F]+)*"
 _CONNECT = r"(?:al|el|as|ad|ar|ash|at|az|an|ad|de|del|la|le|bin|ibn|abu|um|umm)[-\s]"
 NAME = rf"(?:(?:al|el)-)?{_CAP}(?:\s+(?:{_CONNECT})?{_CAP})*"
+_CAMP_NOUNS = r"(?:camp|village|town|neighbou?rhood|suburb)"
+_RESIDENT_NOUNS = r"(?:residents|inhabitants|villagers|people|families)"
+_TOWN_NOUNS = r"(?:towns?|villages?|cities|city|neighbou?rhoods?)"
 SETTLEMENT_OF_RE = re.compile(rf"\b{SETTLEMENT_NOUNS}s?\s+of\s+(?P<name>{NAME})(?P<more>(?:\s*(?:,|and)\s+{NAME})*)")
 NAME_SETTLEMENT_RE = re.compile(
-    rf"(?P<name>{NAME})\s+(?:refugee\s+|displacement\s+|displaced\s+|IDP\s+)?(?:camp|village|town|neighbou?rhood|suburb)\b(?!\s+of\b)")
+    rf"(?P<name>{NAME})\s+(?:refugee\s+|displacement\s+|displaced\s+|IDP\s+)?{_CAMP_NOUNS}\b(?!\s+of\b)")
 RESIDENTS_OF_RE = re.compile(
-    rf"\b(?:residents|inhabitants|villagers|people|families)\s+of\s+(?P<name>{NAME})(?!\s+(?:villages|towns|cities|areas|communities|families|sect|minority|majority|people|men|women|children|residents|forces|fighters)\b)")
+    rf"\b{_RESIDENT_NOUNS}\s+of\s+(?P<name>{NAME})(?!\s+(?:villages|towns|cities|areas|communities|families|sect|minority|majority|people|men|women|children|residents|forces|fighters)\b)")
 TOWN_APPOSITIVE_RE = re.compile(
-    rf"(?P<name>{NAME}),\s+(?:one\s+of\s+the|a|an|the)\s+(?:[\w-]+\s+){{0,3}}?(?:towns?|villages?|cities|city|neighbou?rhoods?)\b")
+    rf"(?P<name>{NAME}),\s+(?:one\s+of\s+the|a|an|the)\s+(?:[\w-]+\s+){{0,3}}?{_TOWN_NOUNS}\b")
+
+
+class _Anchored(NamedTuple):
+    """A pattern whose every match holds a match of `keyword` and is made of `run` characters only (so
+    are the characters its look-aheads read before the first one after the match)."""
+
+    regex: re.Pattern
+    keyword: re.Pattern
+    run: re.Pattern
+
+
+_NAME_RUN = r"A-Za-z\u00C0-\u024F'’\s-"  # the characters of NAME and of the spaces between its words
+NAME_SETTLEMENT = _Anchored(NAME_SETTLEMENT_RE, re.compile(_CAMP_NOUNS), re.compile(rf"[{_NAME_RUN}]*"))
+TOWN_APPOSITIVE = _Anchored(TOWN_APPOSITIVE_RE, re.compile(_TOWN_NOUNS), re.compile(rf"[\w,{_NAME_RUN}]*"))
+
+
+def _anchored_finditer(spec: _Anchored, text: str, rev: str) -> list[re.Match]:
+    """The matches of `spec.regex.finditer(text)`, looked for only in the runs of `spec.run` characters that
+    hold a keyword (`rev` is text[::-1], to find where a run starts).
+
+    A match lies inside one such run, and what the whole-text search reads there stays inside the run and
+    the one character after it: searching that stretch finds the same matches, and the rest of the text
+    (most of it: a name pattern is tried at every capital letter) is not searched at all.
+    """
+    n = len(text)
+    found: list[re.Match] = []
+    done = 0  # end of the last run searched
+    for key in spec.keyword.finditer(text):
+        at = key.start()
+        if at < done:
+            continue
+        start = at - (spec.run.match(rev, n - at).end() - (n - at))
+        done = spec.run.match(text, at).end()
+        found.extend(spec.regex.finditer(text, start, min(n, done + 1)))
+    return found
+
+
 PLACE_PREP_RE = re.compile(
     rf"\b(?i:in|at|near|outside|inside|on|from)\s+(?:(?:northern|southern|eastern|western|central|north-eastern|"
     rf"north-western|south-eastern|south-western|northeastern|northwestern|southeastern|southwestern|downtown|"
@@ -1691,7 +1731,16 @@ class _ArticleContext:
         self.table = table
         self.hits = table.find(text)
         self.hit_starts = [h.start for h in self.hits]
-        self.resolved_hits: list[SourceEntry | None] = [table.choose(h.entries, text) for h in self.hits]
+        chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
+        self.resolved_hits: list[SourceEntry | None] = []
+        for hit in self.hits:
+            if len(hit.entries) == 1:
+                self.resolved_hits.append(hit.entries[0])
+                continue
+            key = tuple(e.canonical for e in hit.entries)
+            if key not in chosen:
+                chosen[key] = table.choose(hit.entries, text)
+            self.resolved_hits.append(chosen[key])
         self.attributions: dict[int, list[_Attribution]] = {}
         self.last_source: str | None = None
         self.last_person: str | None = None
@@ -1805,13 +1854,17 @@ class _ArticleContext:
         """(position, name) of every settlement the article names as such, in text order."""
         if self._places is None:
             found: list[tuple[int, str]] = []
+            rev = self.text[::-1]
             for m in SETTLEMENT_OF_RE.finditer(self.text):
                 found.append((m.start("name"), m.group("name")))
                 for extra in _NAME_RE.finditer(m.group("more") or ""):
                     found.append((m.start("more") + extra.start(), extra.group()))
-            for regex in (NAME_SETTLEMENT_RE, RESIDENTS_OF_RE, TOWN_APPOSITIVE_RE):
-                for m in regex.finditer(self.text):
-                    found.append((m.start("name"), m.group("name")))
+            for m in _anchored_finditer(NAME_SETTLEMENT, self.text, rev):
+                found.append((m.start("name"), m.group("name")))
+            for m in RESIDENTS_OF_RE.finditer(self.text):
+                found.append((m.start("name"), m.group("name")))
+            for m in _anchored_finditer(TOWN_APPOSITIVE, self.text, rev):
+                found.append((m.start("name"), m.group("name")))
             cleaned = []
             for pos, name in found:
                 name = _clean_place(name)
