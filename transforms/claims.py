@@ -532,6 +532,28 @@ def _anchored_finditer(spec: _Anchored, text: str, rev: str) -> list[re.Match]:
     return found
 
 
+def _finditer_from(regex: re.Pattern, start: re.Pattern, text: str) -> list[re.Match]:
+    """The matches of `regex.finditer(text)` for a pattern that matches only where `start` does: it is tried
+    there only, in text order and from the end of the match before, as finditer tries it. `start` begins
+    with plain words, which the regex engine looks for fast; `regex` begins with a word boundary, which the
+    engine tries at every position."""
+    found: list[re.Match] = []
+    key = start.search(text)
+    while key is not None:
+        m = regex.match(text, key.start())
+        if m is not None:
+            found.append(m)
+            key = start.search(text, m.end())
+        else:
+            key = start.search(text, key.start() + 1)
+    return found
+
+
+# Where SETTLEMENT_OF_RE and RESIDENTS_OF_RE can match: their first words.
+_SETTLEMENT_OF_START_RE = re.compile(rf"{SETTLEMENT_NOUNS}s?\s+of\s")
+_RESIDENTS_OF_START_RE = re.compile(rf"{_RESIDENT_NOUNS}\s+of\s")
+
+
 PLACE_PREP_RE = re.compile(
     rf"\b(?i:in|at|near|outside|inside|on|from)\s+(?:(?:northern|southern|eastern|western|central|north-eastern|"
     rf"north-western|south-eastern|south-western|northeastern|northwestern|southeastern|southwestern|downtown|"
@@ -817,7 +839,7 @@ class SourceTable:
                 for key in forms:
                     if (key, entry) not in leaf:
                         leaf.append((key, entry))
-        self._place_res: dict[str, re.Pattern] = {}
+        self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -875,11 +897,12 @@ class SourceTable:
             if not entry.places:
                 scores.append(0)
                 continue
-            pattern = self._place_res.get(entry.canonical)
-            if pattern is None:
-                pattern = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in entry.places) + r")\b")
-                self._place_res[entry.canonical] = pattern
-            scores.append(len(pattern.findall(text)))
+            patterns = self._place_res.get(entry.canonical)
+            if patterns is None:
+                names = "(?:" + "|".join(re.escape(p) for p in entry.places) + ")"
+                patterns = re.compile(rf"\b{names}\b"), re.compile(names)
+                self._place_res[entry.canonical] = patterns
+            scores.append(len(_finditer_from(*patterns, text)))
         best = max(scores)
         if best == 0 or scores.count(best) > 1:
             return None
@@ -1855,13 +1878,13 @@ class _ArticleContext:
         if self._places is None:
             found: list[tuple[int, str]] = []
             rev = self.text[::-1]
-            for m in SETTLEMENT_OF_RE.finditer(self.text):
+            for m in _finditer_from(SETTLEMENT_OF_RE, _SETTLEMENT_OF_START_RE, self.text):
                 found.append((m.start("name"), m.group("name")))
                 for extra in _NAME_RE.finditer(m.group("more") or ""):
                     found.append((m.start("more") + extra.start(), extra.group()))
             for m in _anchored_finditer(NAME_SETTLEMENT, self.text, rev):
                 found.append((m.start("name"), m.group("name")))
-            for m in RESIDENTS_OF_RE.finditer(self.text):
+            for m in _finditer_from(RESIDENTS_OF_RE, _RESIDENTS_OF_START_RE, self.text):
                 found.append((m.start("name"), m.group("name")))
             for m in _anchored_finditer(TOWN_APPOSITIVE, self.text, rev):
                 found.append((m.start("name"), m.group("name")))
