@@ -796,17 +796,50 @@ class _SourceHit(NamedTuple):
     text: str
 
 
-class _LazyTokens:
-    """(start, end, word) of the i-th token, made from the match only when asked for."""
+class _AsciiTokens:
+    """(start, end, word) of the i-th token of an ASCII text, from the list of its lower-cased tokens.
 
-    __slots__ = ("_matches",)
+    Tokens are separated by characters no token starts with, so the i-th token is the first occurrence of
+    its word after the end of the one before: the offsets are found with str.find, in order, and only as far
+    as a name is looked at.
+    """
 
-    def __init__(self, matches: list[re.Match]):
-        self._matches = matches
+    __slots__ = ("_text", "_low", "_words", "_starts")
+
+    def __init__(self, text: str, low: str, words: list[str]):
+        self._text, self._low, self._words = text, low, words
+        self._starts: list[int] = []
 
     def __getitem__(self, i: int) -> tuple[int, int, str]:
-        m = self._matches[i]
-        return m.start(), m.end(), m.group()
+        starts, words = self._starts, self._words
+        k = len(starts)
+        if i >= k:
+            find = self._low.find
+            pos = starts[-1] + len(words[k - 1]) if k else 0
+            for word in words[k:i + 1]:
+                pos = find(word, pos)
+                starts.append(pos)
+                pos += len(word)
+        a = starts[i]
+        b = a + len(words[i])
+        return a, b, self._text[a:b]
+
+
+def _raw_trie(node: dict) -> dict:
+    """A copy of a source trie whose edges are words as written, before spelling normalisation: each edge
+    of the normalised trie appears once for every word that normalises to it."""
+    out: dict = {}
+    for key, child in node.items():
+        if key is None:
+            out[None] = child
+            continue
+        sub = _raw_trie(child)
+        if _SPELLINGS.get(key, key) == key:
+            out[key] = sub
+        for raw, normal in _SPELLINGS.items():
+            if normal == key and raw != key:
+                out[raw] = sub
+    return out
 
 
 class SourceTable:
@@ -839,6 +872,7 @@ class SourceTable:
                 for key in forms:
                     if (key, entry) not in leaf:
                         leaf.append((key, entry))
+        self._raw_trie = _raw_trie(self._trie)
         self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
     def __len__(self) -> int:
@@ -849,11 +883,14 @@ class SourceTable:
         spellings = _SPELLINGS
         if text.isascii():
             # Lower-casing ASCII changes no token boundary: the keys come from one findall over the
-            # lower-cased text, and the tokens' spans and words only where a name starts.
-            matches = list(_SRC_TOKEN_RE.finditer(text))
-            keys = [spellings.get(k, k) for k in _SRC_TOKEN_RE.findall(text.lower())]
-            tokens = _LazyTokens(matches)
+            # lower-cased text, walked in the trie of unnormalised words, and the tokens' spans and words
+            # only as far as a name is looked at.
+            low = text.lower()
+            keys = _SRC_TOKEN_RE.findall(low)
+            tokens = _AsciiTokens(text, low, keys)
+            trie = self._raw_trie
         else:
+            trie = self._trie
             tokens = [(m.start(), m.end(), m.group()) for m in _SRC_TOKEN_RE.finditer(text)]
             low = text.lower().replace("’", "'")
             if len(low) == len(text):
@@ -862,7 +899,6 @@ class SourceTable:
                 keys = [_source_key(t[2]) for t in tokens]
         found: list[tuple[int, int, tuple[SourceEntry, ...]]] = []
         n = len(keys)
-        trie = self._trie
         for i in [i for i, key in enumerate(keys) if key in trie]:
             node = trie.get(keys[i])
             best = None
