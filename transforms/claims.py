@@ -420,6 +420,24 @@ def _caseless_lower(text: str) -> str | None:
     return text.lower()
 
 
+def _finditer_from(regex: re.Pattern, start: re.Pattern, text: str, start_text: str | None = None) -> list[re.Match]:
+    """The matches of `regex.finditer(text)` for a pattern that matches only where `start` does (in
+    `start_text`, default `text`, with the same offsets): it is tried there only, in text order and from the
+    end of the match before, as finditer tries it. `start` is the faster to search: it begins with plain
+    words or characters, which the engine finds by a fast scan, or it is a lower-case twin."""
+    found: list[re.Match] = []
+    within = text if start_text is None else start_text
+    key = start.search(within)
+    while key is not None:
+        m = regex.match(text, key.start())
+        if m is not None:
+            found.append(m)
+            key = start.search(within, m.end())
+        else:
+            key = start.search(within, key.start() + 1)
+    return found
+
+
 _NUMBER_LOW_RE = _lower_case_twin(NUMBER_RE)
 _POST_QUALIFIERS = {"or more": "at_least", "or so": "about", "-plus": "more_than", "+": "more_than",
                     "-odd": "about"}
@@ -494,6 +512,8 @@ _TRAILING_TIME_RE = re.compile(
     r"in\s+a\s+statement|in\s+a\s+report|in\s+an\s+update|separately|initially|first)|\s+on\s+\w+\s+\d+)+\s*$",
     re.IGNORECASE)
 _CLAIM_WORDS_RE = re.compile(r"\d|\b(?:killed|died|wounded|injured|dead|killing|deaths|toll)\b", re.IGNORECASE)
+_TRAILING_TIME_LOW_RE = _lower_case_twin(_TRAILING_TIME_RE)
+_CLAIM_WORDS_LOW_RE = _lower_case_twin(_CLAIM_WORDS_RE)
 _PRONOUN_SOURCES = {"it", "they", "he", "she", "the source", "the same source", "this source", "that source",
                     "the sources", "the same sources", "the report", "the statement"}
 _COREF_RE = re.compile(
@@ -506,6 +526,7 @@ _COREF_RE = re.compile(
     r"|civil\s+defen[cs]e(?:\s+(?:agency|service|force))?|(?:rescue|emergency)\s+services?|rescue\s+(?:group|agency)"
     r"|(?:disaster\s+|humanitarian\s+|aid\s+|relief\s+)?agency|hospital|military|army)\b",
     re.IGNORECASE)
+_COREF_LOW_RE = _lower_case_twin(_COREF_RE)
 
 # Places.
 _CAP = r"[A-Z][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F]+)*"
@@ -558,23 +579,6 @@ def _anchored_finditer(spec: _Anchored, text: str, rev: str) -> list[re.Match]:
     return found
 
 
-def _finditer_from(regex: re.Pattern, start: re.Pattern, text: str) -> list[re.Match]:
-    """The matches of `regex.finditer(text)` for a pattern that matches only where `start` does: it is tried
-    there only, in text order and from the end of the match before, as finditer tries it. `start` begins
-    with plain words, which the regex engine looks for fast; `regex` begins with a word boundary, which the
-    engine tries at every position."""
-    found: list[re.Match] = []
-    key = start.search(text)
-    while key is not None:
-        m = regex.match(text, key.start())
-        if m is not None:
-            found.append(m)
-            key = start.search(text, m.end())
-        else:
-            key = start.search(text, key.start() + 1)
-    return found
-
-
 # Where SETTLEMENT_OF_RE and RESIDENTS_OF_RE can match: their first words.
 _SETTLEMENT_OF_START_RE = re.compile(rf"{SETTLEMENT_NOUNS}s?\s+of\s")
 _RESIDENTS_OF_START_RE = re.compile(rf"{_RESIDENT_NOUNS}\s+of\s")
@@ -617,6 +621,8 @@ PERIOD_RE = re.compile(rf"""
               last\s+week|this\s+week|last\s+month|earlier\s+this\s+week|the\s+past\s+week)\b)
   | (?P<since_start>\bsince\s+the\s+(?:start|beginning|outbreak|onset)\s+of\s+(?:the\s+)?[\w-]+)
 """, re.VERBOSE | re.IGNORECASE)
+# The twin of PERIOD_RE: the weekdays are its only capitalised words.
+_PERIOD_LOW_RE = re.compile(PERIOD_RE.pattern.replace(_WD, _WD.lower()), re.VERBOSE)
 _WORD_NUMBERS_SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                        "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "twenty": 20,
                        "few": 3, "several": 3}
@@ -1892,7 +1898,9 @@ class _ArticleContext:
             entry, hit = found
             is_person = any(hit.text.replace("’", "'").lower() == p.lower() for p in entry.people)
             return entry.canonical, entry.kind == "media", is_person
-        if len(phrase.split()) > MAX_SOURCE_WORDS or _CLAIM_WORDS_RE.search(phrase):
+        plow = _caseless_lower(phrase)
+        if len(phrase.split()) > MAX_SOURCE_WORDS or (
+                _CLAIM_WORDS_RE.search(phrase) if plow is None else _CLAIM_WORDS_LOW_RE.search(plow)):
             # A whole clause before "said" with no comma: only a name at its end can be the speaker.
             tail = _TAIL_NAME_RE.search(phrase)
             if tail and len(tail.group(1).split()) <= 4 and not _CLAIM_WORDS_RE.search(tail.group(1)):
@@ -1908,7 +1916,11 @@ class _ArticleContext:
             if low in ("he", "she"):
                 return self.last_person, False, True
             return self.last_source, False, False
-        coref = _COREF_RE.search(phrase)
+        if plow is None:
+            coref = _COREF_RE.search(phrase)
+        else:  # the twin finds where; _COREF_RE's match there is the one search gives
+            at = _COREF_LOW_RE.search(plow)
+            coref = None if at is None else _COREF_RE.match(phrase, at.start())
         if coref and coref.start() <= 2 and not phrase[coref.end():].strip(" '’s"):
             key = " ".join(coref.group("phrase").lower().replace(".", "").split())
             kinds = _coref_kinds(key)
@@ -2272,7 +2284,8 @@ def _trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     lead = _LEADING_CONJ_RE.match(seg)
     a += lead.end()
     seg = text[a:b]
-    trail = _TRAILING_TIME_RE.search(seg)
+    low = _caseless_lower(seg)
+    trail = _TRAILING_TIME_RE.search(seg) if low is None else _TRAILING_TIME_LOW_RE.search(low)
     if trail:
         b = a + trail.start()
     seg = text[a:b]
@@ -2298,7 +2311,9 @@ def _has_org_word(phrase: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 def _periods(text: str) -> list[tuple[int, int, re.Match]]:
     """Time phrases of a sentence: (start, end, match)."""
-    return [(m.start(), m.end(), m) for m in PERIOD_RE.finditer(text)]
+    low = _caseless_lower(text)
+    matches = PERIOD_RE.finditer(text) if low is None else _finditer_from(PERIOD_RE, _PERIOD_LOW_RE, text, low)
+    return [(m.start(), m.end(), m) for m in matches]
 
 
 def _resolve_period(m: re.Match, published: datetime | None) -> datetime | None:
@@ -2624,7 +2639,7 @@ def _location(ctx: _ArticleContext, sent: _Sentence, cand: _Candidate) -> str | 
                 or (next_word.endswith("s") and not next_word.endswith("ss") and next_word not in SITE_NOUNS)):
             continue  # "Israeli strikes", "southern Israeli towns": an adjective, not a place
         site_after = next_word in SITE_NOUNS - _ATTACK_NOUNS - {"on", "hit", "struck", "fire"}
-        if m.group("alone") or ctx.is_settlement(clean) or site_after or any(w in SITE_NOUNS for w in before_words):
+        if m.group("alone") or site_after or any(w in SITE_NOUNS for w in before_words) or ctx.is_settlement(clean):
             consider(lo + m.start("name"), clean)
     return best
 
