@@ -399,6 +399,46 @@ _NUMBER_PATTERN = rf"""
     (?![\w])
 """
 NUMBER_RE = re.compile(_NUMBER_PATTERN, re.IGNORECASE | re.VERBOSE)
+
+
+def _lower_case_twin(regex: re.Pattern) -> re.Pattern:
+    """An IGNORECASE pattern without the flag, for text lower-cased by `_caseless_lower`: there it matches at
+    the offsets where `regex` matches the original text (its letters are all lower-case), several times faster."""
+    return re.compile(regex.pattern, regex.flags & ~re.IGNORECASE)
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def _caseless_lower(text: str) -> str | None:
+    """`text.lower()` if it holds no cased letter but ASCII ones (so lower-casing keeps every offset, and an
+    IGNORECASE match is a plain match of the lower-cased text: no Unicode case folding is involved), else None."""
+    if not text.isascii():
+        for char in set(_NON_ASCII_RE.findall(text)):
+            if char.lower() != char or char.upper() != char:
+                return None
+    return text.lower()
+
+
+def _finditer_from(regex: re.Pattern, start: re.Pattern, text: str, start_text: str | None = None) -> list[re.Match]:
+    """The matches of `regex.finditer(text)` for a pattern that matches only where `start` does (in
+    `start_text`, default `text`, with the same offsets): it is tried there only, in text order and from the
+    end of the match before, as finditer tries it. `start` is the faster to search: it begins with plain
+    words or characters, which the engine finds by a fast scan, or it is a lower-case twin."""
+    found: list[re.Match] = []
+    within = text if start_text is None else start_text
+    key = start.search(within)
+    while key is not None:
+        m = regex.match(text, key.start())
+        if m is not None:
+            found.append(m)
+            key = start.search(within, m.end())
+        else:
+            key = start.search(within, key.start() + 1)
+    return found
+
+
+_NUMBER_LOW_RE = _lower_case_twin(NUMBER_RE)
 _POST_QUALIFIERS = {"or more": "at_least", "or so": "about", "-plus": "more_than", "+": "more_than",
                     "-odd": "about"}
 
@@ -415,6 +455,7 @@ NUMBER_HINT_RE = re.compile(
     r"million|scores|tens)")
 TOKEN_RE = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:[-'’][A-Za-z\u00C0-\u024F]+)*(?:['’]s?)?|\d+(?:[.,:]\d+)*|[^\s\w]|_")
 _SENT_BREAK_RE = re.compile(r"""[.!?]+(?=["“][A-Z])|(?:[.!?]+|…)["”’'\)\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
+_SENT_BREAK_START_RE = re.compile(r"[.!?…]")  # where a sentence break can start
 _LAST_WORD_RE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _PARA_RE = re.compile(r"[^\n]+")
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -458,7 +499,10 @@ ACCORDING_RE = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
 REPORTED_BY_RE = re.compile(r"\b(?:reported|stated|announced|confirmed|released|published|compiled|quoted|cited)\s+by\s+", re.IGNORECASE)
 CITING_RE = re.compile(r"\b(?:citing|quoting)\s+", re.IGNORECASE)
 ATTRIBUTION_HINT_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|citing|quoting|reported|stated)\b", re.IGNORECASE)
-_ATTRIBUTION_HINT_LOW_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|citing|quoting|reported|stated)\b")
+_ACCORDING_LOW_RE = _lower_case_twin(ACCORDING_RE)
+_REPORTED_BY_LOW_RE = _lower_case_twin(REPORTED_BY_RE)
+_CITING_LOW_RE = _lower_case_twin(CITING_RE)
+_ATTRIBUTION_HINT_LOW_RE = _lower_case_twin(ATTRIBUTION_HINT_RE)
 _NP_END_RE = re.compile(r"""[,;:!?()"“”]|(?<![A-Z])\.(?=\s|$)|\s[-–—]\s|\s(?:on|in|at|late|early|last|this|who|which|that|as|after|before|when|while|because|and\s+(?:said|added)|said|told|from|citing|quoting|during|since|until|over)\s""")
 _SEGMENT_SPLIT_RE = re.compile(r"""[,;:“”"()\[\]—–]|\s-\s""")
 _TRAILING_TIME_RE = re.compile(
@@ -468,6 +512,8 @@ _TRAILING_TIME_RE = re.compile(
     r"in\s+a\s+statement|in\s+a\s+report|in\s+an\s+update|separately|initially|first)|\s+on\s+\w+\s+\d+)+\s*$",
     re.IGNORECASE)
 _CLAIM_WORDS_RE = re.compile(r"\d|\b(?:killed|died|wounded|injured|dead|killing|deaths|toll)\b", re.IGNORECASE)
+_TRAILING_TIME_LOW_RE = _lower_case_twin(_TRAILING_TIME_RE)
+_CLAIM_WORDS_LOW_RE = _lower_case_twin(_CLAIM_WORDS_RE)
 _PRONOUN_SOURCES = {"it", "they", "he", "she", "the source", "the same source", "this source", "that source",
                     "the sources", "the same sources", "the report", "the statement"}
 _COREF_RE = re.compile(
@@ -480,18 +526,64 @@ _COREF_RE = re.compile(
     r"|civil\s+defen[cs]e(?:\s+(?:agency|service|force))?|(?:rescue|emergency)\s+services?|rescue\s+(?:group|agency)"
     r"|(?:disaster\s+|humanitarian\s+|aid\s+|relief\s+)?agency|hospital|military|army)\b",
     re.IGNORECASE)
+_COREF_LOW_RE = _lower_case_twin(_COREF_RE)
 
 # Places.
 _CAP = r"[A-Z][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F]+)*"
 _CONNECT = r"(?:al|el|as|ad|ar|ash|at|az|an|ad|de|del|la|le|bin|ibn|abu|um|umm)[-\s]"
 NAME = rf"(?:(?:al|el)-)?{_CAP}(?:\s+(?:{_CONNECT})?{_CAP})*"
+_CAMP_NOUNS = r"(?:camp|village|town|neighbou?rhood|suburb)"
+_RESIDENT_NOUNS = r"(?:residents|inhabitants|villagers|people|families)"
+_TOWN_NOUNS = r"(?:towns?|villages?|cities|city|neighbou?rhoods?)"
 SETTLEMENT_OF_RE = re.compile(rf"\b{SETTLEMENT_NOUNS}s?\s+of\s+(?P<name>{NAME})(?P<more>(?:\s*(?:,|and)\s+{NAME})*)")
 NAME_SETTLEMENT_RE = re.compile(
-    rf"(?P<name>{NAME})\s+(?:refugee\s+|displacement\s+|displaced\s+|IDP\s+)?(?:camp|village|town|neighbou?rhood|suburb)\b(?!\s+of\b)")
+    rf"(?P<name>{NAME})\s+(?:refugee\s+|displacement\s+|displaced\s+|IDP\s+)?{_CAMP_NOUNS}\b(?!\s+of\b)")
 RESIDENTS_OF_RE = re.compile(
-    rf"\b(?:residents|inhabitants|villagers|people|families)\s+of\s+(?P<name>{NAME})(?!\s+(?:villages|towns|cities|areas|communities|families|sect|minority|majority|people|men|women|children|residents|forces|fighters)\b)")
+    rf"\b{_RESIDENT_NOUNS}\s+of\s+(?P<name>{NAME})(?!\s+(?:villages|towns|cities|areas|communities|families|sect|minority|majority|people|men|women|children|residents|forces|fighters)\b)")
 TOWN_APPOSITIVE_RE = re.compile(
-    rf"(?P<name>{NAME}),\s+(?:one\s+of\s+the|a|an|the)\s+(?:[\w-]+\s+){{0,3}}?(?:towns?|villages?|cities|city|neighbou?rhoods?)\b")
+    rf"(?P<name>{NAME}),\s+(?:one\s+of\s+the|a|an|the)\s+(?:[\w-]+\s+){{0,3}}?{_TOWN_NOUNS}\b")
+
+
+class _Anchored(NamedTuple):
+    """A pattern whose every match holds a match of `keyword` and is made of `run` characters only (so
+    are the characters its look-aheads read before the first one after the match)."""
+
+    regex: re.Pattern
+    keyword: re.Pattern
+    run: re.Pattern
+
+
+_NAME_RUN = r"A-Za-z\u00C0-\u024F'’\s-"  # the characters of NAME and of the spaces between its words
+NAME_SETTLEMENT = _Anchored(NAME_SETTLEMENT_RE, re.compile(_CAMP_NOUNS), re.compile(rf"[{_NAME_RUN}]*"))
+TOWN_APPOSITIVE = _Anchored(TOWN_APPOSITIVE_RE, re.compile(_TOWN_NOUNS), re.compile(rf"[\w,{_NAME_RUN}]*"))
+
+
+def _anchored_finditer(spec: _Anchored, text: str, rev: str) -> list[re.Match]:
+    """The matches of `spec.regex.finditer(text)`, looked for only in the runs of `spec.run` characters that
+    hold a keyword (`rev` is text[::-1], to find where a run starts).
+
+    A match lies inside one such run, and what the whole-text search reads there stays inside the run and
+    the one character after it: searching that stretch finds the same matches, and the rest of the text
+    (most of it: a name pattern is tried at every capital letter) is not searched at all.
+    """
+    n = len(text)
+    found: list[re.Match] = []
+    done = 0  # end of the last run searched
+    for key in spec.keyword.finditer(text):
+        at = key.start()
+        if at < done:
+            continue
+        start = at - (spec.run.match(rev, n - at).end() - (n - at))
+        done = spec.run.match(text, at).end()
+        found.extend(spec.regex.finditer(text, start, min(n, done + 1)))
+    return found
+
+
+# Where SETTLEMENT_OF_RE and RESIDENTS_OF_RE can match: their first words.
+_SETTLEMENT_OF_START_RE = re.compile(rf"{SETTLEMENT_NOUNS}s?\s+of\s")
+_RESIDENTS_OF_START_RE = re.compile(rf"{_RESIDENT_NOUNS}\s+of\s")
+
+
 PLACE_PREP_RE = re.compile(
     rf"\b(?i:in|at|near|outside|inside|on|from)\s+(?:(?:northern|southern|eastern|western|central|north-eastern|"
     rf"north-western|south-eastern|south-western|northeastern|northwestern|southeastern|southwestern|downtown|"
@@ -529,6 +621,8 @@ PERIOD_RE = re.compile(rf"""
               last\s+week|this\s+week|last\s+month|earlier\s+this\s+week|the\s+past\s+week)\b)
   | (?P<since_start>\bsince\s+the\s+(?:start|beginning|outbreak|onset)\s+of\s+(?:the\s+)?[\w-]+)
 """, re.VERBOSE | re.IGNORECASE)
+# The twin of PERIOD_RE: the weekdays are its only capitalised words.
+_PERIOD_LOW_RE = re.compile(PERIOD_RE.pattern.replace(_WD, _WD.lower()), re.VERBOSE)
 _WORD_NUMBERS_SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                        "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "twenty": 20,
                        "few": 3, "several": 3}
@@ -734,17 +828,50 @@ class _SourceHit(NamedTuple):
     text: str
 
 
-class _LazyTokens:
-    """(start, end, word) of the i-th token, made from the match only when asked for."""
+class _AsciiTokens:
+    """(start, end, word) of the i-th token of an ASCII text, from the list of its lower-cased tokens.
 
-    __slots__ = ("_matches",)
+    Tokens are separated by characters no token starts with, so the i-th token is the first occurrence of
+    its word after the end of the one before: the offsets are found with str.find, in order, and only as far
+    as a name is looked at.
+    """
 
-    def __init__(self, matches: list[re.Match]):
-        self._matches = matches
+    __slots__ = ("_text", "_low", "_words", "_starts")
+
+    def __init__(self, text: str, low: str, words: list[str]):
+        self._text, self._low, self._words = text, low, words
+        self._starts: list[int] = []
 
     def __getitem__(self, i: int) -> tuple[int, int, str]:
-        m = self._matches[i]
-        return m.start(), m.end(), m.group()
+        starts, words = self._starts, self._words
+        k = len(starts)
+        if i >= k:
+            find = self._low.find
+            pos = starts[-1] + len(words[k - 1]) if k else 0
+            for word in words[k:i + 1]:
+                pos = find(word, pos)
+                starts.append(pos)
+                pos += len(word)
+        a = starts[i]
+        b = a + len(words[i])
+        return a, b, self._text[a:b]
+
+
+def _raw_trie(node: dict) -> dict:
+    """A copy of a source trie whose edges are words as written, before spelling normalisation: each edge
+    of the normalised trie appears once for every word that normalises to it."""
+    out: dict = {}
+    for key, child in node.items():
+        if key is None:
+            out[None] = child
+            continue
+        sub = _raw_trie(child)
+        if _SPELLINGS.get(key, key) == key:
+            out[key] = sub
+        for raw, normal in _SPELLINGS.items():
+            if normal == key and raw != key:
+                out[raw] = sub
+    return out
 
 
 class SourceTable:
@@ -777,7 +904,8 @@ class SourceTable:
                 for key in forms:
                     if (key, entry) not in leaf:
                         leaf.append((key, entry))
-        self._place_res: dict[str, re.Pattern] = {}
+        self._raw_trie = _raw_trie(self._trie)
+        self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -787,11 +915,14 @@ class SourceTable:
         spellings = _SPELLINGS
         if text.isascii():
             # Lower-casing ASCII changes no token boundary: the keys come from one findall over the
-            # lower-cased text, and the tokens' spans and words only where a name starts.
-            matches = list(_SRC_TOKEN_RE.finditer(text))
-            keys = [spellings.get(k, k) for k in _SRC_TOKEN_RE.findall(text.lower())]
-            tokens = _LazyTokens(matches)
+            # lower-cased text, walked in the trie of unnormalised words, and the tokens' spans and words
+            # only as far as a name is looked at.
+            low = text.lower()
+            keys = _SRC_TOKEN_RE.findall(low)
+            tokens = _AsciiTokens(text, low, keys)
+            trie = self._raw_trie
         else:
+            trie = self._trie
             tokens = [(m.start(), m.end(), m.group()) for m in _SRC_TOKEN_RE.finditer(text)]
             low = text.lower().replace("’", "'")
             if len(low) == len(text):
@@ -800,7 +931,6 @@ class SourceTable:
                 keys = [_source_key(t[2]) for t in tokens]
         found: list[tuple[int, int, tuple[SourceEntry, ...]]] = []
         n = len(keys)
-        trie = self._trie
         for i in [i for i, key in enumerate(keys) if key in trie]:
             node = trie.get(keys[i])
             best = None
@@ -835,11 +965,12 @@ class SourceTable:
             if not entry.places:
                 scores.append(0)
                 continue
-            pattern = self._place_res.get(entry.canonical)
-            if pattern is None:
-                pattern = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in entry.places) + r")\b")
-                self._place_res[entry.canonical] = pattern
-            scores.append(len(pattern.findall(text)))
+            patterns = self._place_res.get(entry.canonical)
+            if patterns is None:
+                names = "(?:" + "|".join(re.escape(p) for p in entry.places) + ")"
+                patterns = re.compile(rf"\b{names}\b"), re.compile(names)
+                self._place_res[entry.canonical] = patterns
+            scores.append(len(_finditer_from(*patterns, text)))
         best = max(scores)
         if best == 0 or scores.count(best) > 1:
             return None
@@ -934,34 +1065,39 @@ def _split_sentences(text: str) -> list[_Sentence]:
         if not body.strip():
             continue
         spans, s = [], 0
-        for brk in _SENT_BREAK_RE.finditer(body):
-            word = _LAST_WORD_RE.search(body, max(0, brk.start() - 12), brk.start())
-            if brk.group().startswith(".") and word:
-                last = word.group(1).lower().rstrip(".")
-                if last in ABBREVIATIONS or (len(last) == 1 and word.group(1).isupper()):
-                    continue
+        for brk in _finditer_from(_SENT_BREAK_RE, _SENT_BREAK_START_RE, body):
+            at = brk.start()
+            if body[at] == ".":
+                word = _LAST_WORD_RE.search(body, max(0, at - 12), at)
+                if word:
+                    last = word.group(1).lower().rstrip(".")
+                    if last in ABBREVIATIONS or (len(last) == 1 and word.group(1).isupper()):
+                        continue
             spans.append((s, brk.end()))
             s = brk.end()
         spans.append((s, len(body)))
-        spans = [piece for a, b in spans for piece in _cut_long(body, a, b)]
         cleaned = []
         for a, b in spans:
-            chunk = body[a:b]
-            lead = len(chunk) - len(chunk.lstrip())
-            trail = len(chunk.rstrip())
-            if trail > lead:
-                cleaned.append((p0 + a + lead, p0 + a + trail))
+            for a, b in (_cut_long(body, a, b) if b - a > MAX_SENTENCE_CHARS else ((a, b),)):
+                chunk = body[a:b]
+                lead = len(chunk) - len(chunk.lstrip())
+                trail = len(chunk.rstrip())
+                if trail > lead:
+                    cleaned.append((p0 + a + lead, p0 + a + trail))
         if cleaned:
             paragraphs.append(cleaned)
     sentences: list[_Sentence] = []
     seen: set[str] = set()
+    last_para = len(paragraphs) - 1
     for pi, spans in enumerate(paragraphs):
+        last_span = len(spans) - 1
         for si, (a, b) in enumerate(spans):
             sent = text[a:b]
-            headline = (len(spans) == 1 and pi + 1 < len(paragraphs) and not sent.endswith(_SENTENCE_FINAL)
-                        and len(sent.split()) <= MAX_HEADLINE_WORDS)
-            key = " ".join(sent.split())
-            truncated = sent.endswith(("...", "…")) and si == len(spans) - 1
+            words = sent.split()
+            headline = (last_span == 0 and pi < last_para and not sent.endswith(_SENTENCE_FINAL)
+                        and len(words) <= MAX_HEADLINE_WORDS)
+            key = " ".join(words)
+            truncated = si == last_span and sent.endswith(("...", "…"))
             sentences.append(_Sentence(a, b, sent, pi, headline, key in seen, truncated))
             seen.add(key)
     return sentences
@@ -1020,8 +1156,13 @@ def _find_mentions(text: str) -> list[_Mention]:
     mentions = []
     pos = 0
     in_ages = False
+    low = _caseless_lower(text)
     while True:
-        match = NUMBER_RE.search(text, pos)
+        if low is None:
+            match = NUMBER_RE.search(text, pos)
+        else:  # the twin finds where the next number starts; NUMBER_RE's match there is the one search gives
+            at = _NUMBER_LOW_RE.search(low, pos)
+            match = None if at is None else NUMBER_RE.match(text, at.start())
         if match is None:
             break
         pos = match.end()
@@ -1691,7 +1832,16 @@ class _ArticleContext:
         self.table = table
         self.hits = table.find(text)
         self.hit_starts = [h.start for h in self.hits]
-        self.resolved_hits: list[SourceEntry | None] = [table.choose(h.entries, text) for h in self.hits]
+        chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
+        self.resolved_hits: list[SourceEntry | None] = []
+        for hit in self.hits:
+            if len(hit.entries) == 1:
+                self.resolved_hits.append(hit.entries[0])
+                continue
+            key = tuple(e.canonical for e in hit.entries)
+            if key not in chosen:
+                chosen[key] = table.choose(hit.entries, text)
+            self.resolved_hits.append(chosen[key])
         self.attributions: dict[int, list[_Attribution]] = {}
         self.last_source: str | None = None
         self.last_person: str | None = None
@@ -1748,7 +1898,9 @@ class _ArticleContext:
             entry, hit = found
             is_person = any(hit.text.replace("’", "'").lower() == p.lower() for p in entry.people)
             return entry.canonical, entry.kind == "media", is_person
-        if len(phrase.split()) > MAX_SOURCE_WORDS or _CLAIM_WORDS_RE.search(phrase):
+        plow = _caseless_lower(phrase)
+        if len(phrase.split()) > MAX_SOURCE_WORDS or (
+                _CLAIM_WORDS_RE.search(phrase) if plow is None else _CLAIM_WORDS_LOW_RE.search(plow)):
             # A whole clause before "said" with no comma: only a name at its end can be the speaker.
             tail = _TAIL_NAME_RE.search(phrase)
             if tail and len(tail.group(1).split()) <= 4 and not _CLAIM_WORDS_RE.search(tail.group(1)):
@@ -1764,7 +1916,11 @@ class _ArticleContext:
             if low in ("he", "she"):
                 return self.last_person, False, True
             return self.last_source, False, False
-        coref = _COREF_RE.search(phrase)
+        if plow is None:
+            coref = _COREF_RE.search(phrase)
+        else:  # the twin finds where; _COREF_RE's match there is the one search gives
+            at = _COREF_LOW_RE.search(plow)
+            coref = None if at is None else _COREF_RE.match(phrase, at.start())
         if coref and coref.start() <= 2 and not phrase[coref.end():].strip(" '’s"):
             key = " ".join(coref.group("phrase").lower().replace(".", "").split())
             kinds = _coref_kinds(key)
@@ -1805,13 +1961,17 @@ class _ArticleContext:
         """(position, name) of every settlement the article names as such, in text order."""
         if self._places is None:
             found: list[tuple[int, str]] = []
-            for m in SETTLEMENT_OF_RE.finditer(self.text):
+            rev = self.text[::-1]
+            for m in _finditer_from(SETTLEMENT_OF_RE, _SETTLEMENT_OF_START_RE, self.text):
                 found.append((m.start("name"), m.group("name")))
                 for extra in _NAME_RE.finditer(m.group("more") or ""):
                     found.append((m.start("more") + extra.start(), extra.group()))
-            for regex in (NAME_SETTLEMENT_RE, RESIDENTS_OF_RE, TOWN_APPOSITIVE_RE):
-                for m in regex.finditer(self.text):
-                    found.append((m.start("name"), m.group("name")))
+            for m in _anchored_finditer(NAME_SETTLEMENT, self.text, rev):
+                found.append((m.start("name"), m.group("name")))
+            for m in _finditer_from(RESIDENTS_OF_RE, _RESIDENTS_OF_START_RE, self.text):
+                found.append((m.start("name"), m.group("name")))
+            for m in _anchored_finditer(TOWN_APPOSITIVE, self.text, rev):
+                found.append((m.start("name"), m.group("name")))
             cleaned = []
             for pos, name in found:
                 name = _clean_place(name)
@@ -1978,7 +2138,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
         return cached
     text, base = sent.text, sent.start
     found: list[_Attribution] = []
-    if not ATTRIBUTION_HINT_RE.search(text):
+    low = _caseless_lower(text)  # None: the IGNORECASE patterns run on the text itself
+    if not (ATTRIBUTION_HINT_RE.search(text) if low is None else _ATTRIBUTION_HINT_LOW_RE.search(low)):
         ctx.attributions[sent.start] = found
         return found
 
@@ -1993,8 +2154,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
         return bool(source)
 
     taken: list[tuple[int, int]] = []
-    for regex in (ACCORDING_RE, REPORTED_BY_RE):
-        for m in regex.finditer(text):
+    for regex, twin in ((ACCORDING_RE, _ACCORDING_LOW_RE), (REPORTED_BY_RE, _REPORTED_BY_LOW_RE)):
+        for m in (regex.finditer(text) if low is None else twin.finditer(low)):  # only offsets are read
             np_start = m.end()
             np_end = _np_end(text, np_start)
             more = _FIGURES_FROM_RE.match(text, np_end)
@@ -2003,7 +2164,7 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
             np_start, np_end = _appositive_after(text, np_start, np_end)
             add(np_start, np_end, m.start(), m.end())
             taken.append((m.start(), np_end))
-    for m in CITING_RE.finditer(text):
+    for m in (CITING_RE.finditer(text) if low is None else _CITING_LOW_RE.finditer(low)):
         np_start = m.end()
         np_end = _np_end(text, np_start)
         if ctx.entry_in(base + np_start, base + np_end):
@@ -2123,7 +2284,8 @@ def _trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     lead = _LEADING_CONJ_RE.match(seg)
     a += lead.end()
     seg = text[a:b]
-    trail = _TRAILING_TIME_RE.search(seg)
+    low = _caseless_lower(seg)
+    trail = _TRAILING_TIME_RE.search(seg) if low is None else _TRAILING_TIME_LOW_RE.search(low)
     if trail:
         b = a + trail.start()
     seg = text[a:b]
@@ -2149,7 +2311,9 @@ def _has_org_word(phrase: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 def _periods(text: str) -> list[tuple[int, int, re.Match]]:
     """Time phrases of a sentence: (start, end, match)."""
-    return [(m.start(), m.end(), m) for m in PERIOD_RE.finditer(text)]
+    low = _caseless_lower(text)
+    matches = PERIOD_RE.finditer(text) if low is None else _finditer_from(PERIOD_RE, _PERIOD_LOW_RE, text, low)
+    return [(m.start(), m.end(), m) for m in matches]
 
 
 def _resolve_period(m: re.Match, published: datetime | None) -> datetime | None:
@@ -2232,29 +2396,25 @@ def extract_claims(text: str, published_at: datetime | None = None,
     if not isinstance(text, str):
         return []
     low = text.lower()
-    casualty_at = [m.start() for m in CASUALTY_HINT_RE.finditer(low)]
-    if not casualty_at:
+    if CASUALTY_HINT_RE.search(low) is None or NUMBER_HINT_RE.search(low) is None:
         return []
-    number_at = [m.start() for m in NUMBER_HINT_RE.finditer(low)]
-    if not number_at:
-        return []
-    if len(low) != len(text):  # a few characters change length when lower-cased: fall back to per-sentence
-        casualty_at = number_at = None
+    # The hints are looked for in the lower-cased article, one sentence at a time; a few characters change
+    # length when lower-cased: then offsets differ and each sentence is lower-cased on its own.
+    aligned = len(low) == len(text)
     if published_at is not None and published_at.tzinfo is None:
         published_at = published_at.replace(tzinfo=timezone.utc)
     sentences = _split_sentences(text)
 
-    def has(positions: list[int] | None, regex: re.Pattern, sent: _Sentence) -> bool:
-        if positions is None:
+    def has(low_regex: re.Pattern, regex: re.Pattern, sent: _Sentence) -> bool:
+        if not aligned:
             return regex.search(sent.text.lower()) is not None
-        k = bisect.bisect_left(positions, sent.start)
-        return k < len(positions) and positions[k] < sent.end
+        return _hint_in(low_regex, low, sent.start, sent.end)
 
     work: list[tuple[int, list[_Candidate], list[_Token], list[_Mention]]] = []
     for si, sent in enumerate(sentences):
-        if sent.repeated or not has(number_at, NUMBER_HINT_RE, sent):
+        if sent.repeated or not has(NUMBER_HINT_RE, NUMBER_HINT_RE, sent):
             continue
-        if not has(casualty_at, CASUALTY_HINT_RE, sent):
+        if not has(CASUALTY_HINT_RE, CASUALTY_HINT_RE, sent):
             # "It said 12 of them were children": a part of the figure just given needs no casualty word.
             follows_claim = work and work[-1][0] == si - 1
             if not (follows_claim and SUBCOUNT_HINT_RE.search(sent.text)):
@@ -2268,9 +2428,8 @@ def extract_claims(text: str, published_at: datetime | None = None,
     # Attributions in text order (so "it said" finds its antecedent), from a few sentences before the
     # first claim to just after the last one.
     first, last = max(0, work[0][0] - ATTRIBUTION_LOOKBACK), min(len(sentences), work[-1][0] + 3)
-    attribution_at = [m.start() for m in _ATTRIBUTION_HINT_LOW_RE.finditer(low)] if casualty_at is not None else None
     for sent in sentences[first:last]:
-        if has(attribution_at, ATTRIBUTION_HINT_RE, sent):
+        if has(_ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent):
             _attributions(ctx, sent)
     claims: list[ClaimMention] = []
     sentence_of: list[int] = []  # the sentence index of each claim made so far
@@ -2318,6 +2477,21 @@ def extract_claims(text: str, published_at: datetime | None = None,
             claims.append(claim)
             sentence_of.append(si)
     return claims
+
+
+# Every match of a hint pattern is one word of at most this many characters (and the character after it).
+_HINT_REACH = 32
+
+
+def _hint_in(regex: re.Pattern, low: str, start: int, end: int) -> bool:
+    """True when a match of the hint pattern `regex` over the whole lower-cased article starts in [start, end).
+
+    The search stops _HINT_REACH characters after `end`: far enough for any match that starts before
+    `end` to end (and be checked for its word boundary) as in the whole text. A hint is one word, so no
+    match starts inside another, and the first match from `start` is one the whole text has too.
+    """
+    m = regex.search(low, start, min(len(low), end + _HINT_REACH))
+    return m is not None and m.start() < end
 
 
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
@@ -2465,7 +2639,7 @@ def _location(ctx: _ArticleContext, sent: _Sentence, cand: _Candidate) -> str | 
                 or (next_word.endswith("s") and not next_word.endswith("ss") and next_word not in SITE_NOUNS)):
             continue  # "Israeli strikes", "southern Israeli towns": an adjective, not a place
         site_after = next_word in SITE_NOUNS - _ATTACK_NOUNS - {"on", "hit", "struck", "fire"}
-        if m.group("alone") or ctx.is_settlement(clean) or site_after or any(w in SITE_NOUNS for w in before_words):
+        if m.group("alone") or site_after or any(w in SITE_NOUNS for w in before_words) or ctx.is_settlement(clean):
             consider(lo + m.start("name"), clean)
     return best
 
