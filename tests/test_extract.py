@@ -4,9 +4,10 @@ import pytest
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, DeadLetter, RawDoc
-from tollwatch.transforms.extract import (ExtractError, dateline_date, detect_format, doc_id_for,
-                                          extract_articles, extract_feed, extract_html,
-                                          extract_text_file, headline, normalized_text_hash)
+from tollwatch.transforms.extract import (Extracted, ExtractError, dateline_date, detect_format,
+                                          doc_id_for, extract_articles, extract_feed, extract_html,
+                                          extract_text_file, headline, normalized_text_hash,
+                                          to_article)
 
 BODY = ("Floodwaters rose through the river town of Lornach overnight, and rescue crews said on "
         "Tuesday that at least 14 people had died and dozens more were missing. The regional "
@@ -57,6 +58,28 @@ def test_headline_of_a_text_file_is_an_early_short_non_sentence_line():
     assert headline(f"Search\n\nFLOODS\n\nRiver bursts its banks in Lornach overnight\n\n{BODY}") == \
         "River bursts its banks in Lornach overnight"
     assert headline(BODY) is None
+
+
+def test_headline_is_one_of_the_first_eleven_lines_and_never_the_last_one():
+    line = "River bursts its banks in Lornach"
+    assert headline(line) is None  # the text's only line is its body
+    assert headline("\n" * 10 + f"{line}\n{BODY}") == line
+    assert headline("\n" * 11 + f"{line}\n{BODY}") is None
+    assert headline(f"{'x' * 201}\n{line}\n{BODY}") is None  # a long line ends the search
+
+
+def test_an_impossible_marker_date_is_no_date_and_no_dateline_is_sought():
+    found = extract_text_file(f" date 2026-02-30\nPublished: 12 May 2026\n{BODY}".encode())
+    assert (found.published, found.date_source) == (None, None)
+    assert found.text.startswith("Published: 12 May 2026")
+
+
+def test_published_at_is_the_whole_second_at_or_before_the_stated_time():
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    stated = dt.datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=plus_two)  # 21:59:59.999999Z
+    found = Extracted(BODY, None, None, None, stated, "metadata", None)
+    article = to_article(raw("/in/a.txt", b""), found, Timestamp(1_800_000_000))
+    assert (article.published_at, article.date_source) == (Timestamp(-7201), "metadata")
 
 
 PAGE = f"""<!doctype html><html lang="en"><head><title>Floods kill 14 in Lornach | Valley Post</title>
@@ -136,6 +159,26 @@ def test_normalized_hash_ignores_case_punctuation_and_spacing_only():
     assert normalized_text_hash("At least 14 died.\n\nCrews said") == \
         normalized_text_hash("at least 14 died crews said")
     assert normalized_text_hash("at least 14 died") != normalized_text_hash("at least 15 died")
+
+
+@pytest.mark.parametrize("text", [
+    "", "  ", "At least 14 died.\n\nCrews said", "snake_case_id and_ __ _x_", " -- ...\t!",
+    "Ärzte zählten 14 Tote in Müllheim", "“Quoted” — said the mayor’s office…",
+    "ﬁre at ① a.m., ² km\u00a0away\u2028next", "٣٤ قتيلا في المدينة", "İstanbul STRASSE straße",
+    "e\u0301te\u0301 cafe\u0301!", "中文新闻 報道 14", "emoji 😀 in_words x😀y",
+])
+def test_normalized_hash_is_the_regex_folding_it_always_was(text):
+    # Hashes of earlier runs must still match: the fast folding is this definition.
+    import hashlib
+    import re
+    import unicodedata
+
+    folded = re.sub(r"[^\w]+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    assert normalized_text_hash(text) == hashlib.blake2b(folded.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def test_a_lone_surrogate_folds_like_punctuation():
+    assert normalized_text_hash("text \ud800here") == normalized_text_hash("text here")
 
 
 @pytest.mark.parametrize("uri, content, expected", [

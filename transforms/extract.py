@@ -97,7 +97,7 @@ def normalized_text_hash(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     try:
         words = _word_runs(folded)
-    except UnicodeEncodeError:  # a lone surrogate: the regex, to fail as it always has
+    except UnicodeEncodeError:  # a lone surrogate: UTF-8 has no bytes for it, the regex drops it
         words = _NON_WORD.sub(" ", folded).strip().encode("utf-8")
     return hashlib.blake2b(words, digest_size=12).hexdigest()
 
@@ -273,12 +273,19 @@ def extract_text_file(content: bytes) -> Extracted:
 def headline(text: str) -> Optional[str]:
     """The headline of a plain text article: an early short line of several words that is not a
     sentence of the body (no final full stop), else None."""
-    lines = [line.strip() for line in text.split("\n", 12)[:12]]
-    for line in lines[:-1]:
-        if 4 <= len(line.split()) <= 30 and len(line) <= 200 and not line.endswith((".", '"', "”")):
-            return line
+    # Among the first 11 lines, and never the text's last line. One line at a time: splitting the
+    # whole text copied all of it.
+    start = 0
+    for _ in range(11):
+        end = text.find("\n", start)
+        if end < 0:
+            break
+        line = text[start:end].strip()
         if len(line) > 200:
             break
+        if 4 <= len(line.split()) <= 30 and not line.endswith((".", '"', "”")):
+            return line
+        start = end + 1
     return None
 
 
