@@ -26,8 +26,8 @@ flat in its size; on Dataflow one worker holds the run's digests (~2.5 KB an art
 
 from __future__ import annotations
 
-import collections
 import itertools
+import struct
 from typing import Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
@@ -35,7 +35,7 @@ import numpy as np
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.transforms.dedup import (
-    NearOptions, Signature, apply_assignment, band_keys, bucket_candidates, compare, near_options,
+    NearOptions, Signature, apply_assignment, band_hashes, bucket_candidates, compare, near_options,
     resolve_clusters, star_clusters)
 from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
 from tollwatch.transforms.rewrites import (
@@ -99,6 +99,26 @@ def _exact(digests: Sequence[ArticleDigest]) -> list[ArticleDigest]:
     return [d for group in groups.values() for d in mark_exact_copies(group)]
 
 
+def _band_buckets(signatures: Sequence[Signature], options: NearOptions) -> Iterable[tuple[bytes, list]]:
+    """The LSH buckets of more than one signature, as (band key, signatures), one band at a time:
+    a dict of every band key of every article held at once was most of the resolver's memory
+    (most buckets hold one article)."""
+    if not signatures:
+        return
+    hashes = np.stack([band_hashes(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows)
+                       for sig in signatures])
+    for band in range(options.bands):
+        column = hashes[:, band]
+        order = np.argsort(column, kind="stable")
+        ordered = column[order]
+        starts = np.flatnonzero(np.diff(ordered, prepend=ordered[:1] - 1) != 0)
+        ends = np.append(starts[1:], ordered.size)
+        for start, end in zip(starts, ends):
+            if end - start > 1:
+                yield (struct.pack(">HQ", band, int(ordered[start])),
+                       [signatures[i] for i in order[start:end]])
+
+
 def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options: NearOptions,
           sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], dict]:
     """Near copies marked (what MarkNearDuplicates does in batch); also the counters."""
@@ -119,12 +139,10 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
         if sig.doc_id not in current:
             earlier.setdefault(sig.doc_id, sig)
     signatures = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in compared]
-    buckets: dict[bytes, list[Signature]] = collections.defaultdict(list)
-    for sig in itertools.chain(signatures, earlier.values()):
-        for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows):
-            buckets[key].append(sig)
-    pairs = [pair for key, bucket in buckets.items() if len(bucket) > 1
-             for pair in bucket_candidates(key, bucket, options, stats)]
+    signatures.extend(earlier.values())
+    pairs = []
+    for key, bucket in _band_buckets(signatures, options):
+        pairs.extend(bucket_candidates(key, bucket, options, stats))
     # The sketches of this run's articles wait in the staging files; only the candidates' are read.
     missing = {sig.doc_id for pair in pairs for sig in pair if not sig.sketch}
     found = sketches(missing) if (sketches is not None and missing) else {}
