@@ -2686,6 +2686,21 @@ def to_claim(article: Article, mention: ClaimMention) -> Claim:
         origin_doc_id=article.dup_of or article.doc_id)
 
 
+def article_claims(article: Article, table: SourceTable) -> tuple[list[Claim], DeadLetter | None]:
+    """The Claims of one article, or none and the DeadLetter saying why extraction failed (a bad
+    article must not stop the run)."""
+    try:
+        published = None
+        if article.published_at is not None:
+            published = article.published_at.to_utc_datetime(has_tz=True)
+        return [to_claim(article, m) for m in extract_claims(article.text or "", published, table)], None
+    except Exception as err:  # noqa: BLE001
+        _LOG.exception("claim extraction failed for %s", article.doc_id)
+        return [], DeadLetter(
+            uri=article.uri, stage="claims", error_type=type(err).__name__, message=str(err)[:1000],
+            size_bytes=len((article.text or "").encode("utf-8")), ingested_at=Timestamp.now())
+
+
 class ExtractClaimsFn(beam.DoFn):
     """Article -> its Claims; a failure becomes a DeadLetter on the 'dead_letters' output."""
 
@@ -2705,18 +2720,10 @@ class ExtractClaimsFn(beam.DoFn):
 
     def process(self, article: Article):
         self.articles.inc()
-        try:
-            published = None
-            if article.published_at is not None:
-                published = article.published_at.to_utc_datetime(has_tz=True)
-            mentions = extract_claims(article.text or "", published, self._table)
-            records = [to_claim(article, m) for m in mentions]
-        except Exception as err:  # noqa: BLE001 - a bad article must not stop the run
+        records, failure = article_claims(article, self._table)
+        if failure is not None:
             self.errors.inc()
-            _LOG.exception("claim extraction failed for %s", article.doc_id)
-            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, DeadLetter(
-                uri=article.uri, stage="claims", error_type=type(err).__name__, message=str(err)[:1000],
-                size_bytes=len((article.text or "").encode("utf-8")), ingested_at=Timestamp.now()))
+            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, failure)
             return
         if records:
             self.articles_with_claims.inc()

@@ -22,10 +22,9 @@ from typing import BinaryIO, Iterable, Iterator, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, Claim, DeadLetter
-from tollwatch.transforms.claims import _sources_from_texts, extract_claims, to_claim
+from tollwatch.transforms.claims import _sources_from_texts, article_claims
 from tollwatch.transforms.dedup import (
     MIN_SHINGLES, MinHasher, NearOptions, Signature, _separator_table, near_options, signature_of)
 from tollwatch.transforms.extract import normalized_text_hash
@@ -119,16 +118,10 @@ class _StageFn(beam.DoFn):
             self._base = FileSystems.join(self._folder, uuid.uuid4().hex)
         self._file(ARTICLES, Article).write(article)
         figures: list[str] = []
-        try:
-            published = (article.published_at.to_utc_datetime(has_tz=True)
-                         if article.published_at is not None else None)
-            claims = [to_claim(article, m) for m in extract_claims(article.text or "", published, self._table)]
-        except Exception as err:  # noqa: BLE001 - a bad article must not stop the run
+        claims, failure = article_claims(article, self._table)
+        if failure is not None:
             self._errors.inc()
-            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, DeadLetter(
-                uri=article.uri, stage="claims", error_type=type(err).__name__, message=str(err)[:1000],
-                size_bytes=len((article.text or "").encode("utf-8")), ingested_at=Timestamp.now()))
-            claims = []
+            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, failure)
         if claims:
             out = self._file(CLAIMS, Claim)
             for claim in claims:
