@@ -442,3 +442,39 @@ def test_options_accept_timedelta_and_seconds():
     assert near_options(ttl=datetime.timedelta(hours=1)).ttl == Duration(seconds=3600)
     assert near_options(ttl=60).ttl == Duration(seconds=60)
     assert near_options().rows == dedup.NUM_PERM // dedup.BANDS
+
+
+def _bucket_candidates_everywhere(signatures, options):
+    "The per-bucket reference: every band key's bucket_candidates, in (band, hash) order."
+    buckets: dict[bytes, list] = {}
+    for sig in signatures:
+        for key in dedup.band_keys(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows):
+            buckets.setdefault(key, []).append(sig)
+    return [(a.doc_id, b.doc_id) for key in sorted(buckets) if len(buckets[key]) > 1
+            for a, b in dedup.bucket_candidates(key, buckets[key], options)]
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_candidate_pairs_are_bucket_candidates_in_their_order(case):
+    rng = random.Random(case)
+    # Few distinct MinHash values, so bands collide often and pairs share several bands; times
+    # with ties, a short TTL and small buckets, so every filter of bucket_candidates is exercised.
+    options = dedup.near_options(num_perm=12, bands=4, ttl=(50, 400, 10_000)[case % 3],
+                                 max_bucket=(2, 3, 50)[case // 3 % 3])
+    n = rng.randint(30, 60)
+    values = 2 + case % 2
+    sigs = [dedup.Signature(f"d{rng.randrange(10**6):06d}-{k}", Timestamp(rng.randrange(0, 900)), 100, 50,
+                            np.array([rng.randrange(values) for _ in range(12)], dtype="<u4").tobytes(),
+                            b"", None) for k in range(n)]
+    expected = _bucket_candidates_everywhere(sigs, options)
+    pairs = dedup.candidate_pairs(
+        np.stack([np.frombuffer(s.minhash, dtype="<u4") for s in sigs]),
+        np.array([s.published_at.micros for s in sigs]), [s.doc_id for s in sigs], options)
+    assert [(sigs[a].doc_id, sigs[b].doc_id) for a, b in pairs] == expected
+    assert expected  # the case is not vacuous
+
+
+def test_candidate_pairs_of_fewer_than_two():
+    options = dedup.near_options()
+    assert dedup.candidate_pairs(np.zeros((1, options.num_perm), dtype="<u4"), np.array([0]), ["a"],
+                                 options).shape == (0, 2)
