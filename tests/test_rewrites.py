@@ -1,5 +1,7 @@
 """Rewrite detection: figures and credits kept, time close; independent reports stay apart."""
 
+import re
+
 from apache_beam.utils.timestamp import Timestamp
 
 from support import needs_shared, seed
@@ -23,6 +25,55 @@ def test_credits_need_a_credit_context_not_a_mention():
     assert FINDER.credits("as reported by the Associated Press") == ["AP"]
     assert FINDER.credits("she said in a phone interview with AFP") == ["AFP"]
     assert FINDER.credits("state news agency SANA said five soldiers died.") == []
+
+
+def test_credit_windows_reach_a_whole_context_however_it_is_spaced():
+    # The windows count tokens, not characters: a context with long white space is still found,
+    # and one whose tail is seven words after the name.
+    spaced = "x " * 50 + "told" + " " * 300 + "the\n\n\n" + "Reuters" + " y" * 50
+    assert FINDER.credits(spaced) == ["Reuters"]
+    tail = "w " * 40 + "AFP has   not been\table to\n independently   confirm " + "w " * 40
+    assert FINDER.credits(tail) == ["AFP"]
+    # At the very start and end of the text.
+    assert FINDER.credits("(AP)") == ["AP"]
+    assert FINDER.credits("Associated Press correspondents") == ["AP"]
+    # Two contexts whose windows overlap, and one far away from them.
+    both = "told AFP and (Reuters) " + "z " * 500 + "spoke by telephone with the Associated Press"
+    assert FINDER.credits(both) == ["AFP", "AP", "Reuters"]
+
+
+def test_a_credited_name_inside_a_longer_name_found_is_not_missed():
+    # The scan for names finds "Press Guild" and goes on after it; the context credits "Guild
+    # Wire", which starts inside it and ends beyond it.
+    finder = CreditFinder({"Press Guild": "PG", "Guild Wire": "GW"})
+    assert finder.credits("Press Guild Wire correspondents said.") == ["GW"]
+    assert finder.credits("Press Guild correspondents said.") == ["PG"]
+    assert finder.credits("x " * 30 + "Press Guild Wire could not verify it" + " y" * 30) == ["GW"]
+
+
+def test_credit_windows_hold_only_what_is_around_names():
+    text = "a " * 100 + "told Reuters" + " b" * 100
+    (start, end), = FINDER.windows(text)
+    assert text[start:end].split().count("told") == 1 and 0 < start and end < len(text)
+    assert FINDER.windows("no name here") == []
+
+
+def test_every_white_space_in_a_credit_context_is_one_run():
+    # CreditFinder's windows assume each `\s` of a context matches at most one run of white space
+    # and that nothing else in a context matches white space.
+    from tollwatch.transforms.rewrites import _CREDIT_CONTEXTS
+
+    for context in _CREDIT_CONTEXTS:
+        assert re.findall(r"\\s(?![+*])", context) == [], context
+        rest = re.sub(r"\\s[+*]", "", context)
+        assert not re.search(r"\\[sSWD]|\[\^|(?<!\\)\.|\\b\w", rest.replace(r"\b", "")), context
+
+
+def test_figures_take_the_number_a_casualty_word_follows():
+    assert figures("1,234,567 people killed") == [1234567]
+    assert figures("1,2345 killed; 12,34 dead; 5 dead; x12 killed; _12 killed") == [12, 34, 2345]
+    assert figures("a 1234,567 killed") == [567, 1234]
+    assert figures("2026. 50 dead\n55\nkilled") == [50]
 
 
 def test_figures_are_numbers_before_a_casualty_word_not_years_or_distances():

@@ -50,9 +50,13 @@ MAX_GROUP = 200          # articles sharing one (credit, figure) key that are co
 DATED = ("metadata", "feed", "text")
 CREDIT_KINDS = ("media",)
 
+# A number of two or more digits, "1,234" or "1234", shortly before a casualty word. Written as
+# `\b(\d{1,3}(?:,\d{3})+|\d{2,})\b(?=...)` with the first digit taken out in front (the same
+# matches, tried in the same order): a pattern that starts with a character class lets the regex
+# engine skip to the next digit, where one that starts with `\b` tries every position.
 _FIGURE = re.compile(
-    r"\b(\d{1,3}(?:,\d{3})+|\d{2,})\b(?=[^.\n]{0,60}?\b(?:killed|dead|died|deaths?|wounded|injured|"
-    r"bodies|casualties|missing|victims|people|civilians)\b)", re.I)
+    r"(\d(?<=\b\d)(?:\d{0,2}(?:,\d{3})+|\d+))\b(?=[^.\n]{0,60}?\b(?:killed|dead|died|deaths?|wounded|"
+    r"injured|bodies|casualties|missing|victims|people|civilians)\b)", re.I)
 _CREDIT_CONTEXTS = (
     r"\btold\s+{X}",
     r"\b{X}\s+(?:could\s+not|couldn't|cannot|was\s+unable\s+to|were\s+unable\s+to|was\s+not\s+able\s+to"
@@ -64,6 +68,7 @@ _CREDIT_CONTEXTS = (
     r"\b(?:interview|speaking|spoke|talking)\s+(?:by\s+(?:phone|telephone)\s+)?(?:with|to)\s+{X}",
     r"\b{X}\s+(?:reporter|correspondent|journalist)s?\b",
 )
+_WHITESPACE_RUN = re.compile(r"\s+")
 
 
 class StoryTraits(NamedTuple):
@@ -86,8 +91,20 @@ class CreditFinder:
         x = rf"(?:the\s+)?({alternatives})(?!\w)"
         self._canonical = names
         self._patterns = [re.compile(p.replace("{X}", x)) for p in _CREDIT_CONTEXTS] if names else []
-        # Every credit context holds a name: a text naming none is not scanned eight times.
+        # Every credit context holds a name: the contexts are scanned only in windows around the
+        # names found, not over the whole text eight times.
         self._any_name = re.compile(rf"({alternatives})(?!\w)") if names else None
+        # A window reaches as many whitespace-separated tokens before and after a name as a context
+        # can span: each `\s` of a context matches at most one run of white space (`\s+` or `\s*`,
+        # and nothing else in a context matches white space: tests/test_rewrites.py checks), and
+        # so do the `the\s+` before a name and each run inside a name.
+        name_runs = max((len(_WHITESPACE_RUN.findall(n)) for n in names), default=0)
+        before = 1 + max(c.partition("{X}")[0].count(r"\s") for c in _CREDIT_CONTEXTS)
+        after = name_runs + max(c.partition("{X}")[2].count(r"\s") for c in _CREDIT_CONTEXTS)
+        # Matched forwards from a name's end, and on the reversed text from its start: the rest of
+        # the token, then the given number of tokens.
+        self._after = re.compile(rf"\S*(?:\s+\S+){{0,{after}}}")
+        self._before = re.compile(rf"\S*(?:\s+\S+){{0,{before}}}")
 
     @classmethod
     def from_sources(cls, source_files: Sequence[str] = ()) -> "CreditFinder":
@@ -103,9 +120,31 @@ class CreditFinder:
 
     def credits(self, text: str) -> list[str]:
         """The canonical names of the organisations the text credits, sorted."""
-        if self._any_name is None or not self._any_name.search(text):
+        if self._any_name is None:
             return []
-        return sorted({self._canonical[m.group(1)] for p in self._patterns for m in p.finditer(text)})
+        return sorted({self._canonical[m.group(1)] for start, end in self.windows(text)
+                       for p in self._patterns for m in p.finditer(text, start, end)})
+
+    def windows(self, text: str) -> list[tuple[int, int]]:
+        """The (start, end) spans of the text that hold every credit context it has: each name
+        with the tokens a context may put around it, merged where they touch.
+
+        Scanning the windows finds what scanning the whole text finds: a context's name starts
+        inside one of the names found here (the scan for names skips only positions inside a name
+        it found), so the context lies in that name's window; and a window starts after white
+        space and ends before it, where a regex sees the same word boundaries as in the whole text."""
+        spans: list[tuple[int, int]] = []
+        reverse = ""
+        for name in self._any_name.finditer(text):
+            if not reverse:
+                reverse = text[::-1]
+            start = len(text) - self._before.match(reverse, len(text) - name.start()).end()
+            end = self._after.match(text, name.end()).end()
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        return spans
 
 
 def figures(text: str) -> list[int]:
