@@ -91,35 +91,30 @@ class EventMatcher:
             re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in e.keywords + e.places) + r")(?!\w)",
                        re.I) if (e.keywords or e.places) else None
             for e in self.events]
-        # Lower-cased ASCII terms per event, for a substring test that skips the regex of an event
-        # none of whose terms occurs (most events, in most articles); None when a term is not ASCII,
-        # where case-insensitive matching is not plain lower-casing.
-        self._needles = [
-            tuple(t.lower() for t in e.keywords + e.places)
-            if all(t.isascii() for t in e.keywords + e.places) else None
+        # Per event, its terms lower-cased with the words each holds, when all are ASCII (where
+        # case-insensitive matching is plain lower-casing) and each holds a word; else None.
+        self._terms = [
+            tuple((t.lower(), frozenset(_ascii_words(t.lower()))) for t in e.keywords + e.places)
+            if all(t.isascii() and _ascii_words(t) for t in e.keywords + e.places) else None
             for e in self.events]
-
-    def _absent(self, needles: Optional[tuple[str, ...]], lowered: Optional[str]) -> bool:
-        """True when no term can match: none occurs in the (ASCII, lower-cased) text."""
-        return needles is not None and lowered is not None and not any(n in lowered for n in needles)
+        self._any_words = [frozenset().union(*(w for _, w in terms)) if terms else None
+                           for terms in self._terms]
 
     def evidence(self, title: Optional[str], text: str, published: dt.datetime) -> dict[str, int]:
         """Each started event's evidence score in an article (distinct terms; title counts twice)."""
         scores = {}
         title = title or ""
-        lowered_text = text.lower() if text.isascii() else None
-        lowered_title = title.lower() if title.isascii() else None
-        for event, pattern, needles in zip(self.events, self._patterns, self._needles):
+        in_text, in_title = _Terms(text), _Terms(title)
+        for event, pattern, terms, any_words in zip(self.events, self._patterns, self._terms,
+                                                     self._any_words):
             if event.start is not None and published < event.start - START_SLACK:
                 continue
             if pattern is None:
                 scores[event.id] = MIN_EVIDENCE
                 continue
-            in_text = set() if self._absent(needles, lowered_text) else {
-                m.casefold() for m in pattern.findall(text)}
-            in_title = set() if self._absent(needles, lowered_title) else {
-                m.casefold() for m in pattern.findall(title)}
-            scores[event.id] = len(in_text | in_title) + len(in_title)
+            found_in_title = in_title.found(pattern, terms, any_words)
+            scores[event.id] = (len(in_text.found(pattern, terms, any_words) | found_in_title)
+                                + len(found_in_title))
         return scores
 
     def event_ids(self, title: Optional[str], text: str, published: dt.datetime) -> list[str]:
@@ -131,6 +126,55 @@ class EventMatcher:
         if best < MIN_EVIDENCE:
             return [next(e for e, s in scores.items() if s == best)]
         return [e for e, s in scores.items() if s >= MIN_EVIDENCE and s >= RELATIVE_EVIDENCE * best]
+
+
+def _ascii_words(text: str) -> set[bytes]:
+    """The words (`\\w+`) of an ASCII text, as bytes."""
+    return set(text.encode("ascii").translate(_NON_WORD_TO_SPACE).split())
+
+
+# ASCII bytes that are not word characters map to a space.
+_NON_WORD_TO_SPACE = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) \
+    + bytes(range(128, 256))
+
+
+class _Terms:
+    """The terms of events that one text mentions."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._lowered = text.lower() if text.isascii() else None
+        self._words: Optional[set[bytes]] = None
+
+    def found(self, pattern: re.Pattern, terms: Optional[tuple[tuple[str, frozenset], ...]],
+              any_words: Optional[frozenset]) -> set[str]:
+        """`{m.casefold() for m in pattern.findall(text)}` for the pattern of an event's terms
+        (and the words of its terms, all together).
+
+        In an ASCII text the pattern is tried only where one of the terms occurs, lower-cased: a
+        match starts at such a place, and each word of its term is a whole word of the text (the
+        pattern wants no word character around the term), so a term with a word the text lacks
+        is not looked for. Tried from left to right, each after the end of the last match, as
+        findall does."""
+        if terms is None or self._lowered is None:
+            return {m.casefold() for m in pattern.findall(self.text)}
+        if self._words is None:
+            self._words = _ascii_words(self._lowered)
+        if any_words.isdisjoint(self._words):
+            return set()
+        starts = set()
+        for needle, words in terms:
+            if words <= self._words:
+                at = self._lowered.find(needle)
+                while at >= 0:
+                    starts.add(at)
+                    at = self._lowered.find(needle, at + 1)
+        found, end = set(), 0
+        for start in sorted(starts):
+            if start >= end and (match := pattern.match(self.text, start)):
+                found.add(match.group(1).casefold())
+                end = match.end()
+        return found
 
 
 class AssignEvents(beam.PTransform):
