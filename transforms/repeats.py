@@ -44,6 +44,9 @@ _END = re.compile(r"""[.!?\u2026]+["'\u201d\u2019\u00bb)\]]*"""
 _WORD = re.compile(r"\w+")
 _ELLIPSIS = re.compile(r"""(?:\.\.\.|\u2026)["'\u201d\u2019)\]]*\s*$""")
 _SPACES = re.compile(r"[ \t]{2,}")
+# ASCII bytes that are not word characters (\w) map to a space.
+_NON_WORD_TO_SPACE = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) \
+    + bytes(range(128, 256))
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -75,12 +78,23 @@ def sentences(line: str) -> list[tuple[int, int]]:
 
 def _split(text: str) -> tuple[list[str], list[_Sentence]]:
     lines = text.split("\n")
+    # An ASCII text's words are its runs of non-spaces once every non-word character is a space:
+    # one translation of the whole text instead of a regex per sentence (positions are kept).
+    words = (text.lower().encode("ascii").translate(_NON_WORD_TO_SPACE).decode("ascii")
+             if text.isascii() else None)
     found = []
+    offset = 0
     for number, line in enumerate(lines):
+        if not line:  # a blank line between paragraphs: no sentence
+            offset += 1
+            continue
         for start, end in sentences(line):
             piece = line[start:end]
-            found.append(_Sentence(number, start, end, " ".join(_WORD.findall(piece.lower())),
-                                   bool(_ELLIPSIS.search(piece))))
+            key = (" ".join(words[offset + start:offset + end].split()) if words is not None
+                   else " ".join(_WORD.findall(piece.lower())))
+            truncated = ("..." in piece or "\u2026" in piece) and bool(_ELLIPSIS.search(piece))
+            found.append(_Sentence(number, start, end, key, truncated))
+        offset += len(line) + 1
     return lines, found
 
 
