@@ -79,6 +79,18 @@ def test_word_hashes_equal_token_hashes_of_the_split_words():
                           token_hashes(tokens(text)))
 
 
+def test_word_hashes_find_every_word_edge():
+    # Words at the very start and end, one-byte words, runs of spaces, no word at all: each word's
+    # hash is its own polynomial, avalanched.
+    def reference(word: bytes) -> int:
+        h = sum(b * pow(0x100000001B3, j, 1 << 64) for j, b in enumerate(word)) % (1 << 64)
+        return int(dedup._fmix64(np.array([h], dtype=np.uint64))[0])
+
+    for data in (b"a", b"ab cd", b" a", b"a ", b"  x  yy   zzz  ", b"   ", b"a b c d e", "é ü".encode()):
+        expected = [reference(w) for w in data.split(b" ") if w]
+        assert dedup._word_hashes(data).tolist() == expected, data
+
+
 def test_shingles_sorted_distinct_and_blind_to_layout():
     text = seed("000")
     sh = shingles(text)

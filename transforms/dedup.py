@@ -214,12 +214,14 @@ def tokens(text: str) -> list[str]:
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
-    "MurmurHash3's 64-bit finaliser: an avalanching bijection (wraps mod 2**64 by design)."
-    h = h ^ (h >> _U64(33))
-    h = h * _U64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> _U64(33))
-    h = h * _U64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> _U64(33))
+    """MurmurHash3's 64-bit finaliser: an avalanching bijection (wraps mod 2**64 by design).
+    Computed in place (every caller passes an array of its own) and returned."""
+    h ^= h >> _U64(33)
+    h *= _U64(0xFF51AFD7ED558CCD)
+    h ^= h >> _U64(33)
+    h *= _U64(0xC4CEB9FE1A85EC53)
+    h ^= h >> _U64(33)
+    return h
 
 
 # Words are polynomials in their UTF-8 bytes with this odd base (the FNV prime), mod 2**64.
@@ -264,9 +266,12 @@ def _word_hashes(normalised: bytes) -> np.ndarray:
     data = np.frombuffer(normalised[:MAX_TEXT_BYTES], dtype=np.uint8)
     if data.size == 0:
         return np.empty(0, dtype=np.uint64)
-    edge = np.diff((data != 0x20).view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edge == 1)
-    ends = np.flatnonzero(edge == -1)  # one past each word's last byte
+    # Where a byte differs from the one before in being a word byte (a space before the text and
+    # after it): alternately a word's first byte and one past its last.
+    in_word = np.zeros(data.size + 2, dtype=bool)
+    np.not_equal(data, 0x20, out=in_word[1:-1])
+    edges = np.flatnonzero(in_word[1:] != in_word[:-1])
+    starts, ends = edges[0::2], edges[1::2]
     powers, inverses = _power_tables(data.size)
     prefix = np.empty(data.size + 1, dtype=np.uint64)
     prefix[0] = 0
