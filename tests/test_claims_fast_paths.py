@@ -68,6 +68,34 @@ def test_the_hint_search_of_a_sentence_agrees_with_the_whole_text(kind):
             assert C._hint_in(regex, low, sent.start, sent.end) == expected, (word, sent.text[:60])
 
 
+@pytest.mark.parametrize("kind", ["casualty", "attribution"])
+def test_the_listed_hint_places_answer_as_the_sentence_search(kind):
+    """The casualty (and attribution) hints listed once per article: a sentence holds one of the listed
+    places exactly when the bounded search finds a hint in it, for every sentence and for spans cut
+    anywhere, inside a word too."""
+    regex, words = HINT_WORDS[kind]
+    texts = [f"{w} first. Then {w}. Ends {w}.\"Then\" {w.upper()}? x{w} {w}x.\n{LONG.replace('-thousands', '-' + w)}"
+             for w in words] + TEXTS[:40]
+    spans = 0
+    for text in texts:
+        low = text.lower()
+        starts = C._hint_starts(regex, low)
+        cuts = [(s.start, s.end) for s in C._split_sentences(text)]
+        cuts += [(a, a + 7) for a in range(0, len(low), 5)]  # short spans that cut words
+        for a, b in cuts:
+            assert C._starts_in(starts, a, b) == C._hint_in(regex, low, a, b), (kind, low[a:b])
+            spans += 1
+    assert spans > 10_000
+
+
+def test_a_sentence_without_a_casualty_word_after_a_claim_still_gives_its_parts():
+    """The number hint is looked for after the casualty hint, also for a sentence that has none: a part of
+    the figure before it ("12 of them were children") needs only a number."""
+    claims = C.extract_claims("At least 40 people were killed, the ministry said. Twelve of them were children.")
+    assert [(c.number, c.group) for c in claims] == [(40, "unspecified"), (12, "children")]
+    assert C.extract_claims("At least 40 people came. Twelve of them were children.") == []
+
+
 TWINS = [
     (C.NUMBER_RE, C._NUMBER_LOW_RE), (C.ACCORDING_RE, C._ACCORDING_LOW_RE),
     (C.REPORTED_BY_RE, C._REPORTED_BY_LOW_RE), (C.CITING_RE, C._CITING_LOW_RE),
@@ -129,3 +157,47 @@ def test_the_ascii_source_finder_agrees_with_the_general_one():
         found += len(ascii_hits)
         assert ascii_hits == table.find(text + " café")
     assert found > 50
+
+
+# Names in the places the ASCII finder must judge: after ".", "'", "&", a digit or a letter, inside dotted
+# acronyms and possessives, at the start and end of the text, split by punctuation.
+_SPOTS = ["{n}", "{n} said", "x.{n}", "U.S.{n}", "u.s.a.{n}", "{n}'s", "x'{n}", "rock'n'{n}", "&{n}",
+          "2{n}", "a{n}", "{n}2", "{n}&", "({n})", "the'{n}", "...{n}...", "'{n}'", "x.y.{n}.z", "A.{n}.B.",
+          "{n}.{n}", "{n}'s'{n}", "_{n}", "-{n}-"]
+
+
+def _alias_texts(table: C.SourceTable) -> list[str]:
+    names = sorted({n for e in table.entries.values() for n in e.aliases + e.people})
+    texts = []
+    for k, name in enumerate(names):
+        for spot in (_SPOTS[k % len(_SPOTS)], _SPOTS[(k * 7 + 3) % len(_SPOTS)]):
+            for form in (name, name.upper(), name.lower(), name.replace(" ", ". "), name.replace(" ", "'")):
+                texts.append(spot.format(n=form))
+    texts = [t for t in texts if t.isascii()]
+    return texts + [" ".join(texts)]
+
+
+@pytest.mark.parametrize("sources", [[], [str(EXAMPLES / "sources.toml")]], ids=["builtin", "examples"])
+def test_the_ascii_source_finder_agrees_with_the_general_one_where_names_are_hard_to_tell(sources):
+    table = C.load_sources(sources)
+    found = 0
+    for text in _alias_texts(table):
+        hits = table.find(text)
+        found += len(hits)
+        assert hits == table.find(text + " café"), text
+    assert found > 1000
+
+
+def test_a_token_run_says_where_findall_starts_a_token():
+    texts = ["u.n.'s un's u.s.a.b x.y z.", "rock'n'roll a.b.c.d.e.f'g h'i'j .a .'b '.c", "a" * 5 + ".a" * 9,
+             *_SPOTS, *TEXTS[:30]]
+    for text in texts:
+        low = text.lower()
+        if not low.isascii():
+            continue
+        starts = {m.start() for m in C._SRC_TOKEN_LOW_RE.finditer(low)}
+        assert [m.group() for m in C._SRC_TOKEN_LOW_RE.finditer(low)] == C._SRC_TOKEN_RE.findall(low)
+        run = C._TokenRun(low)
+        for p in range(len(low)):
+            if low[p].isalpha():
+                assert run.token_starts_at(p) == (p in starts), (low[max(0, p - 10):p + 10], p)

@@ -828,33 +828,72 @@ class _SourceHit(NamedTuple):
     text: str
 
 
-class _AsciiTokens:
-    """(start, end, word) of the i-th token of an ASCII text, from the list of its lower-cased tokens.
+# _SRC_TOKEN_RE on lower-cased ASCII text (which has no capitals, curly quotes or accented letters).
+_SRC_TOKEN_LOW_RE = re.compile(r"(?:[a-z]\.){2,}|[a-z0-9&]+(?:'[a-z]+)?")
+_NOT_SRC_TOKEN = "[^a-z0-9&]"  # where _SRC_TOKEN_LOW_RE finds no token start (it matches at every other character)
 
-    Tokens are separated by characters no token starts with, so the i-th token is the first occurrence of
-    its word after the end of the one before: the offsets are found with str.find, in order, and only as far
-    as a name is looked at.
+
+def _literal_alternation(items: dict[str, str]) -> str:
+    """A pattern that matches where one of the literals, followed by its suffix pattern, does: the literals
+    are factored by their characters, so the engine tests the next character once instead of every literal."""
+    tree: dict = {}
+    for literal, suffix in items.items():
+        node = tree
+        for char in literal:
+            node = node.setdefault(char, {})
+        node.setdefault(None, set()).add(suffix)
+
+    def emit(node: dict) -> str:
+        alts = []
+        for char, child in node.items():
+            if char is None:
+                alts.extend(sorted(child))
+            else:
+                alts.append(re.escape(char) + emit(child))
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return emit(tree)
+
+
+_SRC_TOKEN_RUN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&.'")  # the characters of lower-case tokens
+
+
+class _TokenRun:
+    """Whether a token of `_SRC_TOKEN_LOW_RE.findall(low)` starts at a position, asked in increasing order.
+
+    A token is made of `_SRC_TOKEN_RUN` characters, and the pattern never matches at any other character:
+    so a run of those characters is cut into the same tokens wherever findall comes from, and a letter after
+    any other character starts a token. After "." or "'" (a letter of "u.n." or "un's"?) the run is read from
+    its start, once for all the positions asked in it (so the work stays linear in the text).
     """
 
-    __slots__ = ("_text", "_low", "_words", "_starts")
+    __slots__ = ("low", "start", "end", "starts")
 
-    def __init__(self, text: str, low: str, words: list[str]):
-        self._text, self._low, self._words = text, low, words
-        self._starts: list[int] = []
+    def __init__(self, low: str):
+        self.low = low
+        self.start, self.end, self.starts = 0, 0, frozenset()
 
-    def __getitem__(self, i: int) -> tuple[int, int, str]:
-        starts, words = self._starts, self._words
-        k = len(starts)
-        if i >= k:
-            find = self._low.find
-            pos = starts[-1] + len(words[k - 1]) if k else 0
-            for word in words[k:i + 1]:
-                pos = find(word, pos)
-                starts.append(pos)
-                pos += len(word)
-        a = starts[i]
-        b = a + len(words[i])
-        return a, b, self._text[a:b]
+    def token_starts_at(self, p: int) -> bool:
+        """For a letter at `p`."""
+        low = self.low
+        if p == 0 or low[p - 1] not in _SRC_TOKEN_RUN:
+            return True
+        if low[p - 1] not in ".'":
+            return False  # the token of the letter or digit before goes on
+        if not self.start <= p < self.end:
+            s = p
+            while s and low[s - 1] in _SRC_TOKEN_RUN:
+                s -= 1
+            starts = set()
+            q, n = s, len(low)
+            while q < n and low[q] in _SRC_TOKEN_RUN:
+                tok = _SRC_TOKEN_LOW_RE.match(low, q)
+                if tok is None:
+                    q += 1
+                else:
+                    starts.add(q)
+                    q = tok.end()
+            self.start, self.end, self.starts = s, q, starts
+        return p in self.starts
 
 
 def _raw_trie(node: dict) -> dict:
@@ -905,31 +944,63 @@ class SourceTable:
                     if (key, entry) not in leaf:
                         leaf.append((key, entry))
         self._raw_trie = _raw_trie(self._trie)
+        self._name_start_res = self._name_start_patterns()
         self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
     def __len__(self) -> int:
         return len(self.entries)
 
+    def _name_start_patterns(self) -> tuple[re.Pattern, re.Pattern] | None:
+        """Where a name can start in lower-cased ASCII text: (after a character no token starts with, at 0).
+
+        A first word that is a name by itself is looked for alone; another with the second words that follow
+        it in the trie ("the" only before "observatory", "health", ...). A token that starts with a letter
+        follows a character no token starts with (or the start of the text): that character is looked for
+        first, and the engine skips the letters in between by a fast scan. None when a first word starts
+        with a digit or "&" (a token can start right after a letter there: "rock'n2").
+        """
+        items = {}
+        for key, node in self._raw_trie.items():
+            if key is None:
+                continue
+            if not key[0].isalpha():
+                return None
+            seconds = sorted((k for k in node if k is not None), key=len, reverse=True)
+            if None in node or not seconds:
+                items[key] = ""
+            else:
+                items[key] = _NOT_SRC_TOKEN + "*(?:" + "|".join(re.escape(k) for k in seconds) + ")"
+        names = _literal_alternation(items) if items else "(?!)"
+        return re.compile(_NOT_SRC_TOKEN + names), re.compile(names)
+
     def find(self, text: str) -> list[_SourceHit]:
         """Every mention of a known source in `text` (the longest where mentions overlap), in text order."""
-        spellings = _SPELLINGS
-        if text.isascii():
-            # Lower-casing ASCII changes no token boundary: the keys come from one findall over the
-            # lower-cased text, walked in the trie of unnormalised words, and the tokens' spans and words
-            # only as far as a name is looked at.
-            low = text.lower()
-            keys = _SRC_TOKEN_RE.findall(low)
-            tokens = _AsciiTokens(text, low, keys)
-            trie = self._raw_trie
+        if text.isascii() and self._name_start_res is not None:
+            found = self._find_ascii(text)
         else:
-            trie = self._trie
-            tokens = [(m.start(), m.end(), m.group()) for m in _SRC_TOKEN_RE.finditer(text)]
-            low = text.lower().replace("’", "'")
-            if len(low) == len(text):
-                keys = [spellings.get(k, k) for k in (low[a:b] for a, b, _ in tokens)]
-            else:
-                keys = [_source_key(t[2]) for t in tokens]
-        found: list[tuple[int, int, tuple[SourceEntry, ...]]] = []
+            found = self._find_general(text)
+        hits: list[_SourceHit] = []
+        taken: list[tuple[int, int]] = []
+        # The longest names first; tokens do not overlap, so names share a token when their spans overlap.
+        for start, end, _, entries in sorted(found, key=lambda f: (-f[2], f[0])):
+            if any(start < b and a < end for a, b in taken):
+                continue
+            taken.append((start, end))
+            hits.append(_SourceHit(start, end, entries, text[start:end]))
+        hits.sort(key=lambda h: h.start)
+        return hits
+
+    def _find_general(self, text: str) -> list[tuple[int, int, int, tuple[SourceEntry, ...]]]:
+        """(start, end, words, entries) of the longest name starting at each token that starts one."""
+        spellings = _SPELLINGS
+        trie = self._trie
+        tokens = [(m.start(), m.end(), m.group()) for m in _SRC_TOKEN_RE.finditer(text)]
+        low = text.lower().replace("’", "'")
+        if len(low) == len(text):
+            keys = [spellings.get(k, k) for k in (low[a:b] for a, b, _ in tokens)]
+        else:
+            keys = [_source_key(t[2]) for t in tokens]
+        found = []
         n = len(keys)
         for i in [i for i, key in enumerate(keys) if key in trie]:
             node = trie.get(keys[i])
@@ -942,19 +1013,49 @@ class SourceTable:
                     words = tuple(_exact_form(tokens[k][2]) for k in range(i, j))
                     entries = tuple(dict.fromkeys(e for exact, e in leaf if exact is None or exact == words))
                     if entries:
-                        best = (i, j, entries)
+                        best = (tokens[i][0], tokens[j - 1][1], j - i, entries)
                 node = node.get(keys[j]) if j < n else None
             if best:
                 found.append(best)
-        hits: list[_SourceHit] = []
-        taken = [False] * n
-        for i, j, entries in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
-            if any(taken[i:j]):
-                continue
-            taken[i:j] = [True] * (j - i)
-            hits.append(_SourceHit(tokens[i][0], tokens[j - 1][1], entries, text[tokens[i][0]:tokens[j - 1][1]]))
-        hits.sort(key=lambda h: h.start)
-        return hits
+        return found
+
+    def _find_ascii(self, text: str) -> list[tuple[int, int, int, tuple[SourceEntry, ...]]]:
+        """`_find_general` for ASCII text, reading tokens only where a name can start.
+
+        Lower-casing ASCII changes no token boundary, so the trie of words as written is walked over the
+        tokens of the lower-cased text, from each place `_name_start_patterns` finds that starts a token;
+        from a token's end, the next token is the token pattern's next match, as findall goes on.
+        """
+        low = text.lower()
+        trie = self._raw_trie
+        after_gap, at_start = self._name_start_res
+        token_re = _SRC_TOKEN_LOW_RE
+        found = []
+        segment = _TokenRun(low)
+        m = after_gap.search(low)
+        p = 0 if at_start.match(low) is not None else (-1 if m is None else m.start() + 1)
+        while p >= 0:
+            if segment.token_starts_at(p):
+                tok = token_re.match(low, p)
+                node = trie.get(tok.group())
+                toks = [tok]
+                best = None
+                while node is not None:
+                    leaf = node.get(None)
+                    if leaf:
+                        words = tuple(_exact_form(text[t.start():t.end()]) for t in toks)
+                        entries = tuple(dict.fromkeys(e for exact, e in leaf if exact is None or exact == words))
+                        if entries:
+                            best = (p, toks[-1].end(), len(toks), entries)
+                    nxt = token_re.search(low, toks[-1].end())
+                    node = node.get(nxt.group()) if nxt is not None else None
+                    toks.append(nxt)
+                if best:
+                    found.append(best)
+            if m is not None and m.start() < p:
+                m = after_gap.search(low, p)
+            p = -1 if m is None else m.start() + 1
+        return found
 
     def choose(self, entries: Sequence[SourceEntry], text: str) -> SourceEntry | None:
         """The one entry an ambiguous alias means in this article (by its places), or None."""
@@ -2396,7 +2497,12 @@ def extract_claims(text: str, published_at: datetime | None = None,
     if not isinstance(text, str):
         return []
     low = text.lower()
-    if CASUALTY_HINT_RE.search(low) is None or NUMBER_HINT_RE.search(low) is None:
+    if NUMBER_HINT_RE.search(low) is None:
+        return []
+    # Casualty words are rarer than number hints: listed once for the whole article, they say which sentences
+    # need the (slower) number hint looked for at all.
+    casualty_at = _hint_starts(CASUALTY_HINT_RE, low)
+    if not casualty_at:
         return []
     # The hints are looked for in the lower-cased article, one sentence at a time; a few characters change
     # length when lower-cased: then offsets differ and each sentence is lower-cased on its own.
@@ -2410,15 +2516,22 @@ def extract_claims(text: str, published_at: datetime | None = None,
             return regex.search(sent.text.lower()) is not None
         return _hint_in(low_regex, low, sent.start, sent.end)
 
+    def has_casualty(sent: _Sentence) -> bool:
+        if not aligned:
+            return CASUALTY_HINT_RE.search(sent.text.lower()) is not None
+        return _starts_in(casualty_at, sent.start, sent.end)
+
     work: list[tuple[int, list[_Candidate], list[_Token], list[_Mention]]] = []
     for si, sent in enumerate(sentences):
-        if sent.repeated or not has(NUMBER_HINT_RE, NUMBER_HINT_RE, sent):
+        if sent.repeated:
             continue
-        if not has(CASUALTY_HINT_RE, CASUALTY_HINT_RE, sent):
+        if not has_casualty(sent):
             # "It said 12 of them were children": a part of the figure just given needs no casualty word.
             follows_claim = work and work[-1][0] == si - 1
             if not (follows_claim and SUBCOUNT_HINT_RE.search(sent.text)):
                 continue
+        if not has(NUMBER_HINT_RE, NUMBER_HINT_RE, sent):
+            continue
         candidates, tokens, mentions = _sentence_candidates(sent)
         if candidates:
             work.append((si, candidates, tokens, mentions))
@@ -2492,6 +2605,19 @@ def _hint_in(regex: re.Pattern, low: str, start: int, end: int) -> bool:
     """
     m = regex.search(low, start, min(len(low), end + _HINT_REACH))
     return m is not None and m.start() < end
+
+
+def _hint_starts(regex: re.Pattern, low: str) -> list[int]:
+    """Where the hint pattern `regex` matches in the lower-cased article, in order: every place `_hint_in`
+    can find. A match is one word from its start (a hint begins at a word boundary and matches letters only),
+    so one word holds at most one, and finditer, which goes on from the end of each match, misses none."""
+    return [m.start() for m in regex.finditer(low)]
+
+
+def _starts_in(starts: Sequence[int], start: int, end: int) -> bool:
+    """True when one of the sorted positions `starts` lies in [start, end)."""
+    k = bisect.bisect_left(starts, start)
+    return k < len(starts) and starts[k] < end
 
 
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
@@ -2613,9 +2739,9 @@ def _location(ctx: _ArticleContext, sent: _Sentence, cand: _Candidate) -> str | 
             best, best_dist = name, dist
 
     stretch = text[lo:hi]
-    for m in SETTLEMENT_OF_RE.finditer(stretch):
+    for m in _finditer_from(SETTLEMENT_OF_RE, _SETTLEMENT_OF_START_RE, stretch):
         consider(lo + m.start("name"), m.group("name"))
-    for m in NAME_SETTLEMENT_RE.finditer(stretch):
+    for m in _anchored_finditer(NAME_SETTLEMENT, stretch, stretch[::-1]):
         consider(lo + m.start("name"), m.group("name"))
     if cand.toll:
         return best  # a toll is the event's unless a settlement is named for it
