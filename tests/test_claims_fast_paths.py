@@ -124,6 +124,54 @@ def test_a_lower_case_twin_matches_where_its_pattern_matches(regex, twin):
     assert checked > 1000
 
 
+# (pattern, where it can match, runs on lower-cased text): the searches tried only at the first words.
+STARTS = [
+    (C._PERIOD_LOW_RE, C._PERIOD_START_RE, True), (C._ACCORDING_LOW_RE, C._ACCORDING_START_RE, True),
+    (C._REPORTED_BY_LOW_RE, C._REPORTED_BY_START_RE, True), (C._CITING_LOW_RE, C._CITING_START_RE, True),
+    (C._ATTRIBUTION_HINT_LOW_RE, C._ATTRIBUTION_HINT_START_RE, True), (C.SPEECH_RE, C._SPEECH_START_RE, False),
+]
+_START_WORDS = ["since Monday", "over the past two days", "in the last week", "during the previous 24 hours",
+                "within the past day", "for the last three weeks", "on March 3", "on Friday", "early Sunday",
+                "late Tuesday night", "last Wednesday", "Thursday's", "Saturday morning", "yesterday", "today",
+                "overnight", "this morning", "the previous day", "the day before", "earlier this week",
+                "the past week", "since the start of the war", "since October 7, 2023", "since 2011",
+                "according to the UN", "reported by AFP", "stated by", "announced by", "confirmed by",
+                "released by", "published by", "compiled by", "quoted by", "cited by", "citing medics",
+                "quoting officials", *C._SPEECH_VERBS.split("|")]
+
+
+def _start_texts() -> list[str]:
+    texts = [sent.text for text in TEXTS[:-6] for sent in C._split_sentences(text)]
+    for k, words in enumerate(_START_WORDS):
+        texts.append(f"{words}, x{words} {words}x, ({words}), “{words}” _{words} 9{words}. {words.upper()} "
+                     f"{words.capitalize()} {_START_WORDS[(k * 5 + 1) % len(_START_WORDS)]}")
+    return texts
+
+
+@pytest.mark.parametrize("regex, start, lowered", STARTS, ids=lambda r: getattr(r, "pattern", "")[:24])
+def test_a_pattern_tried_at_its_first_words_finds_what_finditer_and_search_find(regex, start, lowered):
+    checked = 0
+    for text in _start_texts():
+        if lowered:
+            text = C._caseless_lower(text)
+            if text is None:
+                continue
+        spans = [m.span() for m in regex.finditer(text)]
+        assert [m.span() for m in C._finditer_from(regex, start, text)] == spans, text
+        checked += len(spans)
+        for a in range(0, len(text), 17):  # searches bounded on both sides, cutting words
+            b = min(len(text), a + 40)
+            found, expected = C._search_from(regex, start, text, a, b), regex.search(text, a, b)
+            assert (found and found.span()) == (expected and expected.span()), (text[a:b], a, b)
+    assert checked > 10
+
+
+def test_a_word_start_pattern_matches_only_at_the_start_of_a_word():
+    start = C._word_starts("in|since|on")
+    assert [m.start() for m in start.finditer("in, since on: within Sincere Begin _on 2on on")] == [0, 4, 10, 43]
+    assert start.match("in") and not start.search("bin sin xon")
+
+
 @pytest.mark.parametrize("text, caseless", [
     ("Killed 12, “the ministry” said — at 10\u00a0am; €5", True),
     ("İstanbul", False), ("ſaid", False), ("\u212aILLED", False), ("Élysée", False), ("straße", False),

@@ -438,6 +438,49 @@ def _finditer_from(regex: re.Pattern, start: re.Pattern, text: str, start_text: 
     return found
 
 
+def _search_from(regex: re.Pattern, start: re.Pattern, text: str, pos: int = 0,
+                 endpos: int | None = None) -> re.Match | None:
+    """`regex.search(text, pos, endpos)` for a pattern that matches only where `start` does (as in
+    `_finditer_from`): it is tried only there."""
+    endpos = len(text) if endpos is None else endpos
+    key = start.search(text, pos, endpos)
+    while key is not None:
+        m = regex.match(text, key.start(), endpos)
+        if m is not None:
+            return m
+        key = start.search(text, key.start() + 1, endpos)
+    return None
+
+
+def _literal_alternation(items: dict[str, str], guard: str = "") -> str:
+    """A pattern that matches where one of the literals, followed by its suffix pattern, does: the literals
+    are factored by their characters, so the engine tests the next character once instead of every literal,
+    and skips by a fast scan to the characters a literal starts with. `guard` is tried after the first one."""
+    tree: dict = {}
+    for literal, suffix in items.items():
+        node = tree
+        for char in literal:
+            node = node.setdefault(char, {})
+        node.setdefault(None, set()).add(suffix)
+
+    def emit(node: dict, after: str) -> str:
+        alts = []
+        for char, child in node.items():
+            if char is None:
+                alts.extend(sorted(child))
+            else:
+                alts.append(re.escape(char) + after + emit(child, ""))
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return emit(tree, guard)
+
+
+def _word_starts(words: str) -> re.Pattern:
+    """A pattern that matches where a word starts with one of the |-separated `words` (no boundary after it):
+    where a pattern that begins with a boundary and one of them can match, found without trying the pattern
+    at every character. The boundary is tested after the first letter, so the engine can skip to the letters."""
+    return re.compile(_literal_alternation(dict.fromkeys(words.split("|"), ""), r"(?<!\w.)"))
+
+
 _NUMBER_LOW_RE = _lower_case_twin(NUMBER_RE)
 _POST_QUALIFIERS = {"or more": "at_least", "or so": "about", "-plus": "more_than", "+": "more_than",
                     "-odd": "about"}
@@ -503,6 +546,12 @@ _ACCORDING_LOW_RE = _lower_case_twin(ACCORDING_RE)
 _REPORTED_BY_LOW_RE = _lower_case_twin(REPORTED_BY_RE)
 _CITING_LOW_RE = _lower_case_twin(CITING_RE)
 _ATTRIBUTION_HINT_LOW_RE = _lower_case_twin(ATTRIBUTION_HINT_RE)
+# Where the attribution patterns can match: the words they begin with (for the twins, lower-case).
+_ACCORDING_START_RE = _word_starts("according")
+_REPORTED_BY_START_RE = _word_starts("reported|stated|announced|confirmed|released|published|compiled|quoted|cited")
+_CITING_START_RE = _word_starts("citing|quoting")
+_ATTRIBUTION_HINT_START_RE = _word_starts(f"{_SPEECH_VERBS}|according|citing|quoting|reported|stated")
+_SPEECH_START_RE = _word_starts(_SPEECH_VERBS)
 _NP_END_RE = re.compile(r"""[,;:!?()"“”]|(?<![A-Z])\.(?=\s|$)|\s[-–—]\s|\s(?:on|in|at|late|early|last|this|who|which|that|as|after|before|when|while|because|and\s+(?:said|added)|said|told|from|citing|quoting|during|since|until|over)\s""")
 _SEGMENT_SPLIT_RE = re.compile(r"""[,;:“”"()\[\]—–]|\s-\s""")
 _TRAILING_TIME_RE = re.compile(
@@ -623,6 +672,9 @@ PERIOD_RE = re.compile(rf"""
 """, re.VERBOSE | re.IGNORECASE)
 # The twin of PERIOD_RE: the weekdays are its only capitalised words.
 _PERIOD_LOW_RE = re.compile(PERIOD_RE.pattern.replace(_WD, _WD.lower()), re.VERBOSE)
+# Where the twin can match: the words its branches begin with.
+_PERIOD_START_RE = _word_starts("since|over|in|during|within|for|on|early|late|last|" + "|".join(WEEKDAYS)
+                                + "|yesterday|today|overnight|this|the|earlier")
 _WORD_NUMBERS_SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                        "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "twenty": 20,
                        "few": 3, "several": 3}
@@ -831,27 +883,6 @@ class _SourceHit(NamedTuple):
 # _SRC_TOKEN_RE on lower-cased ASCII text (which has no capitals, curly quotes or accented letters).
 _SRC_TOKEN_LOW_RE = re.compile(r"(?:[a-z]\.){2,}|[a-z0-9&]+(?:'[a-z]+)?")
 _NOT_SRC_TOKEN = "[^a-z0-9&]"  # where _SRC_TOKEN_LOW_RE finds no token start (it matches at every other character)
-
-
-def _literal_alternation(items: dict[str, str]) -> str:
-    """A pattern that matches where one of the literals, followed by its suffix pattern, does: the literals
-    are factored by their characters, so the engine tests the next character once instead of every literal."""
-    tree: dict = {}
-    for literal, suffix in items.items():
-        node = tree
-        for char in literal:
-            node = node.setdefault(char, {})
-        node.setdefault(None, set()).add(suffix)
-
-    def emit(node: dict) -> str:
-        alts = []
-        for char, child in node.items():
-            if char is None:
-                alts.extend(sorted(child))
-            else:
-                alts.append(re.escape(char) + emit(child))
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-    return emit(tree)
 
 
 _SRC_TOKEN_RUN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&.'")  # the characters of lower-case tokens
@@ -2240,7 +2271,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
     text, base = sent.text, sent.start
     found: list[_Attribution] = []
     low = _caseless_lower(text)  # None: the IGNORECASE patterns run on the text itself
-    if not (ATTRIBUTION_HINT_RE.search(text) if low is None else _ATTRIBUTION_HINT_LOW_RE.search(low)):
+    if not (ATTRIBUTION_HINT_RE.search(text) if low is None
+            else _search_from(_ATTRIBUTION_HINT_LOW_RE, _ATTRIBUTION_HINT_START_RE, low)):
         ctx.attributions[sent.start] = found
         return found
 
@@ -2255,8 +2287,9 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
         return bool(source)
 
     taken: list[tuple[int, int]] = []
-    for regex, twin in ((ACCORDING_RE, _ACCORDING_LOW_RE), (REPORTED_BY_RE, _REPORTED_BY_LOW_RE)):
-        for m in (regex.finditer(text) if low is None else twin.finditer(low)):  # only offsets are read
+    for regex, twin, first in ((ACCORDING_RE, _ACCORDING_LOW_RE, _ACCORDING_START_RE),
+                               (REPORTED_BY_RE, _REPORTED_BY_LOW_RE, _REPORTED_BY_START_RE)):
+        for m in (regex.finditer(text) if low is None else _finditer_from(twin, first, low)):  # only offsets are read
             np_start = m.end()
             np_end = _np_end(text, np_start)
             more = _FIGURES_FROM_RE.match(text, np_end)
@@ -2265,12 +2298,12 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
             np_start, np_end = _appositive_after(text, np_start, np_end)
             add(np_start, np_end, m.start(), m.end())
             taken.append((m.start(), np_end))
-    for m in (CITING_RE.finditer(text) if low is None else _CITING_LOW_RE.finditer(low)):
+    for m in (CITING_RE.finditer(text) if low is None else _finditer_from(_CITING_LOW_RE, _CITING_START_RE, low)):
         np_start = m.end()
         np_end = _np_end(text, np_start)
         if ctx.entry_in(base + np_start, base + np_end):
             add(np_start, np_end, m.start(), m.end())
-    for m in SPEECH_RE.finditer(text):
+    for m in _finditer_from(SPEECH_RE, _SPEECH_START_RE, text):
         if any(a <= m.start() < b for a, b in taken):
             continue
         verb = m.group()
@@ -2413,7 +2446,7 @@ def _has_org_word(phrase: str) -> bool:
 def _periods(text: str) -> list[tuple[int, int, re.Match]]:
     """Time phrases of a sentence: (start, end, match)."""
     low = _caseless_lower(text)
-    matches = PERIOD_RE.finditer(text) if low is None else _finditer_from(PERIOD_RE, _PERIOD_LOW_RE, text, low)
+    matches = PERIOD_RE.finditer(text) if low is None else _finditer_from(PERIOD_RE, _PERIOD_START_RE, text, low)
     return [(m.start(), m.end(), m) for m in matches]
 
 
@@ -2511,10 +2544,10 @@ def extract_claims(text: str, published_at: datetime | None = None,
         published_at = published_at.replace(tzinfo=timezone.utc)
     sentences = _split_sentences(text)
 
-    def has(low_regex: re.Pattern, regex: re.Pattern, sent: _Sentence) -> bool:
+    def has(low_regex: re.Pattern, regex: re.Pattern, sent: _Sentence, first: re.Pattern | None = None) -> bool:
         if not aligned:
             return regex.search(sent.text.lower()) is not None
-        return _hint_in(low_regex, low, sent.start, sent.end)
+        return _hint_in(low_regex, low, sent.start, sent.end, first)
 
     def has_casualty(sent: _Sentence) -> bool:
         if not aligned:
@@ -2542,7 +2575,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
     # first claim to just after the last one.
     first, last = max(0, work[0][0] - ATTRIBUTION_LOOKBACK), min(len(sentences), work[-1][0] + 3)
     for sent in sentences[first:last]:
-        if has(_ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent):
+        if has(_ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, _ATTRIBUTION_HINT_START_RE):
             _attributions(ctx, sent)
     claims: list[ClaimMention] = []
     sentence_of: list[int] = []  # the sentence index of each claim made so far
@@ -2596,14 +2629,16 @@ def extract_claims(text: str, published_at: datetime | None = None,
 _HINT_REACH = 32
 
 
-def _hint_in(regex: re.Pattern, low: str, start: int, end: int) -> bool:
+def _hint_in(regex: re.Pattern, low: str, start: int, end: int, first: re.Pattern | None = None) -> bool:
     """True when a match of the hint pattern `regex` over the whole lower-cased article starts in [start, end).
 
     The search stops _HINT_REACH characters after `end`: far enough for any match that starts before
     `end` to end (and be checked for its word boundary) as in the whole text. A hint is one word, so no
-    match starts inside another, and the first match from `start` is one the whole text has too.
+    match starts inside another, and the first match from `start` is one the whole text has too. `first`:
+    where `regex` can match, if it is faster to search (see `_search_from`).
     """
-    m = regex.search(low, start, min(len(low), end + _HINT_REACH))
+    endpos = min(len(low), end + _HINT_REACH)
+    m = regex.search(low, start, endpos) if first is None else _search_from(regex, first, low, start, endpos)
     return m is not None and m.start() < end
 
 
