@@ -1,8 +1,9 @@
 """The fast paths of the claims extractor find exactly what the plain patterns find (transforms/claims.py).
 
-Each fast path stands in for a whole-text or IGNORECASE search: the per-sentence hint search, the
-lower-case twins of the IGNORECASE patterns, the place patterns searched near their keywords, the sentence
-breaks and places tried where their first characters occur, and the source finder's ASCII path.
+Each fast path stands in for a whole-text or IGNORECASE search: the per-sentence hint search and the hint
+places listed once per article, the lower-case twins of the IGNORECASE patterns, the place patterns searched
+near their keywords, the sentence breaks, places, periods and attributions tried where their first
+characters or words occur, and the source finder's ASCII path (tokens read only where a name can start).
 """
 
 from __future__ import annotations
