@@ -137,3 +137,35 @@ def test_the_open_sinks_of_a_process_share_one_buffer(tmp_path, monkeypatch):
     tables = [pq.read_table(tmp_path / f"{i}.parquet") for i in range(4)]
     assert sorted(d for t in tables for d in t.column("doc_id").to_pylist()) == sorted(r.doc_id for r in records)
     assert max(pq.ParquetFile(tmp_path / f"{i}.parquet").num_row_groups for i in range(4)) > 1
+
+
+def test_lean_digests_share_their_values_and_decide_the_same():
+    from apache_beam.coders import registry
+
+    from tollwatch.transforms.resolve import lean_digest
+
+    wire = article("wire", WIRE)
+    near = article("near", WIRE.replace("word3 of", "word three of"), hours=3)
+    other = article("other", "An unrelated story. " * 30)  # published when the wire was
+    mentions = {"wire": [mention(45)], "near": [mention(45), mention(52)], "other": []}
+    digests = [digest(a, [to_claim(a, m) for m in mentions[a.doc_id]]) for a in (wire, near, other)]
+    coder = registry.get_coder(ArticleDigest)
+    decoded = [coder.decode(coder.encode(d)) for d in digests]
+    shared: dict = {}
+    lean = [lean_digest(d, shared) for d in decoded]
+
+    for d in lean:
+        assert d.signature.doc_id is d.doc_id and d.traits.doc_id is d.doc_id
+        assert d.signature.published_at is d.published_at and d.traits.published_at is d.published_at
+    assert lean[2].published_at is lean[0].published_at
+    assert lean[0].staged is lean[1].staged
+    assert lean[0].figures[0] is lean[1].figures[0]  # "killed:45:None"
+    assert [tuple(d.figures) for d in lean] == [tuple(d.figures) for d in digests]
+
+    def fields(verdicts):
+        return [v._replace(origin_figures=v.origin_figures and tuple(v.origin_figures))
+                for v in verdicts]
+
+    assert fields(resolve_duplicates(lean)[0]) == fields(resolve_duplicates(digests)[0])
+    assert {v.doc_id: v.dup_kind for v in resolve_duplicates(lean)[0]} == {
+        "wire": None, "near": "near", "other": None}

@@ -4,9 +4,9 @@ A batch run decides exact copies, near copies, rewrites and the copies that foll
 from what each article's text yields -- a text hash, a MinHash signature and shingle sketch, its
 rewrite traits and the figures its claims state -- not from the text itself. Each article's
 ``ArticleDigest`` (a few hundred bytes plus the sketch) is made where the text is read
-(``staging.StageArticles``); the digests of the whole run meet under one key, and
-``resolve_duplicates`` applies the same pure functions as the per-article transforms, in the same
-order:
+(``staging.StageArticles``) and staged beside the article; the names of the run's staging files
+meet under one key, the resolver reads the digests from them, and ``decide`` applies the same pure
+functions as the per-article transforms, in the same order:
 
 1. exact copies (``exact_duplicates.mark_exact_copies``), grouped by normalised-text hash;
 2. near copies: LSH band buckets (``dedup.bucket_links``) over the signatures of this run and of
@@ -19,29 +19,38 @@ order:
 
 Why one key: the text then crosses the runner once (written to the staging files where it is
 read, and read back where the verdicts are applied) and every decision is over a few hundred bytes
-per article. On the local runner, whose shuffles live in memory, that keeps a run's memory nearly
-flat in its size; on Dataflow one worker holds the run's digests (~2.5 KB an article: 1M articles
-~2.5 GB). Streaming keeps its per-band state (``dedup.MarkNearDuplicates(streaming=True)``).
+per article. The digests do not cross the runner either: they wait in the staging files beside the
+articles, only the files' names meet under the key, and the resolver reads the digests from the
+files. On the local runner, whose shuffles live in memory, that keeps a run's memory nearly flat in
+its size; on Dataflow one worker holds the run's digests.
+
+Memory per article is what bounds a run's size, so the resolver holds each digest lean
+(``lean_digest``): one doc id and length object for the digest, its signature and its traits (the
+coder decodes a copy of each), and one object for each value that repeats across articles
+(publication time, staging file, figures, credits). The candidates' sketches are read once the
+candidate pairs are known and dropped once they are compared, and the verdicts are yielded one at
+a time. Streaming keeps its per-band state (``dedup.MarkNearDuplicates(streaming=True)``).
 """
 
 from __future__ import annotations
 
 import itertools
 import struct
-from typing import Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.transforms.dedup import (
-    NearOptions, Signature, apply_assignment, band_hashes, bucket_candidates, compare, near_options,
-    resolve_clusters, star_clusters)
+    Link, NearOptions, Signature, apply_assignment, band_hashes, bucket_candidates, compare,
+    near_options, resolve_clusters, star_clusters)
 from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
 from tollwatch.transforms.rewrites import (
     MAX_GAP, StoryTraits, cluster_traits, mark_rewrite, rewrite_links)
 
-__all__ = ["ArticleDigest", "ResolveDuplicates", "Verdict", "resolve_duplicates"]
+__all__ = ["ArticleDigest", "ResolveDuplicates", "Verdict", "decide", "lean_digest",
+           "resolve_duplicates", "verdicts_of"]
 
 
 class ArticleDigest(NamedTuple):
@@ -86,6 +95,8 @@ class Verdict(NamedTuple):
 
 # doc ids -> their sketches
 SketchSource = Callable[[set], Mapping[str, bytes]]
+# staging file names -> the digests staged in them (staging.read_digests)
+DigestSource = Callable[[Sequence[str]], Iterable[ArticleDigest]]
 
 for _record in (ArticleDigest, Verdict):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
@@ -119,6 +130,22 @@ def _band_buckets(signatures: Sequence[Signature], options: NearOptions) -> Iter
                        [signatures[i] for i in order[start:end]])
 
 
+def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOptions,
+               sketches: Optional[SketchSource]) -> list[Link]:
+    """The candidate pairs that are near copies. The sketches of this run's articles wait in the
+    staging files: only the candidates' are read, and only while they are compared."""
+    missing = {sig.doc_id for pair in pairs for sig in pair if not sig.sketch}
+    found = sketches(missing) if (sketches is not None and missing) else {}
+    rule = (options.threshold, options.containment, options.min_shared)
+    links = []
+    for a, b in pairs:
+        link = compare(a._replace(sketch=a.sketch or found[a.doc_id]),
+                       b._replace(sketch=b.sketch or found[b.doc_id]), *rule)
+        if link is not None:
+            links.append(link)
+    return links
+
+
 def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options: NearOptions,
           sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], dict]:
     """Near copies marked (what MarkNearDuplicates does in batch); also the counters."""
@@ -140,19 +167,11 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
             earlier.setdefault(sig.doc_id, sig)
     signatures = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in compared]
     signatures.extend(earlier.values())
-    pairs = []
-    for key, bucket in _band_buckets(signatures, options):
-        pairs.extend(bucket_candidates(key, bucket, options, stats))
-    # The sketches of this run's articles wait in the staging files; only the candidates' are read.
-    missing = {sig.doc_id for pair in pairs for sig in pair if not sig.sketch}
-    found = sketches(missing) if (sketches is not None and missing) else {}
-    rule = (options.threshold, options.containment, options.min_shared)
-    links = []
-    for a, b in pairs:
-        link = compare(a._replace(sketch=a.sketch or found[a.doc_id]),
-                       b._replace(sketch=b.sketch or found[b.doc_id]), *rule)
-        if link is not None:
-            links.append(link)
+    pairs = [pair for key, bucket in _band_buckets(signatures, options)
+             for pair in bucket_candidates(key, bucket, options, stats)]
+    del signatures, earlier
+    links = _confirmed(pairs, options, sketches)
+    del pairs  # with the sketches, the most the resolver holds at once
     stats["confirmed"] = len(links)
     assignments = resolve_clusters(links)
     for d in compared:
@@ -216,12 +235,38 @@ def _origin_figures(digests: Sequence[ArticleDigest]) -> dict[str, Sequence[str]
             if d.figures and not _is_copy(d) and (d.dup_of or d.doc_id) == d.doc_id}
 
 
-def resolve_duplicates(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
-                       options: Optional[NearOptions] = None, max_gap: Duration = MAX_GAP,
-                       sketches: Optional[SketchSource] = None,
-                       ) -> tuple[list[Verdict], dict]:
-    """Every article's Verdict and the counters of each step. `sketches` gives the sketches of
-    the digests whose signature carries none (staged)."""
+def lean_digest(d: ArticleDigest, shared: dict) -> ArticleDigest:
+    """The digest holding one object per value: the doc id, length and cluster id that its
+    signature and traits repeat are the digest's own (the coder decodes a copy of each), and each
+    value that repeats across digests (publication time, staging file, figure keys, credits) is
+    the one in `shared`. A Timestamp is ~180 bytes (it has no __slots__), and a run's articles
+    share a few publication times (2,453 in the 10k benchmark's 9,950 articles)."""
+    def one(value):
+        return shared.setdefault(value, value)
+
+    def same(value, own):
+        return own if value == own else value
+
+    published_at = None if d.published_at is None else one(d.published_at)
+    t = d.traits
+    traits = t._replace(doc_id=same(t.doc_id, d.doc_id), published_at=same(t.published_at, published_at),
+                        length=same(t.length, d.length), cluster_id=same(t.cluster_id, d.dup_cluster_id),
+                        figures=tuple(t.figures), credits=tuple(one(c) for c in t.credits))
+    sig = d.signature
+    if sig is not None:
+        sig = sig._replace(doc_id=same(sig.doc_id, d.doc_id),
+                           published_at=same(sig.published_at, published_at),
+                           length=same(sig.length, d.length),
+                           cluster_id=same(sig.cluster_id, d.dup_cluster_id))
+    return d._replace(published_at=published_at, figures=tuple(one(f) for f in d.figures),
+                      traits=traits, signature=sig, staged=one(d.staged))
+
+
+def decide(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
+           options: Optional[NearOptions] = None, max_gap: Duration = MAX_GAP,
+           sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], dict]:
+    """The digests with their duplicate fields decided, and the counters of each step. `sketches`
+    gives the sketches of the digests whose signature carries none (staged)."""
     options = options or near_options()
     digests = _exact(list(digests))
     exact = sum(1 for d in digests if d.dup_kind == "exact")
@@ -230,29 +275,42 @@ def resolve_duplicates(digests: Iterable[ArticleDigest], known: Iterable[Signatu
     digests, stats["rewrites"] = _rewrites(digests, max_gap)
     digests = _repoint(digests, ("exact", "near"))
     stats["exact_copies"] = exact
-    stated = _origin_figures(digests)
-    verdicts = [
-        Verdict(d.doc_id, d.staged, d.dup_cluster_id, d.dup_of, d.dup_kind, d.dup_similarity,
-                d.is_canonical, stated.get(d.dup_of or d.doc_id) if _is_copy(d) else None)
-        for d in digests]
-    return verdicts, stats
+    return digests, stats
+
+
+def verdicts_of(decided: Sequence[ArticleDigest]) -> Iterator[Verdict]:
+    """The Verdict of each decided digest, one at a time."""
+    stated = _origin_figures(decided)
+    for d in decided:
+        yield Verdict(d.doc_id, d.staged, d.dup_cluster_id, d.dup_of, d.dup_kind, d.dup_similarity,
+                      d.is_canonical, stated.get(d.dup_of or d.doc_id) if _is_copy(d) else None)
+
+
+def resolve_duplicates(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
+                       options: Optional[NearOptions] = None, max_gap: Duration = MAX_GAP,
+                       sketches: Optional[SketchSource] = None,
+                       ) -> tuple[list[Verdict], dict]:
+    """Every article's Verdict and the counters of each step (``decide``, then ``verdicts_of``)."""
+    decided, stats = decide(digests, known, options, max_gap, sketches)
+    return list(verdicts_of(decided)), stats
 
 
 # ---- Beam -----------------------------------------------------------------------------------------
-# Digests and known signatures meet in one group as tagged RowCoder bytes: a typed bytes value,
+# Staging file names and known signatures meet in one group as tagged bytes: a typed bytes value,
 # where a tuple of records would be pickled.
-_DIGEST, _KNOWN = b"d", b"k"
+_STAGED, _KNOWN = b"s", b"k"
 
 
-def _tagged(tag: bytes, record_type: type) -> beam.PTransform:
-    encode = beam.coders.registry.get_coder(record_type).encode
+def _tagged(tag: bytes, encode: Callable[..., bytes]) -> beam.PTransform:
     return beam.Map(lambda record: ("", tag + encode(record))).with_output_types(tuple[str, bytes])
 
 
 class _ResolveFn(beam.DoFn):
-    def __init__(self, options: NearOptions, max_gap: Duration, sketches: Callable):
+    def __init__(self, options: NearOptions, max_gap: Duration, digests: DigestSource,
+                 sketches: Callable):
         self._options, self._max_gap = options, max_gap
-        # staged bases, doc ids -> {doc id: sketch}
+        self._read_digests = digests
+        # staging file names, doc ids -> {doc id: sketch}
         self._read_sketches = sketches
         self._counters = {name: beam.metrics.Metrics.counter("tollwatch", name)
                           for name in ("exact_copies", "near_copies", "rewrites")}
@@ -260,49 +318,54 @@ class _ResolveFn(beam.DoFn):
         self._confirmed = beam.metrics.Metrics.counter("tollwatch.dedup", "confirmed")
 
     def setup(self):
-        self._decode = {_DIGEST: beam.coders.registry.get_coder(ArticleDigest).decode,
-                        _KNOWN: beam.coders.registry.get_coder(Signature).decode}
+        self._decode_known = beam.coders.registry.get_coder(Signature).decode
 
     def process(self, element):
         _, grouped = element
-        records: dict[bytes, list] = {_DIGEST: [], _KNOWN: []}
+        staged, known = set(), []
         for data in grouped:
-            tag = data[:1]
-            records[tag].append(self._decode[tag](data[1:]))
-        digests, known = records[_DIGEST], records[_KNOWN]
-        bases = sorted({d.staged for d in digests})
-        verdicts, stats = resolve_duplicates(
-            digests, known, self._options, self._max_gap,
-            lambda doc_ids: self._read_sketches(bases, doc_ids))
+            if data[:1] == _STAGED:
+                staged.add(data[1:].decode())
+            else:
+                known.append(self._decode_known(data[1:]))
+        bases = sorted(staged)
+        shared: dict = {}
+        digests = (lean_digest(d, shared) for d in self._read_digests(bases))
+        decided, stats = decide(digests, known, self._options, self._max_gap,
+                                lambda doc_ids: self._read_sketches(bases, doc_ids))
+        del known, shared
         for name, counter in self._counters.items():
             counter.inc(stats[name])
         self._candidates.inc(stats["candidates"])
         self._confirmed.inc(stats["confirmed"])
-        yield from verdicts
+        yield from verdicts_of(decided)
 
 
 class ResolveDuplicates(beam.PTransform):
-    """PCollection[ArticleDigest] (and optionally earlier runs' canonical Signatures) ->
-    PCollection[Verdict]. `sketches(staged bases, doc ids)` reads the staged sketches
+    """PCollection[str] of staging file names (and optionally earlier runs' canonical Signatures)
+    -> PCollection[Verdict]. `digests(staging file names)` reads the staged digests
+    (staging.read_digests), `sketches(staging file names, doc ids)` the staged sketches
     (staging.read_sketches)."""
 
-    def __init__(self, sketches: Callable, options: Optional[NearOptions] = None,
-                 max_gap_hours: float = 24.0):
+    def __init__(self, digests: DigestSource, sketches: Callable,
+                 options: Optional[NearOptions] = None, max_gap_hours: float = 24.0):
         super().__init__()
-        self._sketches = sketches
+        self._digests, self._sketches = digests, sketches
         if max_gap_hours <= 0:
             raise ValueError(f"max_gap_hours must be positive, got {max_gap_hours}")
         self._options = options or near_options()
         self._max_gap = Duration(seconds=round(max_gap_hours * 3600))
 
     def expand(self, pcolls):
-        digests, known = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
-        tagged = [digests | "TagDigests" >> _tagged(_DIGEST, ArticleDigest)]
+        staged, known = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
+        tagged = [staged | "TagStaged" >> _tagged(_STAGED, str.encode)]
         if known is not None:
-            tagged.append(known | "TagKnown" >> _tagged(_KNOWN, Signature))
+            encode = beam.coders.registry.get_coder(Signature).encode
+            tagged.append(known | "TagKnown" >> _tagged(_KNOWN, encode))
         return (
             tagged
             | "Together" >> beam.Flatten().with_output_types(tuple[str, bytes])
             | "OneKey" >> beam.GroupByKey()
-            | "Resolve" >> beam.ParDo(_ResolveFn(self._options, self._max_gap, self._sketches))
+            | "Resolve" >> beam.ParDo(
+                _ResolveFn(self._options, self._max_gap, self._digests, self._sketches))
             .with_output_types(Verdict))

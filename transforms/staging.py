@@ -3,15 +3,19 @@
 ``StageArticles`` is fused with extraction: for each article it computes everything the duplicate
 decisions need (``resolve.ArticleDigest``: text hash, MinHash signature and sketch, rewrite traits,
 the figures of its claims), extracts its claims, and appends the article and its claims to this
-bundle's staging files (``OUT/.tmp/staging/<run key>/<bundle>.articles`` and ``.claims``, RowCoder
-records with a length prefix). Only the digests go on through the runner.
+bundle's staging files (``OUT/.tmp/staging/<run key>/<bundle>.articles``, ``.claims``, ``.digests``
+and ``.sketches``, RowCoder records with a length prefix). Only each bundle's staging file name goes
+on through the runner: ``ResolveDuplicates`` reads the digests from the files (``read_digests``).
 ``ApplyVerdicts`` reads each staging file back once the verdicts are known (grouped by file: one
 read per file, no side input) and emits the final Articles and Claims. ``RemoveStaging`` deletes
 the folder after the tables are written.
 
 Why: the runner moves an element by encoding it, and the local runner holds every shuffle in
 memory. Text that went through five joins cost a third of a run's CPU beyond parsing and grew the
-run's memory with its size; the digests are a few hundred bytes (plus a sketch of up to 2 KB).
+run's memory with its size. The digests (~0.9 KB an article) went through the runner too until the
+resolver's memory was measured at 100k articles: the runner's buffer of the grouped digests, and
+the worker's copy of them as one list of bytes held for the whole decision, were ~0.2 KB an article
+more than the decoded digests themselves (see resolve.py).
 """
 
 from __future__ import annotations
@@ -31,10 +35,10 @@ from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.resolve import ArticleDigest, Verdict
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
 
-__all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "figure_key", "read_sketches",
-           "staging_dir"]
+__all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "figure_key", "read_digests",
+           "read_sketches", "staging_dir"]
 
-ARTICLES, CLAIMS, SKETCHES = ".articles", ".claims", ".sketches"
+ARTICLES, CLAIMS, DIGESTS, SKETCHES = ".articles", ".claims", ".digests", ".sketches"
 _LENGTH = struct.Struct("<I")
 
 
@@ -80,8 +84,10 @@ def _typed(record_type: type) -> beam.PTransform:
 
 
 class _StageFn(beam.DoFn):
-    """Article -> its ArticleDigest; the article and its claims to this bundle's staging files;
-    a failed claim extraction to 'dead_letters' (the article goes on without claims)."""
+    """Article -> the article, its claims, its ArticleDigest and its signature's sketch to this
+    bundle's staging files; the files' name once per bundle; a failed claim extraction to
+    'dead_letters' (the article goes on without claims). A retried bundle writes new files, and
+    only the name of the files of the bundle that succeeded goes on."""
 
     DEAD_LETTERS = "dead_letters"
 
@@ -116,6 +122,7 @@ class _StageFn(beam.DoFn):
     def process(self, article: Article):
         if self._base is None:
             self._base = FileSystems.join(self._folder, uuid.uuid4().hex)
+            yield self._base
         self._file(ARTICLES, Article).write(article)
         figures: list[str] = []
         claims, failure = article_claims(article, self._table)
@@ -138,13 +145,13 @@ class _StageFn(beam.DoFn):
             else:
                 self._file(SKETCHES, Signature).write(signature)
                 signature = signature._replace(sketch=b"")
-        yield ArticleDigest(
+        self._file(DIGESTS, ArticleDigest).write(ArticleDigest(
             doc_id=article.doc_id, published_at=article.published_at, length=len(article.text),
             text_hash=normalized_text_hash(article.text), signature=signature,
             traits=story_traits(article, self._finder), figures=sorted(set(figures)),
             staged=self._base, dup_cluster_id=article.dup_cluster_id, dup_of=article.dup_of,
             dup_kind=article.dup_kind, dup_similarity=article.dup_similarity,
-            is_canonical=article.is_canonical)
+            is_canonical=article.is_canonical))
 
     def finish_bundle(self):
         for f in self._files.values():
@@ -152,8 +159,9 @@ class _StageFn(beam.DoFn):
 
 
 class StageArticles(beam.PTransform):
-    """PCollection[Article] -> {'digests': PCollection[ArticleDigest], 'dead_letters': ...}; the
-    articles and their claims go to the staging folder."""
+    """PCollection[Article] -> {'staged': PCollection[str], 'dead_letters': ...}: the articles,
+    their claims and digests go to the staging folder, and the names of its files (one per
+    bundle, without suffix) go on."""
 
     def __init__(self, folder: str, source_files: Sequence[str] = (),
                  options: Optional[NearOptions] = None):
@@ -169,9 +177,15 @@ class StageArticles(beam.PTransform):
     def expand(self, articles):
         staged = articles | "Stage" >> beam.ParDo(
             _StageFn(self._folder, self._source_texts, self._finder, self._options)
-        ).with_output_types(ArticleDigest).with_outputs(_StageFn.DEAD_LETTERS, main="digests")
-        return {"digests": staged.digests,
+        ).with_output_types(str).with_outputs(_StageFn.DEAD_LETTERS, main="staged")
+        return {"staged": staged.staged,
                 "dead_letters": staged[_StageFn.DEAD_LETTERS] | "DeadLetters" >> _typed(DeadLetter)}
+
+
+def read_digests(bases: Iterable[str]) -> Iterator[ArticleDigest]:
+    """The staged digests of the staging files of `bases`."""
+    for base in bases:
+        yield from read_records(base + DIGESTS, ArticleDigest)
 
 
 def read_sketches(bases: Iterable[str], doc_ids: set) -> dict[str, bytes]:
