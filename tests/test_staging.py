@@ -94,7 +94,7 @@ def test_staged_sketches_are_read_for_the_candidates_only():
     sketches = {d.doc_id: d.signature.sketch for d in digests}
     asked = []
     staged = [d._replace(signature=d.signature._replace(sketch=b"")) for d in digests]
-    assert resolve_duplicates(staged, sketches=lambda ids: asked.append(ids) or sketches)[0] == verdicts
+    assert resolve_duplicates(staged, sketches=lambda ids: asked.append(ids) or sketches.items())[0] == verdicts
     assert asked == [{"wire", "near"}]
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
@@ -93,8 +93,8 @@ class Verdict(NamedTuple):
     origin_figures: Optional[Sequence[str]]
 
 
-# doc ids -> their sketches
-SketchSource = Callable[[set], Mapping[str, bytes]]
+# doc ids -> (doc id, sketch) of each, in any order
+SketchSource = Callable[[set], Iterable[tuple[str, bytes]]]
 # staging file names -> the digests staged in them (staging.read_digests)
 DigestSource = Callable[[Sequence[str]], Iterable[ArticleDigest]]
 
@@ -133,16 +133,47 @@ def _band_buckets(signatures: Sequence[Signature], options: NearOptions) -> Iter
 def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOptions,
                sketches: Optional[SketchSource]) -> list[Link]:
     """The candidate pairs that are near copies. The sketches of this run's articles wait in the
-    staging files: only the candidates' are read, and only while they are compared."""
-    missing = {sig.doc_id for pair in pairs for sig in pair if not sig.sketch}
-    found = sketches(missing) if (sketches is not None and missing) else {}
+    staging files: only the candidates' are read, a pair is compared once both its sketches are
+    read, and a sketch is dropped after its last pair (the sketches were most of the resolver's
+    peak when all were held at once)."""
     rule = (options.threshold, options.containment, options.min_shared)
+    waiting: dict[str, list[int]] = {}  # doc id -> the pairs that wait for its sketch
+    missing = []  # per pair: how many of its sketches are not read yet
+    for i, pair in enumerate(pairs):
+        staged = [sig.doc_id for sig in pair if not sig.sketch]
+        for doc_id in staged:
+            waiting.setdefault(doc_id, []).append(i)
+        missing.append(len(staged))
+    held: dict[str, bytes] = {}
+    left = {doc_id: len(ids) for doc_id, ids in waiting.items()}
     links = []
-    for a, b in pairs:
-        link = compare(a._replace(sketch=a.sketch or found[a.doc_id]),
-                       b._replace(sketch=b.sketch or found[b.doc_id]), *rule)
+
+    def check(i: int) -> None:
+        a, b = pairs[i]
+        link = compare(a._replace(sketch=a.sketch or held[a.doc_id]),
+                       b._replace(sketch=b.sketch or held[b.doc_id]), *rule)
         if link is not None:
             links.append(link)
+        for sig in (a, b):
+            if not sig.sketch:
+                left[sig.doc_id] -= 1
+                if not left[sig.doc_id]:
+                    del held[sig.doc_id]
+
+    for i, n in enumerate(missing):
+        if n == 0:
+            check(i)
+    found = sketches(set(waiting)) if (sketches is not None and waiting) else ()
+    for doc_id, sketch in found:
+        if doc_id not in waiting or doc_id in held:
+            continue
+        held[doc_id] = sketch
+        for i in waiting.pop(doc_id):
+            missing[i] -= 1
+            if missing[i] == 0:
+                check(i)
+    if waiting:
+        raise KeyError(f"no staged sketch for {len(waiting)} candidates, e.g. {next(iter(waiting))}")
     return links
 
 
@@ -310,7 +341,7 @@ class _ResolveFn(beam.DoFn):
                  sketches: Callable):
         self._options, self._max_gap = options, max_gap
         self._read_digests = digests
-        # staging file names, doc ids -> {doc id: sketch}
+        # staging file names, doc ids -> (doc id, sketch) of each
         self._read_sketches = sketches
         self._counters = {name: beam.metrics.Metrics.counter("tollwatch", name)
                           for name in ("exact_copies", "near_copies", "rewrites")}

@@ -188,15 +188,14 @@ def read_digests(bases: Iterable[str]) -> Iterator[ArticleDigest]:
         yield from read_records(base + DIGESTS, ArticleDigest)
 
 
-def read_sketches(bases: Iterable[str], doc_ids: set) -> dict[str, bytes]:
-    """The staged sketches of `doc_ids`, from the staging files of `bases`."""
-    found = {}
+def read_sketches(bases: Iterable[str], doc_ids: set) -> Iterator[tuple[str, bytes]]:
+    """(doc id, sketch) of the staged sketches of `doc_ids`, from the staging files of `bases`,
+    one file after the other."""
     for base in bases:
         if FileSystems.exists(base + SKETCHES):
             for sig in read_records(base + SKETCHES, Signature):
                 if sig.doc_id in doc_ids:
-                    found[sig.doc_id] = sig.sketch
-    return found
+                    yield sig.doc_id, sig.sketch
 
 
 def state_signature(sig: Signature, v: Verdict) -> Optional[Signature]:
