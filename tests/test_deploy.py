@@ -106,9 +106,9 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
     generated = [n for n in steps if any(f"at {f}:" in n for f in our_module_files())]
     assert generated == []
 
-    # The duplicate decisions of a batch job: the run's digests (and the earlier state's
-    # signatures) in one grouping, as bytes (no pickled records), no per-key state (the streaming
-    # job's buckets are checked below).
+    # The duplicate decisions of a batch job: the names of the run's staging files, which hold its
+    # digests (and the earlier state's signatures), in one grouping, as bytes (no pickled records),
+    # no per-key state (the streaming job's buckets are checked below).
     components = job.proto_pipeline.components
     grouping = steps["ResolveDuplicates/OneKey"]
     assert grouping.spec.urn == "beam:transform:group_by_key:v1"

@@ -29,7 +29,10 @@ Memory per article is what bounds a run's size, so the resolver holds each diges
 coder decodes a copy of each), and one object for each value that repeats across articles
 (publication time, staging file, figures, credits). The candidates' sketches are read once the
 candidate pairs are known and dropped once they are compared, and the verdicts are yielded one at
-a time. Streaming keeps its per-band state (``dedup.MarkNearDuplicates(streaming=True)``).
+a time. Measured on the 10k benchmark's digests as 10 disjoint copies (99,500 articles), the
+resolver's peak above a fresh process's imports went from 515 MB (the grouped digests as bytes,
+decoded whole, all candidates' sketches at once) to 188 MB. Streaming keeps its per-band state
+(``dedup.MarkNearDuplicates(streaming=True)``).
 """
 
 from __future__ import annotations
