@@ -169,3 +169,23 @@ def test_lean_digests_share_their_values_and_decide_the_same():
     assert fields(resolve_duplicates(lean)[0]) == fields(resolve_duplicates(digests)[0])
     assert {v.doc_id: v.dup_kind for v in resolve_duplicates(lean)[0]} == {
         "wire": None, "near": "near", "other": None}
+
+
+def test_staging_passes_on_file_names_that_hold_every_digest(tmp_path):
+    import apache_beam as beam
+    from apache_beam.testing.test_pipeline import TestPipeline
+
+    from tollwatch.transforms.staging import StageArticles, read_digests
+
+    articles = [article("wire", WIRE), article("copy", WIRE.upper(), hours=2),
+                article("other", "An unrelated story. " * 30, hours=1)]
+    names = str(tmp_path / "names")
+    with TestPipeline() as p:
+        staged = p | beam.Create(articles) | StageArticles(str(tmp_path / "staging"))
+        staged["staged"] | beam.io.WriteToText(names, shard_name_template="")
+    bases = open(names).read().split()
+    assert len(bases) == len(set(bases)) >= 1  # one name per bundle
+    digests = {d.doc_id: d for d in read_digests(bases)}
+    assert digests == {a.doc_id: digest(a, [], digests[a.doc_id].staged)._replace(
+        signature=digests[a.doc_id].signature) for a in articles}
+    assert digests["wire"].signature.sketch == b""  # the sketch waits in its own file
