@@ -1139,6 +1139,9 @@ def bucket_candidates(band_key: bytes, signatures: Iterable[Signature], options:
     return pairs
 
 
+_PAIR_CHUNK = 1 << 15
+
+
 def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Sequence[str],
                     options: NearOptions) -> np.ndarray:
     """Every band's ``bucket_candidates`` at once, as row indices: the (later, earlier) pairs of a
@@ -1182,10 +1185,13 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
         a, b = order[later_at[sequence]], order[earlier_at[sequence]]
         keep = published_us[a] - published_us[b] <= ttl
         a, b = a[keep], b[keep]
-        # The first band on which the two agree entirely must be this one.
-        agree = (table[a, :band + 1] == table[b, :band + 1]).all(axis=2)
-        keep = agree[:, band] & ~agree[:, :band].any(axis=1)
-        out.append(np.stack([a[keep], b[keep]], axis=1))
+        # The first band on which the two agree entirely must be this one. In chunks: the rows
+        # compared are copied out of the table (a few MB a chunk, not the band's every pair).
+        for at in range(0, a.size, _PAIR_CHUNK):
+            ca, cb = a[at:at + _PAIR_CHUNK], b[at:at + _PAIR_CHUNK]
+            agree = (table[ca, :band + 1] == table[cb, :band + 1]).all(axis=2)
+            keep = agree[:, band] & ~agree[:, :band].any(axis=1)
+            out.append(np.stack([ca[keep], cb[keep]], axis=1))
     return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
 
 

@@ -9,7 +9,7 @@ meet under one key, the resolver reads the digests from them, and ``decide`` app
 functions as the per-article transforms, in the same order:
 
 1. exact copies (``exact_duplicates.mark_exact_copies``), grouped by normalised-text hash;
-2. near copies: LSH band buckets (``dedup.bucket_links``) over the signatures of this run and of
+2. near copies: LSH candidates (``dedup.candidate_pairs``) among the signatures of this run and of
    the earlier runs' canonical articles, then ``dedup.resolve_clusters``;
 3. exact copies follow their canonical (``exact_duplicates.repoint_copies``);
 4. rewrites among clusters (``rewrites.cluster_traits``, ``rewrite_links``, ``star_clusters``);
@@ -38,7 +38,6 @@ decoded whole, all candidates' sketches at once) to 188 MB. Streaming keeps its 
 from __future__ import annotations
 
 import itertools
-import struct
 from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
@@ -46,8 +45,8 @@ import numpy as np
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.transforms.dedup import (
-    Link, NearOptions, Signature, apply_assignment, band_hashes, bucket_candidates, compare,
-    near_options, resolve_clusters, star_clusters)
+    Link, NearOptions, Signature, apply_assignment, candidate_pairs, compare, near_options,
+    resolve_clusters, star_clusters)
 from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
 from tollwatch.transforms.rewrites import (
     MAX_GAP, StoryTraits, cluster_traits, mark_rewrite, rewrite_links)
@@ -113,24 +112,23 @@ def _exact(digests: Sequence[ArticleDigest]) -> list[ArticleDigest]:
     return [d for group in groups.values() for d in mark_exact_copies(group)]
 
 
-def _band_buckets(signatures: Sequence[Signature], options: NearOptions) -> Iterable[tuple[bytes, list]]:
-    """The LSH buckets of more than one signature, as (band key, signatures), one band at a time:
-    a dict of every band key of every article held at once was most of the resolver's memory
-    (most buckets hold one article)."""
-    if not signatures:
-        return
-    hashes = np.stack([band_hashes(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows)
-                       for sig in signatures])
-    for band in range(options.bands):
-        column = hashes[:, band]
-        order = np.argsort(column, kind="stable")
-        ordered = column[order]
-        starts = np.flatnonzero(np.diff(ordered, prepend=ordered[:1] - 1) != 0)
-        ends = np.append(starts[1:], ordered.size)
-        for start, end in zip(starts, ends):
-            if end - start > 1:
-                yield (struct.pack(">HQ", band, int(ordered[start])),
-                       [signatures[i] for i in order[start:end]])
+def _candidates(signatures: Sequence[Signature], options: NearOptions) -> list[tuple[Signature, Signature]]:
+    """The LSH candidate pairs (later, earlier) of the signatures: ``dedup.candidate_pairs`` over
+    one array of their MinHash values, what every band bucket's ``bucket_candidates`` gives."""
+    if len(signatures) < 2:
+        return []
+    width = options.bands * options.rows
+    minhashes = np.empty((len(signatures), width), dtype=np.uint32)
+    for row, sig in zip(minhashes, signatures):
+        values = np.frombuffer(sig.minhash, dtype="<u4")
+        if values.size < width:
+            raise ValueError(f"{sig.doc_id}: {options.bands} bands x {options.rows} rows need "
+                             f"{width} MinHash values, got {values.size}")
+        row[:] = values[:width]
+    published = np.fromiter((sig.published_at.micros for sig in signatures), dtype=np.int64,
+                            count=len(signatures))
+    pairs = candidate_pairs(minhashes, published, [sig.doc_id for sig in signatures], options)
+    return [(signatures[a], signatures[b]) for a, b in pairs.tolist()]
 
 
 def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOptions,
@@ -201,8 +199,8 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
             earlier.setdefault(sig.doc_id, sig)
     signatures = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in compared]
     signatures.extend(earlier.values())
-    pairs = [pair for key, bucket in _band_buckets(signatures, options)
-             for pair in bucket_candidates(key, bucket, options, stats)]
+    pairs = _candidates(signatures, options)
+    stats["candidates"] = len(pairs)
     del signatures, earlier
     links = _confirmed(pairs, options, sketches)
     del pairs  # with the sketches, the most the resolver holds at once
