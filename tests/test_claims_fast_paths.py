@@ -250,3 +250,33 @@ def test_a_token_run_says_where_findall_starts_a_token():
         for p in range(len(low)):
             if low[p].isalpha():
                 assert run.token_starts_at(p) == (p in starts), (low[max(0, p - 10):p + 10], p)
+
+
+def _plain_tokens(text: str, mentions) -> list[tuple]:
+    """_tokenize as written before its ASCII path: each token lower-cased on its own."""
+    tokens: list[tuple] = []
+    mi = 0
+    for m in C.TOKEN_RE.finditer(text):
+        while mi < len(mentions) and mentions[mi].end <= m.start():
+            mi += 1
+        if mi < len(mentions) and mentions[mi].start < m.end() and m.start() < mentions[mi].end:
+            mention = mentions[mi]
+            if not tokens or tokens[-1][4] != mi:
+                tokens.append((mention.start, mention.end, text[mention.start:mention.end], "#num", mi))
+            continue
+        tokens.append((m.start(), m.end(), m.group(), m.group().lower().replace("’", "'"), -1))
+    return tokens
+
+
+def test_tokens_of_ascii_sentences_are_lowered_as_the_words_one_by_one():
+    sentences = [s.text for text in TEXTS for s in C._split_sentences(text)]
+    sentences += ["Two-thirds of the 1,200 KILLED were O'Neill's men (aged 19, 20 and 21); 3.5 million fled_",
+                  "Ministry’s figure: 40 dead", "İzmir: 12 killed", "Twelve"]
+    ascii_seen = 0
+    for sent in sentences:
+        mentions = C._find_mentions(sent)
+        tokens = C._tokenize(sent, mentions)
+        assert [tuple(t) for t in tokens] == _plain_tokens(sent, mentions), sent
+        assert all(type(t) is C._Token for t in tokens)
+        ascii_seen += sent.isascii() and any(t.num >= 0 for t in tokens)
+    assert ascii_seen > 50

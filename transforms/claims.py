@@ -1266,20 +1266,29 @@ class _Mention(NamedTuple):
     eligible: bool
 
 
+_new_tuple = tuple.__new__
+
+
 def _tokenize(text: str, mentions: Sequence[_Mention]) -> list[_Token]:
     """Word and punctuation tokens of a sentence; each number mention becomes one token."""
     tokens: list[_Token] = []
+    append = tokens.append
+    # Lower-casing ASCII keeps every offset (and holds no "’"): a token's lower form is a slice of the
+    # lower-cased sentence. Tokens are built by tuple.__new__, which skips the NamedTuple's Python __new__.
+    low = text.lower() if text.isascii() else None
+    n = len(mentions)
     mi = 0
     for m in TOKEN_RE.finditer(text):
-        while mi < len(mentions) and mentions[mi].end <= m.start():
+        s, e = m.span()
+        while mi < n and mentions[mi].end <= s:
             mi += 1
-        if mi < len(mentions) and mentions[mi].start < m.end() and m.start() < mentions[mi].end:
+        if mi < n and mentions[mi].start < e:  # (and s < its end, by the loop above)
             mention = mentions[mi]
             if not tokens or tokens[-1].num != mi:
-                tokens.append(_Token(mention.start, mention.end, text[mention.start:mention.end], "#num", mi))
+                append(_new_tuple(_Token, (mention.start, mention.end, text[mention.start:mention.end], "#num", mi)))
             continue
-        word = m.group()
-        tokens.append(_Token(m.start(), m.end(), word, word.lower().replace("’", "'"), -1))
+        word = text[s:e]
+        append(_new_tuple(_Token, (s, e, word, low[s:e] if low is not None else word.lower().replace("’", "'"), -1)))
     return tokens
 
 
@@ -2363,7 +2372,14 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
         segments.append((pos, brk.start()))
         pos = brk.end()
     segments.append((pos, verb_start))
-    segments = [(a, b) for a, b in segments if text[a:b].strip()]
+    # Only the last two segments that are not blank are read.
+    kept: list[tuple[int, int]] = []
+    for a, b in reversed(segments):
+        if text[a:b].strip():
+            kept.append((a, b))
+            if len(kept) == 2:
+                break
+    segments = kept[::-1]
     if not segments:
         return None
     a, b = _trim_span(text, *segments[-1])
