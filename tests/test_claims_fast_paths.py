@@ -280,3 +280,56 @@ def test_tokens_of_ascii_sentences_are_lowered_as_the_words_one_by_one():
         assert all(type(t) is C._Token for t in tokens)
         ascii_seen += sent.isascii() and any(t.num >= 0 for t in tokens)
     assert ascii_seen > 50
+
+
+def _plain_places(text: str) -> list[tuple[int, str]]:
+    """The article's places as the four place patterns' finditer over the whole text find them."""
+    found = []
+    for m in C.SETTLEMENT_OF_RE.finditer(text):
+        found.append((m.start("name"), m.group("name")))
+        found += [(m.start("more") + x.start(), x.group()) for x in C._NAME_RE.finditer(m.group("more") or "")]
+    for regex in (C.NAME_SETTLEMENT_RE, C.RESIDENTS_OF_RE, C.TOWN_APPOSITIVE_RE):
+        found += [(m.start("name"), m.group("name")) for m in regex.finditer(text)]
+    return sorted((pos, C._clean_place(name)) for pos, name in found if C._clean_place(name))
+
+
+def test_places_are_found_from_where_their_nouns_start():
+    # Nouns inside and next to other words ("townspeople", "villagers", "cityscape"), overlapping ones.
+    crowded = ("Townspeople of Dara and villagers of Kafr Nabl, the city of Hama, the municipality of Ariha, "
+               "Inhabitants of Idlib, residents of Saraqib; Maarat, one of the largest towns, and Binnish, a "
+               "small town, took in families of Jisr. Shati camp, Jabalia refugee camp, a cityscape of Homs.")
+    seen = 0
+    for text in [*TEXTS, crowded, crowded.replace(" ", "\n"), crowded.lower()]:
+        ctx = C._ArticleContext.__new__(C._ArticleContext)
+        ctx.text, ctx._places = text, None
+        assert ctx.places() == _plain_places(text), text[:80]
+        seen += len(ctx.places())
+        starts = C._literal_starts(C._PLACE_KEYS, text)
+        assert starts == sorted({m.start() for k in C._PLACE_KEYS for m in re.finditer(f"(?={k})", text)})
+        for regex, start in ((C.SETTLEMENT_OF_RE, C._SETTLEMENT_OF_START_RE),
+                             (C.RESIDENTS_OF_RE, C._RESIDENTS_OF_START_RE)):
+            assert [m.span() for m in C._finditer_at(regex, starts, text)] == \
+                   [m.span() for m in regex.finditer(text)]
+            # every place the first words start is one of the nouns' starts
+            assert {m.start() for m in re.finditer(f"(?={start.pattern})", text)} <= set(starts)
+        for spec in (C.NAME_SETTLEMENT, C.TOWN_APPOSITIVE):
+            assert [m.span() for m in C._anchored_finditer(spec, text, text[::-1], starts)] == \
+                   [m.span() for m in spec.regex.finditer(text)]
+    assert seen > 20
+
+
+def test_a_place_is_weighed_only_where_it_could_be_taken(monkeypatch):
+    """_location asks is_settlement (which lists the article's places) only for a name it could take: not
+    one farther from the figure than the settlement already found; a nearer name that is none is passed over."""
+    asked = []
+    is_settlement = C._ArticleContext.is_settlement
+    monkeypatch.setattr(C._ArticleContext, "is_settlement",
+                        lambda self, name: asked.append(name) or is_settlement(self, name))
+    said = "the Syrian Observatory for Human Rights said.\n\nIn the town of Maarat, people fled."
+    text = "At least 30 people were killed in Maarat and in Binnish, " + said
+    assert [(c.number, c.location) for c in C.extract_claims(text)] == [(30, "Maarat")]
+    assert asked == ["Maarat"]
+    asked.clear()
+    text = "At least 30 people were killed in Binnish and in Maarat, " + said
+    assert [(c.number, c.location) for c in C.extract_claims(text)] == [(30, "Maarat")]
+    assert asked == ["Binnish", "Maarat"]

@@ -438,6 +438,32 @@ def _finditer_from(regex: re.Pattern, start: re.Pattern, text: str, start_text: 
     return found
 
 
+def _finditer_at(regex: re.Pattern, starts: Sequence[int], text: str) -> list[re.Match]:
+    """The matches of `regex.finditer(text)` for a pattern that can match only at the sorted positions
+    `starts` (all of them, maybe more): tried there only, from the end of the match before, as finditer."""
+    found: list[re.Match] = []
+    pos = 0
+    for at in starts:
+        if at < pos:
+            continue
+        m = regex.match(text, at)
+        if m is not None:
+            found.append(m)
+            pos = m.end()
+    return found
+
+
+def _literal_starts(literals: Sequence[str], text: str) -> list[int]:
+    """Every position where one of the literals occurs in the text (overlapping ones too), in order."""
+    starts = []
+    for literal in literals:
+        at = text.find(literal)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(literal, at + 1)
+    return sorted(set(starts))
+
+
 def _search_from(regex: re.Pattern, start: re.Pattern, text: str, pos: int = 0,
                  endpos: int | None = None) -> re.Match | None:
     """`regex.search(text, pos, endpos)` for a pattern that matches only where `start` does (as in
@@ -607,19 +633,20 @@ NAME_SETTLEMENT = _Anchored(NAME_SETTLEMENT_RE, re.compile(_CAMP_NOUNS), re.comp
 TOWN_APPOSITIVE = _Anchored(TOWN_APPOSITIVE_RE, re.compile(_TOWN_NOUNS), re.compile(rf"[\w,{_NAME_RUN}]*"))
 
 
-def _anchored_finditer(spec: _Anchored, text: str, rev: str) -> list[re.Match]:
+def _anchored_finditer(spec: _Anchored, text: str, rev: str, keys: Sequence[int] | None = None) -> list[re.Match]:
     """The matches of `spec.regex.finditer(text)`, looked for only in the runs of `spec.run` characters that
     hold a keyword (`rev` is text[::-1], to find where a run starts).
 
     A match lies inside one such run, and what the whole-text search reads there stays inside the run and
     the one character after it: searching that stretch finds the same matches, and the rest of the text
     (most of it: a name pattern is tried at every capital letter) is not searched at all.
+    `keys`: every place where the keyword matches, in order, if already known (overlapping ones too: one
+    inside a keyword lies in the run of that keyword, which is searched once).
     """
     n = len(text)
     found: list[re.Match] = []
     done = 0  # end of the last run searched
-    for key in spec.keyword.finditer(text):
-        at = key.start()
+    for at in (key.start() for key in spec.keyword.finditer(text)) if keys is None else keys:
         if at < done:
             continue
         start = at - (spec.run.match(rev, n - at).end() - (n - at))
@@ -631,7 +658,10 @@ def _anchored_finditer(spec: _Anchored, text: str, rev: str) -> list[re.Match]:
 # Where SETTLEMENT_OF_RE and RESIDENTS_OF_RE can match: their first words.
 _SETTLEMENT_OF_START_RE = re.compile(rf"{SETTLEMENT_NOUNS}s?\s+of\s")
 _RESIDENTS_OF_START_RE = re.compile(rf"{_RESIDENT_NOUNS}\s+of\s")
-
+# Words that start each of the nouns of the four place patterns' keywords and first words (SETTLEMENT_NOUNS,
+# _CAMP_NOUNS, _TOWN_NOUNS, _RESIDENT_NOUNS): where they occur is all the places these can start from.
+_PLACE_KEYS = ("village", "town", "city", "cities", "neighbo", "suburb", "hamlet", "quarter", "camp", "settlement",
+               "kibbutz", "locality", "municipality", "commune", "residents", "inhabitants", "people", "families")
 
 PLACE_PREP_RE = re.compile(
     rf"\b(?i:in|at|near|outside|inside|on|from)\s+(?:(?:northern|southern|eastern|western|central|north-eastern|"
@@ -2102,16 +2132,21 @@ class _ArticleContext:
         """(position, name) of every settlement the article names as such, in text order."""
         if self._places is None:
             found: list[tuple[int, str]] = []
-            rev = self.text[::-1]
-            for m in _finditer_from(SETTLEMENT_OF_RE, _SETTLEMENT_OF_START_RE, self.text):
+            text = self.text
+            rev = text[::-1]
+            # Where each pattern's first words or keyword match, from one list of where their nouns start.
+            keys = _literal_starts(_PLACE_KEYS, text)
+            for m in _finditer_at(SETTLEMENT_OF_RE, [p for p in keys if _SETTLEMENT_OF_START_RE.match(text, p)], text):
                 found.append((m.start("name"), m.group("name")))
                 for extra in _NAME_RE.finditer(m.group("more") or ""):
                     found.append((m.start("more") + extra.start(), extra.group()))
-            for m in _anchored_finditer(NAME_SETTLEMENT, self.text, rev):
+            camp_keys = [p for p in keys if NAME_SETTLEMENT.keyword.match(text, p)]
+            for m in _anchored_finditer(NAME_SETTLEMENT, text, rev, camp_keys):
                 found.append((m.start("name"), m.group("name")))
-            for m in _finditer_from(RESIDENTS_OF_RE, _RESIDENTS_OF_START_RE, self.text):
+            for m in _finditer_at(RESIDENTS_OF_RE, [p for p in keys if _RESIDENTS_OF_START_RE.match(text, p)], text):
                 found.append((m.start("name"), m.group("name")))
-            for m in _anchored_finditer(TOWN_APPOSITIVE, self.text, rev):
+            town_keys = [p for p in keys if TOWN_APPOSITIVE.keyword.match(text, p)]
+            for m in _anchored_finditer(TOWN_APPOSITIVE, text, rev, town_keys):
                 found.append((m.start("name"), m.group("name")))
             cleaned = []
             for pos, name in found:
@@ -2125,8 +2160,10 @@ class _ArticleContext:
 
     def is_settlement(self, name: str) -> bool:
         """True when the article names `name` as a town, village, city or camp somewhere."""
+        if name.endswith(" City"):  # (the places are not listed for it)
+            return True
         self.places()
-        return name in (self._place_names or set()) or name.endswith(" City")
+        return name in (self._place_names or set())
 
     def place_before(self, pos: int, para_start: int) -> str | None:
         """The last settlement named between the paragraph start and pos."""
@@ -2789,6 +2826,12 @@ def _location(ctx: _ArticleContext, sent: _Sentence, cand: _Candidate) -> str | 
         if best_dist is None or dist < best_dist:
             best, best_dist = name, dist
 
+    def could_take(pos: int) -> bool:
+        """False where consider(pos, ...) changes nothing: in an attribution, or no nearer than the best."""
+        if any(a <= pos < b for a, b in blanks):
+            return False
+        return best_dist is None or min(abs(pos - cand.start), abs(pos - cand.end)) < best_dist
+
     stretch = text[lo:hi]
     for m in _finditer_from(SETTLEMENT_OF_RE, _SETTLEMENT_OF_START_RE, stretch):
         consider(lo + m.start("name"), m.group("name"))
@@ -2816,8 +2859,12 @@ def _location(ctx: _ArticleContext, sent: _Sentence, cand: _Candidate) -> str | 
                 or (next_word.endswith("s") and not next_word.endswith("ss") and next_word not in SITE_NOUNS)):
             continue  # "Israeli strikes", "southern Israeli towns": an adjective, not a place
         site_after = next_word in SITE_NOUNS - _ATTACK_NOUNS - {"on", "hit", "struck", "fire"}
-        if m.group("alone") or site_after or any(w in SITE_NOUNS for w in before_words) or ctx.is_settlement(clean):
-            consider(lo + m.start("name"), clean)
+        pos = lo + m.start("name")
+        # is_settlement lists the article's places (whole-text scans) on its first call: asked only where
+        # consider could take the name.
+        if m.group("alone") or site_after or any(w in SITE_NOUNS for w in before_words) or (
+                could_take(pos) and ctx.is_settlement(clean)):
+            consider(pos, clean)
     return best
 
 
