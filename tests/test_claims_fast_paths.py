@@ -333,3 +333,20 @@ def test_a_place_is_weighed_only_where_it_could_be_taken(monkeypatch):
     text = "At least 30 people were killed in Binnish and in Maarat, " + said
     assert [(c.number, c.location) for c in C.extract_claims(text)] == [(30, "Maarat")]
     assert asked == ["Binnish", "Maarat"]
+
+
+def test_casualty_hint_places_found_by_their_words_are_the_patterns_matches():
+    """_casualty_starts lists where CASUALTY_HINT_RE matches from str.find of its stems and words: the same
+    alternatives, kept only where the pattern's word boundaries hold (inside and at the ends of words,
+    before digits, underscores and non-ASCII letters)."""
+    alternatives = C.CASUALTY_HINT_RE.pattern[len(r"\b(?:"):-1].split("|")
+    assert set(alternatives) == set(C._CASUALTY_STEMS) | {w + r"\b" for w in C._CASUALTY_WORDS}
+    words = [*C._CASUALTY_STEMS, *C._CASUALTY_WORDS]
+    tricky = " ".join(f"{w} x{w} {w}s {w}_ _{w} {w}1 1{w} é{w} {w}é {w}ed,{w}.{w}" for w in words)
+    texts = [tricky, tricky.replace(" ", ""), "livestock lostness losing lives. lost", *TEXTS]
+    found = 0
+    for text in texts:
+        low = text.lower()
+        assert C._casualty_starts(low) == C._hint_starts(C.CASUALTY_HINT_RE, low), low[:60]
+        found += len(C._casualty_starts(low))
+    assert found > 1000

@@ -518,6 +518,11 @@ SUBCOUNT_HINT_RE = re.compile(r"\b(?:of them|of whom|among them|among whom|inclu
 CASUALTY_HINT_RE = re.compile(
     r"\b(?:kill|dead|death|died|die|wound|injur|hurt|missing|casualt|bodies|corpses|slain|execut|toll|victim|"
     r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|lost\b|losing\b)")
+# CASUALTY_HINT_RE's alternatives: the stems, and the words it wants a word boundary after.
+_CASUALTY_STEMS = ("kill", "dead", "death", "died", "die", "wound", "injur", "hurt", "missing", "casualt", "bodies",
+                   "corpses", "slain", "execut", "toll", "victim", "fatalit", "perish", "drown", "massacr",
+                   "unaccounted", "murder", "slaughter", "shot", "stab")
+_CASUALTY_WORDS = ("lives", "lost", "losing")
 NUMBER_HINT_RE = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|dozen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
@@ -2587,7 +2592,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
         return []
     # Casualty words are rarer than number hints: listed once for the whole article, they say which sentences
     # need the (slower) number hint looked for at all.
-    casualty_at = _hint_starts(CASUALTY_HINT_RE, low)
+    casualty_at = _casualty_starts(low)
     if not casualty_at:
         return []
     # The hints are looked for in the lower-cased article, one sentence at a time; a few characters change
@@ -2700,6 +2705,28 @@ def _hint_starts(regex: re.Pattern, low: str) -> list[int]:
     can find. A match is one word from its start (a hint begins at a word boundary and matches letters only),
     so one word holds at most one, and finditer, which goes on from the end of each match, misses none."""
     return [m.start() for m in regex.finditer(low)]
+
+
+def _casualty_starts(low: str) -> list[int]:
+    """`_hint_starts(CASUALTY_HINT_RE, low)` by str.find of its stems and words, each kept where a word
+    starts (and, for the words, ends) as the pattern's boundaries want: the positions where it matches."""
+    found = set()
+    n = len(low)
+    for stem in _CASUALTY_STEMS:
+        at = low.find(stem)
+        while at >= 0:
+            if at == 0 or not (low[at - 1].isalnum() or low[at - 1] == "_"):  # \b before a letter
+                found.add(at)
+            at = low.find(stem, at + 1)
+    for word in _CASUALTY_WORDS:
+        at = low.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if (at == 0 or not (low[at - 1].isalnum() or low[at - 1] == "_")) and (
+                    end == n or not (low[end].isalnum() or low[end] == "_")):
+                found.add(at)
+            at = low.find(word, at + 1)
+    return sorted(found)
 
 
 def _starts_in(starts: Sequence[int], start: int, end: int) -> bool:
