@@ -350,3 +350,11 @@ def test_casualty_hint_places_found_by_their_words_are_the_patterns_matches():
         assert C._casualty_starts(low) == C._hint_starts(C.CASUALTY_HINT_RE, low), low[:60]
         found += len(C._casualty_starts(low))
     assert found > 1000
+
+
+def test_figures_of_one_clause_share_its_place_searches_and_other_clauses_search_their_own():
+    text = ("Strikes killed 12 people and wounded 30 in the town of Maarat; in the village of Binnish, 5 were killed "
+            "and 8 wounded. Shelling killed 4 people in the town of Ariha.")
+    assert [(c.number, c.measure, c.location) for c in C.extract_claims(text)] == [
+        (12, "killed", "Maarat"), (30, "injured", "Maarat"), (5, "killed", "Binnish"), (8, "injured", "Binnish"),
+        (4, "killed", "Ariha")]

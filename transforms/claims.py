@@ -2024,6 +2024,8 @@ class _ArticleContext:
         self._places: list[tuple[int, str]] | None = None
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
+        # (sentence start, clause start, clause end) -> what _location's searches of that clause found
+        self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
 
     # -- sources ------------------------------------------------------------------------------
     def entry_in(self, start: int, end: int) -> tuple[SourceEntry, _SourceHit] | None:
@@ -2860,19 +2862,24 @@ def _location(ctx: _ArticleContext, sent: _Sentence, cand: _Candidate) -> str | 
         return best_dist is None or min(abs(pos - cand.start), abs(pos - cand.end)) < best_dist
 
     stretch = text[lo:hi]
-    for m in _finditer_from(SETTLEMENT_OF_RE, _SETTLEMENT_OF_START_RE, stretch):
-        consider(lo + m.start("name"), m.group("name"))
-    for m in _anchored_finditer(NAME_SETTLEMENT, stretch, stretch[::-1]):
+    # Figures of one clause share its searches.
+    searched = ctx.clause_places.get((sent.start, lo, hi))
+    if searched is None:
+        settlements = _finditer_from(SETTLEMENT_OF_RE, _SETTLEMENT_OF_START_RE, stretch)
+        settlements += _anchored_finditer(NAME_SETTLEMENT, stretch, stretch[::-1])
+        searched = settlements, list(PLACE_PREP_RE.finditer(stretch)), _BACK_REFERENCE_RE.search(stretch)
+        ctx.clause_places[(sent.start, lo, hi)] = searched
+    settlements, after_prepositions, back = searched
+    for m in settlements:
         consider(lo + m.start("name"), m.group("name"))
     if cand.toll:
         return best  # a toll is the event's unless a settlement is named for it
     if best is None:
-        back = _BACK_REFERENCE_RE.search(stretch)
         if back and not any(a <= lo + back.start() < b for a, b in blanks):
             named = ctx.place_before(sent.start + lo + back.start(), 0)
             if named:
                 consider(lo + back.start(), named)  # "buried in mass graves in the city": the city named before
-    for m in PLACE_PREP_RE.finditer(stretch):
+    for m in after_prepositions:
         after = stretch[m.end():m.end() + 20].lower().split()
         if after and after[0].strip(",.") in REGION_NOUNS:
             continue
