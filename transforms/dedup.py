@@ -407,11 +407,15 @@ def band_hashes(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
     sig = _u32(signature)
     if bands * rows > sig.size:
         raise ValueError(f"{bands} bands x {rows} rows need {bands * rows} values, got {sig.size}")
-    table = sig[:bands * rows].reshape(bands, rows).astype(np.uint64)
-    h = table[:, 0].copy()
-    for j in range(1, rows):
+    return _hash_rows(sig[:bands * rows].reshape(bands, rows))
+
+
+def _hash_rows(table: np.ndarray) -> np.ndarray:
+    "One 64-bit hash per band of (..., bands, rows) MinHash values: the band hash of band_hashes."
+    h = table[..., 0].astype(np.uint64)
+    for j in range(1, table.shape[-1]):
         h *= _BAND_MULT
-        h += table[:, j]
+        h += table[..., j]
     return _fmix64(h)
 
 
@@ -1154,10 +1158,7 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
         return np.empty((0, 2), dtype=np.int64)
     bands, rows = options.bands, options.rows
     table = np.ascontiguousarray(minhashes[:, :bands * rows], dtype=np.uint32).reshape(n, bands, rows)
-    hashes = table[:, :, 0].astype(np.uint64)
-    for j in range(1, rows):
-        hashes = hashes * _BAND_MULT + table[:, :, j]
-    hashes = _fmix64(hashes)
+    hashes = _hash_rows(table)
     published_us = np.asarray(published_us, dtype=np.int64)
     # Position in (publication time, doc_id) order: the order of a bucket.
     by_time = sorted(range(n), key=lambda k: (int(published_us[k]), doc_ids[k]))
