@@ -195,3 +195,27 @@ def test_the_batch_sweep_gives_the_rows_of_windowed_grouping(specs, sizes):
     key = TollKey("ev", "killed", "total")
     swept = {(r.window_start, r.window_end): r for r in toll_series(key, claims, size, period, "window", T0)}
     assert swept == _windowed_rows(key, claims, size, period, "window")
+
+
+def test_packed_toll_claims_come_back_whole_through_compaction_and_merging():
+    """PackTollClaims' accumulators are open (bytearray) or compact (compressed bytes); every method
+    takes either, and the claims come back equal, each once."""
+    from tollwatch.transforms.toll import PackTollClaims, toll_claim
+
+    fn = PackTollClaims()
+    claims = [toll_claim(claim(n, at=n * 60, source=s, doc=f"d{n % 3}", is_copy=n % 2 == 0))
+              for n, s in zip(range(1, 31), ["A", "B", None] * 10)]
+    parts = []
+    for chunk in (claims[:10], claims[10:25], claims[25:]):
+        acc = fn.create_accumulator()
+        for c in chunk:
+            acc = fn.add_input(acc, c)
+        parts.append(acc)
+    compact = fn.compact(parts[0])
+    assert isinstance(compact, bytes) and len(compact) < len(parts[0])
+    # Adding to a compacted accumulator reopens it.
+    reopened = fn.add_input(fn.compact(parts[2]), claims[0])
+    merged = fn.merge_accumulators([compact, parts[1], reopened])
+    assert fn.extract_output(fn.compact(merged)) == claims + [claims[0]]
+    assert fn.extract_output(fn.create_accumulator()) == []
+    assert fn.extract_output(fn.compact(fn.create_accumulator())) == []

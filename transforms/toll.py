@@ -36,6 +36,8 @@ delay too. Every row carries its pane timing and index.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections import Counter
 from typing import Iterable, Iterator, NamedTuple, Optional
 
@@ -108,6 +110,55 @@ class TollClaim(NamedTuple):
 def toll_claim(claim: Claim) -> TollClaim:
     return TollClaim(claim.claim_id, claim.doc_id, claim.outlet, claim.published_at, claim.source,
                      claim.value_low, claim.value_high, claim.is_copy)
+
+
+_LENGTH = struct.Struct("<I")
+
+
+class PackTollClaims(beam.CombineFn):
+    """TollClaims -> the list of them, gathered per key as length-prefixed RowCoder records rather
+    than objects, and compressed when they cross the runner. Why: between the stage that makes a
+    key's claims and the one that sweeps them, the runner holds them (the local runner in its
+    driver, decoded: ~580 B per claim, against ~200 B packed and ~37 B compressed, on the
+    benchmark's claims). A lifted combine sends one accumulator per key and bundle.
+
+    An accumulator is open (a bytearray of records) or compact (bytes: the records compressed,
+    as `compact` makes it for the wire); every method takes either."""
+
+    def __init__(self):
+        self._coder = beam.coders.registry.get_coder(TollClaim)
+
+    def create_accumulator(self) -> bytearray:
+        return bytearray()
+
+    def add_input(self, packed: bytes, claim: TollClaim) -> bytearray:
+        packed = _opened(packed)
+        data = self._coder.encode(claim)
+        packed += _LENGTH.pack(len(data))
+        packed += data
+        return packed
+
+    def merge_accumulators(self, accumulators: Iterable[bytes]) -> bytearray:
+        merged = bytearray()
+        for packed in accumulators:
+            merged += _opened(packed)
+        return merged
+
+    def compact(self, packed: bytes) -> bytes:
+        return packed if isinstance(packed, bytes) else zlib.compress(packed, 1)
+
+    def extract_output(self, packed: bytes) -> list[TollClaim]:
+        view, at, claims = memoryview(_opened(packed)), 0, []
+        while at < len(view):
+            (size,) = _LENGTH.unpack_from(view, at)
+            at += _LENGTH.size
+            claims.append(self._coder.decode(bytes(view[at:at + size])))
+            at += size
+        return claims
+
+
+def _opened(packed: bytes) -> bytearray:
+    return packed if isinstance(packed, bytearray) else bytearray(zlib.decompress(packed))
 
 
 def _row(key: TollKey, start: Timestamp, end: Timestamp, series: str, pane_timing: str,
@@ -298,7 +349,6 @@ class TollStats(beam.PTransform):
         period = self._period
 
         def rows(key, claims):
-            claims = list(claims)
             now = Timestamp.now()
             for size, series in sizes:
                 yield from toll_series(TollKey(*key), claims, size, period, series, now)
@@ -308,7 +358,7 @@ class TollStats(beam.PTransform):
             | "KeyByToll" >> beam.Map(lambda c: ((c.event_id, c.measure, c.group), toll_claim(c)))
             .with_output_types(tuple[tuple[str, str, str], TollClaim])
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
-            | "GroupByToll" >> beam.GroupByKey()
+            | "GroupByToll" >> beam.CombinePerKey(PackTollClaims())
             | "Series" >> beam.FlatMapTuple(rows).with_output_types(TollWindow))
 
 
