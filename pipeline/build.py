@@ -25,7 +25,8 @@ from tollwatch.transforms.parquet import (
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
-    ApplyVerdicts, RemoveStaging, StageArticles, read_digests, read_sketches, staging_dir)
+    ApplyVerdicts, RemoveStaging, StageArticles, read_digests, read_sketches, staging_dir,
+    write_verdicts)
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
 from tollwatch.transforms.watch import WatchFolder, watch_patterns
 
@@ -88,9 +89,10 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
               | "AssignEvents" >> AssignEvents(events_for(options))
               | "StageArticles" >> stage)
     known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
-    verdicts = (((staged["staged"], known) if known is not None else staged["staged"])
-                | "ResolveDuplicates" >> ResolveDuplicates(read_digests, read_sketches))
-    final = verdicts | "ApplyVerdicts" >> ApplyVerdicts()
+    decided = (((staged["staged"], known) if known is not None else staged["staged"])
+               | "ResolveDuplicates" >> ResolveDuplicates(read_digests, read_sketches,
+                                                          write_verdicts))
+    final = decided | "ApplyVerdicts" >> ApplyVerdicts()
     articles, claims = final["articles"], final["claims"]
     # An output folder that already holds claims: the toll is recomputed over them and this run's
     # claims, and only windows whose answer changed are written, as a new pane.

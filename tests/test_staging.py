@@ -189,3 +189,21 @@ def test_staging_passes_on_file_names_that_hold_every_digest(tmp_path):
     assert digests == {a.doc_id: digest(a, [], digests[a.doc_id].staged)._replace(
         signature=digests[a.doc_id].signature) for a in articles}
     assert digests["wire"].signature.sketch == b""  # the sketch waits in its own file
+
+
+def test_verdicts_are_written_beside_their_staging_files(tmp_path):
+    """write_verdicts takes verdicts grouped by staging file, writes each group to that file's
+    `.verdicts` and passes on each staging file name once, after its verdicts are written."""
+    from tollwatch.transforms.resolve import Verdict
+    from tollwatch.transforms.staging import VERDICTS, write_verdicts
+
+    bases = [str(tmp_path / name) for name in ("a", "b", "c")]
+    verdicts = [Verdict(f"d{i}", bases[i // 3], None, None, None, None, True,
+                        ["killed:5:None"] if i % 2 else None) for i in range(8)]
+    written = []
+    for base in write_verdicts(iter(verdicts)):
+        written.append(base)
+        # A name goes on only once its file is complete.
+        assert list(read_records(base + VERDICTS, Verdict)) == [v for v in verdicts if v.staged == base]
+    assert written == bases
+    assert list(write_verdicts([])) == []

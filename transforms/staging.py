@@ -5,16 +5,18 @@ decisions need (``resolve.ArticleDigest``: text hash, MinHash signature and sket
 the figures of its claims), extracts its claims, and appends the article and its claims to this
 bundle's staging files (``OUT/.tmp/staging/<run key>/<bundle>.articles``, ``.claims``, ``.digests``
 and ``.sketches``, RowCoder records with a length prefix). Only each bundle's staging file name goes
-on through the runner: ``ResolveDuplicates`` reads the digests from the files (``read_digests``).
-``ApplyVerdicts`` reads each staging file back once the verdicts are known (grouped by file: one
-read per file, no side input) and emits the final Articles and Claims. ``RemoveStaging`` deletes
-the folder after the tables are written.
+on through the runner: ``ResolveDuplicates`` reads the digests from the files (``read_digests``)
+and writes each file's verdicts beside it (``write_verdicts``, ``.verdicts``), and again only the
+names go on. ``ApplyVerdicts`` reads each staging file back with its verdicts (one read per file,
+no side input) and emits the final Articles and Claims. ``RemoveStaging`` deletes the folder after
+the tables are written.
 
 Why: the runner moves an element by encoding it, and the local runner holds every shuffle in
 memory. Text that went through five joins cost a third of a run's CPU beyond parsing and grew the
 run's memory with its size. The digests went through the runner too until the resolver's memory
 was measured at 100k articles: the worker held them as one list of encoded bytes for the whole
 decision (80 MB for 99,500 digests, beside the decoded digests), and the runner buffered them too.
+The verdicts, grouped by file, were held decoded in the local runner's driver.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from tollwatch.transforms.resolve import ArticleDigest, Verdict
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
 
 __all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "figure_key", "read_digests",
-           "read_sketches", "staging_dir"]
+           "read_sketches", "staging_dir", "write_verdicts"]
 
-ARTICLES, CLAIMS, DIGESTS, SKETCHES = ".articles", ".claims", ".digests", ".sketches"
+ARTICLES, CLAIMS, DIGESTS, SKETCHES, VERDICTS = (
+    ".articles", ".claims", ".digests", ".sketches", ".verdicts")
 _LENGTH = struct.Struct("<I")
 
 
@@ -197,6 +200,22 @@ def read_sketches(bases: Iterable[str], doc_ids: set) -> Iterator[tuple[str, byt
                     yield sig.doc_id, sig.sketch
 
 
+def write_verdicts(verdicts: Iterable[Verdict]) -> Iterator[str]:
+    """Writes verdicts, grouped by staging file, to the `.verdicts` file beside their staging
+    files (one file open at a time); yields each staging file name once its verdicts are written."""
+    base, out = None, None
+    for v in verdicts:
+        if v.staged != base:
+            if out is not None:
+                out.close()
+                yield base
+            base, out = v.staged, _RecordFile(v.staged + VERDICTS, Verdict)
+        out.write(v)
+    if out is not None:
+        out.close()
+        yield base
+
+
 def state_signature(sig: Signature, v: Verdict) -> Optional[Signature]:
     """What the output folder keeps of a canonical article for later runs (continuation.py)."""
     if v.is_canonical and v.dup_kind is None:
@@ -221,9 +240,8 @@ def claim_verdict(claim: Claim, v: Verdict) -> Claim:
 class _ApplyFn(beam.DoFn):
     CLAIMS, SIGNATURES = "claims", "signatures"
 
-    def process(self, element):
-        base, verdicts = element
-        by_id = {v.doc_id: v for v in verdicts}
+    def process(self, base: str):
+        by_id = {v.doc_id: v for v in read_records(base + VERDICTS, Verdict)}
         for article in read_records(base + ARTICLES, Article):
             v = by_id.get(article.doc_id)
             if v is not None:  # always, unless a bundle was retried and wrote a second file
@@ -243,14 +261,14 @@ class _ApplyFn(beam.DoFn):
 
 
 class ApplyVerdicts(beam.PTransform):
-    """PCollection[Verdict] -> {'articles', 'claims', 'signatures'}: the staged records with
-    their verdicts, and the signatures of the canonical articles (the output folder's state)."""
+    """PCollection[str] of staging file names whose verdicts are written (write_verdicts) ->
+    {'articles', 'claims', 'signatures'}: the staged records with their verdicts, and the
+    signatures of the canonical articles (the output folder's state)."""
 
-    def expand(self, verdicts):
-        applied = (verdicts
-                   | "ByStagingFile" >> beam.Map(lambda v: (v.staged, v)).with_output_types(
-                       tuple[str, Verdict])
-                   | "GroupByFile" >> beam.GroupByKey()
+    def expand(self, staged):
+        applied = (staged
+                   # The verdicts are written by one worker: spread the files over the workers.
+                   | "Spread" >> beam.Reshuffle()
                    | "Apply" >> beam.ParDo(_ApplyFn()).with_output_types(Article)
                    .with_outputs(_ApplyFn.CLAIMS, _ApplyFn.SIGNATURES, main="articles"))
         return {"articles": applied.articles,
