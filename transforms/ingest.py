@@ -8,10 +8,9 @@ tollwatch does not read become DeadLetters here; nothing is skipped silently.
 from __future__ import annotations
 
 import posixpath
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes, FileMetadata
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
@@ -145,6 +144,22 @@ def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp,
                   content_type=None, modified_at=Timestamp(mtime) if mtime else None)
 
 
+# (path, size in bytes, last updated in seconds): what a read needs of a matched file, as a tuple
+# of primitives (FileMetadata has no coder: it is pickled, and a runner that holds a shuffle in
+# memory holds it decoded, ~360 B beside its path).
+FileRef = tuple[str, int, float]
+
+
+def match_files(patterns: Sequence[str]) -> Iterator[FileRef]:
+    """Each file the patterns match, once even if several patterns match it."""
+    seen: set[str] = set()
+    for pattern in patterns:
+        for meta in FileSystems.match([pattern])[0].metadata_list:
+            if meta.path not in seen:
+                seen.add(meta.path)
+                yield meta.path, int(meta.size_in_bytes), float(meta.last_updated_in_seconds or 0.0)
+
+
 class _ReadFileFn(beam.DoFn):
     DEAD_LETTERS = "dead_letters"
 
@@ -155,10 +170,11 @@ class _ReadFileFn(beam.DoFn):
         self.read = beam.metrics.Metrics.counter("tollwatch", "files_read")
         self.failed = beam.metrics.Metrics.counter("tollwatch", "read_dead_letters")
 
-    def process(self, meta: FileMetadata) -> Iterable:
-        if file_kind(meta.path) == "hidden":
+    def process(self, ref: FileRef) -> Iterable:
+        if file_kind(ref[0]) == "hidden":
             return
-        result = read_file(meta, self._max_bytes, self._now or Timestamp.now(), self._roots)
+        result = read_file(FileMetadata(*ref), self._max_bytes, self._now or Timestamp.now(),
+                           self._roots)
         if isinstance(result, DeadLetter):
             self.failed.inc()
             yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, result)
@@ -188,11 +204,8 @@ class ReadFiles(beam.PTransform):
     def expand(self, pbegin):
         files = (
             pbegin
-            | "Patterns" >> beam.Create(self._patterns)
-            | "Match" >> fileio.MatchAll()
-            | "KeyByPath" >> beam.Map(lambda meta: (meta.path, meta))
-            | "GroupByPath" >> beam.GroupByKey()
-            | "OncePerPath" >> beam.MapTuple(lambda _, metas: next(iter(metas)))
+            | "Patterns" >> beam.Create([self._patterns])
+            | "Match" >> beam.FlatMap(match_files).with_output_types(FileRef)
             # Spread the reads over workers: one pattern may match millions of files.
             | "Spread" >> beam.Reshuffle()
         )
