@@ -139,6 +139,28 @@ def test_the_open_sinks_of_a_process_share_one_buffer(tmp_path, monkeypatch):
     assert max(pq.ParquetFile(tmp_path / f"{i}.parquet").num_row_groups for i in range(4)) > 1
 
 
+def test_a_row_group_decoded_in_slices_keeps_its_records_and_their_order(tmp_path, monkeypatch):
+    import apache_beam as beam
+    import pyarrow.parquet as pq
+
+    from tollwatch.transforms import parquet
+
+    monkeypatch.setattr(parquet, "DECODE_ROWS", 3)
+    coder = beam.coders.registry.get_coder(Article)
+    records = [article(f"a{i}", WIRE + f" number {i}", hours=i) for i in range(10)]
+    sink = parquet.ParquetSink(Article, encoded=True)
+    with open(tmp_path / "day.parquet", "wb") as fh:
+        sink.open(fh)
+        for record in records:
+            sink.write(("day", coder.encode(record)))
+        sink.flush()
+    written = pq.ParquetFile(tmp_path / "day.parquet")
+    assert written.num_row_groups == 1
+    table = written.read()
+    assert table.column("doc_id").to_pylist() == [r.doc_id for r in records]
+    assert table.column("text").to_pylist() == [r.text for r in records]
+
+
 def test_lean_digests_share_their_values_and_decide_the_same():
     from apache_beam.coders import registry
 

@@ -150,6 +150,12 @@ def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp,
 FileRef = tuple[str, int, float]
 
 
+# Files per element between the match and the reads: few enough that the workers get the same
+# number of files (+-16), many enough that the runner moves a few thousand elements, not one per
+# file (the local runner holds a shuffle's elements decoded in its driver, ~1.5 KB each).
+FILES_PER_BATCH = 16
+
+
 def match_files(patterns: Sequence[str]) -> Iterator[FileRef]:
     """Each file the patterns match, once even if several patterns match it."""
     seen: set[str] = set()
@@ -206,8 +212,12 @@ class ReadFiles(beam.PTransform):
             pbegin
             | "Patterns" >> beam.Create([self._patterns])
             | "Match" >> beam.FlatMap(match_files).with_output_types(FileRef)
+            | "Batch" >> beam.BatchElements(min_batch_size=FILES_PER_BATCH,
+                                            max_batch_size=FILES_PER_BATCH)
+            .with_output_types(list[FileRef])
             # Spread the reads over workers: one pattern may match millions of files.
             | "Spread" >> beam.Reshuffle()
+            | "Files" >> beam.FlatMap(lambda batch: batch).with_output_types(FileRef)
         )
         roots = [r for r in map(input_root, self._patterns) if r is not None]
         results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, self._now, roots)).with_output_types(
