@@ -225,7 +225,6 @@ def main(argv=None):
     parser.add_argument("--sketch-size", type=int, default=dedup.SKETCH_SIZE)
     args = parser.parse_args(argv)
     rows = args.num_perm // args.bands
-    dedup._separator_table()
 
     t0 = time.perf_counter()
     texts, planted = make_corpus(args.n, args.copy_share, args.seed)

@@ -162,26 +162,23 @@ _U64 = np.uint64
 
 # ---- Normalisation and shingles -----------------------------------------------------------------
 @functools.cache
-def _separator_table() -> dict[int, Optional[str]]:
-    """Translation table: Unicode punctuation, symbols, controls and spaces to a plain space, format
-    characters (soft hyphen, zero-width joiners: inside words) removed. Built once (~0.1 s)."""
-    table: dict[int, Optional[str]] = {}
-    for code in range(sys.maxunicode + 1):
-        char = chr(code)
-        category = unicodedata.category(char)
-        if category[0] in "PSZ" or category == "Cc" or (char.isspace() and char != " "):
-            table[code] = " "
-        elif category == "Cf":
-            table[code] = None
-    table.pop(ord(" "), None)
-    return table
+def _separator(char: str) -> Optional[str]:
+    """What normalisation makes of one character: a plain space for Unicode punctuation, symbols,
+    controls and spaces, '' for format characters (soft hyphen, zero-width joiners: inside words),
+    None to keep it. Per character, as texts meet them: a table of every code point took a worker
+    0.1-0.4 s to build."""
+    if char == " ":
+        return None
+    category = unicodedata.category(char)
+    if category[0] in "PSZ" or category == "Cc" or char.isspace():
+        return " "
+    return "" if category == "Cf" else None
 
 
 @functools.cache
 def _ascii_separator_bytes() -> bytes:
     "bytes.translate table: ASCII punctuation, symbols and controls to a space; other bytes kept."
-    table = _separator_table()
-    return bytes(0x20 if code < 0x80 and code in table else code for code in range(256))
+    return bytes(0x20 if code < 0x80 and _separator(chr(code)) else code for code in range(256))
 
 
 _NON_ASCII = re.compile("[^\x00-\x7f]")
@@ -193,11 +190,10 @@ def _normalized_bytes(text: str) -> bytes:
     text holds one curly quote, and is then 6x slower than all of this."""
     text = unicodedata.normalize("NFKC", text).lower()
     if not text.isascii():
-        table = _separator_table()
         for char in set(_NON_ASCII.findall(text)):
-            code = ord(char)
-            if code in table:
-                text = text.replace(char, table[code] or "")
+            replacement = _separator(char)
+            if replacement is not None:
+                text = text.replace(char, replacement)
     # surrogatepass: a lone surrogate left by a lossy decode is hashed, not an error.
     return text.encode("utf-8", "surrogatepass").translate(_ascii_separator_bytes())
 
@@ -831,7 +827,6 @@ class _SignFn(beam.DoFn):
 
     def setup(self):
         self._hasher = MinHasher(*self._args)
-        _separator_table()
 
     def process(self, article: Article):
         if article.dup_kind == "exact":

@@ -31,7 +31,7 @@ from apache_beam.io.filesystems import FileSystems
 from tollwatch.schemas import Article, Claim, DeadLetter
 from tollwatch.transforms.claims import _sources_from_texts, article_claims
 from tollwatch.transforms.dedup import (
-    MIN_SHINGLES, MinHasher, NearOptions, Signature, _separator_table, near_options, signature_of)
+    MIN_SHINGLES, MinHasher, NearOptions, Signature, near_options, signature_of)
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.resolve import ArticleDigest, Verdict
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
@@ -106,7 +106,6 @@ class _StageFn(beam.DoFn):
     def setup(self):
         self._table = _sources_from_texts(self._source_texts)
         self._hasher = MinHasher(self._options.num_perm, self._options.seed)
-        _separator_table()
         try:
             FileSystems.mkdirs(self._folder)
         except IOError:
