@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article
@@ -139,20 +140,22 @@ def test_the_open_sinks_of_a_process_share_one_buffer(tmp_path, monkeypatch):
     assert max(pq.ParquetFile(tmp_path / f"{i}.parquet").num_row_groups for i in range(4)) > 1
 
 
-def test_a_row_group_decoded_in_slices_keeps_its_records_and_their_order(tmp_path, monkeypatch):
+@pytest.mark.parametrize("encoded", [True, False])
+def test_a_row_group_converted_in_slices_keeps_its_records_and_their_order(tmp_path, monkeypatch, encoded):
     import apache_beam as beam
     import pyarrow.parquet as pq
 
     from tollwatch.transforms import parquet
 
-    monkeypatch.setattr(parquet, "DECODE_ROWS", 3)
+    monkeypatch.setattr(parquet, "SLICE_ROWS", 3)
     coder = beam.coders.registry.get_coder(Article)
     records = [article(f"a{i}", WIRE + f" number {i}", hours=i) for i in range(10)]
-    sink = parquet.ParquetSink(Article, encoded=True)
+    sink = parquet.ParquetSink(Article, encoded=encoded)
     with open(tmp_path / "day.parquet", "wb") as fh:
         sink.open(fh)
         for record in records:
-            sink.write(("day", coder.encode(record)))
+            sink.write(("day", coder.encode(record) if encoded else record))
+            assert len(sink._pending) < 3
         sink.flush()
     written = pq.ParquetFile(tmp_path / "day.parquet")
     assert written.num_row_groups == 1
@@ -229,3 +232,24 @@ def test_verdicts_are_written_beside_their_staging_files(tmp_path):
         assert list(read_records(base + VERDICTS, Verdict)) == [v for v in verdicts if v.staged == base]
     assert written == bases
     assert list(write_verdicts([])) == []
+
+
+def test_records_beyond_a_bundles_writers_go_through_the_spill_and_are_all_written(tmp_path, monkeypatch):
+    """shards=0 hands records to the sinks as they are; past MAX_WRITERS_PER_BUNDLE partitions in a
+    bundle, WriteToFiles shuffles the rest (pickled records) and writes them after."""
+    import apache_beam as beam
+    import duckdb
+    from apache_beam.testing.test_pipeline import TestPipeline
+
+    from tollwatch.transforms import parquet
+
+    monkeypatch.setattr(parquet, "MAX_WRITERS_PER_BUNDLE", 1)
+    records = [article(f"a{i}", WIRE + f" number {i}", hours=24 * i) for i in range(5)]
+    with TestPipeline() as p:
+        (p | beam.Create(records, reshuffle=False)
+         | parquet.WriteParquet(str(tmp_path), "articles", Article, "published_at",
+                                "published_date", shards=0))
+    got = duckdb.sql(f"select doc_id, text, published_date from read_parquet("
+                     f"'{tmp_path}/articles/*/*.parquet', hive_partitioning=true) order by doc_id").fetchall()
+    assert [(d, t) for d, t, _ in got] == [(r.doc_id, r.text) for r in records]
+    assert len({day for _, _, day in got}) == 5

@@ -1,9 +1,10 @@
 """WriteParquet: records to Hive-partitioned Parquet (`OUT/<table>/<column>=<value>/<name>.parquet`).
 
-Written through Beam's `fileio.WriteToFiles`: records travel to the writers as (partition, RowCoder
-bytes) pairs, because WriteToFiles' shuffle has no element type and would pickle each record (a
-schema'd record decoded on a worker pickles with its whole schema, and is rebuilt from it on the
-other side); each worker writes a temporary file (in
+Written through Beam's `fileio.WriteToFiles`: with `shards=0` each bundle writes the records it
+makes, as (partition, record) pairs; with a number of shards the records cross WriteToFiles'
+shuffle as (partition, RowCoder bytes) pairs, because the shuffle has no element type and would
+pickle each record (a schema'd record decoded on a worker pickles with its whole schema, and is
+rebuilt from it on the other side). Each worker writes a temporary file (in
 `OUT/.tmp/<table>/`, a name without `.parquet`, so DuckDB's `*.parquet` glob never reads a half-written
 file) and Beam renames it to a deterministic final name per (partition, window, shard), so a rerun
 replaces the files of the partitions it writes instead of adding to them.
@@ -33,7 +34,9 @@ from tollwatch.schemas import arrow_schema, to_arrow_table
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 32 << 20
 PROCESS_BUFFER_BYTES = 64 << 20
-DECODE_ROWS = 4096
+# Records a sink holds as objects before it converts them to Arrow (~3x their size as objects).
+SLICE_ROWS = 2048
+SLICE_BYTES = 1 << 20
 # shards=0: each bundle writes its records as they arrive, one file per partition it meets; more
 # partitions than this in one bundle go through a shuffle (Beam's spill).
 MAX_WRITERS_PER_BUNDLE = 512
@@ -65,9 +68,10 @@ def safe_component(value: str) -> str:
 
 
 class ParquetSink(fileio.FileSink):
-    """A FileSink writing records of one type as Parquet, in row groups of `ROW_GROUP_ROWS`. With
-    `encoded`, it receives (partition, RowCoder bytes) pairs, as WriteParquet sends them, and holds
-    the bytes until it writes them.
+    """A FileSink writing records of one type as Parquet, in row groups of `ROW_GROUP_ROWS`. It
+    receives (partition, record) pairs, or with `encoded` (partition, RowCoder bytes) pairs, as
+    WriteParquet sends them through a shuffle, and holds the records as Arrow tables, converted
+    `SLICE_ROWS` (or `SLICE_BYTES`) at a time, until it writes them.
 
     A bundle that writes as it goes has a sink open per partition it meets, each holding rows
     until a row group is full: the sinks of a process share `PROCESS_BUFFER_BYTES`, and past it the
@@ -82,53 +86,65 @@ class ParquetSink(fileio.FileSink):
         self._record_type = record_type
         self._row_group_rows = row_group_rows
         self._row_group_bytes = row_group_bytes
-        self._bytes = 0
-        self._encoded = encoded
+        self._decode = beam.coders.registry.get_coder(record_type).decode if encoded else None
         self._writer: Optional[pq.ParquetWriter] = None
-        self._rows: list = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pending: list = []  # records not yet converted
+        self._pending_bytes = 0  # their size: encoded, or estimated
+        self._tables: list[pa.Table] = []  # converted, not yet written
+        self._rows = 0  # rows held, pending or converted
+        self._bytes = 0  # bytes held: the tables' and the pending records'
 
     def open(self, fh) -> None:
         self._writer = pq.ParquetWriter(fh, arrow_schema(self._record_type), compression="zstd")
-        self._rows = []
-        self._bytes = 0
+        self._reset()
         # Only the thread that writes a sink may flush it (a worker runs bundles in parallel threads).
         self._thread = threading.get_ident()
         with ParquetSink._lock:
             ParquetSink._open.add(self)
 
-    def write(self, record) -> None:
-        if not self._encoded:
-            self._rows.append(record)
+    def _hold(self, change: int) -> None:
+        self._bytes += change
+        with ParquetSink._lock:
+            ParquetSink._held += change
+
+    def write(self, element) -> None:
+        _, record = element
+        if self._decode is not None:
+            size, record = len(record), self._decode(record)
         else:
-            self._rows.append(record[1])
-            self._bytes += len(record[1])
-            with ParquetSink._lock:
-                ParquetSink._held += len(record[1])
-                fullest = (max((sink for sink in ParquetSink._open if sink._thread == self._thread),
-                               key=lambda sink: sink._bytes)
-                           if ParquetSink._held > PROCESS_BUFFER_BYTES else None)
-            if fullest is not None and fullest is not self:
-                fullest._write_rows()
-        if len(self._rows) >= self._row_group_rows or self._bytes >= self._row_group_bytes or (
-                self._encoded and ParquetSink._held > PROCESS_BUFFER_BYTES):
+            size = _estimated_bytes(record)
+        self._pending.append(record)
+        self._pending_bytes += size
+        self._rows += 1
+        self._hold(size)
+        if len(self._pending) >= SLICE_ROWS or self._pending_bytes >= SLICE_BYTES:
+            self._convert()
+        if self._rows >= self._row_group_rows or self._bytes >= self._row_group_bytes:
             self._write_rows()
+        elif ParquetSink._held > PROCESS_BUFFER_BYTES:
+            with ParquetSink._lock:
+                fullest = max((sink for sink in ParquetSink._open if sink._thread == self._thread),
+                              key=lambda sink: sink._bytes)
+            fullest._write_rows()
+            if ParquetSink._held > PROCESS_BUFFER_BYTES:
+                self._write_rows()
+
+    def _convert(self) -> None:
+        if self._pending:
+            table = to_arrow_table(self._pending, self._record_type)
+            self._tables.append(table)
+            self._hold(table.nbytes - self._pending_bytes)
+            self._pending, self._pending_bytes = [], 0
 
     def _write_rows(self) -> None:
-        if self._rows:
-            rows, self._rows = self._rows, []
-            if self._encoded:
-                with ParquetSink._lock:
-                    ParquetSink._held -= self._bytes
-                self._bytes = 0
-                # Decoded a slice at a time: a row group's records as objects are ~3x their bytes.
-                decode = beam.coders.registry.get_coder(self._record_type).decode
-                table = pa.concat_tables(
-                    to_arrow_table([decode(data) for data in rows[i:i + DECODE_ROWS]],
-                                   self._record_type)
-                    for i in range(0, len(rows), DECODE_ROWS))
-            else:
-                table = to_arrow_table(rows, self._record_type)
-            self._writer.write_table(table)
+        self._convert()
+        if self._tables:
+            self._writer.write_table(pa.concat_tables(self._tables))
+            self._hold(-self._bytes)
+            self._reset()
 
     def flush(self) -> None:
         # Beam calls flush() once, just before it closes the handle: the footer must be written now.
@@ -136,6 +152,11 @@ class ParquetSink(fileio.FileSink):
         self._writer.close()
         with ParquetSink._lock:
             ParquetSink._open.discard(self)
+
+
+def _estimated_bytes(record: tuple) -> int:
+    "A record's size as its strings and bytes, 8 bytes for any other field: cheap, not exact."
+    return sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in record)
 
 
 def _window_tag(window) -> str:
@@ -197,8 +218,13 @@ class WriteParquet(beam.PTransform):
         field, column, record_type = self._partition_by, self._partition_column, self._record_type
         coder = beam.coders.registry.get_coder(record_type)
 
-        def encode(record) -> tuple[str, bytes]:
-            return f"{column}={partition_value(getattr(record, field))}", coder.encode(record)
+        # shards=0: the records go to the sinks in the bundle that made them. Else they cross a
+        # shuffle, whose elements have no type (a record would be pickled): as RowCoder bytes.
+        encoded = self._shards != 0
+
+        def partitioned(record) -> tuple[str, object]:
+            return (f"{column}={partition_value(getattr(record, field))}",
+                    coder.encode(record) if encoded else record)
 
         write = fileio.WriteToFiles(
             path=base,
@@ -206,12 +232,13 @@ class WriteParquet(beam.PTransform):
             file_naming=hive_file_naming(base, self._prefix),
             temp_directory=StaticValueProvider(
                 str, FileSystems.join(self._output, ".tmp", self._table)),
-            sink=lambda _dest: ParquetSink(record_type, encoded=True),
+            sink=lambda _dest: ParquetSink(record_type, encoded=encoded),
             shards=self._shards or None,
             max_writers_per_bundle=MAX_WRITERS_PER_BUNDLE if self._shards == 0 else 0,
         )
         written = (records
-                   | "Encode" >> beam.Map(encode).with_output_types(tuple[str, bytes])
+                   | "Encode" >> beam.Map(partitioned).with_output_types(
+                       tuple[str, bytes] if encoded else tuple[str, record_type])
                    | "WriteFiles" >> write)
         if self._prefix == "part":
             return written
