@@ -156,6 +156,10 @@ FileRef = tuple[str, int, float]
 FILES_PER_BATCH = 16
 
 
+def file_ref(meta: FileMetadata) -> FileRef:
+    return meta.path, int(meta.size_in_bytes), float(meta.last_updated_in_seconds or 0.0)
+
+
 def match_files(patterns: Sequence[str]) -> Iterator[FileRef]:
     """Each file the patterns match, once even if several patterns match it."""
     seen: set[str] = set()
@@ -163,7 +167,7 @@ def match_files(patterns: Sequence[str]) -> Iterator[FileRef]:
         for meta in FileSystems.match([pattern])[0].metadata_list:
             if meta.path not in seen:
                 seen.add(meta.path)
-                yield meta.path, int(meta.size_in_bytes), float(meta.last_updated_in_seconds or 0.0)
+                yield file_ref(meta)
 
 
 class _ReadFileFn(beam.DoFn):

@@ -213,24 +213,29 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
     if not ordered:
         return
     size_us, period_us = size * 1_000_000, period * 1_000_000
-    times = [c.published_at.micros for c in ordered]
+    recency = [_recency(c) for c in ordered]
+    times = [micros for micros, _ in recency]
     docs: Counter = Counter()
     outlets: Counter = Counter()
-    per_source = ({}, {})  # independent, all: source -> [claims in the window, last to enter]
+    # independent, all: source -> [claims in the window, index of the last to enter]
+    per_source = ({}, {})
     lo = hi = 0
     start = (times[0] - size_us) // period_us * period_us + period_us
 
-    def enter(c) -> None:
+    def enter(i: int) -> None:
+        c = ordered[i]
         docs[c.doc_id] += 1
         outlets[c.outlet or c.doc_id] += 1
         for held in (per_source[1], per_source[0]) if not c.is_copy else (per_source[1],):
             entry = held.get(c.source or UNATTRIBUTED)
             if entry is None:
-                held[c.source or UNATTRIBUTED] = [1, c]
+                held[c.source or UNATTRIBUTED] = [1, i]
                 continue
             entry[0] += 1
-            if _recency(c) > _recency(entry[1]):  # ties keep the first, as latest_by_source does
-                entry[1] = c
+            # Claims enter in recency order: one of another recency is more recent. Ties keep
+            # the first, as latest_by_source does.
+            if recency[i] != recency[entry[1]]:
+                entry[1] = i
 
     def leave(c) -> None:
         for counter, name in ((docs, c.doc_id), (outlets, c.outlet or c.doc_id)):
@@ -246,7 +251,7 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
     while lo < len(ordered):
         end = start + size_us
         while hi < len(ordered) and times[hi] < end:
-            enter(ordered[hi])
+            enter(hi)
             hi += 1
         while lo < hi and times[lo] < start:
             leave(ordered[lo])
@@ -258,7 +263,7 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
                         (times[lo] - size_us) // period_us * period_us + period_us)
             continue
         independent, every = per_source
-        latest = {s: entry[1] for s, entry in (independent or every).items()}
+        latest = {s: ordered[entry[1]] for s, entry in (independent or every).items()}
         yield _row(key, Timestamp(micros=start), Timestamp(micros=end), series, "on_time", 0,
                    computed_at, n_claims=hi - lo, n_docs=len(docs), n_outlets=len(outlets),
                    n_independent_sources=len(independent), latest=latest, newest=ordered[hi - 1])

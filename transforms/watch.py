@@ -27,7 +27,8 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
-from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, _ReadFileFn, file_kind
+from tollwatch.transforms.ingest import (
+    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref)
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 DEFAULT_TTL = Duration(seconds=7 * 24 * 3600)
@@ -90,7 +91,7 @@ class _NewFilesFn(beam.DoFn):
         # Whole milliseconds: portable runners keep timers at millisecond precision.
         forget.set(Timestamp(micros=(int((version.mtime + self._ttl.micros / 1e6) * 1000) + 1) * 1000))
         self._new.inc()
-        yield meta
+        yield file_ref(meta)
 
     @userstate.on_timer(FORGET)
     def forget(self, last=beam.DoFn.StateParam(LAST)):
@@ -137,7 +138,7 @@ class WatchFolder(beam.PTransform):
             # done, which, fused with the polling source, would be after every poll.
             | "ToPathState" >> beam.transforms.util.ReshufflePerKey()
             | "NewFiles" >> beam.ParDo(_NewFilesFn(self._ttl, self._settle)).with_input_types(
-                tuple[str, FileMetadata])
+                tuple[str, FileMetadata]).with_output_types(FileRef)
             | "GlobalWindow" >> beam.WindowInto(GlobalWindows())
             | "Spread" >> beam.Reshuffle())
         results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, None)).with_output_types(
