@@ -34,9 +34,11 @@ from tollwatch.schemas import arrow_schema, to_arrow_table
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 32 << 20
 PROCESS_BUFFER_BYTES = 64 << 20
-# Records a sink holds as objects before it converts them to Arrow (~3x their size as objects).
-SLICE_ROWS = 2048
-SLICE_BYTES = 1 << 20
+# Records a sink holds as objects before it converts them to Arrow: few, since a bundle may have
+# a sink open per partition and table (150 at 100k articles over 51 days) and a record as objects
+# is 1-3x its encoded size (a Claim ~1.6 KB, an Article ~5 KB).
+SLICE_ROWS = 64
+SLICE_BYTES = 256 << 10
 # shards=0: each bundle writes its records as they arrive, one file per partition it meets; more
 # partitions than this in one bundle go through a shuffle (Beam's spill).
 MAX_WRITERS_PER_BUNDLE = 512
@@ -155,8 +157,9 @@ class ParquetSink(fileio.FileSink):
 
 
 def _estimated_bytes(record: tuple) -> int:
-    "A record's size as its strings and bytes, 8 bytes for any other field: cheap, not exact."
-    return sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in record)
+    """A record's size as objects: its strings and bytes, and ~64 bytes per field (a field's object
+    and pointer). Cheap, not exact (a nested list counts as one field)."""
+    return sum(len(v) + 64 if isinstance(v, (str, bytes)) else 64 for v in record)
 
 
 def _window_tag(window) -> str:
