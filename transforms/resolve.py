@@ -342,6 +342,19 @@ def _tagged(tag: bytes, encode: Callable[..., bytes]) -> beam.PTransform:
     return beam.Map(lambda record: ("", tag + encode(record))).with_output_types(tuple[str, bytes])
 
 
+def _return_freed_memory() -> None:
+    """Hands the memory the run's digests held back to the system: the worker that resolved goes on
+    to write tables, and glibc keeps a freed heap mapped unless asked to trim it."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 class _ResolveFn(beam.DoFn):
     def __init__(self, options: NearOptions, max_gap: Duration, digests: DigestSource,
                  sketches: Callable, verdicts: VerdictSink):
@@ -378,6 +391,8 @@ class _ResolveFn(beam.DoFn):
         self._confirmed.inc(stats["confirmed"])
         decided.sort(key=lambda d: d.staged)
         yield from self._write_verdicts(verdicts_of(decided))
+        del decided
+        _return_freed_memory()
 
 
 class ResolveDuplicates(beam.PTransform):
