@@ -21,7 +21,6 @@ The verdicts, grouped by file, were held decoded in the local runner's driver.
 
 from __future__ import annotations
 
-import struct
 import uuid
 from typing import BinaryIO, Iterable, Iterator, Optional, Sequence
 
@@ -33,6 +32,7 @@ from tollwatch.transforms.claims import _sources_from_texts, article_claims
 from tollwatch.transforms.dedup import (
     MIN_SHINGLES, MinHasher, NearOptions, Signature, near_options, signature_of)
 from tollwatch.transforms.extract import normalized_text_hash
+from tollwatch.transforms.framing import LENGTH, framed
 from tollwatch.transforms.resolve import ArticleDigest, Verdict
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
 
@@ -41,7 +41,6 @@ __all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "figure_key", "rea
 
 ARTICLES, CLAIMS, DIGESTS, SKETCHES, VERDICTS = (
     ".articles", ".claims", ".digests", ".sketches", ".verdicts")
-_LENGTH = struct.Struct("<I")
 
 
 def staging_dir(output: str, key: str) -> str:
@@ -64,7 +63,7 @@ class _RecordFile:
 
     def write(self, record) -> None:
         data = self._coder.encode(record)
-        self._fh.write(_LENGTH.pack(len(data)))
+        self._fh.write(LENGTH.pack(len(data)))
         self._fh.write(data)
 
     def close(self) -> None:
@@ -75,9 +74,8 @@ def read_records(path: str, record_type: type) -> Iterator:
     """The records of one staging file, in the order they were written."""
     decode = beam.coders.registry.get_coder(record_type).decode
     with FileSystems.open(path) as fh:
-        while header := fh.read(_LENGTH.size):
-            (size,) = _LENGTH.unpack(header)
-            yield decode(fh.read(size))
+        for data in framed(fh):
+            yield decode(data)
 
 
 def _typed(record_type: type) -> beam.PTransform:

@@ -36,7 +36,7 @@ delay too. Every row carries its pane timing and index.
 
 from __future__ import annotations
 
-import struct
+import io
 import zlib
 from collections import Counter
 from typing import Iterable, Iterator, NamedTuple, Optional
@@ -46,6 +46,7 @@ from apache_beam.transforms import trigger, window
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import Claim, SourceFigure, TollWindow
+from tollwatch.transforms.framing import LENGTH, framed
 
 HOUR = 3600
 DEFAULT_WINDOW_SECONDS = 24 * HOUR
@@ -112,8 +113,6 @@ def toll_claim(claim: Claim) -> TollClaim:
                      claim.value_low, claim.value_high, claim.is_copy)
 
 
-_LENGTH = struct.Struct("<I")
-
 
 class PackTollClaims(beam.CombineFn):
     """TollClaims -> the list of them, gathered per key as length-prefixed RowCoder records rather
@@ -134,7 +133,7 @@ class PackTollClaims(beam.CombineFn):
     def add_input(self, packed: bytes, claim: TollClaim) -> bytearray:
         packed = _opened(packed)
         data = self._coder.encode(claim)
-        packed += _LENGTH.pack(len(data))
+        packed += LENGTH.pack(len(data))
         packed += data
         return packed
 
@@ -148,13 +147,7 @@ class PackTollClaims(beam.CombineFn):
         return packed if isinstance(packed, bytes) else zlib.compress(packed, 1)
 
     def extract_output(self, packed: bytes) -> list[TollClaim]:
-        view, at, claims = memoryview(_opened(packed)), 0, []
-        while at < len(view):
-            (size,) = _LENGTH.unpack_from(view, at)
-            at += _LENGTH.size
-            claims.append(self._coder.decode(bytes(view[at:at + size])))
-            at += size
-        return claims
+        return [self._coder.decode(data) for data in framed(io.BytesIO(_opened(packed)))]
 
 
 def _opened(packed: bytes) -> bytearray:
