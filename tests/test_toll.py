@@ -197,11 +197,14 @@ def test_the_batch_sweep_gives_the_rows_of_windowed_grouping(specs, sizes):
     assert swept == _windowed_rows(key, claims, size, period, "window")
 
 
-def test_packed_toll_claims_come_back_whole_through_compaction_and_merging():
-    """PackTollClaims' accumulators are open (bytearray) or compact (compressed bytes); every method
-    takes either, and the claims come back equal, each once."""
+def test_packed_toll_claims_come_back_whole_through_compaction_and_merging(monkeypatch):
+    """PackTollClaims' accumulators are blocks of records, open (bytearray) or compressed (bytes):
+    a block is compressed when it fills and when the accumulator is compacted, and every method
+    takes any mix. The claims come back equal, in order, each once."""
+    from tollwatch.transforms import toll
     from tollwatch.transforms.toll import PackTollClaims, toll_claim
 
+    monkeypatch.setattr(toll, "BLOCK_BYTES", 300)  # a few claims per block
     fn = PackTollClaims()
     claims = [toll_claim(claim(n, at=n * 60, source=s, doc=f"d{n % 3}", is_copy=n % 2 == 0))
               for n, s in zip(range(1, 31), ["A", "B", None] * 10)]
@@ -211,11 +214,15 @@ def test_packed_toll_claims_come_back_whole_through_compaction_and_merging():
         for c in chunk:
             acc = fn.add_input(acc, c)
         parts.append(acc)
+    # Full blocks were compressed as they filled; the last one is still open.
+    assert any(isinstance(b, bytes) for b in parts[1]) and isinstance(parts[1][-1], bytearray)
+    assert sum(map(len, parts[1])) < sum(len(fn._coder.encode(c)) for c in claims[10:25])
     compact = fn.compact(parts[0])
-    assert isinstance(compact, bytes) and len(compact) < len(parts[0])
-    # Adding to a compacted accumulator reopens it.
+    assert compact and all(isinstance(b, bytes) for b in compact)
+    # Adding to a compacted accumulator opens a block after its compressed ones.
     reopened = fn.add_input(fn.compact(parts[2]), claims[0])
     merged = fn.merge_accumulators([compact, parts[1], reopened])
+    assert fn.extract_output(merged) == claims + [claims[0]]
     assert fn.extract_output(fn.compact(merged)) == claims + [claims[0]]
     assert fn.extract_output(fn.create_accumulator()) == []
     assert fn.extract_output(fn.compact(fn.create_accumulator())) == []
