@@ -33,7 +33,10 @@ from tollwatch.schemas import arrow_schema, to_arrow_table
 # written sooner: a group is also closed at ROW_GROUP_BYTES of encoded records.
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 32 << 20
-PROCESS_BUFFER_BYTES = 64 << 20
+# What the open sinks of a process hold in Arrow tables, together. The process's memory for them is
+# ~2x this (many small tables, and the allocator's slack): 64 MB of tables cost ~130 MB at 100k
+# articles, 32 MB ~90 MB (/work/scratch/sink_mem.py, one worker's records through the sinks).
+PROCESS_BUFFER_BYTES = 32 << 20
 # Records a sink holds as objects before it converts them to Arrow: few, since a bundle may have
 # a sink open per partition and table (150 at 100k articles over 51 days) and a record as objects
 # is 1-3x its encoded size (a Claim ~1.6 KB, an Article ~5 KB).
