@@ -9,6 +9,7 @@ schema'd rows (cheap, deterministic coding) rather than pickled objects. Times a
 
 from __future__ import annotations
 
+import typing
 from typing import NamedTuple, Optional, Sequence
 
 import apache_beam as beam
@@ -142,5 +143,18 @@ class DeadLetter(NamedTuple):
 
 RECORD_TYPES = (RawDoc, Article, Claim, SourceFigure, TollWindow, DeadLetter)
 
-for _record_type in RECORD_TYPES:
-    beam.coders.registry.register_coder(_record_type, beam.coders.RowCoder)
+
+def register_row_coder(*record_types: type) -> None:
+    """Registers Beam's RowCoder for NamedTuple record types, their field types resolved first.
+
+    Why: under `from __future__ import annotations` a class's `__annotations__` are strings, which
+    Beam's schema inference takes for Any: every field is then coded by FastPrimitivesCoder, with a
+    type tag, and a Timestamp is pickled. Resolved, each field gets the coder of its type (a
+    Timestamp is `micros_instant`)."""
+    for record_type in record_types:
+        record_type.__annotations__ = typing.get_type_hints(record_type)
+    for record_type in record_types:
+        beam.coders.registry.register_coder(record_type, beam.coders.RowCoder)
+
+
+register_row_coder(*RECORD_TYPES)

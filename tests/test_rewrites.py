@@ -76,6 +76,15 @@ def test_figures_take_the_number_a_casualty_word_follows():
     assert figures("2026. 50 dead\n55\nkilled") == [50]
 
 
+def test_figures_over_the_claims_bound_are_not_figures():
+    """No casualty count is larger than MAX_FIGURE; a run of digits that is (a hostile page's
+    9223372036854775808 "killed") must not reach the traits, whose int64 coder cannot hold it."""
+    from tollwatch.transforms.claims import MAX_FIGURE
+
+    assert figures(f"{MAX_FIGURE} killed, {MAX_FIGURE + 1} dead, 2{'0' * 18} killed, 40 died") == [
+        40, MAX_FIGURE]
+
+
 def test_figures_are_numbers_before_a_casualty_word_not_years_or_distances():
     text = ("More than 1,000 people were killed, including 745 civilians, since 2012; the town lies "
             "20 kilometers away.")

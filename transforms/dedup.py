@@ -124,7 +124,7 @@ from apache_beam.transforms import userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from tollwatch.schemas.records import Article
+from tollwatch.schemas.records import Article, register_row_coder
 
 __all__ = [
     "Article", "Assignment", "BandReport", "DocRef", "FindLinks", "GroupLinks", "Link",
@@ -577,8 +577,7 @@ class _Decided(NamedTuple):
     cluster_id: str
 
 
-for _record in (Signature, DocRef, Link, BandReport, Assignment, _Held, _Decided):
-    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
+register_row_coder(Signature, DocRef, Link, BandReport, Assignment, _Held, _Decided)
 
 
 def make_signature(doc_id: str, published_at: Timestamp, text: str, hasher: MinHasher,

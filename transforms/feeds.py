@@ -60,7 +60,7 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
-from tollwatch.schemas import DeadLetter, RawDoc
+from tollwatch.schemas import DeadLetter, RawDoc, register_row_coder
 from tollwatch.transforms.extract import MIN_ARTICLE_CHARS, _entry_html_to_text, check_content
 from tollwatch.transforms.fetch import FetchError, FetchPolicy, FetchResult, fetch
 
@@ -97,7 +97,7 @@ class Feed(NamedTuple):
     poll_seconds: float = DEFAULT_POLL_SECONDS
 
 
-beam.coders.registry.register_coder(Feed, beam.coders.RowCoder)
+register_row_coder(Feed)
 
 
 def check_feed(feed: Feed) -> Feed:

@@ -46,6 +46,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.utils.timestamp import Duration, Timestamp
 
+from tollwatch.schemas import register_row_coder
 from tollwatch.transforms.dedup import (
     Link, NearOptions, Signature, apply_assignment, candidate_pairs, compare, near_options,
     resolve_clusters, star_clusters)
@@ -105,8 +106,7 @@ DigestSource = Callable[[Sequence[str]], Iterable[ArticleDigest]]
 # (staging.write_verdicts)
 VerdictSink = Callable[[Iterable[Verdict]], Iterable[str]]
 
-for _record in (ArticleDigest, Verdict):
-    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
+register_row_coder(ArticleDigest, Verdict)
 
 
 # ---- The steps ------------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ from typing import Iterable, NamedTuple, Optional, Sequence
 import apache_beam as beam
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from tollwatch.schemas import Article
+from tollwatch.schemas import Article, register_row_coder
+from tollwatch.transforms.claims import MAX_FIGURE
 from tollwatch.transforms.dedup import DocRef, Link, star_clusters
 
 MAX_GAP = Duration(seconds=24 * 3600)
@@ -149,8 +150,9 @@ class CreditFinder:
 
 def figures(text: str) -> list[int]:
     """Casualty-like figures of a text, sorted: numbers of two or more digits shortly before a
-    casualty word."""
-    return sorted({int(m.group(1).replace(",", "")) for m in _FIGURE.finditer(text)})
+    casualty word, up to MAX_FIGURE as for claims."""
+    return sorted(n for n in {int(m.group(1).replace(",", "")) for m in _FIGURE.finditer(text)}
+                  if n <= MAX_FIGURE)
 
 
 def story_traits(article: Article, finder: CreditFinder) -> StoryTraits:
@@ -269,4 +271,4 @@ class MarkRewrites(beam.PTransform):
             Article)
 
 
-beam.coders.registry.register_coder(StoryTraits, beam.coders.RowCoder)
+register_row_coder(StoryTraits)
