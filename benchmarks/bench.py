@@ -15,7 +15,10 @@ and measures, in this one run and on the same documents:
   and once in one process (the floor per core). A floor runs on every file, or on a sample
   (`sample_files`: formats and sizes in proportion) scaled to all files, and the report says which:
   the 1-process floor on `--floor1-files` files, the 2-process floor on `--floor2-files` files above
-  `--sample-floors-above` documents (the 100k corpus: its full floors would not fit in 20 minutes);
+  `--sample-floors-above` documents (the 100k corpus: its full floors would not fit in 20 minutes).
+  The 2-process floor runs half its files just before the end-to-end run and half just after, and
+  adds the two: the speed of these shared machines drifts over minutes, and the two measurements a
+  ratio divides must see the same machine;
 - **the ratios**: end-to-end wall time / floor wall time in 2 processes (same cores, same parallelism:
   the target is at most 1.5; the headline is the largest size whose floor ran on every file), and
   growth between the two largest sizes (time per document and peak memory; linear time gives a
@@ -48,7 +51,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -307,22 +310,42 @@ def sample_files(files: list[tuple[str, int]], n: int) -> list[str]:
     return [ordered[int((j + 0.5) * step)][0] for j in range(n)]
 
 
-def floor(corpus_dir: Path, processes: int, sample: Optional[int] = None) -> dict:
-    """The floor over every file of the corpus in `processes` fresh processes (largest files dealt
-    out first, alternately, so both get the same work). With `sample` (fewer than the corpus's
-    files), over that many files (`sample_files`: formats and sizes in proportion), the wall time
-    scaled up to all files: `sampled` in the result says so."""
-    every = [(path, os.path.getsize(path)) for path in corpus_files(corpus_dir)]
-    chosen = sample_files(every, sample) if sample and sample < len(every) else [p for p, _ in every]
-    size_of = dict(every)
-    files = sorted(chosen, key=lambda p: -size_of[p])
+def _floor_run(files: list[str], size_of: dict[str, int], processes: int) -> tuple[float, list]:
+    """The wall time of `files` read and parsed in `processes` fresh, warmed processes (largest files
+    dealt out first, alternately, so all get the same work), and each process's result."""
+    files = sorted(files, key=lambda p: -size_of[p])
     chunks = [files[i::processes] for i in range(processes)]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes) as pool:
         pool.map(_warm, range(processes))
         started = time.perf_counter()
         results = pool.map(_floor_chunk, chunks, chunksize=1)
-        wall = time.perf_counter() - started
+        return time.perf_counter() - started, results
+
+
+def floor(corpus_dir: Path, processes: int, sample: Optional[int] = None,
+          between: Optional[Callable[[], None]] = None) -> dict:
+    """The floor over every file of the corpus in `processes` processes. With `sample` (fewer than
+    the corpus's files), over that many files (`sample_files`: formats and sizes in proportion), the
+    wall time scaled up to all files: `sampled` in the result says so.
+
+    With `between`, the files run in two halves (every other file in `sample_files`' order, so each
+    half has the formats and sizes in proportion), and `between()` runs after the first: the wall
+    time is the sum of the halves' (`halves_s`). Why: the speed of these shared machines drifts
+    over minutes, and a floor measured on both sides of the run it is compared with is measured in
+    the same conditions."""
+    every = [(path, os.path.getsize(path)) for path in corpus_files(corpus_dir)]
+    chosen = sample_files(every, sample if sample and sample < len(every) else len(every))
+    size_of = dict(every)
+    parts = [chosen] if between is None else [chosen[0::2], chosen[1::2]]
+    walls, results = [], []
+    for i, part in enumerate(parts):
+        if i:
+            between()
+        wall, part_results = _floor_run(part, size_of, processes)
+        walls.append(wall)
+        results += part_results
+    wall = sum(walls)
     by_format: dict[str, list[float]] = {}
     for result in results:
         for kind, (n, seconds) in result.items():
@@ -331,11 +354,12 @@ def floor(corpus_dir: Path, processes: int, sample: Optional[int] = None) -> dic
             entry[1] += seconds
     html_n, html_s = by_format.get("html", (0, 0.0))
     sampled = None
-    if len(files) < len(every):
-        sampled = {"files_measured": len(files), "wall_s_measured": round(wall, 2),
-                   "bytes_share": round(sum(size_of[p] for p in files) / sum(size_of.values()), 4)}
-        wall *= len(every) / len(files)
+    if len(chosen) < len(every):
+        sampled = {"files_measured": len(chosen), "wall_s_measured": round(wall, 2),
+                   "bytes_share": round(sum(size_of[p] for p in chosen) / sum(size_of.values()), 4)}
+        wall *= len(every) / len(chosen)
     return {"processes": processes, "wall_s": round(wall, 2), "files": len(every), "sampled": sampled,
+            "halves_s": [round(w, 2) for w in walls] if between else None,
             "by_format": {k: {"files": n, "cpu_s": round(s, 2)} for k, (n, s) in by_format.items()},
             "html_pages_per_s_per_process": round(html_n / html_s, 1) if html_s else None}
 
@@ -559,12 +583,16 @@ def measure(size: int, folder: Path, manifest: dict, args: argparse.Namespace) -
         entry["step_s"][name] = round(time.monotonic() - t0, 1)
 
     sampled = size > args.sample_floors_above
-    print(f"[bench] floors {size:,}" + (f" (2 processes: {args.floor2_files:,} files, scaled)" if sampled else ""),
-          flush=True)
+    print(f"[bench] floors {size:,}" + (f" (2 processes: {args.floor2_files:,} files, scaled)" if sampled else "")
+          + "; the 2-process floor's second half after the end to end", flush=True)
     step("floor_1", lambda: floor(folder, 1, args.floor1_files))
-    step("floor_2", lambda: floor(folder, 2, args.floor2_files if sampled else None))
-    print(f"[bench] end to end {size:,}", flush=True)
-    step("e2e", lambda: end_to_end(folder, args.work / f"out-{size}"))
+
+    def run_end_to_end() -> None:
+        print(f"[bench] end to end {size:,}", flush=True)
+        step("e2e", lambda: end_to_end(folder, args.work / f"out-{size}"))
+
+    step("floor_2", lambda: floor(folder, 2, args.floor2_files if sampled else None, between=run_end_to_end))
+    entry["step_s"]["floor_2"] = round(entry["step_s"]["floor_2"] - entry["step_s"]["e2e"], 1)
     e2e = entry["e2e"]
     docs = manifest["documents"]
     e2e["documents_per_s"] = round(docs / e2e["wall_s"], 1)
@@ -767,8 +795,13 @@ def render(r: dict) -> str:
                 notes.append(f"{size:,} documents: {what} ran on a sample of {x['files_measured']:,} of "
                              f"{e[key]['files']:,} files ({100 * x['bytes_share']:.1f}% of the bytes; formats "
                              f"and sizes in proportion), {x['wall_s_measured']} s, scaled to all files")
+        halves = e["floor_2"].get("halves_s")
+        when = (f" in two halves, one just before the end-to-end run ({halves[0]} s) and one just after "
+                f"it ({halves[1]} s)" if halves else "")
         if not e["floor_2"].get("sampled"):
-            notes.append(f"{size:,} documents: the 2-process floor ran on every file")
+            notes.append(f"{size:,} documents: the 2-process floor ran on every file" + (f",{when}" if when else ""))
+        elif when:
+            notes.append(f"{size:,} documents: the 2-process floor's sample ran{when}")
     if notes:
         lines += ["", "\\* " + "; ".join(notes) + ". A ratio marked * divides by a scaled floor; the "
                   f"headline ratio is that of {r.get('headline', 0):,} documents, whose 2-process floor "

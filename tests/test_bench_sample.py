@@ -1,6 +1,7 @@
 """The sample the benchmark's floors run on when a corpus is too large to measure whole
 (benchmarks/bench.py `sample_files`): the same files every run, and each format and size in
-proportion, since the report scales the sample's time to the whole corpus."""
+proportion, since the report scales the sample's time to the whole corpus. And the floor run in
+two halves around the end-to-end run: every file once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from bench import sample_files  # noqa: E402
+from bench import floor, sample_files  # noqa: E402
 
 
 def corpus(n: int) -> list[tuple[str, int]]:
@@ -51,3 +52,16 @@ def test_a_sample_as_large_as_the_corpus_is_the_corpus():
     files = corpus(300)
     assert sorted(sample_files(files, 300)) == sorted(p for p, _ in files)
     assert sorted(sample_files(files, 5000)) == sorted(p for p, _ in files)
+
+
+def test_a_floor_in_two_halves_reads_every_file_once_and_runs_between_them(tmp_path):
+    folder = tmp_path / "input"
+    folder.mkdir()
+    for i in range(7):
+        (folder / f"a{i}.txt").write_text("Ten people were killed. " * (i + 1), encoding="utf-8")
+    calls = []
+    result = floor(tmp_path, 1, between=lambda: calls.append("between"))
+    assert calls == ["between"]
+    assert result["by_format"]["text"]["files"] == 7 and result["files"] == 7
+    assert len(result["halves_s"]) == 2 and abs(result["wall_s"] - sum(result["halves_s"])) < 0.02
+    assert floor(tmp_path, 1)["halves_s"] is None
