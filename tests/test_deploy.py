@@ -118,6 +118,10 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
     assert [components.coders[c].spec.urn for c in kv.component_coder_ids] == [
         "beam:coder:string_utf8:v1", "beam:coder:bytes:v1"]
     assert not [n for n in steps if n.startswith("MarkNearDuplicates")]
+    # Records cross as schema'd rows whose every field has its type: a field Beam could not type
+    # (`pythonsdk_any`) is coded by the Python SDK's own object coder, which nothing else reads.
+    rows = [c for c in components.coders.values() if c.spec.urn == "beam:coder:row:v1"]
+    assert rows and not [c for c in rows if b"pythonsdk_any" in c.spec.payload]
 
     # The toll of a batch job: claims grouped once per (event, measure, group) in the global window
     # and swept in time order (the sliding windows and their panes are the streaming job's).
