@@ -8,7 +8,7 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tollwatch.transforms.ingest import ReadFiles, input_pattern, match_files
+from tollwatch.transforms.ingest import ReadFiles, input_pattern, match_files, match_largest_first
 
 
 def _tree(tmp_path):
@@ -28,6 +28,13 @@ def test_overlapping_patterns_match_each_file_once_with_its_size_and_time(tmp_pa
         str(p) for p in (root / "a" / "one.txt", root / "a" / "two.html", root / "b.txt"))
     by_path = {path: (size, mtime) for path, size, mtime in refs}
     assert by_path[str(root / "b.txt")] == (1, 1_700_000_000.0)
+
+
+def test_the_read_order_is_the_largest_files_first(tmp_path):
+    root = _tree(tmp_path)
+    (root / "a" / "big.txt").write_text("x" * 100)
+    refs = match_largest_first([input_pattern(str(root))])
+    assert [os.path.basename(path) for path, _, _ in refs] == ["big.txt", "two.html", "one.txt", "b.txt"]
 
 
 def test_read_files_reads_a_file_matched_twice_once(tmp_path):

@@ -170,6 +170,15 @@ def match_files(patterns: Sequence[str]) -> Iterator[FileRef]:
                 yield file_ref(meta)
 
 
+def match_largest_first(patterns: Sequence[str]) -> list[FileRef]:
+    """`match_files`, the largest files first. Why: the local runner deals a shuffle's keys out to
+    its workers in turn, in the order they came (ReadFiles' batches have one random key each), so
+    largest first each worker gets the same bytes to within a batch and the last batches read are
+    the smallest files. In random order one worker read alone for the last ~2.5 s of the 10k
+    benchmark."""
+    return sorted(match_files(patterns), key=lambda ref: (-ref[1], ref[0]))
+
+
 class _ReadFileFn(beam.DoFn):
     DEAD_LETTERS = "dead_letters"
 
@@ -215,7 +224,7 @@ class ReadFiles(beam.PTransform):
         files = (
             pbegin
             | "Patterns" >> beam.Create([self._patterns])
-            | "Match" >> beam.FlatMap(match_files).with_output_types(FileRef)
+            | "Match" >> beam.FlatMap(match_largest_first).with_output_types(FileRef)
             | "Batch" >> beam.BatchElements(min_batch_size=FILES_PER_BATCH,
                                             max_batch_size=FILES_PER_BATCH)
             .with_output_types(list[FileRef])
