@@ -528,6 +528,22 @@ class _ExtractFn(beam.DoFn):
         self.articles = beam.metrics.Metrics.counter("tollwatch", "articles_extracted")
         self.failures = beam.metrics.Metrics.counter("tollwatch", "extract_dead_letters")
 
+    def setup(self):
+        import gc
+
+        import feedparser  # noqa: F401  (loaded here, before the freeze)
+        import trafilatura  # noqa: F401
+
+        # The worker's modules (Beam, trafilatura, lxml, the claim grammar) are a heap of long-lived
+        # objects that every full collection walks again; frozen, the collector skips them. 10k
+        # benchmark, time in the collector per worker: 1.26 and 1.95 s -> 0.66 and 0.81 s.
+        gc.freeze()
+
+    def teardown(self):
+        import gc
+
+        gc.unfreeze()  # in a process that goes on (the in-process runner), they may be freed again
+
     def process(self, raw: RawDoc):
         for result in extract_articles(raw):
             if isinstance(result, DeadLetter):
