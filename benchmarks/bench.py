@@ -583,7 +583,8 @@ def measure(size: int, folder: Path, manifest: dict, args: argparse.Namespace) -
         entry["step_s"][name] = round(time.monotonic() - t0, 1)
 
     sampled = size > args.sample_floors_above
-    print(f"[bench] floors {size:,}" + (f" (2 processes: {args.floor2_files:,} files, scaled)" if sampled else "")
+    print(f"[bench] floors {size:,}"
+          + (f" (2 processes: {args.floor2_files:,} files, scaled)" if sampled else "")
           + "; the 2-process floor's second half after the end to end", flush=True)
     step("floor_1", lambda: floor(folder, 1, args.floor1_files))
 
@@ -799,7 +800,8 @@ def render(r: dict) -> str:
         when = (f" in two halves, one just before the end-to-end run ({halves[0]} s) and one just after "
                 f"it ({halves[1]} s)" if halves else "")
         if not e["floor_2"].get("sampled"):
-            notes.append(f"{size:,} documents: the 2-process floor ran on every file" + (f",{when}" if when else ""))
+            notes.append(f"{size:,} documents: the 2-process floor ran on every file"
+                         + (f",{when}" if when else ""))
         elif when:
             notes.append(f"{size:,} documents: the 2-process floor's sample ran{when}")
     if notes:

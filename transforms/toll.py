@@ -161,8 +161,8 @@ class PackTollClaims(beam.CombineFn):
         return [zlib.compress(b, 1) if isinstance(b, bytearray) else b for b in blocks if b]
 
     def extract_output(self, blocks: list) -> list[TollClaim]:
-        return [self._coder.decode(data) for block in blocks
-                for data in framed(io.BytesIO(block if isinstance(block, bytearray) else zlib.decompress(block)))]
+        records = (block if isinstance(block, bytearray) else zlib.decompress(block) for block in blocks)
+        return [self._coder.decode(data) for block in records for data in framed(io.BytesIO(block))]
 
 
 def _row(key: TollKey, start: Timestamp, end: Timestamp, series: str, pane_timing: str,
