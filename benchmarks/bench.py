@@ -17,8 +17,9 @@ and measures, in this one run and on the same documents:
   the 1-process floor on `--floor1-files` files, the 2-process floor on `--floor2-files` files above
   `--sample-floors-above` documents (the 100k corpus: its full floors would not fit in 20 minutes).
   The 2-process floor runs half its files just before the end-to-end run and half just after, and
-  adds the two: the speed of these shared machines drifts over minutes, and the two measurements a
-  ratio divides must see the same machine;
+  adds the two, so that the two measurements a ratio divides see the same machine: its speed drifts
+  over minutes, and each side reads half the files from disk (the first half cold, the end-to-end
+  run the other half; the second half finds them cached);
 - **the ratios**: end-to-end wall time / floor wall time in 2 processes (same cores, same parallelism:
   the target is at most 1.5; the headline is the largest size whose floor ran on every file), and
   growth between the two largest sizes (time per document and peak memory; linear time gives a
@@ -331,9 +332,10 @@ def floor(corpus_dir: Path, processes: int, sample: Optional[int] = None,
 
     With `between`, the files run in two halves (every other file in `sample_files`' order, so each
     half has the formats and sizes in proportion), and `between()` runs after the first: the wall
-    time is the sum of the halves' (`halves_s`). Why: the speed of these shared machines drifts
-    over minutes, and a floor measured on both sides of the run it is compared with is measured in
-    the same conditions."""
+    time is the sum of the halves' (`halves_s`). Why: a floor measured on both sides of the run it
+    is compared with sees the same machine. Its speed drifts over minutes, and the page cache
+    favours whatever runs second: the first half reads its files from disk, the run in between
+    reads the other half from disk, and the second half finds them cached."""
     every = [(path, os.path.getsize(path)) for path in corpus_files(corpus_dir)]
     chosen = sample_files(every, sample if sample and sample < len(every) else len(every))
     size_of = dict(every)
