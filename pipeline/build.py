@@ -27,7 +27,7 @@ from tollwatch.transforms.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
     ApplyVerdicts, RemoveStaging, StageArticles, read_digests, read_sketches, staging_dir,
     write_verdicts)
-from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
+from tollwatch.transforms.toll import ArticleVersion, ReviseToll, TollStats, WithEarlierClaims
 from tollwatch.transforms.watch import WatchFolder, watch_patterns
 
 
@@ -96,10 +96,18 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     articles, claims = final["articles"], final["claims"]
     # An output folder that already holds claims: the toll is recomputed over them and this run's
     # claims, and only windows whose answer changed are written, as a new pane.
-    earlier_claims, earlier_toll = (table_files(options.output, t) for t in ("claims", "toll"))
+    earlier_claims, earlier_toll, earlier_articles = (
+        table_files(options.output, t) for t in ("claims", "toll", "articles"))
     toll_claims = claims
     if earlier_claims:
-        toll_claims = ((claims, pipeline | "EarlierClaims" >> ReadParquetRecords(earlier_claims, Claim))
+        toll_claims = ((claims,
+                        articles | "ReadDocIds" >> beam.Map(lambda a: a.doc_id).with_output_types(str),
+                        pipeline | "EarlierClaims" >> ReadParquetRecords(earlier_claims, Claim,
+                                                                         with_run_key=True),
+                        pipeline | "EarlierArticles" >> ReadParquetRecords(
+                            earlier_articles, ArticleVersion, with_run_key=True,
+                            columns=["doc_id", "ingested_at"])
+                        | "ArticleVersions" >> beam.Values().with_output_types(ArticleVersion))
                        | "WithEarlierClaims" >> WithEarlierClaims())
     toll = toll_claims | "TollStats" >> _toll_stats(options)
     if earlier_toll:

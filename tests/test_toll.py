@@ -13,7 +13,9 @@ from apache_beam.transforms import window
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Claim
-from tollwatch.transforms.toll import TollKey, TollStats, bounds, counts_toward_toll, toll_window
+from tollwatch.transforms.toll import (
+    ArticleVersion, TollKey, TollStats, bounds, counts_toward_toll, current_claims, latest_by_source,
+    toll_window)
 
 DAY = 86400
 T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, tzinfo=dt.timezone.utc))
@@ -226,3 +228,65 @@ def test_packed_toll_claims_come_back_whole_through_compaction_and_merging(monke
     assert fn.extract_output(fn.compact(merged)) == claims + [claims[0]]
     assert fn.extract_output(fn.create_accumulator()) == []
     assert fn.extract_output(fn.compact(fn.create_accumulator())) == []
+
+
+def test_one_sources_figures_at_the_same_time_go_to_the_higher_not_to_the_claim_id():
+    # Two figures of one source published at the same moment: the higher one is its latest,
+    # whichever claim_id sorts first.
+    for ids in (("a", "z"), ("z", "a")):
+        lower, higher = claim(30, cid=ids[0]), claim(45, cid=ids[1])
+        row = toll_window(TollKey("ev", "killed", "total"), [higher, lower], T0, T0 + DAY,
+                          "window", "on_time", 0, T0)
+        assert row.best == 45 and [s.value_low for s in row.sources] == [45]
+        assert latest_by_source([lower, higher])["VOCR"].claim_id == ids[1]
+
+
+def version(doc, at, key):
+    return ArticleVersion(doc, T0 + at, key)
+
+
+def test_a_corrected_article_replaces_its_claims():
+    # Run r1 read "50 dead" at offset 10; the corrected text, read by r2, says "25 dead" at 12.
+    retracted = claim(50, doc="d1", cid="c-50-at-10")
+    corrected = claim(25, doc="d1", cid="c-25-at-12")
+    # This run read the article again: its claims only, even none.
+    assert current_claims([corrected], True, [("r1", retracted)], []) == [corrected]
+    assert current_claims([], True, [("r1", retracted)], []) == []
+    # A later run that does not read it: the claims of the run of its latest read.
+    earlier = [("r1", retracted), ("r2", corrected)]
+    versions = [version("d1", 0, "r1"), version("d1", 60, "r2")]
+    assert current_claims([], False, earlier, versions) == [corrected]
+    # The same claim written by two runs of the same text counts once.
+    assert current_claims([], False, [("r1", retracted), ("r1", retracted)], []) == [retracted]
+
+
+def test_a_corrected_article_leaves_only_its_new_figure_in_the_toll(tmp_path):
+    from tollwatch.pipeline.cli import main
+    from tollwatch.pipeline.query import connect
+
+    page = tmp_path / "in" / "report.html"
+    page.parent.mkdir()
+    out = tmp_path / "out"
+
+    def publish(figure: str) -> list:
+        page.write_text(
+            '<html><head><title>Blast in the capital</title>'
+            '<meta property="article:published_time" content="2026-05-12T08:00:00Z"></head><body>'
+            f"<article><p>The health ministry said {figure} people were killed in the blast in the "
+            "capital on Tuesday, and rescue teams were still searching the rubble of the market "
+            "for survivors late into the night.</p><p>Hospitals across the city appealed for "
+            "blood donors as the wounded arrived through the evening.</p></article></body></html>",
+            encoding="utf-8")
+        assert main(["run", "-q", "--input", str(page.parent), "--output", str(out)]) == 0
+        return connect(str(out)).execute(
+            "SELECT DISTINCT best, n_claims FROM toll_latest WHERE measure = 'killed' "
+            "AND series = 'as_of'").fetchall()
+
+    assert publish("50") == [(50, 1)]
+    assert publish("twenty-five") == [(25, 1)]  # the retracted 50 is gone, not beside it
+    other = tmp_path / "in2"
+    other.mkdir()
+    (other / "note.txt").write_text("Unrelated note without figures.", encoding="utf-8")
+    assert main(["run", "-q", "--input", str(other), "--output", str(out)]) == 0
+    assert connect(str(out)).execute(
+        "SELECT DISTINCT best FROM toll_latest WHERE measure = 'killed'").fetchall() == [(25,)]

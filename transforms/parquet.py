@@ -306,13 +306,30 @@ def table_files(output: str, table: str) -> list[str]:
         return []
 
 
-class ReadParquetRecords(beam.PTransform):
-    """Records of one type from Parquet files written by WriteParquet (earlier runs' output)."""
+# The run key in a file name written by WriteParquet (part-<run key>-[<window>-]<shard>.parquet),
+# as schemas/views.sql reads it.
+_RUN_KEY_OF_FILE = re.compile(r"/part-([^-/]+)-(?:[^/]*-)?\d{5}-of-\d{5}\.parquet$")
 
-    def __init__(self, files: list[str], record_type: type):
+
+def file_run_key(path: str) -> str:
+    """The key of the run that wrote a Parquet file ('' for a name WriteParquet does not give)."""
+    found = _RUN_KEY_OF_FILE.search(path.replace("\\", "/"))
+    return found.group(1) if found else ""
+
+
+class ReadParquetRecords(beam.PTransform):
+    """Records of one type from Parquet files written by WriteParquet (earlier runs' output).
+
+    With `with_run_key`, (run key of the file, record) pairs, and a record field named `run_key`
+    holds it too; `columns` reads only those columns (the record's other fields are None)."""
+
+    def __init__(self, files: list[str], record_type: type, with_run_key: bool = False,
+                 columns: Optional[list[str]] = None):
         super().__init__()
         self._files = list(files)
         self._record_type = record_type
+        self._with_run_key = with_run_key
+        self._columns = columns
 
     def expand(self, pbegin):
         from apache_beam.io.parquetio import ReadAllFromParquet
@@ -320,7 +337,14 @@ class ReadParquetRecords(beam.PTransform):
         from tollwatch.schemas import from_row
 
         record_type = self._record_type
-        return (pbegin
+        read = (pbegin
                 | "Files" >> beam.Create(self._files)
-                | "Read" >> ReadAllFromParquet()
-                | "AsRecords" >> beam.Map(from_row, record_type).with_output_types(record_type))
+                | "Read" >> ReadAllFromParquet(with_filename=self._with_run_key,
+                                               **({"columns": self._columns} if self._columns
+                                                  else {})))
+        if self._with_run_key:
+            return read | "AsRecords" >> beam.MapTuple(
+                lambda path, row: (file_run_key(path),
+                                   from_row({**row, "run_key": file_run_key(path)}, record_type))
+            ).with_output_types(tuple[str, record_type])
+        return read | "AsRecords" >> beam.Map(from_row, record_type).with_output_types(record_type)

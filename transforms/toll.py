@@ -81,11 +81,16 @@ def bounds(claim: Claim) -> tuple[int, int]:
 
 
 def _recency(claim: Claim) -> tuple:
-    return (claim.published_at.micros, claim.claim_id)
+    """The order in which a source's figures replace each other: the later publication time; at
+    the same time, the higher figure (lower bound, then upper bound), since reported tolls grow as
+    bodies are counted. Only figures equal in time and value are left to the claim_id, and which of
+    them is kept changes no number."""
+    low, high = bounds(claim)
+    return (claim.published_at.micros, low, high, claim.claim_id)
 
 
 def latest_by_source(claims: Iterable[Claim]) -> dict[str, Claim]:
-    """Each source's latest claim (ties broken by claim_id, so the choice is deterministic)."""
+    """Each source's latest claim, in the order of `_recency`."""
     latest: dict[str, Claim] = {}
     for claim in claims:
         source = claim.source or UNATTRIBUTED
@@ -218,7 +223,7 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
         return
     size_us, period_us = size * 1_000_000, period * 1_000_000
     recency = [_recency(c) for c in ordered]
-    times = [micros for micros, _ in recency]
+    times = [r[0] for r in recency]
     docs: Counter = Counter()
     outlets: Counter = Counter()
     # independent, all: source -> [claims in the window, index of the last to enter]
@@ -414,24 +419,61 @@ class ReviseToll(beam.PTransform):
             .with_output_types(TollWindow))
 
 
-def _one_claim(grouped: tuple) -> Iterable[Claim]:
+class ArticleVersion(NamedTuple):
+    """Which run wrote an article's row, and when it was read: the current version of an article
+    is its latest read (as the `articles` view keeps it)."""
+
+    doc_id: str
+    ingested_at: Timestamp
+    run_key: str
+
+
+def current_claims(new: Iterable[Claim], in_this_run: bool, earlier: Iterable[tuple[str, Claim]],
+                   versions: Iterable[ArticleVersion]) -> list[Claim]:
+    """The claims of one article the toll counts: this run's, when this run read the article (a
+    corrected article replaces its claims, even with none); else those written by the run of the
+    article's current version, once per claim_id."""
+    if in_this_run:
+        chosen: Iterable[Claim] = new
+    else:
+        earlier = list(earlier)
+        versions = list(versions)
+        if versions:
+            current = max(versions, key=lambda v: (v.ingested_at, v.run_key)).run_key
+            written = [c for key, c in earlier if key == current]
+            # Claims written before their article (files of a run killed half-way) still count.
+            chosen = written or [c for _, c in earlier]
+        else:
+            chosen = [c for _, c in earlier]
+    by_id: dict[str, Claim] = {}
+    for claim in chosen:
+        if claim.claim_id not in by_id or claim.char_start < by_id[claim.claim_id].char_start:
+            by_id[claim.claim_id] = claim
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def _current_claims(grouped: tuple) -> list[Claim]:
     _, found = grouped
-    chosen = found["new"] or found["earlier"]
-    if chosen:
-        yield min(chosen, key=lambda c: (c.doc_id, c.char_start))
+    return current_claims(found["new"], bool(found["new"] or found["read"]), found["earlier"],
+                          found["versions"])
 
 
 class WithEarlierClaims(beam.PTransform):
-    """(new, earlier) Claims -> every claim once by claim_id, this run's record over an earlier
-    run's: the claims the toll of an incremental run is computed from."""
+    """(new claims, doc_ids of this run's articles, earlier (run key, claim), earlier
+    ArticleVersions) -> the claims the toll of an incremental run is computed from: per article,
+    the claims of its current version (`current_claims`). A claim_id holds character offsets, so
+    claims of an edited text are not the same claims: matching them by id would keep a retracted
+    figure beside its correction."""
 
     def expand(self, pcolls):
-        new, earlier = pcolls
+        new, read, earlier, versions = pcolls
         return (
-            {"new": new | "KeyNew" >> beam.Map(lambda c: (c.claim_id, c)),
-             "earlier": earlier | "KeyEarlier" >> beam.Map(lambda c: (c.claim_id, c))}
-            | "ByClaim" >> beam.CoGroupByKey()
-            | "OnePerClaim" >> beam.FlatMap(_one_claim).with_output_types(Claim))
+            {"new": new | "KeyNew" >> beam.Map(lambda c: (c.doc_id, c)),
+             "read": read | "KeyRead" >> beam.Map(lambda d: (d, True)),
+             "earlier": earlier | "KeyEarlier" >> beam.Map(lambda kc: (kc[1].doc_id, kc)),
+             "versions": versions | "KeyVersions" >> beam.Map(lambda v: (v.doc_id, v))}
+            | "ByArticle" >> beam.CoGroupByKey()
+            | "CurrentClaims" >> beam.FlatMap(_current_claims).with_output_types(Claim))
 
 
-register_row_coder(TollClaim)
+register_row_coder(TollClaim, ArticleVersion)
