@@ -329,6 +329,10 @@ def test_feed_case(server, name):
         elif "page" in entry and not entry["page"].startswith("{base}"):
             letter = next(letters)
             assert (letter.uri, letter.stage, letter.error_type) == (entry["page"], "fetch", "dns")
+            if letter.message.endswith("kept from its feed summary"):
+                doc = next(docs)  # the entry, from its summary, under the feed's uri
+                assert (doc.uri, doc.entry_id, doc.content_type) == (feed.url, key,
+                                                                      ENTRY_CONTENT_TYPE)
         elif "page" in entry:
             doc = next(docs)
             assert (doc.uri, doc.entry_id, doc.content_type) == (sub(entry["page"]), key,
@@ -399,3 +403,103 @@ def test_a_fetched_document_is_read_by_its_content_type_before_its_extension():
     assert detect_format("https://brenn-post.example/feed.xml", article_page("x"),
                          "text/html; charset=utf-8") == "html"
     assert detect_format("/in/news.html", feed_bytes) == "html"  # files: the extension, as before
+
+
+# ---- what a poll cuts, retries and bounds ----
+
+def test_entries_past_the_bound_are_counted_in_a_dead_letter(server):
+    server.routes["/many.xml"] = Reply(body=rss(*(full_item(f"m-{i}", f"Item {i}")
+                                                  for i in range(8))))
+    feed = Feed(server.url("/many.xml"))
+    raw_docs, dead, cursor = poll_feed(feed, None, T0, LOCAL, PollLimits(max_entries=5,
+                                                                         max_seen=10))
+    assert len(raw_docs) == 5
+    assert [(d.uri, d.error_type) for d in dead] == [(f"{feed.url}#entries-5-", "too_many_entries")]
+    assert dead[0].message.startswith("3 entries past the first 5")
+    assert cursor.outcome == "fetched 8 entries: 5 new, 1 dead letter(s)"
+
+
+def test_a_page_that_fails_once_is_fetched_again_at_the_next_poll(server):
+    server.routes["/flaky.html"] = [Reply(status=500), PAGE]
+    server.routes["/flaky.xml"] = Reply(body=rss(teaser_item("f-1", "Flaky", server.url(
+        "/flaky.html"))), etag='"f"')
+    feed = Feed(server.url("/flaky.xml"))
+    raw_docs, dead, cursor = poll_feed(feed, None, T0, LOCAL)
+    assert (raw_docs, dead, dict(cursor.failures)) == ([], [], {"f-1": 1})
+    assert not cursor.is_seen("f-1") and cursor.etag is None
+    cursor = load_cursors(dump_cursors([cursor]))[feed.url]  # as follow keeps it between ticks
+    raw_docs, dead, cursor = poll_feed(feed, cursor, T0 + 300, LOCAL)
+    assert [d.uri for d in raw_docs] == [server.url("/flaky.html")] and dead == []
+    assert cursor.is_seen("f-1") and not cursor.failures and cursor.etag == '"f"'
+
+
+def test_a_page_that_keeps_failing_is_given_up_after_the_bounded_attempts(server):
+    server.routes["/down.html"] = Reply(status=503)
+    long_summary = f"<p>{TEXT}</p>"
+    server.routes["/down.xml"] = Reply(body=rss(
+        f'<item><title>Down</title><link>{server.url("/down.html")}</link>'
+        f'<guid isPermaLink="false">d-1</guid><description><![CDATA[{long_summary}]]>'
+        "</description></item>"))
+    feed = Feed(server.url("/down.xml"))
+    cursor = None
+    for attempt in range(2):
+        raw_docs, dead, cursor = poll_feed(feed, cursor, T0 + attempt, LOCAL)
+        assert (raw_docs, dead) == ([], [])
+    raw_docs, dead, cursor = poll_feed(feed, cursor, T0 + 2, LOCAL)
+    assert [(d.uri, d.error_type) for d in dead] == [(server.url("/down.html"), "http_status")]
+    assert "(3 attempts)" in dead[0].message and "kept from its feed summary" in dead[0].message
+    # The entry is kept from its summary: the article says what the feed said.
+    (article,) = articles_of(raw_docs)
+    assert article.uri == f"{feed.url}#d-1" and article.url == server.url("/down.html")
+    assert TEXT[:60] in article.text
+    assert cursor.is_seen("d-1") and not cursor.failures
+    assert len(server.requests_for("/down.html")) == 3
+
+
+def test_a_poll_ends_its_fetching_at_its_deadline(server):
+    import time
+
+    slow = Reply(body=article_page("Slow"), content_type="text/html", trickle=0.05)
+    items = []
+    for i in range(6):
+        server.routes[f"/slow/{i}.html"] = slow
+        items.append(teaser_item(f"s-{i}", f"Slow {i}", server.url(f"/slow/{i}.html")))
+    server.routes["/slow.xml"] = Reply(body=rss(*items))
+    feed = Feed(server.url("/slow.xml"))
+    started = time.monotonic()
+    raw_docs, dead, cursor = poll_feed(feed, None, T0, FetchPolicy(timeout=1.0, allow_private_hosts=True),
+                                       PollLimits(max_fetch_seconds=1.5))
+    took = time.monotonic() - started
+    # Six pages of one timeout each would take 6 s: the poll stops at its 1.5 s.
+    assert 1.0 <= took < 2.5, took
+    assert raw_docs == [] and dead == []
+    # The page cut by its own timeout counts an attempt; the ones cut by the deadline do not.
+    assert dict(cursor.failures) == {"s-0": 1}
+    assert not any(cursor.is_seen(f"s-{i}") for i in range(6))
+    assert "5 page(s) left for the next poll" in cursor.outcome
+    # A deadline already passed: the feed is not fetched, and stays due.
+    before = len(server.requests_for("/slow.xml"))
+    _, _, idle = poll_feed(feed, cursor, T0 + 300, LOCAL, deadline=time.time() - 1)
+    assert len(server.requests_for("/slow.xml")) == before
+    assert idle.polled_at == cursor.polled_at and idle.due(feed, T0 + 300)
+    assert idle.outcome.startswith("not polled")
+
+
+def test_retry_after_is_honoured_within_a_bound(server):
+    feed = Feed(server.url("/busy.xml"))
+    server.routes["/busy.xml"] = Reply(status=503, headers={"Retry-After": "3600"})
+    _, dead, cursor = poll_feed(feed, None, T0, LOCAL)
+    assert dead[0].error_type == "http_status" and "Retry-After: 3600" in dead[0].message
+    assert cursor.outcome.startswith("down: HTTP 503")
+    assert not cursor.due(feed, T0 + 300) and cursor.due(feed, T0 + 3600)
+    server.routes["/busy.xml"] = Reply(status=429, headers={"Retry-After": "99999999999"})
+    _, _, cursor = poll_feed(feed, cursor, T0 + 3600, LOCAL)
+    assert cursor.due(feed, T0 + 3600 + 24 * 3600)  # a year-long ask is cut to a day
+
+
+def test_retry_after_reads_seconds_and_dates():
+    from tollwatch.transforms.fetch import retry_after_seconds
+
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == 60
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None

@@ -70,6 +70,9 @@ DEFAULT_SEEN_TTL_SECONDS = 14 * 24 * 3600.0
 DEFAULT_MAX_SEEN = 10_000
 DEFAULT_MAX_ENTRIES = 5_000            # entries read per poll (extract.MAX_FEED_ENTRIES for files)
 DEFAULT_MAX_PAGES_PER_POLL = 50        # linked pages fetched per poll; the rest wait for the next
+DEFAULT_MAX_FETCH_SECONDS = 120.0      # a poll's fetching in total; the pages not reached wait
+DEFAULT_MAX_ATTEMPTS = 3               # fetches of a linked page that fails transiently
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0  # a feed's Retry-After is honoured up to this
 DEFAULT_MAX_TITLE_CHARS = 2_000
 MAX_KEY_CHARS = 2_048                  # longer ids and links are kept as a hash
 MAX_ENTITY_EXPANSION = 1_000_000       # characters that declared entities may add to a document
@@ -171,12 +174,15 @@ class PollLimits(NamedTuple):
     max_entries: int = DEFAULT_MAX_ENTRIES
     max_pages_per_poll: int = DEFAULT_MAX_PAGES_PER_POLL
     max_title_chars: int = DEFAULT_MAX_TITLE_CHARS
+    max_fetch_seconds: float = DEFAULT_MAX_FETCH_SECONDS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
     def validate(self) -> "PollLimits":
         """The limits themselves; ValueError for a bad value."""
         if not self.seen_ttl_seconds > 0:
             raise ValueError(f"seen_ttl_seconds must be positive, got {self.seen_ttl_seconds}")
-        if self.max_entries <= 0 or self.max_title_chars <= 0 or self.max_pages_per_poll < 0:
+        if self.max_entries <= 0 or self.max_title_chars <= 0 or self.max_pages_per_poll < 0 \
+                or not self.max_fetch_seconds > 0 or self.max_attempts < 1:
             raise ValueError(f"bad poll limits: {self}")
         if self.max_seen < self.max_entries:
             # Otherwise the entries of one poll would push each other out and come back as new.
@@ -191,7 +197,9 @@ class FeedCursor:
 
     `seen` maps an entry key to (first seen, last listed), in microseconds since the epoch.
     `listed_at` is the time of the last full (200) response: on a 304, the keys listed then are
-    still listed.
+    still listed. `failures` counts the failed fetches of linked pages still to be retried (an
+    entry there is not seen yet); `retry_at` is when the feed's Retry-After lets it be polled
+    again; `outcome` says what the last poll did, in a line for a person.
     """
 
     url: str
@@ -200,9 +208,15 @@ class FeedCursor:
     polled_at: Optional[int] = None
     listed_at: Optional[int] = None
     seen: Mapping[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    failures: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    retry_at: Optional[int] = None
+    outcome: Optional[str] = None
 
     def due(self, feed: Feed, now: Timestamp) -> bool:
-        """True if the feed has never been polled or its poll interval has passed."""
+        """True if the feed has never been polled or its poll interval (and any Retry-After) has
+        passed."""
+        if self.retry_at is not None and now.micros < self.retry_at:
+            return False
         return self.polled_at is None or \
             now.micros >= self.polled_at + int(feed.poll_seconds * _MICROS)
 
@@ -250,6 +264,8 @@ class FeedCursor:
             "url": self.url, "etag": self.etag, "last_modified": self.last_modified,
             "polled_at": iso(self.polled_at), "listed_at": iso(self.listed_at),
             "seen": {key: [iso(first), iso(last)] for key, (first, last) in self.seen.items()},
+            "failures": dict(self.failures), "retry_at": iso(self.retry_at),
+            "outcome": self.outcome,
         }
 
     @classmethod
@@ -262,7 +278,9 @@ class FeedCursor:
                        polled_at=micros(doc.get("polled_at")),
                        listed_at=micros(doc.get("listed_at")),
                        seen={str(k): (micros(v[0]), micros(v[1]))
-                             for k, v in (doc.get("seen") or {}).items()})
+                             for k, v in (doc.get("seen") or {}).items()},
+                       failures={str(k): int(v) for k, v in (doc.get("failures") or {}).items()},
+                       retry_at=micros(doc.get("retry_at")), outcome=doc.get("outcome"))
         except (KeyError, TypeError, IndexError, ValueError, AttributeError) as err:
             raise ValueError(f"not a feed cursor: {err!r}") from err
 
@@ -478,41 +496,87 @@ def _letter(uri: str, stage: str, kind: str, message: str, now: Timestamp,
                       size_bytes=size, ingested_at=now)
 
 
+# Fetch failures that say nothing about the feed's own address: the feed is down, not refused.
+_REFUSED_KINDS = ("refused_address", "bad_scheme", "bad_url")
+
+
+def _failed_outcome(err: FetchError) -> str:
+    return f"{'refused' if err.kind in _REFUSED_KINDS else 'down'}: {err}"
+
+
 def poll_feed(feed: Feed, cursor: Optional[FeedCursor], now: Timestamp,
               policy: FetchPolicy = FetchPolicy(), limits: PollLimits = PollLimits(),
+              deadline: Optional[float] = None,
               ) -> tuple[list[RawDoc], list[DeadLetter], FeedCursor]:
     """One poll of `feed`: the RawDocs of the entries not seen before, the DeadLetters, and the
-    cursor for the next poll. Never raises for anything the network or the feed does."""
+    cursor for the next poll. Never raises for anything the network or the feed does.
+
+    Its fetching ends by `deadline` (time.time() seconds; a tick's) and within
+    `limits.max_fetch_seconds`: a feed not reached is polled next time, as are the linked pages not
+    reached (`read_response`)."""
     cursor = (cursor or FeedCursor(feed.url)).expire(now, limits)
+    deadline = min(time.time() + limits.max_fetch_seconds,
+                   deadline if deadline is not None else float("inf"))
+    remaining = deadline - time.time()
+    if remaining <= 0:
+        return [], [], dataclasses.replace(
+            cursor, outcome="not polled: the tick's fetching time was spent (next tick)")
     try:
-        response = fetch(feed.url, policy, etag=cursor.etag, last_modified=cursor.last_modified,
-                         accept=FEED_ACCEPT)
+        response = fetch(feed.url, policy._replace(timeout=min(policy.timeout, remaining)),
+                         etag=cursor.etag, last_modified=cursor.last_modified, accept=FEED_ACCEPT)
     except FetchError as err:
-        polled = dataclasses.replace(cursor, polled_at=now.micros)
+        retry_at = None
+        if err.retry_after is not None:
+            retry_at = now.micros + int(min(err.retry_after, MAX_RETRY_AFTER_SECONDS) * _MICROS)
+        polled = dataclasses.replace(cursor, polled_at=now.micros, retry_at=retry_at,
+                                     outcome=_failed_outcome(err))
         return [], [_letter(feed.url, "fetch", err.kind, str(err), now)], polled
-    return read_response(feed, cursor, response, now, policy, limits)
+    return read_response(feed, cursor, response, now, policy, limits, deadline)
+
+
+def _summary_doc(feed: Feed, feed_meta, entry, key: str, now: Timestamp) -> Optional[RawDoc]:
+    """The entry as an article from its summary, when the summary holds article text."""
+    summary_html = entry.get("summary") or ""
+    if len(_entry_html_to_text(summary_html)) < MIN_ARTICLE_CHARS:
+        return None
+    return RawDoc(uri=feed.url, feed_url=feed.url, entry_id=key, fetched_at=now,
+                  content=entry_document(feed_meta, entry, key, summary_html),
+                  content_type=ENTRY_CONTENT_TYPE, modified_at=None)
 
 
 def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Timestamp,
                   policy: FetchPolicy = FetchPolicy(), limits: PollLimits = PollLimits(),
+                  deadline: Optional[float] = None,
                   ) -> tuple[list[RawDoc], list[DeadLetter], FeedCursor]:
-    """The second half of a poll: the new entries of a fetched feed (pages fetched with `policy`,
-    at most `limits.max_pages_per_poll`), the DeadLetters and the next cursor."""
+    """The second half of a poll: the new entries of a fetched feed, the DeadLetters and the next
+    cursor.
+
+    Linked pages are fetched until `limits.max_pages_per_poll` pages or the `deadline` (time.time()
+    seconds); the entries not reached are left unseen, for the next poll. A page that fails
+    transiently (5xx, 429, timeout, connection) is left unseen too, up to `limits.max_attempts`
+    fetches; a page that cannot be fetched is a DeadLetter, and its entry is kept from the feed's
+    summary when the summary holds article text. Entries past `limits.max_entries` are one
+    DeadLetter that counts them."""
+    deadline = deadline if deadline is not None else time.time() + limits.max_fetch_seconds
     if response.not_modified:
-        return [], [], cursor.not_modified(now)
+        return [], [], dataclasses.replace(cursor.not_modified(now), retry_at=None,
+                                           outcome="not modified")
     try:
         parsed = parse_feed(response.content, response.url, response.content_type)
     except FeedError as err:
         # The validators are kept: the same broken document is answered with a 304 and not
         # dead-lettered at every poll; a fixed one comes with new validators.
         failed = dataclasses.replace(cursor, polled_at=now.micros, etag=response.etag,
-                                     last_modified=response.last_modified)
+                                     last_modified=response.last_modified, retry_at=None,
+                                     outcome=f"unreadable: {err}")
         return [], [_letter(feed.url, "extract", err.kind, str(err), now,
                             len(response.content))], failed
 
     raw_docs, dead_letters, listed, in_this_poll = [], [], [], set()
-    pages_left, deferred = limits.max_pages_per_poll, False
-    for entry in parsed.entries[:limits.max_entries]:
+    pages_left, deferred = limits.max_pages_per_poll, 0
+    failures: dict[str, int] = {}
+    entries = parsed.entries[:limits.max_entries]
+    for entry in entries:
         key = entry_key(entry)
         if cursor.is_seen(key) or key in in_this_poll:
             listed.append(key)
@@ -531,40 +595,71 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
                                    content=entry_document(parsed.feed, entry, key, html),
                                    content_type=ENTRY_CONTENT_TYPE, modified_at=None))
         elif link:
-            if pages_left <= 0:
-                deferred = True  # neither listed nor seen: the next poll takes it
+            remaining = deadline - time.time()
+            if pages_left <= 0 or remaining <= 0:
+                deferred += 1  # neither listed nor seen: the next poll takes it
                 in_this_poll.discard(key)
+                if key in cursor.failures:
+                    failures[key] = cursor.failures[key]
                 continue
             pages_left -= 1
             page_url = urljoin(response.url, link)
+            timeout = min(policy.timeout, remaining)
             try:
-                page = fetch(page_url, policy, accept=PAGE_ACCEPT)
+                page = fetch(page_url, policy._replace(timeout=timeout), accept=PAGE_ACCEPT)
                 raw_docs.append(RawDoc(uri=page_url, feed_url=feed.url, entry_id=key,
                                        fetched_at=now, content=page.content,
                                        content_type=page.content_type, modified_at=None))
             except FetchError as err:
-                dead_letters.append(_letter(page_url, "fetch", err.kind, str(err), now))
+                attempts = cursor.failures.get(key, 0) + 1
+                if err.kind == "timeout" and timeout < policy.timeout:
+                    deferred += 1  # cut by the poll's deadline, not by the page: no attempt
+                    in_this_poll.discard(key)
+                    if key in cursor.failures:
+                        failures[key] = cursor.failures[key]
+                    continue
+                if err.transient and attempts < limits.max_attempts:
+                    failures[key] = attempts  # unseen: fetched again next poll
+                    in_this_poll.discard(key)
+                    continue
+                kept = _summary_doc(feed, parsed.feed, entry, key, now)
+                tried = f" ({attempts} attempts)" if err.transient else ""
+                note = ("; the entry is kept from its feed summary" if kept else
+                        "; its feed summary holds no article text to keep")
+                dead_letters.append(_letter(page_url, "fetch", err.kind,
+                                            f"{err}{tried}{note}", now))
+                if kept:
+                    raw_docs.append(kept)
         else:
-            summary_html = entry.get("summary") or ""
-            if len(_entry_html_to_text(summary_html)) >= MIN_ARTICLE_CHARS:
-                raw_docs.append(RawDoc(uri=feed.url, feed_url=feed.url, entry_id=key,
-                                       fetched_at=now,
-                                       content=entry_document(parsed.feed, entry, key,
-                                                              summary_html),
-                                       content_type=ENTRY_CONTENT_TYPE, modified_at=None))
+            kept = _summary_doc(feed, parsed.feed, entry, key, now)
+            if kept:
+                raw_docs.append(kept)
             else:
                 dead_letters.append(_letter(uri, "extract", "no_article_text",
                                             "entry without a link and without article text"
                                             + _malformed_note(parsed), now))
         listed.append(key)
+    cut = len(parsed.entries) - len(entries)
+    if cut > 0:
+        dead_letters.append(_letter(f"{feed.url}#entries-{limits.max_entries}-", "extract",
+                                    "too_many_entries",
+                                    f"{cut} entries past the first {limits.max_entries} of the "
+                                    "feed were not read", now))
 
-    new_cursor = cursor.listed(listed, now).expire(now, limits)
-    if deferred:  # a 304 next time would hide the entries left for later
+    new_cursor = dataclasses.replace(cursor.listed(listed, now).expire(now, limits),
+                                     failures=failures, retry_at=None)
+    if deferred or failures:  # a 304 next time would hide the entries left for later
         new_cursor = dataclasses.replace(new_cursor, etag=None, last_modified=None)
     else:
         new_cursor = dataclasses.replace(new_cursor, etag=response.etag,
                                          last_modified=response.last_modified)
-    return raw_docs, dead_letters, new_cursor
+    outcome = (f"fetched {len(parsed.entries)} entries: {len(raw_docs)} new, "
+               f"{len(dead_letters)} dead letter(s)")
+    if deferred:
+        outcome += f", {deferred} page(s) left for the next poll"
+    if failures:
+        outcome += f", {len(failures)} page(s) to retry"
+    return raw_docs, dead_letters, dataclasses.replace(new_cursor, outcome=outcome)
 
 
 # ---- Beam ----
@@ -693,10 +788,12 @@ class ReadFeeds(beam.PTransform):
 
 
 class _PollOnceFn(beam.DoFn):
-    def __init__(self, policy: FetchPolicy, limits: PollLimits, now: Optional[Timestamp]):
+    def __init__(self, policy: FetchPolicy, limits: PollLimits, now: Optional[Timestamp],
+                 deadline: Optional[float]):
         self._policy = policy
         self._limits = limits
         self._now = now
+        self._deadline = deadline
 
     def setup(self):
         self._counters = _Counters()
@@ -709,7 +806,7 @@ class _PollOnceFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(CURSORS, cursor)
             return
         raw_docs, dead_letters, new_cursor = poll_feed(feed, cursor, now, self._policy,
-                                                       self._limits)
+                                                       self._limits, self._deadline)
         yield from self._counters.outputs(raw_docs, dead_letters)
         yield beam.pvalue.TaggedOutput(CURSORS, new_cursor)
 
@@ -718,21 +815,24 @@ class PollFeeds(beam.PTransform):
     """PCollection[(Feed, FeedCursor or None)] -> {'raw_docs', 'dead_letters', 'cursors'}: one
     bounded poll of the feeds that are due; the others' cursors come out unchanged. For
     `tollwatch follow`, which carries the cursors from one run to the next. `now` fixes the poll
-    time (default: the clock, per feed)."""
+    time (default: the clock, per feed); `deadline` (time.time() seconds) ends the fetching of
+    every feed, the tick's bound (what is not fetched by then waits for the next tick)."""
 
     def __init__(self, policy: FetchPolicy = FetchPolicy(), limits: PollLimits = PollLimits(),
-                 now: Optional[Timestamp] = None):
+                 now: Optional[Timestamp] = None, deadline: Optional[float] = None):
         super().__init__()
         self._policy = policy.validate()
         self._limits = limits.validate()
         self._now = now
+        self._deadline = deadline
 
     def expand(self, feeds_and_cursors):
         polled = (
             feeds_and_cursors
             # One feed per worker: a poll may fetch dozens of pages.
             | "Spread" >> beam.Reshuffle()
-            | "Poll" >> beam.ParDo(_PollOnceFn(self._policy, self._limits, self._now))
+            | "Poll" >> beam.ParDo(_PollOnceFn(self._policy, self._limits, self._now,
+                                               self._deadline))
             .with_output_types(RawDoc, dead_letters=DeadLetter, cursors=FeedCursor)
             .with_outputs(DEAD_LETTERS, CURSORS, main=RAW_DOCS)
         )

@@ -5,8 +5,8 @@ Everything tollwatch fetches from the network goes through `fetch()`, which guar
 - only `http` and `https` URLs;
 - the host is resolved once, every address it resolves to is checked, and the connection goes to
   the checked address (so a DNS answer cannot change between check and connect); private,
-  loopback, link-local, reserved, multicast and unspecified addresses are refused unless
-  `allow_private_hosts=True` (tests, and feeds on a private network);
+  loopback, link-local, reserved, multicast and unspecified addresses are refused unless in
+  `allowed_networks` (one intranet server) or `allow_private_hosts=True` (any);
 - redirects are followed here, at most `max_redirects`, each hop re-checked (scheme and address);
 - one deadline for the whole request, redirects included: a server that trickles bytes is cut at
   the deadline, not only when one read stalls;
@@ -22,6 +22,7 @@ becomes a DeadLetter's `error_type`.
 from __future__ import annotations
 
 import concurrent.futures
+import email.utils
 import ipaddress
 import socket
 import ssl
@@ -66,14 +67,48 @@ def _version() -> str:
 USER_AGENT = f"tollwatch/{_version()} (news feed reader; urllib3/{urllib3.__version__})"
 
 
-class FetchError(Exception):
-    """A request that gave no usable response; `kind` is one of FETCH_ERROR_KINDS."""
+# Statuses that say "later", not "never".
+_TRANSIENT_STATUSES = (408, 425, 429, 500, 502, 503, 504)
+# Retry-After is read on these (RFC 9110: 503 and 429; 3xx is followed here, not retried).
+_RETRY_AFTER_STATUSES = (429, 503)
 
-    def __init__(self, kind: str, message: str, url: str, status: Optional[int] = None):
+
+class FetchError(Exception):
+    """A request that gave no usable response; `kind` is one of FETCH_ERROR_KINDS.
+    `retry_after`: the seconds a 429 or 503 asked to wait (its Retry-After), else None."""
+
+    def __init__(self, kind: str, message: str, url: str, status: Optional[int] = None,
+                 retry_after: Optional[float] = None):
         super().__init__(message)
         self.kind = kind
         self.url = url
         self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Whether the same request may succeed later: a timeout, a connection failure, a 5xx or
+        a 429; not a refused address, a 404 or a body over the cap."""
+        if self.kind in ("timeout", "connection"):
+            return True
+        return self.kind == "http_status" and self.status in _TRANSIENT_STATUSES
+
+
+def retry_after_seconds(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+    """The wait a Retry-After header asks for, in seconds (delay-seconds or an HTTP date); None
+    when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class FetchPolicy(NamedTuple):
@@ -152,7 +187,7 @@ def resolve(host: str, port: int, policy: FetchPolicy, url: str, timeout: float)
     bad = [a for a in addresses if not policy.allows(a)]
     if bad:
         raise FetchError("refused_address", f"{host!r} resolves to non-public address {bad[0]} "
-                         "(allow with --allow-private-hosts)", url)
+                         "(allow its network with --allow-network CIDR)", url)
     return addresses[0]
 
 
@@ -278,8 +313,11 @@ def _request_once(url: str, policy: FetchPolicy, etag: Optional[str],
                                _header(resp, "ETag") or etag,
                                _header(resp, "Last-Modified") or last_modified, True)
         if not 200 <= status < 300:
-            raise FetchError("http_status", f"HTTP {status} {resp.reason or ''}".strip(), url,
-                             status)
+            wait = retry_after_seconds(_header(resp, "Retry-After")) \
+                if status in _RETRY_AFTER_STATUSES else None
+            raise FetchError("http_status", f"HTTP {status} {resp.reason or ''}".strip()
+                             + (f" (Retry-After: {wait:g} s)" if wait is not None else ""), url,
+                             status, retry_after=wait)
         content = _read_capped(resp, policy.max_bytes, url)
         if watchdog.fired:
             raise FetchError("timeout", "the deadline passed while reading the body", url)
