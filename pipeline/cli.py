@@ -217,7 +217,7 @@ def _feed_source(options):
     live = options.view_as(LiveOptions)
     if not live.feeds and not live.feed:
         return None
-    return ReadFeeds(_feeds_of(live), _fetch_policy(live))
+    return ReadFeeds(_feeds_of(live), _fetch_policy(live), _poll_limits(live))
 
 
 def _exact_pattern(path: str) -> str:
@@ -268,10 +268,20 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     follower = Follower(output, watch, run_tick, feeds_due)
     stop_on_signals(follower)
 
+    for folder in args.watch or []:
+        if "://" not in folder and not any(c in folder for c in "*?[") \
+                and not os.path.exists(folder):
+            LOG.warning("the watched folder %s does not exist: nothing is read from it until it "
+                        "does", folder)
+
     def report(result) -> None:
-        if result is not None:
-            LOG.info("tick %d: %d new file(s), %d feed(s) polled, %.1f s", result.tick,
-                     result.files, result.feeds, result.seconds)
+        if result is None:
+            LOG.info("%s: nothing new", time.strftime("%H:%M:%S UTC", time.gmtime()))
+            return
+        LOG.info("tick %d: %d new file(s), %d feed(s) due, %.1f s", result.tick, result.files,
+                 result.feeds, result.seconds)
+        for url, outcome in sorted(result.outcomes.items()):
+            LOG.info("  %s: %s", url, outcome)
 
     LOG.info("following %s into %s every %g s (Ctrl-C to stop)",
              ", ".join(watch + list(args.feed or []) + ([args.feeds] if args.feeds else [])),
@@ -292,7 +302,14 @@ def _fetch_policy(live):
     from tollwatch.transforms.fetch import FetchPolicy
 
     return FetchPolicy(timeout=live.fetch_timeout_seconds,
-                       allow_private_hosts=bool(live.allow_private_hosts)).validate()
+                       allow_private_hosts=bool(live.allow_private_hosts),
+                       allowed_networks=tuple(live.allow_network or ())).validate()
+
+
+def _poll_limits(live):
+    from tollwatch.transforms.feeds import PollLimits
+
+    return PollLimits(max_fetch_seconds=live.max_fetch_seconds).validate()
 
 
 def _feed_hooks(args, output: str):
@@ -308,7 +325,7 @@ def _feed_hooks(args, output: str):
 
     from tollwatch.transforms.feeds import FeedCursor, PollFeeds
 
-    feeds, policy = _feeds_of(args), _fetch_policy(args)
+    feeds, policy, limits = _feeds_of(args), _fetch_policy(args), _poll_limits(args)
 
     def cursors_of(state) -> dict:
         return {url: FeedCursor.from_json(doc) for url, doc in state.feeds.items()}
@@ -326,7 +343,8 @@ def _feed_hooks(args, output: str):
         shutil.rmtree(folder, ignore_errors=True)
         polled = (pipeline
                   | "FeedsDue" >> beam.Create([(f, cursors.get(f.url)) for f in due])
-                  | "PollFeeds" >> PollFeeds(policy))
+                  | "PollFeeds" >> PollFeeds(policy, limits,
+                                             deadline=time.time() + limits.max_fetch_seconds))
         (polled["cursors"]
          | "CursorJson" >> beam.Map(lambda c: json.dumps(c.to_json(), ensure_ascii=False))
          | "KeepCursors" >> beam.io.WriteToText(os.path.join(folder, "cursors"),

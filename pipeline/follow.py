@@ -78,6 +78,8 @@ class TickResult(NamedTuple):
     files: int
     feeds: int
     seconds: float
+    # feed url -> what its poll did ("fetched 12 entries: ...", "refused: ...", "down: ...")
+    outcomes: dict = {}
 
 
 class Follower:
@@ -114,7 +116,9 @@ class Follower:
         feeds = dict(state.feeds)
         feeds.update(cursors)
         FollowState(number, files, feeds).save(self._output)
-        return TickResult(number, len(new_files), len(due), round(time.monotonic() - started, 1))
+        outcomes = {url: doc.get("outcome") or "polled" for url, doc in cursors.items()}
+        return TickResult(number, len(new_files), len(due), round(time.monotonic() - started, 1),
+                          outcomes)
 
     def run(self, tick_seconds: float, max_ticks: Optional[int] = None,
             report: Callable[[Optional[TickResult]], None] = lambda r: None) -> int:

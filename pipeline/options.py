@@ -6,6 +6,7 @@ from __future__ import annotations
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from tollwatch.transforms import toll
+from tollwatch.transforms.feeds import DEFAULT_MAX_FETCH_SECONDS, DEFAULT_POLL_SECONDS
 from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES
 
 
@@ -61,19 +62,30 @@ class LiveOptions(PipelineOptions):
         parser.add_argument(
             "--feeds", default=None, metavar="FILE",
             help="TOML file of feeds to poll: [[feed]] tables with url, optional name and "
-                 "poll_seconds.")
+                 f"poll_seconds (default {DEFAULT_POLL_SECONDS:g}).")
         parser.add_argument(
             "--feed", nargs="+", action="extend", default=None, metavar="URL",
-            help="A feed URL to poll (repeatable; with the default poll interval).")
+            help="A feed URL to poll (repeatable), every "
+                 f"{DEFAULT_POLL_SECONDS:g} s (at the first tick after).")
         parser.add_argument(
             "--allow_private_hosts", "--allow-private-hosts", action="store_true", default=False,
-            help="Fetch from hosts that resolve to private, loopback or link-local addresses "
-                 "(refused by default).")
+            help="Fetch from hosts that resolve to any private, loopback or link-local address "
+                 "(refused by default); prefer --allow-network.")
+        parser.add_argument(
+            "--allow_network", "--allow-network", action="append", default=None, metavar="CIDR",
+            help="A private network fetched from, e.g. 10.1.2.0/24 for one intranet feed "
+                 "(repeatable); every other private address stays refused, for the feeds and "
+                 "for the pages they link to.")
         parser.add_argument(
             "--fetch_timeout_seconds", "--fetch-timeout-seconds", type=float, metavar="S",
             default=20.0,
             help="Deadline of one request (a feed or a linked page), redirects included "
                  "(default 20).")
+        parser.add_argument(
+            "--max_fetch_seconds", "--max-fetch-seconds", type=float, metavar="S",
+            default=DEFAULT_MAX_FETCH_SECONDS,
+            help="The fetching of one tick (one poll of a feed, in a stream) in total: pages not "
+                 f"fetched by then wait for the next (default {DEFAULT_MAX_FETCH_SECONDS:g}).")
         parser.add_argument(
             "--tick_seconds", "--tick-seconds", type=float, metavar="S", default=30.0,
             help="How often the folder is listed and due feeds are polled (default 30).")

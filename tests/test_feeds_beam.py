@@ -112,10 +112,11 @@ def test_poll_feeds_carries_cursors_from_run_to_run(server):
     recent = FeedCursor(waiting.url, etag='"w"', polled_at=Timestamp(1_000).micros)
     t1, t2 = Timestamp(1_000), Timestamp(1_060)
     after_first = FeedCursor(due.url, etag='"f"', polled_at=t1.micros, listed_at=t1.micros,
-                             seen={"f-1": (t1.micros, t1.micros)})
+                             seen={"f-1": (t1.micros, t1.micros)},
+                             outcome="fetched 1 entry: 1 new, 0 dead letter(s)")
     # The second run gets a 304: the entry is still listed, nothing is emitted.
     after_second = FeedCursor(due.url, etag='"f"', polled_at=t2.micros, listed_at=t2.micros,
-                              seen={"f-1": (t1.micros, t2.micros)})
+                              seen={"f-1": (t1.micros, t2.micros)}, outcome="not modified")
 
     for now, before, after, docs in ((t1, None, after_first, ["f-1"]),
                                      (t2, after_first, after_second, [])):

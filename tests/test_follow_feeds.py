@@ -64,3 +64,42 @@ def test_follow_polls_a_changing_feed(server, tmp_path):
     state = json.loads((out / STATE_FILE).read_text())
     assert state["tick"] == 7
     assert set(state["feeds"][url]["seen"]) == {"b-1", "b-2", "b-3", "b-4"}
+
+
+def follow(capsys, *args) -> str:
+    assert main(["follow", "--fetch-timeout-seconds", "1", "--tick-seconds", "0", *args]) == 0
+    return capsys.readouterr().err
+
+
+def test_follow_says_per_feed_what_happened(server, tmp_path, capsys):
+    ok, down = server.url("/ok.xml"), server.url("/down.xml")
+    server.routes["/ok.xml"] = Reply(body=rss(full_item("o-1", "One"), full_item("o-2", "Two")))
+    server.routes["/down.xml"] = Reply(status=500)
+    out = tmp_path / "out"
+    missing = tmp_path / "no-such-folder"
+    # A private host refused, whatever else is asked: the line says so.
+    err = follow(capsys, "--feed", ok, "--output", str(out), "--ticks", "1")
+    assert f"{ok}: refused: " in err and "1 feed(s) polled" not in err
+    # Allowed by its network: one feed read, one down; the second tick has nothing due.
+    err = follow(capsys, "--feed", ok, down, "--allow-network", "127.0.0.0/8", "--output",
+                 str(tmp_path / "out2"), "--watch", str(missing), "--ticks", "2")
+    assert f"the watched folder {missing} does not exist" in err
+    assert f"{ok}: fetched 2 entries: 2 new, 0 dead letter(s)" in err
+    assert f"{down}: down: HTTP 500" in err
+    assert err.rstrip().splitlines()[-2].endswith("nothing new")
+
+
+def test_an_allowed_network_does_not_open_the_others(server, tmp_path):
+    server.routes["/to-metadata"] = Reply(status=302,
+                                          headers={"Location": "http://169.254.169.254/latest/"})
+    url = server.url("/intranet.xml")
+    server.routes["/intranet.xml"] = Reply(body=rss(teaser_item("i-1", "Innocent",
+                                                                server.url("/to-metadata"))))
+    out = tmp_path / "out"
+    assert main(["follow", "-q", "--feed", url, "--allow-network", "127.0.0.1/32", "--output",
+                 str(out), "--ticks", "1", "--tick-seconds", "0",
+                 "--fetch-timeout-seconds", "1"]) == 0
+    letters = connect(str(out)).execute("SELECT uri, error_type FROM dead_letters").fetchall()
+    assert letters == [(server.url("/to-metadata"), "refused_address")]
+    assert main(["follow", "-q", "--feed", url, "--allow-network", "10.1.2.3/24", "--output",
+                 str(out), "--ticks", "1"]) == 2  # host bits set: not a network

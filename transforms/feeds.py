@@ -653,7 +653,9 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
     else:
         new_cursor = dataclasses.replace(new_cursor, etag=response.etag,
                                          last_modified=response.last_modified)
-    outcome = (f"fetched {len(parsed.entries)} entries: {len(raw_docs)} new, "
+    listed_entries = len(parsed.entries)
+    outcome = (f"fetched {listed_entries} entr{'y' if listed_entries == 1 else 'ies'}: "
+               f"{len(raw_docs)} new, "
                f"{len(dead_letters)} dead letter(s)")
     if deferred:
         outcome += f", {deferred} page(s) left for the next poll"
