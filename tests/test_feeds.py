@@ -11,11 +11,12 @@ import pytest
 from apache_beam.utils.timestamp import Timestamp
 
 from feed_server import FeedServer, Reply
+from support import CORPORA, needs_shared
 from tollwatch.schemas import Article, DeadLetter, RawDoc
 from tollwatch.transforms.extract import extract_articles
 from tollwatch.transforms.feeds import (
     ENTRY_CONTENT_TYPE, Feed, FeedCursor, FeedError, FeedsFileError, PollLimits, check_entities,
-    dump_cursors, load_cursors, load_feeds, merge_feeds, poll_feed,
+    dump_cursors, load_cursors, load_feeds, merge_feeds, parse_feed, poll_feed,
 )
 from tollwatch.transforms.fetch import FetchPolicy
 
@@ -503,3 +504,29 @@ def test_retry_after_reads_seconds_and_dates():
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == 60
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+RUSSIAN = ("Спасатели сообщили в воскресенье, что вода в реке опустилась ниже отметки паводка "
+           "впервые за неделю, и семьи смогут вернуться на нижние улицы города после того, как "
+           "инженеры проверят мост и водопровод. Школа на Карьерной улице остаётся приютом.")
+
+
+def test_a_feed_in_an_undeclared_legacy_encoding_is_read_in_it(server):
+    # No XML encoding, no HTTP charset, not UTF-8: feedparser alone reads KOI8-R as cp1252.
+    body = ('<rss version="2.0"><channel><title>Вечерние новости</title>'
+            '<item><title>Вода отступает</title><guid isPermaLink="false">k-1</guid>'
+            f"<description>{RUSSIAN}</description></item></channel></rss>").encode("koi8-r")
+    server.routes["/koi8.xml"] = Reply(body=body, content_type="application/rss+xml")
+    raw_docs, dead, _ = poll_feed(Feed(server.url("/koi8.xml")), None, T0, LOCAL)
+    assert dead == []
+    (article,) = articles_of(raw_docs)
+    assert article.title == "Вода отступает" and RUSSIAN[:40] in article.text
+
+
+@needs_shared
+def test_the_corpus_koi8r_feed_is_not_mojibake():
+    content = (CORPORA / "feeds" / "feedparser__illformed__chardet__koi8r.xml").read_bytes()
+    parsed = parse_feed(content, "http://feeds.example/koi8r.xml")
+    assert parsed.encoding == "koi8_r"
+    title = parsed.entries[0].title
+    assert all("\u0400" <= c <= "\u04ff" or not c.isalpha() for c in title), title

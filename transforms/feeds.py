@@ -43,6 +43,7 @@ Both call the same pure `poll_feed(feed, cursor, now, policy, limits)`.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 import json
@@ -392,6 +393,15 @@ def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    if not _declares_encoding(content, content_type) and not _is_utf8(content):
+        # XML without a declaration is UTF-8; bytes that are not were written in a legacy encoding
+        # nobody named, which feedparser would read as iso-8859-1 or cp1252 (mojibake).
+        detected = detect_encoding(content)
+        if detected is None:
+            raise FeedError("unknown_encoding", "the feed declares no encoding, is not UTF-8, "
+                            "and no encoding could be detected")
+        media_type = (content_type or "application/xml").split(";")[0].strip()
+        headers["content-type"] = f"{media_type}; charset={detected}"
     check_entities(convert_to_utf8(dict(headers), content, {}))
     try:
         parsed = feedparser.parse(content, response_headers=headers)
@@ -408,6 +418,35 @@ def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
         reason = parsed.get("bozo_exception")
         raise FeedError("malformed_feed", f"not a readable feed: {type(reason).__name__}: {reason}")
     return parsed
+
+
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["'][A-Za-z][\w.:-]*["']""")
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
+         codecs.BOM_UTF16_BE)
+
+
+def _declares_encoding(content: bytes, content_type: Optional[str]) -> bool:
+    """Whether a byte order mark, the XML declaration or the HTTP charset names the encoding."""
+    if content.startswith(_BOMS) or "charset=" in (content_type or "").lower():
+        return True
+    return bool(_XML_ENCODING.match(content[:1024].lstrip()))
+
+
+def _is_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(content: bytes) -> Optional[str]:
+    """The encoding charset-normalizer finds for bytes that declare none (or a wrong one): the
+    legacy 8-bit and CJK encodings of older feeds (KOI8-R, Shift JIS, Big5, windows-1255...)."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content).best()
+    return best.encoding if best is not None else None
 
 
 # ---- entries ----
