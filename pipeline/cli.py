@@ -314,18 +314,26 @@ def _poll_limits(live):
 
 def _feed_hooks(args, output: str):
     """(feeds_due, poll_sources) for follow: which feeds to poll in a tick, and the pipeline
-    source that polls them and hands their cursors back after the run."""
+    source that reads what they gave and hands their cursors back after the run.
+
+    A tick polls first, in a pipeline of its own, into a journal (`_state/.ticks/<tick>/`: the raw
+    documents, dead letters and cursors of the poll, then a `POLLED` mark), and its main pipeline
+    reads the journal. A tick killed after its poll runs again from the journal: a feed that
+    rotated its entries in between cannot replace what the killed tick had written with other
+    entries. A journal is removed when a tick of another number starts (its own tick's state was
+    saved, or it never will be)."""
     if not args.feeds and not args.feed:
         return (lambda state, now: []), (lambda pipeline, options, state, due, key: ([], dict))
     import glob
     import json
 
-    import apache_beam as beam
     from apache_beam.utils.timestamp import Timestamp
 
-    from tollwatch.transforms.feeds import FeedCursor, PollFeeds
+    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.transforms.feeds import FeedCursor
 
     feeds, policy, limits = _feeds_of(args), _fetch_policy(args), _poll_limits(args)
+    ticks = os.path.join(output, "_state", ".ticks")
 
     def cursors_of(state) -> dict:
         return {url: FeedCursor.from_json(doc) for url, doc in state.feeds.items()}
@@ -338,17 +346,23 @@ def _feed_hooks(args, output: str):
     def poll_sources(pipeline, options, state, due, key):
         if not due:
             return [], dict
-        cursors = cursors_of(state)
-        folder = os.path.join(output, "_state", ".ticks", key)
-        shutil.rmtree(folder, ignore_errors=True)
-        polled = (pipeline
-                  | "FeedsDue" >> beam.Create([(f, cursors.get(f.url)) for f in due])
-                  | "PollFeeds" >> PollFeeds(policy, limits,
-                                             deadline=time.time() + limits.max_fetch_seconds))
-        (polled["cursors"]
-         | "CursorJson" >> beam.Map(lambda c: json.dumps(c.to_json(), ensure_ascii=False))
-         | "KeepCursors" >> beam.io.WriteToText(os.path.join(folder, "cursors"),
-                                                file_name_suffix=".jsonl"))
+        for stale in glob.glob(os.path.join(ticks, "*")):
+            if os.path.basename(stale) != key:
+                shutil.rmtree(stale, ignore_errors=True)
+        folder = os.path.join(ticks, key)
+        polled_mark = os.path.join(folder, "POLLED")
+        if os.path.exists(polled_mark):
+            LOG.info("tick %s runs again from the poll journal of its killed run", key)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            poll = make_pipeline(options)
+            cursors = cursors_of(state)
+            _journal_poll(poll, [(f, cursors.get(f.url)) for f in due], policy, limits, folder)
+            poll.run().wait_until_finish()
+            with open(polled_mark + ".tmp", "w", encoding="utf-8") as handle:
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(polled_mark + ".tmp", polled_mark)
 
         def collect() -> dict:
             found = {}
@@ -357,12 +371,59 @@ def _feed_hooks(args, output: str):
                     for line in handle:
                         doc = json.loads(line)
                         found[doc["url"]] = doc
-            shutil.rmtree(folder, ignore_errors=True)
             return found
 
-        return [{"raw_docs": polled["raw_docs"], "dead_letters": polled["dead_letters"]}], collect
+        return [_read_journal(pipeline, folder)], collect
 
     return feeds_due, poll_sources
+
+
+def _journal_poll(pipeline, due: list, policy, limits, folder: str) -> None:
+    """Adds to `pipeline` the poll of the `due` (feed, cursor) pairs, written to `folder`: each
+    record as its Beam coding in base64, one per line; the cursors as JSON lines."""
+    import base64
+    import json
+
+    import apache_beam as beam
+
+    from tollwatch.schemas import DeadLetter, RawDoc
+    from tollwatch.transforms.feeds import PollFeeds
+
+    polled = (pipeline
+              | "FeedsDue" >> beam.Create(due)
+              | "PollFeeds" >> PollFeeds(policy, limits,
+                                         deadline=time.time() + limits.max_fetch_seconds))
+    for name, record_type in (("raw_docs", RawDoc), ("dead_letters", DeadLetter)):
+        coder = beam.coders.registry.get_coder(record_type)
+        (polled[name]
+         | f"Encode{name}" >> beam.Map(
+             lambda r, c=coder: base64.b64encode(c.encode(r)).decode("ascii"))
+         | f"Journal{name}" >> beam.io.WriteToText(os.path.join(folder, name),
+                                                   file_name_suffix=".b64"))
+    (polled["cursors"]
+     | "CursorJson" >> beam.Map(lambda c: json.dumps(c.to_json(), ensure_ascii=False))
+     | "KeepCursors" >> beam.io.WriteToText(os.path.join(folder, "cursors"),
+                                            file_name_suffix=".jsonl"))
+
+
+def _read_journal(pipeline, folder: str) -> dict:
+    """{'raw_docs', 'dead_letters'} of a tick's poll journal (see _journal_poll)."""
+    import base64
+    import glob
+
+    import apache_beam as beam
+
+    from tollwatch.schemas import DeadLetter, RawDoc
+
+    out = {}
+    for name, record_type in (("raw_docs", RawDoc), ("dead_letters", DeadLetter)):
+        coder = beam.coders.registry.get_coder(record_type)
+        files = sorted(glob.glob(os.path.join(glob.escape(folder), f"{name}*.b64")))
+        lines = (pipeline | f"Journaled{name}" >> beam.Create(files)
+                 | f"Read{name}" >> beam.io.ReadAllFromText())
+        out[name] = lines | f"Decode{name}" >> beam.Map(
+            lambda line, c=coder: c.decode(base64.b64decode(line))).with_output_types(record_type)
+    return out
 
 
 def detached(options) -> bool:

@@ -103,3 +103,25 @@ def test_an_allowed_network_does_not_open_the_others(server, tmp_path):
     assert letters == [(server.url("/to-metadata"), "refused_address")]
     assert main(["follow", "-q", "--feed", url, "--allow-network", "10.1.2.3/24", "--output",
                  str(out), "--ticks", "1"]) == 2  # host bits set: not a network
+
+
+def test_a_tick_killed_after_its_poll_keeps_its_entries_when_the_feed_rotates(server, tmp_path):
+    url = server.url("/rotating.xml")
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(f'[[feed]]\nurl = "{url}"\npoll_seconds = 0.001\n')
+    out = tmp_path / "out"
+    server.routes["/rotating.xml"] = Reply(body=rss(full_item("r-1", "First"),
+                                                    full_item("r-2", "Second")))
+    tick(out, feeds)
+    # Killed before its state was saved: the tick's files are in place, its cursor is not.
+    (out / STATE_FILE).unlink()
+    # Meanwhile the feed rotated: the first two entries are gone from it.
+    server.routes["/rotating.xml"] = Reply(body=rss(full_item("r-3", "Third"),
+                                                    full_item("r-4", "Fourth")))
+    tick(out, feeds)  # tick 1 again, under its number
+    tick(out, feeds)  # tick 2
+    con = connect(str(out))
+    titles = sorted(r[0] for r in con.execute("SELECT title FROM articles").fetchall())
+    assert titles == ["First", "Fourth", "Second", "Third"]
+    assert json.loads((out / STATE_FILE).read_text())["tick"] == 2
+    assert [p.name for p in (out / "_state" / ".ticks").iterdir()] == ["t0000002"]
