@@ -530,3 +530,13 @@ def test_the_corpus_koi8r_feed_is_not_mojibake():
     assert parsed.encoding == "koi8_r"
     title = parsed.entries[0].title
     assert all("\u0400" <= c <= "\u04ff" or not c.isalpha() for c in title), title
+
+
+def test_a_feed_whose_encoding_cannot_be_found_is_a_dead_letter(server):
+    noise = bytes(range(0xA0, 0xFF)) * 2000  # no language in any 8-bit encoding
+    body = (b'<rss version="2.0"><channel><title>t</title><item><title>' + noise +
+            b'</title><guid isPermaLink="false">n-1</guid></item></channel></rss>')
+    server.routes["/noise.xml"] = Reply(body=body, content_type="application/rss+xml")
+    raw_docs, dead, _ = poll_feed(Feed(server.url("/noise.xml")), None, T0, LOCAL)
+    assert raw_docs == [] and [(d.stage, d.error_type) for d in dead] == [
+        ("extract", "unknown_encoding")]
