@@ -9,6 +9,8 @@ lives in the output folder:
   the version read) and the feed cursors (conditional-GET validators, seen entries), written
   atomically (a temporary file renamed over the old one) and only after the tick's Parquet
   files are all in place;
+- the poll journal of the current tick (`_state/.ticks/<tick>/`: what its feeds gave), so that a
+  tick killed after its poll runs again on the same entries;
 - the near-duplicate signatures (`_state/signatures/`), so copies link to earlier ticks' stories;
 - the toll, revised as a new pane when a tick changes a window's answer.
 

@@ -10,7 +10,10 @@ turns each entry not seen before into a RawDoc:
   ExtractArticles reads it through the same feed-entry path as a feed file: same title, url,
   outlet, language and publication date (date_source 'feed');
 - any other entry's link is fetched with the same limits and the page becomes a RawDoc
-  (uri = the link, feed_url and entry_id set, content_type from the response).
+  (uri = the link, feed_url and entry_id set, content_type from the response). A page that fails
+  transiently is fetched again at the next polls (`PollLimits.max_attempts` in all); one that
+  cannot be fetched leaves its entry to be read from the feed's summary, when that holds article
+  text. A poll's fetching ends at a deadline: the pages not reached wait for the next poll.
 
 Whatever fails becomes a DeadLetter, never an exception: the feed fetch or a page fetch (stage
 'fetch', error_type = FetchError.kind), a malformed or hostile document, an entry with an oversized
