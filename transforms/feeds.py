@@ -538,7 +538,7 @@ def _letter(uri: str, stage: str, kind: str, message: str, now: Timestamp,
                       size_bytes=size, ingested_at=now)
 
 
-# Fetch failures that say nothing about the feed's own address: the feed is down, not refused.
+# Fetch failures that are tollwatch refusing the feed's address, not the feed failing.
 _REFUSED_KINDS = ("refused_address", "bad_scheme", "bad_url")
 
 
