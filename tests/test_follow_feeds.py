@@ -8,7 +8,7 @@ import json
 import pytest
 
 from feed_server import FeedServer, Reply
-from test_feeds import article_page, full_item, rss, teaser_item
+from test_feeds import TEXT, article_page, full_item, rss, teaser_item
 from tollwatch.pipeline.cli import main
 from tollwatch.pipeline.follow import STATE_FILE
 from tollwatch.pipeline.query import connect
@@ -73,7 +73,11 @@ def follow(capsys, *args) -> str:
 
 def test_follow_says_per_feed_what_happened(server, tmp_path, capsys):
     ok, down = server.url("/ok.xml"), server.url("/down.xml")
-    server.routes["/ok.xml"] = Reply(body=rss(full_item("o-1", "One"), full_item("o-2", "Two")))
+    gone = server.url("/gone.html")  # answers 404: its entry is kept from its summary
+    summary_item = (f'<item><title>Three</title><link>{gone}</link><guid isPermaLink="false">o-3'
+                    f"</guid><description><![CDATA[<p>{TEXT}</p>]]></description></item>")
+    server.routes["/ok.xml"] = Reply(body=rss(full_item("o-1", "One"), full_item("o-2", "Two"),
+                                              summary_item))
     server.routes["/down.xml"] = Reply(status=500)
     out = tmp_path / "out"
     missing = tmp_path / "no-such-folder"
@@ -84,9 +88,14 @@ def test_follow_says_per_feed_what_happened(server, tmp_path, capsys):
     err = follow(capsys, "--feed", ok, down, "--allow-network", "127.0.0.0/8", "--output",
                  str(tmp_path / "out2"), "--watch", str(missing), "--ticks", "2")
     assert f"the watched folder {missing} does not exist" in err
-    assert f"{ok}: fetched 2 entries: 2 new, 0 dead letter(s)" in err
+    assert f"{ok}: fetched 3 entries: 3 new, 1 dead letter(s)" in err
     assert f"{down}: down: HTTP 500" in err
     assert err.rstrip().splitlines()[-2].endswith("nothing new")
+    # The README's query for the articles read from a summary.
+    from_summary = connect(str(tmp_path / "out2")).execute(
+        "SELECT a.title FROM articles a JOIN dead_letters d ON d.uri = a.url "
+        "AND d.stage = 'fetch'").fetchall()
+    assert from_summary == [("Three",)]
 
 
 def test_an_allowed_network_does_not_open_the_others(server, tmp_path):
