@@ -59,14 +59,16 @@ WHERE window_end > last_at
 QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group" ORDER BY window_end) = 1;
 
 -- Incident claims (one village, one attack), kept beside the toll: the latest figure per event,
--- place, measure, group and source, from articles that are not copies.
+-- place, measure, group and source, from articles that are not copies (at the same time, the
+-- higher figure, as in the toll).
 CREATE OR REPLACE VIEW incidents AS
 SELECT event_id, location, measure, "group", source, value_low, value_high, qualifier,
        published_at, sentence, doc_id
 FROM claims
 WHERE scope = 'incident' AND NOT is_copy
 QUALIFY row_number() OVER (PARTITION BY event_id, location, measure, "group", source
-                           ORDER BY published_at DESC, claim_id) = 1;
+                           ORDER BY published_at DESC, coalesce(value_low, value_high) DESC,
+                                    coalesce(value_high, value_low) DESC, claim_id) = 1;
 
 -- Each story once: articles that are not a copy of another.
 CREATE OR REPLACE VIEW canonical_articles AS

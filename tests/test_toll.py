@@ -290,3 +290,25 @@ def test_a_corrected_article_leaves_only_its_new_figure_in_the_toll(tmp_path):
     assert main(["run", "-q", "--input", str(other), "--output", str(out)]) == 0
     assert connect(str(out)).execute(
         "SELECT DISTINCT best FROM toll_latest WHERE measure = 'killed'").fetchall() == [(25,)]
+
+
+def test_incidents_view_takes_a_sources_higher_figure_at_the_same_time(tmp_path):
+    import pyarrow.parquet as pq
+
+    from tollwatch.pipeline.query import connect
+    from tollwatch.schemas import Article
+    from tollwatch.schemas.arrow import to_arrow_table
+
+    for ids in (("a", "z"), ("z", "a")):
+        out = tmp_path / "-".join(ids)
+        lower = claim(3, cid=ids[0], scope="incident")._replace(location="Brenn")
+        higher = claim(7, cid=ids[1], scope="incident")._replace(location="Brenn")
+        article = Article("d1", "u", None, None, None, T0, "metadata", T0, "text", None, ["ev"], 0,
+                          None, None, None, None, True)
+        for table, rows, record_type in (("claims", [lower, higher], Claim),
+                                         ("articles", [article], Article)):
+            folder = out / table / "published_date=2026-05-12"
+            folder.mkdir(parents=True)
+            pq.write_table(to_arrow_table(rows, record_type),
+                           folder / "part-k-00000-of-00001.parquet")
+        assert connect(str(out)).execute("SELECT value_low FROM incidents").fetchall() == [(7,)]
