@@ -426,12 +426,12 @@ def test_a_page_that_fails_once_is_fetched_again_at_the_next_poll(server):
         "/flaky.html"))), etag='"f"')
     feed = Feed(server.url("/flaky.xml"))
     raw_docs, dead, cursor = poll_feed(feed, None, T0, LOCAL)
-    assert (raw_docs, dead, dict(cursor.failures)) == ([], [], {"f-1": 1})
+    assert (raw_docs, dead, dict(cursor.pending)) == ([], [], {"f-1": (server.url("/flaky.html"), 1)})
     assert not cursor.is_seen("f-1") and cursor.etag is None
     cursor = load_cursors(dump_cursors([cursor]))[feed.url]  # as follow keeps it between ticks
     raw_docs, dead, cursor = poll_feed(feed, cursor, T0 + 300, LOCAL)
     assert [d.uri for d in raw_docs] == [server.url("/flaky.html")] and dead == []
-    assert cursor.is_seen("f-1") and not cursor.failures and cursor.etag == '"f"'
+    assert cursor.is_seen("f-1") and not cursor.pending and cursor.etag == '"f"'
 
 
 def test_a_page_that_keeps_failing_is_given_up_after_the_bounded_attempts(server):
@@ -453,7 +453,7 @@ def test_a_page_that_keeps_failing_is_given_up_after_the_bounded_attempts(server
     (article,) = articles_of(raw_docs)
     assert article.uri == f"{feed.url}#d-1" and article.url == server.url("/down.html")
     assert TEXT[:60] in article.text
-    assert cursor.is_seen("d-1") and not cursor.failures
+    assert cursor.is_seen("d-1") and not cursor.pending
     assert len(server.requests_for("/down.html")) == 3
 
 
@@ -475,7 +475,7 @@ def test_a_poll_ends_its_fetching_at_its_deadline(server):
     assert 1.0 <= took < 2.5, took
     assert raw_docs == [] and dead == []
     # The page cut by its own timeout counts an attempt; the ones cut by the deadline do not.
-    assert dict(cursor.failures) == {"s-0": 1}
+    assert {k: n for k, (_, n) in cursor.pending.items()} == {"s-0": 1, **{f"s-{i}": 0 for i in range(1, 6)}}
     assert not any(cursor.is_seen(f"s-{i}") for i in range(6))
     assert "5 page(s) left for the next poll" in cursor.outcome
     # A deadline already passed: the feed is not fetched, and stays due.
@@ -540,3 +540,27 @@ def test_a_feed_whose_encoding_cannot_be_found_is_a_dead_letter(server):
     raw_docs, dead, _ = poll_feed(Feed(server.url("/noise.xml")), None, T0, LOCAL)
     assert raw_docs == [] and [(d.stage, d.error_type) for d in dead] == [
         ("extract", "unknown_encoding")]
+
+
+def test_pages_left_pending_are_fetched_after_the_feed_rotates_them_out(server):
+    server.routes["/rot/a.html"] = [Reply(status=502), PAGE]   # fails once
+    server.routes["/rot/b.html"] = PAGE                        # beyond the page bound
+    server.routes["/rot.xml"] = Reply(body=rss(
+        teaser_item("a", "A", server.url("/rot/a.html")),
+        teaser_item("b", "B", server.url("/rot/b.html")),
+        teaser_item("c", "C", server.url("/rot/b.html"))))
+    feed = Feed(server.url("/rot.xml"))
+    limits = PollLimits(max_pages_per_poll=1)
+    raw_docs, dead, cursor = poll_feed(feed, None, T0, LOCAL, limits)
+    assert (raw_docs, dead) == ([], []) and set(cursor.pending) == {"a", "b", "c"}
+    assert cursor.outcome.endswith("2 page(s) left for the next poll, 1 page(s) to retry")
+    # The feed rotates: none of the three is listed any more; their pages are still fetched.
+    server.routes["/rot.xml"] = Reply(body=rss(full_item("d", "D")))
+    done = []
+    for poll in range(1, 4):
+        raw_docs, dead, cursor = poll_feed(feed, load_cursors(dump_cursors([cursor]))[feed.url],
+                                           T0 + 300 * poll, LOCAL, limits)
+        assert dead == []
+        done += [d.entry_id for d in raw_docs]
+    assert sorted(done) == ["a", "b", "c", "d"] and not cursor.pending
+    assert all(cursor.is_seen(k) for k in "abcd")

@@ -201,8 +201,9 @@ class FeedCursor:
 
     `seen` maps an entry key to (first seen, last listed), in microseconds since the epoch.
     `listed_at` is the time of the last full (200) response: on a 304, the keys listed then are
-    still listed. `failures` counts the failed fetches of linked pages still to be retried (an
-    entry there is not seen yet); `retry_at` is when the feed's Retry-After lets it be polled
+    still listed. `pending` holds the linked pages still to fetch, key -> (page URL, failed
+    attempts): pages left for a later poll or to be retried (their entries are not seen yet; they
+    are fetched even if the feed stops listing them); `retry_at` is when the feed's Retry-After lets it be polled
     again; `outcome` says what the last poll did, in a line for a person.
     """
 
@@ -212,7 +213,7 @@ class FeedCursor:
     polled_at: Optional[int] = None
     listed_at: Optional[int] = None
     seen: Mapping[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
-    failures: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    pending: Mapping[str, tuple[str, int]] = dataclasses.field(default_factory=dict)
     retry_at: Optional[int] = None
     outcome: Optional[str] = None
 
@@ -268,7 +269,8 @@ class FeedCursor:
             "url": self.url, "etag": self.etag, "last_modified": self.last_modified,
             "polled_at": iso(self.polled_at), "listed_at": iso(self.listed_at),
             "seen": {key: [iso(first), iso(last)] for key, (first, last) in self.seen.items()},
-            "failures": dict(self.failures), "retry_at": iso(self.retry_at),
+            "pending": {key: [url, tries] for key, (url, tries) in self.pending.items()},
+            "retry_at": iso(self.retry_at),
             "outcome": self.outcome,
         }
 
@@ -283,7 +285,8 @@ class FeedCursor:
                        listed_at=micros(doc.get("listed_at")),
                        seen={str(k): (micros(v[0]), micros(v[1]))
                              for k, v in (doc.get("seen") or {}).items()},
-                       failures={str(k): int(v) for k, v in (doc.get("failures") or {}).items()},
+                       pending={str(k): (str(v[0]), int(v[1]))
+                                for k, v in (doc.get("pending") or {}).items()},
                        retry_at=micros(doc.get("retry_at")), outcome=doc.get("outcome"))
         except (KeyError, TypeError, IndexError, ValueError, AttributeError) as err:
             raise ValueError(f"not a feed cursor: {err!r}") from err
@@ -614,12 +617,52 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
         return [], [_letter(feed.url, "extract", err.kind, str(err), now,
                             len(response.content))], failed
 
-    raw_docs, dead_letters, listed, in_this_poll = [], [], [], set()
-    pages_left, deferred = limits.max_pages_per_poll, 0
-    failures: dict[str, int] = {}
+    raw_docs, dead_letters, listed, in_this_poll, listed_now = [], [], [], set(), set()
+    pending: dict[str, tuple[str, int]] = {}
+    left = {"pages": limits.max_pages_per_poll, "deferred": 0, "retry": 0}
+
+    def page_done(key: str, page_url: str, entry) -> bool:
+        """Fetches the linked page of an entry (None: an entry the feed no longer lists): True
+        when the entry is done with (read, kept from its summary or dead-lettered), False when
+        it stays pending."""
+        attempts = cursor.pending.get(key, (page_url, 0))[1]
+        remaining = deadline - time.time()
+        if left["pages"] <= 0 or remaining <= 0:
+            left["deferred"] += 1
+            pending[key] = (page_url, attempts)
+            return False
+        left["pages"] -= 1
+        timeout = min(policy.timeout, remaining)
+        try:
+            page = fetch(page_url, policy._replace(timeout=timeout), accept=PAGE_ACCEPT)
+        except FetchError as err:
+            if err.kind == "timeout" and timeout < policy.timeout:
+                left["deferred"] += 1  # cut by the poll's deadline, not by the page: no attempt
+                pending[key] = (page_url, attempts)
+                return False
+            attempts += 1
+            if err.transient and attempts < limits.max_attempts:
+                left["retry"] += 1
+                pending[key] = (page_url, attempts)
+                return False
+            kept = _summary_doc(feed, parsed.feed, entry, key, now) if entry is not None else None
+            tried = f" ({attempts} attempts)" if err.transient else ""
+            note = ("; the entry is kept from its feed summary" if kept else
+                    "; its feed summary holds no article text to keep" if entry is not None else
+                    "; the feed no longer lists the entry")
+            dead_letters.append(_letter(page_url, "fetch", err.kind, f"{err}{tried}{note}", now))
+            if kept:
+                raw_docs.append(kept)
+            return True
+        raw_docs.append(RawDoc(uri=page_url, feed_url=feed.url, entry_id=key, fetched_at=now,
+                               content=page.content, content_type=page.content_type,
+                               modified_at=None))
+        return True
+
     entries = parsed.entries[:limits.max_entries]
     for entry in entries:
         key = entry_key(entry)
+        listed_now.add(key)
         if cursor.is_seen(key) or key in in_this_poll:
             listed.append(key)
             continue
@@ -637,41 +680,9 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
                                    content=entry_document(parsed.feed, entry, key, html),
                                    content_type=ENTRY_CONTENT_TYPE, modified_at=None))
         elif link:
-            remaining = deadline - time.time()
-            if pages_left <= 0 or remaining <= 0:
-                deferred += 1  # neither listed nor seen: the next poll takes it
-                in_this_poll.discard(key)
-                if key in cursor.failures:
-                    failures[key] = cursor.failures[key]
+            if not page_done(key, urljoin(response.url, link), entry):
+                in_this_poll.discard(key)  # neither listed nor seen: pending
                 continue
-            pages_left -= 1
-            page_url = urljoin(response.url, link)
-            timeout = min(policy.timeout, remaining)
-            try:
-                page = fetch(page_url, policy._replace(timeout=timeout), accept=PAGE_ACCEPT)
-                raw_docs.append(RawDoc(uri=page_url, feed_url=feed.url, entry_id=key,
-                                       fetched_at=now, content=page.content,
-                                       content_type=page.content_type, modified_at=None))
-            except FetchError as err:
-                attempts = cursor.failures.get(key, 0) + 1
-                if err.kind == "timeout" and timeout < policy.timeout:
-                    deferred += 1  # cut by the poll's deadline, not by the page: no attempt
-                    in_this_poll.discard(key)
-                    if key in cursor.failures:
-                        failures[key] = cursor.failures[key]
-                    continue
-                if err.transient and attempts < limits.max_attempts:
-                    failures[key] = attempts  # unseen: fetched again next poll
-                    in_this_poll.discard(key)
-                    continue
-                kept = _summary_doc(feed, parsed.feed, entry, key, now)
-                tried = f" ({attempts} attempts)" if err.transient else ""
-                note = ("; the entry is kept from its feed summary" if kept else
-                        "; its feed summary holds no article text to keep")
-                dead_letters.append(_letter(page_url, "fetch", err.kind,
-                                            f"{err}{tried}{note}", now))
-                if kept:
-                    raw_docs.append(kept)
         else:
             kept = _summary_doc(feed, parsed.feed, entry, key, now)
             if kept:
@@ -681,6 +692,18 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
                                             "entry without a link and without article text"
                                             + _malformed_note(parsed), now))
         listed.append(key)
+    # Pages left pending by earlier polls whose entries the feed has rotated out meanwhile.
+    for key, (page_url, _) in cursor.pending.items():
+        if key not in listed_now and not cursor.is_seen(key) and page_done(key, page_url, None):
+            listed.append(key)
+    if len(pending) > limits.max_entries:
+        dropped = list(pending)[limits.max_entries:]
+        for key in dropped:
+            del pending[key]
+        dead_letters.append(_letter(f"{feed.url}#pending-{limits.max_entries}-", "fetch",
+                                    "too_many_pending",
+                                    f"{len(dropped)} linked pages left for later polls were "
+                                    f"dropped (over {limits.max_entries})", now))
     cut = len(parsed.entries) - len(entries)
     if cut > 0:
         dead_letters.append(_letter(f"{feed.url}#entries-{limits.max_entries}-", "extract",
@@ -689,8 +712,8 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
                                     "feed were not read", now))
 
     new_cursor = dataclasses.replace(cursor.listed(listed, now).expire(now, limits),
-                                     failures=failures, retry_at=None)
-    if deferred or failures:  # a 304 next time would hide the entries left for later
+                                     pending=pending, retry_at=None)
+    if pending:  # a 304 next time would hide the entries left for later
         new_cursor = dataclasses.replace(new_cursor, etag=None, last_modified=None)
     else:
         new_cursor = dataclasses.replace(new_cursor, etag=response.etag,
@@ -699,10 +722,10 @@ def read_response(feed: Feed, cursor: FeedCursor, response: FetchResult, now: Ti
     outcome = (f"fetched {listed_entries} entr{'y' if listed_entries == 1 else 'ies'}: "
                f"{len(raw_docs)} new, "
                f"{len(dead_letters)} dead letter(s)")
-    if deferred:
-        outcome += f", {deferred} page(s) left for the next poll"
-    if failures:
-        outcome += f", {len(failures)} page(s) to retry"
+    if left["deferred"]:
+        outcome += f", {left['deferred']} page(s) left for the next poll"
+    if left["retry"]:
+        outcome += f", {left['retry']} page(s) to retry"
     return raw_docs, dead_letters, dataclasses.replace(new_cursor, outcome=outcome)
 
 
