@@ -231,6 +231,7 @@ PARAMETER_VALUES = {
     "events": ("gs://my-bucket/config/events.toml", "events.toml"),
     "sources": ("gs://my-bucket/config/sources.toml", "gs://my-bucket/*.toml"),
     "allow_private_hosts": ("false", "yes"),
+    "allow_network": ("10.1.2.0/24 fd00::/8", "10.1.2.0"),
     "max_file_bytes": ("20971520", "20MiB"),
     "parquet_shards": ("4", "0"),
     "window_hours": ("24", "-1"),
@@ -284,6 +285,8 @@ def test_the_template_entry_point_turns_launcher_arguments_into_the_streaming_co
     assert "--allow-private-hosts" not in args and "--streaming=true" not in args
     assert "--runner=DataflowRunner" in args and "--template_location=gs://b/staging/job_object" in args
     assert "--allow-private-hosts" in template.run_args(["--allow_private_hosts=true"], fetch)
+    assert template.run_args(["--allow_network=10.1.2.0/24 10.9.0.0/16"], fetch)[2:6] == [
+        "--allow-network", "10.1.2.0/24", "--allow-network", "10.9.0.0/16"]
     assert template.run_args(["--runner=DirectRunner"], fetch).count("--runner=DirectRunner") == 1
     with pytest.raises(ValueError):
         template.run_args(["--allow_private_hosts=maybe"], fetch)

@@ -9,7 +9,8 @@ the worker image). This turns them into a `tollwatch run` command line:
   first: tollwatch reads those when it builds the pipeline, here on the launcher, as local files;
 - `allow_private_hosts=true|false` becomes the flag `--allow-private-hosts` or nothing (a template
   parameter always has a value; the CLI's flag has none);
-- `feed` (a template parameter is given once) holds URLs separated by spaces: one `--feed` each;
+- `feed` and `allow_network` (a template parameter is given once) hold URLs or networks separated
+  by spaces: one `--feed` or `--allow-network` each;
 - the job is a streaming job on Dataflow (`--streaming`, `--runner=DataflowRunner` unless given).
 """
 
@@ -22,7 +23,7 @@ from typing import Callable, Sequence
 
 CONFIG_FILES = ("feeds", "events", "sources")
 BOOLEAN_FLAGS = {"allow_private_hosts": "--allow-private-hosts"}
-REPEATED = {"feed": "--feed"}
+REPEATED = {"feed": "--feed", "allow_network": "--allow-network"}
 
 
 def fetch_to_local(path: str) -> str:
