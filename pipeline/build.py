@@ -106,7 +106,7 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
                                                                          with_run_key=True),
                         pipeline | "EarlierArticles" >> ReadParquetRecords(
                             earlier_articles, ArticleVersion, with_run_key=True,
-                            columns=["doc_id", "ingested_at"])
+                            columns=["doc_id", "ingested_at", "published_at"])
                         | "ArticleVersions" >> beam.Values().with_output_types(ArticleVersion))
                        | "WithEarlierClaims" >> WithEarlierClaims())
     toll = toll_claims | "TollStats" >> _toll_stats(options)

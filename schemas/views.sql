@@ -20,30 +20,37 @@ QUALIFY row_number() OVER (PARTITION BY uri, stage, error_type ORDER BY ingested
 
 -- The claims of each article as the run that wrote its current row (the one `articles` keeps) found
 -- them: an article edited between two runs keeps only its new claims, not old and new ones. Files
--- are named part-<run key>-[<window>-]<shard>.parquet, so the run is read from the file name.
+-- are named part-<run key>-[<window>-]<shard>.parquet, so the run is read from the file name; a
+-- rerun that dated the article anew left the old claims in another date partition under the same
+-- run key, so the publication time must match too.
 CREATE OR REPLACE VIEW claims AS
 WITH stored AS (
     SELECT *, regexp_extract(filename, '/part-([^-/]+)-(?:[^/]*-)?\d{5}-of-\d{5}\.parquet$', 1) AS written_by
     FROM read_parquet(getvariable('tollwatch_output') || '/claims/*/*.parquet',
                       hive_partitioning = true, union_by_name = true, filename = true)),
 current_articles AS (
-    SELECT doc_id, regexp_extract(filename, '/part-([^-/]+)-(?:[^/]*-)?\d{5}-of-\d{5}\.parquet$', 1) AS written_by
+    SELECT doc_id, published_at,
+           regexp_extract(filename, '/part-([^-/]+)-(?:[^/]*-)?\d{5}-of-\d{5}\.parquet$', 1) AS written_by
     FROM read_parquet(getvariable('tollwatch_output') || '/articles/*/*.parquet',
                       hive_partitioning = true, union_by_name = true, filename = true)
     QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY ingested_at DESC) = 1)
 SELECT stored.* EXCLUDE (written_by)
-FROM stored SEMI JOIN current_articles USING (doc_id, written_by)
+FROM stored SEMI JOIN current_articles USING (doc_id, written_by, published_at)
 QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY filename DESC) = 1;
 
 CREATE OR REPLACE VIEW toll AS
 SELECT * FROM read_parquet(getvariable('tollwatch_output') || '/toll/*/*.parquet',
                            hive_partitioning = true, union_by_name = true);
 
--- The last pane of each toll window: its latest (late copies included) answer.
+-- The last pane of each toll window: its latest (late copies included) answer; a window whose
+-- last pane holds no claim (its articles were corrected) is left out.
 CREATE OR REPLACE VIEW toll_latest AS
-SELECT * FROM toll
-QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group", series, window_start, window_end
-                           ORDER BY computed_at DESC, pane_index DESC) = 1;
+SELECT * FROM (
+    SELECT * FROM toll
+    QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group", series, window_start,
+                                            window_end
+                               ORDER BY computed_at DESC, pane_index DESC) = 1)
+WHERE n_claims > 0;
 
 -- The toll as known now, per event, measure and group: the first as-of window that ends after the
 -- latest figure of any source (later as-of windows repeat it until figures leave the horizon).

@@ -242,7 +242,7 @@ def test_one_sources_figures_at_the_same_time_go_to_the_higher_not_to_the_claim_
 
 
 def version(doc, at, key):
-    return ArticleVersion(doc, T0 + at, key)
+    return ArticleVersion(doc, T0 + at, key, T0)
 
 
 def test_a_corrected_article_replaces_its_claims():
@@ -268,10 +268,11 @@ def test_a_corrected_article_leaves_only_its_new_figure_in_the_toll(tmp_path):
     page.parent.mkdir()
     out = tmp_path / "out"
 
-    def publish(figure: str) -> list:
+    def publish(figure: str, day: int = 12) -> list:
         page.write_text(
             '<html><head><title>Blast in the capital</title>'
-            '<meta property="article:published_time" content="2026-05-12T08:00:00Z"></head><body>'
+            f'<meta property="article:published_time" content="2026-05-{day}T08:00:00Z"></head>'
+            '<body>'
             f"<article><p>The health ministry said {figure} people were killed in the blast in the "
             "capital on Tuesday, and rescue teams were still searching the rubble of the market "
             "for survivors late into the night.</p><p>Hospitals across the city appealed for "
@@ -284,12 +285,18 @@ def test_a_corrected_article_leaves_only_its_new_figure_in_the_toll(tmp_path):
 
     assert publish("50") == [(50, 1)]
     assert publish("twenty-five") == [(25, 1)]  # the retracted 50 is gone, not beside it
+    # Corrected again and dated two days later: the windows only the earlier version was in are
+    # emptied, not left saying 25.
+    assert publish("twenty", day=14) == [(20, 1)]
+    emptied = connect(str(out)).execute(
+        "SELECT count(*) FROM toll WHERE n_claims = 0 AND best IS NULL").fetchall()
+    assert emptied[0][0] > 0
     other = tmp_path / "in2"
     other.mkdir()
     (other / "note.txt").write_text("Unrelated note without figures.", encoding="utf-8")
     assert main(["run", "-q", "--input", str(other), "--output", str(out)]) == 0
     assert connect(str(out)).execute(
-        "SELECT DISTINCT best FROM toll_latest WHERE measure = 'killed'").fetchall() == [(25,)]
+        "SELECT DISTINCT best FROM toll_latest WHERE measure = 'killed'").fetchall() == [(20,)]
 
 
 def test_incidents_view_takes_a_sources_higher_figure_at_the_same_time(tmp_path):
@@ -312,3 +319,35 @@ def test_incidents_view_takes_a_sources_higher_figure_at_the_same_time(tmp_path)
             pq.write_table(to_arrow_table(rows, record_type),
                            folder / "part-k-00000-of-00001.parquet")
         assert connect(str(out)).execute("SELECT value_low FROM incidents").fetchall() == [(7,)]
+
+
+def test_a_window_no_claim_is_in_any_more_gets_an_empty_pane_once():
+    from tollwatch.schemas import SourceFigure, TollWindow
+    from tollwatch.transforms.toll import revise
+
+    earlier = TollWindow("ev", "killed", "total", "window", T0, T0 + DAY, "on_time", 0, 50, 50, 50,
+                         1, 1, 1, 1, [SourceFigure("VOCR", 50, 50, "c", T0)], "c", T0)
+    (row,) = revise([], [earlier])
+    assert (row.best, row.n_claims, row.sources, row.pane_index) == (None, 0, [], 1)
+    assert revise([], [earlier, row]) == []  # emptied already: nothing more
+    assert revise([], []) == []
+
+
+def test_a_rerun_that_dates_an_article_anew_leaves_only_its_new_claims_in_the_views(tmp_path):
+    from tollwatch.pipeline.cli import main
+    from tollwatch.pipeline.query import connect
+
+    page = tmp_path / "in" / "report.html"
+    page.parent.mkdir()
+    out = tmp_path / "out"
+    for figure, day in (("50", 12), ("twenty", 14)):
+        page.write_text(
+            f'<html><head><title>Blast</title><meta property="article:published_time" '
+            f'content="2026-05-{day}T08:00:00Z"></head><body><article><p>The health ministry said '
+            f"{figure} people were killed in the blast in the capital on Tuesday, and rescue teams "
+            "were still searching the rubble of the market for survivors late into the night.</p>"
+            "<p>Hospitals across the city appealed for blood donors as the wounded arrived through "
+            "the evening.</p></article></body></html>", encoding="utf-8")
+        assert main(["run", "-q", "--input", str(page.parent), "--output", str(out)]) == 0
+    con = connect(str(out))
+    assert con.execute("SELECT number FROM claims WHERE measure = 'killed'").fetchall() == [(20,)]

@@ -387,11 +387,25 @@ def _answer(row: TollWindow) -> tuple:
             row.n_independent_sources, tuple(tuple(s) for s in row.sources), row.latest_claim_id)
 
 
+def emptied(row: TollWindow, computed_at: Timestamp) -> TollWindow:
+    """The next pane of a window that no claim is in any more (its articles were corrected): no
+    figure, no claim. `toll_latest` leaves such windows out."""
+    return row._replace(best=None, low=None, high=None, n_claims=0, n_docs=0, n_outlets=0,
+                        n_independent_sources=0, sources=[], latest_claim_id=None,
+                        pane_index=row.pane_index + 1, pane_timing="late",
+                        computed_at=computed_at)
+
+
 def revise(computed: Iterable[TollWindow], earlier: Iterable[TollWindow]) -> list[TollWindow]:
     """The rows of one toll window to write, given what an earlier run wrote for it: nothing if
-    the latest earlier pane says the same, else the new answer as the next pane."""
+    the latest earlier pane says the same, else the new answer as the next pane. The toll of a
+    run over earlier output is computed from all the claims (`WithEarlierClaims`), so an earlier
+    window that is not computed again holds no claim now: it gets an empty pane."""
     earlier = list(earlier)
     latest = max(earlier, key=lambda r: (r.computed_at, r.pane_index)) if earlier else None
+    computed = list(computed)
+    if not computed and latest is not None and latest.n_claims > 0:
+        return [emptied(latest, Timestamp.now())]
     out = []
     for row in sorted(computed, key=lambda r: r.pane_index):
         if latest is not None:
@@ -420,12 +434,13 @@ class ReviseToll(beam.PTransform):
 
 
 class ArticleVersion(NamedTuple):
-    """Which run wrote an article's row, and when it was read: the current version of an article
-    is its latest read (as the `articles` view keeps it)."""
+    """Which run wrote an article's row, when it was read and its publication time: the current
+    version of an article is its latest read (as the `articles` view keeps it)."""
 
     doc_id: str
     ingested_at: Timestamp
     run_key: str
+    published_at: Timestamp
 
 
 def current_claims(new: Iterable[Claim], in_this_run: bool, earlier: Iterable[tuple[str, Claim]],
@@ -439,8 +454,11 @@ def current_claims(new: Iterable[Claim], in_this_run: bool, earlier: Iterable[tu
         earlier = list(earlier)
         versions = list(versions)
         if versions:
-            current = max(versions, key=lambda v: (v.ingested_at, v.run_key)).run_key
-            written = [c for key, c in earlier if key == current]
+            current = max(versions, key=lambda v: (v.ingested_at, v.run_key))
+            # A run that read the article again under a new date wrote its claims to another date
+            # partition, beside those of the older version: the date tells them apart.
+            written = [c for key, c in earlier
+                       if key == current.run_key and c.published_at == current.published_at]
             # Claims written before their article (files of a run killed half-way) still count.
             chosen = written or [c for _, c in earlier]
         else:
