@@ -45,18 +45,37 @@ SELECT * FROM toll
 QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group", series, window_start, window_end
                            ORDER BY computed_at DESC, pane_index DESC) = 1;
 
+-- A figure as its source said it ("more than 1,000": '>1,000'), for people; `value_low` and
+-- `value_high` stay the integer bounds to compute with ('more than 1,000' is at least 1,001).
+CREATE OR REPLACE MACRO figure_text(qualifier, number, number_high, value_low, value_high) AS
+CASE qualifier
+    WHEN 'more_than' THEN '>' || format('{:,}', number)
+    WHEN 'at_least' THEN format('{:,}', number) || '+'
+    WHEN 'about' THEN '~' || format('{:,}', number)
+    WHEN 'up_to' THEN 'up to ' || format('{:,}', coalesce(number, value_high))
+    WHEN 'range' THEN format('{:,}', number) || '–' || format('{:,}', number_high)
+    WHEN 'vague' THEN format('{:,}', value_low) || '+ (vague)'
+    ELSE format('{:,}', coalesce(number, value_low, value_high)) END;
+
 -- The toll as known now, per event, measure and group: the first as-of window that ends after the
 -- latest figure of any source (later as-of windows repeat it until figures leave the horizon).
+-- `best_text` is the best estimate as its source said it.
 CREATE OR REPLACE VIEW toll_now AS
 WITH as_of AS (
     SELECT *, list_max(list_transform(sources, lambda s: s.published_at)) AS last_figure_at
     FROM toll_latest WHERE series = 'as_of'),
 last AS (
-    SELECT event_id, measure, "group", max(last_figure_at) AS last_at FROM as_of GROUP BY ALL)
-SELECT as_of.* EXCLUDE (last_figure_at)
-FROM as_of JOIN last USING (event_id, measure, "group")
-WHERE window_end > last_at
-QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group" ORDER BY window_end) = 1;
+    SELECT event_id, measure, "group", max(last_figure_at) AS last_at FROM as_of GROUP BY ALL),
+now AS (
+    SELECT as_of.* EXCLUDE (last_figure_at)
+    FROM as_of JOIN last USING (event_id, measure, "group")
+    WHERE window_end > last_at
+    QUALIFY row_number() OVER (PARTITION BY event_id, measure, "group" ORDER BY window_end) = 1)
+SELECT now.*, coalesce(figure_text(c.qualifier, c.number, c.number_high, c.value_low, c.value_high),
+                       format('{:,}', now.best)) AS best_text
+FROM now LEFT JOIN claims AS c
+    ON c.claim_id = list_sort(list_transform(list_filter(now.sources, lambda s: s.value_low = now.best),
+                                             lambda s: s.claim_id))[1];
 
 -- Incident claims (one village, one attack), kept beside the toll: the latest figure per event,
 -- place, measure, group and source, from articles that are not copies.
@@ -71,3 +90,18 @@ QUALIFY row_number() OVER (PARTITION BY event_id, location, measure, "group", so
 -- Each story once: articles that are not a copy of another.
 CREATE OR REPLACE VIEW canonical_articles AS
 SELECT * FROM articles WHERE is_canonical;
+
+-- Claims that do not count toward the toll, and why: articles dated only by the file's or the
+-- ingestion time (when a file was copied says nothing of when its figure was reported), incident
+-- figures (see `incidents`), vague amounts, claims without an event or a figure.
+CREATE OR REPLACE VIEW outside_toll AS
+SELECT * FROM (
+    SELECT *, CASE
+        WHEN event_id IS NULL THEN 'no event'
+        WHEN date_source NOT IN ('metadata', 'feed', 'text')
+            THEN 'undated: article dated by ' || date_source
+        WHEN scope <> 'overall' THEN 'incident figure'
+        WHEN qualifier = 'vague' THEN 'vague amount'
+        WHEN value_low IS NULL AND value_high IS NULL THEN 'no figure' END AS reason
+    FROM claims)
+WHERE reason IS NOT NULL;

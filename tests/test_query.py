@@ -125,3 +125,60 @@ def test_unsafe_sql_is_an_explicit_opt_in(tmp_path, capsys):
     assert "TOLLWATCH-SECRET" in capsys.readouterr().out
     assert main(["query", str(out), f"COPY (SELECT title FROM articles) TO '{copy}'", "--unsafe-sql"]) == 0
     assert copy.read_text().splitlines() == ["title", "title"]
+
+
+# Figures as people read them, and what the toll leaves out.
+def _write(folder, records, record_type, run="k1"):
+    import pyarrow.parquet as pq
+
+    from tollwatch.schemas import to_arrow_table
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(to_arrow_table(records, record_type), folder / f"part-{run}-00000-of-00001.parquet")
+
+
+def _claim(claim_id, qualifier, number, low, high, date_source="metadata", scope="overall",
+           number_high=None):
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Claim
+
+    return Claim(claim_id, claim_id, "d1", "e", "outlet", Timestamp(1_778_000_000), date_source,
+                 "killed", number, number_high, qualifier, low, high, "total", None, "SOHR", "SOHR",
+                 scope, None, None, None, "More than 1,000 people were killed.", 0, 10, False, "d1")
+
+
+def test_figure_text_says_what_the_source_said(tmp_path):
+    con = connect(str(tmp_path))
+    said = con.execute("""SELECT figure_text('more_than', 1000, NULL, 1001, NULL),
+                                 figure_text('at_least', 1000, NULL, 1000, NULL),
+                                 figure_text('exact', 1383, NULL, 1383, 1383),
+                                 figure_text('range', 180, 200, 180, 200),
+                                 figure_text('up_to', 50, NULL, NULL, 50)""").fetchone()
+    assert said == (">1,000", "1,000+", "1,383", "180–200", "up to 50")
+
+
+def test_toll_now_and_summary_show_the_words_and_outside_toll_says_why(tmp_path):
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Article, Claim, SourceFigure, TollWindow
+
+    out = tmp_path / "out"
+    t = Timestamp(1_778_000_000)
+    article = Article("d1", "/in/a.txt", None, "outlet", "title", t, "metadata", t, "text", None,
+                      ["e"], 0, "d1", None, None, None, True)
+    _write(out / "articles" / "published_date=2026-05-05", [article], Article)
+    claims = [_claim("c1", "more_than", 1000, 1001, None),
+              _claim("c2", "exact", 524, 524, 524, date_source="file_mtime"),
+              _claim("c3", "exact", 7, 7, 7, scope="incident")]
+    _write(out / "claims" / "published_date=2026-05-05", claims, Claim)
+    row = TollWindow("e", "killed", "total", "as_of", t - 3600, t + 3600, "on_time", 0, 1001, 1001,
+                     1001, 1, 1, 1, 1, [SourceFigure("SOHR", 1001, None, "c1", t)], "c1", t)
+    _write(out / "toll" / "window_date=2026-05-05", [row], TollWindow)
+    con = connect(str(out))
+    assert con.execute("SELECT best, best_text FROM toll_now").fetchall() == [(1001, ">1,000")]
+    assert sorted(con.execute("SELECT claim_id, reason FROM outside_toll").fetchall()) == [
+        ("c2", "undated: article dated by file_mtime"), ("c3", "incident figure")]
+    text = summary(str(out))
+    assert ">1,000" in text and "1,001" not in text.split("Claims outside")[0].split("SOHR")[-1]
+    assert "undated: article dated by file_mtime" in text
