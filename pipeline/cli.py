@@ -94,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="chart the evolving toll (PNG, or HTML with every event)", parents=[common])
     report.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
-    report.add_argument("--out", required=True, metavar="FILE", help="FILE.png or FILE.html")
+    report.add_argument("--output", "--out", dest="out", required=True, metavar="FILE",
+                        help="FILE.png or FILE.html (--out is the same option)")
+    report.add_argument("--events", metavar="FILE", help="the events file of the run, for the "
+                        "events' names in titles")
     report.add_argument("--event", metavar="ID", help="the event to chart (default: the one with "
                         "most claims; HTML: all)")
 
@@ -439,7 +442,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "report":
             from tollwatch.pipeline.report import render
 
-            drawn = render(args.output, args.out, args.event)
+            names = {}
+            if args.events:
+                from tollwatch.transforms.events import load_events
+
+                names = {e.id: e.name for e in load_events(args.events)}
+            drawn = render(args.output, args.out, args.event, names)
             print(f"Chart of {', '.join(drawn)} written to {args.out}")
             return 0
         if args.command == "follow":
