@@ -9,9 +9,9 @@ figure does not look like confirmation; a triangle when the figure is a bound: "
 Vague amounts ("scores") and claims outside the toll are not drawn; the HTML page says how many
 there are and why.
 
-The cost follows what is drawn, not the number of claims: points are grouped in SQL (one per
-measure, source, time, figure and copy flag), drawn with one call per source, and rasterised in
-the HTML's SVG; the evidence tables list the figures behind the toll now, not every claim.
+The cost follows what is drawn, not the number of claims: points are grouped in SQL on a grid of
+about a pixel per cell (GRID_COLUMNS x GRID_ROWS per panel, per source and marker kind), drawn
+with one call per source and marker kind, and rasterised in the HTML's SVG; the evidence tables list the figures behind the toll now, not every claim.
 """
 
 from __future__ import annotations
@@ -55,16 +55,33 @@ def _series(con, event_id: str) -> list[tuple]:
         ORDER BY a.measure, a."group", a.window_end""", [event_id]).fetchall()
 
 
+# Points closer than a marker's width are one point: a grid of this many columns (time) and
+# rows (figure) per panel bounds what is drawn, whatever the number of claims.
+GRID_COLUMNS, GRID_ROWS = 400, 120
+
+
 def _points(con, event_id: str) -> list[tuple]:
-    """The toll's claims, one row per (measure, source, time, bounds, qualifier kind, copy flag)."""
-    return con.execute("""
-        SELECT measure, published_at, value_low, value_high,
-               qualifier IN ('more_than', 'at_least') AS lower_bound,
-               coalesce(source, 'unattributed') AS source, is_copy, count(*) AS n
-        FROM claims
-        WHERE event_id = ? AND scope = 'overall' AND qualifier <> 'vague'
-          AND coalesce(value_low, value_high) IS NOT NULL AND date_source IN ('metadata', 'feed', 'text')
-        GROUP BY ALL ORDER BY published_at""", [event_id]).fetchall()
+    """The toll's claims as drawn: (measure, published_at, figure, range top or None, is a lower
+    bound, source, is_copy, claims), one row per grid cell of a panel, source, kind and copy flag."""
+    return con.execute(f"""
+        WITH c AS (
+            SELECT measure, published_at, epoch(published_at) AS t,
+                   coalesce(value_low, value_high) AS v,
+                   CASE WHEN qualifier = 'range' THEN value_high END AS top,
+                   qualifier IN ('more_than', 'at_least') AS lower_bound, qualifier = 'range' AS ranged,
+                   coalesce(source, 'unattributed') AS source, is_copy
+            FROM claims
+            WHERE event_id = ? AND scope = 'overall' AND qualifier <> 'vague'
+              AND coalesce(value_low, value_high) IS NOT NULL
+              AND date_source IN ('metadata', 'feed', 'text')),
+        grid AS (
+            SELECT measure, min(t) AS t0, greatest(max(t) - min(t), 1) / {GRID_COLUMNS} AS dt,
+                   greatest(max(greatest(v, coalesce(top, v))), 1) / {GRID_ROWS} AS dv
+            FROM c GROUP BY measure)
+        SELECT measure, min(published_at), min(v), max(top), lower_bound, source, is_copy, count(*)
+        FROM c JOIN grid USING (measure)
+        GROUP BY measure, floor((t - t0) / dt), floor(v / dv), lower_bound, ranged, source, is_copy
+        ORDER BY 2""", [event_id]).fetchall()
 
 
 def events_in(con) -> list[tuple[str, int]]:
@@ -126,6 +143,9 @@ def figure(con, event_id: str, name: Optional[str] = None):
     for p in points:
         counts[p[5]] = counts.get(p[5], 0) + p[7]
     by_count = sorted(counts, key=lambda s: (-counts[s], s))
+    points_of: dict[tuple, list] = {}
+    for p in points:
+        points_of.setdefault((p[0], p[5]), []).append(p)
     colour = source_colours(by_count)
     shown_sources = by_count[:MAX_SOURCE_COLOURS]
     height = 2.8 * len(measures) + 1.5
@@ -153,16 +173,16 @@ def figure(con, event_id: str, name: Optional[str] = None):
             said = next((n[4] for n in now if n[0] == measure and n[1] == group), f"{rows[-1][3]:,}")
             ends.append((rows[-1][2], rows[-1][3], f"{group.replace('_', ' ')}: {said}", line_colour))
         for source in by_count:
-            mine = [p for p in points if p[0] == measure and p[5] == source]
+            mine = points_of.get((measure, source), [])
             for lower, copy in ((False, False), (False, True), (True, False), (True, True)):
                 drawn = [p for p in mine if p[4] == lower and p[6] == copy]
                 if not drawn:
                     continue
                 c = colour[source]
-                ax.scatter([p[1] for p in drawn], [p[2] if p[2] is not None else p[3] for p in drawn],
+                ax.scatter([p[1] for p in drawn], [p[2] for p in drawn],
                            s=30, zorder=3, marker="^" if lower else "o", edgecolors=c,
                            facecolors="none" if copy else c, linewidths=1.2, rasterized=True)
-            ranged = [p for p in mine if p[2] is not None and p[3] is not None and p[3] > p[2]]
+            ranged = [p for p in mine if p[3] is not None and p[3] > p[2]]
             if ranged:
                 ax.vlines([p[1] for p in ranged], [p[2] for p in ranged], [p[3] for p in ranged],
                           colors=colour[source], lw=1.2, zorder=3)
