@@ -393,6 +393,59 @@ def _print_run(counts: dict[str, int], output: str) -> None:
     print(f"Parquet written below {output}")
 
 
+def outside_toll_note(con) -> Optional[str]:
+    """One line: how many claims of the output are outside the toll, and why."""
+    rows = con.execute("""SELECT reason, count(*) FROM outside_toll GROUP BY 1
+                          ORDER BY 2 DESC, 1""").fetchall()
+    if not rows:
+        return None
+    total = sum(n for _, n in rows)
+    return (f"{total} claim(s) are outside the toll: "
+            + "; ".join(f"{n} {reason}" for reason, n in rows)
+            + " (the outside_toll view lists them)")
+
+
+def single_event_note(con, event_id: str, horizon_days: int) -> Optional[str]:
+    """Without an events file every article is one event: how many, over what time, and a warning
+    when that time is longer than the toll's horizon (unrelated stories are then likely merged)."""
+    n, dated, first, last = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
+               min(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
+               max(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text'))
+        FROM articles WHERE list_contains(event_ids, ?)""", [event_id]).fetchone()
+    if not n:
+        return None
+    note = (f"no --events: all {n} article(s) are one event, {event_id!r}")
+    if first is None:
+        return note + "."
+    days = (last - first).total_seconds() / 86400
+    note += f", published {first:%Y-%m-%d} to {last:%Y-%m-%d} ({dated} dated)"
+    if days > horizon_days:
+        note += (f": {days:.0f} days apart, more than the toll's {horizon_days}-day horizon, so "
+                 "unrelated stories are probably counted together. Give --events FILE (see "
+                 "examples/events.toml and the README's 'Events').")
+    return note
+
+
+def _notes(output: str, args) -> None:
+    """What a user must know about the run's numbers: claims outside the toll, merged events."""
+    from tollwatch.pipeline.build import events_for
+    from tollwatch.pipeline.options import TollwatchOptions
+    from tollwatch.pipeline.query import connect
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    con = connect(output)
+    note = outside_toll_note(con)
+    if note:
+        print(note)
+    if not getattr(args, "events", None):
+        options = PipelineOptions([], input=list(args.input), output=output)
+        event = events_for(options.view_as(TollwatchOptions))[0]
+        note = single_event_note(con, event.id, args.as_of_days)
+        if note:
+            LOG.warning("%s", note)
+
+
 def _query(output: str, sql: Optional[str], unsafe: bool = False) -> int:
     from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
 
@@ -481,6 +534,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"tollwatch: {err}", file=sys.stderr)
         return 2
     _print_run(counts, output)
+    if args.command == "run" and not counts.get("submitted") and "://" not in output:
+        _notes(output, args)
     if args.command == "demo":
         from tollwatch.pipeline.query import summary
         from tollwatch.pipeline.report import render

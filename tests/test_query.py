@@ -182,3 +182,24 @@ def test_toll_now_and_summary_show_the_words_and_outside_toll_says_why(tmp_path)
     text = summary(str(out))
     assert ">1,000" in text and "1,001" not in text.split("Claims outside")[0].split("SOHR")[-1]
     assert "undated: article dated by file_mtime" in text
+
+
+def test_a_run_without_events_warns_when_its_single_event_spans_years(tmp_path):
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.pipeline.cli import outside_toll_note, single_event_note
+    from tollwatch.schemas import Article, Claim
+
+    out = tmp_path / "out"
+    articles = [Article(f"d{i}", f"/in/{i}.txt", None, "o", "t", Timestamp(at), "metadata",
+                        Timestamp(at), "text", None, ["in"], 0, f"d{i}", None, None, None, True)
+                for i, at in enumerate((1_500_000_000, 1_778_000_000))]
+    _write(out / "articles" / "published_date=2026-05-05", articles, Article)
+    _write(out / "claims" / "published_date=2026-05-05",
+           [_claim("c2", "exact", 524, 524, 524, date_source="file_mtime")], Claim)
+    con = connect(str(out))
+    note = single_event_note(con, "in", 30)
+    assert "all 2 article(s) are one event, 'in'" in note and "2017-07-14 to 2026-05-05" in note
+    assert "--events FILE" in note
+    assert single_event_note(con, "other", 30) is None
+    assert outside_toll_note(con).startswith("1 claim(s) are outside the toll: 1 undated")
