@@ -72,13 +72,21 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="read files and write partitioned Parquet", epilog=_RUN_EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     TollwatchOptions._add_argparse_args(run)  # one definition for the CLI and for Beam
-    LiveOptions._add_argparse_args(run)  # the live sources of `run --streaming`
+    run.add_argument("--submit-timeout-seconds", "--submit_timeout_seconds", type=float,
+                     default=DEFAULT_SUBMIT_TIMEOUT_SECONDS, metavar="S",
+                     help="with a remote --runner: how long to wait for it to take the job "
+                          "(default %(default)g)")
+    LiveOptions._add_argparse_args(run.add_argument_group(  # the live sources of `run --streaming`
+        "live sources, with --streaming on Dataflow or Flink (here: use `tollwatch follow`)"))
 
     follow = commands.add_parser(
         "follow", help="follow live: watch folders and poll feeds, every tick, into one output",
         epilog=_FOLLOW_EPILOG, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
     TollwatchOptions._add_argparse_args(follow)
     LiveOptions._add_argparse_args(follow)
+    for action in follow._actions:
+        if "--input" in action.option_strings:
+            action.help = argparse.SUPPRESS  # follow reads --watch and feeds; --input is refused
     follow.add_argument("--ticks", type=int, default=None, metavar="N",
                         help="stop after N ticks (default: run until Ctrl-C)")
 
@@ -117,7 +125,26 @@ def _parser() -> argparse.ArgumentParser:
                                parents=[common])
     demo.add_argument("--output", default="demo-output", metavar="DIR",
                       help="output folder (default: %(default)s)")
+    parser.commands = commands.choices  # name -> subparser, for errors with the command's usage
     return parser
+
+
+def unknown_option_message(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
+    """'unrecognized arguments: ...', with the closest option of `parser` for each unknown flag."""
+    import difflib
+
+    known = [o for action in parser._actions for o in action.option_strings]
+    hints = []
+    for flag in unknown:
+        name = flag.split("=", 1)[0]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if not close and name.replace("_", "-") in known:
+            close = [name.replace("_", "-")]
+        if close:
+            hints.append(f"{name}: did you mean {close[0]}?")
+    return (f"unrecognized arguments: {' '.join(unknown)}"
+            + (f" ({'; '.join(hints)})" if hints else " (neither a tollwatch nor an Apache Beam "
+                                                      "option)"))
 
 
 def _configure_logging(quiet: bool) -> None:
@@ -143,7 +170,94 @@ def _quiet_workers(beam_args: Sequence[str]) -> list[str]:
     return beam_args
 
 
+class RunError(RuntimeError):
+    """A run that could not start or finish, told in one line with what to do about it."""
+
+
+LOCAL_RUNNERS = (None, "DirectRunner", "SwitchingDirectRunner", "FnApiRunner",
+                 "BundleBasedDirectRunner")
+DEFAULT_SUBMIT_TIMEOUT_SECONDS = 180.0
+
+
+def check_output(output: str) -> None:
+    """Creates a local output folder and checks it is writable, or raises RunError saying why."""
+    if "://" in output:
+        return
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise RunError(f"--output {output} is a file, not a folder: give a folder (it is created "
+                       "when missing)")
+    try:
+        os.makedirs(output, exist_ok=True)
+        probe = os.path.join(output, f".tollwatch-write-check-{os.getpid()}")
+        with open(probe, "w", encoding="utf-8"):
+            pass
+        os.remove(probe)
+    except OSError as err:
+        raise RunError(f"cannot write to the output folder {output} ({err.strerror or err}): "
+                       "choose a folder you can write to") from None
+
+
+def _runner_name(options) -> Optional[str]:
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    runner = options.view_as(StandardOptions).runner
+    return runner if runner is None or isinstance(runner, str) else type(runner).__name__
+
+
+def runner_failure(runner: Optional[str], err: BaseException) -> str:
+    """One line for a runner that could not start a job, with what to do about it."""
+    import re
+
+    text = str(err).strip()
+    jar = re.search(r"stage the jar at (\S+?\.jar)", text)
+    if jar:
+        status = re.search(r"HTTP Error \d+[^.:]*|Name or service not known", text)
+        return (f"{runner} needs its job server jar, which could not be downloaded "
+                f"({status.group(0) if status else 'no network'}): put it at {jar.group(1)} or "
+                "pass --flink_job_server_jar=PATH (see deploy/README.md)")
+    first = (text.splitlines() or [type(err).__name__])[0]
+    return f"{runner or 'the run'} could not start the job: {type(err).__name__}: {first[:300]}"
+
+
+def submit(start, options, remote_output: bool = False,
+           timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS):
+    """start() (build the pipeline and run it); for a remote runner or output, within `timeout`
+    seconds and with its failure told in one line (a Dataflow project or bucket that cannot be
+    reached hangs in the Google client, looking for credentials, without a word)."""
+    runner = _runner_name(options)
+    if runner in LOCAL_RUNNERS and not remote_output:
+        return start()
+    import threading
+
+    LOG.info("handing the job to %s (waiting at most %g s)", runner or "the local runner", timeout)
+    outcome: dict = {}
+
+    def hand_over() -> None:
+        try:
+            outcome["result"] = start()
+        except BaseException as err:  # noqa: BLE001 - told to the user below
+            outcome["error"] = err
+
+    thread = threading.Thread(target=hand_over, daemon=True, name="submit")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        hint = {"DataflowRunner": "are the project and buckets reachable, and are credentials "
+                                  "set (gcloud auth application-default login)?",
+                "FlinkRunner": "is the Flink master reachable?"}.get(runner, "is the output "
+                                                                      "reachable?")
+        raise RunError(f"{runner or 'the run'} did not take the job within {timeout:g} s; {hint} "
+                       "(--submit-timeout-seconds sets the wait)")
+    if "error" in outcome:
+        err = outcome["error"]
+        if isinstance(err, KeyboardInterrupt):
+            raise err
+        raise RunError(runner_failure(runner, err)) from None
+    return outcome["result"]
+
+
 def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = (),
+                 submit_timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS,
                  **tollwatch_options) -> dict[str, int]:
     """Runs the batch pipeline; returns the counts a user is told about. `tollwatch_options` are
     TollwatchOptions by name (events, sources, max_file_bytes, ...)."""
@@ -160,16 +274,21 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
     if "://" not in output:
         output = os.path.abspath(output)
+    check_output(output)
     beam_args = _quiet_workers(beam_args)
     options = PipelineOptions(beam_args, input=list(inputs), output=output,
                               **{k: v for k, v in tollwatch_options.items() if v is not None})
     LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
     started = time.monotonic()
     started_at = time.time()
-    pipeline = make_pipeline(options)
-    build(pipeline, options.view_as(TollwatchOptions), patterns, now=Timestamp.now(),
-          expected_files=n_files)
-    result = pipeline.run()
+
+    def start():
+        pipeline = make_pipeline(options)
+        build(pipeline, options.view_as(TollwatchOptions), patterns, now=Timestamp.now(),
+              expected_files=n_files)
+        return pipeline.run()
+
+    result = submit(start, options, "://" in output, submit_timeout)
     if detached(options):
         return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1)}
     result.wait_until_finish()
@@ -197,16 +316,21 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
         raise ValueError(f"unrecognized arguments: {' '.join(unknown)}")
     if not args.output or not (args.watch or args.feeds or args.feed):
         raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
-    skip = {"command", "quiet"}
+    skip = {"command", "quiet", "submit_timeout_seconds"}
     options = PipelineOptions(list(beam_args), **{k: v for k, v in vars(args).items()
                                                   if k not in skip and v is not None})
     if options.view_as(StandardOptions).runner is None:
         LOG.warning("Beam's local runners do not run unbounded sources as a stream (nothing is "
                     "written until the sources stop): use `tollwatch follow` here, and "
                     "--streaming with --runner=DataflowRunner, FlinkRunner or PortableRunner")
-    pipeline = make_pipeline(options)
-    build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
-    result = pipeline.run()
+
+    def start():
+        pipeline = make_pipeline(options)
+        build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
+        return pipeline.run()
+
+    result = submit(start, options, "://" in args.output,
+                    getattr(args, "submit_timeout_seconds", None) or DEFAULT_SUBMIT_TIMEOUT_SECONDS)
     LOG.info("streaming job submitted: %s", getattr(result, "job_id", lambda: "")() if callable(
         getattr(result, "job_id", None)) else result)
     return 0
@@ -467,6 +591,7 @@ def _query(output: str, sql: Optional[str], unsafe: bool = False) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv_given = argv
     argv = list(sys.argv[1:] if argv is None else argv)
     _configure_logging(quiet="-q" in argv or "--quiet" in argv)
     parser = _parser()
@@ -474,8 +599,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    command = parser.commands[args.command]  # errors print this command's usage, not tollwatch's
+    if args.command == "query" and args.sql is None and beam_args[-1:] and \
+            not beam_args[-1].startswith("-"):
+        args.sql = beam_args.pop()  # `query OUT --unsafe-sql "SQL"`: the SQL after the flag
     if beam_args and args.command not in ("run", "follow"):
-        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+        command.error(unknown_option_message(command, beam_args))
+    if args.command == "follow" and args.input:
+        command.error("follow reads --watch folders and --feeds, not --input (to read files once: "
+                      "tollwatch run --input ...)")
     from tollwatch.pipeline.options import unknown_flags
     from tollwatch.transforms.ingest import InputError
 
@@ -506,8 +638,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "follow":
             unknown = unknown_flags(beam_args)
             if unknown:
-                parser.error(f"unrecognized arguments: {' '.join(unknown)} "
-                             "(neither a tollwatch nor an Apache Beam option)")
+                command.error(unknown_option_message(command, unknown))
             return follow_command(args, beam_args)
         if args.command == "demo":
             inputs = [str(EXAMPLES / pattern) for pattern in DEMO_PATTERNS]
@@ -520,19 +651,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             if "--streaming" in beam_args:
                 return run_streaming(args, beam_args)
-            if not args.input or not args.output:
-                parser.error("run needs --input and --output")
             unknown = unknown_flags(beam_args)
             if unknown:
-                parser.error(f"unrecognized arguments: {' '.join(unknown)} "
-                             "(neither a tollwatch nor an Apache Beam option)")
+                command.error(unknown_option_message(command, unknown))
+            if not args.input or not args.output:
+                command.error("run needs --input and --output")
             inputs, output = args.input, args.output
             extra = {k: v for k, v in vars(args).items()
-                     if k not in ("command", "quiet", "input", "output")}
-            counts = run_pipeline(inputs, output, beam_args, **extra)
-    except (InputError, FileNotFoundError, ValueError) as err:
+                     if k not in ("command", "quiet", "input", "output", "submit_timeout_seconds")}
+            counts = run_pipeline(inputs, output, beam_args, args.submit_timeout_seconds, **extra)
+    except (InputError, FileNotFoundError, ValueError, RunError) as err:
         print(f"tollwatch: {err}", file=sys.stderr)
+        if isinstance(err, RunError) and argv_given is None:
+            sys.stderr.flush()
+            os._exit(2)  # a runner client stuck in the network must not hold the exit
         return 2
+    except (KeyboardInterrupt, RuntimeError) as err:
+        if not isinstance(err, KeyboardInterrupt) and not str(err).startswith("KeyboardInterrupt"):
+            raise  # Beam re-raises Ctrl-C inside a stage as RuntimeError('KeyboardInterrupt ...')
+        print(f"\ntollwatch: interrupted. The output holds whole files only; run the same "
+              f"command again to complete it (the rerun replaces files, it does not add rows).",
+              file=sys.stderr)
+        return 130
     _print_run(counts, output)
     if args.command == "run" and not counts.get("submitted") and "://" not in output:
         _notes(output, args)
