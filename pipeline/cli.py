@@ -290,7 +290,10 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
 
     result = submit(start, options, "://" in output, submit_timeout)
     if detached(options):
-        return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1)}
+        from apache_beam.options.pipeline_options import TestOptions
+
+        return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1),
+                "dry_run": int(bool(options.view_as(TestOptions).dry_run))}
     result.wait_until_finish()
     _clean_temp(output, started_at)
     counts = {
@@ -305,7 +308,8 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
 
 def run_streaming(args, beam_args: Sequence[str]) -> int:
     """`run --streaming`: the live sources as a real stream, for Dataflow, Flink or Prism."""
-    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+    from apache_beam.options.pipeline_options import (
+        GoogleCloudOptions, PipelineOptions, StandardOptions)
 
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
@@ -331,8 +335,12 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
 
     result = submit(start, options, "://" in args.output,
                     getattr(args, "submit_timeout_seconds", None) or DEFAULT_SUBMIT_TIMEOUT_SECONDS)
-    LOG.info("streaming job submitted: %s", getattr(result, "job_id", lambda: "")() if callable(
-        getattr(result, "job_id", None)) else result)
+    if detached(options) and not options.view_as(GoogleCloudOptions).template_location:
+        print("Dry run: the streaming job was translated, not submitted.")
+        return 0
+    job_id = result.job_id() if callable(getattr(result, "job_id", None)) else None
+    print(f"Streaming job handed to {_runner_name(options)}"
+          + (f": job {job_id}" if job_id else "") + ". Follow it in the runner's console.")
     return 0
 
 
@@ -509,6 +517,10 @@ def _clean_temp(output: str, started_at: float) -> None:
 
 def _print_run(counts: dict[str, int], output: str) -> None:
     if counts.get("submitted"):
+        if counts.get("dry_run"):
+            print(f"Dry run: the job was translated ({counts['files']} input file(s) matched "
+                  "now), not submitted.")
+            return
         print(f"Job handed to the runner ({counts['files']} input file(s) matched now); its "
               f"Parquet goes below {output}. Follow it in the runner's console.")
         return
