@@ -236,7 +236,8 @@ def _evidence(con, event_id: str) -> str:
                a.title
         FROM now LEFT JOIN claims AS c ON c.claim_id = now.s.claim_id
                  LEFT JOIN articles AS a ON a.doc_id = c.doc_id
-        ORDER BY now.measure, now."group", c.published_at DESC""", [event_id]).fetchall()
+        ORDER BY coalesce(list_position(?, now.measure), 99), now.measure, now."group" <> 'total',
+                 now."group", c.published_at DESC""", [event_id, list(MEASURE_ORDER)]).fetchall()
     body = []
     for measure, group, best, source, said, at, outlet, copy, sentence, wording, link, title in rows:
         sentence, wording = sentence or "", wording or ""
@@ -250,9 +251,10 @@ def _evidence(con, event_id: str) -> str:
         body.append("<tr>" + "".join(f"<td>{v}</td>" for v in (
             html.escape(measure), html.escape(group.replace("_", " ")), html.escape(best or ""),
             html.escape(source or ""), html.escape(said or "") + (" (copy)" if copy else ""),
-            when, f"“{quoted}”", f"{html.escape(outlet or '')} {article}")) + "</tr>")
+            when, quoted, f"{html.escape(outlet or '')} {article}")) + "</tr>")
     return ("<table><tr><th>measure</th><th>group</th><th>toll now</th><th>source</th>"
-            "<th>its latest figure</th><th>published</th><th>in its words</th><th>article</th>"
+            "<th>its latest figure</th><th>published</th><th>the sentence (its words marked)</th>"
+            "<th>article</th>"
             f"</tr>{''.join(body)}</table>")
 
 
