@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     query.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
     query.add_argument("sql", nargs="?", help="SQL over the views; without it, a summary")
+    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default=None,
+                       help="write the result as csv, json (one object a line) or parquet; "
+                            "to --to FILE, or to standard output (csv, json)")
+    query.add_argument("--to", metavar="FILE", help="write the result to FILE (its format from "
+                       "--format, else from its extension); the file is written by tollwatch, "
+                       "not by the SQL, which stays sandboxed")
     query.add_argument("--unsafe-sql", action="store_true",
                        help="run the SQL with DuckDB's full access (files, network, extensions, "
                             "COPY, ATTACH); by default only SELECTs over the output's views run")
@@ -582,21 +588,79 @@ def _notes(output: str, args) -> None:
             LOG.warning("%s", note)
 
 
-def _query(output: str, sql: Optional[str], unsafe: bool = False) -> int:
-    from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
+EXPORT_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json",
+                  ".parquet": "parquet"}
 
-    if not sql:
-        print(summary(output))
-        return 0
+
+def export_format(fmt: Optional[str], to: Optional[str]) -> Optional[str]:
+    """The export format of --format/--to, or None to print tables; raises ValueError."""
+    if to and not fmt:
+        fmt = EXPORT_FORMATS.get(os.path.splitext(to)[1].lower())
+        if fmt is None:
+            raise ValueError(f"--to {to}: say --format csv, json or parquet (or end the name in "
+                             f"{', '.join(EXPORT_FORMATS)})")
+    if fmt == "parquet" and not to:
+        raise ValueError("--format parquet needs --to FILE")
+    return None if fmt in (None, "table") else fmt
+
+
+def export(table, fmt: str, to: Optional[str]) -> None:
+    """Writes an Arrow table as csv, json lines or parquet, to `to` or standard output, with
+    DuckDB's COPY on a connection of its own that holds nothing but the table (the user's SQL
+    never writes; the path is the one the user named on the command line)."""
+    import tempfile
+
     import duckdb
 
-    def show(relation) -> None:
-        if relation is not None:
-            relation.show(max_width=200, max_rows=200)
+    con = duckdb.connect()
+    con.register("result", table)
+    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json",
+               "parquet": "FORMAT parquet"}[fmt]
+    target = os.path.abspath(to) if to else None
+    with tempfile.TemporaryDirectory(prefix="tollwatch-export-") as scratch:
+        path = target or os.path.join(scratch, f"result.{fmt}")
+        if target:
+            check_output(os.path.dirname(target))
+            if os.path.isdir(target):
+                raise ValueError(f"--to {to} is a folder: name a file")
+        quoted = path.replace("'", "''")
+        con.execute(f"COPY result TO '{quoted}' ({options})")
+        if not target:
+            with open(path, encoding="utf-8") as handle:
+                shutil.copyfileobj(handle, sys.stdout)
+
+
+def _query(output: str, sql: Optional[str], unsafe: bool = False, fmt: Optional[str] = None,
+           to: Optional[str] = None) -> int:
+    from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
+
+    import duckdb
 
     try:
+        fmt = export_format(fmt, to)
+        if not sql:
+            if fmt:
+                raise ValueError("--format and --to export the result of a query: give the SQL")
+            print(summary(output))
+            return 0
+        results = []
+
+        def show(relation) -> None:
+            if relation is None:
+                return
+            if fmt:
+                results.append(relation.to_arrow_table())
+            else:
+                relation.show(max_width=200, max_rows=200)
+
         run_sql(output, sql, unsafe=unsafe, show=show)
-    except (duckdb.Error, UnsafeSQL) as err:
+        if fmt:
+            if len(results) != 1:
+                raise ValueError(f"--format/--to export one result; the SQL gave {len(results)}")
+            export(results[0], fmt, to)
+            if to:
+                print(f"{results[0].num_rows} row(s) written to {to}", file=sys.stderr)
+    except (duckdb.Error, UnsafeSQL, ValueError, RunError) as err:
         print(f"tollwatch query: {err}", file=sys.stderr)
         return 2
     return 0
@@ -625,7 +689,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         if args.command == "query":
-            return _query(args.output, args.sql, args.unsafe_sql)
+            return _query(args.output, args.sql, args.unsafe_sql, args.format, args.to)
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims
 

@@ -78,21 +78,25 @@ def lock_down(con: duckdb.DuckDBPyConnection, output: str, spill_dir: str) -> No
 
 
 def run_sql(output: str, sql: str, unsafe: bool = False, show=None):
-    """Runs user SQL over the views of `output` and passes the result relation (or None) to
-    `show`; sandboxed unless `unsafe`. Raises UnsafeSQL or duckdb.Error."""
+    """Runs user SQL over the views of `output` and passes each statement's result relation (or
+    None) to `show`; sandboxed unless `unsafe`. Without `show`, returns the last statement's
+    result. Raises UnsafeSQL or duckdb.Error."""
     if unsafe:
         con = connect(output)
-        relation = con.sql(sql)
-        return show(relation) if show else relation
+        relations = [con.sql(statement) for statement in duckdb.extract_statements(sql)]
+        return [show(r) for r in relations] if show else relations[-1]
     check_statements(sql)
     spill_dir = tempfile.mkdtemp(prefix="tollwatch-query-")
     try:
         con = connect(output)
         lock_down(con, output, spill_dir)
-        relation = con.sql(sql)
-        result = show(relation) if show else (relation.fetchall() if relation is not None else None)
+        results = []
+        for statement in duckdb.extract_statements(sql):  # each statement's result, in order
+            relation = con.sql(statement)
+            results.append(show(relation) if show else
+                           (relation.fetchall() if relation is not None else None))
         con.close()
-        return result
+        return results if show else results[-1]
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
 

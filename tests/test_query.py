@@ -203,3 +203,31 @@ def test_a_run_without_events_warns_when_its_single_event_spans_years(tmp_path):
     assert "--events FILE" in note
     assert single_event_note(con, "other", 30) is None
     assert outside_toll_note(con).startswith("1 claim(s) are outside the toll: 1 undated")
+
+
+def test_several_statements_show_every_result(tmp_path, capsys):
+    assert main(["query", str(tmp_path), "SELECT 'first' AS a; SELECT 'second' AS b"]) == 0
+    out = capsys.readouterr().out
+    assert "first" in out and "second" in out
+
+
+def test_export_without_unsafe_sql_to_the_named_file_only(tmp_path, capsys):
+    import json
+
+    import pyarrow.parquet as pq
+
+    out = _output_with_an_article(tmp_path)
+    sql = "SELECT doc_id, title FROM articles"
+    assert main(["query", str(out), sql, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0]) == {"doc_id": "d1", "title": "title"}
+    assert main(["query", str(out), sql, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["doc_id,title", "d1,title"]
+    target = tmp_path / "it's here.parquet"
+    assert main(["query", str(out), sql, "--to", str(target)]) == 0
+    assert pq.read_table(target).to_pylist() == [{"doc_id": "d1", "title": "title"}]
+    # The SQL itself stays sandboxed: it cannot write, whatever --to says.
+    assert main(["query", str(out), f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'",
+                 "--to", str(tmp_path / "y.csv")]) == 2
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+    assert main(["query", str(out), sql, "--format", "parquet"]) == 2
+    assert "needs --to FILE" in capsys.readouterr().err
