@@ -22,6 +22,7 @@ import apache_beam as beam
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, DeadLetter, RawDoc
+from tollwatch.transforms.language import article_language
 
 # Tunables.
 MIN_ARTICLE_CHARS = 200          # shorter extracted text is a menu or a teaser, not an article
@@ -466,7 +467,7 @@ def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article
         date_source=date_source,
         ingested_at=ingested_at,
         text=found.text,
-        language=found.language,
+        language=article_language(found.language, found.text),
         event_ids=[],
         n_repeats_removed=0,
         dup_cluster_id=None,
