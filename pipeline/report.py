@@ -258,6 +258,20 @@ def _evidence(con, event_id: str) -> str:
             f"</tr>{''.join(body)}</table>")
 
 
+def _span_warning(con, event_id: str, horizon_days: int = 30) -> str:
+    """A warning when an event's figures were published further apart than the toll's horizon:
+    unrelated stories merged into one event, usually for want of an events file."""
+    first, last = con.execute("""
+        SELECT min(published_at), max(published_at) FROM claims
+        WHERE event_id = ? AND date_source IN ('metadata', 'feed', 'text')""", [event_id]).fetchone()
+    if first is None or (last - first).days <= horizon_days:
+        return ""
+    return (f"<p style='background:#fff3cd;padding:.6em'>The figures of this event were published "
+            f"over {(last - first).days:,} days ({first:%Y-%m-%d} to {last:%Y-%m-%d}): if they "
+            "come from different stories, they are counted as one toll. Give "
+            "<code>tollwatch run --events FILE</code> to separate them.</p>")
+
+
 def _outside(con, event_id: str) -> str:
     """What is not in the toll, and why."""
     rows = con.execute("""
@@ -302,7 +316,7 @@ def render(output: str, out_file: str, event_id: Optional[str] = None,
         svg = base64.b64encode(buffer.getvalue().encode()).decode()
         title = html.escape(names.get(event, event))
         sections.append(f"<h2>{title} <small>({html.escape(event)})</small></h2>"
-                        f"<img alt='toll chart of {title}' src='data:image/svg+xml;base64,{svg}'>"
+                        f"{_span_warning(con, event)}<img alt='toll chart of {title}' src='data:image/svg+xml;base64,{svg}'>"
                         f"<h3>The toll now, and the figures behind it</h3>{_evidence(con, event)}"
                         f"{_outside(con, event)}")
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -105,3 +105,11 @@ def test_the_number_of_drawing_calls_does_not_grow_with_claims(output):
     _write(output / "claims" / "published_date=2026-05-06", extra, Claim)
     fig = figure(connect(str(output)), "e")
     assert len(fig.axes[0].collections) <= 3 * 4 + 1 + 3  # scatters, the band, range bars
+
+
+def test_html_warns_when_one_events_figures_span_more_than_the_horizon(output, tmp_path):
+    late = _claim(9, "WHO", "exact", 5, 5, 5, T0 + 400 * 24 * HOUR)
+    _write(output / "claims" / "published_date=2027-06-09", [late], Claim)
+    page_file = tmp_path / "r.html"
+    render(str(output), str(page_file))
+    assert "published over 400 days" in page_file.read_text()
