@@ -245,8 +245,10 @@ def _evidence(con, event_id: str) -> str:
         quoted = (html.escape(sentence) if cut < 0 else html.escape(sentence[:cut]) + "<mark>"
                   + html.escape(wording) + "</mark>" + html.escape(sentence[cut + len(wording):]))
         href = html.escape(link or "", quote=True)
-        article = (f"<a href='{href}'>{html.escape(title or link or '')}</a>" if link
-                   else html.escape(title or ""))
+        # Only web addresses become links: a page's own URL field could say javascript:...
+        article = (f"<a href='{href}'>{html.escape(title or link)}</a>"
+                   if link and link.lower().startswith(("https://", "http://"))
+                   else html.escape(" ".join(v for v in (title, link) if v)))
         when = at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if at else ""
         body.append("<tr>" + "".join(f"<td>{v}</td>" for v in (
             html.escape(measure), html.escape(group.replace("_", " ")), html.escape(best or ""),

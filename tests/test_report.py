@@ -113,3 +113,16 @@ def test_html_warns_when_one_events_figures_span_more_than_the_horizon(output, t
     page_file = tmp_path / "r.html"
     render(str(output), str(page_file))
     assert "published over 400 days" in page_file.read_text()
+
+
+def test_html_escapes_what_documents_say_and_links_only_web_addresses(output, tmp_path):
+    hostile = Article("d1", "/in/a.html", "javascript:alert(1)", "<b>Outlet</b>",
+                      "<script>alert(1)</script>", Timestamp(T0), "metadata", Timestamp(T0),
+                      "Officials said more than 1,000 people were killed. ", "en", ["e"], 0, "d1",
+                      None, None, None, True)
+    _write(output / "articles" / "published_date=2026-05-05", [hostile], Article)
+    page_file = tmp_path / "r.html"
+    render(str(output), str(page_file))
+    page = page_file.read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "href='javascript" not in page and "<b>Outlet" not in page
