@@ -758,11 +758,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         print()
         print(summary(output))
+        from tollwatch.transforms.events import load_events
+
+        names = {e.id: e.name for e in load_events(str(EXAMPLES / "events.toml"))}
         for name in ("toll.html", "toll.png"):
-            render(output, os.path.join(output, name))
+            render(output, os.path.join(output, name), names=names)
         print(f"\nThe evolving toll, as a chart: {os.path.join(output, 'toll.png')} "
               f"(all events: {os.path.join(output, 'toll.html')})")
-        print(f'Try: tollwatch query {output} "SELECT outlet, title FROM canonical_articles"')
+        # In a new shell `tollwatch` is on the PATH only with the venv activated: name it as run.
+        command = "tollwatch" if shutil.which("tollwatch") else os.path.relpath(sys.argv[0])
+        print(f'Try: {command} query {output} "SELECT outlet, title FROM canonical_articles"')
     return 0
 
 
