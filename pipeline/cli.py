@@ -225,17 +225,16 @@ def runner_failure(runner: Optional[str], err: BaseException) -> str:
     return f"{runner or 'the run'} could not start the job: {type(err).__name__}: {first[:300]}"
 
 
-def submit(start, options, remote_output: bool = False,
-           timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS):
-    """start() (build the pipeline and run it); for a remote runner or output, within `timeout`
-    seconds and with its failure told in one line (a Dataflow project or bucket that cannot be
-    reached hangs in the Google client, looking for credentials, without a word)."""
+def submit(start, options, timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS):
+    """start() (build the pipeline and run it); for a remote runner, within `timeout` seconds and
+    with its failure told in one line (a Dataflow project or bucket that cannot be reached hangs
+    in the Google client, looking for credentials, without a word)."""
     runner = _runner_name(options)
-    if runner in LOCAL_RUNNERS and not remote_output:
-        return start()
+    if runner in LOCAL_RUNNERS:
+        return start()  # a local run is the whole job, not a hand-over: no deadline
     import threading
 
-    LOG.info("handing the job to %s (waiting at most %g s)", runner or "the local runner", timeout)
+    LOG.info("handing the job to %s (waiting at most %g s)", runner, timeout)
     outcome: dict = {}
 
     def hand_over() -> None:
@@ -252,7 +251,7 @@ def submit(start, options, remote_output: bool = False,
                                   "set (gcloud auth application-default login)?",
                 "FlinkRunner": "is the Flink master reachable?"}.get(runner, "is the output "
                                                                       "reachable?")
-        raise RunError(f"{runner or 'the run'} did not take the job within {timeout:g} s; {hint} "
+        raise RunError(f"{runner} did not take the job within {timeout:g} s; {hint} "
                        "(--submit-timeout-seconds sets the wait)")
     if "error" in outcome:
         err = outcome["error"]
@@ -294,7 +293,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
               expected_files=n_files)
         return pipeline.run()
 
-    result = submit(start, options, "://" in output, submit_timeout)
+    result = submit(start, options, submit_timeout)
     if detached(options):
         from apache_beam.options.pipeline_options import TestOptions
 
@@ -339,7 +338,7 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
         build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
         return pipeline.run()
 
-    result = submit(start, options, "://" in args.output,
+    result = submit(start, options,
                     getattr(args, "submit_timeout_seconds", None) or DEFAULT_SUBMIT_TIMEOUT_SECONDS)
     if detached(options) and not options.view_as(GoogleCloudOptions).template_location:
         print("Dry run: the streaming job was translated, not submitted.")
@@ -739,6 +738,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (InputError, FileNotFoundError, ValueError, RunError) as err:
         print(f"tollwatch: {err}", file=sys.stderr)
         if isinstance(err, RunError) and argv_given is None:
+            sys.stdout.flush()
             sys.stderr.flush()
             os._exit(2)  # a runner client stuck in the network must not hold the exit
         return 2
