@@ -72,13 +72,21 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="read files and write partitioned Parquet", epilog=_RUN_EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     TollwatchOptions._add_argparse_args(run)  # one definition for the CLI and for Beam
-    LiveOptions._add_argparse_args(run)  # the live sources of `run --streaming`
+    run.add_argument("--submit-timeout-seconds", "--submit_timeout_seconds", type=float,
+                     default=DEFAULT_SUBMIT_TIMEOUT_SECONDS, metavar="S",
+                     help="with a remote --runner: how long to wait for it to take the job "
+                          "(default %(default)g)")
+    LiveOptions._add_argparse_args(run.add_argument_group(  # the live sources of `run --streaming`
+        "live sources, with --streaming on Dataflow or Flink (here: use `tollwatch follow`)"))
 
     follow = commands.add_parser(
         "follow", help="follow live: watch folders and poll feeds, every tick, into one output",
         epilog=_FOLLOW_EPILOG, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
     TollwatchOptions._add_argparse_args(follow)
     LiveOptions._add_argparse_args(follow)
+    for action in follow._actions:
+        if "--input" in action.option_strings:
+            action.help = argparse.SUPPRESS  # follow reads --watch and feeds; --input is refused
     follow.add_argument("--ticks", type=int, default=None, metavar="N",
                         help="stop after N ticks (default: run until Ctrl-C)")
 
@@ -87,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     query.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
     query.add_argument("sql", nargs="?", help="SQL over the views; without it, a summary")
+    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default=None,
+                       help="write the result as csv, json (one object a line) or parquet; "
+                            "to --to FILE, or to standard output (csv, json)")
+    query.add_argument("--to", metavar="FILE", help="write the result to FILE (its format from "
+                       "--format, else from its extension); the file is written by tollwatch, "
+                       "not by the SQL, which stays sandboxed")
     query.add_argument("--unsafe-sql", action="store_true",
                        help="run the SQL with DuckDB's full access (files, network, extensions, "
                             "COPY, ATTACH); by default only SELECTs over the output's views run")
@@ -94,7 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="chart the evolving toll (PNG, or HTML with every event)", parents=[common])
     report.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
-    report.add_argument("--out", required=True, metavar="FILE", help="FILE.png or FILE.html")
+    report.add_argument("--output", "--out", dest="out", required=True, metavar="FILE",
+                        help="FILE.png or FILE.html (--out is the same option)")
+    report.add_argument("--events", metavar="FILE", help="the events file of the run, for the "
+                        "events' names in titles")
     report.add_argument("--event", metavar="ID", help="the event to chart (default: the one with "
                         "most claims; HTML: all)")
 
@@ -114,7 +131,26 @@ def _parser() -> argparse.ArgumentParser:
                                parents=[common])
     demo.add_argument("--output", default="demo-output", metavar="DIR",
                       help="output folder (default: %(default)s)")
+    parser.commands = commands.choices  # name -> subparser, for errors with the command's usage
     return parser
+
+
+def unknown_option_message(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
+    """'unrecognized arguments: ...', with the closest option of `parser` for each unknown flag."""
+    import difflib
+
+    known = [o for action in parser._actions for o in action.option_strings]
+    hints = []
+    for flag in unknown:
+        name = flag.split("=", 1)[0]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if not close and name.replace("_", "-") in known:
+            close = [name.replace("_", "-")]
+        if close:
+            hints.append(f"{name}: did you mean {close[0]}?")
+    return (f"unrecognized arguments: {' '.join(unknown)}"
+            + (f" ({'; '.join(hints)})" if hints else " (neither a tollwatch nor an Apache Beam "
+                                                      "option)"))
 
 
 def _configure_logging(quiet: bool) -> None:
@@ -140,7 +176,93 @@ def _quiet_workers(beam_args: Sequence[str]) -> list[str]:
     return beam_args
 
 
+class RunError(RuntimeError):
+    """A run that could not start or finish, told in one line with what to do about it."""
+
+
+LOCAL_RUNNERS = (None, "DirectRunner", "SwitchingDirectRunner", "FnApiRunner",
+                 "BundleBasedDirectRunner")
+DEFAULT_SUBMIT_TIMEOUT_SECONDS = 180.0
+
+
+def check_output(output: str) -> None:
+    """Creates a local output folder and checks it is writable, or raises RunError saying why."""
+    if "://" in output:
+        return
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise RunError(f"--output {output} is a file, not a folder: give a folder (it is created "
+                       "when missing)")
+    try:
+        os.makedirs(output, exist_ok=True)
+        probe = os.path.join(output, f".tollwatch-write-check-{os.getpid()}")
+        with open(probe, "w", encoding="utf-8"):
+            pass
+        os.remove(probe)
+    except OSError as err:
+        raise RunError(f"cannot write to the output folder {output} ({err.strerror or err}): "
+                       "choose a folder you can write to") from None
+
+
+def _runner_name(options) -> Optional[str]:
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    runner = options.view_as(StandardOptions).runner
+    return runner if runner is None or isinstance(runner, str) else type(runner).__name__
+
+
+def runner_failure(runner: Optional[str], err: BaseException) -> str:
+    """One line for a runner that could not start a job, with what to do about it."""
+    import re
+
+    text = str(err).strip()
+    jar = re.search(r"stage the jar at (\S+?\.jar)", text)
+    if jar:
+        status = re.search(r"HTTP Error \d+[^.:]*|Name or service not known", text)
+        return (f"{runner} needs its job server jar, which could not be downloaded "
+                f"({status.group(0) if status else 'no network'}): put it at {jar.group(1)} or "
+                "pass --flink_job_server_jar=PATH (see deploy/README.md)")
+    first = (text.splitlines() or [type(err).__name__])[0]
+    return f"{runner or 'the run'} could not start the job: {type(err).__name__}: {first[:300]}"
+
+
+def submit(start, options, timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS):
+    """start() (build the pipeline and run it); for a remote runner, within `timeout` seconds and
+    with its failure told in one line (a Dataflow project or bucket that cannot be reached hangs
+    in the Google client, looking for credentials, without a word)."""
+    runner = _runner_name(options)
+    if runner in LOCAL_RUNNERS:
+        return start()  # a local run is the whole job, not a hand-over: no deadline
+    import threading
+
+    LOG.info("handing the job to %s (waiting at most %g s)", runner, timeout)
+    outcome: dict = {}
+
+    def hand_over() -> None:
+        try:
+            outcome["result"] = start()
+        except BaseException as err:  # noqa: BLE001 - told to the user below
+            outcome["error"] = err
+
+    thread = threading.Thread(target=hand_over, daemon=True, name="submit")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        hint = {"DataflowRunner": "are the project and buckets reachable, and are credentials "
+                                  "set (gcloud auth application-default login)?",
+                "FlinkRunner": "is the Flink master reachable?"}.get(runner, "is the output "
+                                                                      "reachable?")
+        raise RunError(f"{runner} did not take the job within {timeout:g} s; {hint} "
+                       "(--submit-timeout-seconds sets the wait)")
+    if "error" in outcome:
+        err = outcome["error"]
+        if isinstance(err, KeyboardInterrupt):
+            raise err
+        raise RunError(runner_failure(runner, err)) from None
+    return outcome["result"]
+
+
 def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = (),
+                 submit_timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS,
                  **tollwatch_options) -> dict[str, int]:
     """Runs the batch pipeline; returns the counts a user is told about. `tollwatch_options` are
     TollwatchOptions by name (events, sources, max_file_bytes, ...)."""
@@ -157,18 +279,26 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
     if "://" not in output:
         output = os.path.abspath(output)
+    check_output(output)
     beam_args = _quiet_workers(beam_args)
     options = PipelineOptions(beam_args, input=list(inputs), output=output,
                               **{k: v for k, v in tollwatch_options.items() if v is not None})
     LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
     started = time.monotonic()
     started_at = time.time()
-    pipeline = make_pipeline(options)
-    build(pipeline, options.view_as(TollwatchOptions), patterns, now=Timestamp.now(),
-          expected_files=n_files)
-    result = pipeline.run()
+
+    def start():
+        pipeline = make_pipeline(options)
+        build(pipeline, options.view_as(TollwatchOptions), patterns, now=Timestamp.now(),
+              expected_files=n_files)
+        return pipeline.run()
+
+    result = submit(start, options, submit_timeout)
     if detached(options):
-        return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1)}
+        from apache_beam.options.pipeline_options import TestOptions
+
+        return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1),
+                "dry_run": int(bool(options.view_as(TestOptions).dry_run))}
     result.wait_until_finish()
     _clean_temp(output, started_at)
     counts = {
@@ -183,7 +313,8 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
 
 def run_streaming(args, beam_args: Sequence[str]) -> int:
     """`run --streaming`: the live sources as a real stream, for Dataflow, Flink or Prism."""
-    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+    from apache_beam.options.pipeline_options import (
+        GoogleCloudOptions, PipelineOptions, StandardOptions)
 
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
@@ -194,18 +325,27 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
         raise ValueError(f"unrecognized arguments: {' '.join(unknown)}")
     if not args.output or not (args.watch or args.feeds or args.feed):
         raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
-    skip = {"command", "quiet"}
+    skip = {"command", "quiet", "submit_timeout_seconds"}
     options = PipelineOptions(list(beam_args), **{k: v for k, v in vars(args).items()
                                                   if k not in skip and v is not None})
     if options.view_as(StandardOptions).runner is None:
         LOG.warning("Beam's local runners do not run unbounded sources as a stream (nothing is "
                     "written until the sources stop): use `tollwatch follow` here, and "
                     "--streaming with --runner=DataflowRunner, FlinkRunner or PortableRunner")
-    pipeline = make_pipeline(options)
-    build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
-    result = pipeline.run()
-    LOG.info("streaming job submitted: %s", getattr(result, "job_id", lambda: "")() if callable(
-        getattr(result, "job_id", None)) else result)
+
+    def start():
+        pipeline = make_pipeline(options)
+        build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
+        return pipeline.run()
+
+    result = submit(start, options,
+                    getattr(args, "submit_timeout_seconds", None) or DEFAULT_SUBMIT_TIMEOUT_SECONDS)
+    if detached(options) and not options.view_as(GoogleCloudOptions).template_location:
+        print("Dry run: the streaming job was translated, not submitted.")
+        return 0
+    job_id = result.job_id() if callable(getattr(result, "job_id", None)) else None
+    print(f"Streaming job handed to {_runner_name(options)}"
+          + (f": job {job_id}" if job_id else "") + ". Follow it in the runner's console.")
     return 0
 
 
@@ -461,6 +601,10 @@ def _clean_temp(output: str, started_at: float) -> None:
 
 def _print_run(counts: dict[str, int], output: str) -> None:
     if counts.get("submitted"):
+        if counts.get("dry_run"):
+            print(f"Dry run: the job was translated ({counts['files']} input file(s) matched "
+                  "now), not submitted.")
+            return
         print(f"Job handed to the runner ({counts['files']} input file(s) matched now); its "
               f"Parquet goes below {output}. Follow it in the runner's console.")
         return
@@ -469,27 +613,139 @@ def _print_run(counts: dict[str, int], output: str) -> None:
     print(f"Parquet written below {output}")
 
 
-def _query(output: str, sql: Optional[str], unsafe: bool = False) -> int:
-    from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
+def outside_toll_note(con) -> Optional[str]:
+    """One line: how many claims of the output are outside the toll, and why."""
+    rows = con.execute("""SELECT reason, count(*) FROM outside_toll GROUP BY 1
+                          ORDER BY 2 DESC, 1""").fetchall()
+    if not rows:
+        return None
+    total = sum(n for _, n in rows)
+    return (f"{total} claim(s) are outside the toll: "
+            + "; ".join(f"{n} {reason}" for reason, n in rows)
+            + " (the outside_toll view lists them)")
 
-    if not sql:
-        print(summary(output))
-        return 0
+
+def single_event_note(con, event_id: str, horizon_days: int) -> Optional[str]:
+    """Without an events file every article is one event: how many, over what time, and a warning
+    when that time is longer than the toll's horizon (unrelated stories are then likely merged)."""
+    n, dated, first, last = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
+               min(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
+               max(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text'))
+        FROM articles WHERE list_contains(event_ids, ?)""", [event_id]).fetchone()
+    if not n:
+        return None
+    note = (f"no --events: all {n} article(s) are one event, {event_id!r}")
+    if first is None:
+        return note + "."
+    days = (last - first).total_seconds() / 86400
+    note += f", published {first:%Y-%m-%d} to {last:%Y-%m-%d} ({dated} dated)"
+    if days > horizon_days:
+        note += (f": {days:.0f} days apart, more than the toll's {horizon_days}-day horizon, so "
+                 "unrelated stories are probably counted together. Give --events FILE (see "
+                 "examples/events.toml and the README's 'Events').")
+    return note
+
+
+def _notes(output: str, args) -> None:
+    """What a user must know about the run's numbers: claims outside the toll, merged events."""
+    from tollwatch.pipeline.build import events_for
+    from tollwatch.pipeline.options import TollwatchOptions
+    from tollwatch.pipeline.query import connect
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    con = connect(output)
+    note = outside_toll_note(con)
+    if note:
+        print(note)
+    if not getattr(args, "events", None):
+        options = PipelineOptions([], input=list(args.input), output=output)
+        event = events_for(options.view_as(TollwatchOptions))[0]
+        note = single_event_note(con, event.id, args.as_of_days)
+        if note:
+            LOG.warning("%s", note)
+
+
+EXPORT_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json",
+                  ".parquet": "parquet"}
+
+
+def export_format(fmt: Optional[str], to: Optional[str]) -> Optional[str]:
+    """The export format of --format/--to, or None to print tables; raises ValueError."""
+    if to and not fmt:
+        fmt = EXPORT_FORMATS.get(os.path.splitext(to)[1].lower())
+        if fmt is None:
+            raise ValueError(f"--to {to}: say --format csv, json or parquet (or end the name in "
+                             f"{', '.join(EXPORT_FORMATS)})")
+    if fmt == "parquet" and not to:
+        raise ValueError("--format parquet needs --to FILE")
+    return None if fmt in (None, "table") else fmt
+
+
+def export(table, fmt: str, to: Optional[str]) -> None:
+    """Writes an Arrow table as csv, json lines or parquet, to `to` or standard output, with
+    DuckDB's COPY on a connection of its own that holds nothing but the table (the user's SQL
+    never writes; the path is the one the user named on the command line)."""
+    import tempfile
+
     import duckdb
 
-    def show(relation) -> None:
-        if relation is not None:
-            relation.show(max_width=200, max_rows=200)
+    con = duckdb.connect()
+    con.register("result", table)
+    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json",
+               "parquet": "FORMAT parquet"}[fmt]
+    target = os.path.abspath(to) if to else None
+    with tempfile.TemporaryDirectory(prefix="tollwatch-export-") as scratch:
+        path = target or os.path.join(scratch, f"result.{fmt}")
+        if target:
+            check_output(os.path.dirname(target))
+            if os.path.isdir(target):
+                raise ValueError(f"--to {to} is a folder: name a file")
+        quoted = path.replace("'", "''")
+        con.execute(f"COPY result TO '{quoted}' ({options})")
+        if not target:
+            with open(path, encoding="utf-8") as handle:
+                shutil.copyfileobj(handle, sys.stdout)
+
+
+def _query(output: str, sql: Optional[str], unsafe: bool = False, fmt: Optional[str] = None,
+           to: Optional[str] = None) -> int:
+    from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
+
+    import duckdb
 
     try:
+        fmt = export_format(fmt, to)
+        if not sql:
+            if fmt:
+                raise ValueError("--format and --to export the result of a query: give the SQL")
+            print(summary(output))
+            return 0
+        results = []
+
+        def show(relation) -> None:
+            if relation is None:
+                return
+            if fmt:
+                results.append(relation.to_arrow_table())
+            else:
+                relation.show(max_width=200, max_rows=200)
+
         run_sql(output, sql, unsafe=unsafe, show=show)
-    except (duckdb.Error, UnsafeSQL) as err:
+        if fmt:
+            if len(results) != 1:
+                raise ValueError(f"--format/--to export one result; the SQL gave {len(results)}")
+            export(results[0], fmt, to)
+            if to:
+                print(f"{results[0].num_rows} row(s) written to {to}", file=sys.stderr)
+    except (duckdb.Error, UnsafeSQL, ValueError, RunError) as err:
         print(f"tollwatch query: {err}", file=sys.stderr)
         return 2
     return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv_given = argv
     argv = list(sys.argv[1:] if argv is None else argv)
     _configure_logging(quiet="-q" in argv or "--quiet" in argv)
     parser = _parser()
@@ -497,14 +753,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    command = parser.commands[args.command]  # errors print this command's usage, not tollwatch's
+    if args.command == "query" and args.sql is None and beam_args[-1:] and \
+            not beam_args[-1].startswith("-"):
+        args.sql = beam_args.pop()  # `query OUT --unsafe-sql "SQL"`: the SQL after the flag
     if beam_args and args.command not in ("run", "follow"):
-        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+        command.error(unknown_option_message(command, beam_args))
+    if args.command == "follow" and args.input:
+        command.error("follow reads --watch folders and --feeds, not --input (to read files once: "
+                      "tollwatch run --input ...)")
     from tollwatch.pipeline.options import unknown_flags
     from tollwatch.transforms.ingest import InputError
 
     try:
         if args.command == "query":
-            return _query(args.output, args.sql, args.unsafe_sql)
+            return _query(args.output, args.sql, args.unsafe_sql, args.format, args.to)
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims
 
@@ -518,14 +781,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "report":
             from tollwatch.pipeline.report import render
 
-            drawn = render(args.output, args.out, args.event)
+            names = {}
+            if args.events:
+                from tollwatch.transforms.events import load_events
+
+                names = {e.id: e.name for e in load_events(args.events)}
+            drawn = render(args.output, args.out, args.event, names)
             print(f"Chart of {', '.join(drawn)} written to {args.out}")
             return 0
         if args.command == "follow":
             unknown = unknown_flags(beam_args)
             if unknown:
-                parser.error(f"unrecognized arguments: {' '.join(unknown)} "
-                             "(neither a tollwatch nor an Apache Beam option)")
+                command.error(unknown_option_message(command, unknown))
             return follow_command(args, beam_args)
         if args.command == "demo":
             inputs = [str(EXAMPLES / pattern) for pattern in DEMO_PATTERNS]
@@ -538,31 +805,48 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             if "--streaming" in beam_args:
                 return run_streaming(args, beam_args)
-            if not args.input or not args.output:
-                parser.error("run needs --input and --output")
             unknown = unknown_flags(beam_args)
             if unknown:
-                parser.error(f"unrecognized arguments: {' '.join(unknown)} "
-                             "(neither a tollwatch nor an Apache Beam option)")
+                command.error(unknown_option_message(command, unknown))
+            if not args.input or not args.output:
+                command.error("run needs --input and --output")
             inputs, output = args.input, args.output
             extra = {k: v for k, v in vars(args).items()
-                     if k not in ("command", "quiet", "input", "output")}
-            counts = run_pipeline(inputs, output, beam_args, **extra)
-    except (InputError, FileNotFoundError, ValueError) as err:
+                     if k not in ("command", "quiet", "input", "output", "submit_timeout_seconds")}
+            counts = run_pipeline(inputs, output, beam_args, args.submit_timeout_seconds, **extra)
+    except (InputError, FileNotFoundError, ValueError, RunError) as err:
         print(f"tollwatch: {err}", file=sys.stderr)
+        if isinstance(err, RunError) and argv_given is None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(2)  # a runner client stuck in the network must not hold the exit
         return 2
+    except (KeyboardInterrupt, RuntimeError) as err:
+        if not isinstance(err, KeyboardInterrupt) and not str(err).startswith("KeyboardInterrupt"):
+            raise  # Beam re-raises Ctrl-C inside a stage as RuntimeError('KeyboardInterrupt ...')
+        print(f"\ntollwatch: interrupted. The output holds whole files only; run the same "
+              f"command again to complete it (the rerun replaces files, it does not add rows).",
+              file=sys.stderr)
+        return 130
     _print_run(counts, output)
+    if args.command == "run" and not counts.get("submitted") and "://" not in output:
+        _notes(output, args)
     if args.command == "demo":
         from tollwatch.pipeline.query import summary
         from tollwatch.pipeline.report import render
 
         print()
         print(summary(output))
+        from tollwatch.transforms.events import load_events
+
+        names = {e.id: e.name for e in load_events(str(EXAMPLES / "events.toml"))}
         for name in ("toll.html", "toll.png"):
-            render(output, os.path.join(output, name))
+            render(output, os.path.join(output, name), names=names)
         print(f"\nThe evolving toll, as a chart: {os.path.join(output, 'toll.png')} "
               f"(all events: {os.path.join(output, 'toll.html')})")
-        print(f'Try: tollwatch query {output} "SELECT outlet, title FROM canonical_articles"')
+        # In a new shell `tollwatch` is on the PATH only with the venv activated: name it as run.
+        command = "tollwatch" if shutil.which("tollwatch") else os.path.relpath(sys.argv[0])
+        print(f'Try: {command} query {output} "SELECT outlet, title FROM canonical_articles"')
     return 0
 
 

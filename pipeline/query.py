@@ -21,11 +21,11 @@ import pyarrow as pa
 
 from tollwatch.schemas import TABLES, arrow_schema
 
-_VIEW = re.compile(r"CREATE OR REPLACE VIEW (\w+) AS", re.I)
+_VIEW = re.compile(r"CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", re.I)
 
 
 def view_statements() -> list[tuple[str, str]]:
-    """(view name, CREATE statement) for each view in views.sql, in file order."""
+    """(view or macro name, CREATE statement) for each view and macro in views.sql, in file order."""
     sql = resources.files("tollwatch.schemas").joinpath("views.sql").read_text()
     body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
     statements = [s.strip() for s in body.split(";") if s.strip()]
@@ -78,21 +78,25 @@ def lock_down(con: duckdb.DuckDBPyConnection, output: str, spill_dir: str) -> No
 
 
 def run_sql(output: str, sql: str, unsafe: bool = False, show=None):
-    """Runs user SQL over the views of `output` and passes the result relation (or None) to
-    `show`; sandboxed unless `unsafe`. Raises UnsafeSQL or duckdb.Error."""
+    """Runs user SQL over the views of `output` and passes each statement's result relation (or
+    None) to `show`; sandboxed unless `unsafe`. Without `show`, returns the last statement's
+    result. Raises UnsafeSQL or duckdb.Error."""
     if unsafe:
         con = connect(output)
-        relation = con.sql(sql)
-        return show(relation) if show else relation
+        relations = [con.sql(statement) for statement in duckdb.extract_statements(sql)]
+        return [show(r) for r in relations] if show else relations[-1]
     check_statements(sql)
     spill_dir = tempfile.mkdtemp(prefix="tollwatch-query-")
     try:
         con = connect(output)
         lock_down(con, output, spill_dir)
-        relation = con.sql(sql)
-        result = show(relation) if show else (relation.fetchall() if relation is not None else None)
+        results = []
+        for statement in duckdb.extract_statements(sql):  # each statement's result, in order
+            relation = con.sql(statement)
+            results.append(show(relation) if show else
+                           (relation.fetchall() if relation is not None else None))
         con.close()
-        return result
+        return results if show else results[-1]
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
 
@@ -113,12 +117,17 @@ def connect(output: str) -> duckdb.DuckDBPyConnection:
 
 
 SUMMARY_QUERIES = {
-    "Toll as known now (overall claims; best = highest lower bound of independent sources)": """
-        SELECT event_id, measure, "group", best, low, high, n_independent_sources AS sources,
-               n_claims AS claims,
-               array_to_string(list_transform(sources, lambda s: s.source || '=' || s.value_low),
-                               ', ') AS latest_by_source
-        FROM toll_now ORDER BY event_id, measure, best DESC""",
+    "Toll as known now (overall claims; best = highest lower bound of independent sources, as "
+    "its source said it)": """
+        SELECT event_id, measure, "group", best_text AS best, low, high, n_independent_sources AS sources, n_claims AS claims,
+               (SELECT string_agg(s.source || ' ' || coalesce(figure_text(c.qualifier, c.number,
+                                  c.number_high, c.value_low, c.value_high), ''), ', ')
+                FROM unnest(t.sources) AS u(s) LEFT JOIN claims AS c ON c.claim_id = s.claim_id)
+                   AS latest_by_source
+        FROM toll_now AS t ORDER BY event_id, measure, t.best DESC""",
+    "Claims outside the toll (see the outside_toll view)": """
+        SELECT event_id, reason, count(*) AS claims, count(DISTINCT doc_id) AS articles
+        FROM outside_toll GROUP BY ALL ORDER BY event_id, claims DESC""",
     "Articles by publication date": """
         SELECT published_date,
                count(*) AS articles,
@@ -134,6 +143,18 @@ SUMMARY_QUERIES = {
 }
 
 
+def _table(relation, width: int = 160) -> str:
+    """A relation as DuckDB draws it, at a width that shows the summary's columns (str() elides
+    middle columns to fit 80-odd characters)."""
+    import contextlib
+    import io
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        relation.show(max_width=width)
+    return text.getvalue().rstrip("\n")
+
+
 def summary(output: str) -> str:
     """A short text report of what the output folder holds."""
     con = connect(output)
@@ -143,5 +164,5 @@ def summary(output: str) -> str:
         rows = relation.fetchall()
         parts.append(f"{title}: {'none' if not rows else ''}")
         if rows:
-            parts.append(str(relation))
+            parts.append(_table(relation))
     return "\n".join(parts)

@@ -14,7 +14,10 @@ GOLD = SHARED / "gold"
 CORPORA = SHARED / "corpora"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
-needs_shared = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared is not beside the checkout")
+needs_shared = pytest.mark.skipif(
+    not SEEDS.is_dir(),
+    reason=f"the shared real data is not at {SHARED}: set TOLLWATCH_SHARED to the folder holding "
+           "seeds/, gold/ and corpora/")
 
 _DATE_MARKER = re.compile(r"^\s*date \d{4}-\d{2}-\d{2}\s*")
 

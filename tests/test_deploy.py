@@ -210,8 +210,19 @@ def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_stream
 def test_tollwatch_run_returns_after_a_dry_run_instead_of_waiting_for_counters(tmp_path, capsys):
     assert main(["run", "--input", str(EXAMPLES / "day2_vocr_update.txt"), "--output",
                  str(tmp_path / "out"), *DRY_RUN, "-q"]) == 0
-    assert "Job handed to the runner" in capsys.readouterr().out
+    assert "Dry run: the job was translated" in capsys.readouterr().out
     assert not (tmp_path / "out" / "articles").exists()
+
+
+def test_make_dataflow_dry_run_works_as_the_readme_gives_it_without_project_or_bucket():
+    env = {k: v for k, v in os.environ.items() if k not in ("PROJECT", "BUCKET")}
+    env["TOLLWATCH"] = "echo"
+    done = subprocess.run(["bash", str(ROOT / "deploy" / "dataflow" / "dataflow.sh"), "dry-run"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    args = done.stdout.split()
+    assert args[:2] == ["run", "--streaming"] and "--output" in args
+    assert "--project=dry-run-project" in args and "--dry_run=True" in args
 
 
 # ---- the flex template --------------------------------------------------------------------------

@@ -208,3 +208,29 @@ def test_utf16_and_utf32_text_is_not_mistaken_for_binary(encoding):
     from tollwatch.transforms.extract import check_content
     check_content(("<?xml version='1.0'?><rss><channel><title>x</title></channel></rss>")
                   .encode(encoding))
+
+
+# Outlet and title as a reader names them, not as a page's metadata happens to hold them.
+@pytest.mark.parametrize("name, url, outlet", [
+    ("https://www.hawaiinewsnow.com", "https://www.hawaiinewsnow.com/2019/a", "hawaiinewsnow.com"),
+    ("www.example.org", None, "example.org"),
+    ("Wday_", "https://www.wday.ru/a/", "wday.ru"),
+    ("Hosted", "https://hosted.ap.org/x/article/1", "hosted.ap.org"),
+    ("The Telegraph", "https://www.telegraph.co.uk/a", "The Telegraph"),
+    ("Agence France-Presse", None, "Agence France-Presse"),
+    (None, "https://www.bbc.com/news/1", "bbc.com"),
+])
+def test_outlets_are_names_not_addresses_handles_or_platform_words(name, url, outlet):
+    from tollwatch.transforms.extract import clean_outlet
+
+    assert clean_outlet(name, url) == outlet
+
+
+def test_a_title_that_is_a_cms_name_gives_way_to_the_pages_og_title():
+    from tollwatch.transforms.extract import page_title
+
+    page = (b"<html><head><meta property='og:title' content='Plumber jailed after boiler "
+            b"killed millionaire&#39;s daughter  '></head></html>")
+    assert page_title("escenic", page) == "Plumber jailed after boiler killed millionaire's daughter"
+    assert page_title("Floods kill 12", page) == "Floods kill 12"
+    assert page_title("escenic", b"<html></html>") == "escenic"

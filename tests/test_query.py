@@ -1,5 +1,7 @@
 """The DuckDB views and the query CLI."""
 
+from pathlib import Path
+
 import pytest
 
 from tollwatch.pipeline.cli import main
@@ -125,3 +127,148 @@ def test_unsafe_sql_is_an_explicit_opt_in(tmp_path, capsys):
     assert "TOLLWATCH-SECRET" in capsys.readouterr().out
     assert main(["query", str(out), f"COPY (SELECT title FROM articles) TO '{copy}'", "--unsafe-sql"]) == 0
     assert copy.read_text().splitlines() == ["title", "title"]
+
+
+# Figures as people read them, and what the toll leaves out.
+def _write(folder, records, record_type, run="k1"):
+    import pyarrow.parquet as pq
+
+    from tollwatch.schemas import to_arrow_table
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(to_arrow_table(records, record_type), folder / f"part-{run}-00000-of-00001.parquet")
+
+
+def _claim(claim_id, qualifier, number, low, high, date_source="metadata", scope="overall",
+           number_high=None):
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Claim
+
+    return Claim(claim_id, claim_id, "d1", "e", "outlet", Timestamp(1_778_000_000), date_source,
+                 "killed", number, number_high, qualifier, low, high, "total", None, "SOHR", "SOHR",
+                 scope, None, None, None, "More than 1,000 people were killed.", 0, 10, False, "d1")
+
+
+def test_figure_text_says_what_the_source_said(tmp_path):
+    con = connect(str(tmp_path))
+    said = con.execute("""SELECT figure_text('more_than', 1000, NULL, 1001, NULL),
+                                 figure_text('at_least', 1000, NULL, 1000, NULL),
+                                 figure_text('exact', 1383, NULL, 1383, 1383),
+                                 figure_text('range', 180, 200, 180, 200),
+                                 figure_text('up_to', 50, NULL, NULL, 50)""").fetchone()
+    assert said == (">1,000", "1,000+", "1,383", "180–200", "up to 50")
+
+
+def test_toll_now_and_summary_show_the_words_and_outside_toll_says_why(tmp_path):
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Article, Claim, SourceFigure, TollWindow
+
+    out = tmp_path / "out"
+    t = Timestamp(1_778_000_000)
+    article = Article("d1", "/in/a.txt", None, "outlet", "title", t, "metadata", t, "text", None,
+                      ["e"], 0, "d1", None, None, None, True)
+    _write(out / "articles" / "published_date=2026-05-05", [article], Article)
+    claims = [_claim("c1", "more_than", 1000, 1001, None),
+              _claim("c2", "exact", 524, 524, 524, date_source="file_mtime"),
+              _claim("c3", "exact", 7, 7, 7, scope="incident")]
+    _write(out / "claims" / "published_date=2026-05-05", claims, Claim)
+    row = TollWindow("e", "killed", "total", "as_of", t - 3600, t + 3600, "on_time", 0, 1001, 1001,
+                     1001, 1, 1, 1, 1, [SourceFigure("SOHR", 1001, None, "c1", t)], "c1", t)
+    _write(out / "toll" / "window_date=2026-05-05", [row], TollWindow)
+    con = connect(str(out))
+    assert con.execute("SELECT best, best_text FROM toll_now").fetchall() == [(1001, ">1,000")]
+    assert sorted(con.execute("SELECT claim_id, reason FROM outside_toll").fetchall()) == [
+        ("c2", "undated: article dated by file_mtime"), ("c3", "incident figure")]
+    text = summary(str(out))
+    assert ">1,000" in text and "1,001" not in text.split("Claims outside")[0].split("SOHR")[-1]
+    assert "undated: article dated by file_mtime" in text
+
+
+def test_a_run_without_events_warns_when_its_single_event_spans_years(tmp_path):
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.pipeline.cli import outside_toll_note, single_event_note
+    from tollwatch.schemas import Article, Claim
+
+    out = tmp_path / "out"
+    articles = [Article(f"d{i}", f"/in/{i}.txt", None, "o", "t", Timestamp(at), "metadata",
+                        Timestamp(at), "text", None, ["in"], 0, f"d{i}", None, None, None, True)
+                for i, at in enumerate((1_500_000_000, 1_778_000_000))]
+    _write(out / "articles" / "published_date=2026-05-05", articles, Article)
+    _write(out / "claims" / "published_date=2026-05-05",
+           [_claim("c2", "exact", 524, 524, 524, date_source="file_mtime")], Claim)
+    con = connect(str(out))
+    note = single_event_note(con, "in", 30)
+    assert "all 2 article(s) are one event, 'in'" in note and "2017-07-14 to 2026-05-05" in note
+    assert "--events FILE" in note
+    assert single_event_note(con, "other", 30) is None
+    assert outside_toll_note(con).startswith("1 claim(s) are outside the toll: 1 undated")
+
+
+def test_several_statements_show_every_result(tmp_path, capsys):
+    assert main(["query", str(tmp_path), "SELECT 'first' AS a; SELECT 'second' AS b"]) == 0
+    out = capsys.readouterr().out
+    assert "first" in out and "second" in out
+
+
+def test_export_without_unsafe_sql_to_the_named_file_only(tmp_path, capsys):
+    import json
+
+    import pyarrow.parquet as pq
+
+    out = _output_with_an_article(tmp_path)
+    sql = "SELECT doc_id, title FROM articles"
+    assert main(["query", str(out), sql, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0]) == {"doc_id": "d1", "title": "title"}
+    assert main(["query", str(out), sql, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["doc_id,title", "d1,title"]
+    target = tmp_path / "it's here.parquet"
+    assert main(["query", str(out), sql, "--to", str(target)]) == 0
+    assert pq.read_table(target).to_pylist() == [{"doc_id": "d1", "title": "title"}]
+    # The SQL itself stays sandboxed: it cannot write, whatever --to says.
+    assert main(["query", str(out), f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'",
+                 "--to", str(tmp_path / "y.csv")]) == 2
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+    assert main(["query", str(out), sql, "--format", "parquet"]) == 2
+    assert "needs --to FILE" in capsys.readouterr().err
+
+
+def _shape_sql(name: str) -> str:
+    """The typed shape macro of a table, from its record type's Arrow schema, in DuckDB's words."""
+    import duckdb
+    import pyarrow as pa
+
+    from tollwatch.schemas import arrow_schema
+
+    table = TABLES[name]
+    schema = arrow_schema(table.record_type).append(pa.field(table.partition_column, pa.date32()))
+    con = duckdb.connect()
+    con.register("x", schema.empty_table())
+    body = ",\n       ".join(f'NULL::{c[1]} AS "{c[0]}"' for c in con.execute("DESCRIBE x").fetchall())
+    return f"CREATE OR REPLACE MACRO {name}_shape() AS TABLE\nSELECT {body}\nWHERE false;"
+
+
+def test_views_sql_in_plain_duckdb_works_when_a_table_has_no_files_yet(tmp_path):
+    import duckdb
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Article
+
+    views = (Path(__file__).resolve().parents[1] / "schemas" / "views.sql").read_text()
+    for name in TABLES:  # the shapes are the record types', not retyped by hand
+        assert _shape_sql(name) in views
+    t = Timestamp(1_778_000_000)
+    out = tmp_path / "out"
+    _write(out / "articles" / "published_date=2026-05-05",
+           [Article("d1", "/in/a.txt", None, "o", "t", t, "metadata", t, "text", None, ["e"], 0,
+                    "d1", None, None, None, True)], Article)
+    for folder, articles in ((tmp_path / "nothing", 0), (out, 1)):
+        con = duckdb.connect()
+        con.execute("SET VARIABLE tollwatch_output = ?", [str(folder)])
+        con.execute(views)
+        counts = [con.execute(f"SELECT count(*) FROM {v}").fetchone()[0]
+                  for v in ("articles", "claims", "toll_now", "dead_letters", "outside_toll")]
+        assert counts == [articles, 0, 0, 0, 0]
+        assert "ingested_at" in con.sql("SELECT * FROM dead_letters").columns

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+from html import unescape as html_unescape
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 from urllib.parse import urlparse
 
@@ -22,6 +23,7 @@ import apache_beam as beam
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, DeadLetter, RawDoc
+from tollwatch.transforms.language import article_language
 
 # Tunables.
 MIN_ARTICLE_CHARS = 200          # shorter extracted text is a menu or a teaser, not an article
@@ -319,8 +321,44 @@ def extract_html(content: Union[bytes, str], url: Optional[str] = None) -> Extra
     if published is None:
         published = dateline_date(text)
         date_source = "text" if published else None
-    return Extracted(text, doc.title, doc.url or url, doc.sitename or _host(doc.url or url),
-                     published, date_source, doc.language)
+    page_url = doc.url or url
+    return Extracted(text, page_title(doc.title, content), page_url,
+                     clean_outlet(doc.sitename, page_url), published, date_source, doc.language)
+
+
+# Site names that are a platform's word, not an outlet's name (AP's hosted pages say "Hosted").
+GENERIC_SITE_NAMES = frozenset({"hosted", "home", "homepage", "news", "index", "article",
+                                "untitled", "website", "site"})
+_HANDLE = re.compile(r"^@?\w*_\w*$")  # "Wday_": a Twitter handle, names have no underscore
+_META_TITLE = re.compile(
+    rb"""<meta\s[^>]*?(?:property|name)\s*=\s*["'](?:og|twitter):title["'][^>]*?"""
+    rb"""content\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+
+
+def clean_outlet(name: Optional[str], url: Optional[str]) -> Optional[str]:
+    """The outlet's name from a page's site name, or its host when the name is an address
+    ("https://www.hawaiinewsnow.com"), a social-media handle ("Wday_") or a platform's word
+    ("Hosted")."""
+    name = " ".join((name or "").split())
+    if name.lower().startswith(("http://", "https://", "www.")):
+        return _host(name if "://" in name else f"https://{name}") or _host(url)
+    if not name or name.lower() in GENERIC_SITE_NAMES or _HANDLE.match(name):
+        return _host(url) or (name.strip("@_") or None)
+    return name
+
+
+def page_title(title: Optional[str], content: Union[bytes, str]) -> Optional[str]:
+    """The page's title, or its og:/twitter: title when the title is one lower-case word (a CMS's
+    name such as "escenic", not a headline)."""
+    if title and not re.fullmatch(r"[a-z0-9_-]+", title.strip()):
+        return title
+    raw = content.encode("utf-8", "replace") if isinstance(content, str) else content
+    for match in _META_TITLE.finditer(raw[:200_000]):
+        meta = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
+        meta = html_unescape(" ".join(meta.split()))
+        if meta:
+            return meta
+    return title
 
 
 def strip_headline(text: str, title: Optional[str]) -> str:
@@ -466,7 +504,7 @@ def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article
         date_source=date_source,
         ingested_at=ingested_at,
         text=found.text,
-        language=found.language,
+        language=article_language(found.language, found.text),
         event_ids=[],
         n_repeats_removed=0,
         dup_cluster_id=None,

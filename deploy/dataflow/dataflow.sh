@@ -8,6 +8,7 @@
 #   deploy/dataflow/dataflow.sh update         replace the running job in place (same job name)
 #   deploy/dataflow/dataflow.sh submit [ARGS]  submit from this machine, no template (tollwatch run)
 #   deploy/dataflow/dataflow.sh dry-run [ARGS] translate the job here without submitting it
+#                                              (PROJECT and BUCKET optional: placeholders)
 #   deploy/dataflow/dataflow.sh beam-options   print the job's Beam options, one a line
 #
 # submit and dry-run run `tollwatch run ARGS` (default: the streaming job below) with the Beam
@@ -145,6 +146,11 @@ case "$command" in
     launch "$command"
     ;;
   submit|dry-run)
+    if [ "$command" = dry-run ]; then
+      # Translated here, never sent: placeholders will do for what is not set.
+      : "${PROJECT:=dry-run-project}" "${BUCKET:=gs://dry-run-bucket}"
+    fi
+    settings  # here, not only in the subshells below, whose exit would be ignored
     mapfile -t options < <(beam_options)
     if [ $# -eq 0 ]; then
       mapfile -t job < <(streaming_job)
