@@ -84,9 +84,10 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
                  | "Progress" >> ReportProgress("files read", expected_files)
                  | "ExtractArticles" >> ExtractArticles())
     stage = StageArticles(staging, options.sources)
+    strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
     staged = (extracted["articles"]
-              | "StripRepeatedPassages" >> StripRepeatedPassages()
-              | "AssignEvents" >> AssignEvents(events_for(options))
+              | "StripRepeatedPassages" >> strip
+              | "AssignEvents" >> assign
               | "StageArticles" >> stage)
     known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
     decided = (((staged["staged"], known) if known is not None else staged["staged"])
@@ -106,7 +107,8 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
         toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
                 | "ReviseToll" >> ReviseToll())
     dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], staged["dead_letters"]]
+                    + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
+                       staged["dead_letters"]]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     final["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
@@ -139,15 +141,17 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
     raw_docs = ([s["raw_docs"] for s in sources]
                 | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
     extracted = raw_docs | "ExtractArticles" >> ExtractArticles()
+    strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
     articles = (extracted["articles"]
-                | "StripRepeatedPassages" >> StripRepeatedPassages()
-                | "AssignEvents" >> AssignEvents(events_for(options))
+                | "StripRepeatedPassages" >> strip
+                | "AssignEvents" >> assign
                 | "MarkNearDuplicates" >> MarkNearDuplicates(streaming=True))
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
     toll = claims | "TollStats" >> _toll_stats(options, streaming=True)
     dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], extract_claims.dead_letters]
+                    + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
+                       extract_claims.dead_letters]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     size = live.write_window_seconds
