@@ -19,7 +19,7 @@ from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
-from tollwatch.transforms.ingest import ReadFiles
+from tollwatch.transforms.ingest import FileRef, ReadFiles
 from tollwatch.transforms.parquet import (
     ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.repeats import StripRepeatedPassages
@@ -62,11 +62,12 @@ def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shard
 
 def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence[str],
           now: Optional[Timestamp] = None, expected_files: Optional[int] = None,
-          key: Optional[str] = None, extra_sources: Sequence[dict] = ()) -> dict:
+          key: Optional[str] = None, extra_sources: Sequence[dict] = (),
+          files: Optional[Sequence[FileRef]] = None, roots: Sequence[str] = ()) -> dict:
     """Adds the batch flow to `pipeline`; returns its PCollections by name.
 
-    `patterns` are read as files; `extra_sources` are more {'raw_docs', 'dead_letters'} (a tick's
-    feed polls). `key` names this run's files (default: a hash of the patterns, so a rerun of the
+    `patterns` are read as files; `files` are files already listed (a tick's new files, confined
+    to `roots`); `extra_sources` are more {'raw_docs', 'dead_letters'} (a tick's feed polls). `key` names this run's files (default: a hash of the patterns, so a rerun of the
     same input replaces its own files)."""
     sources = list(extra_sources)
     # Batch: by default each worker bundle writes its records as they come (no shuffle of whole
@@ -74,6 +75,9 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     shards = options.parquet_shards if options.parquet_shards is not None else 0
     if patterns:
         sources.append(pipeline | "ReadFiles" >> ReadFiles(list(patterns), options.max_file_bytes, now))
+    elif files:
+        sources.append(pipeline | "ReadFiles" >> ReadFiles(
+            max_bytes=options.max_file_bytes, now=now, files=list(files), roots=roots))
     if not sources:
         raise ValueError("nothing to read: no input patterns and no other source")
     raw_docs = ([s["raw_docs"] for s in sources]
