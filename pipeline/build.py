@@ -146,16 +146,17 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                 | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
     extracted = raw_docs | "ExtractArticles" >> ExtractArticles()
     strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
+    mark = MarkNearDuplicates(streaming=True)
     articles = (extracted["articles"]
                 | "StripRepeatedPassages" >> strip
                 | "AssignEvents" >> assign
-                | "MarkNearDuplicates" >> MarkNearDuplicates(streaming=True))
+                | "MarkNearDuplicates" >> mark)
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
     toll = claims | "TollStats" >> _toll_stats(options, streaming=True)
     dead_letters = ([s["dead_letters"] for s in sources]
                     + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
-                       extract_claims.dead_letters]
+                       mark.dead_letters, extract_claims.dead_letters]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     size = live.write_window_seconds

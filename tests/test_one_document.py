@@ -72,3 +72,29 @@ def test_a_stage_failing_on_one_article_makes_it_that_articles_dead_letter(tmp_p
     assert "failed on one article" in dead[0][3]
     # Count in = articles out + dead letters out.
     assert len(list(folder.iterdir())) == 2
+
+
+def test_signing_one_article_that_fails_makes_its_dead_letter_and_the_others_go_on(monkeypatch):
+    """The streaming path signs each article for near duplicates (MarkNearDuplicates' first step)."""
+    from apache_beam import pvalue
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.schemas import Article, DeadLetter
+    from tollwatch.transforms import dedup
+
+    monkeypatch.setattr(dedup, "signature_of", _raise_on_poison(dedup.signature_of))
+    at = Timestamp(1_780_000_000)
+
+    def article(doc_id, text):
+        return Article(doc_id=doc_id, uri=f"/in/{doc_id}.txt", url=None, outlet=None, title=None,
+                       published_at=at, date_source="text", ingested_at=at, text=text, language="en",
+                       event_ids=[], n_repeats_removed=0, dup_cluster_id=None, dup_of=None,
+                       dup_kind=None, dup_similarity=None, is_canonical=True)
+
+    sign = dedup._SignFn(dedup.NUM_PERM, dedup.SEED, dedup.SHINGLE_SIZE, dedup.SKETCH_SIZE)
+    sign.setup()
+    good = list(sign.process(article("good", ARTICLE * 3)))
+    bad = list(sign.process(article("bad", f"{POISON} {ARTICLE}" * 3)))
+    assert [type(o) for o in good] == [Article, pvalue.TaggedOutput]
+    assert len(bad) == 1 and bad[0].tag == "dead_letters" and isinstance(bad[0].value, DeadLetter)
+    assert (bad[0].value.uri, bad[0].value.stage, bad[0].value.ingested_at) == ("/in/bad.txt", "sign", at)
