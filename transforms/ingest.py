@@ -117,16 +117,19 @@ def inside_roots(real: str, roots: Collection[str]) -> bool:
         path = parent
 
 
-def _root_set(roots: Iterable[str]) -> frozenset[str]:
+def root_set(roots: Iterable[str]) -> frozenset[str]:
+    """Real input folders as `inside_roots` looks them up (built once per reader, not per file)."""
+    if isinstance(roots, frozenset):
+        return roots
     return frozenset(r.rstrip(os.sep) or os.sep for r in roots)
 
 
-def outside_roots(path: str, roots: Sequence[str]) -> bool:
+def outside_roots(path: str, roots: Collection[str]) -> bool:
     """True if a local file resolves (through symbolic links) outside every input root: a link
     dropped into an input folder must not make tollwatch read /etc/passwd or a secret."""
     if not roots or "://" in path:
         return False
-    return not inside_roots(os.path.realpath(path), _root_set(roots))
+    return not inside_roots(os.path.realpath(path), root_set(roots))
 
 
 class Refused(Exception):
@@ -175,7 +178,7 @@ def open_local(path: str, roots: Collection[str] = ()) -> int:
     (open() blocks on a FIFO without a writer), and again on the descriptor itself, so a link
     swapped between the check and the open cannot lead outside the inputs (O_NONBLOCK: a FIFO
     swapped in does not block the open)."""
-    roots = _root_set(roots)
+    roots = root_set(roots)
     try:
         before = os.stat(path)
     except OSError as err:
@@ -222,7 +225,7 @@ def undecodable_name(path: str, size: Optional[int], now: Timestamp) -> Optional
 
 
 def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp,
-              roots: Sequence[str] = ()) -> RawDoc | DeadLetter:
+              roots: Collection[str] = ()) -> RawDoc | DeadLetter:
     """The file's bytes as a RawDoc, or a DeadLetter if it is too large, unsupported, unreadable,
     not a regular file, or (for local files, given the real input roots) opened outside the inputs."""
     path, size = meta.path, meta.size_in_bytes
@@ -351,7 +354,7 @@ class _ReadFileFn(beam.DoFn):
     def __init__(self, max_bytes: int, now: Optional[Timestamp], roots: Sequence[str] = ()):
         self._max_bytes = max_bytes
         self._now = now
-        self._roots = tuple(roots)
+        self._roots = root_set(roots)
         self.read = beam.metrics.Metrics.counter("tollwatch", "files_read")
         self.failed = beam.metrics.Metrics.counter("tollwatch", "read_dead_letters")
 
