@@ -28,7 +28,8 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
 from tollwatch.transforms.ingest import (
-    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref)
+    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref, input_root, printable_path,
+    undecodable_name)
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 DEFAULT_TTL = Duration(seconds=7 * 24 * 3600)
@@ -91,7 +92,9 @@ class _NewFilesFn(beam.DoFn):
         # Whole milliseconds: portable runners keep timers at millisecond precision.
         forget.set(Timestamp(micros=(int((version.mtime + self._ttl.micros / 1e6) * 1000) + 1) * 1000))
         self._new.inc()
-        yield file_ref(meta)
+        # Once per version, like any new file: a name that is not UTF-8 is a dead letter.
+        dead = undecodable_name(meta.path, meta.size_in_bytes, tick)
+        yield file_ref(meta) if dead is None else beam.pvalue.TaggedOutput(_ReadFileFn.DEAD_LETTERS, dead)
 
     @userstate.on_timer(FORGET)
     def forget(self, last=beam.DoFn.StateParam(LAST)):
@@ -132,18 +135,27 @@ class WatchFolder(beam.PTransform):
                                         fire_interval=self._interval)
             | "Patterns" >> beam.FlatMap(lambda _tick: patterns)
             | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-            | "KeyByPath" >> beam.Map(lambda meta: (meta.path, meta)).with_output_types(
+            # Keyed by the printable path: a name that is not UTF-8 cannot be a key as it is.
+            | "KeyByPath" >> beam.Map(lambda meta: (printable_path(meta.path), meta)).with_output_types(
                 tuple[str, FileMetadata])
             # A stage boundary: batch runners fire the state's timers when a stage's input is
             # done, which, fused with the polling source, would be after every poll.
             | "ToPathState" >> beam.transforms.util.ReshufflePerKey()
             | "NewFiles" >> beam.ParDo(_NewFilesFn(self._ttl, self._settle)).with_input_types(
                 tuple[str, FileMetadata]).with_output_types(FileRef)
+            .with_outputs(_ReadFileFn.DEAD_LETTERS, main="files"))
+        named = files[_ReadFileFn.DEAD_LETTERS]
+        files = (
+            files.files
             | "GlobalWindow" >> beam.WindowInto(GlobalWindows())
             | "Spread" >> beam.Reshuffle())
-        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, None)).with_output_types(
+        # Confined to the watched folders, as in batch: a link must not lead out of them.
+        roots = sorted({r for r in map(input_root, patterns) if r is not None})
+        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, None, roots)).with_output_types(
             RawDoc, dead_letters=DeadLetter).with_outputs(_ReadFileFn.DEAD_LETTERS, main="raw_docs")
-        return {"raw_docs": results.raw_docs, "dead_letters": results[_ReadFileFn.DEAD_LETTERS]}
+        dead_letters = ((results[_ReadFileFn.DEAD_LETTERS], named)
+                        | "DeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
+        return {"raw_docs": results.raw_docs, "dead_letters": dead_letters}
 
 
 def watch_patterns(paths: Sequence[str]) -> list[str]:
