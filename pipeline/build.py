@@ -67,8 +67,9 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     """Adds the batch flow to `pipeline`; returns its PCollections by name.
 
     `patterns` are read as files; `files` are files already listed (a tick's new files, confined
-    to `roots`); `extra_sources` are more {'raw_docs', 'dead_letters'} (a tick's feed polls). `key` names this run's files (default: a hash of the patterns, so a rerun of the
-    same input replaces its own files)."""
+    to `roots`); `extra_sources` are more {'raw_docs', 'dead_letters'} (a tick's feed polls).
+    `key` names this run's files (default: a hash of the patterns, so a rerun of the same input
+    replaces its own files)."""
     sources = list(extra_sources)
     # Batch: by default each worker bundle writes its records as they come (no shuffle of whole
     # records); --parquet_shards N shuffles them into N files per partition.
