@@ -454,7 +454,8 @@ class ReadFiles(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "Files" >> beam.FlatMap(lambda batch: batch).with_output_types(FileRef)
         )
-        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, self._now, sorted(roots))).with_output_types(
+        read = _ReadFileFn(self._max_bytes, self._now, sorted(roots))
+        results = files | "Read" >> beam.ParDo(read).with_output_types(
             RawDoc, dead_letters=DeadLetter).with_outputs(_ReadFileFn.DEAD_LETTERS, main="raw_docs")
         dead_letters = ((results[_ReadFileFn.DEAD_LETTERS], named)
                         | "DeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
