@@ -15,6 +15,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.pipeline.runner import make_pipeline
 from apache_beam.options.pipeline_options import PipelineOptions
+from tollwatch.transforms.ingest import file_ref
 from tollwatch.transforms.watch import FileVersion, WatchFolder, _NewFilesFn, changed_files
 
 
@@ -90,7 +91,8 @@ def test_seen_paths_are_forgotten_after_the_ttl():
     with TestPipeline(runner="BundleBasedDirectRunner") as p:
         out = (p | stream
                | beam.ParDo(_NewFilesFn(ttl, settle_seconds=1.0)).with_input_types(
-                   tuple[str, FileMetadata]))
+                   tuple[str, FileMetadata])
+               | beam.Map(file_ref))
         # (path, size, mtime): the file references the reads take.
         assert_that(out, equal_to([("/d/a", 10, 990.0), ("/d/a", 11, 995.0),
                                    ("/d/a", 12, 1150.0)]))

@@ -92,14 +92,21 @@ class _NewFilesFn(beam.DoFn):
         # Whole milliseconds: portable runners keep timers at millisecond precision.
         forget.set(Timestamp(micros=(int((version.mtime + self._ttl.micros / 1e6) * 1000) + 1) * 1000))
         self._new.inc()
-        # Once per version, like any new file: a name that is not UTF-8 is a dead letter.
-        dead = undecodable_name(meta.path, meta.size_in_bytes, tick)
-        yield file_ref(meta) if dead is None else beam.pvalue.TaggedOutput(_ReadFileFn.DEAD_LETTERS, dead)
+        yield meta
 
     @userstate.on_timer(FORGET)
     def forget(self, last=beam.DoFn.StateParam(LAST)):
         last.clear()
         self._forgotten.inc()
+
+
+class _NamedFn(beam.DoFn):
+    """A new file as a FileRef; one whose name is not UTF-8 (no coder can carry it) to
+    'dead_letters'."""
+
+    def process(self, meta: FileMetadata, tick=beam.DoFn.TimestampParam):
+        dead = undecodable_name(meta.path, meta.size_in_bytes, tick)
+        yield file_ref(meta) if dead is None else beam.pvalue.TaggedOutput(_ReadFileFn.DEAD_LETTERS, dead)
 
 
 class WatchFolder(beam.PTransform):
@@ -142,7 +149,9 @@ class WatchFolder(beam.PTransform):
             # done, which, fused with the polling source, would be after every poll.
             | "ToPathState" >> beam.transforms.util.ReshufflePerKey()
             | "NewFiles" >> beam.ParDo(_NewFilesFn(self._ttl, self._settle)).with_input_types(
-                tuple[str, FileMetadata]).with_output_types(FileRef)
+                tuple[str, FileMetadata]).with_output_types(FileMetadata)
+            # Once per version, like any new file: a name that is not UTF-8 is a dead letter.
+            | "Named" >> beam.ParDo(_NamedFn()).with_output_types(FileRef)
             .with_outputs(_ReadFileFn.DEAD_LETTERS, main="files"))
         named = files[_ReadFileFn.DEAD_LETTERS]
         files = (
