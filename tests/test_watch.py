@@ -47,8 +47,8 @@ def test_watch_folder_reads_each_file_once_while_polling(tmp_path):
 
 
 def test_watch_folder_confines_links_and_makes_a_name_that_is_not_utf8_a_dead_letter_once(tmp_path):
-    """WatchFolder read a link leading out of the folder, and a name that is not UTF-8 failed the
-    stream (no coder can carry it as a key)."""
+    """WatchFolder read a link leading out of the folder, skipped a dangling link without a word,
+    and a name that is not UTF-8 failed the stream (no coder can carry it as a key)."""
     folder, outside = tmp_path / "drop", tmp_path / "outside"
     folder.mkdir()
     outside.mkdir()
@@ -57,6 +57,7 @@ def test_watch_folder_confines_links_and_makes_a_name_that_is_not_utf8_a_dead_le
     (folder / "a.txt").write_text("First report. 12 people were killed.")
     (folder / os.fsdecode(b"caf\xe9.txt")).write_text("Second.")
     (folder / "link.txt").symlink_to(outside / "secret.txt")
+    (folder / "gone.txt").symlink_to(folder / "nothing.txt")
     for name in os.listdir(folder):
         os.utime(folder / name, (past, past), follow_symlinks=False)
     start = Timestamp.now()
@@ -66,7 +67,8 @@ def test_watch_folder_confines_links_and_makes_a_name_that_is_not_utf8_a_dead_le
         assert_that(read["raw_docs"] | beam.Map(lambda d: os.path.basename(d.uri)),
                     equal_to(["a.txt"]), label="read")
         assert_that(read["dead_letters"] | beam.Map(lambda d: (os.path.basename(d.uri), d.error_type)),
-                    equal_to([("caf\\xe9.txt", "undecodable_name"), ("link.txt", "outside_input")]),
+                    equal_to([("caf\\xe9.txt", "undecodable_name"), ("link.txt", "outside_input"),
+                             ("gone.txt", "dangling_link")]),
                     label="dead letters, once each")
 
 

@@ -18,7 +18,6 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.coders import coders
-from apache_beam.io import fileio
 from apache_beam.io.filesystem import FileMetadata
 from apache_beam.transforms import userstate
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
@@ -28,8 +27,8 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
 from tollwatch.transforms.ingest import (
-    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref, input_root, printable_path,
-    undecodable_name)
+    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref, input_root, list_matches,
+    printable_path, undecodable_name)
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 DEFAULT_TTL = Duration(seconds=7 * 24 * 3600)
@@ -141,7 +140,9 @@ class WatchFolder(beam.PTransform):
             | "Tick" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop,
                                         fire_interval=self._interval)
             | "Patterns" >> beam.FlatMap(lambda _tick: patterns)
-            | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
+            # As in batch: dangling and looping links are listed too, to become dead letters.
+            | "Match" >> beam.FlatMap(lambda pattern: list_matches([pattern])).with_output_types(
+                FileMetadata)
             # Keyed by the printable path: a name that is not UTF-8 cannot be a key as it is.
             | "KeyByPath" >> beam.Map(lambda meta: (printable_path(meta.path), meta)).with_output_types(
                 tuple[str, FileMetadata])
