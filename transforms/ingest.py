@@ -172,6 +172,9 @@ def _opened_path(fd: int, path: str, opened: os.stat_result) -> str:
         return real
 
 
+_OPEN_FLAGS = os.O_RDONLY | sum(getattr(os, flag, 0) for flag in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC"))
+
+
 def open_local(path: str, roots: Collection[str] = ()) -> int:
     """A descriptor open for reading on the regular local file `path`, inside `roots` (real
     folders; none: anywhere). Checked before opening, so a FIFO, socket or device is never opened
@@ -188,7 +191,7 @@ def open_local(path: str, roots: Collection[str] = ()) -> int:
     if roots and not inside_roots(os.path.realpath(path), roots):
         raise Refused("outside_input", "a symbolic link leading outside the input folders: not read")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as err:
         raise _unreachable(path, err) from None
     try:
