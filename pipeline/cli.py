@@ -144,17 +144,16 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
                  **tollwatch_options) -> dict[str, int]:
     """Runs the batch pipeline; returns the counts a user is told about. `tollwatch_options` are
     TollwatchOptions by name (events, sources, max_file_bytes, ...)."""
-    from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.ingest import resolve_inputs
+    from tollwatch.transforms.ingest import list_matches, resolve_inputs
 
     patterns = resolve_inputs(list(inputs))
-    n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
+    n_files = sum(1 for _ in list_matches(patterns))
     if "://" not in output:
         output = os.path.abspath(output)
     beam_args = _quiet_workers(beam_args)

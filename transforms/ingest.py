@@ -71,7 +71,7 @@ def resolve_inputs(paths: Sequence[str]) -> list[str]:
 
             pattern = os.path.abspath(pattern)
         try:
-            matched = FileSystems.match([pattern])[0].metadata_list
+            matched = list(list_matches([pattern]))
         except Exception as err:  # Beam raises BeamIOError with the filesystem's reason inside
             raise InputError(f"--input {path!r}: cannot list it: {err}") from err
         if not matched:
