@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/hostile_table.py [--no-run] [--only NAME ...]
 
 For every case of tests/hostile.py (the files the hostile suite feeds in), two measurements:
-- chain: the per-document path without Beam (read_file, extract_articles, strip_repeated_passages,
-  extract_claims, the Arrow tables WriteParquet writes) in a child forked from a process that has
+- chain: every stage of a batch run without a runner (the DoFns of the read, extract, repeats,
+  events and staging steps, the duplicate decision, the verdicts applied, the Arrow tables
+  WriteParquet writes) in a child forked from a process that has
   already imported and warmed the parsers; peak RSS is the child's own (wait4): pages it shares
   with the parent count once it touches them, so it is at least the memory the case needs;
 - run: `tollwatch run --input <that one file> --output <fresh folder>` as a child process (Beam's
@@ -94,9 +95,9 @@ def main() -> None:
         for case in cases:
             path = paths[case.name]
             outcome = run_isolated(run_chain, str(path), timeout=300)
-            size = path.stat().st_size
+            size = path.lstat().st_size
             size_text = f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
-            row = (f"| {case.name} | {case.why} | {size_text} | {chain_outcome(outcome.result, outcome.error)} "
+            row = (f"| {case.label} | {case.why} | {size_text} | {chain_outcome(outcome.result, outcome.error)} "
                    f"| {outcome.peak_rss_mb:.0f} | {outcome.seconds:.2f} |")
             if not args.no_run:
                 out = work / "out" / case.name

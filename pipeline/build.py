@@ -19,7 +19,7 @@ from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
-from tollwatch.transforms.ingest import ReadFiles
+from tollwatch.transforms.ingest import FileRef, ReadFiles
 from tollwatch.transforms.parquet import (
     ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.repeats import StripRepeatedPassages
@@ -62,18 +62,23 @@ def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shard
 
 def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence[str],
           now: Optional[Timestamp] = None, expected_files: Optional[int] = None,
-          key: Optional[str] = None, extra_sources: Sequence[dict] = ()) -> dict:
+          key: Optional[str] = None, extra_sources: Sequence[dict] = (),
+          files: Optional[Sequence[FileRef]] = None, roots: Sequence[str] = ()) -> dict:
     """Adds the batch flow to `pipeline`; returns its PCollections by name.
 
-    `patterns` are read as files; `extra_sources` are more {'raw_docs', 'dead_letters'} (a tick's
-    feed polls). `key` names this run's files (default: a hash of the patterns, so a rerun of the
-    same input replaces its own files)."""
+    `patterns` are read as files; `files` are files already listed (a tick's new files, confined
+    to `roots`); `extra_sources` are more {'raw_docs', 'dead_letters'} (a tick's feed polls).
+    `key` names this run's files (default: a hash of the patterns, so a rerun of the same input
+    replaces its own files)."""
     sources = list(extra_sources)
     # Batch: by default each worker bundle writes its records as they come (no shuffle of whole
     # records); --parquet_shards N shuffles them into N files per partition.
     shards = options.parquet_shards if options.parquet_shards is not None else 0
     if patterns:
         sources.append(pipeline | "ReadFiles" >> ReadFiles(list(patterns), options.max_file_bytes, now))
+    elif files:
+        sources.append(pipeline | "ReadFiles" >> ReadFiles(
+            max_bytes=options.max_file_bytes, now=now, files=list(files), roots=roots))
     if not sources:
         raise ValueError("nothing to read: no input patterns and no other source")
     raw_docs = ([s["raw_docs"] for s in sources]
@@ -84,9 +89,10 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
                  | "Progress" >> ReportProgress("files read", expected_files)
                  | "ExtractArticles" >> ExtractArticles())
     stage = StageArticles(staging, options.sources)
+    strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
     staged = (extracted["articles"]
-              | "StripRepeatedPassages" >> StripRepeatedPassages()
-              | "AssignEvents" >> AssignEvents(events_for(options))
+              | "StripRepeatedPassages" >> strip
+              | "AssignEvents" >> assign
               | "StageArticles" >> stage)
     known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
     decided = (((staged["staged"], known) if known is not None else staged["staged"])
@@ -114,7 +120,8 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
         toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
                 | "ReviseToll" >> ReviseToll())
     dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], staged["dead_letters"]]
+                    + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
+                       staged["dead_letters"]]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     final["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
@@ -147,15 +154,18 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
     raw_docs = ([s["raw_docs"] for s in sources]
                 | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
     extracted = raw_docs | "ExtractArticles" >> ExtractArticles()
+    strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
+    mark = MarkNearDuplicates(streaming=True)
     articles = (extracted["articles"]
-                | "StripRepeatedPassages" >> StripRepeatedPassages()
-                | "AssignEvents" >> AssignEvents(events_for(options))
-                | "MarkNearDuplicates" >> MarkNearDuplicates(streaming=True))
+                | "StripRepeatedPassages" >> strip
+                | "AssignEvents" >> assign
+                | "MarkNearDuplicates" >> mark)
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
     toll = claims | "TollStats" >> _toll_stats(options, streaming=True)
     dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], extract_claims.dead_letters]
+                    + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
+                       mark.dead_letters, extract_claims.dead_letters]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     size = live.write_window_seconds

@@ -266,17 +266,16 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
                  **tollwatch_options) -> dict[str, int]:
     """Runs the batch pipeline; returns the counts a user is told about. `tollwatch_options` are
     TollwatchOptions by name (events, sources, max_file_bytes, ...)."""
-    from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.ingest import resolve_inputs
+    from tollwatch.transforms.ingest import list_matches, resolve_inputs
 
     patterns = resolve_inputs(list(inputs))
-    n_files = sum(len(m.metadata_list) for m in FileSystems.match(patterns))
+    n_files = sum(1 for _ in list_matches(patterns))
     if "://" not in output:
         output = os.path.abspath(output)
     check_output(output)
@@ -360,13 +359,6 @@ def _feed_source(options):
     return ReadFeeds(_feeds_of(live), _fetch_policy(live), _poll_limits(live))
 
 
-def _exact_pattern(path: str) -> str:
-    """A match pattern for exactly this path, whatever glob characters its name holds."""
-    if "://" in path:
-        return path
-    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
-
-
 def follow_command(args, beam_args: Sequence[str]) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
     from apache_beam.utils.timestamp import Timestamp
@@ -375,6 +367,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     from tollwatch.pipeline.follow import Follower, stop_on_signals
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.transforms.ingest import input_root
     from tollwatch.transforms.watch import watch_patterns
 
     if not args.output:
@@ -387,6 +380,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
                          "the streaming pipeline (see deploy/README.md)")
     os.makedirs(output, exist_ok=True)
     watch = watch_patterns(args.watch) if args.watch else []
+    roots = sorted({r for r in map(input_root, watch) if r is not None})
     beam_args = _quiet_workers(beam_args)
     skip = {"command", "quiet", "ticks", "output", "input"}
     settings = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
@@ -398,14 +392,17 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
                                   [args.feeds], **settings)
         pipeline = make_pipeline(options)
         extra, collect = poll_sources(pipeline, options, state, due_feeds, key)
-        build(pipeline, options.view_as(TollwatchOptions),
-              [_exact_pattern(v.path) for v in new_files], now=Timestamp.now(), key=key,
-              expected_files=len(new_files), extra_sources=extra)
+        # The files as listed, confined to the watched folders: no match per file, no root per file.
+        build(pipeline, options.view_as(TollwatchOptions), [], now=Timestamp.now(), key=key,
+              expected_files=len(new_files), extra_sources=extra,
+              files=[(v.path, v.size, v.mtime) for v in new_files], roots=roots)
         pipeline.run().wait_until_finish()
         _clean_temp(output, tick_started)
         return collect()
 
-    follower = Follower(output, watch, run_tick, feeds_due)
+    # Cursors of feeds no longer configured expire.
+    feed_urls = {f.url for f in _feeds_of(args)} if args.feeds or args.feed else set()
+    follower = Follower(output, watch, run_tick, feeds_due, feed_urls=feed_urls)
     stop_on_signals(follower)
 
     for folder in args.watch or []:

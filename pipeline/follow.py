@@ -6,9 +6,9 @@ flow of `tollwatch run` over what is new, into the same output folder. Between t
 lives in the output folder:
 
 - `_state/follow.json`: the tick number, the file cursor (path -> modification time and size of
-  the version read) and the feed cursors (conditional-GET validators, seen entries), written
-  atomically (a temporary file renamed over the old one) and only after the tick's Parquet
-  files are all in place;
+  the version read, for the files still in the folders) and the cursors of the configured feeds
+  (conditional-GET validators, seen entries), written atomically (a temporary file renamed over
+  the old one), only after the tick's Parquet files are all in place, and only when it changed;
 - the poll journal of the current tick (`_state/.ticks/<tick>/`: what its feeds gave), so that a
   tick killed after its poll runs again on the same entries;
 - the near-duplicate signatures (`_state/signatures/`), so copies link to earlier ticks' stories;
@@ -27,7 +27,7 @@ import os
 import signal
 import threading
 import time
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import Callable, Collection, NamedTuple, Optional, Sequence
 
 from tollwatch.transforms.watch import FileVersion, changed_files
 
@@ -56,7 +56,8 @@ class FollowState(NamedTuple):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         temp = f"{path}.{os.getpid()}.tmp"
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(self._asdict(), handle, indent=1, sort_keys=True)
+            # ASCII: a file name that is not UTF-8 is kept as its escaped surrogates.
+            json.dump(self._asdict(), handle, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
@@ -66,13 +67,11 @@ class FollowState(NamedTuple):
 
 
 def list_files(patterns: Sequence[str]) -> list[FileVersion]:
-    """The files the patterns match now (a missing folder matches nothing)."""
-    from apache_beam.io.filesystems import FileSystems
+    """The files the patterns match now (a missing folder matches nothing; dangling and looping
+    links are listed, to become dead letters)."""
+    from tollwatch.transforms.ingest import list_matches
 
-    out = []
-    for result in FileSystems.match(list(patterns)):
-        out.extend(FileVersion.of(m) for m in result.metadata_list)
-    return out
+    return [FileVersion.of(m) for m in list_matches(list(patterns))]
 
 
 class TickResult(NamedTuple):
@@ -92,8 +91,10 @@ class Follower:
     def __init__(self, output: str, watch: Sequence[str],
                  run_tick: Callable[[FollowState, list, list, str], dict],
                  feeds_due: Callable[[FollowState, float], list] = lambda state, now: [],
-                 settle_seconds: float = 1.0, clock: Callable[[], float] = time.time):
+                 settle_seconds: float = 1.0, clock: Callable[[], float] = time.time,
+                 feed_urls: Optional[Collection[str]] = None):
         self._output = output
+        self._feed_urls = None if feed_urls is None else frozenset(feed_urls)
         self._watch = list(watch)
         self._run_tick = run_tick
         self._feeds_due = feeds_due
@@ -105,17 +106,23 @@ class Follower:
         """One tick: None if there was nothing new."""
         state = FollowState.load(self._output)
         now = self._clock()
-        new_files = changed_files(list_files(self._watch), state.seen(), now, self._settle) \
-            if self._watch else []
+        listing = list_files(self._watch) if self._watch else []
+        new_files = changed_files(listing, state.seen(), now, self._settle)
         due = self._feeds_due(state, now)
+        # The state keeps the files still there and the feeds still configured, nothing more: it
+        # is read and written every tick, so it must not grow with every file ever dropped.
+        listed = {v.path for v in listing}
+        files = {p: v for p, v in state.files.items() if p in listed}
+        feeds = dict(state.feeds) if self._feed_urls is None else {
+            url: cursor for url, cursor in state.feeds.items() if url in self._feed_urls}
         if not new_files and not due:
+            if files != state.files or feeds != state.feeds:
+                FollowState(state.tick, files, feeds).save(self._output)
             return None
         started = time.monotonic()
         number = state.tick + 1
         cursors = self._run_tick(state, new_files, due, f"t{number:07d}")
-        files = dict(state.files)
         files.update({v.path: [v.mtime, v.size] for v in new_files})
-        feeds = dict(state.feeds)
         feeds.update(cursors)
         FollowState(number, files, feeds).save(self._output)
         outcomes = {url: doc.get("outcome") or "polled" for url, doc in cursors.items()}

@@ -5,8 +5,9 @@ peak memory and time per case). Each case is a file as it would be dropped into 
 `expected` is what the run must make of it: 'article' (one or more articles, no dead letter) or
 'dead_letter:<error_type>' (one dead letter of that type, no article).
 
-`run_chain` is the real per-document path without Beam (read_file -> extract_articles -> strip
-repeated passages -> extract_claims -> Arrow tables as WriteParquet builds them); `run_isolated`
+`run_chain` drives one file through the DoFns of every stage of a batch run without a runner
+(read -> extract -> repeats -> events -> staging with claims -> duplicate decision -> verdicts
+applied -> Arrow tables as WriteParquet builds them); `run_isolated`
 runs a function in a forked child with a wall-clock limit and reads the child's own peak RSS from
 wait4, so a hang or a memory blow-up fails the case instead of the suite.
 """
@@ -42,6 +43,12 @@ class Case(NamedTuple):
     expected: str      # 'article' or 'dead_letter:<error_type>'
     why: str
     mtime: float | None = None      # the file's modification time, when the case sets it
+    place: Callable[[Path], None] | None = None  # makes an entry that is not a file (make: None)
+
+    @property
+    def label(self) -> str:
+        """The name, printable (a name that is not UTF-8 with its bytes escaped)."""
+        return os.fsencode(self.name).decode("utf-8", "backslashreplace")
 
 
 def _rss(items: str, channel_extra: str = "", prolog: str = "") -> bytes:
@@ -248,6 +255,31 @@ def huge_numbers_text(_: Path) -> bytes:
             "or that 1.5 trillion died, or that 900 quadrillion were injured.").encode()
 
 
+def poison_digits_text(_: Path) -> bytes:
+    # Over Python's 4,300-digit int limit, before a casualty word: raised in the staging step.
+    return f" date 2026-05-13\n{ARTICLE} A post said {'1' * 4301} people were killed.".encode()
+
+
+def poison_thousands_text(_: Path) -> bytes:
+    return f" date 2026-05-13\n{ARTICLE} A post said 1{',000' * 1500} people died.".encode()
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _dangling_link(path: Path) -> None:
+    path.symlink_to(path.parent / "nothing-here.txt")
+
+
+def _link_loop(path: Path) -> None:
+    path.symlink_to(path)
+
+
+def _odd_name(path: Path) -> None:
+    path.write_bytes(_dated_text("2026-05-13"))
+
+
 def _dated_text(date: str, dateline: str = "") -> bytes:
     return f" date {date}\n{dateline}{ARTICLE}".encode()
 
@@ -375,6 +407,13 @@ CASES: tuple[Case, ...] = (
     Case("empty_feed.xml", empty_feed, "dead_letter:empty_feed", "a valid feed with no entries"),
     Case("empty_entry.xml", empty_entry_feed, "dead_letter:no_article_text", "an entry with no text"),
     Case("empty_body.html", empty_body_page, "dead_letter:no_article_text", "<body></body>"),
+    Case("poison_digits.txt", poison_digits_text, "article", "a 4,301-digit figure (over Python's int limit)"),
+    Case("poison_thousands.txt", poison_thousands_text, "article", "1 followed by ',000' 1,500 times"),
+    Case("evil.txt", None, "dead_letter:not_a_file", "a FIFO (open() blocks without a writer)", place=_fifo),
+    Case("dangling.txt", None, "dead_letter:dangling_link", "a link to nothing", place=_dangling_link),
+    Case("loop.txt", None, "dead_letter:link_loop", "a link to itself", place=_link_loop),
+    Case(os.fsdecode(b"caf\xe9.txt"), None, "dead_letter:undecodable_name", "a file name that is not UTF-8",
+         place=_odd_name),
 )
 
 
@@ -385,7 +424,10 @@ def write_cases(folder: Path, cases=CASES) -> dict[str, Path]:
     paths = {}
     for case in cases:
         path = folder / case.name
-        path.write_bytes(case.make(folder))
+        if case.place is not None:
+            case.place(path)
+        else:
+            path.write_bytes(case.make(folder))
         if case.mtime is not None:
             os.utime(path, (case.mtime, case.mtime))
         paths[case.name] = path
@@ -396,37 +438,73 @@ def write_cases(folder: Path, cases=CASES) -> dict[str, Path]:
 # ----------------------------------------------------------------------------------------------
 # The per-document chain, without Beam
 # ----------------------------------------------------------------------------------------------
+def _through(fn, elements) -> dict:
+    """The outputs of a DoFn over `elements` in one bundle, by tag (None: the main output), as a
+    runner drives it: setup, start_bundle, process, finish_bundle, teardown."""
+    from apache_beam import pvalue
+    from apache_beam.transforms.window import TimestampedValue
+
+    out: dict = {None: []}
+    fn.setup()
+    fn.start_bundle()
+    for element in elements:
+        for result in fn.process(element) or ():
+            tag = result.tag if isinstance(result, pvalue.TaggedOutput) else None
+            value = result.value if isinstance(result, pvalue.TaggedOutput) else result
+            out.setdefault(tag, []).append(value.value if isinstance(value, TimestampedValue) else value)
+    fn.finish_bundle()
+    fn.teardown()
+    return out
+
+
 def run_chain(path: str) -> dict:
-    """One file through read_file, extract_articles, strip_repeated_passages, extract_claims and
+    """One file through every stage of a batch run, without a runner: the DoFns of the read,
+    extract, repeats, events and staging steps themselves (their guards included), the duplicate
+    decision over the staged digests, the verdicts applied to the staged articles and claims, and
     the Arrow conversion WriteParquet uses; a summary of what came out."""
-    from apache_beam.io.filesystem import FileMetadata
+    import tempfile
+
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.schemas import Article, Claim, DeadLetter, to_arrow_table
-    from tollwatch.transforms.claims import extract_claims, to_claim
-    from tollwatch.transforms.extract import extract_articles
-    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, read_file
-    from tollwatch.transforms.repeats import strip_repeated_passages
+    from tollwatch.transforms.dedup import near_options
+    from tollwatch.transforms.events import _AssignFn, default_event
+    from tollwatch.transforms.extract import _ExtractFn
+    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, _ReadFileFn
+    from tollwatch.transforms.repeats import MIN_CHARS, _StripFn
+    from tollwatch.transforms.resolve import _ResolveFn
+    from tollwatch.transforms.rewrites import MAX_GAP, CreditFinder
+    from tollwatch.transforms.staging import (
+        _ApplyFn, _StageFn, read_digests, read_sketches, write_verdicts)
 
     now = Timestamp.now()
-    stat = os.stat(path)
-    raw = read_file(FileMetadata(path, stat.st_size, stat.st_mtime), DEFAULT_MAX_FILE_BYTES, now)
-    results = [raw] if isinstance(raw, DeadLetter) else list(extract_articles(raw, now))
-    articles = [r for r in results if isinstance(r, Article)]
-    dead = [r for r in results if isinstance(r, DeadLetter)]
-    claims = []
-    for i, article in enumerate(articles):
-        text, removed = strip_repeated_passages(article.text)
-        article = articles[i] = article._replace(text=text, n_repeats_removed=removed,
-                                                 event_ids=["hostile"])
-        published = article.published_at.to_utc_datetime(has_tz=True)
-        claims += [to_claim(article, m) for m in extract_claims(article.text, published)]
+    stat = os.lstat(path)
+    dead: list = []
+
+    def step(fn, elements) -> list:
+        out = _through(fn, elements)
+        dead.extend(out.pop("dead_letters", []))
+        return out[None] if not out.keys() - {None} else out
+
+    raw = step(_ReadFileFn(DEFAULT_MAX_FILE_BYTES, now, [os.path.dirname(os.path.realpath(path))]),
+               [(path, stat.st_size, stat.st_mtime)])
+    extracted = step(_ExtractFn(), raw)
+    stripped = step(_StripFn(MIN_CHARS), extracted)
+    assigned = step(_AssignFn([default_event("hostile")]), stripped)
+    with tempfile.TemporaryDirectory(prefix="hostile-staging-") as staging:
+        options = near_options()
+        bases = step(_StageFn(staging, (), CreditFinder.from_sources([]), options), assigned)
+        decided = step(_ResolveFn(options, MAX_GAP, read_digests, read_sketches, write_verdicts),
+                       [("all", [b"s" + base.encode() for base in bases])] if bases else [])
+        applied = _through(_ApplyFn(), decided)
+    articles, claims = applied[None], applied.get(_ApplyFn.CLAIMS, [])
     for records, record_type in ((articles, Article), (claims, Claim), (dead, DeadLetter)):
         if records:
             to_arrow_table(records, record_type)
     return {
         "articles": len(articles),
         "dead_letters": sorted({d.error_type for d in dead}),
+        "stages": sorted({d.stage for d in dead}),
         "n_dead_letters": len(dead),
         "claims": len(claims),
         "text_chars": sum(len(a.text) for a in articles),

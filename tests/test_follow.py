@@ -118,3 +118,58 @@ def test_follow_finds_dropped_files_in_duckdb(tmp_path):
     state = json.loads((out / STATE_FILE).read_text())
     assert sorted(Path(p).name for p in state["files"]) == ["bulletin.txt", "wire.txt"]
     assert count_articles(out) == 2  # each file once, however many ticks listed it
+
+
+def test_the_state_keeps_only_files_still_there_and_is_not_rewritten_when_nothing_changed(tmp_path):
+    """follow.json once kept every file ever seen, after the files were gone, and was rewritten
+    with fsync every tick."""
+    folder, out = tmp_path / "drop", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    follower = Follower(str(out), [str(folder / "*")], lambda s, f, d, key: {})
+    drop(folder, "a.txt", "one")
+    drop(folder, "b.txt", "two")
+    assert follower.tick().files == 2
+    state_file = out / STATE_FILE
+    written = state_file.stat().st_mtime_ns, state_file.stat().st_ino
+    assert follower.tick() is None
+    assert (state_file.stat().st_mtime_ns, state_file.stat().st_ino) == written  # not rewritten
+    (folder / "a.txt").unlink()
+    assert follower.tick() is None
+    state = FollowState.load(str(out))
+    assert sorted(Path(p).name for p in state.files) == ["b.txt"] and state.tick == 1
+
+
+def test_cursors_of_feeds_removed_from_the_config_expire(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    FollowState(3, {}, {"https://a.example/feed": {"url": "a"},
+                        "https://gone.example/feed": {"url": "gone"}}).save(str(out))
+    follower = Follower(str(out), [], lambda s, f, d, key: {}, feed_urls={"https://a.example/feed"})
+    assert follower.tick() is None
+    assert FollowState.load(str(out)).feeds == {"https://a.example/feed": {"url": "a"}}
+
+
+def test_a_tick_over_names_that_are_not_utf8_and_a_fifo_finishes_and_remembers_them(tmp_path):
+    """A file name that is not UTF-8 failed every tick, so every restart; a FIFO blocked it."""
+    folder, out = tmp_path / "drop", tmp_path / "out"
+    folder.mkdir()
+    drop(folder, "wire.txt", (EXAMPLES / "day1_meridian_wire_original.txt").read_text(encoding="utf-8"))
+    odd = folder / os.fsdecode(b"bulletin-\xe9.txt")
+    odd.write_text((EXAMPLES / "day3_radioserrano_bulletin.txt").read_text(encoding="utf-8"))
+    os.mkfifo(folder / "evil.txt")
+    past = time.time() - 5
+    for path in (odd, folder / "evil.txt"):
+        os.utime(path, (past, past))
+    command = [sys.executable, "-m", "tollwatch.pipeline.cli", "-q", "follow", "--watch", str(folder),
+               "--output", str(out), "--ticks", "1", "--events", str(EXAMPLES / "events.toml")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert count_articles(out) == 1
+    from tollwatch.pipeline.query import connect
+
+    dead = dict(connect(str(out)).execute("SELECT uri, error_type FROM dead_letters").fetchall())
+    assert {Path(u).name: k for u, k in dead.items()} == {
+        "bulletin-\\xe9.txt": "undecodable_name", "evil.txt": "not_a_file"}
+    # Remembered: the next tick has nothing new (it does not fail, nor read them again).
+    assert len(FollowState.load(str(out)).files) == 3

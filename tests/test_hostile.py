@@ -1,6 +1,7 @@
 """Hostile input files: no crash, no hang, bounded memory, and a clean article or a dead letter.
 
-Each case of tests/hostile.py goes once through the per-document chain in a forked child with a
+Each case of tests/hostile.py goes once through every stage of a batch run (the stages' DoFns,
+driven without a runner, up to the staged claims and the duplicate verdicts) in a forked child with a
 time limit (a hang fails the case, not the suite) and its peak RSS read from wait4; then the whole
 folder goes through `tollwatch run` in a child process, and the Parquet output says what became of
 every file. `benchmarks/hostile_table.py` prints the same cases as a table of outcome, memory and time.
@@ -77,7 +78,7 @@ EXTRA_CHECKS = {
 }
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 def test_case_through_the_document_chain(case, folder):
     outcome = run_isolated(run_chain, str(folder / case.name), timeout=CASE_TIMEOUT_SECONDS)
     assert outcome.error is None, f"{case.name}: {outcome.error}"
@@ -121,12 +122,12 @@ def test_the_whole_folder_through_tollwatch_run(folder, tmp_path):
     articles, dead = by_file("articles", "doc_id"), by_file("dead_letters", "error_type")
     for case in CASES:
         if case.expected == "article":
-            assert case.name in articles and case.name not in dead, case.name
+            assert case.label in articles and case.label not in dead, case.label
         else:
-            assert case.name not in articles and dead.get(case.name) == [case.expected.split(":")[1]], \
-                case.name
+            assert case.label not in articles and dead.get(case.label) == [case.expected.split(":")[1]], \
+                case.label
     assert dead.pop("evil.dtd") == ["unsupported_type"]  # the DTD the parameter-entity case names
-    assert set(articles) | set(dead) == {c.name for c in CASES}  # every file is one or the other
+    assert set(articles) | set(dead) == {c.label for c in CASES}  # every file is one or the other
     # Nothing the entities or links point at reached the output, in any text column.
     leaked = con.execute(f"""
         SELECT count(*) FROM read_parquet('{out}/articles/*/*.parquet')

@@ -85,6 +85,13 @@ def test_figures_over_the_claims_bound_are_not_figures():
         40, MAX_FIGURE]
 
 
+def test_figures_of_thousands_of_digits_are_over_the_bound_not_an_error():
+    """Python refuses to convert a string of over 4,300 digits to an int: a hostile article's
+    4,301-digit figure (or 1 followed by ',000' 1,500 times) must be over the bound, not raise."""
+    assert figures("1" * 4301 + " killed, 40 died") == [40]
+    assert figures("1" + ",000" * 1500 + " people were killed, 12 dead") == [12]
+
+
 def test_figures_are_numbers_before_a_casualty_word_not_years_or_distances():
     text = ("More than 1,000 people were killed, including 745 civilians, since 2012; the town lies "
             "20 kilometers away.")

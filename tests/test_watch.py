@@ -15,6 +15,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.pipeline.runner import make_pipeline
 from apache_beam.options.pipeline_options import PipelineOptions
+from tollwatch.transforms.ingest import file_ref
 from tollwatch.transforms.watch import FileVersion, WatchFolder, _NewFilesFn, changed_files
 
 
@@ -45,6 +46,32 @@ def test_watch_folder_reads_each_file_once_while_polling(tmp_path):
                     equal_to(["a.txt", "b.txt"]), label="once")
 
 
+def test_watch_folder_confines_links_and_makes_a_name_that_is_not_utf8_a_dead_letter_once(tmp_path):
+    """WatchFolder read a link leading out of the folder, skipped a dangling link without a word,
+    and a name that is not UTF-8 failed the stream (no coder can carry it as a key)."""
+    folder, outside = tmp_path / "drop", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("a secret")
+    past = time.time() - 60
+    (folder / "a.txt").write_text("First report. 12 people were killed.")
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text("Second.")
+    (folder / "link.txt").symlink_to(outside / "secret.txt")
+    (folder / "gone.txt").symlink_to(folder / "nothing.txt")
+    for name in os.listdir(folder):
+        os.utime(folder / name, (past, past), follow_symlinks=False)
+    start = Timestamp.now()
+    with make_pipeline(PipelineOptions()) as p:
+        read = p | WatchFolder([str(folder / "*")], interval_seconds=0.5, start=start,
+                               stop=start + Duration(seconds=2))
+        assert_that(read["raw_docs"] | beam.Map(lambda d: os.path.basename(d.uri)),
+                    equal_to(["a.txt"]), label="read")
+        assert_that(read["dead_letters"] | beam.Map(lambda d: (os.path.basename(d.uri), d.error_type)),
+                    equal_to([("caf\\xe9.txt", "undecodable_name"), ("link.txt", "outside_input"),
+                             ("gone.txt", "dangling_link")]),
+                    label="dead letters, once each")
+
+
 def meta(path, mtime, size=10):
     return FileMetadata(path, size, last_updated_in_seconds=mtime)
 
@@ -66,7 +93,8 @@ def test_seen_paths_are_forgotten_after_the_ttl():
     with TestPipeline(runner="BundleBasedDirectRunner") as p:
         out = (p | stream
                | beam.ParDo(_NewFilesFn(ttl, settle_seconds=1.0)).with_input_types(
-                   tuple[str, FileMetadata]))
+                   tuple[str, FileMetadata])
+               | beam.Map(file_ref))
         # (path, size, mtime): the file references the reads take.
         assert_that(out, equal_to([("/d/a", 10, 990.0), ("/d/a", 11, 995.0),
                                    ("/d/a", 12, 1150.0)]))

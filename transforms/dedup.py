@@ -124,7 +124,8 @@ from apache_beam.transforms import userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from tollwatch.schemas.records import Article, register_row_coder
+from tollwatch.schemas.records import Article, DeadLetter, register_row_coder
+from tollwatch.transforms.guard import article_failure
 
 __all__ = [
     "Article", "Assignment", "BandReport", "DocRef", "FindLinks", "GroupLinks", "Link",
@@ -794,6 +795,7 @@ def apply_assignment(article: Article, assignment: Optional[Assignment]) -> Arti
 _SIGNATURES_TAG = "signatures"
 _ALONE_TAG = "alone"
 _LINKED_TAG = "linked"
+_DEAD_LETTERS_TAG = "dead_letters"
 _COPIES = Metrics.counter(_NAMESPACE, "near_copies")
 
 
@@ -836,7 +838,11 @@ class _SignFn(beam.DoFn):
             self._undated.inc()
             yield pvalue.TaggedOutput(_ALONE_TAG, apply_assignment(article, None))
             return
-        sig = signature_of(article, self._hasher, self._shingle_size, self._sketch_size)
+        try:
+            sig = signature_of(article, self._hasher, self._shingle_size, self._sketch_size)
+        except Exception as err:  # noqa: BLE001 - one article's failure is its dead letter
+            yield pvalue.TaggedOutput(_DEAD_LETTERS_TAG, article_failure(article, "sign", err))
+            return
         if sig.n_shingles < MIN_SHINGLES:
             self._short.inc()
             yield pvalue.TaggedOutput(_ALONE_TAG, apply_assignment(article, None))
@@ -1264,6 +1270,7 @@ class MarkNearDuplicates(beam.PTransform):
         if streaming is not None and not isinstance(streaming, bool):
             raise ValueError(f"streaming must be None, True or False, got {streaming!r}")
         self._streaming = streaming
+        self.dead_letters = None
 
     def expand(self, pcolls):
         # (articles, known): `known` are Signatures of canonical articles of earlier runs (the
@@ -1275,7 +1282,10 @@ class MarkNearDuplicates(beam.PTransform):
             articles
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
             | "Sign" >> beam.ParDo(_SignFn(o.num_perm, o.seed, o.shingle_size, o.sketch_size))
-            .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, main="compared"))
+            .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, _DEAD_LETTERS_TAG, main="compared"))
+        # The articles signing failed on, as DeadLetters (ExtractClaims' convention).
+        self.dead_letters = signed[_DEAD_LETTERS_TAG] | "DeadLetters" >> beam.Map(
+            lambda d: d).with_output_types(DeadLetter)
         signatures = signed[_SIGNATURES_TAG]
         if known is not None:
             # An article this run reads again (edited since) is compared by its new text, not by

@@ -27,7 +27,8 @@ from typing import NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 
-from tollwatch.schemas import Article
+from tollwatch.schemas import Article, DeadLetter
+from tollwatch.transforms.guard import article_failure
 
 START_SLACK = dt.timedelta(days=1)
 MIN_EVIDENCE = 2
@@ -185,12 +186,20 @@ class AssignEvents(beam.PTransform):
         if not events:
             raise ValueError("AssignEvents needs at least one event")
         self._events = list(events)
+        self.dead_letters = None
 
     def expand(self, articles):
-        return articles | "Assign" >> beam.ParDo(_AssignFn(self._events)).with_output_types(Article)
+        results = articles | "Assign" >> beam.ParDo(_AssignFn(self._events)).with_output_types(
+            Article).with_outputs(_AssignFn.DEAD_LETTERS, main="articles")
+        # The articles it failed on, as DeadLetters (ExtractClaims' convention).
+        self.dead_letters = results[_AssignFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
+            lambda d: d).with_output_types(DeadLetter)
+        return results.articles
 
 
 class _AssignFn(beam.DoFn):
+    DEAD_LETTERS = "dead_letters"
+
     def __init__(self, events: Sequence[Event]):
         self._events = events
         self.unassigned = beam.metrics.Metrics.counter("tollwatch", "articles_without_event")
@@ -199,8 +208,12 @@ class _AssignFn(beam.DoFn):
         self._matcher = EventMatcher(self._events)
 
     def process(self, article: Article):
-        published = article.published_at.to_utc_datetime(has_tz=True)
-        ids = self._matcher.event_ids(article.title, article.text, published)
+        try:
+            published = article.published_at.to_utc_datetime(has_tz=True)
+            ids = self._matcher.event_ids(article.title, article.text, published)
+        except Exception as err:  # noqa: BLE001 - one article's failure is its dead letter
+            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, article_failure(article, "events", err))
+            return
         if not ids:
             self.unassigned.inc()
         yield article._replace(event_ids=ids)

@@ -27,7 +27,8 @@ from typing import NamedTuple
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from tollwatch.schemas.records import Article
+from tollwatch.schemas.records import Article, DeadLetter
+from tollwatch.transforms.guard import article_failure
 
 __all__ = ["MIN_CHARS", "StripRepeatedPassages", "sentences", "strip_repeated_passages"]
 
@@ -174,22 +175,34 @@ class StripRepeatedPassages(beam.PTransform):
 
     def __init__(self, min_chars: int = MIN_CHARS, label=None):
         super().__init__(label)
+        self.dead_letters = None
         if isinstance(min_chars, bool) or not isinstance(min_chars, int) or min_chars < 1:
             raise ValueError(f"min_chars must be an int >= 1, got {min_chars!r}")
         self._min_chars = min_chars
 
     def expand(self, articles):
-        return articles | "Strip" >> beam.ParDo(_StripFn(self._min_chars))
+        results = articles | "Strip" >> beam.ParDo(_StripFn(self._min_chars)).with_outputs(
+            _StripFn.DEAD_LETTERS, main="articles")
+        # The articles it failed on, as DeadLetters (ExtractClaims' convention).
+        self.dead_letters = results[_StripFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
+            lambda d: d).with_output_types(DeadLetter)
+        return results.articles
 
 
 class _StripFn(beam.DoFn):
+    DEAD_LETTERS = "dead_letters"
+
     def __init__(self, min_chars: int):
         self._min_chars = min_chars
         self._removed = Metrics.counter("tollwatch.repeats", "passages_removed")
         self._articles = Metrics.counter("tollwatch.repeats", "articles_with_repeats")
 
     def process(self, article: Article):
-        text, removed = strip_repeated_passages(article.text or "", self._min_chars)
+        try:
+            text, removed = strip_repeated_passages(article.text or "", self._min_chars)
+        except Exception as err:  # noqa: BLE001 - one article's failure is its dead letter
+            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, article_failure(article, "repeats", err))
+            return
         if not removed:
             yield article
             return

@@ -47,6 +47,7 @@ from tollwatch.transforms.dedup import DocRef, Link, star_clusters
 
 MAX_GAP = Duration(seconds=24 * 3600)
 MIN_FIGURE_OVERLAP = 0.5
+_MAX_FIGURE_DIGITS = len(str(MAX_FIGURE))
 MAX_GROUP = 200          # articles sharing one (credit, figure) key that are compared pairwise
 DATED = ("metadata", "feed", "text")
 CREDIT_KINDS = ("media",)
@@ -151,7 +152,10 @@ class CreditFinder:
 def figures(text: str) -> list[int]:
     """Casualty-like figures of a text, sorted: numbers of two or more digits shortly before a
     casualty word, up to MAX_FIGURE as for claims."""
-    return sorted(n for n in {int(m.group(1).replace(",", "")) for m in _FIGURE.finditer(text)}
+    found = {m.group(1).replace(",", "") for m in _FIGURE.finditer(text)}
+    # A digit string longer than MAX_FIGURE's is over it: never converted (Python refuses to
+    # convert over 4,300 digits, and a long one costs quadratic time below that).
+    return sorted(n for n in (int(d) for d in found if len(d) <= _MAX_FIGURE_DIGITS)
                   if n <= MAX_FIGURE)
 
 

@@ -33,6 +33,7 @@ from tollwatch.transforms.dedup import (
     MIN_SHINGLES, MinHasher, NearOptions, Signature, near_options, signature_of)
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.framing import LENGTH, framed
+from tollwatch.transforms.guard import article_failure
 from tollwatch.transforms.resolve import ArticleDigest, Verdict
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
 
@@ -100,6 +101,7 @@ class _StageFn(beam.DoFn):
         self._claims = beam.metrics.Metrics.counter("claims", "claims")
         self._errors = beam.metrics.Metrics.counter("claims", "errors")
         self._too_short = beam.metrics.Metrics.counter("tollwatch.dedup", "too_short")
+        self._failed = beam.metrics.Metrics.counter("tollwatch", "stage_dead_letters")
 
     def setup(self):
         self._table = _sources_from_texts(self._source_texts)
@@ -119,21 +121,33 @@ class _StageFn(beam.DoFn):
         return self._files[suffix]
 
     def process(self, article: Article):
+        try:
+            claims, failure, signature, digest = self._stage(article)
+        except Exception as err:  # noqa: BLE001 - one article's failure is its dead letter
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, article_failure(article, "stage", err))
+            return
+        if failure is not None:
+            self._errors.inc()
+            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, failure)
+        # Everything that may fail on this article is computed before any of it is written, so a
+        # failed article leaves nothing half-staged.
         if self._base is None:
             self._base = FileSystems.join(self._folder, uuid.uuid4().hex)
             yield self._base
         self._file(ARTICLES, Article).write(article)
-        figures: list[str] = []
-        claims, failure = article_claims(article, self._table)
-        if failure is not None:
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(self.DEAD_LETTERS, failure)
         if claims:
             out = self._file(CLAIMS, Claim)
             for claim in claims:
                 out.write(claim)
-                figures.append(figure_key(claim))
             self._claims.inc(len(claims))
+        if signature is not None:
+            self._file(SKETCHES, Signature).write(signature)
+        self._file(DIGESTS, ArticleDigest).write(digest._replace(staged=self._base))
+
+    def _stage(self, article: Article):
+        """(claims, claim failure, signature to keep, digest without its staging file name)."""
+        claims, failure = article_claims(article, self._table)
         o = self._options
         signature = None
         if article.published_at is not None:
@@ -141,16 +155,16 @@ class _StageFn(beam.DoFn):
             if signature.n_shingles < MIN_SHINGLES:
                 self._too_short.inc()
                 signature = None
-            else:
-                self._file(SKETCHES, Signature).write(signature)
-                signature = signature._replace(sketch=b"")
-        self._file(DIGESTS, ArticleDigest).write(ArticleDigest(
+        digest = ArticleDigest(
             doc_id=article.doc_id, published_at=article.published_at, length=len(article.text),
-            text_hash=normalized_text_hash(article.text), signature=signature,
-            traits=story_traits(article, self._finder), figures=sorted(set(figures)),
-            staged=self._base, dup_cluster_id=article.dup_cluster_id, dup_of=article.dup_of,
+            text_hash=normalized_text_hash(article.text),
+            signature=signature._replace(sketch=b"") if signature is not None else None,
+            traits=story_traits(article, self._finder),
+            figures=sorted({figure_key(claim) for claim in claims}), staged="",
+            dup_cluster_id=article.dup_cluster_id, dup_of=article.dup_of,
             dup_kind=article.dup_kind, dup_similarity=article.dup_similarity,
-            is_canonical=article.is_canonical))
+            is_canonical=article.is_canonical)
+        return claims, failure, signature, digest
 
     def finish_bundle(self):
         for f in self._files.values():

@@ -18,7 +18,6 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.coders import coders
-from apache_beam.io import fileio
 from apache_beam.io.filesystem import FileMetadata
 from apache_beam.transforms import userstate
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
@@ -28,7 +27,8 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
 from tollwatch.transforms.ingest import (
-    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref)
+    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref, input_root, list_matches,
+    printable_path, undecodable_name)
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 DEFAULT_TTL = Duration(seconds=7 * 24 * 3600)
@@ -91,12 +91,21 @@ class _NewFilesFn(beam.DoFn):
         # Whole milliseconds: portable runners keep timers at millisecond precision.
         forget.set(Timestamp(micros=(int((version.mtime + self._ttl.micros / 1e6) * 1000) + 1) * 1000))
         self._new.inc()
-        yield file_ref(meta)
+        yield meta
 
     @userstate.on_timer(FORGET)
     def forget(self, last=beam.DoFn.StateParam(LAST)):
         last.clear()
         self._forgotten.inc()
+
+
+class _NamedFn(beam.DoFn):
+    """A new file as a FileRef; one whose name is not UTF-8 (no coder can carry it) to
+    'dead_letters'."""
+
+    def process(self, meta: FileMetadata, tick=beam.DoFn.TimestampParam):
+        dead = undecodable_name(meta.path, meta.size_in_bytes, tick)
+        yield file_ref(meta) if dead is None else beam.pvalue.TaggedOutput(_ReadFileFn.DEAD_LETTERS, dead)
 
 
 class WatchFolder(beam.PTransform):
@@ -131,19 +140,32 @@ class WatchFolder(beam.PTransform):
             | "Tick" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop,
                                         fire_interval=self._interval)
             | "Patterns" >> beam.FlatMap(lambda _tick: patterns)
-            | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-            | "KeyByPath" >> beam.Map(lambda meta: (meta.path, meta)).with_output_types(
+            # As in batch: dangling and looping links are listed too, to become dead letters.
+            | "Match" >> beam.FlatMap(lambda pattern: list_matches([pattern])).with_output_types(
+                FileMetadata)
+            # Keyed by the printable path: a name that is not UTF-8 cannot be a key as it is.
+            | "KeyByPath" >> beam.Map(lambda meta: (printable_path(meta.path), meta)).with_output_types(
                 tuple[str, FileMetadata])
             # A stage boundary: batch runners fire the state's timers when a stage's input is
             # done, which, fused with the polling source, would be after every poll.
             | "ToPathState" >> beam.transforms.util.ReshufflePerKey()
             | "NewFiles" >> beam.ParDo(_NewFilesFn(self._ttl, self._settle)).with_input_types(
-                tuple[str, FileMetadata]).with_output_types(FileRef)
+                tuple[str, FileMetadata]).with_output_types(FileMetadata)
+            # Once per version, like any new file: a name that is not UTF-8 is a dead letter.
+            | "Named" >> beam.ParDo(_NamedFn()).with_output_types(FileRef)
+            .with_outputs(_ReadFileFn.DEAD_LETTERS, main="files"))
+        named = files[_ReadFileFn.DEAD_LETTERS]
+        files = (
+            files.files
             | "GlobalWindow" >> beam.WindowInto(GlobalWindows())
             | "Spread" >> beam.Reshuffle())
-        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, None)).with_output_types(
+        # Confined to the watched folders, as in batch: a link must not lead out of them.
+        roots = sorted({r for r in map(input_root, patterns) if r is not None})
+        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, None, roots)).with_output_types(
             RawDoc, dead_letters=DeadLetter).with_outputs(_ReadFileFn.DEAD_LETTERS, main="raw_docs")
-        return {"raw_docs": results.raw_docs, "dead_letters": results[_ReadFileFn.DEAD_LETTERS]}
+        dead_letters = ((results[_ReadFileFn.DEAD_LETTERS], named)
+                        | "DeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
+        return {"raw_docs": results.raw_docs, "dead_letters": dead_letters}
 
 
 def watch_patterns(paths: Sequence[str]) -> list[str]:
