@@ -1046,12 +1046,14 @@ class SourceTable:
         else:
             found = self._find_general(text)
         hits: list[_SourceHit] = []
-        taken: list[tuple[int, int]] = []
+        # Characters already inside a longer name: a name is short, so checking its own characters keeps
+        # the work linear in the text however many names it holds ("(AFP)" on every line).
+        taken = bytearray(len(text))
         # The longest names first; tokens do not overlap, so names share a token when their spans overlap.
         for start, end, _, entries in sorted(found, key=lambda f: (-f[2], f[0])):
-            if any(start < b and a < end for a, b in taken):
+            if 1 in taken[start:end]:
                 continue
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             hits.append(_SourceHit(start, end, entries, text[start:end]))
         hits.sort(key=lambda h: h.start)
         return hits
