@@ -430,3 +430,15 @@ def test_many_mentions_of_a_source_are_found_in_linear_time():
     assert len(hits) == 17_000 and {h.text for h in hits} == {"AFP"}
     nested = table.find("the Syrian Observatory for Human Rights and the Observatory said")
     assert [h.text for h in nested] == ["Syrian Observatory for Human Rights", "the Observatory"]
+
+
+def test_a_breakdown_by_place_gives_one_claim_per_place():
+    text = ("The quake killed 500 people, 300 in Northville, 150 in the town of Easton and 50 in Port Mara "
+            "City, the interior ministry said. Of these, 12 were in Aldra and two each in Bexa and Corin. "
+            "The storm of 1970 killed 40 in March.")
+    got = [(c.number, c.measure, c.scope, c.location) for c in extract_claims(text)]
+    assert got == [(500, "killed", "overall", None), (300, "killed", "incident", "Northville"),
+                   (150, "killed", "incident", "Easton"), (50, "killed", "incident", "Port Mara"),
+                   (12, "killed", "incident", "Aldra"), (2, "killed", "incident", "Bexa"),
+                   (2, "killed", "incident", "Corin"), (40, "killed", "overall", None)]
+    assert {c.source for c in extract_claims(text)[:4]} == {extract_claims(text)[0].source}

@@ -2684,8 +2684,177 @@ def extract_claims(text: str, published_at: datetime | None = None,
                 claims[ci] = claims[ci]._replace(source=claim.source, source_text=claim.source_text)
             claims.append(claim)
             sentence_of.append(si)
-    return claims
+    return _add_breakdowns(ctx, claims, sentence_of)
 
+
+def _add_breakdowns(ctx: "_ArticleContext", claims: list[ClaimMention], sentence_of: list[int]) -> list[ClaimMention]:
+    """The claims with the items of their sentences' place breakdowns (and of the next sentences' that
+    open with "Of these," or "Of the deaths,"), in text order."""
+    if not claims:
+        return claims
+    sentences = ctx.sentences
+    own: dict[int, list[ClaimMention]] = {}
+    for claim, si in zip(claims, sentence_of):
+        own.setdefault(si, []).append(claim)
+    extra: list[ClaimMention] = []
+    fixed: dict[int, ClaimMention] = {}
+    for si in sorted(set(sentence_of) | {k + d for k in sentence_of for d in (1, 2)}):
+        if si >= len(sentences) or sentences[si].repeated:
+            continue
+        mine = own.get(si, [])
+        if not mine and not BREAKDOWN_LEAD_RE.match(sentences[si].text):
+            continue
+        before = next((own[k][0] for k in (si - 1, si - 2) if k in own), None)
+        items, corrected = _breakdowns(ctx, si, mine, before)
+        extra += items
+        fixed.update(corrected)
+    if not extra and not fixed:
+        return claims
+    claims = [fixed.get(c.char_start, c) for c in claims]
+    return sorted(claims + extra, key=lambda c: c.char_start)
+
+
+# ----------------------------------------------------------------------------------------------
+# Breakdowns by place: "killed 2,012 people, 1,293 in Al Haouz, 452 in Taroudant"
+# ----------------------------------------------------------------------------------------------
+_PLACE_WORD = r"[A-Z][\w'’]*(?:-[A-Za-z][\w'’]*)*"
+_BREAKDOWN_PLACE = rf"{_PLACE_WORD}(?:\s+{_PLACE_WORD}){{0,3}}"
+_SMALL_NUMBER_WORDS = "|".join(sorted([w for w in WORD_VALUES if w != "zero"], key=len, reverse=True))
+# One item of a breakdown: a count, what links it to a place, the place ("two each in A and B" is two).
+BREAKDOWN_ITEM_RE = re.compile(rf"""
+    (?<![\w.,$€£])(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|(?i:{_SMALL_NUMBER_WORDS}))(?![\w%]|[.,]\d)
+    (?:\s+(?i:others?|more|people|persons|deaths|dead|victims|bodies))?
+    (?:\s+(?i:of\s+(?:those|the\s+people)\s+who\s+(?P<verb>died|were\s+killed|were\s+injured|were\s+hurt
+                                                         |were\s+wounded|are\s+missing|were\s+missing)))?
+    (?P<each>\s+each)?
+    (?:\s+(?i:were|was|are|is|have\s+been|had\s+been))?
+    (?:\s+(?i:located|reported|recorded|registered|counted|confirmed))?
+    \s+(?i:in|at)\s+(?:(?i:the)\s+)?
+    (?:(?i:cities|city|towns|town|villages|village|provinces|province|regions|region|prefecture|districts
+          |district|municipality|municipalities)\s+of\s+)?
+    (?:(?i:(?:south|north)?(?:east|west)?(?:ern)?|central|neighbou?ring|nearby)\s+)?
+    (?P<place>{_BREAKDOWN_PLACE})(?:\s+and\s+(?P<more>{_BREAKDOWN_PLACE}))?
+""", re.VERBOSE)
+# "Of these, 69 were in Wajima", "Of the 72 deaths, ...", "The missing people include 121 in Wajima".
+BREAKDOWN_LEAD_RE = re.compile(r"""
+    ^\W*(?:(?:of|among)\s+(?:these|them|those|the\s+(?:[\d,]+\s+)?(?P<noun>deaths|dead|victims|fatalities|missing
+                                                                 |injured|wounded))
+         |the\s+(?P<noun2>missing|dead|injured|wounded|victims|deaths)(?:\s+people)?\s+(?:include|included|were))\b
+""", re.IGNORECASE | re.VERBOSE)
+_PLACE_SUFFIXES = frozenset({"City", "Province", "Prefecture", "Region", "District", "Governorate", "Town"})
+_NOT_BREAKDOWN_PLACES = frozenset({"total", "all", "hospital", "hospitals"})
+MAX_BREAKDOWN_GAP = 110  # characters between a figure and the next item of its breakdown
+_BREAKDOWN_GAP_STOP_RE = re.compile(r"[;:]|\d|\b(?:but|while|whereas|although|compared|since|than)\b", re.IGNORECASE)
+_OWN_VERB_BEFORE_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(ACTIVE_BEFORE, key=len, reverse=True)) + r")\s+(?:(?:at\s+least|more\s+than|over|about|"
+    r"nearly|almost|some|another|a\s+further|an\s+estimated)\s+)?$", re.IGNORECASE)
+_LEAD_MEASURES = {"deaths": "killed", "dead": "killed", "victims": "killed", "fatalities": "killed",
+                  "missing": "missing", "injured": "injured", "wounded": "injured"}
+
+
+def _breakdown_place(name: str) -> str | None:
+    """A place of a breakdown item without "City"/"Province" after it, or None (a month, "The")."""
+    words = name.split()
+    while words and words[0].lower() in NOT_PLACES:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in _PLACE_SUFFIXES:
+        words = words[:-1]
+    if not words or words[0].lower() in WEEKDAYS or words[0].lower() in MONTHS:
+        return None
+    if words[0].lower() in _NOT_BREAKDOWN_PLACES or words[-1].endswith(("'s", "’s")):
+        return None
+    return " ".join(words)
+
+
+def _breakdowns(ctx: "_ArticleContext", si: int, own: Sequence[ClaimMention],
+                before: ClaimMention | None) -> tuple[list[ClaimMention], dict[int, ClaimMention]]:
+    """The items of the place breakdowns of a sentence: each a claim of the figure it breaks down (the
+    sentence's figure before it, or for a lead such as "Of these," the previous sentence's), with its place.
+    Also the sentence's claims corrected, by char_start: an item the grammar found takes its place, and the
+    figure broken down loses a place it took from its items ("killed 500, 300 in A, 200 in B")."""
+    sent = ctx.sentences[si]
+    text = sent.text
+    anchors = sorted(own, key=lambda c: c.char_start)
+    lead = BREAKDOWN_LEAD_RE.match(text)
+    lead_measure = None
+    if lead:
+        noun = (lead.group("noun") or lead.group("noun2") or "").lower()
+        lead_measure = _LEAD_MEASURES.get(noun)
+    out: list[ClaimMention] = []
+    fixed: dict[int, ClaimMention] = {}
+    broken_down: dict[int, tuple[ClaimMention, int, list[str]]] = {}  # figure -> (it, first item, places)
+    last_end = None  # where the figure or item the next item continues ends (sentence offsets)
+    parent: ClaimMention | None = None
+    root: ClaimMention | None = None  # the figure the current list breaks down
+    items_found: set[int] = set()
+    k = 0
+    for m in BREAKDOWN_ITEM_RE.finditer(text):
+        a, b = m.span("num")
+        while k < len(anchors) and anchors[k].char_end - sent.start <= a:
+            if anchors[k].char_start not in items_found:  # (an item the grammar found continues its list)
+                parent = root = anchors[k]
+                last_end = anchors[k].char_end - sent.start
+            k += 1
+        if _OWN_VERB_BEFORE_RE.search(text, max(0, a - 40), a):
+            continue  # "killed 12 and wounded 30 in A": a figure of its own, not a part of 12
+        found = next((c for c in anchors if c.char_start - sent.start < b and a < c.char_end - sent.start), None)
+        verb = (m.group("verb") or "").split()
+        measure = None
+        if parent is not None and last_end is not None and a - last_end <= MAX_BREAKDOWN_GAP \
+                and not _BREAKDOWN_GAP_STOP_RE.search(text, last_end, a):
+            template = parent
+        elif lead is not None and last_end is None and (lead_measure or before is not None):
+            template = before
+            measure = lead_measure or (before.measure if before else None)
+        elif verb or found is not None:
+            template = None
+        else:
+            continue
+        places = [p for p in (_breakdown_place(x) for x in (m.group("place"),) + (
+            (m.group("more"),) if m.group("each") and m.group("more") else ())) if p]
+        if not places:
+            continue
+        if root is not None and template is parent:
+            first = broken_down.get(root.char_start, (root, a, []))
+            broken_down[root.char_start] = (root, first[1], first[2] + places)
+        if found is not None:
+            items_found.add(found.char_start)
+            if found.location != places[0] and len(places) == 1:
+                found = found._replace(scope="incident", location=places[0])
+                fixed[found.char_start] = found
+            parent, last_end = found, m.end()
+            continue
+        if verb:
+            measure = MEASURE_WORDS.get(verb[-1], measure)
+        measure = measure or (template.measure if template else None)
+        parsed_value = parse_number(m.group("num"))
+        if measure is None or parsed_value is None or parsed_value[0] is None:
+            continue
+        parsed = ParsedNumber(parsed_value[0], None, "exact", False, None)
+        low, high = values(parsed)
+        attributions = [x for x in (ctx.attributions.get(sent.start) or _attributions(ctx, sent)) if not x.media]
+        if attributions:
+            source, source_text = attributions[0].source, attributions[0].text
+        elif template is not None:
+            source, source_text = template.source, template.source_text
+        else:
+            source, source_text = _inherited_source(ctx, si)
+        for location in places:
+            out.append(ClaimMention(
+                measure=measure, number=parsed.number, number_high=None, qualifier="exact", value_low=low,
+                value_high=high, group=template.group if template else "total",
+                group_text=template.group_text if template else None, source=source, source_text=source_text,
+                scope="incident", location=location,
+                period_text=template.period_text if template else None,
+                period_start=template.period_start if template else None,
+                sentence=text, char_start=sent.start + a, char_end=sent.start + b))
+        parent, last_end = out[-1], m.end()
+    for figure, first, places in broken_down.values():
+        figure = fixed.get(figure.char_start, figure)
+        own_part = text[figure.char_end - sent.start:first]
+        if figure.location in places and figure.location not in own_part:
+            fixed[figure.char_start] = figure._replace(scope="overall", location=None)
+    return out, fixed
 
 # Every match of a hint pattern is one word of at most this many characters (and the character after it).
 _HINT_REACH = 32
