@@ -2073,6 +2073,21 @@ class _ArticleContext:
         phrase = self.text[start:end].strip(" ,.;:'\"“”‘’")
         if not phrase:
             return None, False, False
+        lead = _SUBORDINATE_LEAD_RE.match(phrase)
+        if lead:  # "a day after authorities (say)", "where officials (confirmed)": the clause's own subject
+            offset = self.text.find(phrase, start) + lead.end()
+            return self.resolve_phrase(offset, end)
+        if _NOT_A_SUBJECT_RE.match(phrase):
+            return None, False, False  # "with a British man (now confirmed)", "later (said)", "Search and rescue efforts"
+        body = _SPEAKS_FOR_RE.match(phrase)
+        if body:  # "Abdul Rayan, spokesman at the Ministry of X", "Marie Drese, the aid group's secretary-general"
+            org = body.group("org") or body.group("org2")
+            org = _BODY_TAIL_RE.split(org, maxsplit=1)[0]
+            offset = self.text.find(org, start)
+            if offset >= 0:
+                resolved = self.resolve_phrase(offset, offset + len(org))
+                if resolved[0]:
+                    return resolved[0], resolved[1], False
         found = self.entry_in(start, end)
         if found:
             entry, hit = found
@@ -2121,9 +2136,10 @@ class _ArticleContext:
                 return self.resolve_phrase(offset, offset + len(figures_by.group(1)))
         head_of = _HEAD_OF_RE.match(phrase)
         if head_of:  # "the head of the national disaster agency" speaks for the agency
-            offset = self.text.find(head_of.group(1), start)
+            org = _BODY_TAIL_RE.split(head_of.group(1), maxsplit=1)[0]  # "the Red Crescent in Benghazi Kais F."
+            offset = self.text.find(org, start)
             if offset >= 0:
-                return self.resolve_phrase(offset, offset + len(head_of.group(1)))
+                return self.resolve_phrase(offset, offset + len(org))
         hit = self.hit_in(start, end)
         if hit is not None:  # an ambiguous alias ("the health ministry") with no single owner here
             return _normalise_source(hit.text), False, False
@@ -2185,6 +2201,25 @@ class _ArticleContext:
         return best
 
 
+_ROLE = (r"(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|director(?:[- ]general)?|president|"
+         r"chairman|chairwoman|chair|coordinator|commissioner|official|representative)")
+# A person named with the body they speak for: the body is the source ("one body, one name").
+_SPEAKS_FOR_RE = re.compile(
+    rf"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:(?:the|a|an|its)\s+)?(?:[\w-]+\s+){{0,2}}?{_ROLE}\s+"
+    rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
+    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
+    re.IGNORECASE)
+_BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+|\s+(?=[A-Z][a-z]+\s+[A-Z][a-z]+$)")
+# A subordinate clause's opening before its subject: "a day after authorities say", "where officials confirmed".
+_SUBORDINATE_LEAD_RE = re.compile(
+    r"(?:(?:a|one|two|three|several|hours?|days?|weeks?|moments?|shortly|soon|just|even)\s+)*"
+    r"(?:after|before|where|when|while|as|since|once|until|whereas)\s+(?=\S)", re.IGNORECASE)
+# Phrases that cannot be the subject of a speech verb: a prepositional phrase, an adverb, an activity.
+_NOT_A_SUBJECT_RE = re.compile(
+    r"(?:with|among|amid|including|despite)\s"
+    r"|(?:later|earlier|also|then|now|previously|separately|meanwhile|however|update|statement|statements|"
+    r"citing|quoting|culture|search)$"
+    r"|(?:search|rescue|recovery|relief)\s+(?:and\s+\w+\s+)?(?:efforts?|operations?|work)\b", re.IGNORECASE)
 _HEAD_OF_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
     r"secretary-general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
@@ -2193,7 +2228,8 @@ _HEAD_OF_RE = re.compile(
 _FIGURES_FROM_RE = re.compile(r"\s(?:from|by|of|compiled\s+by)\s")
 _FIGURES_BY_RE = re.compile(
     r"(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,2}?(?:estimates?|figures?|data|"
-    r"tally|tallies|count|statistics|numbers|reports?|records?|documentation)\s+(?:by|from|of|compiled\s+by)\s+(.+)$",
+    r"tally|tallies|count|statistics|numbers|reports?|records?|documentation|statements?|updates?|releases?|"
+    r"bulletins?|communiqu[eé]s?|announcements?|briefings?)\s+(?:by|from|of|compiled\s+by|issued\s+by)\s+(.+)$",
     re.IGNORECASE)
 
 
