@@ -17,9 +17,9 @@ Who states a figure comes from the attribution patterns of news copy ("according
 "said X", "X told Reuters", "as reported by X", "X, citing Y"), resolved against a table of known
 sources (`data/sources.toml`, extendable with users' files) and, for generic phrases ("a war monitor",
 "the NGO", "the ministry", "the same source", "it said"), against the organisations the article names,
-by their kind. A sentence with no attribution takes the source of the figure it is part of, of the next
-line for a headline, or of the previous sentence of its paragraph; a news agency is reported only when
-no one else is named for the figure.
+by their kind. A sentence with no attribution takes the source of the figure it is part of, or of the next
+line for a headline; any other figure without one is stated in the article's own voice (source null), not
+by the previous sentence's speaker. A news agency is reported only when no one else is named for it.
 
 Guarantees: the extractor never raises on any text; `char_start`/`char_end` index the article text, so
 every figure can be checked; the same text always gives the same claims, in text order; a sentence that
@@ -3023,15 +3023,12 @@ def _build_claim(ctx: _ArticleContext, sent: _Sentence, si: int, cand: _Candidat
 
 
 def _inherited_source(ctx: _ArticleContext, si: int) -> tuple[str | None, str | None]:
-    """The source of a sentence that names none: the next line's for a headline, else the previous sentence's
-    in its paragraph."""
+    """The source of a sentence that names none: for a headline, the next lines'; any other sentence
+    states its figure in the article's own voice (None), whoever the sentence before quoted."""
     sentences = ctx.sentences
-    sent = sentences[si]
-    if sent.headline:
-        order = [k for k in range(si + 1, min(si + 3, len(sentences)))]
-    else:
-        order = [si - 1] if si > 0 and sentences[si - 1].para == sent.para else []
-    for k in order:
+    if not sentences[si].headline:
+        return None, None
+    for k in range(si + 1, min(si + 3, len(sentences))):
         atts = _attributions(ctx, sentences[k])
         pool = [a for a in atts if not a.media] or atts
         if pool:
