@@ -557,6 +557,7 @@ _YEAR_RE = re.compile(r"(?:1[89]|20)\d\d")
 _PEOPLE_AFTER_RE = re.compile(r"\s+(?:people|civilians|persons|bodies|dead|deaths)\b")
 _NOT_ATTRIBUTION_AFTER_RE = re.compile(r"\s+(?:killed|dead|missing|wounded|injured|hurt|by|to\s+(?:be|have)|the\s+lives|lives)\b")
 _PUT_TOLL_RE = re.compile(r"\s+(?:the\s+)?(?:\w+\s+)?(?:death\s+|casualty\s+)?(?:toll|number|figure|count)")
+_REVISED_IT_RE = re.compile(r"\s+(?:it|them|the\s+figures?)?\s*(?:to|down|up)\b")
 _PASSIVE_BEFORE_RE = re.compile(r"\b(?:were|was|is|are|been|being|be)\s+$")
 _ADJECTIVAL_BEFORE_RE = re.compile(r"\b(?:an|the|a|its|their|his|her|of)\s+$")
 _SAID_TO_BE_RE = re.compile(r"\s+to\s+(?:be|have)\b")
@@ -567,7 +568,10 @@ _SPEECH_VERBS = ("said|says|say|told|tells|reported|reports|report|stated|states
                  "estimate|confirm|warned|warns|revealed|acknowledged|indicated|explained|insisted|stressed|"
                  "disclosed|specified|asserted|alleged|"
                  "announces|confirmed|confirms|estimated|estimates|counted|counts|documented|documents|recorded|"
-                 "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed")
+                 "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed|"
+                 "raised|raises|revised|revises|lowered|lowers|updated|updates")
+# "raised the death toll to 205", "revised it to 275": the subject of a verb that changes a toll gives it.
+_TOLL_CHANGE_VERBS = frozenset({"raised", "raises", "revised", "revises", "lowered", "lowers", "updated", "updates"})
 SPEECH_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b")
 ACCORDING_RE = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
 REPORTED_BY_RE = re.compile(r"\b(?:reported|stated|announced|confirmed|released|published|compiled|quoted|cited)\s+by\s+", re.IGNORECASE)
@@ -588,7 +592,7 @@ _SEGMENT_SPLIT_RE = re.compile(r"""[,;:“”"()\[\]—–]|\s-\s""")
 _TRAILING_TIME_RE = re.compile(
     r"(?:\s+(?:on|early|late|last|this)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"(?:\s+(?:morning|afternoon|evening|night))?|\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-    r"|\s+(?:on\s+)?(?:yesterday|today|earlier|later|previously|also|again|now|have|has|had|had\s+earlier|"
+    r"|\s+(?:on\s+)?(?:yesterday|today|earlier|later|previously|also|again|now|already|have|has|had|had\s+earlier|"
     r"in\s+a\s+statement|in\s+a\s+report|in\s+an\s+update|separately|initially|first)|\s+on\s+\w+\s+\d+)+\s*$",
     re.IGNORECASE)
 _CLAIM_WORDS_RE = re.compile(r"\d|\b(?:killed|died|wounded|injured|dead|killing|deaths|toll)\b", re.IGNORECASE)
@@ -2406,6 +2410,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
         if verb in ("claimed", "claims") and not _CLAIMED_THAT_RE.match(after):
             continue  # "claimed 18 lives", "claimed responsibility"
         if verb in ("put", "puts") and not _PUT_TOLL_RE.match(after):
+            continue
+        if verb in _TOLL_CHANGE_VERBS and not (_PUT_TOLL_RE.match(after) or _REVISED_IT_RE.match(after)):
             continue
         if _PASSIVE_BEFORE_RE.search(before) and verb != "told":
             continue
