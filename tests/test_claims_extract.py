@@ -442,3 +442,12 @@ def test_a_breakdown_by_place_gives_one_claim_per_place():
                    (12, "killed", "incident", "Aldra"), (2, "killed", "incident", "Bexa"),
                    (2, "killed", "incident", "Corin"), (40, "killed", "overall", None)]
     assert {c.source for c in extract_claims(text)[:4]} == {extract_claims(text)[0].source}
+
+
+def test_one_body_one_name_for_a_local_government_and_a_spokesman():
+    text = ("The quake struck Velka Prefecture on Monday. Velka officials said 40 people died. "
+            "The prefectural government said 12 people were missing. "
+            "Ana Brel, a spokeswoman for the Velka Water Board, said 30 people were injured. "
+            "Floods killed 9 people in Oster. They also destroyed 40 homes.")
+    got = {(c.number, c.source) for c in extract_claims(text)}
+    assert got == {(40, "Velka prefecture"), (12, "Velka prefecture"), (30, "Velka Water Board"), (9, None)}

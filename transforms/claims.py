@@ -2030,6 +2030,7 @@ class _ArticleContext:
         self._places: list[tuple[int, str]] | None = None
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
+        self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
         # (sentence start, clause start, clause end) -> what _location's searches of that clause found
         self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
 
@@ -2083,6 +2084,9 @@ class _ArticleContext:
             return self.resolve_phrase(offset, end)
         if _NOT_A_SUBJECT_RE.match(phrase):
             return None, False, False  # "with a British man (now confirmed)", "later (said)", "Search and rescue efforts"
+        unit = self.local_government(phrase, start)
+        if unit:
+            return unit, False, False
         body = _SPEAKS_FOR_RE.match(phrase)
         if body:  # "Abdul Rayan, spokesman at the Ministry of X", "Marie Drese, the aid group's secretary-general"
             org = body.group("org") or body.group("org2")
@@ -2156,6 +2160,30 @@ class _ArticleContext:
         head = _PHRASE_TAIL_RE.split(phrase, maxsplit=1)[0]
         return _descriptive_source(head), False, False
 
+    def local_government(self, phrase: str, pos: int) -> str | None:
+        """One name for the government of an administrative unit the article names ("Ishikawa Prefecture"):
+        "Ishikawa officials", "the prefectural government", "Ishikawa authorities" -> "Ishikawa prefecture"."""
+        by_adjective = _UNIT_GOVERNMENT_RE.match(phrase)
+        by_name = None if by_adjective else _NAMED_GOVERNMENT_RE.match(phrase)
+        if not (by_adjective or by_name):
+            return None
+        if self._units is None:
+            self._units = []
+            for m in _ADMIN_UNIT_RE.finditer(self.text):
+                name = m.group("name") or m.group("name2")
+                noun = (m.group("noun") or m.group("noun2")).lower()
+                if _clean_place(name):
+                    self._units.append((m.start(), _clean_place(name), noun))
+        if by_adjective:
+            noun = _UNIT_ADJECTIVES[by_adjective.group("adj").lower()]
+            named = [(p, name) for p, name, n in self._units if n == noun]
+            if not named:
+                return None
+            before = [name for p, name in named if p < pos]
+            return f"{(before or [named[0][1]])[-1]} {noun}"
+        name = _clean_place(by_name.group("name"))
+        return next((f"{name} {n}" for _, unit, n in self._units if unit == name), None)
+
     # -- places ---------------------------------------------------------------------------------
     def places(self) -> list[tuple[int, str]]:
         """(position, name) of every settlement the article names as such, in text order."""
@@ -2213,7 +2241,7 @@ _SPEAKS_FOR_RE = re.compile(
     rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
     rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
     re.IGNORECASE)
-_BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+|\s+(?=[A-Z][a-z]+\s+[A-Z][a-z]+$)")
+_BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+")
 # A subordinate clause's opening before its subject: "a day after authorities say", "where officials confirmed".
 _SUBORDINATE_LEAD_RE = re.compile(
     r"(?:(?:a|one|two|three|several|hours?|days?|weeks?|moments?|shortly|soon|just|even)\s+)*"
@@ -2224,6 +2252,17 @@ _NOT_A_SUBJECT_RE = re.compile(
     r"|(?:later|earlier|also|then|now|previously|separately|meanwhile|however|update|statement|statements|"
     r"citing|quoting|culture|search)$"
     r"|(?:search|rescue|recovery|relief)\s+(?:and\s+\w+\s+)?(?:efforts?|operations?|work)\b", re.IGNORECASE)
+# ("regional" and "district" are left alone: they as often mean the area a story covers as a named unit.)
+_UNIT_ADJECTIVES = {"prefectural": "prefecture", "provincial": "province", "county": "county",
+                    "oblast": "oblast", "governorate": "governorate"}
+_UNIT_NOUNS = "prefecture|province|region|county|district|oblast|governorate"
+_GOVERNMENT_NOUNS = r"(?:government|authorities|officials|administration|office)"
+_UNIT_GOVERNMENT_RE = re.compile(
+    rf"(?:the\s+)?(?P<adj>{'|'.join(_UNIT_ADJECTIVES)})\s+{_GOVERNMENT_NOUNS}$", re.IGNORECASE)
+_NAMED_GOVERNMENT_RE = re.compile(rf"(?:the\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+{_GOVERNMENT_NOUNS}$")
+_ADMIN_UNIT_RE = re.compile(
+    rf"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?P<noun>(?i:{_UNIT_NOUNS}))\b"
+    rf"|\b(?P<noun2>(?i:{_UNIT_NOUNS}))\s+of\s+(?P<name2>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
 _HEAD_OF_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
     r"secretary-general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
