@@ -451,3 +451,12 @@ def test_one_body_one_name_for_a_local_government_and_a_spokesman():
             "Floods killed 9 people in Oster. They also destroyed 40 homes.")
     got = {(c.number, c.source) for c in extract_claims(text)}
     assert got == {(40, "Velka prefecture"), (12, "Velka prefecture"), (30, "Velka Water Board"), (9, None)}
+
+
+def test_tolls_of_earlier_events_and_legal_section_numbers_are_no_claims():
+    published = datetime(2031, 5, 2, tzinfo=timezone.utc)
+    text = ("Floods in Varnia killed 120 people this week. The toll is close to the 140 who died in floods "
+            "in Osk in 1998. Storms in Dell in 2004 killed nearly 300 people. Osk's 1998 floods, which left "
+            "140 dead, were the worst. The war, which began in 2024, has killed 9,000 people. Police filed "
+            "a case under sections like 37 and 38 (causing hurt) of the penal code after 5 people were hurt.")
+    assert [c.number for c in extract_claims(text, published)] == [120, 9000, 5]

@@ -558,6 +558,10 @@ _PEOPLE_AFTER_RE = re.compile(r"\s+(?:people|civilians|persons|bodies|dead|death
 _NOT_ATTRIBUTION_AFTER_RE = re.compile(r"\s+(?:killed|dead|missing|wounded|injured|hurt|by|to\s+(?:be|have)|the\s+lives|lives)\b")
 _PUT_TOLL_RE = re.compile(r"\s+(?:the\s+)?(?:\w+\s+)?(?:death\s+|casualty\s+)?(?:toll|number|figure|count)")
 _REVISED_IT_RE = re.compile(r"\s+(?:it|them|the\s+figures?)?\s*(?:to|down|up)\b")
+# A numbered provision of a law, and the numbers listed after it.
+_LEGAL_LABEL_BEFORE_RE = re.compile(
+    r"\b(?:sections?|articles?|clauses?|paragraphs?|subsections?|chapters?|provisions?)\s+(?:like\s+|such\s+as\s+|no\.?\s+)?"
+    r"(?:\d+[A-Za-z]?(?:\s*\([^)]{0,80}\))?\s*(?:,|and|or|&)\s*)*$", re.IGNORECASE)
 _PASSIVE_BEFORE_RE = re.compile(r"\b(?:were|was|is|are|been|being|be)\s+$")
 _ADJECTIVAL_BEFORE_RE = re.compile(r"\b(?:an|the|a|its|their|his|her|of)\s+$")
 _SAID_TO_BE_RE = re.compile(r"\s+to\s+(?:be|have)\b")
@@ -1384,6 +1388,8 @@ def _eligible(text: str, start: int, end: int, match: re.Match, parsed: ParsedNu
         return False  # an exponent or a signed number ("10^30", "1e30", "-5"): no count of people
     if max(parsed.number or 0, parsed.number_high or 0) > MAX_FIGURE:
         return False
+    if _LEGAL_LABEL_BEFORE_RE.search(text, max(0, start - 60), start):
+        return False  # "IPC sections 37 and 38", "under Article 5"
     label = _LABEL_BEFORE_RE.search(before)
     if label and label.group(1).lower().rstrip(".") in LABEL_WORDS and label.group(1)[0].isupper():
         return False
@@ -2721,6 +2727,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
         if has(_ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, _ATTRIBUTION_HINT_START_RE):
             _attributions(ctx, sent)
     claims: list[ClaimMention] = []
+    now_year = _article_year(text, published_at)
     sentence_of: list[int] = []  # the sentence index of each claim made so far
     para_start: dict[int, int] = {}
     for sent in sentences:
@@ -2755,6 +2762,8 @@ def extract_claims(text: str, published_at: datetime | None = None,
                                  para_start[sent.para])
             if claim is not None and sent.truncated and _runs_into_end(sent, cand):
                 claim = None
+            if claim is not None and _of_an_earlier_year(sent.text, cand, now_year):
+                claim = None  # "Floods in Portugal in 1967 killed nearly 500 people": another event
             made[index] = claim
         for index, claim in enumerate(made):
             if claim is None:
@@ -2990,6 +2999,38 @@ def _starts_in(starts: Sequence[int], start: int, end: int) -> bool:
 
 
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
+
+
+_YEAR_IN_TEXT_RE = re.compile(r"(?<![\w.,$€£-])(?:1[89]|20)\d\d(?![\w%]|[.,]\d)")
+# A year that dates a toll still running is no other event: "since 2011", "the war that began in 2022".
+_RUNNING_SINCE_RE = re.compile(
+    r"(?:since|from|began|begun|started|starting|erupted|broke\s+out|launched)\s+(?:in\s+|early\s+|late\s+)?"
+    r"(?:(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+)?$", re.IGNORECASE)
+OTHER_EVENT_REACH = 80  # characters around a figure in which an earlier year makes it another event's toll
+
+
+def _article_year(text: str, published: datetime | None) -> int | None:
+    """The year the article is written in: its publication's, else the latest year it mentions."""
+    if published is not None:
+        return published.year
+    years = [int(m.group()) for m in _YEAR_IN_TEXT_RE.finditer(text)]
+    return max(years) if years else None
+
+
+def _of_an_earlier_year(sentence: str, cand: _Candidate, now_year: int | None) -> bool:
+    """True when the figure's clause dates it to a year before the article's ("the 209 who died in floods
+    in Romania in 1970", "Romania's 1970 floods, which left 209 dead"), unless the toll runs since then."""
+    if now_year is None:
+        return False
+    lo = max(sentence.rfind(";", 0, cand.start) + 1, cand.start - OTHER_EVENT_REACH)
+    hi = sentence.find(";", cand.end)
+    hi = min(len(sentence) if hi < 0 else hi, cand.end + OTHER_EVENT_REACH)
+    for m in _YEAR_IN_TEXT_RE.finditer(sentence, lo, hi):
+        if cand.start <= m.start() < cand.end:
+            continue
+        if int(m.group()) < now_year and not _RUNNING_SINCE_RE.search(sentence, max(0, m.start() - 40), m.start()):
+            return True
+    return False
 
 
 def _runs_into_end(sent: _Sentence, cand: _Candidate) -> bool:
