@@ -2788,12 +2788,15 @@ def _add_breakdowns(ctx: "_ArticleContext", claims: list[ClaimMention], sentence
         own.setdefault(si, []).append(claim)
     extra: list[ClaimMention] = []
     fixed: dict[int, ClaimMention] = {}
-    for si in sorted(set(sentence_of) | {k + d for k in sentence_of for d in (1, 2)}):
-        if si >= len(sentences) or sentences[si].repeated:
+    near = set(sentence_of) | {k + d for k in sentence_of for d in (1, 2)}
+    for si, sent in enumerate(sentences):
+        if sent.repeated:
             continue
         mine = own.get(si, [])
-        if not mine and not BREAKDOWN_LEAD_RE.match(sentences[si].text):
-            continue
+        if not mine:
+            lead = BREAKDOWN_LEAD_RE.match(sent.text)
+            if lead is None or not (si in near or lead.group("noun") or lead.group("noun2")):
+                continue
         before = next((own[k][0] for k in (si - 1, si - 2) if k in own), None)
         items, corrected = _breakdowns(ctx, si, mine, before)
         extra += items
