@@ -692,7 +692,9 @@ _CLAIMED_THAT_RE = re.compile(r"\s*(?:that\b|,)")
 _APPOSITIVE_NAME_RE = re.compile(rf",\s+({NAME})\s*(?:[.,;]|$)")
 _INVERTED_SUBJECT_RE = re.compile(r"\s+((?:the\s+|a\s+|an\s+)?[A-Za-z][\w'’.-]*(?:\s+[A-Za-z][\w'’.-]*){0,6}?)\s*(?=[,.;]|$)")
 _NOT_A_SPEAKER_RE = re.compile(r"\b(?:killed|died|wounded|injured|dead|had|have|has|was|were|is|are)\b")
-_ORG_WORD_RE = re.compile(r"\b(?:head|chief|director|spokes\w+|founder|of\s+the\s+[A-Z])")
+_ORG_WORD_RE = re.compile(r"\b(?:head|chief|director|spokes\w+|founder|secretary|president|chair\w*|coordinator"
+                          r"|of\s+the\s+[A-Z]|(?:of|for|at)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}(?:group|agency|"
+                          r"organi[sz]ation|society|ministry|department|authority|service|administration)\b)")
 _BACK_REFERENCE_RE = re.compile(r"\b(?:in|at|near|outside)\s+the\s+(?:city|town|village|camp)\b(?!\s+of\b)")
 NEIGHBOUR_RE = re.compile(r"\bneighbou?rs?\b", re.IGNORECASE)
 
@@ -2142,6 +2144,9 @@ class _ArticleContext:
             hit = self.hit_in(start, end)
             if hit is not None:
                 return _normalise_source(hit.text), False, False
+            if (self.last_source and self.last_source[0].isupper() and self.last_source != self.last_person
+                    and kinds & _ORG_KINDS):
+                return self.last_source, False, False  # "the aid group": the organisation last quoted
             return _normalise_source(coref.group("phrase")), False, False
         figures_by = _FIGURES_BY_RE.match(phrase)
         if figures_by:  # "estimates by monitoring groups" are the groups' figures
@@ -2177,7 +2182,8 @@ class _ArticleContext:
             self._units = []
             for m in _ADMIN_UNIT_RE.finditer(self.text):
                 name = m.group("name") or m.group("name2")
-                noun = (m.group("noun") or m.group("noun2")).lower()
+                noun = (m.group("noun") or m.group("noun2")).lower().rstrip(".")
+                noun = _UNIT_ABBREVIATIONS.get(noun, noun)
                 if _clean_place(name):
                     self._units.append((m.start(), _clean_place(name), noun))
         if by_adjective:
@@ -2247,7 +2253,7 @@ _SPEAKS_FOR_RE = re.compile(
     rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
     rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
     re.IGNORECASE)
-_BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+")
+_BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+|\s*,")
 # A subordinate clause's opening before its subject: "a day after authorities say", "where officials confirmed".
 _SUBORDINATE_LEAD_RE = re.compile(
     r"(?:(?:a|one|two|three|several|hours?|days?|weeks?|moments?|shortly|soon|just|even)\s+)*"
@@ -2262,16 +2268,17 @@ _NOT_A_SUBJECT_RE = re.compile(
 _UNIT_ADJECTIVES = {"prefectural": "prefecture", "provincial": "province", "county": "county",
                     "oblast": "oblast", "governorate": "governorate"}
 _UNIT_NOUNS = "prefecture|province|region|county|district|oblast|governorate"
+_UNIT_ABBREVIATIONS = {"pref": "prefecture", "prov": "province"}
 _GOVERNMENT_NOUNS = r"(?:government|authorities|officials|administration|office)"
 _UNIT_GOVERNMENT_RE = re.compile(
     rf"(?:the\s+)?(?P<adj>{'|'.join(_UNIT_ADJECTIVES)})\s+{_GOVERNMENT_NOUNS}$", re.IGNORECASE)
 _NAMED_GOVERNMENT_RE = re.compile(rf"(?:the\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+{_GOVERNMENT_NOUNS}$")
 _ADMIN_UNIT_RE = re.compile(
-    rf"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?P<noun>(?i:{_UNIT_NOUNS}))\b"
+    rf"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?P<noun>(?i:{_UNIT_NOUNS})\b|Pref\.|Prov\.)"
     rf"|\b(?P<noun2>(?i:{_UNIT_NOUNS}))\s+of\s+(?P<name2>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
 _HEAD_OF_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
-    r"secretary-general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
+    r"secretary[- ]general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
 
 
 _FIGURES_FROM_RE = re.compile(r"\s(?:from|by|of|compiled\s+by)\s")
@@ -2526,8 +2533,9 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     # "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said": the organisation speaks.
     if len(segments) >= 2 and _looks_like_name(seg):
         pa, pb = _trim_span(text, *segments[-2])
-        if _HEAD_OF_RE.match(text[pa:pb]):
-            return pa, b
+        head = _HEAD_OF_RE.search(text, pa, pb)
+        if head and (head.start() == pa or text[head.start() - 1].isspace()):
+            return head.start(), b
     # "Ali Sheha, a 57-year-old resident of Baniyas ..., said": the name before the appositive.
     if len(segments) >= 2 and _APPOSITIVE_RE.match(seg):
         pa, pb = _trim_span(text, *segments[-2])
