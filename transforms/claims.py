@@ -2445,11 +2445,17 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
             np_start, np_end = _appositive_after(text, np_start, np_end)
             add(np_start, np_end, m.start(), m.end())
             taken.append((m.start(), np_end))
+    cited_at: list[int] = []
     for m in (CITING_RE.finditer(text) if low is None else _finditer_from(_CITING_LOW_RE, _CITING_START_RE, low)):
         np_start = m.end()
         np_end = _np_end(text, np_start)
-        if ctx.entry_in(base + np_start, base + np_end):
-            add(np_start, np_end, m.start(), m.end())
+        more = _FIGURES_FROM_RE.match(text, np_end)
+        if more and _FIGURES_BY_RE.match(text[np_start:np_end] + " of x"):
+            np_end = _np_end(text, more.end())  # "citing a statement from the interior ministry"
+        phrase = text[np_start:np_end]
+        if ctx.entry_in(base + np_start, base + np_end) or _FIGURES_BY_RE.match(phrase) or _looks_like_name(phrase):
+            if add(np_start, np_end, m.start(), m.end()):
+                cited_at.append(m.start())
     for m in _finditer_from(SPEECH_RE, _SPEECH_START_RE, text):
         if any(a <= m.start() < b for a, b in taken):
             continue
@@ -2478,6 +2484,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
         if inverted:
             add(inverted[0], inverted[1], m.start(), m.end())
     found.sort(key=lambda a: a.start)
+    for at in cited_at:  # "Moroccan state TV said citing a statement from X", "Paralel.Az reports citing Y": a relay
+        found = [a._replace(media=True) if a.end <= base + at and base + at - a.end <= 3 else a for a in found]
     for att in found:
         if att.source and not att.media:
             ctx.last_source = att.source
@@ -2546,6 +2554,10 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
 
 
 _RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
+_ROLE_APPOSITIVE_RE = re.compile(
+    r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|"
+    r"director|president|chairman|chairwoman|coordinator|commissioner|official|representative)\s+(?:of|for|at)\s+"
+    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)*")
 _APPOSITIVE_RE = re.compile(
     r"(?:(?:a|an|the)\s+[a-z0-9]|(?:who|whose|which|based|speaking|citing|quoted|himself|herself)\b"
     r"|(?:[a-z-]+\s+){1,3}(?:of|for|at|in)\b|[a-z]+-based\b|[\w]+-year-old\b)")
@@ -2566,6 +2578,9 @@ def _subject_after(text: str, verb_end: int) -> tuple[int, int] | None:
     phrase = m.group(1)
     if phrase.split()[0].lower() in _NOT_INVERTED_SUBJECTS or _NOT_A_SPEAKER_RE.search(phrase):
         return None
+    role = _ROLE_APPOSITIVE_RE.match(text, m.end(1))
+    if role and _looks_like_name(phrase):  # "said Abdul Rayan, a spokesman at the Ministry of X": the ministry
+        return m.start(1), role.end()
     return m.start(1), m.end(1)
 
 
