@@ -573,23 +573,26 @@ _SPEECH_VERBS = ("said|says|say|told|tells|reported|reports|report|stated|states
                  "disclosed|specified|asserted|alleged|"
                  "announces|confirmed|confirms|estimated|estimates|counted|counts|documented|documents|recorded|"
                  "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed|"
-                 "raised|raises|revised|revises|lowered|lowers|updated|updates")
+                 "raised|raises|revised|revises|lowered|lowers|updated|updates|believe|believes|gave|gives")
+# "the authorities believe (are missing)", "the UN gave a preliminary figure of 320"
+_BELIEF_VERBS = frozenset({"believe", "believes"})
+_GAVE_FIGURE_RE = re.compile(r"\s+(?:an?\s+|the\s+|its\s+)?(?:[\w-]+\s+){0,2}?(?:figure|toll|tally|count|estimate|number)s?\b")
 # "raised the death toll to 205", "revised it to 275": the subject of a verb that changes a toll gives it.
 _TOLL_CHANGE_VERBS = frozenset({"raised", "raises", "revised", "revises", "lowered", "lowers", "updated", "updates"})
 SPEECH_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b")
 ACCORDING_RE = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
-REPORTED_BY_RE = re.compile(r"\b(?:reported|stated|announced|confirmed|released|published|compiled|quoted|cited)\s+by\s+", re.IGNORECASE)
+REPORTED_BY_RE = re.compile(r"\b(?:reported|stated|announced|confirmed|released|published|compiled|quoted|cited|mentioned)\s+by\s+", re.IGNORECASE)
 CITING_RE = re.compile(r"\b(?:citing|quoting)\s+", re.IGNORECASE)
-ATTRIBUTION_HINT_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|citing|quoting|reported|stated)\b", re.IGNORECASE)
+ATTRIBUTION_HINT_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|citing|quoting|reported|stated|mentioned)\b", re.IGNORECASE)
 _ACCORDING_LOW_RE = _lower_case_twin(ACCORDING_RE)
 _REPORTED_BY_LOW_RE = _lower_case_twin(REPORTED_BY_RE)
 _CITING_LOW_RE = _lower_case_twin(CITING_RE)
 _ATTRIBUTION_HINT_LOW_RE = _lower_case_twin(ATTRIBUTION_HINT_RE)
 # Where the attribution patterns can match: the words they begin with (for the twins, lower-case).
 _ACCORDING_START_RE = _word_starts("according")
-_REPORTED_BY_START_RE = _word_starts("reported|stated|announced|confirmed|released|published|compiled|quoted|cited")
+_REPORTED_BY_START_RE = _word_starts("reported|stated|announced|confirmed|released|published|compiled|quoted|cited|mentioned")
 _CITING_START_RE = _word_starts("citing|quoting")
-_ATTRIBUTION_HINT_START_RE = _word_starts(f"{_SPEECH_VERBS}|according|citing|quoting|reported|stated")
+_ATTRIBUTION_HINT_START_RE = _word_starts(f"{_SPEECH_VERBS}|according|citing|quoting|reported|stated|mentioned")
 _SPEECH_START_RE = _word_starts(_SPEECH_VERBS)
 _NP_END_RE = re.compile(r"""[,;:!?()"“”]|(?<![A-Z])\.(?=\s|$)|\s[-–—]\s|\s(?:on|in|at|late|early|last|this|who|which|that|as|after|before|when|while|because|and\s+(?:said|added)|said|told|from|citing|quoting|during|since|until|over)\s""")
 _SEGMENT_SPLIT_RE = re.compile(r"""[,;:“”"()\[\]—–]|\s-\s""")
@@ -2118,6 +2121,9 @@ class _ArticleContext:
                 name = _person_or_org_name(tail.group(1))
                 if name:
                     return name, False, " " in name
+            generic = _GENERIC_BODY_TAIL_RE.search(phrase)
+            if generic:  # "the dozens of people the authorities (believe are missing)"
+                return generic.group(1).lower(), False, False
             return None, False, False
         low = " ".join(phrase.lower().split())
         if low in ("we", "i", "you", "us", "me", "one", "someone", "nobody", "everyone", "there"):
@@ -2276,6 +2282,7 @@ _NAMED_GOVERNMENT_RE = re.compile(rf"(?:the\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A
 _ADMIN_UNIT_RE = re.compile(
     rf"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?P<noun>(?i:{_UNIT_NOUNS})\b|Pref\.|Prov\.)"
     rf"|\b(?P<noun2>(?i:{_UNIT_NOUNS}))\s+of\s+(?P<name2>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
+_GENERIC_BODY_TAIL_RE = re.compile(r"\s(?:the|local|regional)\s+(authorities|officials|police|rescuers)$", re.IGNORECASE)
 _HEAD_OF_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
     r"secretary[- ]general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
@@ -2471,6 +2478,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
             continue
         if verb in _TOLL_CHANGE_VERBS and not (_PUT_TOLL_RE.match(after) or _REVISED_IT_RE.match(after)):
             continue
+        if verb in ("gave", "gives") and not _GAVE_FIGURE_RE.match(text, m.end()):
+            continue
         if _PASSIVE_BEFORE_RE.search(before) and verb != "told":
             continue
         if _ADJECTIVAL_BEFORE_RE.search(before) or before.rstrip()[-1:].isdigit():
@@ -2520,14 +2529,22 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
         segments.append((pos, brk.start()))
         pos = brk.end()
     segments.append((pos, verb_start))
-    # Only the last two segments that are not blank are read.
+    # Only the last three segments that are not blank are read.
     kept: list[tuple[int, int]] = []
     for a, b in reversed(segments):
         if text[a:b].strip():
             kept.append((a, b))
-            if len(kept) == 2:
+            if len(kept) == 3:
                 break
     segments = kept[::-1]
+    # "the Libyan National Army (LNA), its spokesman, Ahmad Mismari, said": the body "its" stands for.
+    if len(segments) == 3 and _ITS_ROLE_RE.fullmatch(text[segments[1][0]:segments[1][1]].strip()) \
+            and _looks_like_name(text[segments[2][0]:segments[2][1]].strip()):
+        pa, pb = _trim_span(text, *segments[0])
+        tail = _TAIL_NAME_RE.search(text[pa:pb])
+        if tail:
+            return pa + tail.start(1), pa + tail.end(1)
+    segments = segments[-2:]
     if not segments:
         return None
     a, b = _trim_span(text, *segments[-1])
@@ -2554,6 +2571,8 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
 
 
 _RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
+_ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|person)|head|chief|director|president|"
+                          r"secretary[- ]general|chairman|commander|official)", re.IGNORECASE)
 _ROLE_APPOSITIVE_RE = re.compile(
     r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|"
     r"director|president|chairman|chairwoman|coordinator|commissioner|official|representative)\s+(?:of|for|at)\s+"
