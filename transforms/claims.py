@@ -3043,6 +3043,7 @@ def _starts_in(starts: Sequence[int], start: int, end: int) -> bool:
     return k < len(starts) and starts[k] < end
 
 
+_TIME_CLAUSE_RE = re.compile(r"\b(?:before|after|until|once)\s+(?:the|a|an|its|their)\b")
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
 
 
@@ -3098,6 +3099,9 @@ def _build_claim(ctx: _ArticleContext, sent: _Sentence, si: int, cand: _Candidat
     # Source: the nearest attribution in the sentence (media only when no one else speaks).
     source, source_text = None, None
     pool = [a for a in attributions if not a.media] or list(attributions)
+    # "X said on Thursday before the death toll spiked from 95": a figure in a time clause after the
+    # speech is the article's, not X's.
+    pool = [a for a in pool if not (a.end <= abs_start and _TIME_CLAUSE_RE.search(ctx.text, a.end, abs_start))]
     if pool:
         def rank(a: _Attribution) -> tuple[int, int]:
             if a.start <= abs_start < a.end:
