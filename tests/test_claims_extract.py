@@ -90,9 +90,9 @@ def test_measures(text, measure):
 
 def test_two_measures_in_one_sentence():
     assert summary("The blast killed 12 people and wounded 30, police said.") == [
-        (12, None, "killed", "unspecified", "exact"), (30, None, "injured", "total", "exact")]
+        (12, None, "killed", "total", "exact"), (30, None, "injured", "total", "exact")]
     assert summary("Twenty-three people were killed and 45 injured in the collision.") == [
-        (23, None, "killed", "unspecified", "exact"), (45, None, "injured", "total", "exact")]
+        (23, None, "killed", "total", "exact"), (45, None, "injured", "total", "exact")]
 
 
 # ------------------------------------------------------------------------------ groups and sub-counts
@@ -100,7 +100,7 @@ def test_two_measures_in_one_sentence():
     ("civilians", "civilians"), ("residents", "civilians"), ("children", "children"), ("women", "women"),
     ("soldiers", "security_forces"), ("members of the security forces", "security_forces"),
     ("police officers", "security_forces"), ("fighters", "combatants"), ("militants", "combatants"),
-    ("rebel fighters", "combatants"), ("people", "unspecified"), ("Palestinians", "unspecified"),
+    ("rebel fighters", "combatants"), ("people", "total"), ("Palestinians", "unspecified"),
 ])
 def test_groups(noun, group):
     c = one(f"At least 12 {noun} were killed on Friday.")
@@ -125,14 +125,14 @@ def test_subcount_in_the_next_sentence_inherits_the_claim():
             "of Tuwaym were buried. Among the victims were nine children and four women.")
     claims = extract_claims(text, SAT)
     assert [(c.number, c.group, c.measure, c.source, c.scope, c.location) for c in claims] == [
-        (31, "unspecified", "killed", "residents", "incident", "Tuwaym"),
+        (31, "total", "killed", "residents", "incident", "Tuwaym"),
         (9, "children", "killed", "residents", "incident", "Tuwaym"),
         (4, "women", "killed", "residents", "incident", "Tuwaym")]
 
 
 def test_part_of_the_dead_named_after_the_copula():
     text = "Airstrikes on the town of Ariha killed 14 people. The monitor said seven of the dead were children."
-    assert [(c.number, c.group) for c in extract_claims(text)] == [(14, "unspecified"), (7, "children")]
+    assert [(c.number, c.group) for c in extract_claims(text)] == [(14, "total"), (7, "children")]
 
 
 def test_severity_is_not_a_subcount():
@@ -218,7 +218,7 @@ def test_coreference_its_chief_and_it_said():
     text = ("The Syrian Observatory for Human Rights documented the killings. Its chief Rami Abdurrahman said "
             "that 40 people had died. It said 12 of them were children.")
     assert [(c.number, c.group, c.source) for c in extract_claims(text)] == [
-        (40, "unspecified", "SOHR"), (12, "children", "SOHR")]
+        (40, "total", "SOHR"), (12, "children", "SOHR")]
 
 
 def test_coreference_is_keyed_on_kind_not_on_the_source(tmp_path):

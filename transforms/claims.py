@@ -184,6 +184,10 @@ IRREGULAR_PAST = {"came", "went", "fled", "took", "gave", "ran", "met", "saw", "
                   "escaped", "survived", "returned", "arrived", "joined", "marched", "protested",
                   "gathered", "attended", "crossed", "entered", "stormed", "attacked", "opened", "fired",
                   "launched", "carried", "sheltered", "lost", "received", "need", "needed", "live"}
+# Nouns that count everyone a figure is about, whoever they are: "146 people" is the toll, a `total`.
+PEOPLE_NOUNS = frozenset({"people", "persons", "individuals", "lives", "humans"})
+# ...unless the figure adds to another: "three more people", "another 12 people".
+INCREMENT_WORDS = frozenset({"more", "additional", "further", "another", "other", "others", "new", "extra"})
 SUBCOUNT_BEFORE = {"including", "includes", "included", "include"}
 SUBCOUNT_PAIRS = {("among", "them"), ("among", "whom"), ("of", "whom"), ("among", "those")}
 SUBCOUNT_NOUNS = {"dead": "killed", "victims": None, "killed": "killed", "wounded": "injured",
@@ -1937,6 +1941,9 @@ def _sentence_candidates(sent: _Sentence) -> tuple[list[_Candidate], list[_Token
                 group = "total"
             elif k >= 2 and tokens[k - 1].low == "of" and tokens[k - 2].low == "total":
                 group = "total"  # "a total of 50 people"
+            elif phrase.words and phrase.words[-1] in PEOPLE_NOUNS and not INCREMENT_WORDS.intersection(
+                    phrase.words) and not (k and tokens[k - 1].low in INCREMENT_WORDS):
+                group = "total"  # "146 people had died" counts everyone, as "the death toll rose to 146" does
             else:
                 group = "unspecified"
         if toll and group_text is None:
