@@ -460,3 +460,10 @@ def test_tolls_of_earlier_events_and_legal_section_numbers_are_no_claims():
             "140 dead, were the worst. The war, which began in 2024, has killed 9,000 people. Police filed "
             "a case under sections like 37 and 38 (causing hurt) of the penal code after 5 people were hurt.")
     assert [c.number for c in extract_claims(text, published)] == [120, 9000, 5]
+
+
+def test_the_seriously_injured_after_a_count_of_the_injured():
+    got = [(c.number, c.qualifier, c.measure, c.group) for c in
+           extract_claims("More than 460 people have been injured, at least 24 seriously.")]
+    assert got == [(460, "more_than", "injured", "total"), (24, "at_least", "injured", "unspecified")]
+    assert [c.number for c in extract_claims("40 people were injured, 3 seriously damaged homes.")] == [40]

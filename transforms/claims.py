@@ -2826,6 +2826,34 @@ def extract_claims(text: str, published_at: datetime | None = None,
     return _add_breakdowns(ctx, claims, sentence_of)
 
 
+# ", at least 24 seriously" after a count of the injured: the seriously injured among them.
+SEVERITY_SUBSET_RE = re.compile(
+    r",\s*(?:(?:including|of\s+whom|with)\s+)?(?P<num>(?:(?:at\s+least|more\s+than|over|about|nearly|some)\s+)?"
+    r"(?:\d{1,3}(?:,\d{3})+|\d+))\s+(?:of\s+them\s+)?(?:seriously|critically|severely|gravely|badly)\b"
+    r"(?!\s+(?:injured|wounded|hurt|ill|damaged))", re.IGNORECASE)
+
+
+def _severity_subsets(sent: _Sentence, own: Sequence[ClaimMention], items: Sequence[ClaimMention]) -> list[ClaimMention]:
+    """The seriously injured counted after a count of the injured, as a claim of the injured (unspecified)."""
+    injured = [c for c in own if c.measure == "injured"]
+    out: list[ClaimMention] = []
+    if not injured:
+        return out
+    taken = {c.char_start for c in (*own, *items)}
+    for m in SEVERITY_SUBSET_RE.finditer(sent.text):
+        a, b = m.span("num")
+        parent = next((c for c in reversed(injured) if c.char_end - sent.start <= m.start()), None)
+        number = NUMBER_RE.fullmatch(m.group("num"))
+        parsed = _parse_match(number) if number else None
+        if parent is None or parsed is None or sent.start + a in taken:
+            continue
+        low, high = values(parsed)
+        out.append(parent._replace(number=parsed.number, number_high=parsed.number_high, qualifier=parsed.qualifier,
+                                   value_low=low, value_high=high, group="unspecified", group_text=None,
+                                   char_start=sent.start + a, char_end=sent.start + b))
+    return out
+
+
 def _add_breakdowns(ctx: "_ArticleContext", claims: list[ClaimMention], sentence_of: list[int]) -> list[ClaimMention]:
     """The claims with the items of their sentences' place breakdowns (and of the next sentences' that
     open with "Of these," or "Of the deaths,"), in text order."""
@@ -2848,7 +2876,7 @@ def _add_breakdowns(ctx: "_ArticleContext", claims: list[ClaimMention], sentence
                 continue
         before = next((own[k][0] for k in (si - 1, si - 2) if k in own), None)
         items, corrected = _breakdowns(ctx, si, mine, before)
-        extra += items
+        extra += items + _severity_subsets(sentences[si], mine, items)
         fixed.update(corrected)
     if not extra and not fixed:
         return claims
