@@ -2933,7 +2933,8 @@ def _breakdown_place(name: str) -> str | None:
         return None
     if words[0].lower() in _NOT_BREAKDOWN_PLACES or words[-1].endswith(("'s", "’s")):
         return None
-    return " ".join(words)
+    joined = " ".join(words)
+    return None if joined.lower() in COUNTRIES else joined  # a country is no incident's place
 
 
 def _breakdowns(ctx: "_ArticleContext", si: int, own: Sequence[ClaimMention],
@@ -2976,10 +2977,10 @@ def _breakdowns(ctx: "_ArticleContext", si: int, own: Sequence[ClaimMention],
         elif lead is not None and last_end is None and (lead_measure or before is not None):
             template = before
             measure = lead_measure or (before.measure if before else None)
-        elif verb or found is not None:
+        elif verb:
             template = None
         else:
-            continue
+            continue  # (a figure the grammar found alone keeps the place the grammar gave it)
         places = [p for p in (_breakdown_place(x) for x in (m.group("place"),) + (
             (m.group("more"),) if m.group("each") and m.group("more") else ())) if p]
         if not places:
@@ -3087,6 +3088,9 @@ _YEAR_IN_TEXT_RE = re.compile(r"(?<![\w.,$€£-])(?:1[89]|20)\d\d(?![\w%]|[.,]\
 _RUNNING_SINCE_RE = re.compile(
     r"(?:since|from|began|begun|started|starting|erupted|broke\s+out|launched)\s+(?:in\s+|early\s+|late\s+)?"
     r"(?:(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+)?$", re.IGNORECASE)
+_RUNNING_TOLL_RE = re.compile(
+    r"\bsince\b|\b(?:has|have)\s+(?:now\s+|so\s+far\s+|also\s+)?(?:been\s+)?(?:killed|died|left|claimed|cost|wounded|"
+    r"injured|risen|climbed|reached)\b", re.IGNORECASE)
 OTHER_EVENT_REACH = 80  # characters around a figure in which an earlier year makes it another event's toll
 
 
@@ -3106,6 +3110,8 @@ def _of_an_earlier_year(sentence: str, cand: _Candidate, now_year: int | None) -
     lo = max(sentence.rfind(";", 0, cand.start) + 1, cand.start - OTHER_EVENT_REACH)
     hi = sentence.find(";", cand.end)
     hi = min(len(sentence) if hi < 0 else hi, cand.end + OTHER_EVENT_REACH)
+    if _RUNNING_TOLL_RE.search(sentence, lo, hi):
+        return False  # "have been killed since ...", "the war that followed has killed": a toll up to now
     for m in _YEAR_IN_TEXT_RE.finditer(sentence, lo, hi):
         if cand.start <= m.start() < cand.end:
             continue
