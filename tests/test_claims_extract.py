@@ -467,3 +467,10 @@ def test_the_seriously_injured_after_a_count_of_the_injured():
            extract_claims("More than 460 people have been injured, at least 24 seriously.")]
     assert got == [(460, "more_than", "injured", "total"), (24, "at_least", "injured", "unspecified")]
     assert [c.number for c in extract_claims("40 people were injured, 3 seriously damaged homes.")] == [40]
+
+
+def test_the_hospitalized_are_injured_and_a_mayor_is_one_source_however_spelt():
+    text = ("Mayor Vitali Klitschko said 64 people were hospitalized in the capital. "
+            "The mayor of the city Vitaliy Klychko said 3 people were killed.")
+    assert [(c.number, c.measure, c.source) for c in extract_claims(text)] == [
+        (64, "injured", "mayor"), (3, "killed", "mayor")]

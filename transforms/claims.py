@@ -109,6 +109,8 @@ MEASURE_WORDS = {
     "bodies": "killed", "corpses": "killed", "slaughtered": "killed",
     "wounded": "injured", "injured": "injured", "hurt": "injured", "injuries": "injured",
     "missing": "missing", "unaccounted": "missing",
+    # Counts of people taken to hospital are counts of the injured ("64 people were hospitalized").
+    "hospitalized": "injured", "hospitalised": "injured",
     "casualties": "casualties", "victims": "casualties",
 }
 # Verbs that can take an object: "gunmen killed 12" makes the number before them the agent.
@@ -277,6 +279,12 @@ TITLE_WORDS = {"spokesman", "spokeswoman", "spokesperson", "governor", "mayor", 
                "ms.", "mrs", "mrs.", "prime", "foreign", "interior", "health", "defence", "defense",
                "district", "city", "state", "u.s.", "u.n.", "un", "coordinator", "representative",
                "administrator", "ambassador", "legislator", "lawmaker", "sheikh", "imam", "resident"}
+# Offices with one holder: a source named with one is the office ("Mayor Vitali Klitschko" and "the mayor,
+# Vitaliy Klychko" are one source), as a spokesman named with his ministry is the ministry.
+OFFICES = frozenset({"mayor", "governor", "president", "premier", "chancellor"})
+_OFFICE_OF_RE = re.compile(
+    r"(?:the\s+)?(?P<office>mayor|governor|president)\s+of\s+(?:the\s+)?(?:(?:city|town|region|province|state|country)"
+    r"|(?P<place>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?))\s*,?\s+[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}$", re.IGNORECASE)
 # Words that start a descriptive source phrase and are lower-cased in its canonical form.
 COMMON_FIRST = {"other", "some", "several", "many", "local", "regional", "provincial", "state", "security",
                 "medical", "health", "hospital", "government", "military", "police", "rescue", "civil",
@@ -521,11 +529,11 @@ _POST_QUALIFIERS = {"or more": "at_least", "or so": "about", "-plus": "more_than
 SUBCOUNT_HINT_RE = re.compile(r"\b(?:of them|of whom|among them|among whom|including|included)\b", re.IGNORECASE)
 CASUALTY_HINT_RE = re.compile(
     r"\b(?:kill|dead|death|died|die|wound|injur|hurt|missing|casualt|bodies|corpses|slain|execut|toll|victim|"
-    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|lost\b|losing\b)")
+    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|hospitali|lost\b|losing\b)")
 # CASUALTY_HINT_RE's alternatives: the stems, and the words it wants a word boundary after.
 _CASUALTY_STEMS = ("kill", "dead", "death", "died", "die", "wound", "injur", "hurt", "missing", "casualt", "bodies",
                    "corpses", "slain", "execut", "toll", "victim", "fatalit", "perish", "drown", "massacr",
-                   "unaccounted", "murder", "slaughter", "shot", "stab")
+                   "unaccounted", "murder", "slaughter", "shot", "stab", "hospitali")
 _CASUALTY_WORDS = ("lives", "lost", "losing")
 NUMBER_HINT_RE = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
@@ -2351,6 +2359,10 @@ _NAME_WORD_RE = re.compile(r"^(?:[A-Z][\w'’.-]*|(?:al|el|bin|ibn|abu|de|van|vo
 
 def _person_or_org_name(phrase: str) -> str | None:
     """The proper name in a source phrase ("regional governor Serhiy Lysak" -> "Serhiy Lysak"), or None."""
+    office = _OFFICE_OF_RE.match(phrase)
+    if office:  # "the mayor of the city Vitaliy Klychko" -> "mayor"
+        title = office.group("office").lower()
+        return f"{office.group('place')} {title}" if office.group("place") else title
     words = phrase.replace("’", "'").split()
     while words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
@@ -2358,7 +2370,9 @@ def _person_or_org_name(phrase: str) -> str | None:
         return None
     titled = [k for k, w in enumerate(words) if w.lower().strip(",") in TITLE_WORDS and w[0].isupper()]
     if titled and len(words) - titled[-1] - 1 >= 2 and all(_NAME_WORD_RE.match(w) for w in words[titled[-1] + 1:]):
-        words = words[titled[-1] + 1:]  # "Ukrainian President Volodymyr Zelenskyy" -> the name
+        if words[titled[-1]].lower() in OFFICES:  # "Kyiv Mayor Vitali Klitschko" -> "Kyiv mayor", however spelt
+            return " ".join(words[:titled[-1]] + [words[titled[-1]].lower()])
+        words = words[titled[-1] + 1:]  # "regional governor Serhiy Lysak" -> the name
     if all(_NAME_WORD_RE.match(w) for w in words) and words[0][0].isupper() and words[-1][0].isupper():
         if (words[0].lower() in COMMON_FIRST or words[0].lower() in GENERIC_SOURCES) and (
                 len(words) < 2 or not all(w[0].isupper() for w in words if w.lower() not in ("of", "for", "and", "the"))):
