@@ -474,3 +474,12 @@ def test_the_hospitalized_are_injured_and_a_mayor_is_one_source_however_spelt():
             "The mayor of the city Vitaliy Klychko said 3 people were killed.")
     assert [(c.number, c.measure, c.source) for c in extract_claims(text)] == [
         (64, "injured", "mayor"), (3, "killed", "mayor")]
+
+
+def test_the_figure_a_toll_replaced_is_a_claim_of_the_toll_as_it_stood():
+    got = [(c.number, c.measure) for c in extract_claims("The death toll was raised to 94 from 92 on Friday.")]
+    assert got == [(94, "killed"), (92, "killed")]
+    got = [(c.number, c.measure) for c in
+           extract_claims("Officials said 222 people were unaccounted for, down from an earlier count of 242.")]
+    assert got == [(222, "missing"), (242, "missing")]
+    assert [c.number for c in extract_claims("The toll rose from 180 to 200.")] == [200]

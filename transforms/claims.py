@@ -585,7 +585,11 @@ _SPEECH_VERBS = ("said|says|say|told|tells|reported|reports|report|stated|states
                  "disclosed|specified|asserted|alleged|"
                  "announces|confirmed|confirms|estimated|estimates|counted|counts|documented|documents|recorded|"
                  "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed|"
-                 "raised|raises|revised|revises|lowered|lowers|updated|updates|believe|believes|gave|gives")
+                 "raised|raises|revised|revises|lowered|lowers|updated|updates|believe|believes|gave|gives|"
+                 "released|releases")
+# "the prefectural government has released information on ...": who releases figures gives them.
+_RELEASED_WHAT_RE = re.compile(r"\s+(?:(?:its|the|new|updated|latest|an?)\s+)*(?:information|figures|data|numbers|"
+                               r"statistics|statement|list|update|toll|tally)\b", re.IGNORECASE)
 # "the authorities believe (are missing)", "the UN gave a preliminary figure of 320"
 _BELIEF_VERBS = frozenset({"believe", "believes"})
 _GAVE_FIGURE_RE = re.compile(r"\s+(?:an?\s+|the\s+|its\s+)?(?:[\w-]+\s+){0,2}?(?:figure|toll|tally|count|estimate|number)s?\b")
@@ -2501,6 +2505,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
             continue
         if verb in ("gave", "gives") and not _GAVE_FIGURE_RE.match(text, m.end()):
             continue
+        if verb in ("released", "releases") and not _RELEASED_WHAT_RE.match(text, m.end()):
+            continue
         if _PASSIVE_BEFORE_RE.search(before) and verb != "told":
             continue
         if _ADJECTIVAL_BEFORE_RE.search(before) or before.rstrip()[-1:].isdigit():
@@ -2868,6 +2874,43 @@ def _severity_subsets(sent: _Sentence, own: Sequence[ClaimMention], items: Seque
     return out
 
 
+# "raised to 94 from 92", "222, down from an earlier count of 242": the toll as it stood before.
+EARLIER_FIGURE_RE = re.compile(
+    r"[\s,]*(?:(?:up|down)\s+)?from\s+(?:(?:an?|the|its)\s+)?(?:(?:earlier|previous|initial|prior|first)\s+)?"
+    r"(?:(?:count|figure|toll|tally|estimate|number|total)\s+(?:of\s+)?)?"
+    r"(?P<num>(?:(?:at\s+least|more\s+than|about|nearly|some)\s+)?(?:\d{1,3}(?:,\d{3})+|\d+))(?![\w%]|[.,]\d)"
+    r"(?!\s*(?:to|-|–)\s*\d)", re.IGNORECASE)
+MAX_EARLIER_GAP = 40  # characters between a figure and the "from" of the figure it replaced
+
+
+def _earlier_figures(sent: _Sentence, own: Sequence[ClaimMention], items: Sequence[ClaimMention]) -> list[ClaimMention]:
+    """The earlier figure a new one replaced ("raised to 94 from 92"), as a claim of the same measure and group."""
+    out: list[ClaimMention] = []
+    taken = {c.char_start for c in (*own, *items)}
+    text = sent.text
+    for claim in own:
+        if claim.number is None:
+            continue
+        end = claim.char_end - sent.start
+        stop = text.find("from", end, end + MAX_EARLIER_GAP)
+        if stop < 0 or _BREAKDOWN_GAP_STOP_RE.search(text, end, stop):
+            continue
+        m = EARLIER_FIGURE_RE.match(text, stop - (1 if stop and text[stop - 1] == " " else 0)) if text[end:stop].strip(
+            " ,") in ("", "down", "up") or text[end:stop].strip(" ,").split()[-1:] in (["down"], ["up"]) else None
+        if m is None:
+            continue
+        a, b = m.span("num")
+        number = NUMBER_RE.fullmatch(m.group("num"))
+        parsed = _parse_match(number) if number else None
+        if parsed is None or sent.start + a in taken or parsed.number == claim.number:
+            continue
+        low, high = values(parsed)
+        out.append(claim._replace(number=parsed.number, number_high=parsed.number_high, qualifier=parsed.qualifier,
+                                  value_low=low, value_high=high, period_text=None, period_start=None,
+                                  char_start=sent.start + a, char_end=sent.start + b))
+    return out
+
+
 def _add_breakdowns(ctx: "_ArticleContext", claims: list[ClaimMention], sentence_of: list[int]) -> list[ClaimMention]:
     """The claims with the items of their sentences' place breakdowns (and of the next sentences' that
     open with "Of these," or "Of the deaths,"), in text order."""
@@ -2890,7 +2933,7 @@ def _add_breakdowns(ctx: "_ArticleContext", claims: list[ClaimMention], sentence
                 continue
         before = next((own[k][0] for k in (si - 1, si - 2) if k in own), None)
         items, corrected = _breakdowns(ctx, si, mine, before)
-        extra += items + _severity_subsets(sentences[si], mine, items)
+        extra += items + _severity_subsets(sentences[si], mine, items) + _earlier_figures(sentences[si], mine, items)
         fixed.update(corrected)
     if not extra and not fixed:
         return claims
