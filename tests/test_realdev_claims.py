@@ -1,7 +1,7 @@
 """`tollwatch eval-claims` over the real articles of ../shared/realdev (90 articles, three parts).
 
 The floors sit just under what the extractor reached when they were set (2026-12-05, all parts:
-killed F1 0.939, all measures F1 0.950, source right 0.800, no labelled non-claim extracted); they
+killed F1 0.942, all measures F1 0.954, source right 0.802, no labelled non-claim extracted); they
 catch regressions on real news copy, which the fictional examples cannot.
 """
 
@@ -29,14 +29,14 @@ def test_all_parts_meet_the_floors(results):
     assert set(results) == {"part_a", "part_b", "part_c", "all"}
     assert ev.by_measure["killed"].f1 >= 0.93
     assert ev.overall.f1 >= 0.94
-    assert ev.overall.accuracy["source"] >= 0.79
+    assert ev.overall.accuracy["source"] >= 0.795
     assert ev.nonclaims_taken == []
 
 
 @needs_realdev
 def test_each_part_keeps_its_level(results):
     """Per part, so a rule that helps one and breaks another shows."""
-    floors = {"part_a": (0.94, 0.87), "part_b": (0.93, 0.87), "part_c": (0.95, 0.64)}
+    floors = {"part_a": (0.94, 0.87), "part_b": (0.94, 0.87), "part_c": (0.95, 0.64)}
     for part, (f1, source) in floors.items():
         ev = results[part]
         assert ev.overall.f1 >= f1, part
