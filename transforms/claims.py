@@ -2199,6 +2199,8 @@ class _ArticleContext:
     def local_government(self, phrase: str, pos: int) -> str | None:
         """One name for the government of an administrative unit the article names ("Ishikawa Prefecture"):
         "Ishikawa officials", "the prefectural government", "Ishikawa authorities" -> "Ishikawa prefecture"."""
+        if not phrase.endswith(_GOVERNMENT_ENDINGS):
+            return None
         by_adjective = _UNIT_GOVERNMENT_RE.match(phrase)
         by_name = None if by_adjective else _NAMED_GOVERNMENT_RE.match(phrase)
         if not (by_adjective or by_name):
@@ -2295,6 +2297,7 @@ _UNIT_ADJECTIVES = {"prefectural": "prefecture", "provincial": "province", "coun
 _UNIT_NOUNS = "prefecture|province|region|county|district|oblast|governorate"
 _UNIT_ABBREVIATIONS = {"pref": "prefecture", "prov": "province"}
 _GOVERNMENT_NOUNS = r"(?:government|authorities|officials|administration|office)"
+_GOVERNMENT_ENDINGS = ("government", "authorities", "officials", "administration", "office")
 _UNIT_GOVERNMENT_RE = re.compile(
     rf"(?:the\s+)?(?P<adj>{'|'.join(_UNIT_ADJECTIVES)})\s+{_GOVERNMENT_NOUNS}$", re.IGNORECASE)
 _NAMED_GOVERNMENT_RE = re.compile(rf"(?:the\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+{_GOVERNMENT_NOUNS}$")
@@ -2796,7 +2799,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
         if has(_ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, _ATTRIBUTION_HINT_START_RE):
             _attributions(ctx, sent)
     claims: list[ClaimMention] = []
-    now_year = _article_year(text, published_at)
+    now_year: list[int | None] = []  # the article's year, worked out the first time a figure needs it
     sentence_of: list[int] = []  # the sentence index of each claim made so far
     para_start: dict[int, int] = {}
     for sent in sentences:
@@ -2831,7 +2834,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
                                  para_start[sent.para])
             if claim is not None and sent.truncated and _runs_into_end(sent, cand):
                 claim = None
-            if claim is not None and _of_an_earlier_year(sent.text, cand, now_year):
+            if claim is not None and _of_an_earlier_year(sent.text, cand, now_year, text, published_at):
                 claim = None  # "Floods in Portugal in 1967 killed nearly 500 people": another event
             made[index] = claim
         for index, claim in enumerate(made):
@@ -3159,20 +3162,24 @@ def _article_year(text: str, published: datetime | None) -> int | None:
     return max(years) if years else None
 
 
-def _of_an_earlier_year(sentence: str, cand: _Candidate, now_year: int | None) -> bool:
+def _of_an_earlier_year(sentence: str, cand: _Candidate, now_year: list[int | None], text: str,
+                        published: datetime | None) -> bool:
     """True when the figure's clause dates it to a year before the article's ("the 209 who died in floods
-    in Romania in 1970", "Romania's 1970 floods, which left 209 dead"), unless the toll runs since then."""
-    if now_year is None:
-        return False
+    in Romania in 1970", "Romania's 1970 floods, which left 209 dead"), unless the toll runs since then.
+    `now_year` caches the article's year (empty until a clause names a year)."""
     lo = max(sentence.rfind(";", 0, cand.start) + 1, cand.start - OTHER_EVENT_REACH)
     hi = sentence.find(";", cand.end)
     hi = min(len(sentence) if hi < 0 else hi, cand.end + OTHER_EVENT_REACH)
-    if _RUNNING_TOLL_RE.search(sentence, lo, hi):
+    if not _YEAR_IN_TEXT_RE.search(sentence, lo, hi):
+        return False
+    if not now_year:
+        now_year.append(_article_year(text, published))
+    if now_year[0] is None or _RUNNING_TOLL_RE.search(sentence, lo, hi):
         return False  # "have been killed since ...", "the war that followed has killed": a toll up to now
     for m in _YEAR_IN_TEXT_RE.finditer(sentence, lo, hi):
         if cand.start <= m.start() < cand.end:
             continue
-        if int(m.group()) < now_year and not _RUNNING_SINCE_RE.search(sentence, max(0, m.start() - 40), m.start()):
+        if int(m.group()) < now_year[0] and not _RUNNING_SINCE_RE.search(sentence, max(0, m.start() - 40), m.start()):
             return True
     return False
 
