@@ -116,14 +116,20 @@ def _parser() -> argparse.ArgumentParser:
                         "most claims; HTML: all)")
 
     for name, labels, what in (
-            ("eval-claims", "GOLD.jsonl", "the claim extractor against hand-labelled claims "
-                                          "(JSON lines: doc, number, number_high, group, source, ...)"),
+            ("eval-claims", "GOLD", "the claim extractor against hand-labelled claims "
+                                    "(JSON lines: doc, number, number_high, group, source, ...)"),
             ("eval-dedup", "LABELS.json", "duplicate detection (pairwise, per kind) against labelled "
                                           "relations (pairs exact|near|rewrite, not_duplicates)")):
         evaluate = commands.add_parser(name, parents=[common], help=f"score {what}")
-        evaluate.add_argument("labels", metavar=labels, help="the hand-labelled file")
-        evaluate.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                              help="the labelled documents (folders, globs or files)")
+        if name == "eval-claims":
+            evaluate.add_argument("labels", nargs="+", metavar=labels,
+                                  help="gold claim files, or realdev parts (PART/gold/claims.jsonl, "
+                                       "PART/news_text/) or a folder of parts")
+        else:
+            evaluate.add_argument("labels", metavar=labels, help="the hand-labelled file")
+        evaluate.add_argument("--input", nargs="+", required=name != "eval-claims", metavar="PATH",
+                              help="the labelled documents (folders, globs or files); a realdev "
+                                   "part's default to its news_text/")
         evaluate.add_argument("--sources", nargs="+", default=[], metavar="FILE",
                               help="extra known-sources files")
 

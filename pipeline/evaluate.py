@@ -9,7 +9,8 @@ in the labels: its file name, and `file#entry-id` for a feed entry.
 from __future__ import annotations
 
 import json
-from typing import Iterator, Sequence
+from pathlib import Path
+from typing import Iterator, NamedTuple, Sequence
 
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
@@ -46,34 +47,108 @@ def load_jsonl(path: str) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def predicted_claims(inputs: Sequence[str], source_files: Sequence[str] = ()) -> list[dict]:
-    """Every claim the extractor finds under `inputs`, as dicts keyed like the gold file."""
+def _claims_and_texts(inputs: Sequence[str], source_files: Sequence[str] = ()) -> tuple[list[dict], dict[str, str]]:
     from tollwatch.transforms.claims import extract_claims, load_sources
 
     sources = load_sources(source_files)
-    predicted = []
+    predicted, texts = [], {}
     for article in read_articles(inputs):
+        name = doc_name(article)
+        texts[name] = article.text
         published = article.published_at.to_utc_datetime(has_tz=True)
         for claim in extract_claims(article.text, published, sources):
             row = claim._asdict()
-            row["doc"] = doc_name(article)
+            row["doc"] = name
             predicted.append(row)
-    return predicted
+    return predicted, texts
 
 
-def eval_claims(gold_file: str, inputs: Sequence[str], source_files: Sequence[str] = ()) -> str:
-    """The scoring report of the extractor on the documents under `inputs` against `gold_file`."""
-    from tollwatch.transforms.claims_eval import format_report, score_claims
+def predicted_claims(inputs: Sequence[str], source_files: Sequence[str] = ()) -> list[dict]:
+    """Every claim the extractor finds under `inputs`, as dicts keyed like the gold file."""
+    return _claims_and_texts(inputs, source_files)[0]
 
-    gold = load_jsonl(gold_file)
-    predicted = predicted_claims(inputs, source_files)
-    gold_docs = {g["doc"] for g in gold}
-    predicted = [p for p in predicted if p["doc"] in gold_docs]
-    missing = sorted(gold_docs - {doc_name(a) for a in read_articles(inputs)})
-    report = format_report(score_claims(gold, predicted))
+
+class LabelSet(NamedTuple):
+    """Hand-labelled claims, the non-claims beside them, and where their documents are."""
+
+    name: str
+    gold: list[dict]
+    nonclaims: list[dict]
+    inputs: list[str]
+
+
+def label_sets(labels: Sequence[str], inputs: Sequence[str] | None = None) -> list[LabelSet]:
+    """Each labels argument as a LabelSet: a realdev part (`gold/claims.jsonl`, `gold/nonclaims.jsonl`,
+    `news_text/`), a folder of parts, or a gold file (its `nonclaims.jsonl` beside it, when there is
+    one, and `--input` for its documents). ValueError for anything else."""
+    sets: list[LabelSet] = []
+    for label in labels:
+        path = Path(label)
+        if path.is_dir():
+            parts = [path] if (path / "gold" / "claims.jsonl").is_file() else sorted(
+                p for p in path.iterdir() if (p / "gold" / "claims.jsonl").is_file())
+            if not parts:
+                raise ValueError(f"{label}: no gold/claims.jsonl in it or in its sub-folders")
+            for part in parts:
+                nonclaims = part / "gold" / "nonclaims.jsonl"
+                sets.append(LabelSet(part.name, load_jsonl(str(part / "gold" / "claims.jsonl")),
+                                     load_jsonl(str(nonclaims)) if nonclaims.is_file() else [],
+                                     list(inputs or [str(part / "news_text")])))
+        elif path.is_file():
+            if not inputs:
+                raise ValueError(f"{label}: a gold file needs --input, the folder of its documents")
+            nonclaims = path.with_name("nonclaims.jsonl")
+            sets.append(LabelSet(path.parent.parent.name if path.name == "claims.jsonl" else path.stem,
+                                 load_jsonl(str(path)),
+                                 load_jsonl(str(nonclaims)) if nonclaims.is_file() and nonclaims != path else [],
+                                 list(inputs)))
+        else:
+            raise ValueError(f"{label}: no such file or folder")
+    return sets
+
+
+def evaluate_claims(labels: Sequence[str], inputs: Sequence[str] | None = None,
+                    source_files: Sequence[str] = ()):
+    """(name, Evaluation, documents labelled but not found) per label set, then the whole as "all"
+    (English articles only; a document is named by its label set, so parts may share file names)."""
+    from tollwatch.transforms.claims_eval import english, evaluate
+
+    results = []
+    everything: tuple[list, list, list, dict] = ([], [], [], {})
+    for label_set in label_sets(labels, inputs):
+        gold = english(label_set.gold)
+        predicted, texts = _claims_and_texts(label_set.inputs, source_files)
+        docs = {g["doc"] for g in gold}
+        predicted = [p for p in predicted if p["doc"] in docs]
+        nonclaims = [n for n in label_set.nonclaims if n["doc"] in docs]
+        missing = sorted({g["doc"] for g in label_set.gold} - set(texts))
+        results.append((label_set.name, evaluate(gold, predicted, nonclaims, texts), missing))
+        prefix = f"{label_set.name}/"
+        for into, rows in zip(everything, (gold, predicted, nonclaims)):
+            into.extend(dict(r, doc=prefix + r["doc"]) for r in rows)
+        everything[3].update((prefix + d, t) for d, t in texts.items())
+    if len(results) > 1:
+        results.append(("all", evaluate(*everything), []))
+    return results
+
+
+def eval_claims(labels: Sequence[str], inputs: Sequence[str] | None = None,
+                source_files: Sequence[str] = ()) -> str:
+    """The scoring report of the extractor: the scores of each label set, then of all together with
+    every miss, false claim, mismatch and non-claim taken."""
+    from tollwatch.transforms.claims_eval import format_evaluation, format_summary
+
+    results = evaluate_claims(labels, inputs, source_files)
+    out = []
+    for name, ev, missing in results[:-1]:
+        out.append(f"== {name}\n{format_summary(ev)}")
+        if missing:
+            out.append("labelled documents not found: " + ", ".join(missing))
+    name, ev, missing = results[-1]
+    out.append(f"== {name}\n{format_evaluation(ev)}")
     if missing:
-        report += "\n\nLabelled documents not found under --input: " + ", ".join(missing)
-    return report
+        out.append("labelled documents not found: " + ", ".join(missing))
+    return "\n\n".join(out)
 
 
 def eval_dedup(labels_file: str, inputs: Sequence[str], source_files: Sequence[str] = ()) -> str:

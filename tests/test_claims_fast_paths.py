@@ -93,7 +93,7 @@ def test_a_sentence_without_a_casualty_word_after_a_claim_still_gives_its_parts(
     """The number hint is looked for after the casualty hint, also for a sentence that has none: a part of
     the figure before it ("12 of them were children") needs only a number."""
     claims = C.extract_claims("At least 40 people were killed, the ministry said. Twelve of them were children.")
-    assert [(c.number, c.group) for c in claims] == [(40, "unspecified"), (12, "children")]
+    assert [(c.number, c.group) for c in claims] == [(40, "total"), (12, "children")]
     assert C.extract_claims("At least 40 people came. Twelve of them were children.") == []
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tollwatch.transforms.claims import extract_claims
-from tollwatch.transforms.claims_eval import format_report, score_claims
+from tollwatch.transforms.claims_eval import evaluate, format_evaluation, format_report, same_source, score_claims
 
 from support import GOLD as GOLD_DIR, SEEDS
 
@@ -85,6 +85,35 @@ def test_report_lists_everything():
     report = format_report(score)
     for part in ("precision 0.500", "recall 0.500", "source 0.000", "missed gold claims (1)", "seven dead",
                  "false claims (1)", "nine dead", "attribute mismatches (1)", "source: gold 'SOHR', predicted 'UN'"):
+        assert part in report
+
+
+def test_source_names_follow_realdevs_rule():
+    assert same_source("Libyan Red Crescent", "the Red Crescent")  # all words among the other's
+    assert same_source("SOHR", "Syrian Observatory for Human Rights")  # acronym
+    assert not same_source("Moroccan interior ministry", "Moroccan state TV")  # 1 of 3 words
+    assert same_source("Moroccan interior ministry", "Moroccan Ministry of Interior")  # 2 of 3 words
+    assert same_source(None, None) and not same_source(None, "UN") and not same_source("UN", None)
+    assert not same_source("UN OCHA", "WHO")
+
+
+def test_evaluation_breaks_down_by_measure_group_source_and_counts_nonclaims():
+    text = "Floods killed 5 people. The 1970 floods killed 209 people."
+    gold = [claim(measure="killed", group="total", source=None, quote="killed 5 people"),
+            claim(number=3, measure="injured", group="total", source="UN")]
+    preds = [claim(measure="killed", group="total", source=None, sentence="Floods killed 5 people.",
+                   char_start=14, char_end=15),
+             claim(number=209, measure="killed", group="total", source=None, sentence="The 1970 floods",
+                   char_start=text.index("209"), char_end=text.index("209") + 3)]
+    nonclaims = [{"doc": "a", "quote": "The 1970 floods killed 209", "why": "an older disaster"}]
+    ev = evaluate(gold, preds, nonclaims, {"a": text})
+    assert (ev.by_measure["killed"].precision, ev.by_measure["killed"].recall) == (0.5, 1.0)
+    assert ev.by_measure["injured"].recall == 0.0
+    assert ev.by_group["total"].n_gold == 2
+    assert ev.by_source == [("None", 1, 1, 1), ("UN", 1, 0, 0)]
+    assert [p["number"] for _, p in ev.nonclaims_taken] == [209]
+    report = format_evaluation(ev)
+    for part in ("all measures", "non-claims extracted: 1", "an older disaster", "missed gold claims (1)"):
         assert part in report
 
 

@@ -54,6 +54,12 @@ def test_a_window_of_copies_only_still_has_a_figure():
     assert row.best == 50 and row.n_independent_sources == 0
 
 
+def test_figures_without_a_source_are_no_independent_source():
+    claims = [claim(100, source=None, doc="a"), claim(120, source=None, doc="b"), claim(110, source="ministry")]
+    row = toll_window(TollKey("ev", "killed", "total"), claims, T0, T0 + DAY, "window", "on_time", 0, T0)
+    assert row.best == 120 and row.n_independent_sources == 1
+
+
 def test_incident_vague_and_eventless_claims_do_not_count():
     assert counts_toward_toll(claim(5))
     assert not counts_toward_toll(claim(5, scope="incident"))

@@ -17,9 +17,9 @@ Who states a figure comes from the attribution patterns of news copy ("according
 "said X", "X told Reuters", "as reported by X", "X, citing Y"), resolved against a table of known
 sources (`data/sources.toml`, extendable with users' files) and, for generic phrases ("a war monitor",
 "the NGO", "the ministry", "the same source", "it said"), against the organisations the article names,
-by their kind. A sentence with no attribution takes the source of the figure it is part of, of the next
-line for a headline, or of the previous sentence of its paragraph; a news agency is reported only when
-no one else is named for the figure.
+by their kind. A sentence with no attribution takes the source of the figure it is part of, or of the next
+line for a headline; any other figure without one is stated in the article's own voice (source null), not
+by the previous sentence's speaker. A news agency is reported only when no one else is named for it.
 
 Guarantees: the extractor never raises on any text; `char_start`/`char_end` index the article text, so
 every figure can be checked; the same text always gives the same claims, in text order; a sentence that
@@ -109,6 +109,8 @@ MEASURE_WORDS = {
     "bodies": "killed", "corpses": "killed", "slaughtered": "killed",
     "wounded": "injured", "injured": "injured", "hurt": "injured", "injuries": "injured",
     "missing": "missing", "unaccounted": "missing",
+    # Counts of people taken to hospital are counts of the injured ("64 people were hospitalized").
+    "hospitalized": "injured", "hospitalised": "injured",
     "casualties": "casualties", "victims": "casualties",
 }
 # Verbs that can take an object: "gunmen killed 12" makes the number before them the agent.
@@ -184,6 +186,10 @@ IRREGULAR_PAST = {"came", "went", "fled", "took", "gave", "ran", "met", "saw", "
                   "escaped", "survived", "returned", "arrived", "joined", "marched", "protested",
                   "gathered", "attended", "crossed", "entered", "stormed", "attacked", "opened", "fired",
                   "launched", "carried", "sheltered", "lost", "received", "need", "needed", "live"}
+# Nouns that count everyone a figure is about, whoever they are: "146 people" is the toll, a `total`.
+PEOPLE_NOUNS = frozenset({"people", "persons", "individuals", "lives", "humans"})
+# ...unless the figure adds to another: "three more people", "another 12 people".
+INCREMENT_WORDS = frozenset({"more", "additional", "further", "another", "other", "others", "new", "extra"})
 SUBCOUNT_BEFORE = {"including", "includes", "included", "include"}
 SUBCOUNT_PAIRS = {("among", "them"), ("among", "whom"), ("of", "whom"), ("among", "those")}
 SUBCOUNT_NOUNS = {"dead": "killed", "victims": None, "killed": "killed", "wounded": "injured",
@@ -273,6 +279,12 @@ TITLE_WORDS = {"spokesman", "spokeswoman", "spokesperson", "governor", "mayor", 
                "ms.", "mrs", "mrs.", "prime", "foreign", "interior", "health", "defence", "defense",
                "district", "city", "state", "u.s.", "u.n.", "un", "coordinator", "representative",
                "administrator", "ambassador", "legislator", "lawmaker", "sheikh", "imam", "resident"}
+# Offices with one holder: a source named with one is the office ("Mayor Vitali Klitschko" and "the mayor,
+# Vitaliy Klychko" are one source), as a spokesman named with his ministry is the ministry.
+OFFICES = frozenset({"mayor", "governor", "president", "premier", "chancellor"})
+_OFFICE_OF_RE = re.compile(
+    r"(?:the\s+)?(?P<office>mayor|governor|president)\s+of\s+(?:the\s+)?(?:(?:city|town|region|province|state|country)"
+    r"|(?P<place>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?))\s*,?\s+[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}$", re.IGNORECASE)
 # Words that start a descriptive source phrase and are lower-cased in its canonical form.
 COMMON_FIRST = {"other", "some", "several", "many", "local", "regional", "provincial", "state", "security",
                 "medical", "health", "hospital", "government", "military", "police", "rescue", "civil",
@@ -517,11 +529,11 @@ _POST_QUALIFIERS = {"or more": "at_least", "or so": "about", "-plus": "more_than
 SUBCOUNT_HINT_RE = re.compile(r"\b(?:of them|of whom|among them|among whom|including|included)\b", re.IGNORECASE)
 CASUALTY_HINT_RE = re.compile(
     r"\b(?:kill|dead|death|died|die|wound|injur|hurt|missing|casualt|bodies|corpses|slain|execut|toll|victim|"
-    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|lost\b|losing\b)")
+    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|hospitali|lost\b|losing\b)")
 # CASUALTY_HINT_RE's alternatives: the stems, and the words it wants a word boundary after.
 _CASUALTY_STEMS = ("kill", "dead", "death", "died", "die", "wound", "injur", "hurt", "missing", "casualt", "bodies",
                    "corpses", "slain", "execut", "toll", "victim", "fatalit", "perish", "drown", "massacr",
-                   "unaccounted", "murder", "slaughter", "shot", "stab")
+                   "unaccounted", "murder", "slaughter", "shot", "stab", "hospitali")
 _CASUALTY_WORDS = ("lives", "lost", "losing")
 NUMBER_HINT_RE = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
@@ -557,6 +569,11 @@ _YEAR_RE = re.compile(r"(?:1[89]|20)\d\d")
 _PEOPLE_AFTER_RE = re.compile(r"\s+(?:people|civilians|persons|bodies|dead|deaths)\b")
 _NOT_ATTRIBUTION_AFTER_RE = re.compile(r"\s+(?:killed|dead|missing|wounded|injured|hurt|by|to\s+(?:be|have)|the\s+lives|lives)\b")
 _PUT_TOLL_RE = re.compile(r"\s+(?:the\s+)?(?:\w+\s+)?(?:death\s+|casualty\s+)?(?:toll|number|figure|count)")
+_REVISED_IT_RE = re.compile(r"\s+(?:it|them|the\s+figures?)?\s*(?:to|down|up)\b")
+# A numbered provision of a law, and the numbers listed after it.
+_LEGAL_LABEL_BEFORE_RE = re.compile(
+    r"\b(?:sections?|articles?|clauses?|paragraphs?|subsections?|chapters?|provisions?)\s+(?:like\s+|such\s+as\s+|no\.?\s+)?"
+    r"(?:\d+[A-Za-z]?(?:\s*\([^)]{0,80}\))?\s*(?:,|and|or|&)\s*)*$", re.IGNORECASE)
 _PASSIVE_BEFORE_RE = re.compile(r"\b(?:were|was|is|are|been|being|be)\s+$")
 _ADJECTIVAL_BEFORE_RE = re.compile(r"\b(?:an|the|a|its|their|his|her|of)\s+$")
 _SAID_TO_BE_RE = re.compile(r"\s+to\s+(?:be|have)\b")
@@ -567,28 +584,38 @@ _SPEECH_VERBS = ("said|says|say|told|tells|reported|reports|report|stated|states
                  "estimate|confirm|warned|warns|revealed|acknowledged|indicated|explained|insisted|stressed|"
                  "disclosed|specified|asserted|alleged|"
                  "announces|confirmed|confirms|estimated|estimates|counted|counts|documented|documents|recorded|"
-                 "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed")
+                 "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed|"
+                 "raised|raises|revised|revises|lowered|lowers|updated|updates|believe|believes|gave|gives|"
+                 "released|releases")
+# "the prefectural government has released information on ...": who releases figures gives them.
+_RELEASED_WHAT_RE = re.compile(r"\s+(?:(?:its|the|new|updated|latest|an?)\s+)*(?:information|figures|data|numbers|"
+                               r"statistics|statement|list|update|toll|tally)\b", re.IGNORECASE)
+# "the authorities believe (are missing)", "the UN gave a preliminary figure of 320"
+_BELIEF_VERBS = frozenset({"believe", "believes"})
+_GAVE_FIGURE_RE = re.compile(r"\s+(?:an?\s+|the\s+|its\s+)?(?:[\w-]+\s+){0,2}?(?:figure|toll|tally|count|estimate|number)s?\b")
+# "raised the death toll to 205", "revised it to 275": the subject of a verb that changes a toll gives it.
+_TOLL_CHANGE_VERBS = frozenset({"raised", "raises", "revised", "revises", "lowered", "lowers", "updated", "updates"})
 SPEECH_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b")
 ACCORDING_RE = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
-REPORTED_BY_RE = re.compile(r"\b(?:reported|stated|announced|confirmed|released|published|compiled|quoted|cited)\s+by\s+", re.IGNORECASE)
+REPORTED_BY_RE = re.compile(r"\b(?:reported|stated|announced|confirmed|released|published|compiled|quoted|cited|mentioned)\s+by\s+", re.IGNORECASE)
 CITING_RE = re.compile(r"\b(?:citing|quoting)\s+", re.IGNORECASE)
-ATTRIBUTION_HINT_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|citing|quoting|reported|stated)\b", re.IGNORECASE)
+ATTRIBUTION_HINT_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|citing|quoting|reported|stated|mentioned)\b", re.IGNORECASE)
 _ACCORDING_LOW_RE = _lower_case_twin(ACCORDING_RE)
 _REPORTED_BY_LOW_RE = _lower_case_twin(REPORTED_BY_RE)
 _CITING_LOW_RE = _lower_case_twin(CITING_RE)
 _ATTRIBUTION_HINT_LOW_RE = _lower_case_twin(ATTRIBUTION_HINT_RE)
 # Where the attribution patterns can match: the words they begin with (for the twins, lower-case).
 _ACCORDING_START_RE = _word_starts("according")
-_REPORTED_BY_START_RE = _word_starts("reported|stated|announced|confirmed|released|published|compiled|quoted|cited")
+_REPORTED_BY_START_RE = _word_starts("reported|stated|announced|confirmed|released|published|compiled|quoted|cited|mentioned")
 _CITING_START_RE = _word_starts("citing|quoting")
-_ATTRIBUTION_HINT_START_RE = _word_starts(f"{_SPEECH_VERBS}|according|citing|quoting|reported|stated")
+_ATTRIBUTION_HINT_START_RE = _word_starts(f"{_SPEECH_VERBS}|according|citing|quoting|reported|stated|mentioned")
 _SPEECH_START_RE = _word_starts(_SPEECH_VERBS)
 _NP_END_RE = re.compile(r"""[,;:!?()"“”]|(?<![A-Z])\.(?=\s|$)|\s[-–—]\s|\s(?:on|in|at|late|early|last|this|who|which|that|as|after|before|when|while|because|and\s+(?:said|added)|said|told|from|citing|quoting|during|since|until|over)\s""")
 _SEGMENT_SPLIT_RE = re.compile(r"""[,;:“”"()\[\]—–]|\s-\s""")
 _TRAILING_TIME_RE = re.compile(
     r"(?:\s+(?:on|early|late|last|this)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"(?:\s+(?:morning|afternoon|evening|night))?|\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-    r"|\s+(?:on\s+)?(?:yesterday|today|earlier|later|previously|also|again|now|have|has|had|had\s+earlier|"
+    r"|\s+(?:on\s+)?(?:yesterday|today|earlier|later|previously|also|again|now|already|have|has|had|had\s+earlier|"
     r"in\s+a\s+statement|in\s+a\s+report|in\s+an\s+update|separately|initially|first)|\s+on\s+\w+\s+\d+)+\s*$",
     re.IGNORECASE)
 _CLAIM_WORDS_RE = re.compile(r"\d|\b(?:killed|died|wounded|injured|dead|killing|deaths|toll)\b", re.IGNORECASE)
@@ -684,7 +711,9 @@ _CLAIMED_THAT_RE = re.compile(r"\s*(?:that\b|,)")
 _APPOSITIVE_NAME_RE = re.compile(rf",\s+({NAME})\s*(?:[.,;]|$)")
 _INVERTED_SUBJECT_RE = re.compile(r"\s+((?:the\s+|a\s+|an\s+)?[A-Za-z][\w'’.-]*(?:\s+[A-Za-z][\w'’.-]*){0,6}?)\s*(?=[,.;]|$)")
 _NOT_A_SPEAKER_RE = re.compile(r"\b(?:killed|died|wounded|injured|dead|had|have|has|was|were|is|are)\b")
-_ORG_WORD_RE = re.compile(r"\b(?:head|chief|director|spokes\w+|founder|of\s+the\s+[A-Z])")
+_ORG_WORD_RE = re.compile(r"\b(?:head|chief|director|spokes\w+|founder|secretary|president|chair\w*|coordinator"
+                          r"|of\s+the\s+[A-Z]|(?:of|for|at)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}(?:group|agency|"
+                          r"organi[sz]ation|society|ministry|department|authority|service|administration)\b)")
 _BACK_REFERENCE_RE = re.compile(r"\b(?:in|at|near|outside)\s+the\s+(?:city|town|village|camp)\b(?!\s+of\b)")
 NEIGHBOUR_RE = re.compile(r"\bneighbou?rs?\b", re.IGNORECASE)
 
@@ -1046,12 +1075,14 @@ class SourceTable:
         else:
             found = self._find_general(text)
         hits: list[_SourceHit] = []
-        taken: list[tuple[int, int]] = []
+        # Characters already inside a longer name: a name is short, so checking its own characters keeps
+        # the work linear in the text however many names it holds ("(AFP)" on every line).
+        taken = bytearray(len(text))
         # The longest names first; tokens do not overlap, so names share a token when their spans overlap.
         for start, end, _, entries in sorted(found, key=lambda f: (-f[2], f[0])):
-            if any(start < b and a < end for a, b in taken):
+            if 1 in taken[start:end]:
                 continue
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             hits.append(_SourceHit(start, end, entries, text[start:end]))
         hits.sort(key=lambda h: h.start)
         return hits
@@ -1378,6 +1409,8 @@ def _eligible(text: str, start: int, end: int, match: re.Match, parsed: ParsedNu
         return False  # an exponent or a signed number ("10^30", "1e30", "-5"): no count of people
     if max(parsed.number or 0, parsed.number_high or 0) > MAX_FIGURE:
         return False
+    if _LEGAL_LABEL_BEFORE_RE.search(text, max(0, start - 60), start):
+        return False  # "IPC sections 37 and 38", "under Article 5"
     label = _LABEL_BEFORE_RE.search(before)
     if label and label.group(1).lower().rstrip(".") in LABEL_WORDS and label.group(1)[0].isupper():
         return False
@@ -1920,6 +1953,9 @@ def _sentence_candidates(sent: _Sentence) -> tuple[list[_Candidate], list[_Token
                 group = "total"
             elif k >= 2 and tokens[k - 1].low == "of" and tokens[k - 2].low == "total":
                 group = "total"  # "a total of 50 people"
+            elif phrase.words and phrase.words[-1] in PEOPLE_NOUNS and not INCREMENT_WORDS.intersection(
+                    phrase.words) and not (k and tokens[k - 1].low in INCREMENT_WORDS):
+                group = "total"  # "146 people had died" counts everyone, as "the death toll rose to 146" does
             else:
                 group = "unspecified"
         if toll and group_text is None:
@@ -2024,6 +2060,7 @@ class _ArticleContext:
         self._places: list[tuple[int, str]] | None = None
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
+        self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
         # (sentence start, clause start, clause end) -> what _location's searches of that clause found
         self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
 
@@ -2071,6 +2108,24 @@ class _ArticleContext:
         phrase = self.text[start:end].strip(" ,.;:'\"“”‘’")
         if not phrase:
             return None, False, False
+        lead = _SUBORDINATE_LEAD_RE.match(phrase)
+        if lead:  # "a day after authorities (say)", "where officials (confirmed)": the clause's own subject
+            offset = self.text.find(phrase, start) + lead.end()
+            return self.resolve_phrase(offset, end)
+        if _NOT_A_SUBJECT_RE.match(phrase):
+            return None, False, False  # "with a British man (now confirmed)", "later (said)", "Search and rescue efforts"
+        unit = self.local_government(phrase, start)
+        if unit:
+            return unit, False, False
+        body = _SPEAKS_FOR_RE.match(phrase)
+        if body:  # "Abdul Rayan, spokesman at the Ministry of X", "Marie Drese, the aid group's secretary-general"
+            org = body.group("org") or body.group("org2")
+            org = _BODY_TAIL_RE.split(org, maxsplit=1)[0]
+            offset = self.text.find(org, start)
+            if offset >= 0:
+                resolved = self.resolve_phrase(offset, offset + len(org))
+                if resolved[0]:
+                    return resolved[0], resolved[1], False
         found = self.entry_in(start, end)
         if found:
             entry, hit = found
@@ -2085,6 +2140,9 @@ class _ArticleContext:
                 name = _person_or_org_name(tail.group(1))
                 if name:
                     return name, False, " " in name
+            generic = _GENERIC_BODY_TAIL_RE.search(phrase)
+            if generic:  # "the dozens of people the authorities (believe are missing)"
+                return generic.group(1).lower(), False, False
             return None, False, False
         low = " ".join(phrase.lower().split())
         if low in ("we", "i", "you", "us", "me", "one", "someone", "nobody", "everyone", "there"):
@@ -2111,6 +2169,9 @@ class _ArticleContext:
             hit = self.hit_in(start, end)
             if hit is not None:
                 return _normalise_source(hit.text), False, False
+            if (self.last_source and self.last_source[0].isupper() and self.last_source != self.last_person
+                    and kinds & _ORG_KINDS):
+                return self.last_source, False, False  # "the aid group": the organisation last quoted
             return _normalise_source(coref.group("phrase")), False, False
         figures_by = _FIGURES_BY_RE.match(phrase)
         if figures_by:  # "estimates by monitoring groups" are the groups' figures
@@ -2119,9 +2180,10 @@ class _ArticleContext:
                 return self.resolve_phrase(offset, offset + len(figures_by.group(1)))
         head_of = _HEAD_OF_RE.match(phrase)
         if head_of:  # "the head of the national disaster agency" speaks for the agency
-            offset = self.text.find(head_of.group(1), start)
+            org = _BODY_TAIL_RE.split(head_of.group(1), maxsplit=1)[0]  # "the Red Crescent in Benghazi Kais F."
+            offset = self.text.find(org, start)
             if offset >= 0:
-                return self.resolve_phrase(offset, offset + len(head_of.group(1)))
+                return self.resolve_phrase(offset, offset + len(org))
         hit = self.hit_in(start, end)
         if hit is not None:  # an ambiguous alias ("the health ministry") with no single owner here
             return _normalise_source(hit.text), False, False
@@ -2133,6 +2195,33 @@ class _ArticleContext:
             return GENERIC_SOURCES[words[-1]], False, False
         head = _PHRASE_TAIL_RE.split(phrase, maxsplit=1)[0]
         return _descriptive_source(head), False, False
+
+    def local_government(self, phrase: str, pos: int) -> str | None:
+        """One name for the government of an administrative unit the article names ("Ishikawa Prefecture"):
+        "Ishikawa officials", "the prefectural government", "Ishikawa authorities" -> "Ishikawa prefecture"."""
+        if not phrase.endswith(_GOVERNMENT_ENDINGS):
+            return None
+        by_adjective = _UNIT_GOVERNMENT_RE.match(phrase)
+        by_name = None if by_adjective else _NAMED_GOVERNMENT_RE.match(phrase)
+        if not (by_adjective or by_name):
+            return None
+        if self._units is None:
+            self._units = []
+            for m in _ADMIN_UNIT_RE.finditer(self.text):
+                name = m.group("name") or m.group("name2")
+                noun = (m.group("noun") or m.group("noun2")).lower().rstrip(".")
+                noun = _UNIT_ABBREVIATIONS.get(noun, noun)
+                if _clean_place(name):
+                    self._units.append((m.start(), _clean_place(name), noun))
+        if by_adjective:
+            noun = _UNIT_ADJECTIVES[by_adjective.group("adj").lower()]
+            named = [(p, name) for p, name, n in self._units if n == noun]
+            if not named:
+                return None
+            before = [name for p, name in named if p < pos]
+            return f"{(before or [named[0][1]])[-1]} {noun}"
+        name = _clean_place(by_name.group("name"))
+        return next((f"{name} {n}" for _, unit, n in self._units if unit == name), None)
 
     # -- places ---------------------------------------------------------------------------------
     def places(self) -> list[tuple[int, str]]:
@@ -2183,15 +2272,49 @@ class _ArticleContext:
         return best
 
 
+_ROLE = (r"(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|director(?:[- ]general)?|president|"
+         r"chairman|chairwoman|chair|coordinator|commissioner|official|representative)")
+# A person named with the body they speak for: the body is the source ("one body, one name").
+_SPEAKS_FOR_RE = re.compile(
+    rf"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:(?:the|a|an|its)\s+)?(?:[\w-]+\s+){{0,2}}?{_ROLE}\s+"
+    rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
+    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
+    re.IGNORECASE)
+_BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+|\s*,")
+# A subordinate clause's opening before its subject: "a day after authorities say", "where officials confirmed".
+_SUBORDINATE_LEAD_RE = re.compile(
+    r"(?:(?:a|one|two|three|several|hours?|days?|weeks?|moments?|shortly|soon|just|even)\s+)*"
+    r"(?:after|before|where|when|while|as|since|once|until|whereas)\s+(?=\S)", re.IGNORECASE)
+# Phrases that cannot be the subject of a speech verb: a prepositional phrase, an adverb, an activity.
+_NOT_A_SUBJECT_RE = re.compile(
+    r"(?:with|among|amid|including|despite)\s"
+    r"|(?:later|earlier|also|then|now|previously|separately|meanwhile|however|update|statement|statements|"
+    r"citing|quoting|culture|search)$"
+    r"|(?:search|rescue|recovery|relief)\s+(?:and\s+\w+\s+)?(?:efforts?|operations?|work)\b", re.IGNORECASE)
+# ("regional" and "district" are left alone: they as often mean the area a story covers as a named unit.)
+_UNIT_ADJECTIVES = {"prefectural": "prefecture", "provincial": "province", "county": "county",
+                    "oblast": "oblast", "governorate": "governorate"}
+_UNIT_NOUNS = "prefecture|province|region|county|district|oblast|governorate"
+_UNIT_ABBREVIATIONS = {"pref": "prefecture", "prov": "province"}
+_GOVERNMENT_NOUNS = r"(?:government|authorities|officials|administration|office)"
+_GOVERNMENT_ENDINGS = ("government", "authorities", "officials", "administration", "office")
+_UNIT_GOVERNMENT_RE = re.compile(
+    rf"(?:the\s+)?(?P<adj>{'|'.join(_UNIT_ADJECTIVES)})\s+{_GOVERNMENT_NOUNS}$", re.IGNORECASE)
+_NAMED_GOVERNMENT_RE = re.compile(rf"(?:the\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+{_GOVERNMENT_NOUNS}$")
+_ADMIN_UNIT_RE = re.compile(
+    rf"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?P<noun>(?i:{_UNIT_NOUNS})\b|Pref\.|Prov\.)"
+    rf"|\b(?P<noun2>(?i:{_UNIT_NOUNS}))\s+of\s+(?P<name2>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
+_GENERIC_BODY_TAIL_RE = re.compile(r"\s(?:the|local|regional)\s+(authorities|officials|police|rescuers)$", re.IGNORECASE)
 _HEAD_OF_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
-    r"secretary-general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
+    r"secretary[- ]general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
 
 
 _FIGURES_FROM_RE = re.compile(r"\s(?:from|by|of|compiled\s+by)\s")
 _FIGURES_BY_RE = re.compile(
     r"(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,2}?(?:estimates?|figures?|data|"
-    r"tally|tallies|count|statistics|numbers|reports?|records?|documentation)\s+(?:by|from|of|compiled\s+by)\s+(.+)$",
+    r"tally|tallies|count|statistics|numbers|reports?|records?|documentation|statements?|updates?|releases?|"
+    r"bulletins?|communiqu[eé]s?|announcements?|briefings?)\s+(?:by|from|of|compiled\s+by|issued\s+by)\s+(.+)$",
     re.IGNORECASE)
 
 
@@ -2243,6 +2366,10 @@ _NAME_WORD_RE = re.compile(r"^(?:[A-Z][\w'’.-]*|(?:al|el|bin|ibn|abu|de|van|vo
 
 def _person_or_org_name(phrase: str) -> str | None:
     """The proper name in a source phrase ("regional governor Serhiy Lysak" -> "Serhiy Lysak"), or None."""
+    office = _OFFICE_OF_RE.match(phrase)
+    if office:  # "the mayor of the city Vitaliy Klychko" -> "mayor"
+        title = office.group("office").lower()
+        return f"{office.group('place')} {title}" if office.group("place") else title
     words = phrase.replace("’", "'").split()
     while words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
@@ -2250,7 +2377,9 @@ def _person_or_org_name(phrase: str) -> str | None:
         return None
     titled = [k for k, w in enumerate(words) if w.lower().strip(",") in TITLE_WORDS and w[0].isupper()]
     if titled and len(words) - titled[-1] - 1 >= 2 and all(_NAME_WORD_RE.match(w) for w in words[titled[-1] + 1:]):
-        words = words[titled[-1] + 1:]  # "Ukrainian President Volodymyr Zelenskyy" -> the name
+        if words[titled[-1]].lower() in OFFICES:  # "Kyiv Mayor Vitali Klitschko" -> "Kyiv mayor", however spelt
+            return " ".join(words[:titled[-1]] + [words[titled[-1]].lower()])
+        words = words[titled[-1] + 1:]  # "regional governor Serhiy Lysak" -> the name
     if all(_NAME_WORD_RE.match(w) for w in words) and words[0][0].isupper() and words[-1][0].isupper():
         if (words[0].lower() in COMMON_FIRST or words[0].lower() in GENERIC_SOURCES) and (
                 len(words) < 2 or not all(w[0].isupper() for w in words if w.lower() not in ("of", "for", "and", "the"))):
@@ -2351,11 +2480,17 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
             np_start, np_end = _appositive_after(text, np_start, np_end)
             add(np_start, np_end, m.start(), m.end())
             taken.append((m.start(), np_end))
+    cited_at: list[int] = []
     for m in (CITING_RE.finditer(text) if low is None else _finditer_from(_CITING_LOW_RE, _CITING_START_RE, low)):
         np_start = m.end()
         np_end = _np_end(text, np_start)
-        if ctx.entry_in(base + np_start, base + np_end):
-            add(np_start, np_end, m.start(), m.end())
+        more = _FIGURES_FROM_RE.match(text, np_end)
+        if more and _FIGURES_BY_RE.match(text[np_start:np_end] + " of x"):
+            np_end = _np_end(text, more.end())  # "citing a statement from the interior ministry"
+        phrase = text[np_start:np_end]
+        if ctx.entry_in(base + np_start, base + np_end) or _FIGURES_BY_RE.match(phrase) or _looks_like_name(phrase):
+            if add(np_start, np_end, m.start(), m.end()):
+                cited_at.append(m.start())
     for m in _finditer_from(SPEECH_RE, _SPEECH_START_RE, text):
         if any(a <= m.start() < b for a, b in taken):
             continue
@@ -2368,6 +2503,12 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
         if verb in ("claimed", "claims") and not _CLAIMED_THAT_RE.match(after):
             continue  # "claimed 18 lives", "claimed responsibility"
         if verb in ("put", "puts") and not _PUT_TOLL_RE.match(after):
+            continue
+        if verb in _TOLL_CHANGE_VERBS and not (_PUT_TOLL_RE.match(after) or _REVISED_IT_RE.match(after)):
+            continue
+        if verb in ("gave", "gives") and not _GAVE_FIGURE_RE.match(text, m.end()):
+            continue
+        if verb in ("released", "releases") and not _RELEASED_WHAT_RE.match(text, m.end()):
             continue
         if _PASSIVE_BEFORE_RE.search(before) and verb != "told":
             continue
@@ -2382,6 +2523,8 @@ def _attributions(ctx: _ArticleContext, sent: _Sentence) -> list[_Attribution]:
         if inverted:
             add(inverted[0], inverted[1], m.start(), m.end())
     found.sort(key=lambda a: a.start)
+    for at in cited_at:  # "Moroccan state TV said citing a statement from X", "Paralel.Az reports citing Y": a relay
+        found = [a._replace(media=True) if a.end <= base + at and base + at - a.end <= 3 else a for a in found]
     for att in found:
         if att.source and not att.media:
             ctx.last_source = att.source
@@ -2416,14 +2559,22 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
         segments.append((pos, brk.start()))
         pos = brk.end()
     segments.append((pos, verb_start))
-    # Only the last two segments that are not blank are read.
+    # Only the last three segments that are not blank are read.
     kept: list[tuple[int, int]] = []
     for a, b in reversed(segments):
         if text[a:b].strip():
             kept.append((a, b))
-            if len(kept) == 2:
+            if len(kept) == 3:
                 break
     segments = kept[::-1]
+    # "the Libyan National Army (LNA), its spokesman, Ahmad Mismari, said": the body "its" stands for.
+    if len(segments) == 3 and _ITS_ROLE_RE.fullmatch(text[segments[1][0]:segments[1][1]].strip()) \
+            and _looks_like_name(text[segments[2][0]:segments[2][1]].strip()):
+        pa, pb = _trim_span(text, *segments[0])
+        tail = _TAIL_NAME_RE.search(text[pa:pb])
+        if tail:
+            return pa + tail.start(1), pa + tail.end(1)
+    segments = segments[-2:]
     if not segments:
         return None
     a, b = _trim_span(text, *segments[-1])
@@ -2437,8 +2588,9 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     # "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said": the organisation speaks.
     if len(segments) >= 2 and _looks_like_name(seg):
         pa, pb = _trim_span(text, *segments[-2])
-        if _HEAD_OF_RE.match(text[pa:pb]):
-            return pa, b
+        head = _HEAD_OF_RE.search(text, pa, pb)
+        if head and (head.start() == pa or text[head.start() - 1].isspace()):
+            return head.start(), b
     # "Ali Sheha, a 57-year-old resident of Baniyas ..., said": the name before the appositive.
     if len(segments) >= 2 and _APPOSITIVE_RE.match(seg):
         pa, pb = _trim_span(text, *segments[-2])
@@ -2449,6 +2601,12 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
 
 
 _RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
+_ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|person)|head|chief|director|president|"
+                          r"secretary[- ]general|chairman|commander|official)", re.IGNORECASE)
+_ROLE_APPOSITIVE_RE = re.compile(
+    r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|"
+    r"director|president|chairman|chairwoman|coordinator|commissioner|official|representative)\s+(?:of|for|at)\s+"
+    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)*")
 _APPOSITIVE_RE = re.compile(
     r"(?:(?:a|an|the)\s+[a-z0-9]|(?:who|whose|which|based|speaking|citing|quoted|himself|herself)\b"
     r"|(?:[a-z-]+\s+){1,3}(?:of|for|at|in)\b|[a-z]+-based\b|[\w]+-year-old\b)")
@@ -2469,6 +2627,9 @@ def _subject_after(text: str, verb_end: int) -> tuple[int, int] | None:
     phrase = m.group(1)
     if phrase.split()[0].lower() in _NOT_INVERTED_SUBJECTS or _NOT_A_SPEAKER_RE.search(phrase):
         return None
+    role = _ROLE_APPOSITIVE_RE.match(text, m.end(1))
+    if role and _looks_like_name(phrase):  # "said Abdul Rayan, a spokesman at the Ministry of X": the ministry
+        return m.start(1), role.end()
     return m.start(1), m.end(1)
 
 
@@ -2638,6 +2799,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
         if has(_ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, _ATTRIBUTION_HINT_START_RE):
             _attributions(ctx, sent)
     claims: list[ClaimMention] = []
+    now_year: list[int | None] = []  # the article's year, worked out the first time a figure needs it
     sentence_of: list[int] = []  # the sentence index of each claim made so far
     para_start: dict[int, int] = {}
     for sent in sentences:
@@ -2672,6 +2834,8 @@ def extract_claims(text: str, published_at: datetime | None = None,
                                  para_start[sent.para])
             if claim is not None and sent.truncated and _runs_into_end(sent, cand):
                 claim = None
+            if claim is not None and _of_an_earlier_year(sent.text, cand, now_year, text, published_at):
+                claim = None  # "Floods in Portugal in 1967 killed nearly 500 people": another event
             made[index] = claim
         for index, claim in enumerate(made):
             if claim is None:
@@ -2682,8 +2846,246 @@ def extract_claims(text: str, published_at: datetime | None = None,
                 claims[ci] = claims[ci]._replace(source=claim.source, source_text=claim.source_text)
             claims.append(claim)
             sentence_of.append(si)
-    return claims
+    return _add_breakdowns(ctx, claims, sentence_of)
 
+
+# ", at least 24 seriously" after a count of the injured: the seriously injured among them.
+SEVERITY_SUBSET_RE = re.compile(
+    r",\s*(?:(?:including|of\s+whom|with)\s+)?(?P<num>(?:(?:at\s+least|more\s+than|over|about|nearly|some)\s+)?"
+    r"(?:\d{1,3}(?:,\d{3})+|\d+))\s+(?:of\s+them\s+)?(?:seriously|critically|severely|gravely|badly)\b"
+    r"(?!\s+(?:injured|wounded|hurt|ill|damaged))", re.IGNORECASE)
+
+
+def _severity_subsets(sent: _Sentence, own: Sequence[ClaimMention], items: Sequence[ClaimMention]) -> list[ClaimMention]:
+    """The seriously injured counted after a count of the injured, as a claim of the injured (unspecified)."""
+    injured = [c for c in own if c.measure == "injured"]
+    out: list[ClaimMention] = []
+    if not injured:
+        return out
+    taken = {c.char_start for c in (*own, *items)}
+    for m in SEVERITY_SUBSET_RE.finditer(sent.text):
+        a, b = m.span("num")
+        parent = next((c for c in reversed(injured) if c.char_end - sent.start <= m.start()), None)
+        number = NUMBER_RE.fullmatch(m.group("num"))
+        parsed = _parse_match(number) if number else None
+        if parent is None or parsed is None or sent.start + a in taken:
+            continue
+        low, high = values(parsed)
+        out.append(parent._replace(number=parsed.number, number_high=parsed.number_high, qualifier=parsed.qualifier,
+                                   value_low=low, value_high=high, group="unspecified", group_text=None,
+                                   char_start=sent.start + a, char_end=sent.start + b))
+    return out
+
+
+# "raised to 94 from 92", "222, down from an earlier count of 242": the toll as it stood before.
+EARLIER_FIGURE_RE = re.compile(
+    r"[\s,]*(?:(?:up|down)\s+)?from\s+(?:(?:an?|the|its)\s+)?(?:(?:earlier|previous|initial|prior|first)\s+)?"
+    r"(?:(?:count|figure|toll|tally|estimate|number|total)\s+(?:of\s+)?)?"
+    r"(?P<num>(?:(?:at\s+least|more\s+than|about|nearly|some)\s+)?(?:\d{1,3}(?:,\d{3})+|\d+))(?![\w%]|[.,]\d)"
+    r"(?!\s*(?:to|-|–)\s*\d)", re.IGNORECASE)
+MAX_EARLIER_GAP = 40  # characters between a figure and the "from" of the figure it replaced
+
+
+def _earlier_figures(sent: _Sentence, own: Sequence[ClaimMention], items: Sequence[ClaimMention]) -> list[ClaimMention]:
+    """The earlier figure a new one replaced ("raised to 94 from 92"), as a claim of the same measure and group."""
+    out: list[ClaimMention] = []
+    taken = {c.char_start for c in (*own, *items)}
+    text = sent.text
+    for claim in own:
+        if claim.number is None:
+            continue
+        end = claim.char_end - sent.start
+        stop = text.find("from", end, end + MAX_EARLIER_GAP)
+        if stop < 0 or _BREAKDOWN_GAP_STOP_RE.search(text, end, stop):
+            continue
+        m = EARLIER_FIGURE_RE.match(text, stop - (1 if stop and text[stop - 1] == " " else 0)) if text[end:stop].strip(
+            " ,") in ("", "down", "up") or text[end:stop].strip(" ,").split()[-1:] in (["down"], ["up"]) else None
+        if m is None:
+            continue
+        a, b = m.span("num")
+        number = NUMBER_RE.fullmatch(m.group("num"))
+        parsed = _parse_match(number) if number else None
+        if parsed is None or sent.start + a in taken or parsed.number == claim.number:
+            continue
+        low, high = values(parsed)
+        out.append(claim._replace(number=parsed.number, number_high=parsed.number_high, qualifier=parsed.qualifier,
+                                  value_low=low, value_high=high, period_text=None, period_start=None,
+                                  char_start=sent.start + a, char_end=sent.start + b))
+    return out
+
+
+def _add_breakdowns(ctx: "_ArticleContext", claims: list[ClaimMention], sentence_of: list[int]) -> list[ClaimMention]:
+    """The claims with the items of their sentences' place breakdowns (and of the next sentences' that
+    open with "Of these," or "Of the deaths,"), in text order."""
+    if not claims:
+        return claims
+    sentences = ctx.sentences
+    own: dict[int, list[ClaimMention]] = {}
+    for claim, si in zip(claims, sentence_of):
+        own.setdefault(si, []).append(claim)
+    extra: list[ClaimMention] = []
+    fixed: dict[int, ClaimMention] = {}
+    near = set(sentence_of) | {k + d for k in sentence_of for d in (1, 2)}
+    for si, sent in enumerate(sentences):
+        if sent.repeated:
+            continue
+        mine = own.get(si, [])
+        if not mine:
+            lead = BREAKDOWN_LEAD_RE.match(sent.text)
+            if lead is None or not (si in near or lead.group("noun") or lead.group("noun2")):
+                continue
+        before = next((own[k][0] for k in (si - 1, si - 2) if k in own), None)
+        items, corrected = _breakdowns(ctx, si, mine, before)
+        extra += items + _severity_subsets(sentences[si], mine, items) + _earlier_figures(sentences[si], mine, items)
+        fixed.update(corrected)
+    if not extra and not fixed:
+        return claims
+    claims = [fixed.get(c.char_start, c) for c in claims]
+    return sorted(claims + extra, key=lambda c: c.char_start)
+
+
+# ----------------------------------------------------------------------------------------------
+# Breakdowns by place: "killed 2,012 people, 1,293 in Al Haouz, 452 in Taroudant"
+# ----------------------------------------------------------------------------------------------
+_PLACE_WORD = r"[A-Z][\w'’]*(?:-[A-Za-z][\w'’]*)*"
+_BREAKDOWN_PLACE = rf"{_PLACE_WORD}(?:\s+{_PLACE_WORD}){{0,3}}"
+_SMALL_NUMBER_WORDS = "|".join(sorted([w for w in WORD_VALUES if w != "zero"], key=len, reverse=True))
+# One item of a breakdown: a count, what links it to a place, the place ("two each in A and B" is two).
+BREAKDOWN_ITEM_RE = re.compile(rf"""
+    (?<![\w.,$€£])(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|(?i:{_SMALL_NUMBER_WORDS}))(?![\w%]|[.,]\d)
+    (?:\s+(?i:others?|more|people|persons|deaths|dead|victims|bodies))?
+    (?:\s+(?i:of\s+(?:those|the\s+people)\s+who\s+(?P<verb>died|were\s+killed|were\s+injured|were\s+hurt
+                                                         |were\s+wounded|are\s+missing|were\s+missing)))?
+    (?P<each>\s+each)?
+    (?:\s+(?i:were|was|are|is|have\s+been|had\s+been))?
+    (?:\s+(?i:located|reported|recorded|registered|counted|confirmed))?
+    \s+(?i:in|at)\s+(?:(?i:the)\s+)?
+    (?:(?i:cities|city|towns|town|villages|village|provinces|province|regions|region|prefecture|districts
+          |district|municipality|municipalities)\s+of\s+)?
+    (?:(?i:(?:south|north)?(?:east|west)?(?:ern)?|central|neighbou?ring|nearby)\s+)?
+    (?P<place>{_BREAKDOWN_PLACE})(?:\s+and\s+(?P<more>{_BREAKDOWN_PLACE}))?
+""", re.VERBOSE)
+# "Of these, 69 were in Wajima", "Of the 72 deaths, ...", "The missing people include 121 in Wajima".
+BREAKDOWN_LEAD_RE = re.compile(r"""
+    ^\W*(?:(?:of|among)\s+(?:these|them|those|the\s+(?:[\d,]+\s+)?(?P<noun>deaths|dead|victims|fatalities|missing
+                                                                 |injured|wounded))
+         |the\s+(?P<noun2>missing|dead|injured|wounded|victims|deaths)(?:\s+people)?\s+(?:include|included|were))\b
+""", re.IGNORECASE | re.VERBOSE)
+_PLACE_SUFFIXES = frozenset({"City", "Province", "Prefecture", "Region", "District", "Governorate", "Town"})
+_NOT_BREAKDOWN_PLACES = frozenset({"total", "all", "hospital", "hospitals"})
+MAX_BREAKDOWN_GAP = 110  # characters between a figure and the next item of its breakdown
+_BREAKDOWN_GAP_STOP_RE = re.compile(r"[;:]|\d|\b(?:but|while|whereas|although|compared|since|than)\b", re.IGNORECASE)
+_OWN_VERB_BEFORE_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(ACTIVE_BEFORE, key=len, reverse=True)) + r")\s+(?:(?:at\s+least|more\s+than|over|about|"
+    r"nearly|almost|some|another|a\s+further|an\s+estimated)\s+)?$", re.IGNORECASE)
+_LEAD_MEASURES = {"deaths": "killed", "dead": "killed", "victims": "killed", "fatalities": "killed",
+                  "missing": "missing", "injured": "injured", "wounded": "injured"}
+
+
+def _breakdown_place(name: str) -> str | None:
+    """A place of a breakdown item without "City"/"Province" after it, or None (a month, "The")."""
+    words = name.split()
+    while words and words[0].lower() in NOT_PLACES:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in _PLACE_SUFFIXES:
+        words = words[:-1]
+    if not words or words[0].lower() in WEEKDAYS or words[0].lower() in MONTHS:
+        return None
+    if words[0].lower() in _NOT_BREAKDOWN_PLACES or words[-1].endswith(("'s", "’s")):
+        return None
+    joined = " ".join(words)
+    return None if joined.lower() in COUNTRIES else joined  # a country is no incident's place
+
+
+def _breakdowns(ctx: "_ArticleContext", si: int, own: Sequence[ClaimMention],
+                before: ClaimMention | None) -> tuple[list[ClaimMention], dict[int, ClaimMention]]:
+    """The items of the place breakdowns of a sentence: each a claim of the figure it breaks down (the
+    sentence's figure before it, or for a lead such as "Of these," the previous sentence's), with its place.
+    Also the sentence's claims corrected, by char_start: an item the grammar found takes its place, and the
+    figure broken down loses a place it took from its items ("killed 500, 300 in A, 200 in B")."""
+    sent = ctx.sentences[si]
+    text = sent.text
+    anchors = sorted(own, key=lambda c: c.char_start)
+    lead = BREAKDOWN_LEAD_RE.match(text)
+    lead_measure = None
+    if lead:
+        noun = (lead.group("noun") or lead.group("noun2") or "").lower()
+        lead_measure = _LEAD_MEASURES.get(noun)
+    out: list[ClaimMention] = []
+    fixed: dict[int, ClaimMention] = {}
+    broken_down: dict[int, tuple[ClaimMention, int, list[str]]] = {}  # figure -> (it, first item, places)
+    last_end = None  # where the figure or item the next item continues ends (sentence offsets)
+    parent: ClaimMention | None = None
+    root: ClaimMention | None = None  # the figure the current list breaks down
+    items_found: set[int] = set()
+    k = 0
+    for m in BREAKDOWN_ITEM_RE.finditer(text):
+        a, b = m.span("num")
+        while k < len(anchors) and anchors[k].char_end - sent.start <= a:
+            if anchors[k].char_start not in items_found:  # (an item the grammar found continues its list)
+                parent = root = anchors[k]
+                last_end = anchors[k].char_end - sent.start
+            k += 1
+        if _OWN_VERB_BEFORE_RE.search(text, max(0, a - 40), a):
+            continue  # "killed 12 and wounded 30 in A": a figure of its own, not a part of 12
+        found = next((c for c in anchors if c.char_start - sent.start < b and a < c.char_end - sent.start), None)
+        verb = (m.group("verb") or "").split()
+        measure = None
+        if parent is not None and last_end is not None and a - last_end <= MAX_BREAKDOWN_GAP \
+                and not _BREAKDOWN_GAP_STOP_RE.search(text, last_end, a):
+            template = parent
+        elif lead is not None and last_end is None and (lead_measure or before is not None):
+            template = before
+            measure = lead_measure or (before.measure if before else None)
+        elif verb:
+            template = None
+        else:
+            continue  # (a figure the grammar found alone keeps the place the grammar gave it)
+        places = [p for p in (_breakdown_place(x) for x in (m.group("place"),) + (
+            (m.group("more"),) if m.group("each") and m.group("more") else ())) if p]
+        if not places:
+            continue
+        if root is not None and template is parent:
+            first = broken_down.get(root.char_start, (root, a, []))
+            broken_down[root.char_start] = (root, first[1], first[2] + places)
+        if found is not None:
+            items_found.add(found.char_start)
+            if found.location != places[0] and len(places) == 1:
+                found = found._replace(scope="incident", location=places[0])
+                fixed[found.char_start] = found
+            parent, last_end = found, m.end()
+            continue
+        if verb:
+            measure = MEASURE_WORDS.get(verb[-1], measure)
+        measure = measure or (template.measure if template else None)
+        parsed_value = parse_number(m.group("num"))
+        if measure is None or parsed_value is None or parsed_value[0] is None:
+            continue
+        parsed = ParsedNumber(parsed_value[0], None, "exact", False, None)
+        low, high = values(parsed)
+        attributions = [x for x in (ctx.attributions.get(sent.start) or _attributions(ctx, sent)) if not x.media]
+        if attributions:
+            source, source_text = attributions[0].source, attributions[0].text
+        elif template is not None:
+            source, source_text = template.source, template.source_text
+        else:
+            source, source_text = _inherited_source(ctx, si)
+        for location in places:
+            out.append(ClaimMention(
+                measure=measure, number=parsed.number, number_high=None, qualifier="exact", value_low=low,
+                value_high=high, group=template.group if template else "total",
+                group_text=template.group_text if template else None, source=source, source_text=source_text,
+                scope="incident", location=location,
+                period_text=template.period_text if template else None,
+                period_start=template.period_start if template else None,
+                sentence=text, char_start=sent.start + a, char_end=sent.start + b))
+        parent, last_end = out[-1], m.end()
+    for figure, first, places in broken_down.values():
+        figure = fixed.get(figure.char_start, figure)
+        own_part = text[figure.char_end - sent.start:first]
+        if figure.location in places and figure.location not in own_part:
+            fixed[figure.char_start] = figure._replace(scope="overall", location=None)
+    return out, fixed
 
 # Every match of a hint pattern is one word of at most this many characters (and the character after it).
 _HINT_REACH = 32
@@ -2737,7 +3139,49 @@ def _starts_in(starts: Sequence[int], start: int, end: int) -> bool:
     return k < len(starts) and starts[k] < end
 
 
+_TIME_CLAUSE_RE = re.compile(r"\b(?:before|after|until|once)\s+(?:the|a|an|its|their)\b")
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
+
+
+_YEAR_IN_TEXT_RE = re.compile(r"(?<![\w.,$€£-])(?:1[89]|20)\d\d(?![\w%]|[.,]\d)")
+# A year that dates a toll still running is no other event: "since 2011", "the war that began in 2022".
+_RUNNING_SINCE_RE = re.compile(
+    r"(?:since|from|began|begun|started|starting|erupted|broke\s+out|launched)\s+(?:in\s+|early\s+|late\s+)?"
+    r"(?:(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+)?$", re.IGNORECASE)
+_RUNNING_TOLL_RE = re.compile(
+    r"\bsince\b|\b(?:has|have)\s+(?:now\s+|so\s+far\s+|also\s+)?(?:been\s+)?(?:killed|died|left|claimed|cost|wounded|"
+    r"injured|risen|climbed|reached)\b", re.IGNORECASE)
+OTHER_EVENT_REACH = 80  # characters around a figure in which an earlier year makes it another event's toll
+
+
+def _article_year(text: str, published: datetime | None) -> int | None:
+    """The year the article is written in: its publication's, else the latest year it mentions."""
+    if published is not None:
+        return published.year
+    years = [int(m.group()) for m in _YEAR_IN_TEXT_RE.finditer(text)]
+    return max(years) if years else None
+
+
+def _of_an_earlier_year(sentence: str, cand: _Candidate, now_year: list[int | None], text: str,
+                        published: datetime | None) -> bool:
+    """True when the figure's clause dates it to a year before the article's ("the 209 who died in floods
+    in Romania in 1970", "Romania's 1970 floods, which left 209 dead"), unless the toll runs since then.
+    `now_year` caches the article's year (empty until a clause names a year)."""
+    lo = max(sentence.rfind(";", 0, cand.start) + 1, cand.start - OTHER_EVENT_REACH)
+    hi = sentence.find(";", cand.end)
+    hi = min(len(sentence) if hi < 0 else hi, cand.end + OTHER_EVENT_REACH)
+    if not _YEAR_IN_TEXT_RE.search(sentence, lo, hi):
+        return False
+    if not now_year:
+        now_year.append(_article_year(text, published))
+    if now_year[0] is None or _RUNNING_TOLL_RE.search(sentence, lo, hi):
+        return False  # "have been killed since ...", "the war that followed has killed": a toll up to now
+    for m in _YEAR_IN_TEXT_RE.finditer(sentence, lo, hi):
+        if cand.start <= m.start() < cand.end:
+            continue
+        if int(m.group()) < now_year[0] and not _RUNNING_SINCE_RE.search(sentence, max(0, m.start() - 40), m.start()):
+            return True
+    return False
 
 
 def _runs_into_end(sent: _Sentence, cand: _Candidate) -> bool:
@@ -2760,6 +3204,9 @@ def _build_claim(ctx: _ArticleContext, sent: _Sentence, si: int, cand: _Candidat
     # Source: the nearest attribution in the sentence (media only when no one else speaks).
     source, source_text = None, None
     pool = [a for a in attributions if not a.media] or list(attributions)
+    # "X said on Thursday before the death toll spiked from 95": a figure in a time clause after the
+    # speech is the article's, not X's.
+    pool = [a for a in pool if not (a.end <= abs_start and _TIME_CLAUSE_RE.search(ctx.text, a.end, abs_start))]
     if pool:
         def rank(a: _Attribution) -> tuple[int, int]:
             if a.start <= abs_start < a.end:
@@ -2816,15 +3263,12 @@ def _build_claim(ctx: _ArticleContext, sent: _Sentence, si: int, cand: _Candidat
 
 
 def _inherited_source(ctx: _ArticleContext, si: int) -> tuple[str | None, str | None]:
-    """The source of a sentence that names none: the next line's for a headline, else the previous sentence's
-    in its paragraph."""
+    """The source of a sentence that names none: for a headline, the next lines'; any other sentence
+    states its figure in the article's own voice (None), whoever the sentence before quoted."""
     sentences = ctx.sentences
-    sent = sentences[si]
-    if sent.headline:
-        order = [k for k in range(si + 1, min(si + 3, len(sentences)))]
-    else:
-        order = [si - 1] if si > 0 and sentences[si - 1].para == sent.para else []
-    for k in order:
+    if not sentences[si].headline:
+        return None, None
+    for k in range(si + 1, min(si + 3, len(sentences))):
         atts = _attributions(ctx, sentences[k])
         pool = [a for a in atts if not a.media] or atts
         if pool:

@@ -202,7 +202,7 @@ def toll_window(key: TollKey, claims: list[Claim], start: Timestamp, end: Timest
                 n_claims=len(claims),
                 n_docs=len({c.doc_id for c in claims}),
                 n_outlets=len({c.outlet or c.doc_id for c in claims}),
-                n_independent_sources=len({c.source or UNATTRIBUTED for c in independent}),
+                n_independent_sources=len({c.source for c in independent if c.source}),
                 latest=latest_by_source(independent or claims),
                 newest=max(claims, key=_recency))
 
@@ -275,7 +275,8 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
         latest = {s: ordered[entry[1]] for s, entry in (independent or every).items()}
         yield _row(key, Timestamp(micros=start), Timestamp(micros=end), series, "on_time", 0,
                    computed_at, n_claims=hi - lo, n_docs=len(docs), n_outlets=len(outlets),
-                   n_independent_sources=len(independent), latest=latest, newest=ordered[hi - 1])
+                   n_independent_sources=len(independent.keys() - {UNATTRIBUTED}), latest=latest,
+                   newest=ordered[hi - 1])
         start += period_us
 
 
