@@ -26,6 +26,16 @@ def _claim(i, source, qualifier, number, low, high, at, date_source="metadata", 
                  None, sentence, 0, 10, False, doc)
 
 
+def _write_claims(out, day, claims, text="Officials said it."):
+    """The claims and each claim's article, published when the claim was (the claims view keeps
+    the claims of an article's current version: same doc, run and publication time)."""
+    articles = [Article(c.doc_id, f"/in/{c.doc_id}.html", f"https://news.example/{c.doc_id}",
+                        "Outlet", "The toll rises", c.published_at, c.date_source, Timestamp(T0),
+                        text, "en", ["e"], 0, c.doc_id, None, None, None, True) for c in claims]
+    _write(out / "articles" / f"published_date={day}", articles, Article)
+    _write(out / "claims" / f"published_date={day}", claims, Claim)
+
+
 def _as_of(end, best, sources):
     return TollWindow("e", "killed", "total", "as_of", Timestamp(end - 30 * 24 * HOUR),
                       Timestamp(end), "on_time", 0, best, best, best, len(sources), 1, 1,
@@ -38,16 +48,13 @@ def output(tmp_path):
     claim and an undated one beside it."""
     out = tmp_path / "out"
     text = "Officials said more than 1,000 people were killed. " * 2
-    article = Article("d1", "/in/a.html", "https://news.example/a", "Outlet", "The toll rises",
-                      Timestamp(T0), "metadata", Timestamp(T0), text, "en", ["e"], 0, "d1", None,
-                      None, None, True)
-    _write(out / "articles" / "published_date=2026-05-05", [article], Article)
-    claims = [_claim(1, "UN", "exact", 900, 900, 900, T0),
-              _claim(2, "SOHR", "more_than", 1000, 1001, None, T0 + 20 * HOUR),
-              _claim(3, "SOHR", "vague", None, 40, None, T0 + 21 * HOUR),
-              _claim(4, "SOHR", "exact", 524, 524, 524, T0 + 22 * HOUR, date_source="file_mtime")]
+    claims = [_claim(1, "UN", "exact", 900, 900, 900, T0, doc="d1"),
+              _claim(2, "SOHR", "more_than", 1000, 1001, None, T0 + 20 * HOUR, doc="d2"),
+              _claim(3, "SOHR", "vague", None, 40, None, T0 + 21 * HOUR, doc="d3"),
+              _claim(4, "SOHR", "exact", 524, 524, 524, T0 + 22 * HOUR, date_source="file_mtime",
+                     doc="d4")]
     claims[1] = claims[1]._replace(char_start=15, char_end=30)  # "more than 1,000"
-    _write(out / "claims" / "published_date=2026-05-05", claims, Claim)
+    _write_claims(out, "2026-05-05", claims, text)
     un = SourceFigure("UN", 900, 900, "c1", Timestamp(T0))
     sohr = SourceFigure("SOHR", 1001, None, "c2", Timestamp(T0 + 20 * HOUR))
     rows = [_as_of(T0 + 6 * HOUR, 900, [un]), _as_of(T0 + 12 * HOUR, 900, [un]),
@@ -93,7 +100,7 @@ def test_html_links_each_figure_to_its_words_and_article_and_says_what_is_outsid
     render(str(output), str(page_file), names={"e": "Floods in the north"})
     page = page_file.read_text()
     assert "<mark>more than 1,000</mark>" in page
-    assert "href='https://news.example/a'" in page and "&gt;1,000" in page
+    assert "href='https://news.example/d2'" in page and "&gt;1,000" in page
     assert "undated: article dated by file_mtime" in page and "vague amount" in page
     assert "Floods in the north" in page
 
@@ -102,14 +109,15 @@ def test_the_number_of_drawing_calls_does_not_grow_with_claims(output):
     """20,000 claims of three sources: still one call per source and marker kind (issue 17.11)."""
     extra = [_claim(100 + i, ("UN", "SOHR", "WHO")[i % 3], "exact", 500 + i % 7, 500 + i % 7,
                     500 + i % 7, T0 + (i % 40) * HOUR, doc=f"x{i}") for i in range(20_000)]
-    _write(output / "claims" / "published_date=2026-05-06", extra, Claim)
+    _write_claims(output, "2026-05-06", extra)
+    assert connect(str(output)).execute("SELECT count(*) FROM claims").fetchone()[0] > 20_000
     fig = figure(connect(str(output)), "e")
     assert len(fig.axes[0].collections) <= 3 * 4 + 1 + 3  # scatters, the band, range bars
 
 
 def test_html_warns_when_one_events_figures_span_more_than_the_horizon(output, tmp_path):
-    late = _claim(9, "WHO", "exact", 5, 5, 5, T0 + 400 * 24 * HOUR)
-    _write(output / "claims" / "published_date=2027-06-09", [late], Claim)
+    late = _claim(9, "WHO", "exact", 5, 5, 5, T0 + 400 * 24 * HOUR, doc="d9")
+    _write_claims(output, "2027-06-09", [late])
     page_file = tmp_path / "r.html"
     render(str(output), str(page_file))
     assert "published over 400 days" in page_file.read_text()
