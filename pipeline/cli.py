@@ -104,9 +104,18 @@ def _parser() -> argparse.ArgumentParser:
             ("eval-dedup", "LABELS.json", "duplicate detection (pairwise, per kind) against labelled "
                                           "relations (pairs exact|near|rewrite, not_duplicates)")):
         evaluate = commands.add_parser(name, parents=[common], help=f"score {what}")
-        evaluate.add_argument("labels", metavar=labels, help="the hand-labelled file")
-        evaluate.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                              help="the labelled documents (folders, globs or files)")
+        if name == "eval-dedup":
+            evaluate.add_argument(
+                "labels", nargs="+", metavar="LABELS",
+                help="labels files (JSON, or TSV rows doc_a, doc_b, relation, reason) read with "
+                     "--input, or folders laid out as realdev's parts (gold/dedup.tsv, "
+                     "news_text/), or a folder of such parts: each is scored, and all together")
+            evaluate.add_argument("--input", nargs="+", default=[], metavar="PATH",
+                                  help="the labelled documents of a labels file")
+        else:
+            evaluate.add_argument("labels", metavar=labels, help="the hand-labelled file")
+            evaluate.add_argument("--input", nargs="+", required=True, metavar="PATH",
+                                  help="the labelled documents (folders, globs or files)")
         evaluate.add_argument("--sources", nargs="+", default=[], metavar="FILE",
                               help="extra known-sources files")
 
