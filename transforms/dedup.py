@@ -108,6 +108,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import re
 import struct
 import sys
@@ -125,13 +126,15 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas.records import Article, register_row_coder
+from tollwatch.transforms.alignment import (
+    copy_kind, lead_keys, outline, pack_outline, unpack_outline)
 
 __all__ = [
     "Article", "Assignment", "BandReport", "DocRef", "FindLinks", "GroupLinks", "Link",
     "MarkNearDuplicates", "bucket_candidates", "bucket_links", "candidate_pairs",
     "MinHasher", "NearOptions", "near_options",
     "Overlap", "Signature", "apply_assignment", "assign_on_arrival", "band_hashes", "band_keys",
-    "canonical_key", "choose_canonical", "first_shared_band", "jaccard_estimate", "lsh_error",
+    "canonical_key", "choose_canonical", "first_shared_band", "key_pairs", "story_pairs", "jaccard_estimate", "lsh_error",
     "lsh_params", "make_signature", "near_similarity", "normalize", "overlap", "resolve_clusters",
     "star_clusters",
     "scurve", "shingles", "token_hashes", "tokens",
@@ -522,6 +525,12 @@ class Signature(NamedTuple):
     sketch: bytes
     # The article's dup_cluster_id as it arrived (set by the exact stage), if any.
     cluster_id: Optional[str]
+    # The text's distinct figures in order (alignment.Outline.figures): candidates of rewrites.
+    figures: Sequence[int] = ()
+    # alignment.pack_outline of the text: what confirms a copy that shares few shingles.
+    outline: bytes = b""
+    # alignment.lead_keys: a hash of each of the first sentences, candidates of short copies.
+    leads: Sequence[int] = ()
 
 
 class DocRef(NamedTuple):
@@ -540,8 +549,10 @@ class Link(NamedTuple):
     other: DocRef
     jaccard: float
     containment: float
-    # The figure that linked them (see near_similarity).
+    # The figure that linked them (see near_similarity, alignment.copy_kind).
     similarity: float
+    # 'near' (shared wording) or 'rewrite' (the same story retold, or translated).
+    kind: str = "near"
 
 
 class BandReport(NamedTuple):
@@ -586,10 +597,12 @@ def make_signature(doc_id: str, published_at: Timestamp, text: str, hasher: MinH
     "Return the Signature of one text."
     words = _word_hashes(_normalized_bytes(text))
     sh = _shingle_set(words, shingle_size)
+    told = outline(text)
     return Signature(
         doc_id=doc_id, published_at=published_at, length=len(text), n_shingles=int(sh.size),
         minhash=hasher.signature(sh).astype("<u4").tobytes(),
-        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id)
+        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id,
+        figures=list(told.figures), outline=pack_outline(told), leads=list(lead_keys(told)))
 
 
 def signature_of(article: Article, hasher: MinHasher, shingle_size: int = SHINGLE_SIZE,
@@ -606,12 +619,20 @@ def ref(sig: Signature) -> DocRef:
 
 def compare(a: Signature, b: Signature, threshold: float = THRESHOLD,
             containment: float = CONTAINMENT, min_shared: int = MIN_SHARED) -> Optional[Link]:
-    "Return the Link between two signatures if they are near duplicates, else None."
+    """Return the Link between two signatures if one is a copy of the other, else None: near
+    duplicates by their shingles (``near_similarity``), else by how their sentences align
+    (``alignment.copy_kind``: a trimmed copy among furniture, a write-through, a rewrite, a
+    translation)."""
     ov = overlap(a.sketch, a.n_shingles, b.sketch, b.n_shingles)
     similarity = near_similarity(ov, threshold, containment, min_shared)
-    if similarity is None:
+    if similarity is not None:
+        return Link(ref(a), ref(b), ov.jaccard, ov.containment, similarity)
+    if not a.outline or not b.outline:
         return None
-    return Link(ref(a), ref(b), ov.jaccard, ov.containment, similarity)
+    found = copy_kind(unpack_outline(a.outline), unpack_outline(b.outline), ov.containment)
+    if found is None:
+        return None
+    return Link(ref(a), ref(b), ov.jaccard, ov.containment, found[1], found[0])
 
 
 # ---- Canonical and clusters ---------------------------------------------------------------------
@@ -655,7 +676,8 @@ def _link_graph(links: Iterable[Link]) -> tuple[dict[str, DocRef], dict[str, dic
                 refs[doc.doc_id] = doc
         best = max(similarity[a.doc_id].get(b.doc_id, 0.0), link.similarity)
         similarity[a.doc_id][b.doc_id] = similarity[b.doc_id][a.doc_id] = best
-        if _covers_both(link):
+        # A rewrite retells the whole story, not a passage of a longer page: it joins its story.
+        if link.kind == "rewrite" or _covers_both(link):
             mutual.append((a.doc_id, b.doc_id))
         else:  # the shorter text is (mostly) inside the longer, which has more of its own
             small, large = sorted((a, b), key=lambda d: (d.length, d.doc_id))
@@ -893,8 +915,6 @@ class _BucketFn(beam.DoFn):
             if other.doc_id == sig.doc_id:
                 seen = True
                 continue
-            if abs(other.published_at.micros - sig.published_at.micros) > self._ttl.micros:
-                continue
             theirs = np.frombuffer(other.minhash, dtype="<u4")
             if first_shared_band(mine, theirs, self._bands, self._rows) != band:
                 continue  # compared in an earlier band (or a key collision)
@@ -1121,13 +1141,10 @@ def bucket_candidates(band_key: bytes, signatures: Iterable[Signature], options:
     unique = {sig.doc_id: sig for sig in signatures}
     ordered = sorted(unique.values(), key=lambda sig: (sig.published_at, sig.doc_id))
     minhashes = [np.frombuffer(sig.minhash, dtype="<u4") for sig in ordered]
-    ttl = options.ttl.micros
     pairs = []
     for j, sig in enumerate(ordered):
         for i in range(max(0, j - options.max_bucket), j):
             other = ordered[i]
-            if sig.published_at.micros - other.published_at.micros > ttl:
-                continue
             if first_shared_band(minhashes[j], minhashes[i], options.bands, options.rows) != band:
                 continue
             pairs.append((sig, other))
@@ -1158,7 +1175,6 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
     by_time = sorted(range(n), key=lambda k: (int(published_us[k]), doc_ids[k]))
     rank = np.empty(n, dtype=np.int64)
     rank[by_time] = np.arange(n)
-    ttl = options.ttl.micros
     out = []
     for band in range(bands):
         order = np.lexsort((rank, hashes[:, band]))
@@ -1178,8 +1194,6 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
         later_at, earlier_at = np.concatenate(later), np.concatenate(earlier)
         sequence = np.lexsort((earlier_at, later_at))
         a, b = order[later_at[sequence]], order[earlier_at[sequence]]
-        keep = published_us[a] - published_us[b] <= ttl
-        a, b = a[keep], b[keep]
         # The first band on which the two agree entirely must be this one. In chunks: the rows
         # compared are copied out of the table (a few MB a chunk, not the band's every pair).
         for at in range(0, a.size, _PAIR_CHUNK):
@@ -1188,6 +1202,55 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
             keep = agree[:, band] & ~agree[:, :band].any(axis=1)
             out.append(np.stack([ca[keep], cb[keep]], axis=1))
     return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
+
+
+# A key (a figure, a lead sentence) held by more articles than this is an official figure every
+# report repeats, a boilerplate sentence or a template, not a trace of one story: it proposes no
+# pairs. Bounds the work per key.
+MAX_KEY_BUCKET = 64
+# Candidates proposed by keys per article, those sharing the most keys first: bounds the work per
+# article.
+MAX_KEY_PARTNERS = 32
+# Distinct figures two articles must share to be compared as a possible rewrite.
+MIN_SHARED_FIGURES = 2
+
+
+def key_pairs(keys: Sequence[Sequence[int]], order: Sequence[tuple],
+              min_shared: int = 1) -> list[tuple[int, int]]:
+    """Candidate (later, earlier) index pairs of articles that share at least `min_shared` keys.
+    `order` holds each article's canonical key (earlier sorts first). A key held by more than
+    ``MAX_KEY_BUCKET`` articles proposes nothing, and each article keeps its ``MAX_KEY_PARTNERS``
+    partners sharing the most keys (then the earliest in canonical order), so the work grows
+    linearly with the articles."""
+    by_key: dict[int, list[int]] = defaultdict(list)
+    for i, values in enumerate(keys):
+        for value in set(values):
+            by_key[value].append(i)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for members in by_key.values():
+        if 2 <= len(members) <= MAX_KEY_BUCKET:
+            for x, y in itertools.combinations(members, 2):
+                shared[(x, y) if x < y else (y, x)] += 1
+    partners: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for (x, y), n in shared.items():
+        if n >= min_shared:
+            partners[x].append((n, y))
+            partners[y].append((n, x))
+    kept = set()
+    for i, found in partners.items():
+        found.sort(key=lambda item: (-item[0], order[item[1]]))
+        for _, j in found[:MAX_KEY_PARTNERS]:
+            kept.add((i, j) if order[i] > order[j] else (j, i))
+    return sorted(kept)
+
+
+def story_pairs(signatures: Sequence[Signature]) -> list[tuple[int, int]]:
+    """The candidate (later, earlier) index pairs LSH may miss: articles that share figures (what
+    a rewrite or a translation keeps) or a lead sentence (what a short copy among page furniture
+    keeps)."""
+    order = [canonical_key(sig) for sig in signatures]
+    return sorted(set(key_pairs([sig.figures for sig in signatures], order, MIN_SHARED_FIGURES))
+                  | set(key_pairs([sig.leads for sig in signatures], order)))
 
 
 def bucket_links(band_key: bytes, signatures: Iterable[Signature], options: NearOptions,

@@ -48,8 +48,8 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import register_row_coder
 from tollwatch.transforms.dedup import (
-    Link, NearOptions, Signature, apply_assignment, candidate_pairs, compare, near_options,
-    resolve_clusters, star_clusters)
+    Assignment, DocRef, Link, NearOptions, Signature, apply_assignment, candidate_pairs,
+    canonical_key, compare, near_options, story_pairs, resolve_clusters, star_clusters)
 from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
 from tollwatch.transforms.rewrites import (
     MAX_GAP, StoryTraits, cluster_traits, mark_rewrite, rewrite_links)
@@ -98,7 +98,7 @@ class Verdict(NamedTuple):
     origin_figures: Optional[Sequence[str]]
 
 
-# doc ids -> (doc id, sketch) of each, in any order
+# doc ids -> (doc id, (sketch, outline)) of each, in any order (a bare sketch: no outline)
 SketchSource = Callable[[set], Iterable[tuple[str, bytes]]]
 # staging file names -> the digests staged in them (staging.read_digests)
 DigestSource = Callable[[Sequence[str]], Iterable[ArticleDigest]]
@@ -133,7 +133,13 @@ def _candidates(signatures: Sequence[Signature], options: NearOptions) -> list[t
     published = np.fromiter((sig.published_at.micros for sig in signatures), dtype=np.int64,
                             count=len(signatures))
     pairs = candidate_pairs(minhashes, published, [sig.doc_id for sig in signatures], options)
-    return [(signatures[a], signatures[b]) for a, b in pairs.tolist()]
+    found = [(signatures[a], signatures[b]) for a, b in pairs.tolist()]
+    # Pairs LSH did not propose, in (later, earlier) order.
+    seen = {frozenset((a.doc_id, b.doc_id)) for a, b in found}
+    for a, b in story_pairs(signatures):
+        if frozenset((signatures[a].doc_id, signatures[b].doc_id)) not in seen:
+            found.append((signatures[a], signatures[b]))
+    return found
 
 
 def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOptions,
@@ -150,14 +156,19 @@ def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOption
         for doc_id in staged:
             waiting.setdefault(doc_id, []).append(i)
         missing.append(len(staged))
-    held: dict[str, bytes] = {}
+    held: dict[str, tuple[bytes, bytes]] = {}  # doc id -> (sketch, outline)
     left = {doc_id: len(ids) for doc_id, ids in waiting.items()}
     links = []
 
+    def whole(sig: Signature) -> Signature:
+        if sig.sketch:
+            return sig
+        sketch, outline = held[sig.doc_id]
+        return sig._replace(sketch=sketch, outline=outline)
+
     def check(i: int) -> None:
         a, b = pairs[i]
-        link = compare(a._replace(sketch=a.sketch or held[a.doc_id]),
-                       b._replace(sketch=b.sketch or held[b.doc_id]), *rule)
+        link = compare(whole(a), whole(b), *rule)
         if link is not None:
             links.append(link)
         for sig in (a, b):
@@ -173,7 +184,7 @@ def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOption
     for doc_id, sketch in found:
         if doc_id not in waiting or doc_id in held:
             continue
-        held[doc_id] = sketch
+        held[doc_id] = sketch if isinstance(sketch, tuple) else (sketch, b"")
         for i in waiting.pop(doc_id):
             missing[i] -= 1
             if missing[i] == 0:
@@ -210,13 +221,67 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
     links = _confirmed(pairs, options, sketches)
     del pairs  # with the sketches, the most the resolver holds at once
     stats["confirmed"] = len(links)
-    assignments = resolve_clusters(links)
+    assignments = _follow_known(resolve_clusters(links), links, current)
+    kinds = _copy_kinds(assignments, links)
     for d in compared:
         assignment = assignments.get(d.doc_id)
         if assignment is not None and assignment.dup_of is not None:
             stats["near_copies"] += 1
-        out.append(apply_assignment(d, assignment))
+        marked = apply_assignment(d, assignment)
+        if kinds.get(d.doc_id) == "rewrite":
+            marked = marked._replace(dup_kind="rewrite")
+        out.append(marked)
     return out, stats
+
+
+def _follow_known(assignments: dict[str, Assignment], links: Sequence[Link],
+                  current: set) -> dict[str, Assignment]:
+    """A cluster that holds an article of an earlier run keeps that run's canonical and cluster id:
+    its row is written and stays. So this run's articles of the story, an earlier-published one
+    that arrived late included, become copies of it."""
+    refs = {doc.doc_id: doc for link in links for doc in (link.doc, link.other)}
+    known_root: dict[str, DocRef] = {}
+    for doc_id, a in assignments.items():
+        if doc_id in current:
+            continue
+        doc = refs[doc_id]
+        root = known_root.get(a.cluster_id)
+        if root is None or canonical_key(doc) < canonical_key(root):
+            known_root[a.cluster_id] = doc
+    if not known_root:
+        return assignments
+    out = dict(assignments)
+    for doc_id, a in assignments.items():
+        root = known_root.get(a.cluster_id)
+        if root is None or doc_id not in current:
+            continue
+        similarity = a.similarity if a.dup_of == root.doc_id else (a.similarity or 1.0)
+        out[doc_id] = Assignment(doc_id, root.cluster_id or root.doc_id, root.doc_id, similarity)
+    return out
+
+
+def _copy_kinds(assignments: dict[str, Assignment], links: Sequence[Link]) -> dict[str, str]:
+    """'rewrite' for a copy whose link to its canonical (or, not compared with it, every link to
+    its cluster) is a rewrite link; else 'near'."""
+    by_doc: dict[str, dict[str, str]] = {}
+    for link in links:
+        for x, y in ((link.doc.doc_id, link.other.doc_id), (link.other.doc_id, link.doc.doc_id)):
+            kinds = by_doc.setdefault(x, {})
+            if kinds.get(y) != "near":
+                kinds[y] = link.kind
+    out = {}
+    for doc_id, a in assignments.items():
+        if a.dup_of is None:
+            continue
+        kinds = by_doc.get(doc_id, {})
+        if a.dup_of in kinds:
+            out[doc_id] = kinds[a.dup_of]
+        else:
+            members = [k for other, k in kinds.items()
+                       if assignments.get(other) is not None
+                       and assignments[other].cluster_id == a.cluster_id]
+            out[doc_id] = "near" if "near" in members or not members else "rewrite"
+    return out
 
 
 def _repoint(digests: Sequence[ArticleDigest], follow: tuple[str, ...]) -> list[ArticleDigest]:

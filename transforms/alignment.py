@@ -1,0 +1,252 @@
+"""Sentence alignment: the evidence a copy keeps when its wording does not.
+
+Real copies are trimmed, carry captions and credit lines, get a new lead in a write-through, or are
+reworded sentence by sentence by paraphrase sites; translations keep only the figures. What survives
+all of it is the story told **sentence by sentence, in the same order**. So an article's ``Outline``
+keeps, per sentence, the hashes of its content words (stop words dropped, words cut to their first
+six letters so "injured"/"injuries" meet, numbers without their thousands separators so "2,012",
+"2.012" and "2012" meet), and the ordered figures of the text.
+
+``aligned_weight`` pairs each sentence of the shorter outline with its most similar sentence of the
+longer one (weighted Dice of the content words, numbers counting double, at least ``MIN_SHARED_TERMS``
+words shared) and keeps the heaviest chain of pairs in increasing order in both texts: the sum of
+their similarities is how much of the story the two tell alike, in the same order. One shared
+boilerplate closing, one recycled background paragraph or one quote is one sentence; a copy or a
+rewrite retells several, in order.
+
+``copy_kind`` decides a candidate pair from its outlines and its shingle overlap (``dedup.Overlap``).
+Dates play no part: a copy is a copy whatever the dates on the pages.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import struct
+import unicodedata
+from typing import NamedTuple, Optional, Sequence
+
+import numpy as np
+
+__all__ = ["Outline", "aligned_weight", "copy_kind", "figures_in_order", "lead_keys", "outline",
+           "pack_outline", "unpack_outline"]
+
+# A sentence pair counts in the alignment from this similarity (weighted Dice of content words).
+MIN_SENTENCE_SIMILARITY = 0.4
+# ... and with at least this many content words in common (a short line of three names is not a sentence).
+MIN_SHARED_TERMS = 3
+# Sentences with fewer content words are furniture (a credit line, "Read more", a date).
+MIN_SENTENCE_TERMS = 4
+# A copy or rewrite: the aligned sentences weigh at least this much (about three closely retold
+# sentences, or five loosely) ...
+MIN_ALIGNED_WEIGHT = 2.2
+# ... and that is at least this share of the shorter text's sentences (a long page that shares a
+# few sentences with a long story is not its copy).
+MIN_ALIGNED_SHARE = 0.25
+# A short copy among its furniture: this much of the shorter text's shingles shared ...
+SHORT_CONTAINMENT = 0.35
+# ... in at least this many sentences that are nearly verbatim (one shared boilerplate sentence
+# never links two stories).
+VERBATIM_SIMILARITY = 0.7
+MIN_VERBATIM_SENTENCES = 2
+# ... one of them in the shorter text's lead: editors cut a wire copy from the bottom, and a shared
+# closing or footer sits at the end.
+LEAD_SENTENCES = 3
+# Below this shingle containment an aligned pair is a rewrite, not a near copy.
+REWRITE_CONTAINMENT = 0.15
+# A translation keeps the figures in order: at least this many distinct figures shared in the
+# same order, and this share of the shorter text's figures.
+MIN_TRANSLATED_FIGURES = 5
+MIN_TRANSLATED_SHARE = 0.8
+# Figures below this are days, ages and counts of everything; a figure is a key of candidates.
+MIN_FIGURE = 10
+# A text is English when this share of its words are the commonest English words (the 90 realdev
+# articles in English: 0.16-0.4; the one in Portuguese: 0.013).
+ENGLISH_SHARE = 0.08
+_ENGLISH = frozenset("the of and to in is that for on was with as by at from said were has have".split())
+# Sentences of the lead that propose candidates: a trimmed copy keeps the top of the story.
+LEAD_KEYS = 6
+# Most sentences kept per outline (bounds the alignment at 64 x 64 comparisons).
+MAX_SENTENCES = 64
+
+_NUMBER_BIT = np.uint32(1 << 31)
+_STOP = frozenset("""
+a about after against all also an and any are as at be been before being between both but by can
+could did do does during each few for from had has have he her his how i if in into is it its just
+many may might more most much new no not of on only or other our out over own per said same says
+say she should since so some such than that the their them then there these they this those
+through to under until up very was we were what when where which while who whom whose will with
+would you your
+""".split())
+# Sentence ends: . ! ? (and a closing quote) before a capital or a digit, a line break, or a
+# dash used as a dateline separator ("ALFAFAR, Spain (Reuters) -- ").
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+|\s+[-–—]{1,2}\s+")
+_WORD = re.compile(r"\w+(?:[.,]\d{3})*")
+_SEPARATOR = re.compile(r"[.,]")
+_FIGURE = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:[.,]\d{3})+|\d+)(?![\w]|[.,]\d)")
+
+
+class Outline(NamedTuple):
+    """What sentence alignment needs of a text: per sentence, its content-word hashes (sorted,
+    distinct uint32; the top bit marks a number), the text's distinct figures in order, and
+    whether it reads as English (its wording is comparable with English texts)."""
+
+    sentences: tuple
+    figures: tuple
+    english: bool = True
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _term_hash(term: str) -> int:
+    import zlib
+
+    h = zlib.crc32(term.encode("utf-8", "surrogatepass")) & 0x7FFFFFFF
+    return h | (1 << 31) if term[0].isdigit() else h
+
+
+def _terms(sentence: str) -> np.ndarray:
+    terms = set()
+    for word in _WORD.findall(sentence):
+        word = word.lower()
+        if word[0].isdigit():
+            terms.add(_SEPARATOR.sub("", word))
+        elif len(word) >= 3 and word not in _STOP:
+            terms.add(word[:6])
+    return np.array(sorted(_term_hash(t) for t in terms), dtype=np.uint32)
+
+
+def outline(text: str) -> Outline:
+    """The Outline of a text: its sentences with enough content words, each once, in order."""
+    text = unicodedata.normalize("NFKC", text)
+    sentences, seen = [], set()
+    for sentence in _SENTENCE_END.split(text):
+        terms = _terms(sentence)
+        key = terms.tobytes()
+        if terms.size >= MIN_SENTENCE_TERMS and key not in seen:
+            seen.add(key)
+            sentences.append(terms)
+            if len(sentences) == MAX_SENTENCES:
+                break
+    words = [w.lower() for w in _WORD.findall(text)]
+    english = not words or sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * len(words)
+    figures: list[int] = []
+    for match in _FIGURE.finditer(text):
+        value = int(_SEPARATOR.sub("", match.group()))
+        if value >= MIN_FIGURE and value not in figures:
+            figures.append(value)
+    return Outline(tuple(sentences), tuple(figures), english)
+
+
+def lead_keys(o: Outline, n: int = LEAD_KEYS) -> tuple[int, ...]:
+    """A 32-bit hash of the content words of each of the first `n` sentences: two texts that
+    share one share a sentence, word for word."""
+    import zlib
+
+    return tuple(zlib.crc32(terms.astype("<u4").tobytes()) for terms in o.sentences[:n])
+
+
+def pack_outline(o: Outline) -> bytes:
+    """The outline as bytes (little-endian): sentence count, each sentence's length, the hashes,
+    then the figures (uint64)."""
+    counts = [s.size for s in o.sentences]
+    head = struct.pack(f"<BH{len(counts)}H", int(o.english), len(counts), *counts)
+    body = b"".join(s.astype("<u4").tobytes() for s in o.sentences)
+    return head + body + np.array(o.figures, dtype="<u8").tobytes()
+
+
+def unpack_outline(data: bytes) -> Outline:
+    """The outline packed by ``pack_outline`` (empty bytes: an empty outline)."""
+    if not data:
+        return Outline((), ())
+    english, n = struct.unpack_from("<BH", data)
+    counts = struct.unpack_from(f"<{n}H", data, 3)
+    at = 3 + 2 * n
+    sentences = []
+    for count in counts:
+        sentences.append(np.frombuffer(data, dtype="<u4", count=count, offset=at))
+        at += 4 * count
+    figures = tuple(int(v) for v in np.frombuffer(data[at:], dtype="<u8"))
+    return Outline(tuple(sentences), figures, bool(english))
+
+
+def _weight(terms: np.ndarray) -> float:
+    return float(terms.size + np.count_nonzero(terms & _NUMBER_BIT))
+
+
+def sentence_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Weighted Dice of two sentences' content words (numbers count double); 0 below
+    MIN_SHARED_TERMS shared words."""
+    shared = np.intersect1d(a, b, assume_unique=True)
+    if shared.size < MIN_SHARED_TERMS:
+        return 0.0
+    return 2.0 * _weight(shared) / (_weight(a) + _weight(b))
+
+
+def _alignment(a: Outline, b: Outline, floor: float) -> list[tuple[int, float]]:
+    """(sentence of the shorter outline, similarity) of the heaviest in-order chain of best
+    sentence matches of the shorter outline in the longer."""
+    short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
+    matches = []  # (sentence of the shorter, its best match in the longer, similarity)
+    for i, terms in enumerate(short.sentences):
+        best, at = floor, -1
+        for j, other in enumerate(long_.sentences):
+            value = sentence_similarity(terms, other)
+            if value >= best:
+                best, at = value, j
+        if at >= 0:
+            matches.append((i, at, best))
+    if not matches:
+        return []
+    # Heaviest increasing chain (a few dozen sentences: quadratic is fine).
+    total = [value for _, _, value in matches]
+    back = [-1] * len(matches)
+    for i, (_, at, value) in enumerate(matches):
+        for k in range(i):
+            if matches[k][1] < at and total[k] + value > total[i]:
+                total[i], back[i] = total[k] + value, k
+    i = max(range(len(matches)), key=total.__getitem__)
+    chain = []
+    while i >= 0:
+        chain.append((matches[i][0], matches[i][2]))
+        i = back[i]
+    return chain[::-1]
+
+
+def aligned_weight(a: Outline, b: Outline,
+                   floor: float = MIN_SENTENCE_SIMILARITY) -> tuple[float, int]:
+    """(summed similarity of the in-order aligned sentences, sentences of the shorter outline)."""
+    chain = _alignment(a, b, floor)
+    return sum(value for _, value in chain), min(len(a.sentences), len(b.sentences))
+
+
+def figures_in_order(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many distinct figures the two sequences share in the same order (longest chain)."""
+    import bisect
+
+    position = {v: i for i, v in enumerate(b)}
+    tails: list[int] = []
+    for v in a:
+        if v in position:
+            k = bisect.bisect_left(tails, position[v])
+            tails[k:k + 1] = [position[v]]
+    return len(tails)
+
+
+def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str, float]]:
+    """('near' or 'rewrite', the evidence) if the two outlines tell one story as a copy does, given
+    the shingle containment of the shorter text in the longer; else None."""
+    if a.english != b.english:
+        shared = figures_in_order(a.figures, b.figures)
+        fewest = min(len(a.figures), len(b.figures))
+        if shared >= MIN_TRANSLATED_FIGURES and shared >= MIN_TRANSLATED_SHARE * fewest:
+            return "rewrite", round(shared / fewest, 4)
+        return None
+    if containment >= SHORT_CONTAINMENT:
+        verbatim = _alignment(a, b, VERBATIM_SIMILARITY)
+        if len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES:
+            return "near", round(containment, 4)
+    weight, n = aligned_weight(a, b)
+    if n and weight >= MIN_ALIGNED_WEIGHT and weight >= MIN_ALIGNED_SHARE * n:
+        kind = "near" if containment >= REWRITE_CONTAINMENT else "rewrite"
+        return kind, round(min(1.0, weight / n), 4)
+    return None
