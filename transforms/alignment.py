@@ -88,12 +88,14 @@ _FIGURE = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:[.,]\d{3})+|\d+)(?![\w]|[.,]\d)")
 
 class Outline(NamedTuple):
     """What sentence alignment needs of a text: per sentence, its content-word hashes (sorted,
-    distinct uint32; the top bit marks a number), the text's distinct figures in order, and
-    whether it reads as English (its wording is comparable with English texts)."""
+    distinct uint32; the top bit marks a number), the text's distinct figures in order, whether
+    it reads as English (its wording is comparable with English texts), and which sentences are
+    quotations."""
 
     sentences: tuple
     figures: tuple
     english: bool = True
+    quoted: frozenset = frozenset()
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -118,12 +120,14 @@ def _terms(sentence: str) -> np.ndarray:
 def outline(text: str) -> Outline:
     """The Outline of a text: its sentences with enough content words, each once, in order."""
     text = unicodedata.normalize("NFKC", text)
-    sentences, seen = [], set()
+    sentences, seen, quoted = [], set(), set()
     for sentence in _SENTENCE_END.split(text):
         terms = _terms(sentence)
         key = terms.tobytes()
         if terms.size >= MIN_SENTENCE_TERMS and key not in seen:
             seen.add(key)
+            if _QUOTE_OPEN.match(sentence):
+                quoted.add(len(sentences))
             sentences.append(terms)
             if len(sentences) == MAX_SENTENCES:
                 break
@@ -134,7 +138,7 @@ def outline(text: str) -> Outline:
         value = int(_SEPARATOR.sub("", match.group()))
         if value >= MIN_FIGURE and value not in figures:
             figures.append(value)
-    return Outline(tuple(sentences), tuple(figures), english)
+    return Outline(tuple(sentences), tuple(figures), english, frozenset(quoted))
 
 
 def lead_keys(o: Outline, n: int = LEAD_KEYS) -> tuple[int, ...]:
@@ -148,7 +152,9 @@ def lead_keys(o: Outline, n: int = LEAD_KEYS) -> tuple[int, ...]:
 def pack_outline(o: Outline) -> bytes:
     """The outline as bytes (little-endian): sentence count, each sentence's length, the hashes,
     then the figures (uint64)."""
-    counts = [s.size for s in o.sentences]
+    # A sentence's length, with the top bit set for a quotation (at most MAX_SENTENCES x a few
+    # dozen words: far below 2**15).
+    counts = [s.size | (0x8000 if i in o.quoted else 0) for i, s in enumerate(o.sentences)]
     head = struct.pack(f"<BH{len(counts)}H", int(o.english), len(counts), *counts)
     body = b"".join(s.astype("<u4").tobytes() for s in o.sentences)
     return head + body + np.array(o.figures, dtype="<u8").tobytes()
@@ -161,12 +167,15 @@ def unpack_outline(data: bytes) -> Outline:
     english, n = struct.unpack_from("<BH", data)
     counts = struct.unpack_from(f"<{n}H", data, 3)
     at = 3 + 2 * n
-    sentences = []
-    for count in counts:
+    sentences, quoted = [], set()
+    for i, count in enumerate(counts):
+        if count & 0x8000:
+            quoted.add(i)
+            count &= 0x7FFF
         sentences.append(np.frombuffer(data, dtype="<u4", count=count, offset=at))
         at += 4 * count
     figures = tuple(int(v) for v in np.frombuffer(data[at:], dtype="<u8"))
-    return Outline(tuple(sentences), figures, bool(english))
+    return Outline(tuple(sentences), figures, bool(english), frozenset(quoted))
 
 
 def _weight(terms: np.ndarray) -> float:
@@ -182,9 +191,9 @@ def sentence_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return 2.0 * _weight(shared) / (_weight(a) + _weight(b))
 
 
-def _alignment(a: Outline, b: Outline, floor: float) -> list[tuple[int, float]]:
-    """(sentence of the shorter outline, similarity) of the heaviest in-order chain of best
-    sentence matches of the shorter outline in the longer."""
+def _alignment(a: Outline, b: Outline, floor: float) -> list[tuple[int, int, float]]:
+    """(sentence of the shorter outline, its match in the longer, similarity) of the heaviest
+    in-order chain of best sentence matches of the shorter outline in the longer."""
     short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
     matches = []  # (sentence of the shorter, its best match in the longer, similarity)
     for i, terms in enumerate(short.sentences):
@@ -207,7 +216,7 @@ def _alignment(a: Outline, b: Outline, floor: float) -> list[tuple[int, float]]:
     i = max(range(len(matches)), key=total.__getitem__)
     chain = []
     while i >= 0:
-        chain.append((matches[i][0], matches[i][2]))
+        chain.append(matches[i])
         i = back[i]
     return chain[::-1]
 
@@ -216,7 +225,7 @@ def aligned_weight(a: Outline, b: Outline,
                    floor: float = MIN_SENTENCE_SIMILARITY) -> tuple[float, int]:
     """(summed similarity of the in-order aligned sentences, sentences of the shorter outline)."""
     chain = _alignment(a, b, floor)
-    return sum(value for _, value in chain), min(len(a.sentences), len(b.sentences))
+    return sum(value for _, _, value in chain), min(len(a.sentences), len(b.sentences))
 
 
 def figures_in_order(a: Sequence[int], b: Sequence[int]) -> int:
@@ -232,6 +241,78 @@ def figures_in_order(a: Sequence[int], b: Sequence[int]) -> int:
     return len(tails)
 
 
+USE_LEAD = False
+FURNITURE_WEIGHT = 1.0
+# A statement quoted word for word is in every report that quotes it, independent or not.
+QUOTE_WEIGHT = 0.5
+_QUOTE_OPEN = re.compile(r"\s*[\"“”„«]")
+MIN_FIGURE_SHARE = 0.3
+MIN_FIGURE_SENTENCES = 1
+NEAR_FIGURE_SENTENCES = 1
+REWRITE_FIGURE_SENTENCES = 2
+
+
+def _figure_sentences(chain: list[tuple[int, int, float]], a: Outline, b: Outline,
+                      floor: float = 0.0) -> int:
+    """How many aligned sentence pairs state a figure in common: a copy of a story retells its
+    figures where the story tells them, while outlet furniture (an introduction, related-story
+    teasers, a footer) states none."""
+    short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
+    count = 0
+    for i, j, value in chain:
+        if value < floor:
+            continue
+        shared = np.intersect1d(short.sentences[i], long_.sentences[j], assume_unique=True)
+        count += bool(np.count_nonzero(shared & _NUMBER_BIT))
+    return count
+
+
+def _from_the_lead(chain: list[tuple[int, int, float]], lead: int) -> bool:
+    """Whether the chain starts in the lead of both texts: a copy tells the story from its top
+    (editors cut from the bottom), while a shared footer, boilerplate closing, recycled background
+    paragraph or a related-stories block sits lower in at least one of them."""
+    return not USE_LEAD or (bool(chain) and chain[0][0] < lead and chain[0][1] < lead)
+
+
+def _without_common_tail(chain: list[tuple[int, int, float]], a: Outline,
+                         b: Outline) -> list[tuple[int, int, float]]:
+    """The chain without the block it ends with when that block closes both texts: a footer, an
+    about-us paragraph or a boilerplate closing that two outlets append to different stories. (A
+    copy cut from the bottom ends inside the longer text; a whole copy is found by its shingles.)"""
+    short, long_ = sorted((len(a.sentences), len(b.sentences)))
+    k = 0
+    while (k < len(chain) and chain[-1 - k][0] == short - 1 - k
+           and chain[-1 - k][1] == long_ - 1 - k):
+        k += 1
+    return chain[:len(chain) - k]
+
+
+def _shorter(a: Outline, b: Outline) -> Outline:
+    return a if len(a.sentences) <= len(b.sentences) else b
+
+
+def _longer(a: Outline, b: Outline) -> Outline:
+    return b if len(a.sentences) <= len(b.sentences) else a
+
+
+def _evidence(chain: list[tuple[int, int, float]], a: Outline, b: Outline) -> float:
+    """The weight of the aligned sentences as evidence of one story: a sentence retold with a
+    figure in common, or reworded, counts its similarity; a verbatim sentence without a figure
+    counts ``FURNITURE_WEIGHT``: an outlet's introduction, a related-stories teaser, a footer or a
+    boilerplate closing is shared word for word by pages of different stories."""
+    short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
+    total = 0.0
+    for i, j, value in chain:
+        if i in short.quoted and j in long_.quoted:
+            value = min(value, QUOTE_WEIGHT)
+        elif value >= VERBATIM_SIMILARITY:
+            shared = np.intersect1d(short.sentences[i], long_.sentences[j], assume_unique=True)
+            if not np.count_nonzero(shared & _NUMBER_BIT):
+                value = min(value, FURNITURE_WEIGHT)
+        total += value
+    return total
+
+
 def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str, float]]:
     """('near' or 'rewrite', the evidence) if the two outlines tell one story as a copy does, given
     the shingle containment of the shorter text in the longer; else None."""
@@ -242,11 +323,14 @@ def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str,
             return "rewrite", round(shared / fewest, 4)
         return None
     if containment >= SHORT_CONTAINMENT:
-        verbatim = _alignment(a, b, VERBATIM_SIMILARITY)
-        if len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES:
-            return "near", round(containment, 4)
-    weight, n = aligned_weight(a, b)
-    if n and weight >= MIN_ALIGNED_WEIGHT and weight >= MIN_ALIGNED_SHARE * n:
-        kind = "near" if containment >= REWRITE_CONTAINMENT else "rewrite"
-        return kind, round(min(1.0, weight / n), 4)
-    return None
+        verbatim = [m for m in _without_common_tail(_alignment(a, b, VERBATIM_SIMILARITY), a, b)
+                    if not (m[0] in _shorter(a, b).quoted and m[1] in _longer(a, b).quoted)]
+        if (len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES
+                and verbatim[0][1] < LEAD_SENTENCES):
+            return "aligned", round(containment, 4)
+    chain = _without_common_tail(_alignment(a, b, MIN_SENTENCE_SIMILARITY), a, b)
+    weight, n = _evidence(chain, a, b), min(len(a.sentences), len(b.sentences))
+    if not (n and weight >= MIN_ALIGNED_WEIGHT and weight >= MIN_ALIGNED_SHARE * n):
+        return None
+    kind = "aligned" if containment >= REWRITE_CONTAINMENT else "rewrite"
+    return kind, round(min(1.0, weight / n), 4)

@@ -551,7 +551,8 @@ class Link(NamedTuple):
     containment: float
     # The figure that linked them (see near_similarity, alignment.copy_kind).
     similarity: float
-    # 'near' (shared wording) or 'rewrite' (the same story retold, or translated).
+    # 'near' (shared wording), 'aligned' (a copy found by its sentences: trimmed among furniture,
+    # a write-through) or 'rewrite' (the same story retold, or translated).
     kind: str = "near"
 
 

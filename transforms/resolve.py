@@ -221,6 +221,7 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
     links = _confirmed(pairs, options, sketches)
     del pairs  # with the sketches, the most the resolver holds at once
     stats["confirmed"] = len(links)
+    links = _story_links(links)
     assignments = _follow_known(resolve_clusters(links), links, current)
     kinds = _copy_kinds(assignments, links)
     for d in compared:
@@ -232,6 +233,57 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
             marked = marked._replace(dup_kind="rewrite")
         out.append(marked)
     return out, stats
+
+
+def _story_links(links: Sequence[Link]) -> list[Link]:
+    """The links by shared wording, and the links by sentence alignment ('aligned', 'rewrite')
+    that join articles not yet in a story of several pages into one, and each such group into at
+    most one such story: the one it aligns with best. Stories are compared, not pages: two pages
+    that each carry a different story (and are linked to its other copies by their shingles) may
+    share an outlet's introduction, related-story teasers or a footer, which align like a retold
+    story, and a brief that retells one day's figures aligns with every story of that day; a
+    rewrite, a translation or a write-through joins one story from outside it."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    lexical = [link for link in links if link.kind == "near"]
+    aligned = [link for link in links if link.kind != "near"]
+    for link in lexical:
+        union(link.doc.doc_id, link.other.doc_id)
+    size: dict[str, int] = {}
+    for doc_id in list(parent):
+        size[find(doc_id)] = size.get(find(doc_id), 0) + 1
+    several = {root for root, n in size.items() if n >= 2}
+    stories = {doc_id: find(doc_id) for doc_id in parent}  # the lexical stories
+    kept = list(lexical)
+    for link in aligned:  # lone articles into groups
+        a, b = (stories.get(d.doc_id, d.doc_id) for d in (link.doc, link.other))
+        if a not in several and b not in several:
+            kept.append(link)
+            union(link.doc.doc_id, link.other.doc_id)
+    best: dict[str, Link] = {}  # a group of lone articles -> its strongest link into a story
+    for link in aligned:
+        a, b = (stories.get(d.doc_id, d.doc_id) for d in (link.doc, link.other))
+        if (a in several) == (b in several):
+            if a == b:
+                kept.append(link)
+            continue
+        group = find(link.other.doc_id if a in several else link.doc.doc_id)
+        if group not in best or (link.similarity, link.doc.doc_id) > (
+                best[group].similarity, best[group].doc.doc_id):
+            best[group] = link
+    return kept + [best[group] for group in sorted(best)]
 
 
 def _follow_known(assignments: dict[str, Assignment], links: Sequence[Link],
@@ -267,8 +319,9 @@ def _copy_kinds(assignments: dict[str, Assignment], links: Sequence[Link]) -> di
     for link in links:
         for x, y in ((link.doc.doc_id, link.other.doc_id), (link.other.doc_id, link.doc.doc_id)):
             kinds = by_doc.setdefault(x, {})
+            kind = "rewrite" if link.kind == "rewrite" else "near"
             if kinds.get(y) != "near":
-                kinds[y] = link.kind
+                kinds[y] = kind
     out = {}
     for doc_id, a in assignments.items():
         if a.dup_of is None:
