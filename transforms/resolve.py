@@ -273,6 +273,7 @@ def _story_links(links: Sequence[Link]) -> list[Link]:
             kept.append(link)
             union(link.doc.doc_id, link.other.doc_id)
     best: dict[str, Link] = {}  # a group of lone articles -> its strongest link into a story
+    into: list[tuple[str, str, Link]] = []  # (group, story, link)
     for link in aligned:
         a, b = (stories.get(d.doc_id, d.doc_id) for d in (link.doc, link.other))
         if (a in several) == (b in several):
@@ -280,10 +281,14 @@ def _story_links(links: Sequence[Link]) -> list[Link]:
                 kept.append(link)
             continue
         group = find(link.other.doc_id if a in several else link.doc.doc_id)
+        into.append((group, a if a in several else b, link))
         if group not in best or (link.similarity, link.doc.doc_id) > (
                 best[group].similarity, best[group].doc.doc_id):
             best[group] = link
-    return kept + [best[group] for group in sorted(best)]
+    chosen = {group: stories[link.doc.doc_id] if stories.get(link.doc.doc_id) in several
+              else stories[link.other.doc_id] for group, link in best.items()}
+    # Every link of the group into the story it joins (its pages are one story, not a round-up).
+    return kept + [link for group, story, link in into if chosen[group] == story]
 
 
 def _follow_known(assignments: dict[str, Assignment], links: Sequence[Link],
