@@ -677,8 +677,9 @@ def _link_graph(links: Iterable[Link]) -> tuple[dict[str, DocRef], dict[str, dic
                 refs[doc.doc_id] = doc
         best = max(similarity[a.doc_id].get(b.doc_id, 0.0), link.similarity)
         similarity[a.doc_id][b.doc_id] = similarity[b.doc_id][a.doc_id] = best
-        # A rewrite retells the whole story, not a passage of a longer page: it joins its story.
-        if link.kind == "rewrite" or _covers_both(link):
+        # A link by sentence alignment is between stories told alike (a rewrite, a write-through,
+        # a trimmed copy), not a passage inside a longer page: it joins the two.
+        if link.kind != "near" or _covers_both(link):
             mutual.append((a.doc_id, b.doc_id))
         else:  # the shorter text is (mostly) inside the longer, which has more of its own
             small, large = sorted((a, b), key=lambda d: (d.length, d.doc_id))
