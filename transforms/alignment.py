@@ -20,10 +20,10 @@ Dates play no part: a copy is a copy whatever the dates on the pages.
 
 from __future__ import annotations
 
-import functools
 import re
 import struct
 import unicodedata
+import zlib
 from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -63,7 +63,8 @@ MIN_FIGURE = 10
 # A text is English when this share of its words are the commonest English words (the 90 realdev
 # articles in English: 0.16-0.4; the one in Portuguese: 0.013).
 ENGLISH_SHARE = 0.08
-_ENGLISH = frozenset("the of and to in is that for on was with as by at from said were has have".split())
+_ENGLISH_WORD = re.compile(
+    r"\b(?:the|of|and|to|in|is|that|for|on|was|with|as|by|at|from|said|were|has|have)\b")
 # Sentences of the lead that propose candidates: a trimmed copy keeps the top of the story.
 LEAD_KEYS = 6
 # Most sentences kept per outline (bounds the alignment at 64 x 64 comparisons).
@@ -98,41 +99,50 @@ class Outline(NamedTuple):
     quoted: frozenset = frozenset()
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _term_hash(term: str) -> int:
-    import zlib
+class _Terms(dict):
+    """A lower-cased word -> the 32-bit hash of its term (top bit set for a number), 0 for a stop
+    word or a word of one or two letters. A word is hashed once per process (the cache is emptied
+    past ``_MAX_CACHED_TERMS`` words), and looked up from C (``map(terms.__getitem__, words)``)."""
 
-    h = zlib.crc32(term.encode("utf-8", "surrogatepass")) & 0x7FFFFFFF
-    return h | (1 << 31) if term[0].isdigit() else h
-
-
-def _terms(sentence: str) -> np.ndarray:
-    terms = set()
-    for word in _WORD.findall(sentence):
-        word = word.lower()
+    def __missing__(self, word: str) -> int:
         if word[0].isdigit():
-            terms.add(_SEPARATOR.sub("", word))
+            value = zlib.crc32(_SEPARATOR.sub("", word).encode()) | 0x80000000
         elif len(word) >= 3 and word not in _STOP:
-            terms.add(word[:6])
-    return np.array(sorted(_term_hash(t) for t in terms), dtype=np.uint32)
+            value = (zlib.crc32(word[:6].encode("utf-8", "surrogatepass")) & 0x7FFFFFFF) or 1
+        else:
+            value = 0
+        if len(self) >= _MAX_CACHED_TERMS:
+            self.clear()
+        self[word] = value
+        return value
+
+
+_MAX_CACHED_TERMS = 1 << 18
+_TERMS = _Terms()
 
 
 def outline(text: str) -> Outline:
     """The Outline of a text: its sentences with enough content words, each once, in order."""
     text = unicodedata.normalize("NFKC", text)
+    lowered = text.lower()
+    n_words = len(lowered.split())
+    english = not n_words or len(_ENGLISH_WORD.findall(lowered)) >= ENGLISH_SHARE * n_words
     sentences, seen, quoted = [], set(), set()
+    lookup = _TERMS.__getitem__
     for sentence in _SENTENCE_END.split(text):
-        terms = _terms(sentence)
-        key = terms.tobytes()
-        if terms.size >= MIN_SENTENCE_TERMS and key not in seen:
+        terms = set(map(lookup, _WORD.findall(sentence.lower())))
+        terms.discard(0)
+        if len(terms) < MIN_SENTENCE_TERMS:
+            continue
+        array = np.array(sorted(terms), dtype=np.uint32)
+        key = array.tobytes()
+        if key not in seen:
             seen.add(key)
             if _QUOTE_OPEN.match(sentence):
                 quoted.add(len(sentences))
-            sentences.append(terms)
+            sentences.append(array)
             if len(sentences) == MAX_SENTENCES:
                 break
-    words = [w.lower() for w in _WORD.findall(text)]
-    english = not words or sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * len(words)
     figures: list[int] = []
     for match in _FIGURE.finditer(text):
         value = int(_SEPARATOR.sub("", match.group()))
@@ -144,8 +154,6 @@ def outline(text: str) -> Outline:
 def lead_keys(o: Outline, n: int = LEAD_KEYS) -> tuple[int, ...]:
     """A 32-bit hash of the content words of each of the first `n` sentences: two texts that
     share one share a sentence, word for word."""
-    import zlib
-
     return tuple(zlib.crc32(terms.astype("<u4").tobytes()) for terms in o.sentences[:n])
 
 

@@ -135,7 +135,7 @@ __all__ = [
     "MinHasher", "NearOptions", "near_options",
     "Overlap", "Signature", "apply_assignment", "assign_on_arrival", "band_hashes", "band_keys",
     "canonical_key", "choose_canonical", "first_shared_band", "key_pairs", "story_pairs", "jaccard_estimate", "lsh_error",
-    "lsh_params", "make_signature", "near_similarity", "normalize", "overlap", "resolve_clusters",
+    "lsh_params", "make_signature", "with_outline", "near_similarity", "normalize", "overlap", "resolve_clusters",
     "star_clusters",
     "scurve", "shingles", "token_hashes", "tokens",
 ]
@@ -598,19 +598,26 @@ def make_signature(doc_id: str, published_at: Timestamp, text: str, hasher: MinH
     "Return the Signature of one text."
     words = _word_hashes(_normalized_bytes(text))
     sh = _shingle_set(words, shingle_size)
-    told = outline(text)
     return Signature(
         doc_id=doc_id, published_at=published_at, length=len(text), n_shingles=int(sh.size),
         minhash=hasher.signature(sh).astype("<u4").tobytes(),
-        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id,
-        figures=list(told.figures), outline=pack_outline(told), leads=list(lead_keys(told)))
+        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id)
+
+
+def with_outline(sig: Signature, text: str) -> Signature:
+    """The signature with the text's sentence outline (alignment.outline): its figures, the packed
+    outline and the keys of its lead sentences."""
+    told = outline(text)
+    return sig._replace(figures=list(told.figures), outline=pack_outline(told),
+                        leads=list(lead_keys(told)))
 
 
 def signature_of(article: Article, hasher: MinHasher, shingle_size: int = SHINGLE_SIZE,
                  sketch_size: int = SKETCH_SIZE) -> Signature:
     "Return the Signature of an article."
-    return make_signature(article.doc_id, article.published_at, article.text or "", hasher,
-                          shingle_size, sketch_size, article.dup_cluster_id)
+    sig = make_signature(article.doc_id, article.published_at, article.text or "", hasher,
+                         shingle_size, sketch_size, article.dup_cluster_id)
+    return with_outline(sig, article.text or "")
 
 
 def ref(sig: Signature) -> DocRef:
