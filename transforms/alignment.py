@@ -20,6 +20,7 @@ Dates play no part: a copy is a copy whatever the dates on the pages.
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import unicodedata
@@ -168,8 +169,10 @@ def pack_outline(o: Outline) -> bytes:
     return head + body + np.array(o.figures, dtype="<u8").tobytes()
 
 
+@functools.lru_cache(maxsize=4096)
 def unpack_outline(data: bytes) -> Outline:
-    """The outline packed by ``pack_outline`` (empty bytes: an empty outline)."""
+    """The outline packed by ``pack_outline`` (empty bytes: an empty outline). Cached: an article
+    is compared with each of its candidates."""
     if not data:
         return Outline((), ())
     english, n = struct.unpack_from("<BH", data)
@@ -199,19 +202,48 @@ def sentence_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return 2.0 * _weight(shared) / (_weight(a) + _weight(b))
 
 
+def _similarities(short: Outline, long_: Outline) -> np.ndarray:
+    """``sentence_similarity`` of every sentence of `short` with every sentence of `long_`, at
+    once: weighted term-incidence matrices over the terms the two texts share."""
+    out = np.zeros((len(short.sentences), len(long_.sentences)))
+    if not short.sentences or not long_.sentences:
+        return out
+    terms_a, terms_b = np.concatenate(short.sentences), np.concatenate(long_.sentences)
+    vocabulary = np.intersect1d(terms_a, terms_b)
+    if vocabulary.size < MIN_SHARED_TERMS:
+        return out
+    total_a = np.array([_weight(s) for s in short.sentences])
+    total_b = np.array([_weight(s) for s in long_.sentences])
+    weight = np.where(vocabulary & _NUMBER_BIT, 2.0, 1.0)
+
+    def incidence(terms: np.ndarray, sentences: tuple) -> np.ndarray:
+        rows = np.repeat(np.arange(len(sentences)), [s.size for s in sentences])
+        at = np.searchsorted(vocabulary, terms)
+        at[at == vocabulary.size] = 0
+        known = vocabulary[at] == terms
+        matrix = np.zeros((len(sentences), vocabulary.size))
+        matrix[rows[known], at[known]] = 1.0
+        return matrix
+
+    a, b = incidence(terms_a, short.sentences), incidence(terms_b, long_.sentences)
+    shared = a @ b.T
+    out = 2.0 * ((a * weight) @ b.T) / (total_a[:, None] + total_b[None, :])
+    out[shared < MIN_SHARED_TERMS] = 0.0
+    return out
+
+
 def _alignment(a: Outline, b: Outline, floor: float) -> list[tuple[int, int, float]]:
     """(sentence of the shorter outline, its match in the longer, similarity) of the heaviest
     in-order chain of best sentence matches of the shorter outline in the longer."""
     short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
     matches = []  # (sentence of the shorter, its best match in the longer, similarity)
-    for i, terms in enumerate(short.sentences):
-        best, at = floor, -1
-        for j, other in enumerate(long_.sentences):
-            value = sentence_similarity(terms, other)
-            if value >= best:
-                best, at = value, j
-        if at >= 0:
-            matches.append((i, at, best))
+    similarity = _similarities(short, long_)
+    if similarity.size:
+        # The last best of each row, as a scan that keeps ties for the later sentence would.
+        best_at = similarity.shape[1] - 1 - np.argmax(similarity[:, ::-1], axis=1)
+        best = similarity[np.arange(similarity.shape[0]), best_at]
+        for i in np.flatnonzero((best >= floor) & (best > 0)).tolist():
+            matches.append((i, int(best_at[i]), float(best[i])))
     if not matches:
         return []
     # Heaviest increasing chain (a few dozen sentences: quadratic is fine).
