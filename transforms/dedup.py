@@ -60,7 +60,9 @@ Defaults, and why (the numbers come from ``scurve`` and ``lsh_error``; see ``tes
   text. ``sketch_size=128`` cuts that to ~14 KB (standard error 0.03-0.04). Holding only ids and band
   hashes per band and the sketch once per article (one more keyed join) would cut it ~10x.
 - ``ttl=2 days``: a crisis story's copies come within hours to a day of the wire. The TTL bounds
-  streaming state and, in both modes, how far apart in publication two linked articles may be.
+  streaming state (a memory budget); it is not a similarity rule: in batch, articles are compared
+  whatever their publication dates (scraper sites show the date they scraped, and half of real
+  copies show none).
 
 Batch and streaming (``MarkNearDuplicates`` picks the mode from whether its input is bounded;
 ``tollwatch run`` itself decides a batch in ``resolve.ResolveDuplicates``, over small digests under
@@ -73,9 +75,9 @@ one key, with the same ``bucket_candidates`` and ``resolve_clusters``):
   ``bucket_links`` finds the same pairs): a growing bag costs the SDK's state cache a deep size of
   the whole bag at every write, a third of a local run's CPU. A pair is compared in the first band
   it shares only, so each pair is confirmed once.
-- Pairs are only linked when their publication times are within ``ttl`` of each other. In batch the
-  watermark does not move until the input is read, so every such pair that shares a band key is
-  compared whatever the order of arrival, and ``resolve_clusters`` runs over all confirmed pairs at
+- In batch every pair that shares a band key is compared whatever its dates and order of arrival
+  (``resolve.ResolveDuplicates`` also compares pairs that share figures or a lead sentence, and
+  confirms by sentence alignment, ``alignment.copy_kind``), and ``resolve_clusters`` runs over all confirmed pairs at
   once (one ``GroupByKey``): a cluster is a connected set of links, except that a page which
   contains articles of two clusters (a round-up of two wire stories) joins the earlier one and
   does not merge them; the canonical is the cluster's first article in canonical order. The
