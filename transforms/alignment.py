@@ -316,13 +316,14 @@ def _from_the_lead(chain: list[tuple[int, int, float]], lead: int) -> bool:
 
 def _without_common_tail(chain: list[tuple[int, int, float]], a: Outline,
                          b: Outline) -> list[tuple[int, int, float]]:
-    """The chain without the block it ends with when that block closes both texts: a footer, an
-    about-us paragraph or a boilerplate closing that two outlets append to different stories. (A
-    copy cut from the bottom ends inside the longer text; a whole copy is found by its shingles.)"""
+    """The chain without the verbatim block it ends with when that block closes both texts: a
+    footer, an about-us paragraph or a boilerplate closing that two outlets append to different
+    stories. (A copy cut from the bottom ends inside the longer text; a whole copy is found by its
+    shingles; a rewrite's closing is reworded.)"""
     short, long_ = sorted((len(a.sentences), len(b.sentences)))
     k = 0
     while (k < len(chain) and chain[-1 - k][0] == short - 1 - k
-           and chain[-1 - k][1] == long_ - 1 - k):
+           and chain[-1 - k][1] == long_ - 1 - k and chain[-1 - k][2] >= VERBATIM_SIMILARITY):
         k += 1
     return chain[:len(chain) - k]
 

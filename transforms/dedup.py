@@ -77,8 +77,8 @@ one key, with the same ``bucket_candidates`` and ``resolve_clusters``):
   it shares only, so each pair is confirmed once.
 - In batch every pair that shares a band key is compared whatever its dates and order of arrival
   (``resolve.ResolveDuplicates`` also compares pairs that share figures or a lead sentence, and
-  confirms by sentence alignment, ``alignment.copy_kind``), and ``resolve_clusters`` runs over all confirmed pairs at
-  once (one ``GroupByKey``): a cluster is a connected set of links, except that a page which
+  confirms by sentence alignment, ``alignment.copy_kind``), and ``resolve_clusters`` runs over
+  all confirmed pairs at once (one ``GroupByKey``): a cluster is a connected set of links, except that a page which
   contains articles of two clusters (a round-up of two wire stories) joins the earlier one and
   does not merge them; the canonical is the cluster's first article in canonical order. The
   result is deterministic. (Star clusters around the canonical, used before, split off 29% of the
