@@ -603,7 +603,8 @@ def make_signature(doc_id: str, published_at: Timestamp, text: str, hasher: MinH
     return Signature(
         doc_id=doc_id, published_at=published_at, length=len(text), n_shingles=int(sh.size),
         minhash=hasher.signature(sh).astype("<u4").tobytes(),
-        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id)
+        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id,
+        figures=[], leads=[])  # lists, as the row coder gives them back
 
 
 def with_outline(sig: Signature, text: str) -> Signature:
