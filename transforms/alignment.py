@@ -50,6 +50,9 @@ SHORT_CONTAINMENT = 0.35
 # never links two stories).
 VERBATIM_SIMILARITY = 0.7
 MIN_VERBATIM_SENTENCES = 2
+# A statement quoted word for word is in every report that quotes it, independent or not: as
+# evidence it weighs at most this, and is not a verbatim sentence of the rule above.
+QUOTE_WEIGHT = 0.5
 # ... one of them in the shorter text's lead: editors cut a wire copy from the bottom, and a shared
 # closing or footer sits at the end.
 LEAD_SENTENCES = 3
@@ -85,6 +88,7 @@ would you your
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+|\s+[-–—]{1,2}\s+")
 _WORD = re.compile(r"\w+(?:[.,]\d{3})*")
 _SEPARATOR = re.compile(r"[.,]")
+_QUOTE_OPEN = re.compile(r"\s*[\"“”„«]")
 _FIGURE = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:[.,]\d{3})+|\d+)(?![\w]|[.,]\d)")
 
 
@@ -281,39 +285,6 @@ def figures_in_order(a: Sequence[int], b: Sequence[int]) -> int:
     return len(tails)
 
 
-USE_LEAD = False
-FURNITURE_WEIGHT = 1.0
-# A statement quoted word for word is in every report that quotes it, independent or not.
-QUOTE_WEIGHT = 0.5
-_QUOTE_OPEN = re.compile(r"\s*[\"“”„«]")
-MIN_FIGURE_SHARE = 0.3
-MIN_FIGURE_SENTENCES = 1
-NEAR_FIGURE_SENTENCES = 1
-REWRITE_FIGURE_SENTENCES = 2
-
-
-def _figure_sentences(chain: list[tuple[int, int, float]], a: Outline, b: Outline,
-                      floor: float = 0.0) -> int:
-    """How many aligned sentence pairs state a figure in common: a copy of a story retells its
-    figures where the story tells them, while outlet furniture (an introduction, related-story
-    teasers, a footer) states none."""
-    short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
-    count = 0
-    for i, j, value in chain:
-        if value < floor:
-            continue
-        shared = np.intersect1d(short.sentences[i], long_.sentences[j], assume_unique=True)
-        count += bool(np.count_nonzero(shared & _NUMBER_BIT))
-    return count
-
-
-def _from_the_lead(chain: list[tuple[int, int, float]], lead: int) -> bool:
-    """Whether the chain starts in the lead of both texts: a copy tells the story from its top
-    (editors cut from the bottom), while a shared footer, boilerplate closing, recycled background
-    paragraph or a related-stories block sits lower in at least one of them."""
-    return not USE_LEAD or (bool(chain) and chain[0][0] < lead and chain[0][1] < lead)
-
-
 def _without_common_tail(chain: list[tuple[int, int, float]], a: Outline,
                          b: Outline) -> list[tuple[int, int, float]]:
     """The chain without the verbatim block it ends with when that block closes both texts: a
@@ -337,26 +308,19 @@ def _longer(a: Outline, b: Outline) -> Outline:
 
 
 def _evidence(chain: list[tuple[int, int, float]], a: Outline, b: Outline) -> float:
-    """The weight of the aligned sentences as evidence of one story: a sentence retold with a
-    figure in common, or reworded, counts its similarity; a verbatim sentence without a figure
-    counts ``FURNITURE_WEIGHT``: an outlet's introduction, a related-stories teaser, a footer or a
-    boilerplate closing is shared word for word by pages of different stories."""
-    short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
-    total = 0.0
-    for i, j, value in chain:
-        if i in short.quoted and j in long_.quoted:
-            value = min(value, QUOTE_WEIGHT)
-        elif value >= VERBATIM_SIMILARITY:
-            shared = np.intersect1d(short.sentences[i], long_.sentences[j], assume_unique=True)
-            if not np.count_nonzero(shared & _NUMBER_BIT):
-                value = min(value, FURNITURE_WEIGHT)
-        total += value
-    return total
+    """The weight of the aligned sentences as evidence of one story: each counts its similarity,
+    except a quotation in both texts, which counts at most ``QUOTE_WEIGHT``."""
+    short, long_ = _shorter(a, b), _longer(a, b)
+    return sum(min(value, QUOTE_WEIGHT) if i in short.quoted and j in long_.quoted else value
+               for i, j, value in chain)
 
 
 def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str, float]]:
-    """('near' or 'rewrite', the evidence) if the two outlines tell one story as a copy does, given
-    the shingle containment of the shorter text in the longer; else None."""
+    """('aligned' or 'rewrite', the evidence) if the two outlines tell one story as a copy does,
+    given the shingle containment of the shorter text in the longer; else None. 'aligned': a near
+    copy found by its sentences (a short copy among page furniture whose lead is verbatim, or a
+    write-through that keeps the wire's sentences); 'rewrite': the story retold in other words, or
+    translated (different languages: the figures in the same order)."""
     if a.english != b.english:
         shared = figures_in_order(a.figures, b.figures)
         fewest = min(len(a.figures), len(b.figures))
@@ -364,8 +328,9 @@ def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str,
             return "rewrite", round(shared / fewest, 4)
         return None
     if containment >= SHORT_CONTAINMENT:
+        short, long_ = _shorter(a, b), _longer(a, b)
         verbatim = [m for m in _without_common_tail(_alignment(a, b, VERBATIM_SIMILARITY), a, b)
-                    if not (m[0] in _shorter(a, b).quoted and m[1] in _longer(a, b).quoted)]
+                    if not (m[0] in short.quoted and m[1] in long_.quoted)]
         if (len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES
                 and verbatim[0][1] < LEAD_SENTENCES):
             return "aligned", round(containment, 4)
