@@ -125,11 +125,17 @@ def _parser() -> argparse.ArgumentParser:
             evaluate.add_argument("labels", nargs="+", metavar=labels,
                                   help="gold claim files, or realdev parts (PART/gold/claims.jsonl, "
                                        "PART/news_text/) or a folder of parts")
+            evaluate.add_argument("--input", nargs="+", metavar="PATH",
+                                  help="the labelled documents (folders, globs or files); a realdev "
+                                       "part's default to its news_text/")
         else:
-            evaluate.add_argument("labels", metavar=labels, help="the hand-labelled file")
-        evaluate.add_argument("--input", nargs="+", required=name != "eval-claims", metavar="PATH",
-                              help="the labelled documents (folders, globs or files); a realdev "
-                                   "part's default to its news_text/")
+            evaluate.add_argument(
+                "labels", nargs="+", metavar="LABELS",
+                help="labels files (JSON, or TSV rows doc_a, doc_b, relation, reason) read with "
+                     "--input, or folders laid out as realdev's parts (gold/dedup.tsv, "
+                     "news_text/), or a folder of such parts: each is scored, and all together")
+            evaluate.add_argument("--input", nargs="+", default=[], metavar="PATH",
+                                  help="the labelled documents of a labels file")
         evaluate.add_argument("--sources", nargs="+", default=[], metavar="FILE",
                               help="extra known-sources files")
 

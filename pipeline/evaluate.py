@@ -151,18 +151,37 @@ def eval_claims(labels: Sequence[str], inputs: Sequence[str] | None = None,
     return "\n\n".join(out)
 
 
-def eval_dedup(labels_file: str, inputs: Sequence[str], source_files: Sequence[str] = ()) -> str:
-    """The pairwise scoring report of duplicate detection on the documents under `inputs`: the
-    batch pipeline itself runs (the marks come from its Beam transforms) into a temporary folder."""
+def labelled_sets(labels: Sequence[str], inputs: Sequence[str]) -> list[tuple[str, str, list[str]]]:
+    """(name, labels file, input patterns) of each labelled set named by `labels`: a labels file
+    (JSON, or a TSV of pairs) read with `inputs`; a folder laid out as realdev's parts
+    (`gold/dedup.tsv` and `news_text/*.txt`); or a folder of such parts (each part, in name order)."""
+    sets = []
+    for given in labels:
+        path = Path(given)
+        if path.is_file():
+            if not inputs:
+                raise ValueError(f"{given}: a labels file needs --input (the labelled documents)")
+            sets.append((path.stem, str(path), list(inputs)))
+            continue
+        parts = [path] if (path / "gold" / "dedup.tsv").is_file() else sorted(
+            p for p in path.glob("*") if (p / "gold" / "dedup.tsv").is_file())
+        if not parts:
+            raise ValueError(f"{given}: neither a labels file nor a folder with gold/dedup.tsv")
+        for part in parts:
+            sets.append((part.name, str(part / "gold" / "dedup.tsv"),
+                         [str(part / "news_text" / "*.txt")]))
+    return sets
+
+
+def predicted_articles(inputs: Sequence[str], source_files: Sequence[str] = ()) -> list[dict]:
+    """The duplicate fields of every article the batch pipeline writes for `inputs` (the marks come
+    from its Beam transforms), run into a temporary folder."""
     import tempfile
 
     import duckdb
 
     from tollwatch.pipeline.cli import run_pipeline
-    from tollwatch.transforms.dedup_eval import (format_dedup_report, load_labels, predicted_pairs,
-                                                 score_pairs)
 
-    labels = load_labels(labels_file)
     with tempfile.TemporaryDirectory(prefix="tollwatch-eval-dedup-") as output:
         run_pipeline(list(inputs), output, sources=list(source_files))
         con = duckdb.connect()
@@ -170,5 +189,43 @@ def eval_dedup(labels_file: str, inputs: Sequence[str], source_files: Sequence[s
             f"SELECT uri, doc_id, dup_cluster_id, dup_of, dup_kind, is_canonical "
             f"FROM read_parquet('{output}/articles/*/*.parquet')").fetchall()
     columns = ("uri", "doc_id", "dup_cluster_id", "dup_of", "dup_kind", "is_canonical")
-    articles = [dict(zip(columns, row)) for row in rows]
-    return format_dedup_report(score_pairs(labels, predicted_pairs(articles)))
+    return [dict(zip(columns, row)) for row in rows]
+
+
+def dedup_scores(labels: Sequence[str], inputs: Sequence[str] = (),
+                 source_files: Sequence[str] = ()) -> dict:
+    """{name: DedupScore} of each labelled set (``labelled_sets``), each run on its own, and 'all'
+    over their pairs together when there are several."""
+    from tollwatch.transforms.dedup_eval import Labels, load_labels, predicted_pairs, score_pairs
+
+    scores, merged, predicted_all, found_all = {}, Labels({}, {}, frozenset()), {}, []
+    for name, labels_file, patterns in labelled_sets(labels, inputs):
+        labelled = load_labels(labels_file)
+        articles = predicted_articles(patterns, source_files)
+        predicted = predicted_pairs(articles)
+        found = [uri_name(a["uri"]) for a in articles]
+        scores[name] = score_pairs(labelled, predicted, found_documents=found)
+        merged = Labels({**merged.pairs, **labelled.pairs},
+                        {**merged.not_duplicates, **labelled.not_duplicates},
+                        merged.documents | labelled.documents)
+        predicted_all.update(predicted)
+        found_all += found
+    if len(scores) > 1:
+        scores["all"] = score_pairs(merged, predicted_all, found_documents=found_all)
+    return scores
+
+
+def eval_dedup(labels: Sequence[str], inputs: Sequence[str] = (),
+               source_files: Sequence[str] = ()) -> str:
+    """The pairwise scoring report of duplicate detection on each labelled set (see
+    ``labelled_sets``): the table of the issue's figures, then each set's full report."""
+    from tollwatch.transforms.dedup_eval import format_dedup_report, format_relation_table
+
+    if isinstance(labels, str):
+        labels = [labels]
+    scores = dedup_scores(labels, inputs, source_files)
+    sections = [format_relation_table(scores)]
+    for name, score in scores.items():
+        if name != "all" or len(scores) == 1:
+            sections.append(f"== {name}\n" + format_dedup_report(score))
+    return "\n\n".join(sections)

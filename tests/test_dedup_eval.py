@@ -12,8 +12,8 @@ import pytest
 from dedup_set import build_dedup_set, composition
 from support import EXAMPLES, GOLD, SEEDS, needs_shared
 from tollwatch.transforms.dedup_eval import (
-    DocDup, format_dedup_report, labels_from_dict, load_labels, predicted_pairs, score_pairs,
-    uri_name)
+    DocDup, format_dedup_report, format_relation_table, labels_from_dict, labels_from_tsv,
+    load_labels, predicted_pairs, relation_counts, score_pairs, story_of, uri_name)
 
 COLUMNS = ("uri", "doc_id", "dup_cluster_id", "dup_of", "dup_kind", "is_canonical")
 
@@ -210,3 +210,24 @@ def test_seed_relations(tmp_path):
     score = score_pairs(load_labels(GOLD / "seed_dedup.json"), predicted_pairs(articles))
     assert not score.false_pairs, format_dedup_report(score)
     assert score.kinds["rewrite"].recall == 1.0 and score.kinds["rewrite"].kind_agreement == 1.0
+
+
+# ---- realdev's TSV labels and the transitive closure --------------------------------------------
+def test_tsv_labels_and_links_right_by_the_closure_of_the_labels():
+    labels = labels_from_tsv([
+        "doc_a\tdoc_b\trelation\treason\n",
+        "a\tb\tnear\tsame wire text\n", "b\tc\trewrite\tparaphrase\n",
+        "a\tc\tnone\tlabelled apart, joined by the closure\n", "a\td\tnone\tsame figures\n"])
+    assert len(labels.pairs) == 2 and len(labels.not_duplicates) == 2
+    assert story_of(labels) == {"a": "a", "b": "a", "c": "a", "d": "d"}
+    # a~c is not listed, but a copy of a copy is the same story: right. a~d is false.
+    score = score_pairs(labels, {pair("a", "c"): "near", pair("a", "d"): "near"})
+    assert (score.overall.n_correct, score.overall.n_predicted) == (1, 2)
+    assert [(f.a, f.b) for f in score.false_pairs] == [("a", "d")]
+    assert [(f.a, f.b) for f in score.linked_negatives] == [("a", "c")]
+    assert relation_counts(score) == {"exact + near": (0, 1), "rewrite": (0, 1),
+                                      "links right": (1, 2)}
+    table = format_relation_table({"part": score})
+    assert "| exact + near copies | 0 of 1 (0.00) |" in table
+    with pytest.raises(ValueError):
+        labels_from_tsv(["a\tb\tnear\n"])  # no header

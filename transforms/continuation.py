@@ -41,8 +41,12 @@ def signature_files(output: str, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> 
 
 def _to_signature(row: dict) -> Signature:
     published = row["published_at"].astimezone(dt.timezone.utc)  # pyarrow gives a zoneinfo UTC
+    # State written before outlines were kept has neither column: such an article links by its
+    # shingles only.
     return Signature(row["doc_id"], Timestamp.from_utc_datetime(published), row["length"],
-                     row["n_shingles"], row["minhash"], row["sketch"], row["cluster_id"])
+                     row["n_shingles"], row["minhash"], row["sketch"], row["cluster_id"],
+                     tuple(row.get("figures") or ()), row.get("outline") or b"",
+                     tuple(row.get("leads") or ()))
 
 
 class ReadSignatures(beam.PTransform):

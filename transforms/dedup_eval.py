@@ -26,11 +26,12 @@ pairs with an unlabelled document are ignored and counted:
 - Detection is judged without kinds; kinds only say which pairs a score is about.
   *Recall of K* = labelled pairs of relation K that are predicted in one cluster (whatever the
   predicted kind) / labelled pairs of relation K.
-  *Precision of K* = predicted pairs of kind K that are labelled duplicates (of any relation) /
-  predicted pairs of kind K.
+  *Precision of K* = predicted pairs of kind K that are right / predicted pairs of kind K, where
+  a pair is right when both documents are in one labelled story: the transitive closure of the
+  labelled pairs (labels of real copies list pairs, and a copy of a copy is the same story).
   *Overall*: the same without kinds -- predicted pairs that are labelled duplicates / predicted
   pairs, found labelled pairs / labelled pairs. F1 is the harmonic mean.
-- A false pair is a predicted pair labelled `not_duplicates` or with no relation; a missed pair is
+- A false pair is a predicted pair that is not right; a missed pair is
   a labelled pair not predicted. Whether the kind is right is reported apart: *kind agreement of
   K* = found pairs of relation K predicted with kind K / found pairs of relation K, with the full
   labelled x predicted confusion table.
@@ -57,7 +58,8 @@ KINDS = ("exact", "near", "rewrite")
 __all__ = [
     "DedupScore", "DocDup", "FalsePair", "KindMismatch", "KindScore", "Labels", "LabelledPair",
     "KINDS", "MissedPair", "combine_kinds", "dup_record", "format_dedup_report", "labels_from_dict",
-    "load_labels", "predicted_pairs", "score_pairs", "uri_name",
+    "format_relation_table", "labels_from_tsv", "load_labels", "predicted_pairs", "relation_counts",
+    "score_pairs", "story_of", "uri_name",
 ]
 
 
@@ -78,6 +80,25 @@ class Labels(NamedTuple):
     pairs: dict[frozenset, LabelledPair]
     not_duplicates: dict[frozenset, str]
     documents: frozenset
+
+
+def story_of(labels: Labels) -> dict[str, str]:
+    """Each labelled document's story: the transitive closure of the labelled duplicate pairs,
+    named by its smallest document name."""
+    parent = {name: name for name in labels.documents}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for key in labels.pairs:
+        a, b = sorted(key)
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {name: find(name) for name in labels.documents}
 
 
 def _pair_key(entry: Mapping, where: str) -> frozenset:
@@ -117,9 +138,30 @@ def labels_from_dict(data: Mapping[str, Any]) -> Labels:
 
 
 def load_labels(path) -> Labels:
-    """The labels of a dedup JSON file (pairs with relation, not_duplicates, within_document)."""
+    """The labels of a dedup JSON file (pairs with relation, not_duplicates, within_document), or
+    of a tab-separated file of `doc_a, doc_b, relation, reason` rows (``labels_from_tsv``)."""
     with open(path, encoding="utf-8") as handle:
+        if str(path).endswith(".tsv"):
+            return labels_from_tsv(handle)
         return labels_from_dict(json.load(handle))
+
+
+def labels_from_tsv(lines: Iterable[str]) -> Labels:
+    """Labels from rows `doc_a, doc_b, relation, reason` under a header (realdev's
+    gold/dedup.tsv): relation exact, near or rewrite, or `none` for a hard negative."""
+    rows = [line.rstrip("\n").split("\t") for line in lines if line.strip()]
+    if not rows or rows[0][:3] != ["doc_a", "doc_b", "relation"]:
+        raise ValueError("a dedup TSV starts with the header doc_a, doc_b, relation, reason")
+    pairs, negatives = [], []
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) < 3:
+            raise ValueError(f"line {i}: expected doc_a, doc_b, relation, reason; got {row!r}")
+        entry = {"a": row[0], "b": row[1], "why": row[3] if len(row) > 3 else ""}
+        if row[2] == "none":
+            negatives.append(entry)
+        else:
+            pairs.append({**entry, "relation": row[2]})
+    return labels_from_dict({"pairs": pairs, "not_duplicates": negatives})
 
 
 # ---- predicted pairs ------------------------------------------------------------------------------
@@ -271,6 +313,8 @@ class DedupScore(NamedTuple):
     kind_mismatches: list[KindMismatch]
     n_ignored: int                  # predicted pairs with a document the labels do not name
     missing_documents: list[str]    # labelled documents not among `found_documents`
+    # predicted pairs labelled not_duplicates that the closure of the labelled pairs puts in one story
+    linked_negatives: list[FalsePair] = []
 
 
 def _ratio(num: int, den: int) -> float:
@@ -301,8 +345,18 @@ def score_pairs(labels: Labels, predicted: Mapping[frozenset, str],
         a, b = sorted(key)
         return a, b
 
+    story = story_of(labels)
+
+    def right(key: frozenset) -> bool:
+        a, b = key
+        return story[a] == story[b]
+
     false_pairs = [FalsePair(*ordered(key), kind, labels.not_duplicates.get(key, ""))
-                   for key, kind in judged.items() if key not in labels.pairs]
+                   for key, kind in judged.items() if not right(key)]
+    # Hard negatives whose documents the closure puts in one story: right by the closure, but
+    # listed apart by hand, so they are shown.
+    linked_negatives = [FalsePair(*ordered(key), kind, labels.not_duplicates[key])
+                        for key, kind in judged.items() if key in labels.not_duplicates and right(key)]
     missed = [MissedPair(*ordered(key), lp.relation)
               for key, lp in labels.pairs.items() if key not in judged]
     confusion = Counter((lp.relation, judged[key]) for key, lp in labels.pairs.items()
@@ -316,15 +370,41 @@ def score_pairs(labels: Labels, predicted: Mapping[frozenset, str],
         as_kind = [key for key, k in judged.items() if k == kind]
         per_kind[kind] = _kind_score(
             kind, len(labelled), len(found), len(as_kind),
-            sum(key in labels.pairs for key in as_kind), sum(judged[key] == kind for key in found))
+            sum(right(key) for key in as_kind), sum(judged[key] == kind for key in found))
     n_found = sum(key in judged for key in labels.pairs)
     overall = _kind_score("all", len(labels.pairs), n_found, len(judged),
-                          sum(key in labels.pairs for key in judged),
+                          sum(right(key) for key in judged),
                           sum(n for (rel, pred), n in confusion.items() if rel == pred))
     missing = (sorted(labels.documents - set(found_documents))
                if found_documents is not None else [])
     return DedupScore(per_kind, overall, dict(confusion), sorted(false_pairs), sorted(missed),
-                      sorted(mismatches), n_ignored, missing)
+                      sorted(mismatches), n_ignored, missing, sorted(linked_negatives))
+
+
+def relation_counts(score: DedupScore) -> dict[str, tuple[int, int]]:
+    """(found, labelled) for exact + near copies and rewrites, and (right, predicted) links: the
+    figures of the issue's table."""
+    lexical = [score.kinds[k] for k in ("exact", "near") if k in score.kinds]
+    rewrite = score.kinds.get("rewrite")
+    return {"exact + near": (sum(k.n_found for k in lexical), sum(k.n_labelled for k in lexical)),
+            "rewrite": (rewrite.n_found, rewrite.n_labelled) if rewrite else (0, 0),
+            "links right": (score.overall.n_correct, score.overall.n_predicted)}
+
+
+def format_relation_table(scores: Mapping[str, DedupScore]) -> str:
+    """A Markdown table: per named score (a realdev part, or all parts), exact + near recall,
+    rewrite recall and links right, as 'found of total (ratio)'."""
+    names = list(scores)
+    rows = {name: relation_counts(score) for name, score in scores.items()}
+    lines = ["| | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    for what, label in (("exact + near", "exact + near copies"), ("rewrite", "rewrites"),
+                        ("links right", "links right (inside a labelled story)")):
+        cells = []
+        for name in names:
+            found, total = rows[name][what]
+            cells.append(f"{found} of {total} ({_ratio(found, total):.2f})")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _line(s: KindScore) -> str:
@@ -355,6 +435,10 @@ def format_dedup_report(score: DedupScore) -> str:
     for f in score.false_pairs:
         why = f"not duplicates: {f.why}" if f.why else "no relation labelled"
         lines.append(f"  - {f.a}  ~  {f.b}   predicted {f.predicted}; {why}")
+    if score.linked_negatives:
+        lines.append(f"\nhard negatives linked inside one labelled story ({len(score.linked_negatives)}):")
+        for f in score.linked_negatives:
+            lines.append(f"  - {f.a}  ~  {f.b}   predicted {f.predicted}; not duplicates: {f.why}")
     lines.append(f"\nmissed pairs ({len(score.missed_pairs)}):")
     for m in score.missed_pairs:
         lines.append(f"  - {m.a}  ~  {m.b}   labelled {m.relation}")

@@ -48,8 +48,8 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import register_row_coder
 from tollwatch.transforms.dedup import (
-    Link, NearOptions, Signature, apply_assignment, candidate_pairs, compare, near_options,
-    resolve_clusters, star_clusters)
+    Assignment, DocRef, Link, NearOptions, Signature, apply_assignment, candidate_pairs,
+    canonical_key, compare, near_options, story_pairs, resolve_clusters, star_clusters)
 from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
 from tollwatch.transforms.rewrites import (
     MAX_GAP, StoryTraits, cluster_traits, mark_rewrite, rewrite_links)
@@ -98,7 +98,7 @@ class Verdict(NamedTuple):
     origin_figures: Optional[Sequence[str]]
 
 
-# doc ids -> (doc id, sketch) of each, in any order
+# doc ids -> (doc id, (sketch, outline)) of each, in any order (a bare sketch: no outline)
 SketchSource = Callable[[set], Iterable[tuple[str, bytes]]]
 # staging file names -> the digests staged in them (staging.read_digests)
 DigestSource = Callable[[Sequence[str]], Iterable[ArticleDigest]]
@@ -133,7 +133,13 @@ def _candidates(signatures: Sequence[Signature], options: NearOptions) -> list[t
     published = np.fromiter((sig.published_at.micros for sig in signatures), dtype=np.int64,
                             count=len(signatures))
     pairs = candidate_pairs(minhashes, published, [sig.doc_id for sig in signatures], options)
-    return [(signatures[a], signatures[b]) for a, b in pairs.tolist()]
+    found = [(signatures[a], signatures[b]) for a, b in pairs.tolist()]
+    # Pairs LSH did not propose, in (later, earlier) order.
+    seen = {frozenset((a.doc_id, b.doc_id)) for a, b in found}
+    for a, b in story_pairs(signatures):
+        if frozenset((signatures[a].doc_id, signatures[b].doc_id)) not in seen:
+            found.append((signatures[a], signatures[b]))
+    return found
 
 
 def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOptions,
@@ -150,14 +156,19 @@ def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOption
         for doc_id in staged:
             waiting.setdefault(doc_id, []).append(i)
         missing.append(len(staged))
-    held: dict[str, bytes] = {}
+    held: dict[str, tuple[bytes, bytes]] = {}  # doc id -> (sketch, outline)
     left = {doc_id: len(ids) for doc_id, ids in waiting.items()}
     links = []
 
+    def whole(sig: Signature) -> Signature:
+        if sig.sketch:
+            return sig
+        sketch, outline = held[sig.doc_id]
+        return sig._replace(sketch=sketch, outline=outline)
+
     def check(i: int) -> None:
         a, b = pairs[i]
-        link = compare(a._replace(sketch=a.sketch or held[a.doc_id]),
-                       b._replace(sketch=b.sketch or held[b.doc_id]), *rule)
+        link = compare(whole(a), whole(b), *rule)
         if link is not None:
             links.append(link)
         for sig in (a, b):
@@ -173,7 +184,7 @@ def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOption
     for doc_id, sketch in found:
         if doc_id not in waiting or doc_id in held:
             continue
-        held[doc_id] = sketch
+        held[doc_id] = sketch if isinstance(sketch, tuple) else (sketch, b"")
         for i in waiting.pop(doc_id):
             missing[i] -= 1
             if missing[i] == 0:
@@ -210,13 +221,125 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
     links = _confirmed(pairs, options, sketches)
     del pairs  # with the sketches, the most the resolver holds at once
     stats["confirmed"] = len(links)
-    assignments = resolve_clusters(links)
+    links = _story_links(links)
+    assignments = _follow_known(resolve_clusters(links), links, current)
+    kinds = _copy_kinds(assignments, links)
     for d in compared:
         assignment = assignments.get(d.doc_id)
         if assignment is not None and assignment.dup_of is not None:
             stats["near_copies"] += 1
-        out.append(apply_assignment(d, assignment))
+        marked = apply_assignment(d, assignment)
+        if kinds.get(d.doc_id) == "rewrite":
+            marked = marked._replace(dup_kind="rewrite")
+        out.append(marked)
     return out, stats
+
+
+def _story_links(links: Sequence[Link]) -> list[Link]:
+    """The links by shared wording, and the links by sentence alignment ('aligned', 'rewrite')
+    that join articles not yet in a story of several pages into one, and each such group into at
+    most one such story: the one it aligns with best. Stories are compared, not pages: two pages
+    that each carry a different story (and are linked to its other copies by their shingles) may
+    share an outlet's introduction, related-story teasers or a footer, which align like a retold
+    story, and a brief that retells one day's figures aligns with every story of that day; a
+    rewrite, a translation or a write-through joins one story from outside it."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    lexical = [link for link in links if link.kind == "near"]
+    aligned = [link for link in links if link.kind != "near"]
+    for link in lexical:
+        union(link.doc.doc_id, link.other.doc_id)
+    size: dict[str, int] = {}
+    for doc_id in list(parent):
+        size[find(doc_id)] = size.get(find(doc_id), 0) + 1
+    several = {root for root, n in size.items() if n >= 2}
+    stories = {doc_id: find(doc_id) for doc_id in parent}  # the lexical stories
+    kept = list(lexical)
+    for link in aligned:  # lone articles into groups
+        a, b = (stories.get(d.doc_id, d.doc_id) for d in (link.doc, link.other))
+        if a not in several and b not in several:
+            kept.append(link)
+            union(link.doc.doc_id, link.other.doc_id)
+    best: dict[str, Link] = {}  # a group of lone articles -> its strongest link into a story
+    into: list[tuple[str, str, Link]] = []  # (group, story, link)
+    for link in aligned:
+        a, b = (stories.get(d.doc_id, d.doc_id) for d in (link.doc, link.other))
+        if (a in several) == (b in several):
+            if a == b:
+                kept.append(link)
+            continue
+        group = find(link.other.doc_id if a in several else link.doc.doc_id)
+        into.append((group, a if a in several else b, link))
+        if group not in best or (link.similarity, link.doc.doc_id) > (
+                best[group].similarity, best[group].doc.doc_id):
+            best[group] = link
+    chosen = {group: stories[link.doc.doc_id] if stories.get(link.doc.doc_id) in several
+              else stories[link.other.doc_id] for group, link in best.items()}
+    # Every link of the group into the story it joins (its pages are one story, not a round-up).
+    return kept + [link for group, story, link in into if chosen[group] == story]
+
+
+def _follow_known(assignments: dict[str, Assignment], links: Sequence[Link],
+                  current: set) -> dict[str, Assignment]:
+    """A cluster that holds an article of an earlier run keeps that run's canonical and cluster id:
+    its row is written and stays. So this run's articles of the story, an earlier-published one
+    that arrived late included, become copies of it."""
+    refs = {doc.doc_id: doc for link in links for doc in (link.doc, link.other)}
+    known_root: dict[str, DocRef] = {}
+    for doc_id, a in assignments.items():
+        if doc_id in current:
+            continue
+        doc = refs[doc_id]
+        root = known_root.get(a.cluster_id)
+        if root is None or canonical_key(doc) < canonical_key(root):
+            known_root[a.cluster_id] = doc
+    if not known_root:
+        return assignments
+    out = dict(assignments)
+    for doc_id, a in assignments.items():
+        root = known_root.get(a.cluster_id)
+        if root is None or doc_id not in current:
+            continue
+        similarity = a.similarity if a.dup_of == root.doc_id else (a.similarity or 1.0)
+        out[doc_id] = Assignment(doc_id, root.cluster_id or root.doc_id, root.doc_id, similarity)
+    return out
+
+
+def _copy_kinds(assignments: dict[str, Assignment], links: Sequence[Link]) -> dict[str, str]:
+    """'rewrite' for a copy whose link to its canonical (or, not compared with it, every link to
+    its cluster) is a rewrite link; else 'near'."""
+    by_doc: dict[str, dict[str, str]] = {}
+    for link in links:
+        for x, y in ((link.doc.doc_id, link.other.doc_id), (link.other.doc_id, link.doc.doc_id)):
+            kinds = by_doc.setdefault(x, {})
+            kind = "rewrite" if link.kind == "rewrite" else "near"
+            if kinds.get(y) != "near":
+                kinds[y] = kind
+    out = {}
+    for doc_id, a in assignments.items():
+        if a.dup_of is None:
+            continue
+        kinds = by_doc.get(doc_id, {})
+        if a.dup_of in kinds:
+            out[doc_id] = kinds[a.dup_of]
+        else:
+            members = [k for other, k in kinds.items()
+                       if assignments.get(other) is not None
+                       and assignments[other].cluster_id == a.cluster_id]
+            out[doc_id] = "near" if "near" in members or not members else "rewrite"
+    return out
 
 
 def _repoint(digests: Sequence[ArticleDigest], follow: tuple[str, ...]) -> list[ArticleDigest]:

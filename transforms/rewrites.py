@@ -10,9 +10,11 @@ Jaccard 0.000), so shingles cannot find it. What a rewrite keeps is what an outl
   source is no credit), and
 - its **time**: a rewrite follows the wire within hours.
 
-Two articles are a rewrite pair when they share a credit and most of their figures (at least
-`MIN_FIGURE_OVERLAP` of the smaller set: a rewrite retells *the* figures, while a page whose
-"related stories" teaser quotes another story's lead shares one figure among many of its own) and, if both
+Two articles are a rewrite pair when they share a credit and the figures of one are all figures of
+the other (`MIN_FIGURE_OVERLAP` of the smaller set: a rewrite retells *the* figures and adds none,
+while a page whose "related stories" teaser quotes another story's lead shares one figure among
+many of its own, and an agency's sidebar feature that repeats one figure and one quote of its news
+story states figures of its own: realdev part_c's Reuters feature) and, if both
 publication times are known (not a file-time fallback), were published within `max_gap` (24 h) of
 each other. Independent reports of the same figures (seeds 001 and 002: the same SOHR numbers in
 The National and in AP copy) carry different credits; an agency's follow-up story two days later
@@ -46,7 +48,7 @@ from tollwatch.transforms.claims import MAX_FIGURE
 from tollwatch.transforms.dedup import DocRef, Link, star_clusters
 
 MAX_GAP = Duration(seconds=24 * 3600)
-MIN_FIGURE_OVERLAP = 0.5
+MIN_FIGURE_OVERLAP = 1.0
 _MAX_FIGURE_DIGITS = len(str(MAX_FIGURE))
 MAX_GROUP = 200          # articles sharing one (credit, figure) key that are compared pairwise
 DATED = ("metadata", "feed", "text")

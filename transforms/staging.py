@@ -158,7 +158,8 @@ class _StageFn(beam.DoFn):
         digest = ArticleDigest(
             doc_id=article.doc_id, published_at=article.published_at, length=len(article.text),
             text_hash=normalized_text_hash(article.text),
-            signature=signature._replace(sketch=b"") if signature is not None else None,
+            signature=(signature._replace(sketch=b"", outline=b"") if signature is not None
+                       else None),
             traits=story_traits(article, self._finder),
             figures=sorted({figure_key(claim) for claim in claims}), staged="",
             dup_cluster_id=article.dup_cluster_id, dup_of=article.dup_of,
@@ -201,14 +202,14 @@ def read_digests(bases: Iterable[str]) -> Iterator[ArticleDigest]:
         yield from read_records(base + DIGESTS, ArticleDigest)
 
 
-def read_sketches(bases: Iterable[str], doc_ids: set) -> Iterator[tuple[str, bytes]]:
-    """(doc id, sketch) of the staged sketches of `doc_ids`, from the staging files of `bases`,
-    one file after the other."""
+def read_sketches(bases: Iterable[str], doc_ids: set) -> Iterator[tuple[str, tuple[bytes, bytes]]]:
+    """(doc id, (sketch, outline)) of the staged signatures of `doc_ids`, from the staging files of
+    `bases`, one file after the other."""
     for base in bases:
         if FileSystems.exists(base + SKETCHES):
             for sig in read_records(base + SKETCHES, Signature):
                 if sig.doc_id in doc_ids:
-                    yield sig.doc_id, sig.sketch
+                    yield sig.doc_id, (sig.sketch, sig.outline)
 
 
 def write_verdicts(verdicts: Iterable[Verdict]) -> Iterator[str]:

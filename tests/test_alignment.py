@@ -1,0 +1,69 @@
+"""Sentence alignment (transforms/alignment.py), without Beam: what a copy keeps when its wording
+does not, and what independent reports share without being copies."""
+
+from __future__ import annotations
+
+from tollwatch.transforms.alignment import (
+    Outline, aligned_weight, copy_kind, figures_in_order, lead_keys, outline, pack_outline,
+    unpack_outline)
+
+STORY = """Floods kill 1,240 in the northern valley, officials say
+Floodwaters swept through the northern valley overnight, killing at least 1,240 people and leaving 3,500 missing, the regional governor said on Monday.
+Rescue teams from the national guard reached the village of Tarvo by boat and found 212 survivors sheltering on rooftops.
+The dam above Tarvo burst after three days of rain, engineers at the water authority said.
+Hospitals in the provincial capital treated 860 injured people and asked for blood donations.
+The government declared seven days of mourning and promised to rebuild the destroyed bridges."""
+
+# The same story in other words, sentence by sentence and in the same order.
+REWRITE = """Northern valley flood toll reaches 1,240
+At least 1,240 people died and 3,500 remain missing after floodwaters swept the northern valley overnight, according to the regional governor on Monday.
+National guard rescue teams travelled by boat to Tarvo village, where 212 survivors were found sheltering on rooftops.
+According to engineers of the water authority, the dam above Tarvo gave way following three days of rain.
+Some 860 people hurt in the disaster were cared for by hospitals in the provincial capital, which called on residents to give blood.
+A week of national mourning was announced, with ministers pledging new bridges in place of those washed away."""
+
+# An independent report of the same official figures, with a closing the story also carries.
+OTHER = """Valley disaster: governor gives new figures
+The regional governor put the number of dead at 1,240 on Monday and said 3,500 people were unaccounted for.
+Aid agencies warned of cholera in camps south of the valley, where thousands have fled.
+The government declared seven days of mourning and promised to rebuild the destroyed bridges."""
+
+TRANSLATION = """Cheias matam 1.240 pessoas no vale do norte
+As cheias mataram pelo menos 1.240 pessoas e deixaram 3.500 desaparecidos, disse o governador na segunda-feira.
+As equipas da guarda nacional chegaram a Tarvo de barco e encontraram 212 sobreviventes.
+Os hospitais trataram 860 feridos e pediram doacoes de sangue."""
+
+
+def test_outline_round_trips_and_reads_figures_and_language():
+    told = outline(STORY)
+    assert told.figures == (1240, 3500, 212, 860)
+    assert told.english and not outline(TRANSLATION).english
+    assert outline(TRANSLATION).figures == (1240, 3500, 212, 860)  # "1.240" is 1,240
+    again = unpack_outline(pack_outline(told))
+    assert again.figures == told.figures and again.english == told.english
+    assert [s.tolist() for s in again.sentences] == [s.tolist() for s in told.sentences]
+    assert unpack_outline(b"") == Outline((), ())
+    assert lead_keys(told)[:2] == lead_keys(outline(STORY + "\nRead more: weather"))[:2]
+
+
+def test_a_rewrite_is_found_by_its_sentences_in_order():
+    weight, n = aligned_weight(outline(STORY), outline(REWRITE))
+    assert n == 6 and weight >= 3
+    assert copy_kind(outline(STORY), outline(REWRITE), containment=0.02)[0] == "rewrite"
+    # The same sentences in reverse order are not a retelling of the story.
+    shuffled = "\n".join(REWRITE.splitlines()[::-1])
+    assert aligned_weight(outline(STORY), outline(shuffled))[0] < weight / 2
+
+
+def test_a_translation_keeps_its_figures_in_order():
+    assert figures_in_order((1240, 3500, 212, 860), (1240, 3500, 212, 860)) == 4
+    assert figures_in_order((1240, 3500, 212, 860), (860, 212, 3500, 1240)) == 1
+    # Four figures are too few to tell a translation from a report of the same official figures.
+    assert copy_kind(outline(STORY), outline(TRANSLATION), containment=0.0) is None
+    longer = TRANSLATION + "\nForam destruidas 47 pontes e 15 escolas."
+    assert copy_kind(outline(STORY + "\nThe floods destroyed 47 bridges and 15 schools."),
+                     outline(longer), containment=0.0)[0] == "rewrite"
+
+
+def test_same_figures_and_a_shared_closing_are_not_a_copy():
+    assert copy_kind(outline(STORY), outline(OTHER), containment=0.3) is None

@@ -1,0 +1,342 @@
+"""Sentence alignment: the evidence a copy keeps when its wording does not.
+
+Real copies are trimmed, carry captions and credit lines, get a new lead in a write-through, or are
+reworded sentence by sentence by paraphrase sites; translations keep only the figures. What survives
+all of it is the story told **sentence by sentence, in the same order**. So an article's ``Outline``
+keeps, per sentence, the hashes of its content words (stop words dropped, words cut to their first
+six letters so "injured"/"injuries" meet, numbers without their thousands separators so "2,012",
+"2.012" and "2012" meet), and the ordered figures of the text.
+
+``aligned_weight`` pairs each sentence of the shorter outline with its most similar sentence of the
+longer one (weighted Dice of the content words, numbers counting double, at least ``MIN_SHARED_TERMS``
+words shared) and keeps the heaviest chain of pairs in increasing order in both texts: the sum of
+their similarities is how much of the story the two tell alike, in the same order. One shared
+boilerplate closing, one recycled background paragraph or one quote is one sentence; a copy or a
+rewrite retells several, in order.
+
+``copy_kind`` decides a candidate pair from its outlines and its shingle overlap (``dedup.Overlap``).
+Dates play no part: a copy is a copy whatever the dates on the pages.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import struct
+import unicodedata
+import zlib
+from typing import NamedTuple, Optional, Sequence
+
+import numpy as np
+
+__all__ = ["Outline", "aligned_weight", "copy_kind", "figures_in_order", "lead_keys", "outline",
+           "pack_outline", "unpack_outline"]
+
+# A sentence pair counts in the alignment from this similarity (weighted Dice of content words).
+MIN_SENTENCE_SIMILARITY = 0.4
+# ... and with at least this many content words in common (a short line of three names is not a sentence).
+MIN_SHARED_TERMS = 3
+# Sentences with fewer content words are furniture (a credit line, "Read more", a date).
+MIN_SENTENCE_TERMS = 4
+# A copy or rewrite: the aligned sentences weigh at least this much (about three closely retold
+# sentences, or five loosely) ...
+MIN_ALIGNED_WEIGHT = 2.2
+# ... and that is at least this share of the shorter text's sentences (a long page that shares a
+# few sentences with a long story is not its copy).
+MIN_ALIGNED_SHARE = 0.25
+# A short copy among its furniture: this much of the shorter text's shingles shared ...
+SHORT_CONTAINMENT = 0.35
+# ... in at least this many sentences that are nearly verbatim (one shared boilerplate sentence
+# never links two stories).
+VERBATIM_SIMILARITY = 0.7
+MIN_VERBATIM_SENTENCES = 2
+# A statement quoted word for word is in every report that quotes it, independent or not: as
+# evidence it weighs at most this, and is not a verbatim sentence of the rule above.
+QUOTE_WEIGHT = 0.5
+# ... one of them in the shorter text's lead: editors cut a wire copy from the bottom, and a shared
+# closing or footer sits at the end.
+LEAD_SENTENCES = 3
+# Below this shingle containment an aligned pair is a rewrite, not a near copy.
+REWRITE_CONTAINMENT = 0.15
+# A translation keeps the figures in order: at least this many distinct figures shared in the
+# same order, and this share of the shorter text's figures.
+MIN_TRANSLATED_FIGURES = 5
+MIN_TRANSLATED_SHARE = 0.8
+# Figures below this are days, ages and counts of everything; a figure is a key of candidates.
+MIN_FIGURE = 10
+# A text is English when this share of its words are the commonest English words (the 90 realdev
+# articles in English: 0.16-0.4; the one in Portuguese: 0.013).
+ENGLISH_SHARE = 0.08
+_ENGLISH_WORD = re.compile(
+    r"\b(?:the|of|and|to|in|is|that|for|on|was|with|as|by|at|from|said|were|has|have)\b")
+# Sentences of the lead that propose candidates: a trimmed copy keeps the top of the story.
+LEAD_KEYS = 6
+# Most sentences kept per outline (bounds the alignment at 64 x 64 comparisons).
+MAX_SENTENCES = 64
+
+_NUMBER_BIT = np.uint32(1 << 31)
+_STOP = frozenset("""
+a about after against all also an and any are as at be been before being between both but by can
+could did do does during each few for from had has have he her his how i if in into is it its just
+many may might more most much new no not of on only or other our out over own per said same says
+say she should since so some such than that the their them then there these they this those
+through to under until up very was we were what when where which while who whom whose will with
+would you your
+""".split())
+# Sentence ends: . ! ? (and a closing quote) before a capital or a digit, a line break, or a
+# dash used as a dateline separator ("ALFAFAR, Spain (Reuters) -- ").
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+|\s+[-–—]{1,2}\s+")
+_WORD = re.compile(r"\w+(?:[.,]\d{3})*")
+_SEPARATOR = re.compile(r"[.,]")
+_QUOTE_OPEN = re.compile(r"\s*[\"“”„«]")
+_FIGURE = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:[.,]\d{3})+|\d+)(?![\w]|[.,]\d)")
+
+
+class Outline(NamedTuple):
+    """What sentence alignment needs of a text: per sentence, its content-word hashes (sorted,
+    distinct uint32; the top bit marks a number), the text's distinct figures in order, whether
+    it reads as English (its wording is comparable with English texts), and which sentences are
+    quotations."""
+
+    sentences: tuple
+    figures: tuple
+    english: bool = True
+    quoted: frozenset = frozenset()
+
+
+class _Terms(dict):
+    """A lower-cased word -> the 32-bit hash of its term (top bit set for a number), 0 for a stop
+    word or a word of one or two letters. A word is hashed once per process (the cache is emptied
+    past ``_MAX_CACHED_TERMS`` words), and looked up from C (``map(terms.__getitem__, words)``)."""
+
+    def __missing__(self, word: str) -> int:
+        if word[0].isdigit():
+            value = zlib.crc32(_SEPARATOR.sub("", word).encode()) | 0x80000000
+        elif len(word) >= 3 and word not in _STOP:
+            value = (zlib.crc32(word[:6].encode("utf-8", "surrogatepass")) & 0x7FFFFFFF) or 1
+        else:
+            value = 0
+        if len(self) >= _MAX_CACHED_TERMS:
+            self.clear()
+        self[word] = value
+        return value
+
+
+_MAX_CACHED_TERMS = 1 << 18
+_TERMS = _Terms()
+
+
+def outline(text: str) -> Outline:
+    """The Outline of a text: its sentences with enough content words, each once, in order."""
+    text = unicodedata.normalize("NFKC", text)
+    lowered = text.lower()
+    n_words = len(lowered.split())
+    english = not n_words or len(_ENGLISH_WORD.findall(lowered)) >= ENGLISH_SHARE * n_words
+    sentences, seen, quoted = [], set(), set()
+    lookup = _TERMS.__getitem__
+    for sentence in _SENTENCE_END.split(text):
+        terms = set(map(lookup, _WORD.findall(sentence.lower())))
+        terms.discard(0)
+        if len(terms) < MIN_SENTENCE_TERMS:
+            continue
+        array = np.array(sorted(terms), dtype=np.uint32)
+        key = array.tobytes()
+        if key not in seen:
+            seen.add(key)
+            if _QUOTE_OPEN.match(sentence):
+                quoted.add(len(sentences))
+            sentences.append(array)
+            if len(sentences) == MAX_SENTENCES:
+                break
+    figures: list[int] = []
+    for match in _FIGURE.finditer(text):
+        value = int(_SEPARATOR.sub("", match.group()))
+        if value >= MIN_FIGURE and value not in figures:
+            figures.append(value)
+    return Outline(tuple(sentences), tuple(figures), english, frozenset(quoted))
+
+
+def lead_keys(o: Outline, n: int = LEAD_KEYS) -> tuple[int, ...]:
+    """A 32-bit hash of the content words of each of the first `n` sentences: two texts that
+    share one share a sentence, word for word."""
+    return tuple(zlib.crc32(terms.astype("<u4").tobytes()) for terms in o.sentences[:n])
+
+
+def pack_outline(o: Outline) -> bytes:
+    """The outline as bytes (little-endian): sentence count, each sentence's length, the hashes,
+    then the figures (uint64)."""
+    # A sentence's length, with the top bit set for a quotation (at most MAX_SENTENCES x a few
+    # dozen words: far below 2**15).
+    counts = [s.size | (0x8000 if i in o.quoted else 0) for i, s in enumerate(o.sentences)]
+    head = struct.pack(f"<BH{len(counts)}H", int(o.english), len(counts), *counts)
+    body = b"".join(s.astype("<u4").tobytes() for s in o.sentences)
+    return head + body + np.array(o.figures, dtype="<u8").tobytes()
+
+
+@functools.lru_cache(maxsize=4096)
+def unpack_outline(data: bytes) -> Outline:
+    """The outline packed by ``pack_outline`` (empty bytes: an empty outline). Cached: an article
+    is compared with each of its candidates."""
+    if not data:
+        return Outline((), ())
+    english, n = struct.unpack_from("<BH", data)
+    counts = struct.unpack_from(f"<{n}H", data, 3)
+    at = 3 + 2 * n
+    sentences, quoted = [], set()
+    for i, count in enumerate(counts):
+        if count & 0x8000:
+            quoted.add(i)
+            count &= 0x7FFF
+        sentences.append(np.frombuffer(data, dtype="<u4", count=count, offset=at))
+        at += 4 * count
+    figures = tuple(int(v) for v in np.frombuffer(data[at:], dtype="<u8"))
+    return Outline(tuple(sentences), figures, bool(english), frozenset(quoted))
+
+
+def _weight(terms: np.ndarray) -> float:
+    return float(terms.size + np.count_nonzero(terms & _NUMBER_BIT))
+
+
+def sentence_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Weighted Dice of two sentences' content words (numbers count double); 0 below
+    MIN_SHARED_TERMS shared words."""
+    shared = np.intersect1d(a, b, assume_unique=True)
+    if shared.size < MIN_SHARED_TERMS:
+        return 0.0
+    return 2.0 * _weight(shared) / (_weight(a) + _weight(b))
+
+
+def _similarities(short: Outline, long_: Outline) -> np.ndarray:
+    """``sentence_similarity`` of every sentence of `short` with every sentence of `long_`, at
+    once: weighted term-incidence matrices over the terms the two texts share."""
+    out = np.zeros((len(short.sentences), len(long_.sentences)))
+    if not short.sentences or not long_.sentences:
+        return out
+    terms_a, terms_b = np.concatenate(short.sentences), np.concatenate(long_.sentences)
+    vocabulary = np.intersect1d(terms_a, terms_b)
+    if vocabulary.size < MIN_SHARED_TERMS:
+        return out
+    total_a = np.array([_weight(s) for s in short.sentences])
+    total_b = np.array([_weight(s) for s in long_.sentences])
+    weight = np.where(vocabulary & _NUMBER_BIT, 2.0, 1.0)
+
+    def incidence(terms: np.ndarray, sentences: tuple) -> np.ndarray:
+        rows = np.repeat(np.arange(len(sentences)), [s.size for s in sentences])
+        at = np.searchsorted(vocabulary, terms)
+        at[at == vocabulary.size] = 0
+        known = vocabulary[at] == terms
+        matrix = np.zeros((len(sentences), vocabulary.size))
+        matrix[rows[known], at[known]] = 1.0
+        return matrix
+
+    a, b = incidence(terms_a, short.sentences), incidence(terms_b, long_.sentences)
+    shared = a @ b.T
+    out = 2.0 * ((a * weight) @ b.T) / (total_a[:, None] + total_b[None, :])
+    out[shared < MIN_SHARED_TERMS] = 0.0
+    return out
+
+
+def _alignment(a: Outline, b: Outline, floor: float) -> list[tuple[int, int, float]]:
+    """(sentence of the shorter outline, its match in the longer, similarity) of the heaviest
+    in-order chain of best sentence matches of the shorter outline in the longer."""
+    short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
+    matches = []  # (sentence of the shorter, its best match in the longer, similarity)
+    similarity = _similarities(short, long_)
+    if similarity.size:
+        # The last best of each row, as a scan that keeps ties for the later sentence would.
+        best_at = similarity.shape[1] - 1 - np.argmax(similarity[:, ::-1], axis=1)
+        best = similarity[np.arange(similarity.shape[0]), best_at]
+        for i in np.flatnonzero((best >= floor) & (best > 0)).tolist():
+            matches.append((i, int(best_at[i]), float(best[i])))
+    if not matches:
+        return []
+    # Heaviest increasing chain (a few dozen sentences: quadratic is fine).
+    total = [value for _, _, value in matches]
+    back = [-1] * len(matches)
+    for i, (_, at, value) in enumerate(matches):
+        for k in range(i):
+            if matches[k][1] < at and total[k] + value > total[i]:
+                total[i], back[i] = total[k] + value, k
+    i = max(range(len(matches)), key=total.__getitem__)
+    chain = []
+    while i >= 0:
+        chain.append(matches[i])
+        i = back[i]
+    return chain[::-1]
+
+
+def aligned_weight(a: Outline, b: Outline,
+                   floor: float = MIN_SENTENCE_SIMILARITY) -> tuple[float, int]:
+    """(summed similarity of the in-order aligned sentences, sentences of the shorter outline)."""
+    chain = _alignment(a, b, floor)
+    return sum(value for _, _, value in chain), min(len(a.sentences), len(b.sentences))
+
+
+def figures_in_order(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many distinct figures the two sequences share in the same order (longest chain)."""
+    import bisect
+
+    position = {v: i for i, v in enumerate(b)}
+    tails: list[int] = []
+    for v in a:
+        if v in position:
+            k = bisect.bisect_left(tails, position[v])
+            tails[k:k + 1] = [position[v]]
+    return len(tails)
+
+
+def _without_common_tail(chain: list[tuple[int, int, float]], a: Outline,
+                         b: Outline) -> list[tuple[int, int, float]]:
+    """The chain without the verbatim block it ends with when that block closes both texts: a
+    footer, an about-us paragraph or a boilerplate closing that two outlets append to different
+    stories. (A copy cut from the bottom ends inside the longer text; a whole copy is found by its
+    shingles; a rewrite's closing is reworded.)"""
+    short, long_ = sorted((len(a.sentences), len(b.sentences)))
+    k = 0
+    while (k < len(chain) and chain[-1 - k][0] == short - 1 - k
+           and chain[-1 - k][1] == long_ - 1 - k and chain[-1 - k][2] >= VERBATIM_SIMILARITY):
+        k += 1
+    return chain[:len(chain) - k]
+
+
+def _shorter(a: Outline, b: Outline) -> Outline:
+    return a if len(a.sentences) <= len(b.sentences) else b
+
+
+def _longer(a: Outline, b: Outline) -> Outline:
+    return b if len(a.sentences) <= len(b.sentences) else a
+
+
+def _evidence(chain: list[tuple[int, int, float]], a: Outline, b: Outline) -> float:
+    """The weight of the aligned sentences as evidence of one story: each counts its similarity,
+    except a quotation in both texts, which counts at most ``QUOTE_WEIGHT``."""
+    short, long_ = _shorter(a, b), _longer(a, b)
+    return sum(min(value, QUOTE_WEIGHT) if i in short.quoted and j in long_.quoted else value
+               for i, j, value in chain)
+
+
+def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str, float]]:
+    """('aligned' or 'rewrite', the evidence) if the two outlines tell one story as a copy does,
+    given the shingle containment of the shorter text in the longer; else None. 'aligned': a near
+    copy found by its sentences (a short copy among page furniture whose lead is verbatim, or a
+    write-through that keeps the wire's sentences); 'rewrite': the story retold in other words, or
+    translated (different languages: the figures in the same order)."""
+    if a.english != b.english:
+        shared = figures_in_order(a.figures, b.figures)
+        fewest = min(len(a.figures), len(b.figures))
+        if shared >= MIN_TRANSLATED_FIGURES and shared >= MIN_TRANSLATED_SHARE * fewest:
+            return "rewrite", round(shared / fewest, 4)
+        return None
+    if containment >= SHORT_CONTAINMENT:
+        short, long_ = _shorter(a, b), _longer(a, b)
+        verbatim = [m for m in _without_common_tail(_alignment(a, b, VERBATIM_SIMILARITY), a, b)
+                    if not (m[0] in short.quoted and m[1] in long_.quoted)]
+        if (len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES
+                and verbatim[0][1] < LEAD_SENTENCES):
+            return "aligned", round(containment, 4)
+    chain = _without_common_tail(_alignment(a, b, MIN_SENTENCE_SIMILARITY), a, b)
+    weight, n = _evidence(chain, a, b), min(len(a.sentences), len(b.sentences))
+    if not (n and weight >= MIN_ALIGNED_WEIGHT and weight >= MIN_ALIGNED_SHARE * n):
+        return None
+    kind = "aligned" if containment >= REWRITE_CONTAINMENT else "rewrite"
+    return kind, round(min(1.0, weight / n), 4)
