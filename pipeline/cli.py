@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -90,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--unsafe-sql", action="store_true",
                        help="run the SQL with DuckDB's full access (files, network, extensions, "
                             "COPY, ATTACH); by default only SELECTs over the output's views run")
+    from tollwatch.pipeline.query import QueryLimits
+
+    bounds = QueryLimits()
+    query.add_argument("--timeout-seconds", type=float, default=bounds.seconds, metavar="S",
+                       help="stop a sandboxed query after S seconds (default %(default)g)")
+    query.add_argument("--memory-limit", default=bounds.memory, metavar="SIZE",
+                       help="DuckDB's memory bound for a sandboxed query (default %(default)s)")
+    query.add_argument("--threads", type=int, default=bounds.threads, metavar="N",
+                       help="threads of a sandboxed query (default %(default)s)")
+    query.add_argument("--max-temp-size", default=bounds.temp_space, metavar="SIZE",
+                       help="bound of a sandboxed query's spill files (default %(default)s)")
 
     report = commands.add_parser(
         "report", help="chart the evolving toll (PNG, or HTML with every event)", parents=[common])
@@ -390,8 +404,8 @@ def _print_run(counts: dict[str, int], output: str) -> None:
     print(f"Parquet written below {output}")
 
 
-def _query(output: str, sql: Optional[str], unsafe: bool = False) -> int:
-    from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
+def _query(output: str, sql: Optional[str], unsafe: bool = False, limits=None) -> int:
+    from tollwatch.pipeline.query import QueryBound, QueryLimits, UnsafeSQL, run_sql, summary
 
     if not sql:
         print(summary(output))
@@ -403,11 +417,30 @@ def _query(output: str, sql: Optional[str], unsafe: bool = False) -> int:
             relation.show(max_width=200, max_rows=200)
 
     try:
-        run_sql(output, sql, unsafe=unsafe, show=show)
-    except (duckdb.Error, UnsafeSQL) as err:
+        with _terminate_as_exit():
+            run_sql(output, sql, unsafe=unsafe, show=show, limits=limits or QueryLimits())
+    except (duckdb.Error, UnsafeSQL, QueryBound) as err:
         print(f"tollwatch query: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+@contextlib.contextmanager
+def _terminate_as_exit():
+    """SIGTERM as SystemExit for the duration (in the main thread only, where handlers run), so
+    the cleanup of what is running happens as it does for Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -425,7 +458,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         if args.command == "query":
-            return _query(args.output, args.sql, args.unsafe_sql)
+            from tollwatch.pipeline.query import QueryLimits
+
+            limits = QueryLimits(args.timeout_seconds, args.memory_limit, args.threads,
+                                 args.max_temp_size)
+            return _query(args.output, args.sql, args.unsafe_sql, limits)
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims
 

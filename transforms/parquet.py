@@ -306,6 +306,20 @@ def table_files(output: str, table: str) -> list[str]:
         return []
 
 
+def unreadable(path: str) -> Optional[str]:
+    """Why a finished Parquet file cannot be read (a truncated or overwritten file has no valid
+    footer), or None when its footer reads."""
+    try:
+        if "://" in path:
+            with FileSystems.open(path) as handle:
+                pq.read_metadata(handle)
+        else:
+            pq.read_metadata(path)
+    except Exception as err:  # noqa: BLE001 - whatever the reader says is the reason
+        return f"{type(err).__name__}: {err}"
+    return None
+
+
 class ReadParquetRecords(beam.PTransform):
     """Records of one type from Parquet files written by WriteParquet (earlier runs' output)."""
 
