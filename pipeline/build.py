@@ -22,6 +22,7 @@ from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
 from tollwatch.transforms.parquet import (
     ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
+from tollwatch.transforms.quarantine import set_aside_damaged
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
@@ -79,6 +80,8 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     raw_docs = ([s["raw_docs"] for s in sources]
                 | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
     key = key or run_key(list(patterns))
+    # Before anything of the output is read: a damaged file is set aside, not a failed run.
+    damaged = set_aside_damaged(options.output, now)
     staging = staging_dir(options.output, key)
     extracted = (raw_docs
                  | "Progress" >> ReportProgress("files read", expected_files)
@@ -106,7 +109,8 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
         toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
                 | "ReviseToll" >> ReviseToll())
     dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], staged["dead_letters"]]
+                    + [extracted["dead_letters"], staged["dead_letters"],
+                       pipeline | "DamagedOutput" >> beam.Create(damaged).with_output_types(DeadLetter)]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     final["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
