@@ -18,6 +18,10 @@ LOG = logging.getLogger("tollwatch")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_PATTERNS = ("*.html", "*.txt", "*.xml")
+# The file by which `demo` knows a folder as its own output, and what it writes there.
+DEMO_MARKER = ".tollwatch-demo"
+DEMO_WRITES = ("articles", "claims", "toll", "dead_letters", "_state", "_quarantine", ".tmp",
+               "toll.html", "toll.png", DEMO_MARKER)
 
 _DESCRIPTION = """\
 tollwatch follows a crisis in the news: it reads articles (HTML pages, text files, RSS/Atom feed
@@ -394,6 +398,27 @@ def _clean_temp(output: str, started_at: float) -> None:
                 pass  # not empty
 
 
+def clear_demo_output(output: str) -> None:
+    """Makes `output` ready for the demo: a missing or empty folder is used as it is; an earlier
+    demo output (it holds DEMO_MARKER) loses what the demo wrote and nothing else; any other
+    folder is refused (ValueError), since the demo deletes only what it wrote. Marks it."""
+    if os.path.lexists(output) and not os.path.isdir(output):
+        raise ValueError(f"demo: {output} is not a folder")
+    if os.path.isdir(output) and os.listdir(output):
+        if not os.path.isfile(os.path.join(output, DEMO_MARKER)):
+            raise ValueError(f"demo: refusing to write into {output}: it is not empty and not an "
+                             "earlier demo output; choose a new or empty folder")
+        for name in DEMO_WRITES:
+            path = os.path.join(output, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            elif os.path.lexists(path):
+                os.remove(path)
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, DEMO_MARKER), "w", encoding="utf-8") as marker:
+        marker.write("Written by `tollwatch demo`, which may empty this folder of what it wrote.\n")
+
+
 def _print_run(counts: dict[str, int], output: str) -> None:
     if counts.get("submitted"):
         print(f"Job handed to the runner ({counts['files']} input file(s) matched now); its "
@@ -489,8 +514,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             inputs = [str(EXAMPLES / pattern) for pattern in DEMO_PATTERNS]
             output = args.output
             beam_args = []
-            if os.path.isdir(output):
-                shutil.rmtree(output)  # the demo's own folder: start clean every time
+            clear_demo_output(output)
             counts = run_pipeline(inputs, output, events=str(EXAMPLES / "events.toml"),
                                   sources=[str(EXAMPLES / "sources.toml")])
         else:
