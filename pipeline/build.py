@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Optional, Sequence
 
 import apache_beam as beam
@@ -30,6 +31,7 @@ from tollwatch.transforms.staging import (
     write_verdicts)
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
 from tollwatch.transforms.watch import WatchFolder, watch_patterns
+from tollwatch.transforms.windowing import OwnToll, must_replace, recorded_windowing, windowing
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
@@ -48,6 +50,11 @@ def _toll_stats(options: TollwatchOptions, streaming: bool = False) -> TollStats
         as_of_days=options.as_of_days,
         allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600),
         streaming=streaming)
+
+
+def _windowing(options: TollwatchOptions) -> dict:
+    return windowing(round(options.window_hours * 3600), round(options.period_hours * 3600),
+                     options.as_of_days)
 
 
 def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int) -> list:
@@ -105,7 +112,11 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
         toll_claims = ((claims, pipeline | "EarlierClaims" >> ReadParquetRecords(earlier_claims, Claim))
                        | "WithEarlierClaims" >> WithEarlierClaims())
     toll = toll_claims | "TollStats" >> _toll_stats(options)
-    if earlier_toll:
+    # A run owns the toll: with another windowing than the earlier toll's it replaces the table.
+    current = _windowing(options)
+    replaced = earlier_toll if must_replace(earlier_toll, recorded_windowing(options.output),
+                                            current) else []
+    if earlier_toll and not replaced:
         toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
                 | "ReviseToll" >> ReviseToll())
     dead_letters = ([s["dead_letters"] for s in sources]
@@ -117,8 +128,10 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     # Toll panes are a log: each revision gets files of its own, named after the earlier toll files
     # it revised, so a rerun from the same state replaces its own files and nothing else.
     keys = {name: key for name in outputs}
-    keys["toll"] = run_key([key, *earlier_toll])
+    keys["toll"] = run_key([key, *earlier_toll] if not replaced else [key, json.dumps(current)])
     written = _write(outputs, options, keys, shards)
+    if replaced or recorded_windowing(options.output) != current:
+        written[list(outputs).index("toll")] | "OwnToll" >> OwnToll(options.output, replaced, current)
     (written | "AllWritten" >> beam.Flatten()
      | "RemoveStaging" >> RemoveStaging(staging))
     return outputs
