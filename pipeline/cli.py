@@ -58,7 +58,8 @@ toll_now, dead_letters.
 Example:
   tollwatch query OUT "SELECT outlet, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC"
 Without SQL it prints a summary. The SQL runs in a sandbox: SELECT (and EXPLAIN) over the
-output's tables only; --unsafe-sql lifts it (files, network, COPY, ATTACH, extensions).
+output's tables only, within bounds of time, memory, threads and spill space (above); a damaged
+file is skipped and named. --unsafe-sql lifts it (files, network, COPY, ATTACH, extensions).
 The same views in plain DuckDB:
   SELECT published_date, count(*)
   FROM read_parquet('OUT/articles/*/*.parquet', hive_partitioning = true) GROUP BY 1;

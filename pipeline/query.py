@@ -234,6 +234,8 @@ def run_sql(output: str, sql: str, unsafe: bool = False, show=None,
         con = connect(output)
         relation = con.sql(sql)
         return show(relation) if show else relation
+    if not limits.seconds > 0 or limits.threads < 1:
+        raise ValueError(f"a query needs a positive time bound and at least one thread: {limits}")
     check_statements(sql)
     remove_stale_spill_dirs()
     spill_dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
