@@ -80,7 +80,8 @@ def _dataset(name: str, files: list[str], with_filename: bool) -> ds.Dataset:
     table = TABLES[name]
     schema = arrow_schema(table.record_type)
     if with_filename:
-        schema = schema.append(pa.field("filename", pa.string()))
+        # Dictionary-encoded: one value per file, as DuckDB's own `filename` column is.
+        schema = schema.append(pa.field("filename", pa.dictionary(pa.int32(), pa.string())))
     schema = schema.append(pa.field(table.partition_column, pa.date32()))
     partitions = []
     for path in files:
