@@ -54,8 +54,8 @@ def view_statements() -> list[tuple[str, str]]:
 
 
 def readable_files(output: str) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
-    """The files of each table of `output` whose footer reads, and (path, reason) of those that do
-    not or that lie in a folder that is not a partition of their table."""
+    """The files of each table of `output` that have a valid footer, and (path, reason) of those
+    that do not or that lie in a folder that is not a partition of their table."""
     from tollwatch.transforms.parquet import unreadable
 
     files: dict[str, list[str]] = {}

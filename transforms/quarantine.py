@@ -1,6 +1,6 @@
-"""Damaged earlier output: a Parquet file of the output folder whose footer does not read (a
-truncated or overwritten file) is moved under `OUT/_quarantine/` (its path below OUT kept) and
-told of as a dead letter, before a run reads anything of the output.
+"""Damaged earlier output: a Parquet file of the output folder that has no valid footer (a
+truncated, emptied or overwritten file: `parquet.unreadable`) is moved under `OUT/_quarantine/`
+(its path below OUT kept) and told of as a dead letter, before a run reads anything of the output.
 
 Why: a run reads earlier claims, toll panes and signatures, and one unreadable file failed every
 later run without naming it. Set aside, the file is out of every glob the run and the views use
