@@ -17,6 +17,7 @@ so the SQL cannot undo any of it. It runs within bounds of time, memory, threads
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import glob
 import logging
 import os
@@ -43,6 +44,7 @@ _READ = re.compile(r"read_parquet\(getvariable\('tollwatch_output'\) \|\| '/(\w+
                    r"(?P<options>[^()]*)\)")
 _PARTITION = re.compile(r"^(\w+)=(\d{4}-\d{2}-\d{2})$")
 SPILL_PREFIX = "tollwatch-query-"
+LOCK = ".lock"
 
 
 def view_statements() -> list[tuple[str, str]]:
@@ -160,10 +162,34 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _held(folder: str) -> bool:
+    """Whether a live query holds the lock of its spill folder (a process id may be reused, or
+    belong to another PID namespace sharing this temporary folder; a lock does not lie)."""
+    try:
+        handle = os.open(os.path.join(folder, LOCK), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)
+
+
+def _lock(folder: str) -> int:
+    """Holds the lock of a query's spill folder for as long as the returned descriptor is open."""
+    handle = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
 def remove_stale_spill_dirs(root: Optional[str] = None) -> list[str]:
     """Removes the spill folders that queries of processes no longer alive left behind (a query
     killed with SIGKILL cannot clean up): only folders of this user named by `run_sql`
-    (tollwatch-query-<pid>-...). Returns those removed."""
+    (tollwatch-query-<pid>-...) whose process is gone and whose lock nobody holds. Returns those
+    removed."""
     removed = []
     for path in glob.glob(os.path.join(root or tempfile.gettempdir(), SPILL_PREFIX + "*")):
         match = re.fullmatch(re.escape(SPILL_PREFIX) + r"(\d+)-[^/]+", os.path.basename(path))
@@ -172,7 +198,7 @@ def remove_stale_spill_dirs(root: Optional[str] = None) -> list[str]:
         except OSError:
             continue
         if (match and stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-                and not _alive(int(match.group(1)))):
+                and not _alive(int(match.group(1))) and not _held(path)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
@@ -240,8 +266,9 @@ def run_sql(output: str, sql: str, unsafe: bool = False, show=None,
     check_statements(sql)
     remove_stale_spill_dirs()
     spill_dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
-    con = None
+    con, lock = None, None
     try:
+        lock = _lock(spill_dir)
         con = connect(output, read_only_in=spill_dir)
         lock_down(con, spill_dir, limits)
         pa.set_cpu_count(limits.threads)  # the datasets are read by Arrow's threads, not DuckDB's
@@ -257,6 +284,8 @@ def run_sql(output: str, sql: str, unsafe: bool = False, show=None,
         if con is not None:
             con.close()
         shutil.rmtree(spill_dir, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)
 
 
 def connect(output: str, read_only_in: Optional[str] = None) -> duckdb.DuckDBPyConnection:

@@ -1,5 +1,7 @@
 """The DuckDB views and the query CLI."""
 
+import os
+
 import pytest
 
 from tollwatch.pipeline.cli import main
@@ -188,6 +190,26 @@ def test_stale_spill_folders_of_dead_processes_are_removed_and_no_others(tmp_pat
     assert remove_stale_spill_dirs(str(tmp_path)) == [str(tmp_path / names["dead"])]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         n for k, n in names.items() if k != "dead")
+
+
+def test_a_spill_folder_whose_lock_is_held_stays_whatever_its_process_id(tmp_path):
+    """A process id can be reused, or belong to another PID namespace sharing /tmp: the lock that
+    a running query holds on its folder is what keeps the folder."""
+    import subprocess
+    import sys
+
+    from tollwatch.pipeline.query import _lock, remove_stale_spill_dirs
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    folder = tmp_path / f"tollwatch-query-{dead}-x3"
+    folder.mkdir()
+    handle = _lock(str(folder))
+    try:
+        assert remove_stale_spill_dirs(str(tmp_path)) == []
+    finally:
+        os.close(handle)
+    assert remove_stale_spill_dirs(str(tmp_path)) == [str(folder)]
 
 
 def test_a_query_ended_by_sigterm_removes_its_spill_folder(tmp_path):
