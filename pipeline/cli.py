@@ -384,7 +384,13 @@ def _clean_temp(output: str, started_at: float) -> None:
     a run writing the same output at the same time."""
     if "://" in output:
         return
-    for temp in (os.path.join(output, ".tmp"), os.path.join(output, "_state", ".tmp")):
+    from tollwatch.schemas import TABLES
+
+    # Only the folders tollwatch writes temporary files to: an output folder may be one that held
+    # other things before (a `.tmp` of the user's own in it is not ours to empty).
+    ours = [os.path.join(output, ".tmp", name) for name in (*TABLES, "staging")]
+    ours.append(os.path.join(output, "_state", ".tmp", "signatures"))
+    for temp in ours:
         for folder, _subdirs, files in sorted(os.walk(temp), reverse=True):
             for name in files:
                 path = os.path.join(folder, name)
@@ -397,6 +403,11 @@ def _clean_temp(output: str, started_at: float) -> None:
                 os.rmdir(folder)
             except OSError:
                 pass  # not empty
+    for temp in (os.path.join(output, ".tmp"), os.path.join(output, "_state", ".tmp")):
+        try:
+            os.rmdir(temp)
+        except OSError:
+            pass  # not empty, or absent
 
 
 def clear_demo_output(output: str) -> None:
