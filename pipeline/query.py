@@ -266,7 +266,7 @@ def run_sql(output: str, sql: str, unsafe: bool = False, show=None,
     check_statements(sql)
     remove_stale_spill_dirs()
     spill_dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
-    con, lock = None, None
+    con, lock, arrow_threads = None, None, pa.cpu_count()
     try:
         lock = _lock(spill_dir)
         con = connect(output, read_only_in=spill_dir)
@@ -286,6 +286,7 @@ def run_sql(output: str, sql: str, unsafe: bool = False, show=None,
         shutil.rmtree(spill_dir, ignore_errors=True)
         if lock is not None:
             os.close(lock)
+        pa.set_cpu_count(arrow_threads)
 
 
 def connect(output: str, read_only_in: Optional[str] = None) -> duckdb.DuckDBPyConnection:
