@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Optional, Sequence
 
 import apache_beam as beam
@@ -22,6 +23,7 @@ from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import FileRef, ReadFiles
 from tollwatch.transforms.parquet import (
     ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
+from tollwatch.transforms.quarantine import set_aside_damaged
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
@@ -29,6 +31,7 @@ from tollwatch.transforms.staging import (
     write_verdicts)
 from tollwatch.transforms.toll import ArticleVersion, ReviseToll, TollStats, WithEarlierClaims
 from tollwatch.transforms.watch import WatchFolder, watch_patterns
+from tollwatch.transforms.windowing import OwnToll, must_replace, recorded_windowing, windowing
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
@@ -47,6 +50,11 @@ def _toll_stats(options: TollwatchOptions, streaming: bool = False) -> TollStats
         as_of_days=options.as_of_days,
         allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600),
         streaming=streaming)
+
+
+def _windowing(options: TollwatchOptions) -> dict:
+    return windowing(round(options.window_hours * 3600), round(options.period_hours * 3600),
+                     options.as_of_days)
 
 
 def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int) -> list:
@@ -84,6 +92,8 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     raw_docs = ([s["raw_docs"] for s in sources]
                 | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
     key = key or run_key(list(patterns))
+    # Before anything of the output is read: a damaged file is set aside, not a failed run.
+    damaged = set_aside_damaged(options.output, now)
     staging = staging_dir(options.output, key)
     extracted = (raw_docs
                  | "Progress" >> ReportProgress("files read", expected_files)
@@ -116,20 +126,27 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
                         | "ArticleVersions" >> beam.Values().with_output_types(ArticleVersion))
                        | "WithEarlierClaims" >> WithEarlierClaims())
     toll = toll_claims | "TollStats" >> _toll_stats(options)
-    if earlier_toll:
+    # A run owns the toll: with another windowing than the earlier toll's it replaces the table.
+    current = _windowing(options)
+    replaced = earlier_toll if must_replace(earlier_toll, recorded_windowing(options.output),
+                                            current) else []
+    if earlier_toll and not replaced:
         toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
                 | "ReviseToll" >> ReviseToll())
     dead_letters = ([s["dead_letters"] for s in sources]
                     + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
-                       staged["dead_letters"]]
+                       staged["dead_letters"],
+                       pipeline | "DamagedOutput" >> beam.Create(damaged).with_output_types(DeadLetter)]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     final["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     # Toll panes are a log: each revision gets files of its own, named after the earlier toll files
     # it revised, so a rerun from the same state replaces its own files and nothing else.
     keys = {name: key for name in outputs}
-    keys["toll"] = run_key([key, *earlier_toll])
+    keys["toll"] = run_key([key, *earlier_toll] if not replaced else [key, json.dumps(current)])
     written = _write(outputs, options, keys, shards)
+    if replaced or recorded_windowing(options.output) != current:
+        written[list(outputs).index("toll")] | "OwnToll" >> OwnToll(options.output, replaced, current)
     (written | "AllWritten" >> beam.Flatten()
      | "RemoveStaging" >> RemoveStaging(staging))
     return outputs

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -15,6 +18,10 @@ LOG = logging.getLogger("tollwatch")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_PATTERNS = ("*.html", "*.txt", "*.xml")
+# The file by which `demo` knows a folder as its own output, and what it writes there.
+DEMO_MARKER = ".tollwatch-demo"
+DEMO_WRITES = ("articles", "claims", "toll", "dead_letters", "_state", "_quarantine", ".tmp",
+               "toll.html", "toll.png", DEMO_MARKER)
 
 _DESCRIPTION = """\
 tollwatch follows a crisis in the news: it reads articles (HTML pages, text files, RSS/Atom feed
@@ -51,7 +58,8 @@ toll_now, dead_letters.
 Example:
   tollwatch query OUT "SELECT outlet, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC"
 Without SQL it prints a summary. The SQL runs in a sandbox: SELECT (and EXPLAIN) over the
-output's tables only; --unsafe-sql lifts it (files, network, COPY, ATTACH, extensions).
+output's tables only, within bounds of time, memory, threads and spill space (above); a damaged
+file is skipped and named. --unsafe-sql lifts it (files, network, COPY, ATTACH, extensions).
 The same views in plain DuckDB:
   SELECT published_date, count(*)
   FROM read_parquet('OUT/articles/*/*.parquet', hive_partitioning = true) GROUP BY 1;
@@ -104,6 +112,17 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--unsafe-sql", action="store_true",
                        help="run the SQL with DuckDB's full access (files, network, extensions, "
                             "COPY, ATTACH); by default only SELECTs over the output's views run")
+    from tollwatch.pipeline.query import QueryLimits
+
+    bounds = QueryLimits()
+    query.add_argument("--timeout-seconds", type=float, default=bounds.seconds, metavar="S",
+                       help="stop a sandboxed query after S seconds (default %(default)g)")
+    query.add_argument("--memory-limit", default=bounds.memory, metavar="SIZE",
+                       help="DuckDB's memory bound for a sandboxed query (default %(default)s)")
+    query.add_argument("--threads", type=int, default=bounds.threads, metavar="N",
+                       help="threads of a sandboxed query (default %(default)s)")
+    query.add_argument("--max-temp-size", default=bounds.temp_space, metavar="SIZE",
+                       help="bound of a sandboxed query's spill files (default %(default)s)")
 
     report = commands.add_parser(
         "report", help="chart the evolving toll (PNG, or HTML with every event)", parents=[common])
@@ -593,7 +612,13 @@ def _clean_temp(output: str, started_at: float) -> None:
     a run writing the same output at the same time."""
     if "://" in output:
         return
-    for temp in (os.path.join(output, ".tmp"), os.path.join(output, "_state", ".tmp")):
+    from tollwatch.schemas import TABLES
+
+    # Only the folders tollwatch writes temporary files to: an output folder may be one that held
+    # other things before (a `.tmp` of the user's own in it is not ours to empty).
+    ours = [os.path.join(output, ".tmp", name) for name in (*TABLES, "staging")]
+    ours.append(os.path.join(output, "_state", ".tmp", "signatures"))
+    for temp in ours:
         for folder, _subdirs, files in sorted(os.walk(temp), reverse=True):
             for name in files:
                 path = os.path.join(folder, name)
@@ -606,6 +631,32 @@ def _clean_temp(output: str, started_at: float) -> None:
                 os.rmdir(folder)
             except OSError:
                 pass  # not empty
+    for temp in (os.path.join(output, ".tmp"), os.path.join(output, "_state", ".tmp")):
+        try:
+            os.rmdir(temp)
+        except OSError:
+            pass  # not empty, or absent
+
+
+def clear_demo_output(output: str) -> None:
+    """Makes `output` ready for the demo: a missing or empty folder is used as it is; an earlier
+    demo output (it holds DEMO_MARKER) loses what the demo wrote and nothing else; any other
+    folder is refused (ValueError), since the demo deletes only what it wrote. Marks it."""
+    if os.path.lexists(output) and not os.path.isdir(output):
+        raise ValueError(f"demo: {output} is not a folder")
+    if os.path.isdir(output) and os.listdir(output):
+        if not os.path.isfile(os.path.join(output, DEMO_MARKER)):
+            raise ValueError(f"demo: refusing to write into {output}: it is not empty and not an "
+                             "earlier demo output; choose a new or empty folder")
+        for name in DEMO_WRITES:
+            path = os.path.join(output, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            elif os.path.lexists(path):
+                os.remove(path)
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, DEMO_MARKER), "w", encoding="utf-8") as marker:
+        marker.write("Written by `tollwatch demo`, which may empty this folder of what it wrote.\n")
 
 
 def _print_run(counts: dict[str, int], output: str) -> None:
@@ -718,8 +769,8 @@ def export(table, fmt: str, to: Optional[str]) -> None:
 
 
 def _query(output: str, sql: Optional[str], unsafe: bool = False, fmt: Optional[str] = None,
-           to: Optional[str] = None) -> int:
-    from tollwatch.pipeline.query import UnsafeSQL, run_sql, summary
+           to: Optional[str] = None, limits=None) -> int:
+    from tollwatch.pipeline.query import QueryBound, QueryLimits, UnsafeSQL, run_sql, summary
 
     import duckdb
 
@@ -740,17 +791,36 @@ def _query(output: str, sql: Optional[str], unsafe: bool = False, fmt: Optional[
             else:
                 relation.show(max_width=200, max_rows=200)
 
-        run_sql(output, sql, unsafe=unsafe, show=show)
+        with _terminate_as_exit():
+            run_sql(output, sql, unsafe=unsafe, show=show, limits=limits or QueryLimits())
         if fmt:
             if len(results) != 1:
                 raise ValueError(f"--format/--to export one result; the SQL gave {len(results)}")
             export(results[0], fmt, to)
             if to:
                 print(f"{results[0].num_rows} row(s) written to {to}", file=sys.stderr)
-    except (duckdb.Error, UnsafeSQL, ValueError, RunError) as err:
+    except (duckdb.Error, UnsafeSQL, QueryBound, ValueError, RunError) as err:
         print(f"tollwatch query: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+@contextlib.contextmanager
+def _terminate_as_exit():
+    """SIGTERM as SystemExit for the duration (in the main thread only, where handlers run), so
+    the cleanup of what is running happens as it does for Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -776,7 +846,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         if args.command == "query":
-            return _query(args.output, args.sql, args.unsafe_sql, args.format, args.to)
+            from tollwatch.pipeline.query import QueryLimits
+
+            limits = QueryLimits(args.timeout_seconds, args.memory_limit, args.threads,
+                                 args.max_temp_size)
+            return _query(args.output, args.sql, args.unsafe_sql, args.format, args.to, limits)
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims
 
@@ -807,8 +881,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             inputs = [str(EXAMPLES / pattern) for pattern in DEMO_PATTERNS]
             output = args.output
             beam_args = []
-            if os.path.isdir(output):
-                shutil.rmtree(output)  # the demo's own folder: start clean every time
+            clear_demo_output(output)
             counts = run_pipeline(inputs, output, events=str(EXAMPLES / "events.toml"),
                                   sources=[str(EXAMPLES / "sources.toml")])
         else:

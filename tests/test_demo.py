@@ -36,3 +36,32 @@ def test_demo_writes_articles_claims_toll_and_the_chart_and_links_the_labelled_c
     assert {n for pair in found for n in pair} == copies
     assert rows("claims", "count(*)")[0][0] > 100
     assert rows("toll", "count(DISTINCT event_id)")[0][0] == 2
+
+
+# The demo deletes only what it wrote (issue 17, data loss: `demo --output DIR` wiped DIR).
+def test_the_demo_refuses_a_folder_that_is_not_its_own(tmp_path, capsys, monkeypatch):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("my notes")
+    assert main(["demo", "--output", str(notes), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing" in err and len(err.strip().splitlines()) == 1
+    assert [p.name for p in notes.iterdir()] == ["todo.txt"]
+    monkeypatch.chdir(notes)
+    assert main(["demo", "--output", ".", "-q"]) == 2
+    assert [p.name for p in notes.iterdir()] == ["todo.txt"]
+
+
+def test_an_earlier_demo_output_loses_only_what_the_demo_wrote(tmp_path):
+    from tollwatch.pipeline.cli import DEMO_MARKER, clear_demo_output
+
+    out = tmp_path / "demo"
+    (out / "articles" / "published_date=2026-05-05").mkdir(parents=True)
+    (out / "articles" / "published_date=2026-05-05" / "part-0.parquet").write_bytes(b"x")
+    (out / "toll.png").write_bytes(b"png")
+    (out / DEMO_MARKER).write_text("")
+    (out / "mine.txt").write_text("kept")
+    clear_demo_output(str(out))
+    assert sorted(p.name for p in out.iterdir()) == sorted([DEMO_MARKER, "mine.txt"])
+    clear_demo_output(str(tmp_path / "new"))
+    assert (tmp_path / "new" / DEMO_MARKER).is_file()

@@ -1,5 +1,6 @@
 """The DuckDB views and the query CLI."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -92,21 +93,145 @@ def test_query_refuses_sql_that_reaches_beyond_the_views(name, tmp_path, capsys)
     assert not list(tmp_path.glob("copied*"))
 
 
+def _files(root):
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 def test_the_lock_holds_even_for_sql_the_statement_check_would_let_through(tmp_path):
     import duckdb
 
     from tollwatch.pipeline.query import connect, lock_down
 
     out = _output_with_an_article(tmp_path)
-    con = connect(str(out))
-    lock_down(con, str(out), str(tmp_path / "spill"))
+    (spill := tmp_path / "spill").mkdir()
+    con = connect(str(out), read_only_in=str(spill))
+    lock_down(con, str(spill))
     assert con.execute("SELECT title FROM articles").fetchall() == [("title",)]
+    (article,) = out.glob("articles/*/*.parquet")
+    before = _files(out)
     for sql in (f"SELECT * FROM read_csv('{tmp_path / 'secret.csv'}')",
                 f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'",
+                f"SELECT * FROM read_parquet('{article}')",
+                # Statements an EXPLAIN ANALYZE runs: the engine refuses them, not the type check.
+                f"EXPLAIN ANALYZE COPY (SELECT 1 AS best) TO '{article.parent}/part-ffffffffff-00000-of-00001.parquet'",
+                f"EXPLAIN ANALYZE COPY (SELECT * FROM articles WHERE false) TO '{article}' "
+                "(FORMAT parquet, USE_TMP_FILE false)",
+                "EXPLAIN ANALYZE CREATE TABLE kept AS SELECT 1",
                 "SET enable_external_access = true", "RESET lock_configuration", "LOAD httpfs"):
         with pytest.raises(duckdb.Error):
             con.execute(sql)
     assert not (tmp_path / "x.csv").exists()
+    assert _files(out) == before
+
+
+# issue 17, item 1: an EXPLAIN ANALYZE passes the statement-type check and runs what it wraps.
+WRAPPED_WRITES = {
+    "plant a file in a table folder": "EXPLAIN ANALYZE COPY (SELECT * FROM articles) TO "
+                                      "'{article.parent}/part-ffffffffff-00000-of-00001.parquet' (FORMAT parquet)",
+    "empty a table file in place": "EXPLAIN ANALYZE COPY (SELECT * FROM articles WHERE false) TO '{article}' "
+                                   "(FORMAT parquet, USE_TMP_FILE false)",
+    "write anywhere": "EXPLAIN ANALYZE COPY (SELECT 1) TO '{copy}'",
+    "create a table": "EXPLAIN ANALYZE CREATE TABLE kept AS SELECT 1",
+}
+
+
+@pytest.mark.parametrize("name", WRAPPED_WRITES)
+def test_the_sandbox_writes_nothing_whatever_an_explain_wraps(name, tmp_path, capsys):
+    out = _output_with_an_article(tmp_path)
+    (article,) = out.glob("articles/*/*.parquet")
+    before = _files(tmp_path)
+    sql = WRAPPED_WRITES[name].format(out=out, article=article, copy=tmp_path / "copied.csv")
+    assert main(["query", str(out), sql]) == 2
+    assert _files(tmp_path) == before
+    assert main(["query", str(out), "SELECT count(*) AS n FROM articles"]) == 0
+    assert " 1 " in capsys.readouterr().out
+
+
+# issue 17, item 2: bounds of time, memory and spill space, each said in one line.
+BOUNDED = {
+    "time": ("SELECT count(*) FROM range(10000000000000)", ["--timeout-seconds", "1"],
+             "time bound: stopped after 1 s"),
+    "memory": ("SELECT length(string_agg(i::VARCHAR, ',')) FROM range(50000000) t(i)",
+               ["--memory-limit", "64MB", "--threads", "1"], "memory bound: over 64MB"),
+    "spill": ("SELECT count(*) FROM (SELECT i AS k, count(*) FROM range(20000000) t(i) GROUP BY k)",
+              ["--memory-limit", "200MB", "--threads", "1", "--max-temp-size", "16MB"],
+              "spill bound: over 16MB"),
+}
+
+
+@pytest.mark.parametrize("bound", BOUNDED)
+def test_a_query_stops_at_its_bounds_and_says_which(bound, tmp_path, capsys, monkeypatch):
+    import tempfile
+    import time
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    sql, options, said = BOUNDED[bound]
+    started = time.monotonic()
+    assert main(["query", str(tmp_path), sql, *options]) == 2
+    assert time.monotonic() - started < 30
+    err = capsys.readouterr().err
+    assert said in err and len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.glob("tollwatch-query-*"))
+
+
+def test_stale_spill_folders_of_dead_processes_are_removed_and_no_others(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tollwatch.pipeline.query import remove_stale_spill_dirs
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    names = {"dead": f"tollwatch-query-{dead}-x1", "alive": f"tollwatch-query-{os.getpid()}-x2",
+             "unknown": "tollwatch-query-abc123", "other": "notes"}
+    for name in names.values():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "spill.block").write_bytes(b"x")
+    assert remove_stale_spill_dirs(str(tmp_path)) == [str(tmp_path / names["dead"])]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        n for k, n in names.items() if k != "dead")
+
+
+def test_a_spill_folder_whose_lock_is_held_stays_whatever_its_process_id(tmp_path):
+    """A process id can be reused, or belong to another PID namespace sharing /tmp: the lock that
+    a running query holds on its folder is what keeps the folder."""
+    import subprocess
+    import sys
+
+    from tollwatch.pipeline.query import _lock, remove_stale_spill_dirs
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    folder = tmp_path / f"tollwatch-query-{dead}-x3"
+    folder.mkdir()
+    handle = _lock(str(folder))
+    try:
+        assert remove_stale_spill_dirs(str(tmp_path)) == []
+    finally:
+        os.close(handle)
+    assert remove_stale_spill_dirs(str(tmp_path)) == [str(folder)]
+
+
+def test_a_query_ended_by_sigterm_removes_its_spill_folder(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    query = subprocess.Popen([sys.executable, "-m", "tollwatch.pipeline.cli", "query", str(tmp_path),
+                              "SELECT count(*) FROM range(10000000000000)"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("tollwatch-query-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(tmp_path.glob(f"tollwatch-query-{query.pid}-*")), "the query never started"
+    time.sleep(0.5)
+    query.send_signal(signal.SIGTERM)
+    assert query.wait(timeout=30) != 0
+    assert not list(tmp_path.glob("tollwatch-query-*"))
 
 
 def test_sandboxed_queries_still_read_every_view(tmp_path, capsys):

@@ -104,3 +104,23 @@ def test_a_rerun_on_a_later_day_lists_a_failing_file_once(corpus, tmp_path):
     run(out, a, b)
     assert stored_rows(out, "dead_letters") == 2
     assert view_digest(out)["dead_letters"][0] == 1
+
+
+def test_a_rerun_with_other_windows_replaces_the_toll_instead_of_adding_to_it(corpus, tmp_path):
+    """issue 17, item 14: a rerun with --window_hours 12 left the 24-hour windows of the first run
+    beside its own in toll_latest. The toll is recomputed from every claim; a run with another
+    windowing replaces it, and the output equals one run with that windowing."""
+    from tollwatch.pipeline.query import connect
+
+    a, b = corpus
+    rerun, fresh = tmp_path / "rerun", tmp_path / "fresh"
+    run(rerun, a, b)
+    assert main(["run", "--input", str(a), str(b), "--output", str(rerun), "--window_hours", "12",
+                 "-q"]) == 0
+    assert main(["run", "--input", str(a), str(b), "--output", str(fresh), "--window_hours", "12",
+                 "-q"]) == 0
+    hours = connect(str(rerun)).execute(
+        "SELECT DISTINCT epoch(window_end - window_start) / 3600 FROM toll_latest "
+        "WHERE series = 'window'").fetchall()
+    assert hours == [(12.0,)]
+    assert view_digest(rerun) == view_digest(fresh)

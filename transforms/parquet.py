@@ -306,6 +306,30 @@ def table_files(output: str, table: str) -> list[str]:
         return []
 
 
+_MAGIC = b"PAR1"
+
+
+def unreadable(path: str) -> Optional[str]:
+    """Why a finished Parquet file cannot be read, or None: it must start and end with Parquet's
+    magic bytes around a footer that fits in it (a file cut short, emptied or overwritten does
+    not). Three small reads, so every file of a large output is checked in well under a second."""
+    try:
+        with (FileSystems.open(path) if "://" in path else open(path, "rb")) as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            if size < 12:
+                return f"{size} bytes: too short for a Parquet file"
+            handle.seek(0)
+            head = handle.read(4)
+            handle.seek(size - 8)
+            tail = handle.read(8)
+    except OSError as err:
+        return f"{type(err).__name__}: {err}"
+    if head != _MAGIC or tail[4:] != _MAGIC or int.from_bytes(tail[:4], "little") > size - 12:
+        return f"{size} bytes and no Parquet footer: the file is cut short or is not Parquet"
+    return None
+
+
 # The run key in a file name written by WriteParquet (part-<run key>-[<window>-]<shard>.parquet),
 # as schemas/views.sql reads it.
 _RUN_KEY_OF_FILE = re.compile(r"/part-([^-/]+)-(?:[^/]*-)?\d{5}-of-\d{5}\.parquet$")
