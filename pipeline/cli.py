@@ -336,6 +336,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
         "articles": _counter(result, "articles_extracted"),
         "exact_copies": _counter(result, "exact_copies"),
         "dead_letters": _counter(result, "read_dead_letters") + _counter(result, "extract_dead_letters"),
+        "partners_cut": _counter(result, "partners_cut"),
         "seconds": round(time.monotonic() - started, 1),
     }
     return counts
@@ -670,6 +671,12 @@ def _print_run(counts: dict[str, int], output: str) -> None:
         return
     print(f"Read {counts['files']} file(s) in {counts['seconds']} s: {counts['articles']} article(s) "
           f"({counts['exact_copies']} exact copies), {counts['dead_letters']} dead letter(s).")
+    if counts.get("partners_cut"):
+        from tollwatch.transforms.dedup import MAX_PARTNERS
+
+        print(f"{counts['partners_cut']} article(s) share their wording with more articles than "
+              f"are compared (a template?): each was compared with its {MAX_PARTNERS} nearest "
+              "in a bucket only.")
     print(f"Parquet written below {output}")
 
 

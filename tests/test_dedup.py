@@ -490,3 +490,99 @@ def test_candidate_pairs_of_fewer_than_two():
     options = dedup.near_options()
     assert dedup.candidate_pairs(np.zeros((1, options.num_perm), dtype="<u4"), np.array([0]), ["a"],
                                  options).shape == (0, 2)
+
+
+# ---- A template's items (issue 17, item 8): bounded work per bucket and per article ----------------
+_BULLETIN = ("The district emergency office reports that {n} people were hurt in {place} when a "
+             "storm brought down power lines late on Monday. Repair crews are working through the "
+             "night and residents should stay away from fallen cables until the area is declared "
+             "safe. A shelter is open at the primary school.")
+
+
+def _bulletins(n: int) -> list[Signature]:
+    "n items of one bulletin with the place and the figure changed, one minute apart."
+    rng = random.Random(8)
+    hasher = MinHasher()
+    syllables = ("ba", "lin", "tor", "mes", "ko", "ra", "vel", "un")
+    out = []
+    for i in range(n):
+        place = "".join(rng.choice(syllables) for _ in range(3)).capitalize()
+        text = _BULLETIN.format(n=rng.randint(2, 300), place=place)
+        out.append(make_signature(f"b{i:05d}", Timestamp(60 * i), text, hasher))
+    return out
+
+
+def _pairs(sigs: list[Signature], options, stats=None) -> np.ndarray:
+    return dedup.candidate_pairs(np.stack([np.frombuffer(s.minhash, dtype="<u4") for s in sigs]),
+                                 np.array([s.published_at.micros for s in sigs]),
+                                 [s.doc_id for s in sigs], options,
+                                 *(() if stats is None else (stats,)))
+
+
+def test_a_templates_candidates_grow_linearly_and_are_counted():
+    options = near_options()
+    small, large = _bulletins(300), _bulletins(1200)
+    few, many = _pairs(small, options), _pairs(large, options)
+    # Before the bound every item was paired with up to 1,000 before it: 4x the items gave ~16x
+    # the pairs (each held until confirmed).
+    assert len(many) <= 4.5 * len(few)
+    per_article = np.bincount(many[:, 0], minlength=len(large))
+    assert per_article.max() <= options.max_candidates
+    stats: dict = {}
+    assert np.array_equal(_pairs(large, options, stats), many)
+    assert stats["cut"] > len(large) // 2  # what was not compared is counted
+    # The items still chain into one cluster, as when each was compared with all before it.
+    links = [dedup.compare(large[a], large[b]) for a, b in many.tolist()]
+    clusters = {a.cluster_id for a in resolve_clusters([x for x in links if x]).values()}
+    assert len(clusters) == 1
+
+
+def test_a_small_bucket_is_compared_pair_by_pair():
+    "A story's copies (fewer than max_partners) are all compared, and nothing is counted as cut."
+    sigs = _bulletins(dedup.MAX_PARTNERS)
+    options = near_options()
+    stats: dict = {}
+    pairs = {tuple(p) for p in _pairs(sigs, options, stats).tolist()}
+    everywhere = {tuple(sorted((a, b), reverse=True)) for a in range(len(sigs)) for b in range(a)
+                  if first_shared_band(np.frombuffer(sigs[a].minhash, "<u4"),
+                                       np.frombuffer(sigs[b].minhash, "<u4"), options.bands,
+                                       options.rows) >= 0}
+    assert pairs == everywhere and stats["cut"] == 0
+
+
+class _Bag:
+    def __init__(self):
+        self.items = []
+
+    def read(self):
+        return list(self.items)
+
+    def add(self, item):
+        self.items.append(item)
+
+    def clear(self):
+        self.items = []
+
+
+class _Timer:
+    def set(self, _when):
+        pass
+
+
+def test_streaming_bucket_compares_an_arrival_with_its_latest_neighbours_only(monkeypatch):
+    compared = []
+    real = dedup.compare
+    monkeypatch.setattr(dedup, "compare", lambda a, b, *rule: compared.append(b.doc_id) or real(a, b, *rule))
+    o = near_options()
+    fn = dedup._BucketFn(o.threshold, o.containment, o.min_shared, o.bands, o.rows, o.ttl,
+                         o.max_bucket, False, o.max_partners)
+    sigs = _bulletins(200)
+    same = b"\x00\x00" + b"\x00" * 8  # one band key for all: the worst case of a bucket
+    held = _Bag()
+    for sig in sigs:
+        compared.clear()
+        list(fn.process((same, sig), held_at=sig.published_at, held=held, expiry=_Timer()))
+        assert len(compared) <= o.max_partners
+    # The last arrival was offered its latest neighbours (those whose first shared band is 0).
+    assert set(compared) <= {s.doc_id for s in sigs[-1 - o.max_partners:-1]}
+    assert len(held.items) == 200  # the state bound (max_bucket) is unchanged

@@ -153,6 +153,15 @@ BANDS = 20
 SKETCH_SIZE = 512
 TTL = Duration(seconds=2 * 24 * 3600)
 MAX_BUCKET = 1000
+# Per band key, an article is compared with at most this many articles before it (in batch, in the
+# bucket's order; in streaming, the most recently held). A story's copies are a few dozen (the bench
+# corpus: up to 31 per story), so a bucket of that size is compared pair by pair; a bigger one is a
+# template (one bulletin with the place and the figure changed), whose items then chain to their
+# neighbours, each in bounded time, instead of each to up to MAX_BUCKET others.
+MAX_PARTNERS = 32
+# LSH candidates of one article over all bands (batch): what bounds its work when its neighbours
+# differ from band to band, as a template's do.
+MAX_CANDIDATES = 64
 SEED = 1
 # Fewer distinct shingles than this (a text of under ~25 words) is not compared: one changed
 # number is then a large share of the text and Jaccard says little.
@@ -911,15 +920,17 @@ class _BucketFn(beam.DoFn):
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, threshold, containment, min_shared, bands, rows, ttl, max_bucket,
-                 report_empty):
+                 report_empty, max_partners=MAX_PARTNERS):
         self._rule = (threshold, containment, min_shared)
         self._bands, self._rows = bands, rows
         self._ttl, self._max_bucket, self._report_empty = ttl, max_bucket, report_empty
+        self._window = min(max_bucket, max_partners)
         self._candidates = Metrics.counter(_NAMESPACE, "candidates")
         self._confirmed = Metrics.counter(_NAMESPACE, "confirmed")
         self._expired = Metrics.counter(_NAMESPACE, "expired")
         self._overflow = Metrics.counter(_NAMESPACE, "bucket_overflow")
         self._size = Metrics.distribution(_NAMESPACE, "bucket_size")
+        self._cut = Metrics.counter(_NAMESPACE, "partners_cut")
 
     def process(self, element, held_at=beam.DoFn.TimestampParam,
                 held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY)):
@@ -927,12 +938,15 @@ class _BucketFn(beam.DoFn):
         band = band_of(key)
         entries = list(held.read())
         mine = np.frombuffer(sig.minhash, dtype="<u4")
-        links, seen = [], False
-        for entry in entries:
+        others = [e for e in entries if e.signature.doc_id != sig.doc_id]
+        seen = len(others) < len(entries)
+        if len(others) > self._window:  # a template's bucket: the latest neighbours only
+            self._cut.inc()
+            others.sort(key=lambda e: (e.held_at, e.signature.doc_id))
+            others = others[-self._window:]
+        links = []
+        for entry in others:
             other = entry.signature
-            if other.doc_id == sig.doc_id:
-                seen = True
-                continue
             theirs = np.frombuffer(other.minhash, dtype="<u4")
             if first_shared_band(mine, theirs, self._bands, self._rows) != band:
                 continue  # compared in an earlier band (or a key collision)
@@ -1096,13 +1110,16 @@ class NearOptions(NamedTuple):
     ttl: Duration
     max_bucket: int
     seed: int
+    max_partners: int = MAX_PARTNERS
+    max_candidates: int = MAX_CANDIDATES
 
 
 def near_options(threshold: float = THRESHOLD, containment: float = CONTAINMENT,
                  min_shared: int = MIN_SHARED, shingle_size: int = SHINGLE_SIZE,
                  num_perm: int = NUM_PERM, bands: int = BANDS, rows: Optional[int] = None,
                  sketch_size: int = SKETCH_SIZE, ttl: Any = TTL, max_bucket: int = MAX_BUCKET,
-                 seed: int = SEED) -> NearOptions:
+                 seed: int = SEED, max_partners: int = MAX_PARTNERS,
+                 max_candidates: int = MAX_CANDIDATES) -> NearOptions:
     """Return validated options; raise ValueError on a bad one. ``rows`` defaults to
     ``num_perm // bands``; ``ttl`` is a Duration, a timedelta or seconds."""
     for name, value in (("threshold", threshold), ("containment", containment)):
@@ -1112,7 +1129,9 @@ def near_options(threshold: float = THRESHOLD, containment: float = CONTAINMENT,
         rows = num_perm // bands
     for name, value, low in (("min_shared", min_shared, 1), ("shingle_size", shingle_size, 1),
                              ("num_perm", num_perm, 1), ("bands", bands, 1), ("rows", rows, 1),
-                             ("sketch_size", sketch_size, 1), ("max_bucket", max_bucket, 2)):
+                             ("sketch_size", sketch_size, 1), ("max_bucket", max_bucket, 2),
+                             ("max_partners", max_partners, 1),
+                             ("max_candidates", max_candidates, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     if bands * rows > num_perm or bands > 65535:
@@ -1122,7 +1141,8 @@ def near_options(threshold: float = THRESHOLD, containment: float = CONTAINMENT,
         raise ValueError(f"ttl must be positive, got {ttl!r}")
     MinHasher(num_perm, seed)  # validates num_perm and seed
     return NearOptions(float(threshold), float(containment), min_shared, shingle_size, num_perm,
-                       bands, rows, sketch_size, duration, max_bucket, seed)
+                       bands, rows, sketch_size, duration, max_bucket, seed, max_partners,
+                       max_candidates)
 
 
 @beam.typehints.with_input_types(Signature)
@@ -1144,24 +1164,26 @@ class FindLinks(beam.PTransform):
             signatures
             | "BandKeys" >> _band_keyed(o)
             | "Buckets" >> beam.ParDo(_BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
-                                                o.rows, o.ttl, o.max_bucket, self._report_empty))
+                                                o.rows, o.ttl, o.max_bucket, self._report_empty,
+                                                o.max_partners))
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
 
 
 def bucket_candidates(band_key: bytes, signatures: Iterable[Signature], options: NearOptions,
                       stats: Optional[dict] = None) -> list[tuple[Signature, Signature]]:
     """The candidate pairs (later, earlier) among the signatures of one band key, in batch: every
-    pair whose publication times are within the TTL and whose first shared band is this one, each
-    article paired with at most the `max_bucket` before it in (publication time, doc_id) order --
-    what ``_BucketFn`` compares when everything arrives before anything expires. Needs only the
-    MinHash values, not the sketches."""
+    pair whose first shared band is this one, each article paired with at most the
+    ``_window(options)`` before it in (publication time, doc_id) order -- what ``_BucketFn``
+    compares when everything arrives before anything expires. Needs only the MinHash values, not
+    the sketches. ``stats['cut']``: the articles paired with fewer than all before them."""
     band = band_of(band_key)
     unique = {sig.doc_id: sig for sig in signatures}
     ordered = sorted(unique.values(), key=lambda sig: (sig.published_at, sig.doc_id))
     minhashes = [np.frombuffer(sig.minhash, dtype="<u4") for sig in ordered]
     pairs = []
+    window = _window(options)
     for j, sig in enumerate(ordered):
-        for i in range(max(0, j - options.max_bucket), j):
+        for i in range(max(0, j - window), j):
             other = ordered[i]
             if first_shared_band(minhashes[j], minhashes[i], options.bands, options.rows) != band:
                 continue
@@ -1169,19 +1191,28 @@ def bucket_candidates(band_key: bytes, signatures: Iterable[Signature], options:
     if stats is not None:
         stats["candidates"] = stats.get("candidates", 0) + len(pairs)
         stats["size"] = len(ordered)
+        stats["cut"] = stats.get("cut", 0) + max(0, len(ordered) - window - 1)
     return pairs
+
+
+def _window(options: NearOptions) -> int:
+    "How many articles before it in a bucket an article is compared with."
+    return min(options.max_bucket, options.max_partners)
 
 
 _PAIR_CHUNK = 1 << 15
 
 
 def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Sequence[str],
-                    options: NearOptions) -> np.ndarray:
+                    options: NearOptions, stats: Optional[dict] = None) -> np.ndarray:
     """Every band's ``bucket_candidates`` at once, as row indices: the (later, earlier) pairs of a
     batch of signatures with distinct doc_ids, given as an (articles x num_perm) uint32 array of
     MinHash values and their publication times in microseconds. The same pairs in the same order
     (band by band, buckets by band hash, then by position in the bucket), with numpy doing per band
-    what ``bucket_candidates`` does per pair: the per-pair loop was most of the batch resolver's time."""
+    what ``bucket_candidates`` does per pair: the per-pair loop was most of the batch resolver's time.
+    Except that an article keeps its first ``max_candidates`` pairs in that order (a template's items
+    meet different neighbours in each band). ``stats['cut']``: the articles paired with fewer than
+    all the articles before them in some bucket, or past ``max_candidates``."""
     n = len(doc_ids)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
@@ -1193,6 +1224,8 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
     by_time = sorted(range(n), key=lambda k: (int(published_us[k]), doc_ids[k]))
     rank = np.empty(n, dtype=np.int64)
     rank[by_time] = np.arange(n)
+    window = _window(options)
+    cut = np.zeros(n, dtype=bool)
     out = []
     for band in range(bands):
         order = np.lexsort((rank, hashes[:, band]))
@@ -1202,8 +1235,9 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
         np.not_equal(column[1:], column[:-1], out=new_bucket[1:])
         starts = np.flatnonzero(new_bucket)
         position = np.arange(n) - starts[np.cumsum(new_bucket) - 1]
+        cut[order[position > window]] = True
         later, earlier = [], []
-        for back in range(1, min(options.max_bucket, int(position.max())) + 1):
+        for back in range(1, min(window, int(position.max())) + 1):
             at = np.flatnonzero(position >= back)
             later.append(at)
             earlier.append(at - back)
@@ -1219,7 +1253,24 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
             agree = (table[ca, :band + 1] == table[cb, :band + 1]).all(axis=2)
             keep = agree[:, band] & ~agree[:, :band].any(axis=1)
             out.append(np.stack([ca[keep], cb[keep]], axis=1))
-    return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
+    if pairs.size:
+        # Each pair's rank among its later article's pairs, in output order.
+        by_later = np.argsort(pairs[:, 0], kind="stable")
+        grouped = pairs[by_later, 0]
+        first = np.empty(grouped.size, dtype=bool)
+        first[0] = True
+        np.not_equal(grouped[1:], grouped[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        nth = np.empty(grouped.size, dtype=np.int64)
+        nth[by_later] = np.arange(grouped.size) - starts[np.cumsum(first) - 1]
+        over = nth >= options.max_candidates
+        if over.any():
+            cut[pairs[over, 0]] = True
+            pairs = pairs[~over]
+    if stats is not None:
+        stats["cut"] = stats.get("cut", 0) + int(np.count_nonzero(cut))
+    return pairs
 
 
 # A key (a figure, a lead sentence) held by more articles than this is an official figure every
@@ -1312,12 +1363,14 @@ class _CompareBucketFn(beam.DoFn):
         self._candidates = Metrics.counter(_NAMESPACE, "candidates")
         self._confirmed = Metrics.counter(_NAMESPACE, "confirmed")
         self._size = Metrics.distribution(_NAMESPACE, "bucket_size")
+        self._cut = Metrics.counter(_NAMESPACE, "partners_cut")
 
     def process(self, element):
         key, signatures = element
         stats: dict = {}
         links = bucket_links(key, signatures, self._options, stats)
         self._candidates.inc(stats["candidates"])
+        self._cut.inc(stats["cut"])
         self._confirmed.inc(len(links))
         self._size.update(stats["size"])
         yield from links
@@ -1340,10 +1393,12 @@ class MarkNearDuplicates(beam.PTransform):
                  min_shared: int = MIN_SHARED, shingle_size: int = SHINGLE_SIZE,
                  num_perm: int = NUM_PERM, bands: int = BANDS, rows: Optional[int] = None,
                  sketch_size: int = SKETCH_SIZE, ttl: Any = TTL, max_bucket: int = MAX_BUCKET,
-                 seed: int = SEED, streaming: Optional[bool] = None, label: Optional[str] = None):
+                 seed: int = SEED, streaming: Optional[bool] = None, label: Optional[str] = None,
+                 max_partners: int = MAX_PARTNERS, max_candidates: int = MAX_CANDIDATES):
         super().__init__(label)
         self._options = near_options(threshold, containment, min_shared, shingle_size, num_perm,
-                                     bands, rows, sketch_size, ttl, max_bucket, seed)
+                                     bands, rows, sketch_size, ttl, max_bucket, seed,
+                                     max_partners, max_candidates)
         if streaming is not None and not isinstance(streaming, bool):
             raise ValueError(f"streaming must be None, True or False, got {streaming!r}")
         self._streaming = streaming

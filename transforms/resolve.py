@@ -117,9 +117,11 @@ def _exact(digests: Sequence[ArticleDigest]) -> list[ArticleDigest]:
     return [d for group in groups.values() for d in mark_exact_copies(group)]
 
 
-def _candidates(signatures: Sequence[Signature], options: NearOptions) -> list[tuple[Signature, Signature]]:
+def _candidates(signatures: Sequence[Signature], options: NearOptions,
+                stats: Optional[dict] = None) -> list[tuple[Signature, Signature]]:
     """The LSH candidate pairs (later, earlier) of the signatures: ``dedup.candidate_pairs`` over
-    one array of their MinHash values, what every band bucket's ``bucket_candidates`` gives."""
+    one array of their MinHash values, what every band bucket's ``bucket_candidates`` gives, then
+    the pairs by shared keys that LSH did not propose."""
     if len(signatures) < 2:
         return []
     width = options.bands * options.rows
@@ -132,12 +134,21 @@ def _candidates(signatures: Sequence[Signature], options: NearOptions) -> list[t
         row[:] = values[:width]
     published = np.fromiter((sig.published_at.micros for sig in signatures), dtype=np.int64,
                             count=len(signatures))
-    pairs = candidate_pairs(minhashes, published, [sig.doc_id for sig in signatures], options)
+    pairs = candidate_pairs(minhashes, published, [sig.doc_id for sig in signatures], options, stats)
     found = [(signatures[a], signatures[b]) for a, b in pairs.tolist()]
-    # Pairs LSH did not propose, in (later, earlier) order.
-    seen = {frozenset((a.doc_id, b.doc_id)) for a, b in found}
+    # Pairs LSH did not propose, in (later, earlier) order; a pair of articles as one int (a set
+    # of two-string frozensets held ~200 bytes a pair).
+    n = len(signatures)
+    first_row: dict[str, int] = {}
+    row = [first_row.setdefault(sig.doc_id, i) for i, sig in enumerate(signatures)]
+
+    def pair_key(a: int, b: int) -> int:
+        a, b = sorted((row[a], row[b]))
+        return a * n + b
+
+    seen = {pair_key(a, b) for a, b in pairs.tolist()}
     for a, b in story_pairs(signatures):
-        if frozenset((signatures[a].doc_id, signatures[b].doc_id)) not in seen:
+        if pair_key(a, b) not in seen:
             found.append((signatures[a], signatures[b]))
     return found
 
@@ -197,7 +208,7 @@ def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOption
 def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options: NearOptions,
           sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], dict]:
     """Near copies marked (what MarkNearDuplicates does in batch); also the counters."""
-    stats = {"near_copies": 0, "candidates": 0, "confirmed": 0}
+    stats = {"near_copies": 0, "candidates": 0, "confirmed": 0, "cut": 0}
     compared, out = [], []
     for d in digests:
         if d.dup_kind == "exact":
@@ -215,7 +226,7 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
             earlier.setdefault(sig.doc_id, sig)
     signatures = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in compared]
     signatures.extend(earlier.values())
-    pairs = _candidates(signatures, options)
+    pairs = _candidates(signatures, options, stats)
     stats["candidates"] = len(pairs)
     del signatures, earlier
     links = _confirmed(pairs, options, sketches)
@@ -490,6 +501,7 @@ class _ResolveFn(beam.DoFn):
                           for name in ("exact_copies", "near_copies", "rewrites")}
         self._candidates = beam.metrics.Metrics.counter("tollwatch.dedup", "candidates")
         self._confirmed = beam.metrics.Metrics.counter("tollwatch.dedup", "confirmed")
+        self._cut = beam.metrics.Metrics.counter("tollwatch.dedup", "partners_cut")
 
     def setup(self):
         self._decode_known = beam.coders.registry.get_coder(Signature).decode
@@ -512,6 +524,7 @@ class _ResolveFn(beam.DoFn):
             counter.inc(stats[name])
         self._candidates.inc(stats["candidates"])
         self._confirmed.inc(stats["confirmed"])
+        self._cut.inc(stats["cut"])
         decided.sort(key=lambda d: d.staged)
         yield from self._write_verdicts(verdicts_of(decided))
         del decided
