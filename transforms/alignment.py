@@ -21,6 +21,7 @@ Dates play no part: a copy is a copy whatever the dates on the pages.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import struct
 import unicodedata
@@ -85,7 +86,10 @@ would you your
 """.split())
 # Sentence ends: . ! ? (and a closing quote) before a capital or a digit, a line break, or a
 # dash used as a dateline separator ("ALFAFAR, Spain (Reuters) -- ").
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+|\s+[-–—]{1,2}\s+")
+# Every end starts with white space or a closing quote or bracket: the lookahead in front says so,
+# and lets the regex engine skip to such characters (2x faster, the same splits).
+_SENTENCE_END = re.compile(
+    r"(?=[\s\"'”’)\]])(?:(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+|\s+[-–—]{1,2}\s+)")
 _WORD = re.compile(r"\w+(?:[.,]\d{3})*")
 _SEPARATOR = re.compile(r"[.,]")
 _QUOTE_OPEN = re.compile(r"\s*[\"“”„«]")
@@ -132,22 +136,27 @@ def outline(text: str) -> Outline:
     lowered = text.lower()
     n_words = len(lowered.split())
     english = not n_words or len(_ENGLISH_WORD.findall(lowered)) >= ENGLISH_SHARE * n_words
-    sentences, seen, quoted = [], set(), set()
-    lookup = _TERMS.__getitem__
+    kept, seen, quoted = [], set(), set()
+    lookup, words = _TERMS.__getitem__, _WORD.findall
     for sentence in _SENTENCE_END.split(text):
-        terms = set(map(lookup, _WORD.findall(sentence.lower())))
+        terms = set(map(lookup, words(sentence.lower())))
         terms.discard(0)
         if len(terms) < MIN_SENTENCE_TERMS:
             continue
-        array = np.array(sorted(terms), dtype=np.uint32)
-        key = array.tobytes()
+        key = tuple(sorted(terms))
         if key not in seen:
             seen.add(key)
             if _QUOTE_OPEN.match(sentence):
-                quoted.add(len(sentences))
-            sentences.append(array)
-            if len(sentences) == MAX_SENTENCES:
+                quoted.add(len(kept))
+            kept.append(key)
+            if len(kept) == MAX_SENTENCES:
                 break
+    # One array for all sentences, each a view of it: an array per sentence built from a list
+    # was a quarter of the outline's time.
+    ends = list(itertools.accumulate(map(len, kept)))
+    flat = np.fromiter(itertools.chain.from_iterable(kept), dtype=np.uint32,
+                       count=ends[-1] if ends else 0)
+    sentences = [flat[start:end] for start, end in zip([0] + ends, ends)]
     figures: list[int] = []
     for match in _FIGURE.finditer(text):
         value = int(_SEPARATOR.sub("", match.group()))
@@ -197,6 +206,15 @@ def _weight(terms: np.ndarray) -> float:
     return float(terms.size + np.count_nonzero(terms & _NUMBER_BIT))
 
 
+def _weights(terms: np.ndarray, sentences: tuple) -> np.ndarray:
+    """``_weight`` of each sentence, given their terms concatenated: one call per sentence was a
+    third of the confirmation's time."""
+    sizes = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+    numbers = np.concatenate(([0], np.cumsum((terms & _NUMBER_BIT) != 0)))
+    ends = np.cumsum(sizes)
+    return (sizes + numbers[ends] - numbers[ends - sizes]).astype(float)
+
+
 def sentence_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Weighted Dice of two sentences' content words (numbers count double); 0 below
     MIN_SHARED_TERMS shared words."""
@@ -216,8 +234,7 @@ def _similarities(short: Outline, long_: Outline) -> np.ndarray:
     vocabulary = np.intersect1d(terms_a, terms_b)
     if vocabulary.size < MIN_SHARED_TERMS:
         return out
-    total_a = np.array([_weight(s) for s in short.sentences])
-    total_b = np.array([_weight(s) for s in long_.sentences])
+    total_a, total_b = _weights(terms_a, short.sentences), _weights(terms_b, long_.sentences)
     weight = np.where(vocabulary & _NUMBER_BIT, 2.0, 1.0)
 
     def incidence(terms: np.ndarray, sentences: tuple) -> np.ndarray:
@@ -236,12 +253,15 @@ def _similarities(short: Outline, long_: Outline) -> np.ndarray:
     return out
 
 
-def _alignment(a: Outline, b: Outline, floor: float) -> list[tuple[int, int, float]]:
+def _alignment(a: Outline, b: Outline, floor: float,
+               similarity: Optional[np.ndarray] = None) -> list[tuple[int, int, float]]:
     """(sentence of the shorter outline, its match in the longer, similarity) of the heaviest
-    in-order chain of best sentence matches of the shorter outline in the longer."""
+    in-order chain of best sentence matches of the shorter outline in the longer. `similarity`:
+    their ``_similarities``, if already computed."""
     short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
     matches = []  # (sentence of the shorter, its best match in the longer, similarity)
-    similarity = _similarities(short, long_)
+    if similarity is None:
+        similarity = _similarities(short, long_)
     if similarity.size:
         # The last best of each row, as a scan that keeps ties for the later sentence would.
         best_at = similarity.shape[1] - 1 - np.argmax(similarity[:, ::-1], axis=1)
@@ -327,14 +347,17 @@ def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str,
         if shared >= MIN_TRANSLATED_FIGURES and shared >= MIN_TRANSLATED_SHARE * fewest:
             return "rewrite", round(shared / fewest, 4)
         return None
+    # Both rules align the same sentences: their similarities are computed once.
+    similarity = _similarities(_shorter(a, b), _longer(a, b))
     if containment >= SHORT_CONTAINMENT:
         short, long_ = _shorter(a, b), _longer(a, b)
-        verbatim = [m for m in _without_common_tail(_alignment(a, b, VERBATIM_SIMILARITY), a, b)
+        verbatim = [m for m in _without_common_tail(
+                        _alignment(a, b, VERBATIM_SIMILARITY, similarity), a, b)
                     if not (m[0] in short.quoted and m[1] in long_.quoted)]
         if (len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES
                 and verbatim[0][1] < LEAD_SENTENCES):
             return "aligned", round(containment, 4)
-    chain = _without_common_tail(_alignment(a, b, MIN_SENTENCE_SIMILARITY), a, b)
+    chain = _without_common_tail(_alignment(a, b, MIN_SENTENCE_SIMILARITY, similarity), a, b)
     weight, n = _evidence(chain, a, b), min(len(a.sentences), len(b.sentences))
     if not (n and weight >= MIN_ALIGNED_WEIGHT and weight >= MIN_ALIGNED_SHARE * n):
         return None
