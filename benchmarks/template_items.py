@@ -82,7 +82,8 @@ def measure(n: int, out: Path) -> dict:
     if found is None:
         return {"items": n, "exit": done.returncode, "stderr": done.stderr[-2000:]}
     seconds, user, system, kb = found.groups()
-    summary = [line for line in done.stdout.splitlines() if line.startswith("Read ")]
+    summary = [line for line in done.stdout.splitlines()
+               if line.startswith("Read ") or "nearest" in line]
     # Wall time depends on the machine's load (it is shared): the CPU seconds are the comparable figure.
     return {"items": n, "seconds": float(seconds), "cpu_seconds": round(float(user) + float(system), 1),
             "peak_mb": round(int(kb) / 1024), "exit": done.returncode, "summary": summary}

@@ -253,3 +253,41 @@ def test_records_beyond_a_bundles_writers_go_through_the_spill_and_are_all_writt
                      f"'{tmp_path}/articles/*/*.parquet', hive_partitioning=true) order by doc_id").fetchall()
     assert [(d, t) for d, t, _ in got] == [(r.doc_id, r.text) for r in records]
     assert len({day for _, _, day in got}) == 5
+
+
+# A wire story and a rewrite of it that keeps its figures and its credit and little of its wording
+# (fictional): found by the figures-and-credit rule, not by shared shingles.
+WIRE_STORY = (
+    "Floods in the river valley have killed 41 people and left 230 injured, the regional governor "
+    "told Reuters on Tuesday. Rescue boats searched flooded villages through the night as water "
+    "levels kept rising after a week of heavy rain. The governor said 1,200 homes had been "
+    "damaged and that schools would stay closed until Friday. Army engineers were sent to "
+    "reinforce a dam upstream of the provincial capital.")
+REWRITE_STORY = (
+    "A regional governor said 41 people are dead and 230 hurt in valley flooding, speaking to "
+    "Reuters. Boats combed submerged hamlets overnight while the water went on climbing. Some "
+    "1,200 houses suffered damage. Classes are cancelled for the week. Residents queued for "
+    "drinking water at the town hall, where volunteers handed out blankets and bread.")
+
+
+def test_a_rewrite_found_by_figures_and_credit_has_the_aligned_share_as_its_similarity():
+    from tollwatch.transforms.alignment import aligned_share, outline
+
+    finder = CreditFinder({"Reuters": "Reuters"})
+    wire, rewrite = article("wire", WIRE_STORY), article("rewrite", REWRITE_STORY, hours=3)
+
+    def with_credit(a: Article) -> ArticleDigest:
+        return digest(a, [])._replace(traits=story_traits(a, finder))
+
+    digests = [with_credit(wire), with_credit(rewrite)]
+    verdicts, stats = resolve_duplicates(digests)
+    found = {v.doc_id: v for v in verdicts}["rewrite"]
+    assert (found.dup_kind, found.dup_of, stats["rewrites"]) == ("rewrite", "wire", 1)
+    expected = aligned_share(outline(REWRITE_STORY), outline(WIRE_STORY))
+    # Not the share of its figures found in the original (1.0): how much of the text is retold.
+    assert found.dup_similarity == expected and 0 < expected < 1.0
+    # The same when the outlines wait in the staging files.
+    outlines = {d.doc_id: (d.signature.sketch, d.signature.outline) for d in digests}
+    staged = [d._replace(signature=d.signature._replace(sketch=b"", outline=b"")) for d in digests]
+    again, _ = resolve_duplicates(staged, sketches=lambda ids: [(i, outlines[i]) for i in ids])
+    assert {v.doc_id: v for v in again}["rewrite"].dup_similarity == expected

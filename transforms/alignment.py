@@ -30,7 +30,7 @@ from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["Outline", "aligned_weight", "copy_kind", "figures_in_order", "lead_keys", "outline",
+__all__ = ["Outline", "aligned_share", "aligned_weight", "copy_kind", "figures_in_order", "lead_keys", "outline",
            "pack_outline", "unpack_outline"]
 
 # A sentence pair counts in the alignment from this similarity (weighted Dice of content words).
@@ -357,9 +357,22 @@ def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str,
         if (len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES
                 and verbatim[0][1] < LEAD_SENTENCES):
             return "aligned", round(containment, 4)
-    chain = _without_common_tail(_alignment(a, b, MIN_SENTENCE_SIMILARITY, similarity), a, b)
-    weight, n = _evidence(chain, a, b), min(len(a.sentences), len(b.sentences))
+    weight, n = _aligned_evidence(a, b, similarity)
     if not (n and weight >= MIN_ALIGNED_WEIGHT and weight >= MIN_ALIGNED_SHARE * n):
         return None
     kind = "aligned" if containment >= REWRITE_CONTAINMENT else "rewrite"
     return kind, round(min(1.0, weight / n), 4)
+
+
+def _aligned_evidence(a: Outline, b: Outline,
+                      similarity: Optional[np.ndarray] = None) -> tuple[float, int]:
+    "(the evidence of the in-order aligned sentences, sentences of the shorter outline)."
+    chain = _without_common_tail(_alignment(a, b, MIN_SENTENCE_SIMILARITY, similarity), a, b)
+    return _evidence(chain, a, b), min(len(a.sentences), len(b.sentences))
+
+
+def aligned_share(a: Outline, b: Outline) -> float:
+    """How much of the shorter text the longer retells, sentence by sentence in the same order
+    (0-1): the ``dup_similarity`` of a copy found by its sentences, whatever found it."""
+    weight, n = _aligned_evidence(a, b)
+    return round(min(1.0, weight / n), 4) if n else 0.0

@@ -85,7 +85,12 @@ one key, with the same ``bucket_candidates`` and ``resolve_clusters``):
   labelled copy pairs of the test set: with dates of a day's resolution the longest copy of the
   day -- a page embedding the story -- became canonical, and copies never compared with it stayed
   apart.) Exception: a band key holding more than ``max_bucket`` signatures evicts the oldest
-  (counter ``bucket_overflow``); which pairs are then compared depends on arrival order.
+  (counter ``bucket_overflow``); which pairs are then compared depends on arrival order. And an
+  article is compared with at most ``max_partners`` (32) articles before it in a band key's
+  bucket and, in batch, ``max_candidates`` (64) in all: a bucket bigger than a story's copies is
+  a template (one bulletin with the place and the figure changed), whose items then chain to
+  their neighbours in linear work instead of each meeting up to ``max_bucket`` others (counter
+  ``partners_cut``: the articles concerned, per band key in streaming and ``GroupLinks``).
 - In streaming an article is decided once, when all its bands have reported (``_GatherFn``), and
   never revised: it is compared with the articles that *arrived* before it and are still within
   ``ttl``; a single ``_ResolveFn`` (one key; it only sees articles that matched something) makes it a

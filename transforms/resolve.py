@@ -47,6 +47,7 @@ import numpy as np
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import register_row_coder
+from tollwatch.transforms.alignment import aligned_share, unpack_outline
 from tollwatch.transforms.dedup import (
     Assignment, DocRef, Link, NearOptions, Signature, apply_assignment, candidate_pairs,
     canonical_key, compare, near_options, story_pairs, resolve_clusters, star_clusters)
@@ -369,8 +370,10 @@ def _repoint(digests: Sequence[ArticleDigest], follow: tuple[str, ...]) -> list[
     return out
 
 
-def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration) -> tuple[list[ArticleDigest], int]:
-    """Canonical articles that retell another cluster's story marked as rewrites (MarkRewrites)."""
+def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration,
+              sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], int]:
+    """Canonical articles that retell another cluster's story marked as rewrites (MarkRewrites),
+    each with the aligned share of its sentences as its similarity (``_aligned_shares``)."""
     clusters: dict[str, list[tuple[StoryTraits, bool]]] = {}
     for d in digests:
         traits = d.traits._replace(cluster_id=d.dup_cluster_id)
@@ -388,11 +391,32 @@ def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration) -> tuple[list
         for link in rewrite_links(ordered, max_gap):
             unique[(link.doc.doc_id, link.other.doc_id)] = link
     found = {doc_id: a for doc_id, a in star_clusters(unique.values()).items() if a.dup_of is not None}
+    shares = _aligned_shares(digests, [(doc_id, a.dup_of) for doc_id, a in found.items()], sketches)
+    found = {doc_id: a._replace(similarity=shares.get(doc_id)) for doc_id, a in found.items()}
     out = []
     for d in digests:
         a = found.get(d.doc_id)
         out.append(d if a is None else mark_rewrite(d, a.cluster_id, a.dup_of, a.similarity))
     return out, len(found)
+
+
+def _aligned_shares(digests: Sequence[ArticleDigest], pairs: Sequence[tuple[str, str]],
+                    sketches: Optional[SketchSource]) -> dict[str, float]:
+    """doc id -> ``alignment.aligned_share`` with the article it retells, for each (rewrite,
+    original) pair whose outlines are known: the similarity of a rewrite found by its figures and
+    credit means what it means for every other copy (it was the share of figures found in the
+    original, nearly always 1.0). Outlines wait in the staging files like the sketches."""
+    wanted = {doc_id for pair in pairs for doc_id in pair}
+    outlines = {d.doc_id: d.signature.outline for d in digests
+                if d.doc_id in wanted and d.signature is not None and d.signature.outline}
+    staged = {d.doc_id for d in digests
+              if d.doc_id in wanted and d.signature is not None and not d.signature.outline}
+    if staged and sketches is not None:
+        for doc_id, found in sketches(staged):
+            if isinstance(found, tuple) and found[1]:
+                outlines[doc_id] = found[1]
+    return {doc_id: aligned_share(unpack_outline(outlines[doc_id]), unpack_outline(outlines[of]))
+            for doc_id, of in pairs if doc_id in outlines and of in outlines}
 
 
 def _is_copy(d: ArticleDigest) -> bool:
@@ -443,7 +467,7 @@ def decide(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
     exact = sum(1 for d in digests if d.dup_kind == "exact")
     digests, stats = _near(digests, known, options, sketches)
     digests = _repoint(digests, ("exact",))
-    digests, stats["rewrites"] = _rewrites(digests, max_gap)
+    digests, stats["rewrites"] = _rewrites(digests, max_gap, sketches)
     digests = _repoint(digests, ("exact", "near"))
     stats["exact_copies"] = exact
     return digests, stats

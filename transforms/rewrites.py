@@ -28,8 +28,10 @@ introduction, a "related stories" block quoting other stories' leads -- does not
 page that embeds the story and happens to be its canonical (the longest, on a tie of dates) speaks
 for the story. A lone article's traits are its own. Only clusters are linked (copies are already
 linked to their canonical); the later of a pair (earliest published, ties the longest, is canonical) gets `dup_kind = 'rewrite'`, `dup_of`, and
-`dup_similarity` = the share of its figures found in the original. Batch: pairs meet in a
-GroupByKey on (credit, figure).
+`dup_similarity` = the share of its figures found in the original here; the batch resolver
+(``resolve._rewrites``) replaces it with ``alignment.aligned_share`` of the two texts, what the
+similarity of every copy found by its sentences means. Batch: pairs meet in a GroupByKey on
+(credit, figure).
 """
 
 from __future__ import annotations
