@@ -586,3 +586,13 @@ def test_streaming_bucket_compares_an_arrival_with_its_latest_neighbours_only(mo
     # The last arrival was offered its latest neighbours (those whose first shared band is 0).
     assert set(compared) <= {s.doc_id for s in sigs[-1 - o.max_partners:-1]}
     assert len(held.items) == 200  # the state bound (max_bucket) is unchanged
+
+
+def test_an_article_too_short_to_compare_gets_no_outline():
+    from tollwatch.schemas import Article
+    fields = dict.fromkeys(Article._fields)
+    fields.update(doc_id="s", published_at=Timestamp(0), text="Nine people were hurt in a storm. " * 2)
+    short = dedup.signature_of(Article(**fields), MinHasher())
+    assert short.n_shingles < dedup.MIN_SHINGLES and short.outline == b"" and not short.leads
+    fields.update(text=_BULLETIN.format(n=12, place="Tarven"))
+    assert dedup.signature_of(Article(**fields), MinHasher()).outline

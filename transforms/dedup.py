@@ -632,9 +632,12 @@ def with_outline(sig: Signature, text: str) -> Signature:
 
 def signature_of(article: Article, hasher: MinHasher, shingle_size: int = SHINGLE_SIZE,
                  sketch_size: int = SKETCH_SIZE) -> Signature:
-    "Return the Signature of an article."
+    """Return the Signature of an article; one too short to be compared (fewer than
+    ``MIN_SHINGLES`` shingles) without the outline, which nothing would read."""
     sig = make_signature(article.doc_id, article.published_at, article.text or "", hasher,
                          shingle_size, sketch_size, article.dup_cluster_id)
+    if sig.n_shingles < MIN_SHINGLES:
+        return sig
     return with_outline(sig, article.text or "")
 
 
