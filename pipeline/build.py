@@ -40,13 +40,17 @@ def events_for(options: TollwatchOptions) -> list[Event]:
     return [default_event(parts[-1] if parts else "input")]
 
 
-def _toll_stats(options: TollwatchOptions, streaming: bool = False) -> TollStats:
+def _toll_stats(options: TollwatchOptions, streaming: bool = False, clock=Timestamp.now) -> TollStats:
     return TollStats(
         window_seconds=round(options.window_hours * 3600),
         period_seconds=round(options.period_hours * 3600),
         as_of_days=options.as_of_days,
-        allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600),
-        streaming=streaming)
+        allowed_lateness_seconds=_lateness_seconds(options),
+        streaming=streaming, clock=clock)
+
+
+def _lateness_seconds(options: TollwatchOptions) -> int:
+    return round(options.allowed_lateness_hours * 3600)
 
 
 def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int) -> list:
@@ -121,13 +125,14 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
 
 
 def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
-                    feed_source: Optional[beam.PTransform] = None) -> dict:
+                    feed_source: Optional[beam.PTransform] = None,
+                    extra_sources: Sequence[dict] = (), clock=Timestamp.now) -> dict:
     """Adds the streaming flow: the watched folders (and `feed_source`, e.g. ReadFeeds) -> the
     per-article stages -> windowed Parquet. Exact copies are found as near copies of similarity
     1.0; rewrites, and the un-marking of figures a copy states anew, need the whole batch and
     are left to `tollwatch run` over the output."""
     live = options.view_as(LiveOptions)
-    sources = []
+    sources = list(extra_sources)
     if live.watch:
         sources.append(pipeline | "WatchFolder" >> WatchFolder(
             watch_patterns(live.watch), interval_seconds=live.tick_seconds,
@@ -145,13 +150,14 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                 | "MarkNearDuplicates" >> MarkNearDuplicates(streaming=True))
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
-    toll = claims | "TollStats" >> _toll_stats(options, streaming=True)
+    toll = claims | "TollStats" >> _toll_stats(options, streaming=True, clock=clock)
     dead_letters = ([s["dead_letters"] for s in sources]
                     + [extracted["dead_letters"], extract_claims.dead_letters]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     size = live.write_window_seconds
-    windowed = {name: pcoll | f"{name}WriteWindows" >> WindowByArrival(size)
+    windowed = {name: pcoll | f"{name}WriteWindows" >> WindowByArrival(
+                    size, _lateness_seconds(options), clock)
                 for name, pcoll in outputs.items()}
     # A stream's windows are written by a fixed number of shards (WriteToFiles' rule in streaming).
     _write(windowed, options, {}, options.parquet_shards or 1)

@@ -182,31 +182,102 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
 
 
 def run_streaming(args, beam_args: Sequence[str]) -> int:
-    """`run --streaming`: the live sources as a real stream, for Dataflow, Flink or Prism."""
+    """`run --streaming`: the live sources as a real stream, on Prism (without --runner, once
+    `make runners` has built it), Flink, Dataflow or any portable runner. Waits for the job (a
+    local or LOOPBACK job dies with its client) until it ends or Ctrl-C cancels it; a Dataflow job
+    lives on its service, and is handed over."""
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
-    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.pipeline.runner import make_pipeline, prism_binary
 
-    unknown = unknown_flags(list(beam_args))
-    if unknown:
-        raise ValueError(f"unrecognized arguments: {' '.join(unknown)}")
     if not args.output or not (args.watch or args.feeds or args.feed):
         raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
+    beam_args = list(beam_args)
+    runner = PipelineOptions(beam_args).view_as(StandardOptions).runner
+    if runner is None:
+        prism = prism_binary()
+        if prism is None:
+            raise ValueError("run --streaming needs a streaming runner: build Prism with `make "
+                             "runners` (Go), or name one: --runner=FlinkRunner, DataflowRunner, ...")
+        beam_args += ["--runner=PrismRunner", f"--prism_location={prism}"]
+    passed = unknown_flags(beam_args)
+    if passed:
+        LOG.info("passed to the runner as they are: %s", " ".join(passed))
     skip = {"command", "quiet"}
-    options = PipelineOptions(list(beam_args), **{k: v for k, v in vars(args).items()
-                                                  if k not in skip and v is not None})
-    if options.view_as(StandardOptions).runner is None:
-        LOG.warning("Beam's local runners do not run unbounded sources as a stream (nothing is "
-                    "written until the sources stop): use `tollwatch follow` here, and "
-                    "--streaming with --runner=DataflowRunner, FlinkRunner or PortableRunner")
+    options = PipelineOptions(beam_args, **{k: v for k, v in vars(args).items()
+                                            if k not in skip and v is not None})
     pipeline = make_pipeline(options)
     build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
     result = pipeline.run()
-    LOG.info("streaming job submitted: %s", getattr(result, "job_id", lambda: "")() if callable(
-        getattr(result, "job_id", None)) else result)
+    runner = options.view_as(StandardOptions).runner
+    if detached(options) or runner in ("DataflowRunner", "TestDataflowRunner"):
+        LOG.info("streaming job %s submitted to %s", job_id(result), runner)
+        return 0
+    LOG.info("streaming job %s running on %s; Ctrl-C stops it", job_id(result), runner)
+    try:
+        state = result.wait_until_finish()
+    except KeyboardInterrupt:
+        LOG.info("stopping job %s", job_id(result))
+        result.cancel()
+        state = "CANCELLED"
+    _report_drops(result)
+    LOG.info("streaming job %s ended: %s", job_id(result), state)
     return 0
+
+
+def with_plain_switches(beam_args: Sequence[str]) -> list[str]:
+    """The Beam flags with `--streaming=True` as `--streaming` (and `=False` left out): Beam's
+    switches take no value, and its parser exits on one."""
+    out = []
+    for arg in beam_args:
+        name, equals, value = arg.partition("=")
+        if equals and name == "--streaming":
+            if value.strip().lower() in ("true", "1", "yes"):
+                out.append(name)
+            elif value.strip().lower() not in ("false", "0", "no"):
+                raise ValueError(f"{name} takes True or False, not {value!r}")
+        else:
+            out.append(arg)
+    return out
+
+
+def streaming_asked(beam_args: Sequence[str]) -> bool:
+    """Whether the Beam flags ask for a stream (--streaming, --streaming=True, ...), as Beam reads them."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    return bool(PipelineOptions(list(beam_args)).view_as(StandardOptions).streaming)
+
+
+def _runner_named(beam_args: Sequence[str]) -> bool:
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    return PipelineOptions(list(beam_args)).view_as(StandardOptions).runner is not None
+
+
+def job_id(result) -> str:
+    """The runner's id of a submitted job (Dataflow: job_id(); portable runners: _job_id)."""
+    found = getattr(result, "job_id", None)
+    if callable(found):
+        found = found()
+    return str(found or getattr(result, "_job_id", None) or "(no id)")
+
+
+STREAM_DROPS = {"write_too_late": "record(s) reached their write window past the allowed lateness",
+                "toll_claims_too_late": "claim(s) came after every toll window they belong to had "
+                                        "closed (past the allowed lateness)"}
+
+
+def _report_drops(result) -> None:
+    """Logs what a stream left out on purpose (never silently)."""
+    for name, what in STREAM_DROPS.items():
+        try:
+            dropped = _counter(result, name)
+        except Exception:  # noqa: BLE001 - a runner that reports no metrics after a cancel
+            continue
+        if dropped:
+            LOG.warning("%d %s: not written", dropped, what)
 
 
 def _feed_source(options):
@@ -424,6 +495,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from tollwatch.transforms.ingest import InputError
 
     try:
+        beam_args = with_plain_switches(beam_args)
         if args.command == "query":
             return _query(args.output, args.sql, args.unsafe_sql)
         if args.command == "eval-claims":
@@ -457,12 +529,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             counts = run_pipeline(inputs, output, events=str(EXAMPLES / "events.toml"),
                                   sources=[str(EXAMPLES / "sources.toml")])
         else:
-            if "--streaming" in beam_args:
+            if streaming_asked(beam_args):
                 return run_streaming(args, beam_args)
             if not args.input or not args.output:
                 parser.error("run needs --input and --output")
             unknown = unknown_flags(beam_args)
-            if unknown:
+            # A named runner reads options of its own (--checkpointing_interval, ...): they pass
+            # through. The local runner reads none, so there an unknown flag is a typo.
+            if unknown and not _runner_named(beam_args):
                 parser.error(f"unrecognized arguments: {' '.join(unknown)} "
                              "(neither a tollwatch nor an Apache Beam option)")
             inputs, output = args.input, args.output

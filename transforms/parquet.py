@@ -24,7 +24,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.value_provider import StaticValueProvider
 from apache_beam.transforms.window import FixedWindows, GlobalWindow, TimestampedValue
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import arrow_schema, to_arrow_table
 
@@ -271,30 +271,59 @@ def _remove_stale(partition: tuple[str, Iterable[str]], base: str, prefix: str) 
     return sorted(kept)
 
 
-def _at_arrival(record, timestamp=beam.DoFn.TimestampParam):
+def arrival_time(record, clock: Callable[[], Timestamp] = Timestamp.now) -> Timestamp:
+    """When a record reached tollwatch: `ingested_at` (articles, dead letters), `computed_at` (toll
+    rows), else now (claims carry no arrival time of their own: they are made on arrival)."""
     when = getattr(record, "ingested_at", None) or getattr(record, "computed_at", None)
-    return TimestampedValue(record, max(when, timestamp) if when is not None else timestamp)
+    return when if when is not None else clock()
+
+
+class _AtArrivalFn(beam.DoFn):
+    """Stamps each record with its arrival time. A record whose write window closed more than the
+    allowed lateness ago by `clock` is counted and left out here, where Beam would drop it silently
+    (a stream's watermark is never ahead of the clock, so this leaves out all that Beam would)."""
+
+    def __init__(self, seconds: int, lateness_seconds: int, clock: Callable[[], Timestamp]):
+        self._seconds = seconds
+        self._lateness = lateness_seconds
+        self._clock = clock
+        self._too_late = beam.metrics.Metrics.counter("tollwatch", "write_too_late")
+
+    def process(self, record):
+        when = arrival_time(record, self._clock)
+        if when + self._seconds + self._lateness < self._clock():
+            self._too_late.inc()
+            return
+        yield TimestampedValue(record, when)
 
 
 class WindowByArrival(beam.PTransform):
     """Streaming records -> fixed windows of `seconds` by when they reached tollwatch
-    (`ingested_at`, or `computed_at` for toll rows), never earlier than their element time.
+    (`arrival_time`), whatever their element time.
 
-    Why: a stream's records are written window by window, and a window is written once (the
-    default trigger: `WriteToFiles` does not take several firings of one window). Windowed by
-    publication time, a copy of a week-old story would be late and dropped; by arrival it is
-    written with the current window, under its own publication-date partition."""
+    Why: a stream's records are written window by window. Windowed by publication time, a copy of a
+    week-old story, and every claim of it, would be late and dropped; and a toll pane's element time
+    is the end of its toll window, up to a month ahead. By arrival, each record is written with the
+    current window, under its own publication-date partition. A window is written on time, then
+    again (a file of the next pane) for records that reach it up to `lateness_seconds` late."""
 
-    def __init__(self, seconds: int = 60):
+    def __init__(self, seconds: int = 60, lateness_seconds: int = 0,
+                 clock: Callable[[], Timestamp] = Timestamp.now):
         super().__init__()
         if seconds <= 0:
             raise ValueError(f"the write window must be positive, got {seconds}")
+        if lateness_seconds < 0:
+            raise ValueError(f"the allowed lateness cannot be negative, got {lateness_seconds}")
         self._seconds = seconds
+        self._lateness = lateness_seconds
+        self._clock = clock
 
     def expand(self, records):
         return (records
-                | "AtArrival" >> beam.Map(_at_arrival).with_output_types(records.element_type)
-                | "Windows" >> beam.WindowInto(FixedWindows(self._seconds)))
+                | "AtArrival" >> beam.ParDo(_AtArrivalFn(self._seconds, self._lateness, self._clock))
+                .with_output_types(records.element_type)
+                | "Windows" >> beam.WindowInto(FixedWindows(self._seconds),
+                                               allowed_lateness=Duration(self._lateness)))
 
 
 def table_files(output: str, table: str) -> list[str]:
