@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -216,12 +217,15 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
         LOG.info("streaming job %s submitted to %s", job_id(result), runner)
         return 0
     LOG.info("streaming job %s running on %s; Ctrl-C stops it", job_id(result), runner)
+    # Beam's handler of Ctrl-C stops the local job server at once, under the running job: the job is
+    # cancelled through the runner instead, then the server stops when the CLI exits.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        state = result.wait_until_finish()
+        state = wait_for(result)
     except KeyboardInterrupt:
         LOG.info("stopping job %s", job_id(result))
         result.cancel()
-        state = "CANCELLED"
+        state = wait_for(result, deadline_seconds=60)
     _report_drops(result)
     LOG.info("streaming job %s ended: %s", job_id(result), state)
     return 0
@@ -254,6 +258,21 @@ def _runner_named(beam_args: Sequence[str]) -> bool:
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     return PipelineOptions(list(beam_args)).view_as(StandardOptions).runner is not None
+
+
+def wait_for(result, poll_seconds: float = 2.0, deadline_seconds: Optional[float] = None) -> str:
+    """Waits until the job ends; returns its final state (or the last one seen by the deadline).
+    Polls the job's state: Beam's wait_until_finish on a portable runner holds one state stream
+    whose gRPC deadline is --job_server_timeout (300 s), so a stream's client died after 5 minutes,
+    and its LOOPBACK job with it."""
+    from apache_beam.runners.runner import PipelineState
+
+    ends = None if deadline_seconds is None else time.monotonic() + deadline_seconds
+    while True:
+        state = result.state
+        if PipelineState.is_terminal(state) or (ends is not None and time.monotonic() > ends):
+            return str(state)
+        time.sleep(poll_seconds)
 
 
 def job_id(result) -> str:
