@@ -21,7 +21,7 @@ from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import ReadFiles
 from tollwatch.transforms.parquet import (
-    ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
+    FireEvery, ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
@@ -53,14 +53,16 @@ def _lateness_seconds(options: TollwatchOptions) -> int:
     return round(options.allowed_lateness_hours * 3600)
 
 
-def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int) -> list:
+def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int,
+           remove_stale: bool = True) -> list:
     """Writes each table; returns the PCollections of the files written."""
     written = []
     for name, pcoll in outputs.items():
         table = TABLES[name]
         written.append(pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
             options.output, table.name, table.record_type, table.partition_by,
-            table.partition_column, shards=shards, run_key=keys.get(name, "")))
+            table.partition_column, shards=shards, run_key=keys.get(name, ""),
+            remove_stale=remove_stale))
     return written
 
 
@@ -126,11 +128,16 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
 
 def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                     feed_source: Optional[beam.PTransform] = None,
-                    extra_sources: Sequence[dict] = (), clock=Timestamp.now) -> dict:
+                    extra_sources: Sequence[dict] = (), clock=Timestamp.now,
+                    toll_by_processing_time: bool = True) -> dict:
     """Adds the streaming flow: the watched folders (and `feed_source`, e.g. ReadFeeds) -> the
     per-article stages -> windowed Parquet. Exact copies are found as near copies of similarity
     1.0; rewrites, and the un-marking of figures a copy states anew, need the whole batch and
-    are left to `tollwatch run` over the output."""
+    are left to `tollwatch run` over the output.
+
+    `toll_by_processing_time=False` writes toll panes by arrival windows like the other tables
+    (for Beam's TestStream runner, which does not end a stream with a repeated processing-time
+    trigger; on Prism that write waits for the toll windows to close, see FireEvery)."""
     live = options.view_as(LiveOptions)
     sources = list(extra_sources)
     if live.watch:
@@ -156,9 +163,13 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     size = live.write_window_seconds
-    windowed = {name: pcoll | f"{name}WriteWindows" >> WindowByArrival(
-                    size, _lateness_seconds(options), clock)
+    windowed = {name: pcoll | f"{name}WriteWindows" >> (
+                    FireEvery(size) if name == "toll" and toll_by_processing_time
+                    else WindowByArrival(size, _lateness_seconds(options), clock))
                 for name, pcoll in outputs.items()}
+    # Toll panes are fired by processing time, numbered from 0 by each run of the stream: a
+    # restarted stream names its files apart, by its start time.
+    keys = {"toll": run_key([str(clock())])}
     # A stream's windows are written by a fixed number of shards (WriteToFiles' rule in streaming).
-    _write(windowed, options, {}, options.parquet_shards or 1)
+    _write(windowed, options, keys, options.parquet_shards or 1, remove_stale=False)
     return outputs

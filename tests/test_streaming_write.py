@@ -147,7 +147,7 @@ def test_a_stream_writes_every_record_type_on_time_and_late(tmp_path):
            | "AtRead" >> beam.Map(lambda d: TimestampedValue(d, d.ingested_at)))
     build_streaming(pipeline, options.view_as(TollwatchOptions),
                     extra_sources=[{"raw_docs": raw, "dead_letters": bad}],
-                    clock=lambda: Timestamp(clock_at["now"] + 200))
+                    clock=lambda: Timestamp(clock_at["now"] + 200), toll_by_processing_time=False)
     result = pipeline.run()
     result.wait_until_finish()
 

@@ -23,7 +23,9 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.value_provider import StaticValueProvider
-from apache_beam.transforms.window import FixedWindows, GlobalWindow, TimestampedValue
+from apache_beam.transforms import trigger
+from apache_beam.transforms.window import (
+    FixedWindows, GlobalWindow, GlobalWindows, TimestampedValue)
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import arrow_schema, to_arrow_table
@@ -201,7 +203,8 @@ class WriteParquet(beam.PTransform):
     """
 
     def __init__(self, output: str, table: str, record_type: type, partition_by: str,
-                 partition_column: str, shards: int = 1, run_key: str = ""):
+                 partition_column: str, shards: int = 1, run_key: str = "",
+                 remove_stale: bool = True):
         super().__init__()
         if partition_by not in record_type._fields:
             raise ValueError(f"{record_type.__name__} has no field {partition_by!r}")
@@ -218,6 +221,7 @@ class WriteParquet(beam.PTransform):
         if run_key and safe_component(run_key) != run_key:
             raise ValueError(f"unsafe run key {run_key!r}")
         self._prefix = f"part-{run_key}" if run_key else "part"
+        self._remove_stale = remove_stale
 
     def expand(self, records):
         base = FileSystems.join(self._output, self._table)
@@ -246,7 +250,7 @@ class WriteParquet(beam.PTransform):
                    | "Encode" >> beam.Map(partitioned).with_output_types(
                        tuple[str, bytes] if encoded else tuple[str, record_type])
                    | "WriteFiles" >> write)
-        if self._prefix == "part":
+        if self._prefix == "part" or not self._remove_stale:
             return written
         # A rerun replaces its own files; with a file per bundle it may write fewer than before.
         return (written
@@ -324,6 +328,27 @@ class WindowByArrival(beam.PTransform):
                 .with_output_types(records.element_type)
                 | "Windows" >> beam.WindowInto(FixedWindows(self._seconds),
                                                allowed_lateness=Duration(self._lateness)))
+
+
+class FireEvery(beam.PTransform):
+    """Streaming records -> the global window, fired every `seconds` of processing time (each
+    firing is written as a pane of files of its own, named with the stream's run key).
+
+    Why, for toll panes: downstream of the toll's windowed GroupByKey, Prism holds the watermark at
+    the publication time of the claims in windows not yet closed (up to the as-of horizon, 30 days),
+    so a write by event-time windows waited that long (measured: windows of arrival time after an
+    early-firing GroupByKey fired only when the source stopped). Processing time does not wait."""
+
+    def __init__(self, seconds: int = 60):
+        super().__init__()
+        if seconds <= 0:
+            raise ValueError(f"the write interval must be positive, got {seconds}")
+        self._seconds = seconds
+
+    def expand(self, records):
+        return records | "Every" >> beam.WindowInto(
+            GlobalWindows(), trigger=trigger.Repeatedly(trigger.AfterProcessingTime(self._seconds)),
+            accumulation_mode=trigger.AccumulationMode.DISCARDING)
 
 
 def table_files(output: str, table: str) -> list[str]:
