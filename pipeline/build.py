@@ -40,8 +40,9 @@ def events_for(options: TollwatchOptions) -> list[Event]:
     return [default_event(parts[-1] if parts else "input")]
 
 
-def _toll_stats(options: TollwatchOptions, streaming: bool = False, clock=Timestamp.now) -> TollStats:
-    return TollStats(
+def _toll_stats(options: TollwatchOptions, streaming: bool = False, clock=Timestamp.now,
+                early_firing_seconds: int = 60) -> TollStats:
+    return TollStats(early_firing_seconds=early_firing_seconds,
         window_seconds=round(options.window_hours * 3600),
         period_seconds=round(options.period_hours * 3600),
         as_of_days=options.as_of_days,
@@ -157,7 +158,9 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                 | "MarkNearDuplicates" >> MarkNearDuplicates(streaming=True))
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
-    toll = claims | "TollStats" >> _toll_stats(options, streaming=True, clock=clock)
+    # A stream's toll is revised (early panes) as often as its files are written.
+    toll = claims | "TollStats" >> _toll_stats(options, streaming=True, clock=clock,
+                                               early_firing_seconds=live.write_window_seconds)
     dead_letters = ([s["dead_letters"] for s in sources]
                     + [extracted["dead_letters"], extract_claims.dead_letters]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))

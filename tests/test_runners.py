@@ -71,3 +71,99 @@ def test_a_batch_on_flink_gives_the_rows_of_the_local_run(local_output, tmp_path
     run(tmp_path / "out", "--runner=FlinkRunner", "--flink_master=[local]",
         f"--flink_job_server_jar={jar}", "--flink_version=1.20", "--environment_type=LOOPBACK")
     assert compare(local_output, tmp_path / "out") == []
+
+
+def dated_today(seed: Path) -> str:
+    """A seed's text with its ` date YYYY-MM-DD` marker set to today: a story of now, so that its
+    claims are on time for the toll windows of a live stream."""
+    import datetime as dt
+    import re
+
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return re.sub(r"^ date \d{4}-\d{2}-\d{2}", f" date {today}", seed.read_text(encoding="utf-8"))
+
+
+def feed_of(text: str, guid: str) -> bytes:
+    """An Atom feed of one entry carrying the whole story (so it is not fetched from a link)."""
+    import datetime as dt
+    from xml.sax.saxutils import escape
+
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    html = "".join(f"<p>{escape(p)}</p>" for p in text.split("\n") if p.strip())
+    return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+            f"<title>Wire</title><id>urn:wire</id><updated>{now}</updated>"
+            f"<entry><id>urn:wire:{guid}</id><title>Wire {guid}</title><updated>{now}</updated>"
+            f"<published>{now}</published><content type='html'>{escape(html)}</content></entry>"
+            f"</feed>").encode()
+
+
+def wait_for_rows(output: Path, tables: dict[str, int], seconds: float) -> dict[str, int]:
+    """Polls the output until each table holds at least its number of stored rows (or time is up);
+    returns the counts last seen."""
+    import time
+
+    from outputs import stored_rows
+
+    ends = time.monotonic() + seconds
+    while True:
+        seen = {t: stored_rows(output, t) for t in tables}
+        if all(seen[t] >= n for t, n in tables.items()) or time.monotonic() > ends:
+            return seen
+        time.sleep(2)
+
+
+def start_stream(output: Path, drop: Path, feeds: Path, log: Path, *beam_args: str):
+    command = [sys.executable, "-m", "tollwatch.pipeline.cli", "run", "--streaming",
+               "--watch", str(drop), "--feeds", str(feeds), "--allow-private-hosts",
+               "--output", str(output), "--tick-seconds", "2", "--write-window-seconds", "5",
+               *beam_args]
+    return subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def stop(process, log: Path) -> None:
+    """Ctrl-C: the job is cancelled and the CLI exits 0 within half a minute."""
+    import signal
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
+
+
+@needs_shared
+def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothing(tmp_path):
+    """`run --streaming --watch DROP --feeds` on Prism: a dropped file and a published feed entry
+    are articles, claims and toll panes in DuckDB within 60 s; Ctrl-C stops the job; a restart reads what
+    came while it was down, and the views hold every article once."""
+    from feed_server import FeedServer, Reply
+    from tollwatch.pipeline.query import connect
+
+    runner_or_skip(PRISM, "Go")
+    seeds = sorted(SEEDS.glob("*.txt"))
+    drop, output, log = tmp_path / "drop", tmp_path / "out", tmp_path / "stream.log"
+    drop.mkdir()
+    empty = (b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>Wire</title>"
+             b"<id>urn:wire</id><updated>2026-01-01T00:00:00Z</updated></feed>")
+    with FeedServer() as server:
+        server.routes["/feed.xml"] = Reply(body=empty)
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nurl = "{server.url("/feed.xml")}"\npoll_seconds = 2\n')
+        stream = start_stream(output, drop, feeds, log)
+        try:
+            (drop / "first.txt").write_text(dated_today(seeds[0]), encoding="utf-8")
+            server.routes["/feed.xml"] = Reply(body=feed_of(dated_today(seeds[1]), "e1"))
+            seen = wait_for_rows(output, {"articles": 2, "claims": 1, "toll": 1}, 60)
+            assert seen["articles"] >= 2 and seen["claims"] >= 1 and seen["toll"] >= 1, (
+                seen, log.read_text()[-3000:])
+        finally:
+            stop(stream, log)
+        # While it is down a file is dropped; the restarted stream reads it.
+        (drop / "second.txt").write_text(dated_today(seeds[2]), encoding="utf-8")
+        stream = start_stream(output, drop, feeds, log)
+        try:
+            seen = wait_for_rows(output, {"articles": 5}, 60)
+        finally:
+            stop(stream, log)
+    con = connect(str(output))
+    uris = [u for (u,) in con.execute("SELECT uri FROM articles ORDER BY uri").fetchall()]
+    assert sum(u.endswith("first.txt") for u in uris) == 1, uris
+    assert sum(u.endswith("second.txt") for u in uris) == 1, uris
+    assert len(uris) == 3, uris
