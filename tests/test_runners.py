@@ -167,3 +167,26 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
     assert sum(u.endswith("first.txt") for u in uris) == 1, uris
     assert sum(u.endswith("second.txt") for u in uris) == 1, uris
     assert len(uris) == 3, uris
+
+
+def test_streaming_true_means_streaming_and_runner_options_pass_through():
+    from tollwatch.pipeline.cli import streaming_asked, with_plain_switches
+    from tollwatch.pipeline.options import unknown_flags
+
+    assert with_plain_switches(["--streaming=True", "--x=1"]) == ["--streaming", "--x=1"]
+    assert with_plain_switches(["--streaming=false"]) == []
+    with pytest.raises(ValueError):
+        with_plain_switches(["--streaming=maybe"])
+    assert streaming_asked(with_plain_switches(["--streaming=True"]))
+    assert not streaming_asked(["--runner=PrismRunner"])
+    # Options only the runner reads: unknown to Beam's Python side, passed on with a named runner.
+    assert unknown_flags(["--checkpointing_interval=10000", "--savepoint_path=/s"]) == [
+        "--checkpointing_interval=10000", "--savepoint_path=/s"]
+
+
+def test_an_unknown_flag_without_a_runner_is_refused_as_a_typo(tmp_path, capsys):
+    from tollwatch.pipeline.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "o"), "--chekpointing=1"])
+    assert "unrecognized arguments: --chekpointing=1" in capsys.readouterr().err
