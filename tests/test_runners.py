@@ -3,7 +3,7 @@
 The runners are installed by `make runners` into Beam's caches (`make test` does it where Go and
 Java are present). Without them these tests skip, saying what to install; under CI (the `CI`
 variable set) a missing runner fails them instead, so a CI that lost its runners does not pass
-quietly.
+quietly, unless the registry refused the runner (recorded by `make runners`): that skip quotes it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def runner_or_skip(path: Path, tools: str) -> Path:
     message = f"{path} is missing: install {tools}, then `make runners`"
     refused = path.with_name(path.name + ".refused")  # kept by `make runners`
     if refused.is_file():
-        message += f" (Maven Central: {refused.read_text().strip()})"
+        # The registry's final "not served" (its words kept by `make runners`): no install step
+        # can fix that, so CI says it and goes on rather than failing for ever.
+        pytest.skip(f"{path.name}: Maven Central: {refused.read_text().strip()}")
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
