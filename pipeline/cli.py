@@ -283,9 +283,11 @@ def job_id(result) -> str:
     return str(found or getattr(result, "_job_id", None) or "(no id)")
 
 
-STREAM_DROPS = {"write_too_late": "record(s) reached their write window past the allowed lateness",
+STREAM_DROPS = {"write_too_late": "record(s) reached their write window past the allowed "
+                                  "lateness: not written",
                 "toll_claims_too_late": "claim(s) came after every toll window they belong to had "
-                                        "closed (past the allowed lateness)"}
+                                        "closed (past the allowed lateness): written, but left "
+                                        "out of the toll"}
 
 
 def _report_drops(result) -> None:
@@ -296,7 +298,7 @@ def _report_drops(result) -> None:
         except Exception:  # noqa: BLE001 - a runner that reports no metrics after a cancel
             continue
         if dropped:
-            LOG.warning("%d %s: not written", dropped, what)
+            LOG.warning("%d %s", dropped, what)
 
 
 def _feed_source(options):
