@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
@@ -158,8 +159,12 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                 | "MarkNearDuplicates" >> MarkNearDuplicates(streaming=True))
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
-    # A stream's toll is revised (early panes) as often as its files are written.
-    toll = claims | "TollStats" >> _toll_stats(options, streaming=True, clock=clock,
+    # A stream's toll is revised (early panes) as often as its files are written. The local
+    # FnApiRunner (no --runner) has no processing time: there, no early panes, and toll panes are
+    # written by arrival windows like the other tables.
+    local = options.view_as(StandardOptions).runner is None
+    toll_by_processing_time = toll_by_processing_time and not local
+    toll = claims | "TollStats" >> _toll_stats(options, streaming=not local, clock=clock,
                                                early_firing_seconds=live.write_window_seconds)
     dead_letters = ([s["dead_letters"] for s in sources]
                     + [extracted["dead_letters"], extract_claims.dead_letters]

@@ -5,6 +5,7 @@ written, not dropped."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.transforms.window import TimestampedValue
@@ -166,3 +167,32 @@ def test_a_stream_writes_every_record_type_on_time_and_late(tmp_path):
     assert rows("dead_letters", "error_type")[0] == ("unsupported_type",)
     # The file read eight days ago is left out (a counted drop), its copy read on time is not.
     assert rows("articles", "count(*) FILTER (WHERE uri LIKE '%000_%')")[0][0] == 0
+
+
+def test_the_streaming_graph_runs_bounded_on_the_local_runner(tmp_path):
+    """Without --runner (Beam's FnApiRunner, which has no processing time) the streaming graph runs
+    over a bounded source and writes every table: the toll's early trigger used to crash it."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from support import SEEDS
+    from tollwatch.pipeline.build import build_streaming
+    from tollwatch.pipeline.options import TollwatchOptions
+    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.schemas import DeadLetter, RawDoc
+
+    seeds = sorted(SEEDS.glob("*.txt"))
+    if not seeds:
+        pytest.skip("../shared is not beside the checkout")
+    start = 1_741_564_800 + DAY  # 2025-03-11: the seeds' claims are on time for the toll
+    out = tmp_path / "out"
+    options = PipelineOptions(["--streaming"], output=str(out))
+    pipeline = make_pipeline(options)
+    raw = pipeline | "Seeds" >> beam.Create([raw_doc(p, start) for p in seeds]).with_output_types(RawDoc)
+    none = pipeline | "NoDeadLetters" >> beam.Create([]).with_output_types(DeadLetter)
+    build_streaming(pipeline, options.view_as(TollwatchOptions),
+                    extra_sources=[{"raw_docs": raw, "dead_letters": none}],
+                    clock=lambda: Timestamp(start + 60))
+    pipeline.run().wait_until_finish()
+    for table in ("articles", "claims", "toll"):
+        assert list(out.glob(f"{table}/*/*.parquet")), table
