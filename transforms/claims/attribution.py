@@ -28,6 +28,8 @@ from .grammar import Token, finite_verb
 
 
 class Attribution(NamedTuple):
+    """A phrase of a sentence that says who states its figures ("according to X", "X said")."""
+
     start: int  # absolute char span of the attribution phrase (source + verb)
     end: int
     source: str | None

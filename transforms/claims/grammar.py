@@ -21,6 +21,8 @@ from .sentences import Sentence
 
 
 class Token(NamedTuple):
+    """A word, number or punctuation mark of a sentence; a number mention is one token."""
+
     start: int
     end: int
     text: str
@@ -29,6 +31,8 @@ class Token(NamedTuple):
 
 
 class Mention(NamedTuple):
+    """A number phrase of a sentence, parsed, and whether it can be a count of people at all."""
+
     start: int
     end: int
     parsed: ParsedNumber
@@ -515,6 +519,8 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
 
 
 class Candidate(NamedTuple):
+    """A number the grammar ties to a casualty measure: a claim before its source, scope and period."""
+
     token: int
     mention: int
     measure: str  # "pending": taken from the claim this one is a part of

@@ -9,6 +9,8 @@ from .patterns import LAST_WORD_RE, PARA_RE, SENTENCE_FINAL, SENT_BREAK_RE, SENT
 
 
 class Sentence(NamedTuple):
+    """A sentence (or headline) of an article, its span absolute in the article's text."""
+
     start: int
     end: int
     text: str

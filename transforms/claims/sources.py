@@ -43,6 +43,8 @@ def _exact_form(token: str) -> str:
 
 
 class SourceHit(NamedTuple):
+    """A known source's name found in a text: its span and the table entries it names."""
+
     start: int
     end: int
     entries: tuple[SourceEntry, ...]
