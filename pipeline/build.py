@@ -14,13 +14,13 @@ from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
-from tollwatch.schemas import TABLES, Article, Claim, DeadLetter, RawDoc, TollWindow
+from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
-from tollwatch.transforms.infer_events import ApplyEvents, InferEvents
+from tollwatch.transforms.infer_events import ApplyEvents, EventSpan, InferEvents
 from tollwatch.transforms.ingest import FileRef, ReadFiles
 from tollwatch.transforms.parquet import (
     ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
@@ -116,7 +116,7 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     if not options.events:
         # Events from places and dates, keeping the ids of the events the output already holds.
         earlier = (pipeline | "EventsSoFar" >> ReadParquetRecords(
-            earlier_articles, Article, columns=["event_ids", "published_at", "date_source"])
+            earlier_articles, EventSpan, columns=list(EventSpan._fields))
                    if earlier_articles else None)
         choices = assigned | "InferEvents" >> InferEvents(earlier)
         final = {**final, **({"articles": final["articles"], "claims": final["claims"]}

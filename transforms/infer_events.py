@@ -32,8 +32,9 @@ from collections import Counter, defaultdict
 from typing import Iterable, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
+from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.schemas import Article, Claim
+from tollwatch.schemas import Article, Claim, register_row_coder
 from tollwatch.transforms.claims import claim_key
 from tollwatch.transforms.events import slug
 
@@ -62,6 +63,18 @@ class EventTraits(NamedTuple):
     doc_id: str
     published: Optional[dt.datetime]  # None unless the date came from the article itself
     places: tuple[str, ...]  # its heaviest places, heaviest first
+
+
+class EventSpan(NamedTuple):
+    """What the output's `articles` tell of the events already there: one article's events and
+    date (the columns read of earlier runs' files)."""
+
+    event_ids: Optional[Sequence[str]]
+    published_at: Optional[Timestamp]
+    date_source: Optional[str]
+
+
+register_row_coder(EventSpan)
 
 
 class KnownEvent(NamedTuple):
@@ -267,6 +280,7 @@ class InferEvents(beam.PTransform):
     Only the articles' traits cross the runner; the decision is made by one worker."""
 
     def __init__(self, earlier: Optional[beam.PCollection] = None):
+        """`earlier`: PCollection[EventSpan] of the output's articles, if it holds some."""
         super().__init__()
         self._earlier = earlier
 
@@ -283,11 +297,11 @@ class InferEvents(beam.PTransform):
         return traits | "Decide" >> beam.Map(_decide, beam.pvalue.AsSingleton(known))
 
 
-def _span(article: Article) -> tuple[list, Optional[dt.datetime]]:
+def _span(span: EventSpan) -> tuple[list, Optional[dt.datetime]]:
     published = None
-    if article.published_at is not None and article.date_source in DATED:
-        published = article.published_at.to_utc_datetime(has_tz=True)
-    return list(article.event_ids or ()), published
+    if span.published_at is not None and span.date_source in DATED:
+        published = span.published_at.to_utc_datetime(has_tz=True)
+    return list(span.event_ids or ()), published
 
 
 class ApplyEvents(beam.PTransform):
