@@ -694,28 +694,6 @@ def outside_toll_note(con) -> Optional[str]:
             + " (the outside_toll view lists them)")
 
 
-def single_event_note(con, event_id: str, horizon_days: int) -> Optional[str]:
-    """Without an events file every article is one event: how many, over what time, and a warning
-    when that time is longer than the toll's horizon (unrelated stories are then likely merged)."""
-    n, dated, first, last = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
-               min(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
-               max(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text'))
-        FROM articles WHERE list_contains(event_ids, ?)""", [event_id]).fetchone()
-    if not n:
-        return None
-    note = (f"no --events: all {n} article(s) are one event, {event_id!r}")
-    if first is None:
-        return note + "."
-    days = (last - first).total_seconds() / 86400
-    note += f", published {first:%Y-%m-%d} to {last:%Y-%m-%d} ({dated} dated)"
-    if days > horizon_days:
-        note += (f": {days:.0f} days apart, more than the toll's {horizon_days}-day horizon, so "
-                 "unrelated stories are probably counted together. Give --events FILE (see "
-                 "examples/events.toml and the README's 'Events').")
-    return note
-
-
 def inferred_events_note(con, shown: int = 8) -> Optional[str]:
     """Without an events file: the events inferred from places and dates, biggest first."""
     rows = con.execute("""
