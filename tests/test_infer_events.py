@@ -126,3 +126,33 @@ def test_realdev_articles_land_in_their_event():
 def test_the_seeds_are_one_event():
     articles = list(read_articles([str(SEEDS)]))
     assert len(set(infer_events([article_traits(a) for a in articles]).values())) == 1
+
+
+def _story(place: str, country: str, n: int) -> str:
+    return (f"Floods swept through {place} in {country} overnight, and rescuers in {place} said "
+            f"at least {n} people were killed. Officials in {place} asked for help as roads into "
+            f"{place} stayed closed and the army sent trucks from the capital of {country}. "
+            "Residents waited for water and power to return, and schools stayed shut. " * 2)
+
+
+def test_a_run_without_events_labels_articles_and_claims_and_a_later_run_keeps_the_ids(tmp_path):
+    from tollwatch.pipeline.cli import main
+    from tollwatch.pipeline.query import connect
+
+    day1, day2, out = tmp_path / "day1", tmp_path / "day2", tmp_path / "out"
+    day1.mkdir(), day2.mkdir()
+    (day1 / "a.txt").write_text(" date 2025-03-10 " + _story("Derna", "Libya", 20))
+    (day1 / "b.txt").write_text(" date 2025-03-10 " + _story("Kandahar", "Afghanistan", 7))
+    (day2 / "c.txt").write_text(" date 2025-03-13 " + _story("Derna", "Libya", 45))
+    assert main(["run", "--input", str(day1), "--output", str(out)]) == 0
+    assert main(["run", "--input", str(day2), "--output", str(out)]) == 0
+    con = connect(str(out))
+    events = dict(con.execute("SELECT regexp_extract(uri, '[a-z]\\.txt'), event_ids[1] "
+                              "FROM articles").fetchall())
+    assert events == {"a.txt": "darnah-2025-03-10", "c.txt": "darnah-2025-03-10",
+                      "b.txt": "kandahar-2025-03-10"}
+    # Each claim is in its article's event, and so is its key.
+    assert con.execute("SELECT count(*) FROM claims c JOIN articles a USING (doc_id) "
+                       "WHERE c.event_id <> a.event_ids[1]").fetchone()[0] == 0
+    assert {r[0] for r in con.execute("SELECT event_id FROM toll").fetchall()} == {
+        "darnah-2025-03-10", "kandahar-2025-03-10"}
