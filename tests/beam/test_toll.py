@@ -266,6 +266,7 @@ def test_a_corrected_article_replaces_its_claims():
     assert current_claims([], False, [("r1", retracted), ("r1", retracted)], []) == [retracted]
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_a_corrected_article_leaves_only_its_new_figure_in_the_toll(tmp_path):
     from tollwatch.pipeline.cli import main
     from tollwatch.pipeline.query import connect
@@ -339,6 +340,7 @@ def test_a_window_no_claim_is_in_any_more_gets_an_empty_pane_once():
     assert revise([], []) == []
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_a_rerun_that_dates_an_article_anew_leaves_only_its_new_claims_in_the_views(tmp_path):
     from tollwatch.pipeline.cli import main
     from tollwatch.pipeline.query import connect
