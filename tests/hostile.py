@@ -1,6 +1,6 @@
 """Hostile input files and a harness that runs each through tollwatch in a bounded child process.
 
-Shared by tests/test_hostile.py (assertions) and benchmarks/hostile_table.py (the table of outcome,
+Shared by tests/e2e/test_hostile.py (assertions) and benchmarks/hostile_table.py (the table of outcome,
 peak memory and time per case). Each case is a file as it would be dropped into an input folder;
 `expected` is what the run must make of it: 'article' (one or more articles, no dead letter) or
 'dead_letter:<error_type>' (one dead letter of that type, no article).
