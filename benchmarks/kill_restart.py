@@ -23,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from outputs import stored_rows, view_digest  # noqa: E402
-from test_faults import TABLES, many_dates_corpus, temp_files  # noqa: E402
+from outputs import TABLES, many_dates_corpus, stored_rows, temp_files, view_digest  # noqa: E402
 
 
 def main() -> None:
