@@ -525,6 +525,18 @@ class Outcome(NamedTuple):
     peak_rss_mb: float       # the child's own peak resident set (wait4), baseline included
 
 
+def warm_parsers() -> None:
+    """Imports and warms the parsers in this process, so that forked children (run_isolated)
+    measure the work, not the imports."""
+    from tollwatch.transforms.claims import extract_claims
+    from tollwatch.transforms.extract import extract_feed, extract_html
+
+    extract_html(f"<html><body><article><p>{ARTICLE}</p></article></body></html>")
+    list(extract_feed(b"<rss version='2.0'><channel><item><description>" + ARTICLE.encode()
+                      + b"</description></item></channel></rss>"))
+    extract_claims(ARTICLE)
+
+
 def run_isolated(function: Callable, *args, timeout: float = 60.0) -> Outcome:
     """`function(*args)` in a forked child, killed after `timeout` seconds; its JSON-able result,
     wall time and peak RSS."""
