@@ -7,7 +7,7 @@ STAMP := $(VENV)/.tollwatch-installed
 
 BENCH_STAMP := $(VENV)/.tollwatch-bench-installed
 
-.PHONY: install demo test bench bench-quick clean dist dataflow-template dataflow-run dataflow-dry-run
+.PHONY: install demo test runners bench bench-quick clean dist dataflow-template dataflow-run dataflow-dry-run
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,35 @@ demo: $(STAMP)
 	$(BIN)/tollwatch demo --output demo-output
 
 test: $(STAMP)
+	@if command -v go >/dev/null && command -v java >/dev/null; then $(MAKE) --no-print-directory runners; \
+	else echo "make test: no go or java here: the Prism and Flink tests skip (install Go and Java 17, then make runners)"; fi
 	$(BIN)/python -m pytest
+
+# Beam's own runners, where Beam looks for them (tests/test_runners.py): Prism built from the Go
+# module as Beam builds it, and the Flink job server jar under the file name FlinkRunner caches it
+# as. Quiet when both are there. A jar Maven Central does not serve is reported, not fatal: the
+# Flink tests then skip, or fail under CI.
+BEAM_VERSION := 2.77.0
+FLINK_VERSION := 1.20
+PRISM_BIN := $(HOME)/.apache_beam/cache/prism/bin
+JAR_CACHE := $(HOME)/.apache_beam/cache/jars
+FLINK_JAR := beam-runners-flink-$(FLINK_VERSION)-job-server-$(BEAM_VERSION).jar
+
+runners: $(PRISM_BIN)/prism $(JAR_CACHE)/$(FLINK_JAR)
+
+# Maven Central's "not found" is final: kept in FLINK_JAR.refused and said once per make, not asked
+# again (delete the file to ask again).
+$(JAR_CACHE)/$(FLINK_JAR):
+	@mkdir -p $(JAR_CACHE)
+	@if test -f $@.refused; then echo "make runners: no Flink job server: $$(cat $@.refused)"; \
+	elif mvn -q -B dependency:copy -Dartifact=org.apache.beam:beam-runners-flink-$(FLINK_VERSION)-job-server:$(BEAM_VERSION) \
+	    -DoutputDirectory=$(JAR_CACHE) >$@.log 2>&1; then rm -f $@.log; \
+	else grep -m1 -o 'org.apache.beam:[^ ]* was not found in [^ ]*\|Could not find artifact [^ ]* in [^ ]*' $@.log > $@.refused \
+	  || { echo "make runners: Maven failed, see $@.log"; exit 1; }; \
+	  echo "make runners: no Flink job server: $$(cat $@.refused)"; fi
+
+$(PRISM_BIN)/prism:
+	GOBIN=$(PRISM_BIN) go install github.com/apache/beam/sdks/v2/go/cmd/prism@v$(BEAM_VERSION)
 
 # The wheel and sdist (dist/); workers install the wheel (deploy/README.md).
 dist: $(STAMP)

@@ -10,6 +10,7 @@ import json
 from typing import Optional, Sequence
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
@@ -22,7 +23,7 @@ from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.ingest import FileRef, ReadFiles
 from tollwatch.transforms.parquet import (
-    ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
+    FireEvery, ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.quarantine import set_aside_damaged
 from tollwatch.transforms.repeats import StripRepeatedPassages
 from tollwatch.transforms.resolve import ResolveDuplicates
@@ -43,13 +44,14 @@ def events_for(options: TollwatchOptions) -> list[Event]:
     return [default_event(parts[-1] if parts else "input")]
 
 
-def _toll_stats(options: TollwatchOptions, streaming: bool = False) -> TollStats:
-    return TollStats(
+def _toll_stats(options: TollwatchOptions, streaming: bool = False, clock=Timestamp.now,
+                early_firing_seconds: int = 60) -> TollStats:
+    return TollStats(early_firing_seconds=early_firing_seconds,
         window_seconds=round(options.window_hours * 3600),
         period_seconds=round(options.period_hours * 3600),
         as_of_days=options.as_of_days,
-        allowed_lateness_seconds=round(options.allowed_lateness_hours * 3600),
-        streaming=streaming)
+        allowed_lateness_seconds=_lateness_seconds(options),
+        streaming=streaming, clock=clock)
 
 
 def _windowing(options: TollwatchOptions) -> dict:
@@ -57,14 +59,20 @@ def _windowing(options: TollwatchOptions) -> dict:
                      options.as_of_days)
 
 
-def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int) -> list:
+def _lateness_seconds(options: TollwatchOptions) -> int:
+    return round(options.allowed_lateness_hours * 3600)
+
+
+def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shards: int,
+           remove_stale: bool = True) -> list:
     """Writes each table; returns the PCollections of the files written."""
     written = []
     for name, pcoll in outputs.items():
         table = TABLES[name]
         written.append(pcoll | f"Write{table.record_type.__name__}s" >> WriteParquet(
             options.output, table.name, table.record_type, table.partition_by,
-            table.partition_column, shards=shards, run_key=keys.get(name, "")))
+            table.partition_column, shards=shards, run_key=keys.get(name, ""),
+            remove_stale=remove_stale))
     return written
 
 
@@ -153,13 +161,19 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
 
 
 def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
-                    feed_source: Optional[beam.PTransform] = None) -> dict:
+                    feed_source: Optional[beam.PTransform] = None,
+                    extra_sources: Sequence[dict] = (), clock=Timestamp.now,
+                    toll_by_processing_time: bool = True) -> dict:
     """Adds the streaming flow: the watched folders (and `feed_source`, e.g. ReadFeeds) -> the
     per-article stages -> windowed Parquet. Exact copies are found as near copies of similarity
     1.0; rewrites, and the un-marking of figures a copy states anew, need the whole batch and
-    are left to `tollwatch run` over the output."""
+    are left to `tollwatch run` over the output.
+
+    `toll_by_processing_time=False` writes toll panes by arrival windows like the other tables
+    (for Beam's TestStream runner, which does not end a stream with a repeated processing-time
+    trigger; on Prism that write waits for the toll windows to close, see FireEvery)."""
     live = options.view_as(LiveOptions)
-    sources = []
+    sources = list(extra_sources)
     if live.watch:
         sources.append(pipeline | "WatchFolder" >> WatchFolder(
             watch_patterns(live.watch), interval_seconds=live.tick_seconds,
@@ -179,15 +193,26 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                 | "MarkNearDuplicates" >> mark)
     extract_claims = ExtractClaims(options.sources)
     claims = articles | "ExtractClaims" >> extract_claims
-    toll = claims | "TollStats" >> _toll_stats(options, streaming=True)
+    # A stream's toll is revised (early panes) as often as its files are written. The local
+    # FnApiRunner (no --runner) has no processing time: there, no early panes, and toll panes are
+    # written by arrival windows like the other tables.
+    local = options.view_as(StandardOptions).runner is None
+    toll_by_processing_time = toll_by_processing_time and not local
+    toll = claims | "TollStats" >> _toll_stats(options, streaming=not local, clock=clock,
+                                               early_firing_seconds=live.write_window_seconds)
     dead_letters = ([s["dead_letters"] for s in sources]
                     + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
                        mark.dead_letters, extract_claims.dead_letters]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     size = live.write_window_seconds
-    windowed = {name: pcoll | f"{name}WriteWindows" >> WindowByArrival(size)
+    windowed = {name: pcoll | f"{name}WriteWindows" >> (
+                    FireEvery(size) if name == "toll" and toll_by_processing_time
+                    else WindowByArrival(size, _lateness_seconds(options), clock))
                 for name, pcoll in outputs.items()}
+    # Toll panes are fired by processing time, numbered from 0 by each run of the stream: a
+    # restarted stream names its files apart, by its start time.
+    keys = {"toll": run_key([str(clock())])}
     # A stream's windows are written by a fixed number of shards (WriteToFiles' rule in streaming).
-    _write(windowed, options, {}, options.parquet_shards or 1)
+    _write(windowed, options, keys, options.parquet_shards or 1, remove_stale=False)
     return outputs

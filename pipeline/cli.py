@@ -213,6 +213,7 @@ class RunError(RuntimeError):
 
 LOCAL_RUNNERS = (None, "DirectRunner", "SwitchingDirectRunner", "FnApiRunner",
                  "BundleBasedDirectRunner")
+JOB_SERVER_RUNNERS = ("PrismRunner", "FlinkRunner", "SparkRunner", "PortableRunner")
 DEFAULT_SUBMIT_TIMEOUT_SECONDS = 180.0
 
 
@@ -261,8 +262,10 @@ def submit(start, options, timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS):
     with its failure told in one line (a Dataflow project or bucket that cannot be reached hangs
     in the Google client, looking for credentials, without a word)."""
     runner = _runner_name(options)
-    if runner in LOCAL_RUNNERS:
-        return start()  # a local run is the whole job, not a hand-over: no deadline
+    if runner in LOCAL_RUNNERS or runner in JOB_SERVER_RUNNERS:
+        # A local run is the whole job, not a hand-over: no deadline. A runner whose client starts
+        # a job server here sets a SIGINT handler, which only the main thread may do.
+        return start()
     import threading
 
     LOG.info("handing the job to %s (waiting at most %g s)", runner, timeout)
@@ -342,26 +345,33 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
 
 
 def run_streaming(args, beam_args: Sequence[str]) -> int:
-    """`run --streaming`: the live sources as a real stream, for Dataflow, Flink or Prism."""
+    """`run --streaming`: the live sources as a real stream, on Prism (without --runner, once
+    `make runners` has built it), Flink, Dataflow or any portable runner. Waits for the job (a
+    local or LOOPBACK job dies with its client) until it ends or Ctrl-C cancels it; a Dataflow job
+    lives on its service, and is handed over."""
     from apache_beam.options.pipeline_options import (
         GoogleCloudOptions, PipelineOptions, StandardOptions)
 
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
-    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.pipeline.runner import make_pipeline, prism_binary
 
-    unknown = unknown_flags(list(beam_args))
-    if unknown:
-        raise ValueError(f"unrecognized arguments: {' '.join(unknown)}")
     if not args.output or not (args.watch or args.feeds or args.feed):
         raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
+    beam_args = list(beam_args)
+    runner = PipelineOptions(beam_args).view_as(StandardOptions).runner
+    if runner is None:
+        prism = prism_binary()
+        if prism is None:
+            raise ValueError("run --streaming needs a streaming runner: build Prism with `make "
+                             "runners` (Go), or name one: --runner=FlinkRunner, DataflowRunner, ...")
+        beam_args += ["--runner=PrismRunner", f"--prism_location={prism}"]
+    passed = unknown_flags(beam_args)
+    if passed:
+        LOG.info("passed to the runner as they are: %s", " ".join(passed))
     skip = {"command", "quiet", "submit_timeout_seconds"}
-    options = PipelineOptions(list(beam_args), **{k: v for k, v in vars(args).items()
-                                                  if k not in skip and v is not None})
-    if options.view_as(StandardOptions).runner is None:
-        LOG.warning("Beam's local runners do not run unbounded sources as a stream (nothing is "
-                    "written until the sources stop): use `tollwatch follow` here, and "
-                    "--streaming with --runner=DataflowRunner, FlinkRunner or PortableRunner")
+    options = PipelineOptions(beam_args, **{k: v for k, v in vars(args).items()
+                                            if k not in skip and v is not None})
 
     def start():
         pipeline = make_pipeline(options)
@@ -370,13 +380,97 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
 
     result = submit(start, options,
                     getattr(args, "submit_timeout_seconds", None) or DEFAULT_SUBMIT_TIMEOUT_SECONDS)
+    runner = options.view_as(StandardOptions).runner
     if detached(options) and not options.view_as(GoogleCloudOptions).template_location:
         print("Dry run: the streaming job was translated, not submitted.")
         return 0
-    job_id = result.job_id() if callable(getattr(result, "job_id", None)) else None
-    print(f"Streaming job handed to {_runner_name(options)}"
-          + (f": job {job_id}" if job_id else "") + ". Follow it in the runner's console.")
+    if detached(options) or runner in ("DataflowRunner", "TestDataflowRunner"):
+        print(f"Streaming job {job_id(result)} handed to {runner}. Follow it in the runner's "
+              "console.")
+        return 0
+    LOG.info("streaming job %s running on %s; Ctrl-C stops it", job_id(result), runner)
+    # Beam's handler of Ctrl-C stops the local job server at once, under the running job: the job is
+    # cancelled through the runner instead, then the server stops when the CLI exits.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        state = wait_for(result)
+    except KeyboardInterrupt:
+        LOG.info("stopping job %s", job_id(result))
+        result.cancel()
+        state = wait_for(result, deadline_seconds=60)
+    _report_drops(result)
+    LOG.info("streaming job %s ended: %s", job_id(result), state)
     return 0
+
+
+def with_plain_switches(beam_args: Sequence[str]) -> list[str]:
+    """The Beam flags with `--streaming=True` as `--streaming` (and `=False` left out): Beam's
+    switches take no value, and its parser exits on one."""
+    out = []
+    for arg in beam_args:
+        name, equals, value = arg.partition("=")
+        if equals and name == "--streaming":
+            if value.strip().lower() in ("true", "1", "yes"):
+                out.append(name)
+            elif value.strip().lower() not in ("false", "0", "no"):
+                raise ValueError(f"{name} takes True or False, not {value!r}")
+        else:
+            out.append(arg)
+    return out
+
+
+def streaming_asked(beam_args: Sequence[str]) -> bool:
+    """Whether the Beam flags ask for a stream (--streaming, --streaming=True, ...), as Beam reads them."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    return bool(PipelineOptions(list(beam_args)).view_as(StandardOptions).streaming)
+
+
+def _runner_named(beam_args: Sequence[str]) -> bool:
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    return PipelineOptions(list(beam_args)).view_as(StandardOptions).runner is not None
+
+
+def wait_for(result, poll_seconds: float = 2.0, deadline_seconds: Optional[float] = None) -> str:
+    """Waits until the job ends; returns its final state (or the last one seen by the deadline).
+    Polls the job's state: Beam's wait_until_finish on a portable runner holds one state stream
+    whose gRPC deadline is --job_server_timeout (300 s), so a stream's client died after 5 minutes,
+    and its LOOPBACK job with it."""
+    from apache_beam.runners.runner import PipelineState
+
+    ends = None if deadline_seconds is None else time.monotonic() + deadline_seconds
+    while True:
+        state = result.state
+        if PipelineState.is_terminal(state) or (ends is not None and time.monotonic() > ends):
+            return str(state)
+        time.sleep(poll_seconds)
+
+
+def job_id(result) -> str:
+    """The runner's id of a submitted job (Dataflow: job_id(); portable runners: _job_id)."""
+    found = getattr(result, "job_id", None)
+    if callable(found):
+        found = found()
+    return str(found or getattr(result, "_job_id", None) or "(no id)")
+
+
+STREAM_DROPS = {"write_too_late": "record(s) reached their write window past the allowed "
+                                  "lateness: not written",
+                "toll_claims_too_late": "claim(s) came after every toll window they belong to had "
+                                        "closed (past the allowed lateness): written, but left "
+                                        "out of the toll"}
+
+
+def _report_drops(result) -> None:
+    """Logs what a stream left out on purpose (never silently)."""
+    for name, what in STREAM_DROPS.items():
+        try:
+            dropped = _counter(result, name)
+        except Exception:  # noqa: BLE001 - a runner that reports no metrics after a cancel
+            continue
+        if dropped:
+            LOG.warning("%d %s", dropped, what)
 
 
 def _feed_source(options):
@@ -845,6 +939,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from tollwatch.transforms.ingest import InputError
 
     try:
+        beam_args = with_plain_switches(beam_args)
         if args.command == "query":
             from tollwatch.pipeline.query import QueryLimits
 
@@ -885,10 +980,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             counts = run_pipeline(inputs, output, events=str(EXAMPLES / "events.toml"),
                                   sources=[str(EXAMPLES / "sources.toml")])
         else:
-            if "--streaming" in beam_args:
+            if streaming_asked(beam_args):
                 return run_streaming(args, beam_args)
             unknown = unknown_flags(beam_args)
-            if unknown:
+            # A named runner reads options of its own (--checkpointing_interval, ...): they pass
+            # through. The local runner reads none, so there an unknown flag is a typo.
+            if unknown and not _runner_named(beam_args):
                 command.error(unknown_option_message(command, unknown))
             if not args.input or not args.output:
                 command.error("run needs --input and --output")

@@ -28,3 +28,13 @@ def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
     if options.view_as(StandardOptions).runner is None:
         return beam.Pipeline(runner=local_runner(options), options=options)
     return beam.Pipeline(options=options)
+
+
+def prism_binary() -> "str | None":
+    """The Prism binary `make runners` builds into Beam's cache, if it is there."""
+    import os
+
+    from apache_beam.runners.portability.prism_runner import PrismJobServer
+
+    path = os.path.join(PrismJobServer.BIN_CACHE, "prism")
+    return path if os.access(path, os.X_OK) else None

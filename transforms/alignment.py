@@ -29,6 +29,8 @@ from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from tollwatch.transforms.claims import MAX_FIGURE
+
 __all__ = ["Outline", "aligned_weight", "copy_kind", "figures_in_order", "lead_keys", "outline",
            "pack_outline", "unpack_outline"]
 
@@ -64,6 +66,7 @@ MIN_TRANSLATED_FIGURES = 5
 MIN_TRANSLATED_SHARE = 0.8
 # Figures below this are days, ages and counts of everything; a figure is a key of candidates.
 MIN_FIGURE = 10
+_MAX_FIGURE_DIGITS = len(str(MAX_FIGURE))
 # A text is English when this share of its words are the commonest English words (the 90 realdev
 # articles in English: 0.16-0.4; the one in Portuguese: 0.013).
 ENGLISH_SHARE = 0.08
@@ -150,8 +153,11 @@ def outline(text: str) -> Outline:
                 break
     figures: list[int] = []
     for match in _FIGURE.finditer(text):
-        value = int(_SEPARATOR.sub("", match.group()))
-        if value >= MIN_FIGURE and value not in figures:
+        digits = _SEPARATOR.sub("", match.group())
+        if len(digits) > _MAX_FIGURE_DIGITS:  # no count of people; int() of 4,301 digits raises
+            continue
+        value = int(digits)
+        if MIN_FIGURE <= value <= MAX_FIGURE and value not in figures:
             figures.append(value)
     return Outline(tuple(sentences), tuple(figures), english, frozenset(quoted))
 

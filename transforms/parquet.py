@@ -23,8 +23,10 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.value_provider import StaticValueProvider
-from apache_beam.transforms.window import FixedWindows, GlobalWindow, TimestampedValue
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.transforms import trigger
+from apache_beam.transforms.window import (
+    FixedWindows, GlobalWindow, GlobalWindows, TimestampedValue)
+from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import arrow_schema, to_arrow_table
 
@@ -201,7 +203,8 @@ class WriteParquet(beam.PTransform):
     """
 
     def __init__(self, output: str, table: str, record_type: type, partition_by: str,
-                 partition_column: str, shards: int = 1, run_key: str = ""):
+                 partition_column: str, shards: int = 1, run_key: str = "",
+                 remove_stale: bool = True):
         super().__init__()
         if partition_by not in record_type._fields:
             raise ValueError(f"{record_type.__name__} has no field {partition_by!r}")
@@ -218,6 +221,7 @@ class WriteParquet(beam.PTransform):
         if run_key and safe_component(run_key) != run_key:
             raise ValueError(f"unsafe run key {run_key!r}")
         self._prefix = f"part-{run_key}" if run_key else "part"
+        self._remove_stale = remove_stale
 
     def expand(self, records):
         base = FileSystems.join(self._output, self._table)
@@ -246,7 +250,7 @@ class WriteParquet(beam.PTransform):
                    | "Encode" >> beam.Map(partitioned).with_output_types(
                        tuple[str, bytes] if encoded else tuple[str, record_type])
                    | "WriteFiles" >> write)
-        if self._prefix == "part":
+        if self._prefix == "part" or not self._remove_stale:
             return written
         # A rerun replaces its own files; with a file per bundle it may write fewer than before.
         return (written
@@ -271,30 +275,80 @@ def _remove_stale(partition: tuple[str, Iterable[str]], base: str, prefix: str) 
     return sorted(kept)
 
 
-def _at_arrival(record, timestamp=beam.DoFn.TimestampParam):
+def arrival_time(record, clock: Callable[[], Timestamp] = Timestamp.now) -> Timestamp:
+    """When a record reached tollwatch: `ingested_at` (articles, dead letters), `computed_at` (toll
+    rows), else now (claims carry no arrival time of their own: they are made on arrival)."""
     when = getattr(record, "ingested_at", None) or getattr(record, "computed_at", None)
-    return TimestampedValue(record, max(when, timestamp) if when is not None else timestamp)
+    return when if when is not None else clock()
+
+
+class _AtArrivalFn(beam.DoFn):
+    """Stamps each record with its arrival time. A record whose write window closed more than the
+    allowed lateness ago by `clock` is counted and left out here, where Beam would drop it silently
+    (a stream's watermark is never ahead of the clock, so this leaves out all that Beam would)."""
+
+    def __init__(self, seconds: int, lateness_seconds: int, clock: Callable[[], Timestamp]):
+        self._seconds = seconds
+        self._lateness = lateness_seconds
+        self._clock = clock
+        self._too_late = beam.metrics.Metrics.counter("tollwatch", "write_too_late")
+
+    def process(self, record):
+        when = arrival_time(record, self._clock)
+        if when + self._seconds + self._lateness < self._clock():
+            self._too_late.inc()
+            return
+        yield TimestampedValue(record, when)
 
 
 class WindowByArrival(beam.PTransform):
     """Streaming records -> fixed windows of `seconds` by when they reached tollwatch
-    (`ingested_at`, or `computed_at` for toll rows), never earlier than their element time.
+    (`arrival_time`), whatever their element time.
 
-    Why: a stream's records are written window by window, and a window is written once (the
-    default trigger: `WriteToFiles` does not take several firings of one window). Windowed by
-    publication time, a copy of a week-old story would be late and dropped; by arrival it is
-    written with the current window, under its own publication-date partition."""
+    Why: a stream's records are written window by window. Windowed by publication time, a copy of a
+    week-old story, and every claim of it, would be late and dropped; and a toll pane's element time
+    is the end of its toll window, up to a month ahead. By arrival, each record is written with the
+    current window, under its own publication-date partition. A window is written on time, then
+    again (a file of the next pane) for records that reach it up to `lateness_seconds` late."""
+
+    def __init__(self, seconds: int = 60, lateness_seconds: int = 0,
+                 clock: Callable[[], Timestamp] = Timestamp.now):
+        super().__init__()
+        if seconds <= 0:
+            raise ValueError(f"the write window must be positive, got {seconds}")
+        if lateness_seconds < 0:
+            raise ValueError(f"the allowed lateness cannot be negative, got {lateness_seconds}")
+        self._seconds = seconds
+        self._lateness = lateness_seconds
+        self._clock = clock
+
+    def expand(self, records):
+        return (records
+                | "AtArrival" >> beam.ParDo(_AtArrivalFn(self._seconds, self._lateness, self._clock))
+                .with_output_types(records.element_type)
+                | "Windows" >> beam.WindowInto(FixedWindows(self._seconds),
+                                               allowed_lateness=Duration(self._lateness)))
+
+
+class FireEvery(beam.PTransform):
+    """Streaming records -> the global window, fired every `seconds` of processing time (each
+    firing is written as a pane of files of its own, named with the stream's run key).
+
+    Why, for toll panes: downstream of the toll's windowed GroupByKey, Prism holds the watermark at
+    the publication time of the claims in windows not yet closed (up to the as-of horizon, 30 days),
+    so a write by event-time windows waited that long (measured: windows of arrival time after an
+    early-firing GroupByKey fired only when the source stopped). Processing time does not wait."""
 
     def __init__(self, seconds: int = 60):
         super().__init__()
         if seconds <= 0:
-            raise ValueError(f"the write window must be positive, got {seconds}")
+            raise ValueError(f"the write interval must be positive, got {seconds}")
         self._seconds = seconds
 
     def expand(self, records):
-        return (records
-                | "AtArrival" >> beam.Map(_at_arrival).with_output_types(records.element_type)
-                | "Windows" >> beam.WindowInto(FixedWindows(self._seconds)))
+        return records | "Every" >> beam.WindowInto(
+            GlobalWindows(), trigger=trigger.Repeatedly(trigger.AfterProcessingTime(self._seconds)),
+            accumulation_mode=trigger.AccumulationMode.DISCARDING)
 
 
 def table_files(output: str, table: str) -> list[str]:

@@ -290,20 +290,46 @@ class _TollFn(beam.DoFn):
                           _TIMINGS.get(pane.timing, "unknown"), pane.index, Timestamp.now())
 
 
+def last_window_end(published_at: Timestamp, size: int, period: int) -> Timestamp:
+    """The end of the last sliding window (`size` every `period` seconds) that holds this time."""
+    return Timestamp(seconds=(published_at.micros // 1_000_000 // period) * period + size)
+
+
+class _InTimeFn(beam.DoFn):
+    """Leaves out, and counts, a claim whose every window of the series closed more than the
+    allowed lateness ago by `clock`: Beam would drop it silently (a stream's watermark is never
+    ahead of the clock, so this leaves out all that Beam would drop whole)."""
+
+    def __init__(self, size: int, period: int, lateness: int, clock):
+        self._size, self._period, self._lateness, self._clock = size, period, lateness, clock
+        self._too_late = beam.metrics.Metrics.counter("tollwatch", "toll_claims_too_late")
+
+    def process(self, element):
+        _, claim = element
+        if last_window_end(claim.published_at, self._size, self._period) + self._lateness < self._clock():
+            self._too_late.inc()
+            return
+        yield element
+
+
 class _WindowedToll(beam.PTransform):
-    def __init__(self, windowfn, series: str, allowed_lateness: int, early_firing: Optional[int]):
+    def __init__(self, size: int, period: int, series: str, allowed_lateness: int,
+                 early_firing: Optional[int], clock):
         super().__init__()
-        self._windowfn = windowfn
+        self._size, self._period = size, period
         self._series = series
         self._lateness = allowed_lateness
         self._early = early_firing
+        self._clock = clock
 
     def expand(self, keyed_claims):
         early = trigger.AfterProcessingTime(self._early) if self._early else None
         return (
             keyed_claims
+            | "InTime" >> beam.ParDo(_InTimeFn(self._size, self._period, self._lateness, self._clock))
+            .with_output_types(keyed_claims.element_type)
             | "Window" >> beam.WindowInto(
-                self._windowfn,
+                window.SlidingWindows(self._size, self._period),
                 trigger=trigger.AfterWatermark(early=early, late=trigger.AfterCount(1)),
                 accumulation_mode=trigger.AccumulationMode.ACCUMULATING,
                 allowed_lateness=Duration(self._lateness))
@@ -325,7 +351,7 @@ class TollStats(beam.PTransform):
                  as_of_days: int = DEFAULT_AS_OF_DAYS,
                  allowed_lateness_seconds: int = DEFAULT_ALLOWED_LATENESS_SECONDS,
                  early_firing_seconds: int = DEFAULT_EARLY_FIRING_SECONDS,
-                 streaming: bool = False):
+                 streaming: bool = False, clock=Timestamp.now):
         super().__init__()
         if period_seconds <= 0 or window_seconds <= 0:
             raise ValueError("window and period must be positive")
@@ -341,6 +367,7 @@ class TollStats(beam.PTransform):
         self._as_of = as_of_days * 86400
         self._lateness = allowed_lateness_seconds
         self._early = early_firing_seconds if streaming else None
+        self._clock = clock
 
     def expand(self, claims):
         counted = claims | "OverallWithFigure" >> beam.Filter(counts_toward_toll)
@@ -354,9 +381,9 @@ class TollStats(beam.PTransform):
                 tuple[tuple[str, str, str], Claim])
         )
         sliding = keyed | "Windows" >> _WindowedToll(
-            window.SlidingWindows(self._window, self._period), "window", self._lateness, self._early)
+            self._window, self._period, "window", self._lateness, self._early, self._clock)
         as_of = keyed | "AsOf" >> _WindowedToll(
-            window.SlidingWindows(self._as_of, self._period), "as_of", self._lateness, self._early)
+            self._as_of, self._period, "as_of", self._lateness, self._early, self._clock)
         return (sliding, as_of) | "BothSeries" >> beam.Flatten().with_output_types(TollWindow)
 
     def _batch(self, counted):

@@ -14,8 +14,8 @@ from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Claim
 from tollwatch.transforms.toll import (
-    ArticleVersion, TollKey, TollStats, bounds, counts_toward_toll, current_claims, latest_by_source,
-    toll_window)
+    ArticleVersion, TollKey, TollStats, bounds, counts_toward_toll, current_claims, last_window_end,
+    latest_by_source, toll_window)
 
 DAY = 86400
 T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, tzinfo=dt.timezone.utc))
@@ -114,13 +114,18 @@ def test_a_late_copy_with_a_higher_figure_revises_the_window_in_a_late_pane():
               .advance_watermark_to_infinity())
     with TestPipeline(runner="BundleBasedDirectRunner", options=options) as p:
         rows = (p | stream | TollStats(as_of_days=1, allowed_lateness_seconds=7 * DAY,
-                                       early_firing_seconds=0)
+                                       early_firing_seconds=0, clock=lambda: T0 + 3 * DAY)
                 | beam.Filter(lambda r: r.series == "window" and r.window_start == T0))
 
         def check(rows):
             panes = sorted((r.pane_index, r.pane_timing, r.best, r.n_claims) for r in rows)
             assert panes == [(0, "on_time", 100, 1), (1, "late", 120, 2)], panes
         assert_that(rows, check)
+
+
+def test_the_last_window_of_a_claim_ends_a_window_after_its_period():
+    assert last_window_end(T0 + 3600, DAY, 6 * 3600) == T0 + DAY
+    assert last_window_end(T0 + 6 * 3600, DAY, 6 * 3600) == T0 + 30 * 3600
 
 
 def test_toll_latest_view_shows_the_late_revision(tmp_path):
@@ -155,7 +160,8 @@ def test_streaming_fires_an_early_pane_on_processing_time_before_the_watermark()
               .advance_watermark_to(T0 + 3 * DAY)
               .advance_watermark_to_infinity())
     with TestPipeline(runner="BundleBasedDirectRunner", options=options) as p:
-        rows = (p | stream | TollStats(as_of_days=1, early_firing_seconds=60, streaming=True)
+        rows = (p | stream | TollStats(as_of_days=1, early_firing_seconds=60, streaming=True,
+                                       clock=lambda: T0 + 3 * DAY)
                 | beam.Filter(lambda r: r.series == "window" and r.window_start == T0))
 
         def check(rows):
