@@ -203,7 +203,7 @@ def stage_seconds(corpus: Path, limit: int) -> tuple[int, dict[str, float]]:
     from tollwatch.transforms import claims, dedup, events, extract, repeats
 
     now = Timestamp.now()
-    table = claims._sources_from_texts(claims.read_source_files([str(EXAMPLES / "sources.toml")]))
+    table = claims.sources_from_texts(claims.read_source_files([str(EXAMPLES / "sources.toml")]))
     matcher = events.EventMatcher(events.load_events(str(EXAMPLES / "events.toml")))
     hasher = dedup.MinHasher()
     spent = dict.fromkeys(("extract", "repeats", "events", "dedup signature", "claims"), 0.0)

@@ -21,6 +21,7 @@ from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
+from tollwatch.transforms.infer_events import ApplyEvents, EventSpan, InferEvents
 from tollwatch.transforms.ingest import FileRef, ReadFiles
 from tollwatch.transforms.parquet import (
     FireEvery, ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
@@ -36,7 +37,8 @@ from tollwatch.transforms.windowing import OwnToll, must_replace, recorded_windo
 
 
 def events_for(options: TollwatchOptions) -> list[Event]:
-    """The events of --events, else one event named after the (first) input."""
+    """The events of --events, else one event named after the (first) input (which a batch run
+    replaces by the events InferEvents finds; a stream keeps it)."""
     if options.events:
         return load_events(options.events)
     first = (options.input or options.view_as(LiveOptions).watch or ["input"])[0].rstrip("/")
@@ -108,20 +110,28 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
                  | "ExtractArticles" >> ExtractArticles())
     stage = StageArticles(staging, options.sources)
     strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
-    staged = (extracted["articles"]
-              | "StripRepeatedPassages" >> strip
-              | "AssignEvents" >> assign
-              | "StageArticles" >> stage)
+    assigned = (extracted["articles"]
+                | "StripRepeatedPassages" >> strip
+                | "AssignEvents" >> assign)
+    staged = assigned | "StageArticles" >> stage
     known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
     decided = (((staged["staged"], known) if known is not None else staged["staged"])
                | "ResolveDuplicates" >> ResolveDuplicates(read_digests, read_sketches,
                                                           write_verdicts))
     final = decided | "ApplyVerdicts" >> ApplyVerdicts()
+    earlier_claims, earlier_toll, earlier_articles = (
+        table_files(options.output, t) for t in ("claims", "toll", "articles"))
+    if not options.events:
+        # Events from places and dates, keeping the ids of the events the output already holds.
+        earlier = (pipeline | "EventsSoFar" >> ReadParquetRecords(
+            earlier_articles, EventSpan, columns=list(EventSpan._fields))
+                   if earlier_articles else None)
+        choices = assigned | "InferEvents" >> InferEvents(earlier)
+        final = {**final, **({"articles": final["articles"], "claims": final["claims"]}
+                             | "ApplyEvents" >> ApplyEvents(choices))}
     articles, claims = final["articles"], final["claims"]
     # An output folder that already holds claims: the toll is recomputed over them and this run's
     # claims, and only windows whose answer changed are written, as a new pane.
-    earlier_claims, earlier_toll, earlier_articles = (
-        table_files(options.output, t) for t in ("claims", "toll", "articles"))
     toll_claims = claims
     if earlier_claims:
         toll_claims = ((claims,

@@ -158,6 +158,15 @@ def _parser() -> argparse.ArgumentParser:
         evaluate.add_argument("--sources", nargs="+", default=[], metavar="FILE",
                               help="extra known-sources files")
 
+    evaluate = commands.add_parser("eval-events", parents=[common],
+                                   help="score the events inferred without --events against "
+                                        "realdev's labelled ones")
+    evaluate.add_argument("labels", metavar="REALDEV",
+                          help="a folder of realdev parts (PART/news_text/INDEX.tsv: event column)")
+    evaluate.add_argument("--output", metavar="OUT",
+                          help="score the events of OUT (written by `tollwatch run` without "
+                               "--events) instead of inferring them here")
+
     demo = commands.add_parser("demo", help="run on the bundled fictional example corpus",
                                parents=[common])
     demo.add_argument("--output", default="demo-output", metavar="DIR",
@@ -779,45 +788,36 @@ def outside_toll_note(con) -> Optional[str]:
             + " (the outside_toll view lists them)")
 
 
-def single_event_note(con, event_id: str, horizon_days: int) -> Optional[str]:
-    """Without an events file every article is one event: how many, over what time, and a warning
-    when that time is longer than the toll's horizon (unrelated stories are then likely merged)."""
-    n, dated, first, last = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
+def inferred_events_note(con, shown: int = 8) -> Optional[str]:
+    """Without an events file: the events inferred from places and dates, biggest first."""
+    rows = con.execute("""
+        SELECT event_ids[1] AS event, count(*) AS n,
                min(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text')),
                max(published_at) FILTER (WHERE date_source IN ('metadata', 'feed', 'text'))
-        FROM articles WHERE list_contains(event_ids, ?)""", [event_id]).fetchone()
-    if not n:
+        FROM articles WHERE len(event_ids) > 0 GROUP BY 1 ORDER BY n DESC, event""").fetchall()
+    if not rows:
         return None
-    note = (f"no --events: all {n} article(s) are one event, {event_id!r}")
-    if first is None:
-        return note + "."
-    days = (last - first).total_seconds() / 86400
-    note += f", published {first:%Y-%m-%d} to {last:%Y-%m-%d} ({dated} dated)"
-    if days > horizon_days:
-        note += (f": {days:.0f} days apart, more than the toll's {horizon_days}-day horizon, so "
-                 "unrelated stories are probably counted together. Give --events FILE (see "
-                 "examples/events.toml and the README's 'Events').")
-    return note
+    listed = [f"{event} ({n} article(s)" + (f", {first:%Y-%m-%d} to {last:%Y-%m-%d})"
+                                             if first else ", undated)")
+              for event, n, first, last in rows[:shown]]
+    more = f", and {len(rows) - shown} more" if len(rows) > shown else ""
+    return (f"no --events: {len(rows)} event(s) inferred from the articles' places and dates: "
+            + "; ".join(listed) + more + ". To name or join them, give --events FILE "
+            "(README, 'Events').")
 
 
 def _notes(output: str, args) -> None:
-    """What a user must know about the run's numbers: claims outside the toll, merged events."""
-    from tollwatch.pipeline.build import events_for
-    from tollwatch.pipeline.options import TollwatchOptions
+    """What a user must know about the run's numbers: claims outside the toll, inferred events."""
     from tollwatch.pipeline.query import connect
-    from apache_beam.options.pipeline_options import PipelineOptions
 
     con = connect(output)
     note = outside_toll_note(con)
     if note:
         print(note)
     if not getattr(args, "events", None):
-        options = PipelineOptions([], input=list(args.input), output=output)
-        event = events_for(options.view_as(TollwatchOptions))[0]
-        note = single_event_note(con, event.id, args.as_of_days)
+        note = inferred_events_note(con)
         if note:
-            LOG.warning("%s", note)
+            print(note)
 
 
 EXPORT_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json",
@@ -955,6 +955,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from tollwatch.pipeline.evaluate import eval_dedup
 
             print(eval_dedup(args.labels, args.input, args.sources))
+            return 0
+        if args.command == "eval-events":
+            from tollwatch.pipeline.evaluate import eval_events
+
+            print(eval_events(args.labels, args.output))
             return 0
         if args.command == "report":
             from tollwatch.pipeline.report import render

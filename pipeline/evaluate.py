@@ -229,3 +229,88 @@ def eval_dedup(labels: Sequence[str], inputs: Sequence[str] = (),
         if name != "all" or len(scores) == 1:
             sections.append(f"== {name}\n" + format_dedup_report(score))
     return "\n\n".join(sections)
+
+
+class EventScore(NamedTuple):
+    """One labelled event against the inferred ones: its articles, how many are in its main
+    inferred event (the one holding most of them) when that event is mostly its own (right), and
+    that event's size and id."""
+
+    event: str
+    articles: int
+    right: int
+    main: str
+    main_size: int
+
+    @property
+    def completeness(self) -> float:
+        return self.right / self.articles if self.articles else 0.0
+
+    @property
+    def purity(self) -> float:
+        return self.right / self.main_size if self.main_size else 0.0
+
+
+def event_scores(predicted: dict[str, str], gold: dict[str, str]) -> list[EventScore]:
+    """Per labelled event (doc -> event maps; docs missing from `predicted` count as wrong)."""
+    from collections import Counter
+
+    sizes = Counter(predicted.values())
+    # Each inferred event belongs to the labelled event most of its articles have.
+    owner = {}
+    for event, n in sizes.items():
+        owner[event] = Counter(gold[d] for d, e in predicted.items() if e == event and d in gold
+                               ).most_common(1)[0][0] if n else None
+    scores = []
+    for label in sorted(set(gold.values())):
+        docs = [d for d, g in gold.items() if g == label]
+        found = Counter(predicted[d] for d in docs if d in predicted)
+        main, _ = min(found.items(), key=lambda kv: (-kv[1], kv[0])) if found else ("", 0)
+        right = found[main] if owner.get(main) == label else 0
+        scores.append(EventScore(label, len(docs), right, main, sizes.get(main, 0)))
+    return scores
+
+
+def format_event_scores(scores: Sequence[EventScore], n_events: int) -> str:
+    lines = [f"{'event':<16} {'articles':>8} {'right':>5} {'complete':>8} {'pure':>5}  main inferred event"]
+    for s in scores:
+        lines.append(f"{s.event:<16} {s.articles:>8} {s.right:>5} {s.completeness:>8.2f} "
+                     f"{s.purity:>5.2f}  {s.main} ({s.main_size})")
+    total, right = sum(s.articles for s in scores), sum(s.right for s in scores)
+    lines.append(f"{right} of {total} articles in the right event; {len(scores)} labelled "
+                 f"events, {n_events} inferred")
+    return "\n".join(lines)
+
+
+def realdev_events(root: str) -> dict[str, str]:
+    """file name -> labelled event, from the INDEX.tsv of each realdev part under `root`."""
+    import csv
+
+    gold = {}
+    for index in sorted(Path(root).glob("**/news_text/INDEX.tsv")):
+        with open(index, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                gold[row["file"]] = row["event"]
+    return gold
+
+
+def eval_events(root: str, output: str | None = None) -> str:
+    """Inferred events against realdev's labelled ones: inferred here from the parts' texts, or
+    read from the `articles` of an `output` that `tollwatch run` wrote without --events."""
+    from tollwatch.transforms.infer_events import article_traits, infer_events
+
+    gold = realdev_events(root)
+    if not gold:
+        raise ValueError(f"{root}: no news_text/INDEX.tsv below it")
+    if output is None:
+        articles = list(read_articles(sorted({str(p.parent) for p in
+                                              Path(root).glob("**/news_text/INDEX.tsv")})))
+        by_id = infer_events([article_traits(a) for a in articles])
+        predicted = {doc_name(a): by_id[a.doc_id] for a in articles}
+    else:
+        from tollwatch.pipeline.query import connect
+
+        rows = connect(output).execute("SELECT uri, event_ids[1] FROM articles").fetchall()
+        predicted = {uri_name(uri): event for uri, event in rows}
+    predicted = {d: e for d, e in predicted.items() if d in gold}
+    return format_event_scores(event_scores(predicted, gold), len(set(predicted.values())))

@@ -16,7 +16,7 @@ lives in the output folder:
 
 A tick's files are named after its number: a tick that is killed half-way runs again under the
 same number and replaces what it had written. Ctrl-C (SIGINT) or SIGTERM ends the loop after
-the current tick.
+the current tick; a second Ctrl-C ends it at once.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ class Follower:
         self._settle = settle_seconds
         self._clock = clock
         self.stop = threading.Event()
+        self.in_tick = False  # what a Ctrl-C interrupts
 
     def tick(self) -> Optional[TickResult]:
         """One tick: None if there was nothing new."""
@@ -135,7 +136,12 @@ class Follower:
         done = 0
         while not self.stop.is_set() and (max_ticks is None or done < max_ticks):
             began = time.monotonic()
-            report(self.tick())
+            self.in_tick = True
+            try:
+                result = self.tick()
+            finally:
+                self.in_tick = False
+            report(result)
             done += 1
             if max_ticks is not None and done >= max_ticks:
                 break
@@ -143,13 +149,22 @@ class Follower:
         return done
 
 
-def stop_on_signals(follower: Follower) -> None:
-    """SIGINT and SIGTERM end the loop after the current tick (a second SIGINT interrupts it)."""
+def stop_on_signals(follower: Follower, exit_now: Callable[[int], None] = os._exit) -> None:
+    """SIGINT and SIGTERM end the loop after the current tick, saying so; a second SIGINT ends
+    the process at once with one line. The tick cut short left whole files only (they are moved
+    into place whole) and its state is not saved, so the next start runs it again under its
+    number and replaces what it wrote."""
 
     def handler(signum, _frame):
         if follower.stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        LOG.warning("stopping after the current tick (Ctrl-C again to interrupt it)")
+            # Not KeyboardInterrupt: Beam's runner threads would print its traceback, or keep
+            # the process alive until the stage ends.
+            os.write(2, b"\ntollwatch: interrupted during a tick; it runs again at the next "
+                        b"start (nothing half-written is kept)\n")
+            exit_now(130)
+            return
+        if follower.in_tick:
+            LOG.warning("stopping after the current tick (Ctrl-C again to stop at once)")
         follower.stop.set()
 
     signal.signal(signal.SIGINT, handler)

@@ -15,7 +15,8 @@ every event with evidence of at least `MIN_EVIDENCE` and at least `RELATIVE_EVID
 event's, among events that had started by its publication date (one day of slack for time zones);
 when no event reaches `MIN_EVIDENCE`, to the best one with any evidence. So a story about a bus
 crash that mentions in passing the province where fighting goes on is not counted in the fighting.
-With no events file, every article belongs to one event named after the input.
+With no events file, every article belongs to one event named after the input, which a batch run
+then replaces by the events it infers from places and dates (infer_events.py).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from tollwatch.schemas import Article, Claim, DeadLetter
-from tollwatch.transforms.claims import _sources_from_texts, article_claims
+from tollwatch.transforms.claims import article_claims, sources_from_texts
 from tollwatch.transforms.dedup import (
     MIN_SHINGLES, MinHasher, NearOptions, Signature, near_options, signature_of)
 from tollwatch.transforms.extract import normalized_text_hash
@@ -104,7 +104,7 @@ class _StageFn(beam.DoFn):
         self._failed = beam.metrics.Metrics.counter("tollwatch", "stage_dead_letters")
 
     def setup(self):
-        self._table = _sources_from_texts(self._source_texts)
+        self._table = sources_from_texts(self._source_texts)
         self._hasher = MinHasher(self._options.num_perm, self._options.seed)
         try:
             FileSystems.mkdirs(self._folder)
@@ -184,7 +184,7 @@ class StageArticles(beam.PTransform):
 
         self._folder = folder
         self._source_texts = read_source_files(source_files)
-        _sources_from_texts(self._source_texts)  # a bad sources file fails here, not on a worker
+        sources_from_texts(self._source_texts)  # a bad sources file fails here, not on a worker
         self._finder = CreditFinder.from_sources(source_files)
         self._options = options or near_options()
 

@@ -79,7 +79,7 @@ def test_user_source_file_reaches_the_workers(tmp_path):
 
 
 def test_a_failing_article_becomes_a_dead_letter(monkeypatch):
-    import tollwatch.transforms.claims as claims_module
+    import tollwatch.transforms.claims.stage as claims_module  # the module whose article_claims calls it
 
     real = claims_module.extract_claims
 

@@ -173,3 +173,52 @@ def test_a_tick_over_names_that_are_not_utf8_and_a_fifo_finishes_and_remembers_t
         "bulletin-\\xe9.txt": "undecodable_name", "evil.txt": "not_a_file"}
     # Remembered: the next tick has nothing new (it does not fail, nor read them again).
     assert len(FollowState.load(str(out)).files) == 3
+
+
+def test_a_second_ctrl_c_stops_follow_at_once_with_one_line(tmp_path):
+    folder, out = tmp_path / "drop", tmp_path / "out"
+    folder.mkdir()
+    for name in ("day1_meridian_wire_original.txt", "day3_radioserrano_bulletin.txt"):
+        drop(folder, name, (EXAMPLES / name).read_text(encoding="utf-8"))
+    command = [sys.executable, "-m", "tollwatch.pipeline.cli", "follow", "--watch", str(folder),
+               "--output", str(out), "--tick-seconds", "1"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: (out / ".tmp").exists(), timeout=120)  # the first tick is running
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        began = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        stopped_in = time.monotonic() - began
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert stopped_in < 5, stopped_in
+    assert "Traceback" not in err
+    assert "stopping after the current tick" in err
+    assert [line for line in err.splitlines() if "interrupted" in line] == [
+        "tollwatch: interrupted during a tick; it runs again at the next start "
+        "(nothing half-written is kept)"]
+    # The tick cut short is not recorded: the next start runs it again.
+    assert not (out / STATE_FILE).exists() or FollowState.load(str(out)).tick == 0
+
+
+def test_a_first_ctrl_c_lets_the_tick_finish_without_a_traceback(tmp_path):
+    follower = Follower(str(tmp_path), [], lambda *a: {})
+    from tollwatch.pipeline.follow import stop_on_signals
+
+    exits = []
+    previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        stop_on_signals(follower, exit_now=exits.append)
+        follower.in_tick = True
+        os.kill(os.getpid(), signal.SIGINT)
+        assert follower.stop.is_set() and exits == []
+        os.kill(os.getpid(), signal.SIGINT)
+        assert exits == [130]
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])

@@ -310,10 +310,10 @@ def test_toll_now_and_summary_show_the_words_and_outside_toll_says_why(tmp_path)
     assert "undated: article dated by file_mtime" in text
 
 
-def test_a_run_without_events_warns_when_its_single_event_spans_years(tmp_path):
+def test_a_run_without_events_lists_the_events_it_inferred(tmp_path):
     from apache_beam.utils.timestamp import Timestamp
 
-    from tollwatch.pipeline.cli import outside_toll_note, single_event_note
+    from tollwatch.pipeline.cli import inferred_events_note, outside_toll_note
     from tollwatch.schemas import Article, Claim
 
     out = tmp_path / "out"
@@ -324,10 +324,9 @@ def test_a_run_without_events_warns_when_its_single_event_spans_years(tmp_path):
     _write(out / "claims" / "published_date=2026-05-05",
            [_claim("c2", "exact", 524, 524, 524, date_source="file_mtime")], Claim)
     con = connect(str(out))
-    note = single_event_note(con, "in", 30)
-    assert "all 2 article(s) are one event, 'in'" in note and "2017-07-14 to 2026-05-05" in note
+    note = inferred_events_note(con)
+    assert "1 event(s) inferred" in note and "in (2 article(s), 2017-07-14 to 2026-05-05)" in note
     assert "--events FILE" in note
-    assert single_event_note(con, "other", 30) is None
     assert outside_toll_note(con).startswith("1 claim(s) are outside the toll: 1 undated")
 
 

@@ -1,4 +1,4 @@
-"""The fast paths of the claims extractor find exactly what the plain patterns find (transforms/claims.py).
+"""The fast paths of the claims extractor find exactly what the plain patterns find (transforms/claims/).
 
 Each fast path stands in for a whole-text or IGNORECASE search: the per-sentence hint search and the hint
 places listed once per article, the lower-case twins of the IGNORECASE patterns, the place patterns searched
@@ -14,7 +14,22 @@ import re
 import pytest
 
 from support import EXAMPLES, TESTS
-from tollwatch.transforms import claims as C
+from tollwatch.transforms.claims.attribution import ArticleContext, clean_place
+from tollwatch.transforms.claims.extractor import casualty_starts, extract_claims, hint_in, hint_starts, starts_in
+from tollwatch.transforms.claims.grammar import Token, find_mentions, tokenize
+from tollwatch.transforms.claims.patterns import (
+    ACCORDING_LOW_RE, ACCORDING_RE, ACCORDING_START_RE, ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE,
+    ATTRIBUTION_HINT_START_RE, CASUALTY_HINT_RE, CASUALTY_STEMS, CASUALTY_WORDS, CITING_LOW_RE, CITING_RE,
+    CITING_START_RE, CLAIM_WORDS_LOW_RE, CLAIM_WORDS_RE, COREF_LOW_RE, COREF_RE, NAME_RE, NAME_SETTLEMENT,
+    NAME_SETTLEMENT_RE, NUMBER_HINT_RE, NUMBER_LOW_RE, NUMBER_RE, PERIOD_LOW_RE, PERIOD_RE, PERIOD_START_RE,
+    PLACE_KEYS, REPORTED_BY_LOW_RE, REPORTED_BY_RE, REPORTED_BY_START_RE, RESIDENTS_OF_RE, RESIDENTS_OF_START_RE,
+    SCALE_VALUES, SENT_BREAK_RE, SENT_BREAK_START_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SPEECH_RE,
+    SPEECH_START_RE, SPEECH_VERBS, TOKEN_RE, TOWN_APPOSITIVE, TOWN_APPOSITIVE_RE, TRAILING_TIME_LOW_RE,
+    TRAILING_TIME_RE, WORD_VALUES, anchored_finditer, caseless_lower, finditer_at, finditer_from, literal_starts,
+    search_from, word_starts)
+from tollwatch.transforms.claims.sentences import split_sentences
+from tollwatch.transforms.claims.sources import SRC_TOKEN_LOW_RE, SRC_TOKEN_RE, SourceTable, TokenRun, load_sources
+from tollwatch.transforms.claims.vocabulary import ACTIVE_BEFORE, MEASURE_WORDS, NOUN_BEFORE, VAGUE_FLOORS
 
 
 PLACES = ("Residents of Tuwaym said 20 were killed. The village of Al-Mukhtariya, Baniyas and Jableh was hit; "
@@ -39,17 +54,17 @@ def _texts() -> list[str]:
 TEXTS = _texts()
 
 # The words the pre-filter must never miss: spelled-out counts ("zero" counts no one) and measure words.
-SPELLED_OUT = [*(w for w, v in C.WORD_VALUES.items() if v), "dozen", "hundred", "thousand", "million", *C.VAGUE_FLOORS]
+SPELLED_OUT = [*(w for w, v in WORD_VALUES.items() if v), "dozen", "hundred", "thousand", "million", *VAGUE_FLOORS]
 HINT_WORDS = {
-    "number": (C.NUMBER_HINT_RE, [*SPELLED_OUT, *C.SCALE_VALUES, "7", "1,245"]),
-    "casualty": (C.CASUALTY_HINT_RE, [*C.MEASURE_WORDS, *C.ACTIVE_BEFORE, *C.NOUN_BEFORE, "toll", "lives"]),
-    "attribution": (C._ATTRIBUTION_HINT_LOW_RE, [*C._SPEECH_VERBS.split("|"), "according", "citing", "quoting"]),
+    "number": (NUMBER_HINT_RE, [*SPELLED_OUT, *SCALE_VALUES, "7", "1,245"]),
+    "casualty": (CASUALTY_HINT_RE, [*MEASURE_WORDS, *ACTIVE_BEFORE, *NOUN_BEFORE, "toll", "lives"]),
+    "attribution": (ATTRIBUTION_HINT_LOW_RE, [*SPEECH_VERBS.split("|"), "according", "citing", "quoting"]),
 }
 
 
 def test_spelled_out_numbers_and_measure_words_are_hints():
-    assert [w for w in SPELLED_OUT if not C.NUMBER_HINT_RE.search(w)] == []
-    assert [w for w in C.MEASURE_WORDS if not C.CASUALTY_HINT_RE.search(w)] == []
+    assert [w for w in SPELLED_OUT if not NUMBER_HINT_RE.search(w)] == []
+    assert [w for w in MEASURE_WORDS if not CASUALTY_HINT_RE.search(w)] == []
 
 
 @pytest.mark.parametrize("kind", sorted(HINT_WORDS))
@@ -62,9 +77,9 @@ def test_the_hint_search_of_a_sentence_agrees_with_the_whole_text(kind):
                 f"{word.upper()}? None here.\n{LONG.replace('-thousands', '-' + word)} tail {word}")
         low = text.lower()
         starts = [m.start() for m in regex.finditer(low)]
-        for sent in C._split_sentences(text):
+        for sent in split_sentences(text):
             expected = any(sent.start <= s < sent.end for s in starts)
-            assert C._hint_in(regex, low, sent.start, sent.end) == expected, (word, sent.text[:60])
+            assert hint_in(regex, low, sent.start, sent.end) == expected, (word, sent.text[:60])
 
 
 @pytest.mark.parametrize("kind", ["casualty", "attribution"])
@@ -78,11 +93,11 @@ def test_the_listed_hint_places_answer_as_the_sentence_search(kind):
     spans = 0
     for text in texts:
         low = text.lower()
-        starts = C._hint_starts(regex, low)
-        cuts = [(s.start, s.end) for s in C._split_sentences(text)]
+        starts = hint_starts(regex, low)
+        cuts = [(s.start, s.end) for s in split_sentences(text)]
         cuts += [(a, a + 7) for a in range(0, len(low), 5)]  # short spans that cut words
         for a, b in cuts:
-            assert C._starts_in(starts, a, b) == C._hint_in(regex, low, a, b), (kind, low[a:b])
+            assert starts_in(starts, a, b) == hint_in(regex, low, a, b), (kind, low[a:b])
             spans += 1
     assert spans > 10_000
 
@@ -90,16 +105,16 @@ def test_the_listed_hint_places_answer_as_the_sentence_search(kind):
 def test_a_sentence_without_a_casualty_word_after_a_claim_still_gives_its_parts():
     """The number hint is looked for after the casualty hint, also for a sentence that has none: a part of
     the figure before it ("12 of them were children") needs only a number."""
-    claims = C.extract_claims("At least 40 people were killed, the ministry said. Twelve of them were children.")
+    claims = extract_claims("At least 40 people were killed, the ministry said. Twelve of them were children.")
     assert [(c.number, c.group) for c in claims] == [(40, "total"), (12, "children")]
-    assert C.extract_claims("At least 40 people came. Twelve of them were children.") == []
+    assert extract_claims("At least 40 people came. Twelve of them were children.") == []
 
 
 TWINS = [
-    (C.NUMBER_RE, C._NUMBER_LOW_RE), (C.ACCORDING_RE, C._ACCORDING_LOW_RE),
-    (C.REPORTED_BY_RE, C._REPORTED_BY_LOW_RE), (C.CITING_RE, C._CITING_LOW_RE),
-    (C.ATTRIBUTION_HINT_RE, C._ATTRIBUTION_HINT_LOW_RE), (C._TRAILING_TIME_RE, C._TRAILING_TIME_LOW_RE),
-    (C._CLAIM_WORDS_RE, C._CLAIM_WORDS_LOW_RE), (C._COREF_RE, C._COREF_LOW_RE), (C.PERIOD_RE, C._PERIOD_LOW_RE),
+    (NUMBER_RE, NUMBER_LOW_RE), (ACCORDING_RE, ACCORDING_LOW_RE),
+    (REPORTED_BY_RE, REPORTED_BY_LOW_RE), (CITING_RE, CITING_LOW_RE),
+    (ATTRIBUTION_HINT_RE, ATTRIBUTION_HINT_LOW_RE), (TRAILING_TIME_RE, TRAILING_TIME_LOW_RE),
+    (CLAIM_WORDS_RE, CLAIM_WORDS_LOW_RE), (COREF_RE, COREF_LOW_RE), (PERIOD_RE, PERIOD_LOW_RE),
 ]
 
 
@@ -114,8 +129,8 @@ def test_a_lower_case_twin_is_its_pattern_without_ignorecase_and_capitals(regex,
 def test_a_lower_case_twin_matches_where_its_pattern_matches(regex, twin):
     checked = 0
     for text in TEXTS:
-        for sent in C._split_sentences(text):
-            low = C._caseless_lower(sent.text)
+        for sent in split_sentences(text):
+            low = caseless_lower(sent.text)
             if low is None:
                 continue
             checked += 1
@@ -125,9 +140,9 @@ def test_a_lower_case_twin_matches_where_its_pattern_matches(regex, twin):
 
 # (pattern, where it can match, runs on lower-cased text): the searches tried only at the first words.
 STARTS = [
-    (C._PERIOD_LOW_RE, C._PERIOD_START_RE, True), (C._ACCORDING_LOW_RE, C._ACCORDING_START_RE, True),
-    (C._REPORTED_BY_LOW_RE, C._REPORTED_BY_START_RE, True), (C._CITING_LOW_RE, C._CITING_START_RE, True),
-    (C._ATTRIBUTION_HINT_LOW_RE, C._ATTRIBUTION_HINT_START_RE, True), (C.SPEECH_RE, C._SPEECH_START_RE, False),
+    (PERIOD_LOW_RE, PERIOD_START_RE, True), (ACCORDING_LOW_RE, ACCORDING_START_RE, True),
+    (REPORTED_BY_LOW_RE, REPORTED_BY_START_RE, True), (CITING_LOW_RE, CITING_START_RE, True),
+    (ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_START_RE, True), (SPEECH_RE, SPEECH_START_RE, False),
 ]
 _START_WORDS = ["since Monday", "over the past two days", "in the last week", "during the previous 24 hours",
                 "within the past day", "for the last three weeks", "on March 3", "on Friday", "early Sunday",
@@ -136,11 +151,11 @@ _START_WORDS = ["since Monday", "over the past two days", "in the last week", "d
                 "the past week", "since the start of the war", "since October 7, 2023", "since 2011",
                 "according to the UN", "reported by AFP", "stated by", "announced by", "confirmed by",
                 "released by", "published by", "compiled by", "quoted by", "cited by", "citing medics",
-                "quoting officials", *C._SPEECH_VERBS.split("|")]
+                "quoting officials", *SPEECH_VERBS.split("|")]
 
 
 def _start_texts() -> list[str]:
-    texts = [sent.text for text in TEXTS[:-6] for sent in C._split_sentences(text)]
+    texts = [sent.text for text in TEXTS[:-6] for sent in split_sentences(text)]
     for k, words in enumerate(_START_WORDS):
         texts.append(f"{words}, x{words} {words}x, ({words}), “{words}” _{words} 9{words}. {words.upper()} "
                      f"{words.capitalize()} {_START_WORDS[(k * 5 + 1) % len(_START_WORDS)]}")
@@ -152,21 +167,21 @@ def test_a_pattern_tried_at_its_first_words_finds_what_finditer_and_search_find(
     checked = 0
     for text in _start_texts():
         if lowered:
-            text = C._caseless_lower(text)
+            text = caseless_lower(text)
             if text is None:
                 continue
         spans = [m.span() for m in regex.finditer(text)]
-        assert [m.span() for m in C._finditer_from(regex, start, text)] == spans, text
+        assert [m.span() for m in finditer_from(regex, start, text)] == spans, text
         checked += len(spans)
         for a in range(0, len(text), 17):  # searches bounded on both sides, cutting words
             b = min(len(text), a + 40)
-            found, expected = C._search_from(regex, start, text, a, b), regex.search(text, a, b)
+            found, expected = search_from(regex, start, text, a, b), regex.search(text, a, b)
             assert (found and found.span()) == (expected and expected.span()), (text[a:b], a, b)
     assert checked > 10
 
 
 def test_a_word_start_pattern_matches_only_at_the_start_of_a_word():
-    start = C._word_starts("in|since|on")
+    start = word_starts("in|since|on")
     assert [m.start() for m in start.finditer("in, since on: within Sincere Begin _on 2on on")] == [0, 4, 10, 43]
     assert start.match("in") and not start.search("bin sin xon")
 
@@ -176,26 +191,26 @@ def test_a_word_start_pattern_matches_only_at_the_start_of_a_word():
     ("İstanbul", False), ("ſaid", False), ("\u212aILLED", False), ("Élysée", False), ("straße", False),
 ])
 def test_only_text_without_cased_non_ascii_letters_is_lowered_for_the_twins(text, caseless):
-    assert (C._caseless_lower(text) == text.lower()) if caseless else C._caseless_lower(text) is None
+    assert (caseless_lower(text) == text.lower()) if caseless else caseless_lower(text) is None
 
 
 def test_place_and_break_searches_find_what_finditer_finds():
     for text in TEXTS:
         rev = text[::-1]
-        for spec in (C.NAME_SETTLEMENT, C.TOWN_APPOSITIVE):
-            assert [m.span() for m in C._anchored_finditer(spec, text, rev)] == \
+        for spec in (NAME_SETTLEMENT, TOWN_APPOSITIVE):
+            assert [m.span() for m in anchored_finditer(spec, text, rev)] == \
                    [m.span() for m in spec.regex.finditer(text)]
-        for regex, start in ((C.SETTLEMENT_OF_RE, C._SETTLEMENT_OF_START_RE),
-                             (C.RESIDENTS_OF_RE, C._RESIDENTS_OF_START_RE),
-                             (C._SENT_BREAK_RE, C._SENT_BREAK_START_RE)):
-            assert [m.span() for m in C._finditer_from(regex, start, text)] == \
+        for regex, start in ((SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE),
+                             (RESIDENTS_OF_RE, RESIDENTS_OF_START_RE),
+                             (SENT_BREAK_RE, SENT_BREAK_START_RE)):
+            assert [m.span() for m in finditer_from(regex, start, text)] == \
                    [m.span() for m in regex.finditer(text)]
-    assert C.NAME_SETTLEMENT_RE.search(PLACES) and C.TOWN_APPOSITIVE_RE.search(PLACES)
+    assert NAME_SETTLEMENT_RE.search(PLACES) and TOWN_APPOSITIVE_RE.search(PLACES)
 
 
 def test_the_ascii_source_finder_agrees_with_the_general_one():
     """A non-ASCII word at the end sends the same text down the general path: the same hits come back."""
-    table = C.load_sources([str(EXAMPLES / "sources.toml")])
+    table = load_sources([str(EXAMPLES / "sources.toml")])
     found = 0
     for text in TEXTS:
         if not text.isascii():
@@ -213,7 +228,7 @@ _SPOTS = ["{n}", "{n} said", "x.{n}", "U.S.{n}", "u.s.a.{n}", "{n}'s", "x'{n}", 
           "{n}.{n}", "{n}'s'{n}", "_{n}", "-{n}-"]
 
 
-def _alias_texts(table: C.SourceTable) -> list[str]:
+def _alias_texts(table: SourceTable) -> list[str]:
     names = sorted({n for e in table.entries.values() for n in e.aliases + e.people})
     texts = []
     for k, name in enumerate(names):
@@ -226,7 +241,7 @@ def _alias_texts(table: C.SourceTable) -> list[str]:
 
 @pytest.mark.parametrize("sources", [[], [str(EXAMPLES / "sources.toml")]], ids=["builtin", "examples"])
 def test_the_ascii_source_finder_agrees_with_the_general_one_where_names_are_hard_to_tell(sources):
-    table = C.load_sources(sources)
+    table = load_sources(sources)
     found = 0
     for text in _alias_texts(table):
         hits = table.find(text)
@@ -242,9 +257,9 @@ def test_a_token_run_says_where_findall_starts_a_token():
         low = text.lower()
         if not low.isascii():
             continue
-        starts = {m.start() for m in C._SRC_TOKEN_LOW_RE.finditer(low)}
-        assert [m.group() for m in C._SRC_TOKEN_LOW_RE.finditer(low)] == C._SRC_TOKEN_RE.findall(low)
-        run = C._TokenRun(low)
+        starts = {m.start() for m in SRC_TOKEN_LOW_RE.finditer(low)}
+        assert [m.group() for m in SRC_TOKEN_LOW_RE.finditer(low)] == SRC_TOKEN_RE.findall(low)
+        run = TokenRun(low)
         for p in range(len(low)):
             if low[p].isalpha():
                 assert run.token_starts_at(p) == (p in starts), (low[max(0, p - 10):p + 10], p)
@@ -254,7 +269,7 @@ def _plain_tokens(text: str, mentions) -> list[tuple]:
     """_tokenize as written before its ASCII path: each token lower-cased on its own."""
     tokens: list[tuple] = []
     mi = 0
-    for m in C.TOKEN_RE.finditer(text):
+    for m in TOKEN_RE.finditer(text):
         while mi < len(mentions) and mentions[mi].end <= m.start():
             mi += 1
         if mi < len(mentions) and mentions[mi].start < m.end() and m.start() < mentions[mi].end:
@@ -267,15 +282,15 @@ def _plain_tokens(text: str, mentions) -> list[tuple]:
 
 
 def test_tokens_of_ascii_sentences_are_lowered_as_the_words_one_by_one():
-    sentences = [s.text for text in TEXTS for s in C._split_sentences(text)]
+    sentences = [s.text for text in TEXTS for s in split_sentences(text)]
     sentences += ["Two-thirds of the 1,200 KILLED were O'Neill's men (aged 19, 20 and 21); 3.5 million fled_",
                   "Ministry’s figure: 40 dead", "İzmir: 12 killed", "Twelve"]
     ascii_seen = 0
     for sent in sentences:
-        mentions = C._find_mentions(sent)
-        tokens = C._tokenize(sent, mentions)
+        mentions = find_mentions(sent)
+        tokens = tokenize(sent, mentions)
         assert [tuple(t) for t in tokens] == _plain_tokens(sent, mentions), sent
-        assert all(type(t) is C._Token for t in tokens)
+        assert all(type(t) is Token for t in tokens)
         ascii_seen += sent.isascii() and any(t.num >= 0 for t in tokens)
     assert ascii_seen > 50
 
@@ -283,12 +298,12 @@ def test_tokens_of_ascii_sentences_are_lowered_as_the_words_one_by_one():
 def _plain_places(text: str) -> list[tuple[int, str]]:
     """The article's places as the four place patterns' finditer over the whole text find them."""
     found = []
-    for m in C.SETTLEMENT_OF_RE.finditer(text):
+    for m in SETTLEMENT_OF_RE.finditer(text):
         found.append((m.start("name"), m.group("name")))
-        found += [(m.start("more") + x.start(), x.group()) for x in C._NAME_RE.finditer(m.group("more") or "")]
-    for regex in (C.NAME_SETTLEMENT_RE, C.RESIDENTS_OF_RE, C.TOWN_APPOSITIVE_RE):
+        found += [(m.start("more") + x.start(), x.group()) for x in NAME_RE.finditer(m.group("more") or "")]
+    for regex in (NAME_SETTLEMENT_RE, RESIDENTS_OF_RE, TOWN_APPOSITIVE_RE):
         found += [(m.start("name"), m.group("name")) for m in regex.finditer(text)]
-    return sorted((pos, C._clean_place(name)) for pos, name in found if C._clean_place(name))
+    return sorted((pos, clean_place(name)) for pos, name in found if clean_place(name))
 
 
 def test_places_are_found_from_where_their_nouns_start():
@@ -298,20 +313,20 @@ def test_places_are_found_from_where_their_nouns_start():
                "small town, took in families of Jisr. Shati camp, Jabalia refugee camp, a cityscape of Homs.")
     seen = 0
     for text in [*TEXTS, crowded, crowded.replace(" ", "\n"), crowded.lower()]:
-        ctx = C._ArticleContext.__new__(C._ArticleContext)
+        ctx = ArticleContext.__new__(ArticleContext)
         ctx.text, ctx._places = text, None
         assert ctx.places() == _plain_places(text), text[:80]
         seen += len(ctx.places())
-        starts = C._literal_starts(C._PLACE_KEYS, text)
-        assert starts == sorted({m.start() for k in C._PLACE_KEYS for m in re.finditer(f"(?={k})", text)})
-        for regex, start in ((C.SETTLEMENT_OF_RE, C._SETTLEMENT_OF_START_RE),
-                             (C.RESIDENTS_OF_RE, C._RESIDENTS_OF_START_RE)):
-            assert [m.span() for m in C._finditer_at(regex, starts, text)] == \
+        starts = literal_starts(PLACE_KEYS, text)
+        assert starts == sorted({m.start() for k in PLACE_KEYS for m in re.finditer(f"(?={k})", text)})
+        for regex, start in ((SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE),
+                             (RESIDENTS_OF_RE, RESIDENTS_OF_START_RE)):
+            assert [m.span() for m in finditer_at(regex, starts, text)] == \
                    [m.span() for m in regex.finditer(text)]
             # every place the first words start is one of the nouns' starts
             assert {m.start() for m in re.finditer(f"(?={start.pattern})", text)} <= set(starts)
-        for spec in (C.NAME_SETTLEMENT, C.TOWN_APPOSITIVE):
-            assert [m.span() for m in C._anchored_finditer(spec, text, text[::-1], starts)] == \
+        for spec in (NAME_SETTLEMENT, TOWN_APPOSITIVE):
+            assert [m.span() for m in anchored_finditer(spec, text, text[::-1], starts)] == \
                    [m.span() for m in spec.regex.finditer(text)]
     assert seen > 20
 
@@ -320,16 +335,16 @@ def test_a_place_is_weighed_only_where_it_could_be_taken(monkeypatch):
     """_location asks is_settlement (which lists the article's places) only for a name it could take: not
     one farther from the figure than the settlement already found; a nearer name that is none is passed over."""
     asked = []
-    is_settlement = C._ArticleContext.is_settlement
-    monkeypatch.setattr(C._ArticleContext, "is_settlement",
+    is_settlement = ArticleContext.is_settlement
+    monkeypatch.setattr(ArticleContext, "is_settlement",
                         lambda self, name: asked.append(name) or is_settlement(self, name))
     said = "the Syrian Observatory for Human Rights said.\n\nIn the town of Maarat, people fled."
     text = "At least 30 people were killed in Maarat and in Binnish, " + said
-    assert [(c.number, c.location) for c in C.extract_claims(text)] == [(30, "Maarat")]
+    assert [(c.number, c.location) for c in extract_claims(text)] == [(30, "Maarat")]
     assert asked == ["Maarat"]
     asked.clear()
     text = "At least 30 people were killed in Binnish and in Maarat, " + said
-    assert [(c.number, c.location) for c in C.extract_claims(text)] == [(30, "Maarat")]
+    assert [(c.number, c.location) for c in extract_claims(text)] == [(30, "Maarat")]
     assert asked == ["Binnish", "Maarat"]
 
 
@@ -337,22 +352,22 @@ def test_casualty_hint_places_found_by_their_words_are_the_patterns_matches():
     """_casualty_starts lists where CASUALTY_HINT_RE matches from str.find of its stems and words: the same
     alternatives, kept only where the pattern's word boundaries hold (inside and at the ends of words,
     before digits, underscores and non-ASCII letters)."""
-    alternatives = C.CASUALTY_HINT_RE.pattern[len(r"\b(?:"):-1].split("|")
-    assert set(alternatives) == set(C._CASUALTY_STEMS) | {w + r"\b" for w in C._CASUALTY_WORDS}
-    words = [*C._CASUALTY_STEMS, *C._CASUALTY_WORDS]
+    alternatives = CASUALTY_HINT_RE.pattern[len(r"\b(?:"):-1].split("|")
+    assert set(alternatives) == set(CASUALTY_STEMS) | {w + r"\b" for w in CASUALTY_WORDS}
+    words = [*CASUALTY_STEMS, *CASUALTY_WORDS]
     tricky = " ".join(f"{w} x{w} {w}s {w}_ _{w} {w}1 1{w} é{w} {w}é {w}ed,{w}.{w}" for w in words)
     texts = [tricky, tricky.replace(" ", ""), "livestock lostness losing lives. lost", *TEXTS]
     found = 0
     for text in texts:
         low = text.lower()
-        assert C._casualty_starts(low) == C._hint_starts(C.CASUALTY_HINT_RE, low), low[:60]
-        found += len(C._casualty_starts(low))
+        assert casualty_starts(low) == hint_starts(CASUALTY_HINT_RE, low), low[:60]
+        found += len(casualty_starts(low))
     assert found > 1000
 
 
 def test_figures_of_one_clause_share_its_place_searches_and_other_clauses_search_their_own():
     text = ("Strikes killed 12 people and wounded 30 in the town of Maarat; in the village of Binnish, 5 were killed "
             "and 8 wounded. Shelling killed 4 people in the town of Ariha.")
-    assert [(c.number, c.measure, c.location) for c in C.extract_claims(text)] == [
+    assert [(c.number, c.measure, c.location) for c in extract_claims(text)] == [
         (12, "killed", "Maarat"), (30, "injured", "Maarat"), (5, "killed", "Binnish"), (8, "injured", "Binnish"),
         (4, "killed", "Ariha")]

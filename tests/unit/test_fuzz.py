@@ -28,7 +28,8 @@ def test_the_fuzz_targets_can_fail():
     when the guards are off."""
     import pytest
 
-    from tollwatch.transforms import claims, extract
+    from tollwatch.transforms import extract
+    from tollwatch.transforms.claims import grammar as claims  # the module whose eligibility test reads it
 
     original = claims.MAX_FIGURE
     try:

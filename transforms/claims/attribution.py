@@ -1,0 +1,664 @@
+"""Who states a figure: an article's context (its source mentions, places and attributions) and the
+attribution patterns of news copy ("according to X", "X said", "X told Reuters"), normalised to one
+name per body."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from typing import NamedTuple, Sequence
+
+from .vocabulary import (
+    AUX, COMMON_FIRST, COREF_KINDS, COUNTRIES, DETERMINERS, GENERIC_SOURCES, MAX_SOURCE_WORDS, MEASURE_WORDS, MONTHS,
+    NOT_PLACES, OFFICES, OFFICE_OF_RE, ORG_KINDS, TITLE_WORDS, WEEKDAYS)
+from .patterns import (
+    ACCORDING_LOW_RE, ACCORDING_RE, ACCORDING_START_RE, ADJECTIVAL_BEFORE_RE, APPOSITIVE_NAME_RE,
+    ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, ATTRIBUTION_HINT_START_RE, CITING_LOW_RE, CITING_RE,
+    CITING_START_RE, CLAIMED_THAT_RE, CLAIM_WORDS_LOW_RE, CLAIM_WORDS_RE, COREF_LOW_RE, COREF_RE, GAVE_FIGURE_RE,
+    INVERTED_SUBJECT_RE, LEADING_ARTICLE_RE, LEADING_CONJ_RE, NAME_RE, NAME_SETTLEMENT, NOT_ATTRIBUTION_AFTER_RE,
+    NOT_A_SPEAKER_RE, NP_END_RE, ORG_WORD_RE, PASSIVE_BEFORE_RE, PHRASE_TAIL_RE, PLACE_KEYS, PRONOUN_SOURCES,
+    PUT_TOLL_RE, RELEASED_WHAT_RE, REPORTED_BY_LOW_RE, REPORTED_BY_RE, REPORTED_BY_START_RE, RESIDENTS_OF_RE,
+    RESIDENTS_OF_START_RE, REVISED_IT_RE, SAID_TO_BE_RE, SEGMENT_SPLIT_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE,
+    SPEECH_RE, SPEECH_START_RE, TAIL_NAME_RE, TOLL_CHANGE_VERBS, TOWN_APPOSITIVE, TRAILING_TIME_LOW_RE,
+    TRAILING_TIME_RE, WORDS_RE, anchored_finditer, caseless_lower, finditer_at, finditer_from, literal_starts,
+    search_from)
+from .sources import SourceEntry, SourceHit, SourceTable
+from .sentences import Sentence
+from .grammar import Token, finite_verb
+
+
+class Attribution(NamedTuple):
+    """A phrase of a sentence that says who states its figures ("according to X", "X said")."""
+
+    start: int  # absolute char span of the attribution phrase (source + verb)
+    end: int
+    source: str | None
+    text: str
+    media: bool
+    person: bool
+
+
+class ArticleContext:
+    """What claim extraction knows about one article: its source mentions, places and attributions."""
+
+    def __init__(self, text: str, sentences: Sequence[Sentence], table: SourceTable):
+        self.text = text
+        self.sentences = sentences
+        self.table = table
+        self.hits = table.find(text)
+        self.hit_starts = [h.start for h in self.hits]
+        chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
+        self.resolved_hits: list[SourceEntry | None] = []
+        for hit in self.hits:
+            if len(hit.entries) == 1:
+                self.resolved_hits.append(hit.entries[0])
+                continue
+            key = tuple(e.canonical for e in hit.entries)
+            if key not in chosen:
+                chosen[key] = table.choose(hit.entries, text)
+            self.resolved_hits.append(chosen[key])
+        self.attributions: dict[int, list[Attribution]] = {}
+        self.last_source: str | None = None
+        self.last_person: str | None = None
+        self._places: list[tuple[int, str]] | None = None
+        self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
+        self._place_names: set[str] | None = None
+        self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
+        # (sentence start, clause start, clause end) -> what _location's searches of that clause found
+        self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
+
+    # -- sources ------------------------------------------------------------------------------
+    def entry_in(self, start: int, end: int) -> tuple[SourceEntry, SourceHit] | None:
+        """The first resolved known source mentioned inside [start, end)."""
+        k = bisect.bisect_left(self.hit_starts, start)
+        while k < len(self.hits) and self.hits[k].start < end:
+            if self.hits[k].end <= end and self.resolved_hits[k] is not None:
+                return self.resolved_hits[k], self.hits[k]
+            k += 1
+        return None
+
+    def hit_in(self, start: int, end: int) -> SourceHit | None:
+        """The first known-source mention inside [start, end), resolved or not."""
+        k = bisect.bisect_left(self.hit_starts, start)
+        if k < len(self.hits) and self.hits[k].start < end and self.hits[k].end <= end:
+            return self.hits[k]
+        return None
+
+    def by_kind(self, kinds: frozenset, pos: int, keyword: str | None = None) -> SourceEntry | None:
+        """The known source of one of `kinds` named nearest before `pos` (else first after it)."""
+        if self._by_kind is None:
+            self._by_kind = {}
+            for hit, entry in zip(self.hits, self.resolved_hits):
+                if entry is not None:
+                    starts, entries = self._by_kind.setdefault(entry.kind, ([], []))
+                    starts.append(hit.start)
+                    entries.append(entry)
+        best_before, best_after = None, None  # (position, entry)
+        for kind in kinds:
+            starts, entries = self._by_kind.get(kind, ((), ()))
+            k = bisect.bisect_left(starts, pos)
+            before = next((x for x in range(k - 1, -1, -1) if _has_keyword(entries[x], keyword)), None)
+            after = next((x for x in range(k, len(starts)) if _has_keyword(entries[x], keyword)), None)
+            if before is not None and (best_before is None or starts[before] > best_before[0]):
+                best_before = (starts[before], entries[before])
+            if after is not None and (best_after is None or starts[after] < best_after[0]):
+                best_after = (starts[after], entries[after])
+        best = best_before or best_after
+        return best[1] if best else None
+
+    def resolve_phrase(self, start: int, end: int) -> tuple[str | None, bool, bool]:
+        """(canonical source, is media, is person) named by the phrase text[start:end]."""
+        phrase = self.text[start:end].strip(" ,.;:'\"“”‘’")
+        if not phrase:
+            return None, False, False
+        lead = _SUBORDINATE_LEAD_RE.match(phrase)
+        if lead:  # "a day after authorities (say)", "where officials (confirmed)": the clause's own subject
+            offset = self.text.find(phrase, start) + lead.end()
+            return self.resolve_phrase(offset, end)
+        if _NOT_A_SUBJECT_RE.match(phrase):
+            return None, False, False  # "with a British man (now confirmed)", "later (said)", "Search and rescue efforts"
+        unit = self.local_government(phrase, start)
+        if unit:
+            return unit, False, False
+        body = _SPEAKS_FOR_RE.match(phrase)
+        if body:  # "Abdul Rayan, spokesman at the Ministry of X", "Marie Drese, the aid group's secretary-general"
+            org = body.group("org") or body.group("org2")
+            org = _BODY_TAIL_RE.split(org, maxsplit=1)[0]
+            offset = self.text.find(org, start)
+            if offset >= 0:
+                resolved = self.resolve_phrase(offset, offset + len(org))
+                if resolved[0]:
+                    return resolved[0], resolved[1], False
+        found = self.entry_in(start, end)
+        if found:
+            entry, hit = found
+            is_person = any(hit.text.replace("’", "'").lower() == p.lower() for p in entry.people)
+            return entry.canonical, entry.kind == "media", is_person
+        plow = caseless_lower(phrase)
+        if len(phrase.split()) > MAX_SOURCE_WORDS or (
+                CLAIM_WORDS_RE.search(phrase) if plow is None else CLAIM_WORDS_LOW_RE.search(plow)):
+            # A whole clause before "said" with no comma: only a name at its end can be the speaker.
+            tail = TAIL_NAME_RE.search(phrase)
+            if tail and len(tail.group(1).split()) <= 4 and not CLAIM_WORDS_RE.search(tail.group(1)):
+                name = _person_or_org_name(tail.group(1))
+                if name:
+                    return name, False, " " in name
+            generic = _GENERIC_BODY_TAIL_RE.search(phrase)
+            if generic:  # "the dozens of people the authorities (believe are missing)"
+                return generic.group(1).lower(), False, False
+            return None, False, False
+        low = " ".join(phrase.lower().split())
+        if low in ("we", "i", "you", "us", "me", "one", "someone", "nobody", "everyone", "there"):
+            return None, False, False
+        bare = LEADING_ARTICLE_RE.sub("", low)
+        if low in PRONOUN_SOURCES or bare in ("same source", "source", "same sources", "sources") and low.startswith("the"):
+            if low in ("he", "she"):
+                return self.last_person, False, True
+            return self.last_source, False, False
+        if plow is None:
+            coref = COREF_RE.search(phrase)
+        else:  # the twin finds where; COREF_RE's match there is the one search gives
+            at = COREF_LOW_RE.search(plow)
+            coref = None if at is None else COREF_RE.match(phrase, at.start())
+        if coref and coref.start() <= 2 and not phrase[coref.end():].strip(" '’s"):
+            key = " ".join(coref.group("phrase").lower().replace(".", "").split())
+            kinds = _coref_kinds(key)
+            keyword = (coref.group("ministry_kind") or "").lower() or None
+            if keyword in ("defense",):
+                keyword = "defence"
+            entry = self.by_kind(kinds, start, keyword) if kinds else None
+            if entry is not None:
+                return entry.canonical, entry.kind == "media", False
+            hit = self.hit_in(start, end)
+            if hit is not None:
+                return _normalise_source(hit.text), False, False
+            if (self.last_source and self.last_source[0].isupper() and self.last_source != self.last_person
+                    and kinds & ORG_KINDS):
+                return self.last_source, False, False  # "the aid group": the organisation last quoted
+            return _normalise_source(coref.group("phrase")), False, False
+        figures_by = _FIGURES_BY_RE.match(phrase)
+        if figures_by:  # "estimates by monitoring groups" are the groups' figures
+            offset = self.text.find(figures_by.group(1), start)
+            if offset >= 0:
+                return self.resolve_phrase(offset, offset + len(figures_by.group(1)))
+        head_of = _HEAD_OF_RE.match(phrase)
+        if head_of:  # "the head of the national disaster agency" speaks for the agency
+            org = _BODY_TAIL_RE.split(head_of.group(1), maxsplit=1)[0]  # "the Red Crescent in Benghazi Kais F."
+            offset = self.text.find(org, start)
+            if offset >= 0:
+                return self.resolve_phrase(offset, offset + len(org))
+        hit = self.hit_in(start, end)
+        if hit is not None:  # an ambiguous alias ("the health ministry") with no single owner here
+            return _normalise_source(hit.text), False, False
+        name = _person_or_org_name(phrase)
+        if name:
+            return name, False, " " in name and not name.isupper()
+        words = WORDS_RE.findall(low)
+        if words and words[-1] in GENERIC_SOURCES and len(words) <= 4:
+            return GENERIC_SOURCES[words[-1]], False, False
+        head = PHRASE_TAIL_RE.split(phrase, maxsplit=1)[0]
+        return _descriptive_source(head), False, False
+
+    def local_government(self, phrase: str, pos: int) -> str | None:
+        """One name for the government of an administrative unit the article names ("Ishikawa Prefecture"):
+        "Ishikawa officials", "the prefectural government", "Ishikawa authorities" -> "Ishikawa prefecture"."""
+        if not phrase.endswith(_GOVERNMENT_ENDINGS):
+            return None
+        by_adjective = _UNIT_GOVERNMENT_RE.match(phrase)
+        by_name = None if by_adjective else _NAMED_GOVERNMENT_RE.match(phrase)
+        if not (by_adjective or by_name):
+            return None
+        if self._units is None:
+            self._units = []
+            for m in _ADMIN_UNIT_RE.finditer(self.text):
+                name = m.group("name") or m.group("name2")
+                noun = (m.group("noun") or m.group("noun2")).lower().rstrip(".")
+                noun = _UNIT_ABBREVIATIONS.get(noun, noun)
+                if clean_place(name):
+                    self._units.append((m.start(), clean_place(name), noun))
+        if by_adjective:
+            noun = _UNIT_ADJECTIVES[by_adjective.group("adj").lower()]
+            named = [(p, name) for p, name, n in self._units if n == noun]
+            if not named:
+                return None
+            before = [name for p, name in named if p < pos]
+            return f"{(before or [named[0][1]])[-1]} {noun}"
+        name = clean_place(by_name.group("name"))
+        return next((f"{name} {n}" for _, unit, n in self._units if unit == name), None)
+
+    # -- places ---------------------------------------------------------------------------------
+    def places(self) -> list[tuple[int, str]]:
+        """(position, name) of every settlement the article names as such, in text order."""
+        if self._places is None:
+            found: list[tuple[int, str]] = []
+            text = self.text
+            rev = text[::-1]
+            # Where each pattern's first words or keyword match, from one list of where their nouns start.
+            keys = literal_starts(PLACE_KEYS, text)
+            for m in finditer_at(SETTLEMENT_OF_RE, [p for p in keys if SETTLEMENT_OF_START_RE.match(text, p)], text):
+                found.append((m.start("name"), m.group("name")))
+                for extra in NAME_RE.finditer(m.group("more") or ""):
+                    found.append((m.start("more") + extra.start(), extra.group()))
+            camp_keys = [p for p in keys if NAME_SETTLEMENT.keyword.match(text, p)]
+            for m in anchored_finditer(NAME_SETTLEMENT, text, rev, camp_keys):
+                found.append((m.start("name"), m.group("name")))
+            for m in finditer_at(RESIDENTS_OF_RE, [p for p in keys if RESIDENTS_OF_START_RE.match(text, p)], text):
+                found.append((m.start("name"), m.group("name")))
+            town_keys = [p for p in keys if TOWN_APPOSITIVE.keyword.match(text, p)]
+            for m in anchored_finditer(TOWN_APPOSITIVE, text, rev, town_keys):
+                found.append((m.start("name"), m.group("name")))
+            cleaned = []
+            for pos, name in found:
+                name = clean_place(name)
+                if name:
+                    cleaned.append((pos, name))
+            cleaned.sort()
+            self._places = cleaned
+            self._place_names = {name for _, name in cleaned}
+        return self._places
+
+    def is_settlement(self, name: str) -> bool:
+        """True when the article names `name` as a town, village, city or camp somewhere."""
+        if name.endswith(" City"):  # (the places are not listed for it)
+            return True
+        self.places()
+        return name in (self._place_names or set())
+
+    def place_before(self, pos: int, para_start: int) -> str | None:
+        """The last settlement named between the paragraph start and pos."""
+        best = None
+        for p, name in self.places():
+            if para_start <= p < pos:
+                best = name
+            elif p >= pos:
+                break
+        return best
+
+
+_ROLE = (r"(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|director(?:[- ]general)?|president|"
+         r"chairman|chairwoman|chair|coordinator|commissioner|official|representative)")
+# A person named with the body they speak for: the body is the source ("one body, one name").
+_SPEAKS_FOR_RE = re.compile(
+    rf"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:(?:the|a|an|its)\s+)?(?:[\w-]+\s+){{0,2}}?{_ROLE}\s+"
+    rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
+    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
+    re.IGNORECASE)
+_BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+|\s*,")
+# A subordinate clause's opening before its subject: "a day after authorities say", "where officials confirmed".
+_SUBORDINATE_LEAD_RE = re.compile(
+    r"(?:(?:a|one|two|three|several|hours?|days?|weeks?|moments?|shortly|soon|just|even)\s+)*"
+    r"(?:after|before|where|when|while|as|since|once|until|whereas)\s+(?=\S)", re.IGNORECASE)
+# Phrases that cannot be the subject of a speech verb: a prepositional phrase, an adverb, an activity.
+_NOT_A_SUBJECT_RE = re.compile(
+    r"(?:with|among|amid|including|despite)\s"
+    r"|(?:later|earlier|also|then|now|previously|separately|meanwhile|however|update|statement|statements|"
+    r"citing|quoting|culture|search)$"
+    r"|(?:search|rescue|recovery|relief)\s+(?:and\s+\w+\s+)?(?:efforts?|operations?|work)\b", re.IGNORECASE)
+# ("regional" and "district" are left alone: they as often mean the area a story covers as a named unit.)
+_UNIT_ADJECTIVES = {"prefectural": "prefecture", "provincial": "province", "county": "county",
+                    "oblast": "oblast", "governorate": "governorate"}
+_UNIT_NOUNS = "prefecture|province|region|county|district|oblast|governorate"
+_UNIT_ABBREVIATIONS = {"pref": "prefecture", "prov": "province"}
+_GOVERNMENT_NOUNS = r"(?:government|authorities|officials|administration|office)"
+_GOVERNMENT_ENDINGS = ("government", "authorities", "officials", "administration", "office")
+_UNIT_GOVERNMENT_RE = re.compile(
+    rf"(?:the\s+)?(?P<adj>{'|'.join(_UNIT_ADJECTIVES)})\s+{_GOVERNMENT_NOUNS}$", re.IGNORECASE)
+_NAMED_GOVERNMENT_RE = re.compile(rf"(?:the\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+{_GOVERNMENT_NOUNS}$")
+_ADMIN_UNIT_RE = re.compile(
+    rf"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?P<noun>(?i:{_UNIT_NOUNS})\b|Pref\.|Prov\.)"
+    rf"|\b(?P<noun2>(?i:{_UNIT_NOUNS}))\s+of\s+(?P<name2>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
+_GENERIC_BODY_TAIL_RE = re.compile(r"\s(?:the|local|regional)\s+(authorities|officials|police|rescuers)$", re.IGNORECASE)
+_HEAD_OF_RE = re.compile(
+    r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
+    r"secretary[- ]general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
+
+
+_FIGURES_FROM_RE = re.compile(r"\s(?:from|by|of|compiled\s+by)\s")
+_FIGURES_BY_RE = re.compile(
+    r"(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,2}?(?:estimates?|figures?|data|"
+    r"tally|tallies|count|statistics|numbers|reports?|records?|documentation|statements?|updates?|releases?|"
+    r"bulletins?|communiqu[eé]s?|announcements?|briefings?)\s+(?:by|from|of|compiled\s+by|issued\s+by)\s+(.+)$",
+    re.IGNORECASE)
+
+
+def _has_keyword(entry: SourceEntry, keyword: str | None) -> bool:
+    """True when the entry's names contain the keyword ("health" for "the health ministry"), or no keyword."""
+    return keyword is None or keyword in (entry.name + " " + " ".join(entry.aliases)).lower()
+
+
+def _coref_kinds(key: str) -> frozenset:
+    """The source kinds a generic phrase ("war monitor", "the NGO") may refer to."""
+    if key in COREF_KINDS:
+        return COREF_KINDS[key]
+    if "monitor" in key:
+        return COREF_KINDS["monitor"]
+    if key.endswith("ministry"):
+        return COREF_KINDS["ministry"]
+    if "civil defen" in key or key.startswith(("rescue", "emergency")):
+        return COREF_KINDS["civil defence"]
+    if key.endswith(("agency", "body", "office")) and key.startswith(("un ", "united nations")):
+        return COREF_KINDS["un agency"]
+    if key.endswith("agency"):
+        return COREF_KINDS["agency"]
+    if "rights group" in key:
+        return COREF_KINDS["rights group"]
+    if key.endswith("charity"):
+        return COREF_KINDS["charity"]
+    if key.startswith("non-governmental"):
+        return COREF_KINDS["ngo"]
+    for word, kinds in COREF_KINDS.items():
+        if key.endswith(word):
+            return kinds
+    return frozenset()
+
+
+def _normalise_source(phrase: str) -> str:
+    """A generic phrase as a source name: no article, lower-case common words ("war monitor")."""
+    words = phrase.replace("’", "'").split()
+    while words and words[0].lower() in ("the", "a", "an", "another", "that", "this"):
+        words = words[1:]
+    out = [w.lower() if w.lower() in COMMON_FIRST or w.islower() or (i == 0 and w.lower() in GENERIC_SOURCES)
+           else w for i, w in enumerate(words)]
+    if out and out[0][0].isupper() and words[0].lower() in COMMON_FIRST:
+        out[0] = out[0].lower()
+    return " ".join(out)
+
+
+_NAME_WORD_RE = re.compile(r"^(?:[A-Z][\w'’.-]*|(?:al|el|bin|ibn|abu|de|van|von|der|da|di|le|la)(?:-[A-Z][\w'’-]*)?|of|for|and|the|&)$")
+
+
+def _person_or_org_name(phrase: str) -> str | None:
+    """The proper name in a source phrase ("regional governor Serhiy Lysak" -> "Serhiy Lysak"), or None."""
+    office = OFFICE_OF_RE.match(phrase)
+    if office:  # "the mayor of the city Vitaliy Klychko" -> "mayor"
+        title = office.group("office").lower()
+        return f"{office.group('place')} {title}" if office.group("place") else title
+    words = phrase.replace("’", "'").split()
+    while words and words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
+    if not words or any(ch.isdigit() for ch in phrase):
+        return None
+    titled = [k for k, w in enumerate(words) if w.lower().strip(",") in TITLE_WORDS and w[0].isupper()]
+    if titled and len(words) - titled[-1] - 1 >= 2 and all(_NAME_WORD_RE.match(w) for w in words[titled[-1] + 1:]):
+        if words[titled[-1]].lower() in OFFICES:  # "Kyiv Mayor Vitali Klitschko" -> "Kyiv mayor", however spelt
+            return " ".join(words[:titled[-1]] + [words[titled[-1]].lower()])
+        words = words[titled[-1] + 1:]  # "regional governor Serhiy Lysak" -> the name
+    if all(_NAME_WORD_RE.match(w) for w in words) and words[0][0].isupper() and words[-1][0].isupper():
+        if (words[0].lower() in COMMON_FIRST or words[0].lower() in GENERIC_SOURCES) and (
+                len(words) < 2 or not all(w[0].isupper() for w in words if w.lower() not in ("of", "for", "and", "the"))):
+            return None
+        if words[-1].endswith("'s"):
+            return None
+        return " ".join(words)
+    # A title before a name: "police officer Abdikadir Hassan".
+    tail = []
+    for w in reversed(words):
+        if _NAME_WORD_RE.match(w) and w[0].isupper():
+            tail.append(w)
+        else:
+            break
+    tail.reverse()
+    if len(tail) >= 2 and len(tail) < len(words):
+        before = words[len(words) - len(tail) - 1].lower().strip(",")
+        if before in TITLE_WORDS or before.endswith("'s") is False and before in TITLE_WORDS:
+            return " ".join(tail)
+        if before in TITLE_WORDS or before.endswith(("man", "woman", "person", "or", "er", "ist", "ent")):
+            return " ".join(tail)
+    return None
+
+
+_ANAPHORIC_POSSESSIVES = {"country's", "city's", "enclave's", "territory's", "region's", "state's",
+                          "province's", "town's", "nation's", "island's", "area's", "kingdom's"}
+
+
+def _descriptive_source(phrase: str) -> str | None:
+    """A source phrase that names no one in particular, normalised ("Other Syrian sources" -> "other Syrian sources")."""
+    words = phrase.replace("’", "'").split()
+    while words and (words[0].lower() in ("the", "a", "an", "some", "one", "two", "three", "several")
+                     or words[0].lower() in _ANAPHORIC_POSSESSIVES):
+        words = words[1:]
+    if not words or len(words) > MAX_SOURCE_WORDS or any(ch.isdigit() for ch in phrase):
+        return None
+    if any(w.lower().strip(",.") in MEASURE_WORDS or w.lower() in AUX for w in words):
+        return None
+    if words[-1].lower() in DETERMINERS or words[-1].lower() in ("and", "of", "to", "in"):
+        return None
+    if words[0].lower().endswith("ing") or any(
+            finite_verb(Token(0, 0, w, w.lower().strip(",.'’"), -1)) for w in words):
+        return None  # a clause ("reducing the world population"), not a name
+    if words[0].lower() in COMMON_FIRST:
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
+def clean_place(name: str) -> str | None:
+    """A place name trimmed of leading articles, or None if it is no settlement (a country, a weekday)."""
+    words = name.split()
+    while words and words[0].lower() in NOT_PLACES:
+        words = words[1:]
+    if not words:
+        return None
+    if words[0].lower() in WEEKDAYS or words[0].lower() in MONTHS:
+        return None
+    if words[-1].endswith(("'s", "’s")):
+        return None
+    joined = " ".join(words)
+    if joined.lower() in COUNTRIES:
+        return None
+    return joined
+
+
+def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
+    """Who the sentence says is speaking: "according to X", "X said", "said X", "reported by X"."""
+    cached = ctx.attributions.get(sent.start)
+    if cached is not None:
+        return cached
+    text, base = sent.text, sent.start
+    found: list[Attribution] = []
+    low = caseless_lower(text)  # None: the IGNORECASE patterns run on the text itself
+    if not (ATTRIBUTION_HINT_RE.search(text) if low is None
+            else search_from(ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_START_RE, low)):
+        ctx.attributions[sent.start] = found
+        return found
+
+    def add(np_start: int, np_end: int, verb_start: int, verb_end: int) -> bool:
+        if np_end <= np_start:
+            return False
+        source, media, person = ctx.resolve_phrase(base + np_start, base + np_end)
+        if source:
+            span = (min(np_start, verb_start), max(np_end, verb_end))
+            raw = text[np_start:np_end].strip(" ,.;:")
+            found.append(Attribution(base + span[0], base + span[1], source, raw, media, person))
+        return bool(source)
+
+    taken: list[tuple[int, int]] = []
+    for regex, twin, first in ((ACCORDING_RE, ACCORDING_LOW_RE, ACCORDING_START_RE),
+                               (REPORTED_BY_RE, REPORTED_BY_LOW_RE, REPORTED_BY_START_RE)):
+        for m in (regex.finditer(text) if low is None else finditer_from(twin, first, low)):  # only offsets are read
+            np_start = m.end()
+            np_end = _np_end(text, np_start)
+            more = _FIGURES_FROM_RE.match(text, np_end)
+            if more and _FIGURES_BY_RE.match(text[np_start:np_end] + " of x"):
+                np_end = _np_end(text, more.end())  # "according to the latest figures from the ministry"
+            np_start, np_end = _appositive_after(text, np_start, np_end)
+            add(np_start, np_end, m.start(), m.end())
+            taken.append((m.start(), np_end))
+    cited_at: list[int] = []
+    for m in (CITING_RE.finditer(text) if low is None else finditer_from(CITING_LOW_RE, CITING_START_RE, low)):
+        np_start = m.end()
+        np_end = _np_end(text, np_start)
+        more = _FIGURES_FROM_RE.match(text, np_end)
+        if more and _FIGURES_BY_RE.match(text[np_start:np_end] + " of x"):
+            np_end = _np_end(text, more.end())  # "citing a statement from the interior ministry"
+        phrase = text[np_start:np_end]
+        if ctx.entry_in(base + np_start, base + np_end) or _FIGURES_BY_RE.match(phrase) or _looks_like_name(phrase):
+            if add(np_start, np_end, m.start(), m.end()):
+                cited_at.append(m.start())
+    for m in finditer_from(SPEECH_RE, SPEECH_START_RE, text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        verb = m.group()
+        after = text[m.end():m.end() + 40]
+        before = text[max(0, m.start() - 20):m.start()].lower()
+        if verb in ("reported", "reports", "claimed", "claims", "put", "puts", "confirmed", "counted", "recorded",
+                    "estimated", "documented") and NOT_ATTRIBUTION_AFTER_RE.match(after):
+            continue
+        if verb in ("claimed", "claims") and not CLAIMED_THAT_RE.match(after):
+            continue  # "claimed 18 lives", "claimed responsibility"
+        if verb in ("put", "puts") and not PUT_TOLL_RE.match(after):
+            continue
+        if verb in TOLL_CHANGE_VERBS and not (PUT_TOLL_RE.match(after) or REVISED_IT_RE.match(after)):
+            continue
+        if verb in ("gave", "gives") and not GAVE_FIGURE_RE.match(text, m.end()):
+            continue
+        if verb in ("released", "releases") and not RELEASED_WHAT_RE.match(text, m.end()):
+            continue
+        if PASSIVE_BEFORE_RE.search(before) and verb != "told":
+            continue
+        if ADJECTIVAL_BEFORE_RE.search(before) or before.rstrip()[-1:].isdigit():
+            continue  # "an estimated 450 million", "the reported toll", "139 reported cases"
+        if verb == "said" and SAID_TO_BE_RE.match(after):
+            continue
+        subject = _subject_before(text, m.start())
+        if subject and add(subject[0], subject[1], m.start(), m.end()):
+            continue
+        inverted = _subject_after(text, m.end())
+        if inverted:
+            add(inverted[0], inverted[1], m.start(), m.end())
+    found.sort(key=lambda a: a.start)
+    for at in cited_at:  # "Moroccan state TV said citing a statement from X", "Paralel.Az reports citing Y": a relay
+        found = [a._replace(media=True) if a.end <= base + at and base + at - a.end <= 3 else a for a in found]
+    for att in found:
+        if att.source and not att.media:
+            ctx.last_source = att.source
+            if att.person:
+                ctx.last_person = att.source
+    ctx.attributions[sent.start] = found
+    return found
+
+
+def _np_end(text: str, start: int) -> int:
+    """Where the noun phrase starting at `start` ends (a comma, a time phrase, a clause)."""
+    m = NP_END_RE.search(text, start)
+    return m.start() if m else len(text)
+
+
+def _appositive_after(text: str, start: int, end: int) -> tuple[int, int]:
+    """For "the U.S. envoy for Sudan, Tom Perriello": the span of the name that follows, if one does."""
+    rest = text[end:]
+    m = APPOSITIVE_NAME_RE.match(rest)
+    if m and len(m.group(1).split()) >= 2 and not m.group(1).split()[0] in ("The", "A", "An"):
+        phrase = text[start:end].lower()
+        if any(w in phrase.split() for w in TITLE_WORDS) or phrase.split()[-1:] and phrase.split()[-1] in TITLE_WORDS:
+            return end + m.start(1), end + m.end(1)
+    return start, end
+
+
+def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
+    """The span of the speaker before a speech verb ("Rami Abdulrahman of SOHR told"), or None."""
+    segments = []
+    pos = 0
+    for brk in SEGMENT_SPLIT_RE.finditer(text, 0, verb_start):
+        segments.append((pos, brk.start()))
+        pos = brk.end()
+    segments.append((pos, verb_start))
+    # Only the last three segments that are not blank are read.
+    kept: list[tuple[int, int]] = []
+    for a, b in reversed(segments):
+        if text[a:b].strip():
+            kept.append((a, b))
+            if len(kept) == 3:
+                break
+    segments = kept[::-1]
+    # "the Libyan National Army (LNA), its spokesman, Ahmad Mismari, said": the body "its" stands for.
+    if len(segments) == 3 and _ITS_ROLE_RE.fullmatch(text[segments[1][0]:segments[1][1]].strip()) \
+            and _looks_like_name(text[segments[2][0]:segments[2][1]].strip()):
+        pa, pb = _trim_span(text, *segments[0])
+        tail = TAIL_NAME_RE.search(text[pa:pb])
+        if tail:
+            return pa + tail.start(1), pa + tail.end(1)
+    segments = segments[-2:]
+    if not segments:
+        return None
+    a, b = _trim_span(text, *segments[-1])
+    if b <= a:
+        return None
+    seg = text[a:b]
+    # "the Observatory, which said": a relative pronoun speaks for the noun phrase before it.
+    if len(segments) >= 2 and _RELATIVE_RE.match(seg):
+        pa, pb = _trim_span(text, *segments[-2])
+        return (pa, pb) if pb > pa else None
+    # "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said": the organisation speaks.
+    if len(segments) >= 2 and _looks_like_name(seg):
+        pa, pb = _trim_span(text, *segments[-2])
+        head = _HEAD_OF_RE.search(text, pa, pb)
+        if head and (head.start() == pa or text[head.start() - 1].isspace()):
+            return head.start(), b
+    # "Ali Sheha, a 57-year-old resident of Baniyas ..., said": the name before the appositive.
+    if len(segments) >= 2 and _APPOSITIVE_RE.match(seg):
+        pa, pb = _trim_span(text, *segments[-2])
+        prev = text[pa:pb]
+        if prev and _looks_like_name(prev):
+            return pa, b if _has_org_word(seg) else pb
+    return a, b
+
+
+_RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
+_ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|person)|head|chief|director|president|"
+                          r"secretary[- ]general|chairman|commander|official)", re.IGNORECASE)
+_ROLE_APPOSITIVE_RE = re.compile(
+    r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|"
+    r"director|president|chairman|chairwoman|coordinator|commissioner|official|representative)\s+(?:of|for|at)\s+"
+    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)*")
+_APPOSITIVE_RE = re.compile(
+    r"(?:(?:a|an|the)\s+[a-z0-9]|(?:who|whose|which|based|speaking|citing|quoted|himself|herself)\b"
+    r"|(?:[a-z-]+\s+){1,3}(?:of|for|at|in)\b|[a-z]+-based\b|[\w]+-year-old\b)")
+
+
+# Words after "said" that do not start its speaker ("said on Monday", "said that", "told reporters").
+_NOT_INVERTED_SUBJECTS = {
+    "that", "on", "in", "by", "for", "with", "at", "it", "they", "he", "she", "there", "to", "this", "we", "i",
+    "you", "so", "earlier", "later", "late", "early", "last", "yesterday", "today", "reporters", "journalists",
+    "him", "her", "them", "us", "me", *WEEKDAYS}
+
+
+def _subject_after(text: str, verb_end: int) -> tuple[int, int] | None:
+    """The span of the speaker after an inverted speech verb ("..., said the ministry"), or None."""
+    m = INVERTED_SUBJECT_RE.match(text, verb_end)
+    if not m:
+        return None
+    phrase = m.group(1)
+    if phrase.split()[0].lower() in _NOT_INVERTED_SUBJECTS or NOT_A_SPEAKER_RE.search(phrase):
+        return None
+    role = _ROLE_APPOSITIVE_RE.match(text, m.end(1))
+    if role and _looks_like_name(phrase):  # "said Abdul Rayan, a spokesman at the Ministry of X": the ministry
+        return m.start(1), role.end()
+    return m.start(1), m.end(1)
+
+
+def _trim_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """A segment without surrounding space, leading conjunctions and trailing times or auxiliaries."""
+    seg = text[a:b]
+    lead = LEADING_CONJ_RE.match(seg)
+    a += lead.end()
+    seg = text[a:b]
+    low = caseless_lower(seg)
+    trail = TRAILING_TIME_RE.search(seg) if low is None else TRAILING_TIME_LOW_RE.search(low)
+    if trail:
+        b = a + trail.start()
+    seg = text[a:b]
+    b = a + len(seg.rstrip())
+    return a, b
+
+
+def _looks_like_name(phrase: str) -> bool:
+    """True for a short capitalised name ("Ali Sheha", "The Syrian Observatory for Human Rights")."""
+    words = phrase.split()
+    if not words or len(words) > 8 or words[0].lower() in NOT_PLACES:
+        return words[:1] == ["The"] and 1 < len(words) <= 8 and _looks_like_name(" ".join(words[1:]))
+    return bool(words) and all(_NAME_WORD_RE.match(w) for w in words) and words[0][0].isupper()
+
+
+def _has_org_word(phrase: str) -> bool:
+    """True when an appositive names the organisation a person speaks for."""
+    return bool(ORG_WORD_RE.search(phrase))
