@@ -25,7 +25,7 @@ test: $(STAMP)
 	else echo "make test: no go or java here: the Prism and Flink tests skip (install Go and Java 17, then make runners)"; fi
 	$(BIN)/python -m pytest
 
-# Beam's own runners, where Beam looks for them (tests/test_runners.py): Prism built from the Go
+# Beam's own runners, where Beam looks for them (tests/e2e/test_runners.py): Prism built from the Go
 # module as Beam builds it, and the Flink job server jar under the file name FlinkRunner caches it
 # as. Quiet when both are there. A jar Maven Central does not serve is reported, not fatal: the
 # Flink tests then skip, or fail under CI.

@@ -24,8 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from feed_server import FeedServer, Reply  # noqa: E402
-from test_feeds import full_item, rss  # noqa: E402
+from feed_server import FeedServer, Reply, full_item, rss  # noqa: E402
 
 EXAMPLES = HERE.parent / "examples"
 

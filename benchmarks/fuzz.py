@@ -1,5 +1,5 @@
 """Long fuzz runs of the claim parser and the document readers (the suite runs a bounded version:
-tests/test_fuzz.py).
+tests/unit/test_fuzz.py).
 
     .venv/bin/python benchmarks/fuzz.py hypothesis --seconds 300
     .venv/bin/python benchmarks/fuzz.py atheris --seconds 300     # needs: pip install -e '.[fuzz]'

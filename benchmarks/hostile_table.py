@@ -26,7 +26,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 
 from hostile import (  # noqa: E402
-    ARTICLE, CASES, run_chain, run_command, run_isolated, self_rss_mb, write_cases)
+    CASES, run_chain, run_command, run_isolated, self_rss_mb, warm_parsers, write_cases)
 
 
 def run_cli(path: Path, out: Path, timeout: float = 600) -> tuple[int, float, float]:
@@ -71,13 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = [c for c in CASES if not args.only or c.name in args.only]
 
-    from tollwatch.transforms.claims import extract_claims
-    from tollwatch.transforms.extract import extract_feed, extract_html
-
-    extract_html(f"<html><body><article><p>{ARTICLE}</p></article></body></html>")
-    list(extract_feed(b"<rss version='2.0'><channel><item><description>" + ARTICLE.encode()
-                      + b"</description></item></channel></rss>"))
-    extract_claims(ARTICLE)
+    warm_parsers()
     baseline = self_rss_mb()
 
     work = Path(tempfile.mkdtemp(prefix="tollwatch-hostile-"))

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/kill_restart.py [--files 60]
 
-The scenario of tests/test_faults.py, printed: `--files` small dated articles over ~files/2 days
+The scenario of tests/e2e/test_faults.py, printed: `--files` small dated articles over ~files/2 days
 (as many partitions per table); an uninterrupted `tollwatch run` into one folder; the same run into
 another folder, killed (SIGKILL) as soon as its first Parquet file is committed, then run again.
 Prints what the kill left, and per view the row count and a content hash (run-time columns left
@@ -23,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from outputs import stored_rows, view_digest  # noqa: E402
-from test_faults import TABLES, many_dates_corpus, temp_files  # noqa: E402
+from outputs import TABLES, many_dates_corpus, stored_rows, temp_files, view_digest  # noqa: E402
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The wiring of tollwatch's stages: sources in, partitioned Parquet out. No stage logic here.
 
 `build` is the batch flow of `tollwatch run` (and of each tick of `tollwatch follow`);
-`build_streaming` the same stages on live sources for Dataflow and Flink. Both share `analyse`.
+`build_streaming` the same stages on live sources for Dataflow and Flink. Both end in `_write`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 
 -- Every table may have no files yet (no dead letters, a run still going): each view reads its files
 -- with allow_empty and adds the table's typed shape (no rows), so it has its columns either way.
--- The shapes are the record types' Arrow schemas in DuckDB's words (tests/test_query.py checks).
+-- The shapes are the record types' Arrow schemas in DuckDB's words (tests/e2e/test_query.py checks).
 CREATE OR REPLACE MACRO articles_shape() AS TABLE
 SELECT NULL::VARCHAR AS "doc_id",
        NULL::VARCHAR AS "uri",

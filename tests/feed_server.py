@@ -148,3 +148,32 @@ class FeedServer:
     def __exit__(self, *exc) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+# Documents the feed tests serve: an article page, an RSS feed, a full entry and a teaser entry.
+TEXT = ("Rescue crews in the valley town of Brenn said on Sunday that the river had fallen below "
+        "the flood mark for the first time in a week, and that families could return to the "
+        "lower streets once engineers had checked the bridge and the water supply.")
+
+
+def article_page(title: str) -> bytes:
+    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{TEXT}</p><p>{TEXT}</p></article></body></html>").encode()
+
+
+def rss(*items: str, title: str = "Brenn Evening Post") -> bytes:
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+            f"<title>{title}</title><link>http://brenn-post.example/</link>"
+            f"<description>News</description>{''.join(items)}</channel></rss>").encode()
+
+
+def full_item(guid: str, title: str, pub: str = "Sun, 09 Mar 2025 10:00:00 GMT") -> str:
+    return (f'<item><title>{title}</title><link>http://brenn-post.example/{guid}</link>'
+            f'<guid isPermaLink="false">{guid}</guid><pubDate>{pub}</pubDate>'
+            f"<content:encoded><![CDATA[<p>{title}. {TEXT}</p>]]></content:encoded></item>")
+
+
+def teaser_item(guid: str, title: str, link: str) -> str:
+    return (f'<item><title>{title}</title><link>{link}</link><guid isPermaLink="false">{guid}</guid>'
+            "<description>Read more.</description></item>")

@@ -1,6 +1,6 @@
 """Fuzz targets and input strategies for the claim parser and the document readers.
 
-Shared by tests/test_fuzz.py (bounded Hypothesis runs in the suite) and benchmarks/fuzz.py (long
+Shared by tests/unit/test_fuzz.py (bounded Hypothesis runs in the suite) and benchmarks/fuzz.py (long
 Hypothesis runs, and atheris when it is installed). A target takes the fuzzed input and raises
 AssertionError when a property breaks; any other exception is a crash.
 """

@@ -1,6 +1,6 @@
 """Hostile input files and a harness that runs each through tollwatch in a bounded child process.
 
-Shared by tests/test_hostile.py (assertions) and benchmarks/hostile_table.py (the table of outcome,
+Shared by tests/e2e/test_hostile.py (assertions) and benchmarks/hostile_table.py (the table of outcome,
 peak memory and time per case). Each case is a file as it would be dropped into an input folder;
 `expected` is what the run must make of it: 'article' (one or more articles, no dead letter) or
 'dead_letter:<error_type>' (one dead letter of that type, no article).
@@ -523,6 +523,18 @@ class Outcome(NamedTuple):
     error: str | None        # 'timeout', or the child's exception
     seconds: float
     peak_rss_mb: float       # the child's own peak resident set (wait4), baseline included
+
+
+def warm_parsers() -> None:
+    """Imports and warms the parsers in this process, so that forked children (run_isolated)
+    measure the work, not the imports."""
+    from tollwatch.transforms.claims import extract_claims
+    from tollwatch.transforms.extract import extract_feed, extract_html
+
+    extract_html(f"<html><body><article><p>{ARTICLE}</p></article></body></html>")
+    list(extract_feed(b"<rss version='2.0'><channel><item><description>" + ARTICLE.encode()
+                      + b"</description></item></channel></rss>"))
+    extract_claims(ARTICLE)
 
 
 def run_isolated(function: Callable, *args, timeout: float = 60.0) -> Outcome:

@@ -71,3 +71,23 @@ def small_corpus(a: Path, b: Path) -> None:
         ("w2", "Brisca toll", story("Brisca", 9, 15, 13, "police")[17:]),
     ]))
     (b / "broken.txt").write_bytes(b" date 2026-05-14 caf\xe9 " + b"x" * 300)
+
+
+# The tables of an output, and the temporary files a run leaves (the fault tests and
+# benchmarks/kill_restart.py).
+TABLES = ("articles", "claims", "toll", "dead_letters")
+
+
+def temp_files(out: Path) -> list[Path]:
+    return [p for p in (out / ".tmp").rglob("*") if p.is_file()] if (out / ".tmp").exists() else []
+
+
+def many_dates_corpus(folder: Path, n: int = 60) -> None:
+    """Enough small dated articles over enough days that writing takes a while: ~n/2 partitions
+    per table."""
+    folder.mkdir()
+    places = ("Orvel", "Brisca", "Tamsk", "Lorn", "Vessa")
+    for i in range(n):
+        month, day = 3 + (i // 2) // 28, 1 + (i // 2) % 28
+        text = story(f"{places[i % 5]} {i}", 10 + i, 20 + i, day).replace("2026-05-", f"2026-{month:02d}-")
+        (folder / f"story_{i:03d}.txt").write_text(text)

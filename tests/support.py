@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+# The test helpers and data files stay at tests/ whatever group (unit/, beam/, e2e/) a test is in.
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+SHARED = Path(os.environ.get("TOLLWATCH_SHARED", ROOT.parent / "shared"))
 SEEDS = SHARED / "seeds"
 GOLD = SHARED / "gold"
 CORPORA = SHARED / "corpora"
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = ROOT / "examples"
 
 needs_shared = pytest.mark.skipif(
     not SEEDS.is_dir(),
@@ -29,3 +32,12 @@ def seed(prefix: str) -> str:
     if not paths:
         pytest.skip(f"seed {prefix} not available at {SEEDS}")
     return _DATE_MARKER.sub("", paths[0].read_text(encoding="utf-8"))
+
+
+def mark_group(items: list, folder: Path, *marks) -> None:
+    """Marks the collected tests that live below `folder` (a group's conftest.py calls it: pytest
+    hands every conftest all the session's tests)."""
+    for item in items:
+        if folder in item.path.parents:
+            for mark in marks:
+                item.add_marker(mark)

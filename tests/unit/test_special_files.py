@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from apache_beam.io.filesystem import FileMetadata
 from apache_beam.utils.timestamp import Timestamp
 
@@ -109,6 +110,7 @@ def test_a_name_that_is_not_utf8_is_a_dead_letter_naming_its_bytes():
     result.uri.encode("utf-8")  # a record can hold it
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_a_run_over_a_folder_of_special_files_finishes_and_accounts_for_each(tmp_path):
     """`tollwatch run` over a FIFO, a socket, dangling and looping links and a name that is not
     UTF-8, beside a good file: it ends (a FIFO blocked it forever), and count in = articles out +

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from support import EXAMPLES
+from support import EXAMPLES, TESTS
 from tollwatch.transforms.claims.attribution import ArticleContext, clean_place
 from tollwatch.transforms.claims.extractor import casualty_starts, extract_claims, hint_in, hint_starts, starts_in
 from tollwatch.transforms.claims.grammar import Token, find_mentions, tokenize
@@ -32,7 +31,6 @@ from tollwatch.transforms.claims.sentences import split_sentences
 from tollwatch.transforms.claims.sources import SRC_TOKEN_LOW_RE, SRC_TOKEN_RE, SourceTable, TokenRun, load_sources
 from tollwatch.transforms.claims.vocabulary import ACTIVE_BEFORE, MEASURE_WORDS, NOUN_BEFORE, VAGUE_FLOORS
 
-HERE = Path(__file__).resolve().parent
 
 PLACES = ("Residents of Tuwaym said 20 were killed. The village of Al-Mukhtariya, Baniyas and Jableh was hit; "
           "Nuseirat refugee camp, the Shati camp and al-Maghazi displacement camp were shelled. Deir al-Balah, "
@@ -45,7 +43,7 @@ LONG = "x" * 998 + "-thousands" + "killed" * 200 + "said" + "y" * 1200
 
 def _texts() -> list[str]:
     texts = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.txt"))]
-    texts += [json.loads(line)["text"] for line in open(HERE / "claims_sentences.jsonl", encoding="utf-8")]
+    texts += [json.loads(line)["text"] for line in open(TESTS / "claims_sentences.jsonl", encoding="utf-8")]
     texts += [PLACES, LONG]
     joined = "\n".join(texts)
     # Upper case, a caseless non-ASCII space, and cased non-ASCII letters that fold specially.

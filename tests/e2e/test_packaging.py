@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
+
 # Source folder -> package, as pyproject.toml maps them.
 PACKAGES = {"pipeline": "tollwatch/pipeline", "transforms": "tollwatch/transforms",
             "schemas": "tollwatch/schemas", "examples": "tollwatch/examples"}

@@ -93,6 +93,7 @@ def test_hostile_records_are_written_only_below_the_output_in_names_tollwatch_ma
     assert {d.year for _, d in rows} == {1, 1900, 2026, 9999}
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_links_in_an_input_folder_do_not_lead_outside_it(tmp_path):
     """A drop-folder writer who can create links must not make the pipeline read files it can read
     but they cannot (a secret, /etc/passwd) and store their text in the output."""

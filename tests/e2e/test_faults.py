@@ -27,12 +27,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from outputs import small_corpus, stored_rows, story, view_digest
+from outputs import TABLES, many_dates_corpus, small_corpus, stored_rows, temp_files, view_digest
 from tollwatch.pipeline.cli import main
 from tollwatch.transforms import parquet
-
-TABLES = ("articles", "claims", "toll", "dead_letters")
-
 
 def run(out: Path, *inputs: Path, runner: str | None = None) -> int:
     extra = [f"--runner={runner}"] if runner else []
@@ -41,10 +38,6 @@ def run(out: Path, *inputs: Path, runner: str | None = None) -> int:
 
 def stored(out: Path) -> dict[str, int]:
     return {t: stored_rows(out, t) for t in TABLES}
-
-
-def temp_files(out: Path) -> list[Path]:
-    return [p for p in (out / ".tmp").rglob("*") if p.is_file()] if (out / ".tmp").exists() else []
 
 
 @pytest.fixture
@@ -103,17 +96,6 @@ def test_fnapi_runner_fails_the_run_and_a_rerun_gives_exactly_the_rows(
         pq.read_metadata(path)
     assert run(out, *corpus) == 0
     assert (view_digest(out), stored(out)) == reference
-
-
-def many_dates_corpus(folder: Path, n: int = 60) -> None:
-    """Enough small dated articles over enough days that writing takes a while: ~n/2 partitions
-    per table."""
-    folder.mkdir()
-    places = ("Orvel", "Brisca", "Tamsk", "Lorn", "Vessa")
-    for i in range(n):
-        month, day = 3 + (i // 2) // 28, 1 + (i // 2) % 28
-        text = story(f"{places[i % 5]} {i}", 10 + i, 20 + i, day).replace("2026-05-", f"2026-{month:02d}-")
-        (folder / f"story_{i:03d}.txt").write_text(text)
 
 
 def test_a_run_killed_mid_write_and_restarted_ends_with_exactly_the_rows_of_an_uninterrupted_run(tmp_path):

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from feed_server import FeedServer, Reply
-from test_feeds import TEXT, article_page, full_item, rss, teaser_item
+from feed_server import TEXT, FeedServer, Reply, article_page, full_item, rss, teaser_item
 from tollwatch.pipeline.cli import main
 from tollwatch.pipeline.follow import STATE_FILE
 from tollwatch.pipeline.query import connect

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hostile import (ARTICLE, CASES, SECRET, run_chain, run_command, run_isolated,
+from hostile import (ARTICLE, CASES, SECRET, run_chain, run_command, run_isolated, warm_parsers,
                      write_cases)
 from tollwatch.transforms.claims import MAX_FIGURE
 
@@ -36,14 +36,7 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_parent():
-    """Import and warm the parsers here, so forked children measure the work, not the imports."""
-    from tollwatch.transforms.claims import extract_claims
-    from tollwatch.transforms.extract import extract_feed, extract_html
-
-    extract_html(f"<html><body><article><p>{ARTICLE}</p></article></body></html>")
-    list(extract_feed(b"<rss version='2.0'><channel><item><description>" + ARTICLE.encode()
-                      + b"</description></item></channel></rss>"))
-    extract_claims(ARTICLE)
+    warm_parsers()
 
 
 def _leaks(text: str) -> bool:

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from support import SEEDS, SHARED, needs_shared
+from support import ROOT, SEEDS, SHARED, needs_shared
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from same_output import compare, rows  # noqa: E402
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import random
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from support import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench import floor, sample_files  # noqa: E402
 

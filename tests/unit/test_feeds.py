@@ -5,13 +5,12 @@ batch path for feed files."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from apache_beam.utils.timestamp import Timestamp
 
-from feed_server import FeedServer, Reply
-from support import CORPORA, needs_shared
+from feed_server import TEXT, FeedServer, Reply, article_page, full_item, rss, teaser_item
+from support import CORPORA, TESTS, needs_shared
 from tollwatch.schemas import Article, DeadLetter, RawDoc
 from tollwatch.transforms.extract import extract_articles
 from tollwatch.transforms.feeds import (
@@ -20,42 +19,14 @@ from tollwatch.transforms.feeds import (
 )
 from tollwatch.transforms.fetch import FetchPolicy
 
-CASES = Path(__file__).parent / "data" / "feeds"
+CASES = TESTS / "data" / "feeds"
 EXPECTED = json.loads((CASES / "expected.json").read_text(encoding="utf-8"))
 LOCAL = FetchPolicy(timeout=3.0, allow_private_hosts=True)
 # After every entry of the cases: a poll never sees an entry published after it (extract does not
 # believe a date more than a day after the read).
 T0 = Timestamp(1_742_000_000)
 
-TEXT = ("Rescue crews in the valley town of Brenn said on Sunday that the river had fallen below "
-        "the flood mark for the first time in a week, and that families could return to the "
-        "lower streets once engineers had checked the bridge and the water supply.")
-
-
-def article_page(title: str) -> bytes:
-    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-            f"<p>{TEXT}</p><p>{TEXT}</p></article></body></html>").encode()
-
-
 PAGE = Reply(body=article_page("Linked page"), content_type="text/html; charset=utf-8")
-
-
-def rss(*items: str, title: str = "Brenn Evening Post") -> bytes:
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-            f"<title>{title}</title><link>http://brenn-post.example/</link>"
-            f"<description>News</description>{''.join(items)}</channel></rss>").encode()
-
-
-def full_item(guid: str, title: str, pub: str = "Sun, 09 Mar 2025 10:00:00 GMT") -> str:
-    return (f'<item><title>{title}</title><link>http://brenn-post.example/{guid}</link>'
-            f'<guid isPermaLink="false">{guid}</guid><pubDate>{pub}</pubDate>'
-            f"<content:encoded><![CDATA[<p>{title}. {TEXT}</p>]]></content:encoded></item>")
-
-
-def teaser_item(guid: str, title: str, link: str) -> str:
-    return (f'<item><title>{title}</title><link>{link}</link><guid isPermaLink="false">{guid}</guid>'
-            "<description>Read more.</description></item>")
 
 
 @pytest.fixture(scope="module")

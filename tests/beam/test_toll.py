@@ -272,6 +272,17 @@ def test_a_corrected_article_replaces_its_claims():
     assert current_claims([], False, [("r1", retracted), ("r1", retracted)], []) == [retracted]
 
 
+def blast_page(figure: str, day: int, title: str) -> str:
+    """One report of a blast, as a page published on 2026-05-`day`, stating `figure` killed."""
+    return (f'<html><head><title>{title}</title><meta property="article:published_time" '
+            f'content="2026-05-{day}T08:00:00Z"></head><body><article><p>The health ministry said '
+            f"{figure} people were killed in the blast in the capital on Tuesday, and rescue teams "
+            "were still searching the rubble of the market for survivors late into the night.</p>"
+            "<p>Hospitals across the city appealed for blood donors as the wounded arrived through "
+            "the evening.</p></article></body></html>")
+
+
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_a_corrected_article_leaves_only_its_new_figure_in_the_toll(tmp_path):
     from tollwatch.pipeline.cli import main
     from tollwatch.pipeline.query import connect
@@ -281,15 +292,7 @@ def test_a_corrected_article_leaves_only_its_new_figure_in_the_toll(tmp_path):
     out = tmp_path / "out"
 
     def publish(figure: str, day: int = 12) -> list:
-        page.write_text(
-            '<html><head><title>Blast in the capital</title>'
-            f'<meta property="article:published_time" content="2026-05-{day}T08:00:00Z"></head>'
-            '<body>'
-            f"<article><p>The health ministry said {figure} people were killed in the blast in the "
-            "capital on Tuesday, and rescue teams were still searching the rubble of the market "
-            "for survivors late into the night.</p><p>Hospitals across the city appealed for "
-            "blood donors as the wounded arrived through the evening.</p></article></body></html>",
-            encoding="utf-8")
+        page.write_text(blast_page(figure, day, "Blast in the capital"), encoding="utf-8")
         assert main(["run", "-q", "--input", str(page.parent), "--output", str(out)]) == 0
         return connect(str(out)).execute(
             "SELECT DISTINCT best, n_claims FROM toll_latest WHERE measure = 'killed' "
@@ -345,6 +348,7 @@ def test_a_window_no_claim_is_in_any_more_gets_an_empty_pane_once():
     assert revise([], []) == []
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_a_rerun_that_dates_an_article_anew_leaves_only_its_new_claims_in_the_views(tmp_path):
     from tollwatch.pipeline.cli import main
     from tollwatch.pipeline.query import connect
@@ -353,13 +357,7 @@ def test_a_rerun_that_dates_an_article_anew_leaves_only_its_new_claims_in_the_vi
     page.parent.mkdir()
     out = tmp_path / "out"
     for figure, day in (("50", 12), ("twenty", 14)):
-        page.write_text(
-            f'<html><head><title>Blast</title><meta property="article:published_time" '
-            f'content="2026-05-{day}T08:00:00Z"></head><body><article><p>The health ministry said '
-            f"{figure} people were killed in the blast in the capital on Tuesday, and rescue teams "
-            "were still searching the rubble of the market for survivors late into the night.</p>"
-            "<p>Hospitals across the city appealed for blood donors as the wounded arrived through "
-            "the evening.</p></article></body></html>", encoding="utf-8")
+        page.write_text(blast_page(figure, day, "Blast"), encoding="utf-8")
         assert main(["run", "-q", "--input", str(page.parent), "--output", str(out)]) == 0
     con = connect(str(out))
     assert con.execute("SELECT number FROM claims WHERE measure = 'killed'").fetchall() == [(20,)]

@@ -12,10 +12,10 @@ import pytest
 from tollwatch.transforms.claims import extract_claims
 from tollwatch.transforms.claims_eval import evaluate, format_evaluation, format_report, same_source, score_claims
 
-from support import GOLD as GOLD_DIR, SEEDS
+from support import GOLD as GOLD_DIR, SEEDS, TESTS
 
 GOLD = GOLD_DIR / "seed_claims.jsonl"
-DEV = Path(__file__).with_name("claims_sentences.jsonl")
+DEV = TESTS / "claims_sentences.jsonl"
 DATE_MARKER = re.compile(r"\s*date (\d{4}-\d{2}-\d{2}) ")
 
 

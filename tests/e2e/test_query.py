@@ -1,7 +1,6 @@
 """The DuckDB views and the query CLI."""
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -380,7 +379,9 @@ def test_views_sql_in_plain_duckdb_works_when_a_table_has_no_files_yet(tmp_path)
 
     from tollwatch.schemas import Article
 
-    views = (Path(__file__).resolve().parents[1] / "schemas" / "views.sql").read_text()
+    from support import ROOT
+
+    views = (ROOT / "schemas" / "views.sql").read_text()
     for name in TABLES:  # the shapes are the record types', not retyped by hand
         assert _shape_sql(name) in views
     t = Timestamp(1_778_000_000)

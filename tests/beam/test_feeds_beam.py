@@ -13,8 +13,7 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.utils.timestamp import Timestamp
 
-from feed_server import FeedServer, Reply
-from test_feeds import full_item, rss, teaser_item, article_page
+from feed_server import FeedServer, Reply, article_page, full_item, rss, teaser_item
 from tollwatch.pipeline.runner import make_pipeline
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.feeds import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -135,6 +136,7 @@ def _story(place: str, country: str, n: int) -> str:
             "Residents waited for water and power to return, and schools stayed shut. " * 2)
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_a_run_without_events_labels_articles_and_claims_and_a_later_run_keeps_the_ids(tmp_path):
     from tollwatch.pipeline.cli import main
     from tollwatch.pipeline.query import connect

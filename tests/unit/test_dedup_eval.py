@@ -184,6 +184,7 @@ def test_the_set_is_consistent_and_deterministic(dedup_set, tmp_path):
         1 for key, lp in labels.pairs.items() if all(n.startswith("ex_day1_meridian") for n in key))
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_near_duplicates_keep_hard_negatives_apart(measured):
     """Precision: independent reports with the same figures, a shared statement or a shared footer
     paragraph are never linked."""
@@ -192,10 +193,12 @@ def test_near_duplicates_keep_hard_negatives_apart(measured):
     assert measured.kinds["exact"].recall == 1.0
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_near_duplicates_are_found(measured):
     assert measured.kinds["near"].recall >= 0.95, format_dedup_report(measured)
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 def test_rewrites_are_found_without_linking_stories(measured):
     """The corpus's rewrite is linked to every copy of the wire story it retells, and no page that
     embeds a story (and quotes other stories' leads) links two stories as rewrites."""
@@ -203,6 +206,7 @@ def test_rewrites_are_found_without_linking_stories(measured):
     assert measured.kinds["rewrite"].precision >= 0.98, format_dedup_report(measured)
 
 
+@pytest.mark.slow  # a whole `tollwatch run`
 @needs_shared
 def test_seed_relations(tmp_path):
     """Seeds: 004 is a rewrite of 000; 001 and 002 (same figures, different copy) stay apart."""

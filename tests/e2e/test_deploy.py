@@ -18,7 +18,7 @@ from apache_beam.portability.api import beam_runner_api_pb2 as runner_api
 from apache_beam.portability.api import standard_window_fns_pb2
 from apache_beam.utils.timestamp import Timestamp
 
-from support import EXAMPLES
+from support import EXAMPLES, ROOT
 from tollwatch.pipeline.build import build, build_streaming
 from tollwatch.pipeline.cli import main
 from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
@@ -27,7 +27,6 @@ from tollwatch.schemas import arrow_schema
 from tollwatch.transforms.continuation import STATE_DIR, TABLE
 from tollwatch.transforms.dedup import Signature
 
-ROOT = Path(__file__).resolve().parents[1]
 DATAFLOW = ROOT / "deploy" / "dataflow"
 # BEAM_NOTES.md: these translate a job without credentials and without submitting it.
 DRY_RUN = ["--runner=DataflowRunner", "--project=my-project-123", "--region=us-central1",
