@@ -135,6 +135,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from tollwatch.schemas.records import Article, DeadLetter, register_row_coder
 from tollwatch.transforms.alignment import (
     copy_kind, lead_keys, outline, pack_outline, unpack_outline)
+from tollwatch.transforms.clusters import DisjointSets
 from tollwatch.transforms.guard import article_failure
 
 __all__ = [
@@ -732,18 +733,8 @@ def resolve_clusters(links: Iterable[Link]) -> dict[str, Assignment]:
     to a member of the cluster (the link that brought it in).
     """
     refs, similarity, mutual, contains = _link_graph(links)
-    parent = {doc_id: doc_id for doc_id in refs}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(x: str, y: str) -> None:
-        rx, ry = find(x), find(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
+    sets = DisjointSets(refs)
+    find, union = sets.find, sets.union
 
     for a, b in mutual:
         union(a, b)

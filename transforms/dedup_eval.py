@@ -53,6 +53,8 @@ from collections import Counter
 from itertools import combinations
 from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence
 
+from tollwatch.transforms.clusters import DisjointSets
+
 KINDS = ("exact", "near", "rewrite")
 
 __all__ = [
@@ -85,20 +87,10 @@ class Labels(NamedTuple):
 def story_of(labels: Labels) -> dict[str, str]:
     """Each labelled document's story: the transitive closure of the labelled duplicate pairs,
     named by its smallest document name."""
-    parent = {name: name for name in labels.documents}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = DisjointSets(labels.documents)
     for key in labels.pairs:
-        a, b = sorted(key)
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {name: find(name) for name in labels.documents}
+        sets.union(*sorted(key))
+    return {name: sets.find(name) for name in labels.documents}
 
 
 def _pair_key(entry: Mapping, where: str) -> frozenset:
@@ -235,18 +227,8 @@ def predicted_pairs(articles: Iterable[Any]) -> dict[frozenset, str]:
     by_id = {r.doc_id: r for r in records}
     if len(by_id) != len(records):
         raise ValueError("two articles share a doc_id")
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(x: str, y: str) -> None:
-        parent[find(x)] = find(y)
-
+    sets = DisjointSets()
+    find, union = sets.find, sets.union
     for r in records:
         find(r.doc_id)
         if r.dup_of:

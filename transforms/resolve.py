@@ -48,6 +48,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import register_row_coder
 from tollwatch.transforms.alignment import aligned_share, unpack_outline
+from tollwatch.transforms.clusters import DisjointSets
 from tollwatch.transforms.dedup import (
     Assignment, DocRef, Link, NearOptions, Signature, apply_assignment, candidate_pairs,
     canonical_key, compare, near_options, story_pairs, resolve_clusters, star_clusters)
@@ -255,20 +256,8 @@ def _story_links(links: Sequence[Link]) -> list[Link]:
     share an outlet's introduction, related-story teasers or a footer, which align like a retold
     story, and a brief that retells one day's figures aligns with every story of that day; a
     rewrite, a translation or a write-through joins one story from outside it."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(x: str, y: str) -> None:
-        rx, ry = find(x), find(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
-
+    sets = DisjointSets()
+    parent, find, union = sets.parent, sets.find, sets.union
     lexical = [link for link in links if link.kind == "near"]
     aligned = [link for link in links if link.kind != "near"]
     for link in lexical:
