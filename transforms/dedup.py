@@ -21,7 +21,7 @@ How (each step is a pure function below; ``MarkNearDuplicates`` at the bottom wi
    canonical (``choose_canonical``: earliest published, ties the longest, then the smallest
    ``doc_id``) of which every other member is a copy.
 
-Defaults, and why (the numbers come from ``scurve`` and ``lsh_error``; see ``tests/test_dedup.py``):
+Defaults, and why (the numbers come from ``scurve`` and ``lsh_error``; see ``tests/unit/test_dedup.py``):
 
 - ``shingle_size=5`` words, the unit of the project's gold data. Measured on the 27 pairs of
   independent reports of one event (``corpora/dedup/html_story_pairs.tsv``) plus seeds 001/002, and

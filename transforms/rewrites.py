@@ -102,7 +102,7 @@ class CreditFinder:
         self._any_name = re.compile(rf"({alternatives})(?!\w)") if names else None
         # A window reaches as many whitespace-separated tokens before and after a name as a context
         # can span: each `\s` of a context matches at most one run of white space (`\s+` or `\s*`,
-        # and nothing else in a context matches white space: tests/test_rewrites.py checks), and
+        # and nothing else in a context matches white space: tests/unit/test_rewrites.py checks), and
         # so do the `the\s+` before a name and each run inside a name.
         name_runs = max((len(_WHITESPACE_RUN.findall(n)) for n in names), default=0)
         before = 1 + max(c.partition("{X}")[0].count(r"\s") for c in _CREDIT_CONTEXTS)
