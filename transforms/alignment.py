@@ -30,7 +30,7 @@ from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from tollwatch.transforms.claims import MAX_FIGURE
+from tollwatch.transforms.claims import figure_value
 
 __all__ = ["Outline", "aligned_share", "aligned_weight", "copy_kind", "figures_in_order",
            "lead_keys", "outline", "pack_outline", "unpack_outline"]
@@ -67,7 +67,6 @@ MIN_TRANSLATED_FIGURES = 5
 MIN_TRANSLATED_SHARE = 0.8
 # Figures below this are days, ages and counts of everything; a figure is a key of candidates.
 MIN_FIGURE = 10
-_MAX_FIGURE_DIGITS = len(str(MAX_FIGURE))
 # A text is English when this share of its words are the commonest English words (the 90 realdev
 # articles in English: 0.16-0.4; the one in Portuguese: 0.013).
 ENGLISH_SHARE = 0.08
@@ -163,11 +162,8 @@ def outline(text: str) -> Outline:
     sentences = [flat[start:end] for start, end in zip([0] + ends, ends)]
     figures: list[int] = []
     for match in _FIGURE.finditer(text):
-        digits = _SEPARATOR.sub("", match.group())
-        if len(digits) > _MAX_FIGURE_DIGITS:  # no count of people; int() of 4,301 digits raises
-            continue
-        value = int(digits)
-        if MIN_FIGURE <= value <= MAX_FIGURE and value not in figures:
+        value = figure_value(_SEPARATOR.sub("", match.group()))
+        if value is not None and value >= MIN_FIGURE and value not in figures:
             figures.append(value)
     return Outline(tuple(sentences), tuple(figures), english, frozenset(quoted))
 

@@ -46,12 +46,11 @@ import apache_beam as beam
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import Article, register_row_coder
-from tollwatch.transforms.claims import MAX_FIGURE
+from tollwatch.transforms.claims import figure_value
 from tollwatch.transforms.dedup import DocRef, Link, star_clusters
 
 MAX_GAP = Duration(seconds=24 * 3600)
 MIN_FIGURE_OVERLAP = 1.0
-_MAX_FIGURE_DIGITS = len(str(MAX_FIGURE))
 MAX_GROUP = 200          # articles sharing one (credit, figure) key that are compared pairwise
 DATED = ("metadata", "feed", "text")
 CREDIT_KINDS = ("media",)
@@ -157,10 +156,7 @@ def figures(text: str) -> list[int]:
     """Casualty-like figures of a text, sorted: numbers of two or more digits shortly before a
     casualty word, up to MAX_FIGURE as for claims."""
     found = {m.group(1).replace(",", "") for m in _FIGURE.finditer(text)}
-    # A digit string longer than MAX_FIGURE's is over it: never converted (Python refuses to
-    # convert over 4,300 digits, and a long one costs quadratic time below that).
-    return sorted(n for n in (int(d) for d in found if len(d) <= _MAX_FIGURE_DIGITS)
-                  if n <= MAX_FIGURE)
+    return sorted(n for n in map(figure_value, found) if n is not None)
 
 
 def story_traits(article: Article, finder: CreditFinder) -> StoryTraits:

@@ -63,13 +63,13 @@ from .sources import SourceEntry, SourceTable, load_sources, read_source_files, 
 from .stage import (
     ExtractClaims, ExtractClaimsFn, UnmarkNewFigures, article_claims, claim_id, claim_key, to_claim,
     unmark_new_figures)
-from .vocabulary import MAX_FIGURE
+from .vocabulary import MAX_FIGURE, figure_value
 
 # The name it had before the package, for branches written against it.
 _sources_from_texts = sources_from_texts
 
 __all__ = [
-    "MAX_FIGURE", "ClaimMention", "ExtractClaims", "ExtractClaimsFn", "ParsedNumber", "SourceEntry", "SourceTable",
+    "MAX_FIGURE", "figure_value", "ClaimMention", "ExtractClaims", "ExtractClaimsFn", "ParsedNumber", "SourceEntry", "SourceTable",
     "UnmarkNewFigures", "article_claims", "claim_id", "claim_key", "extract_claims", "load_sources", "parse_number",
     "read_source_files", "sources_from_texts", "to_claim", "unmark_new_figures", "values",
 ]

@@ -21,6 +21,18 @@ MAX_SENTENCE_CHARS = 1000  # longer "sentences" (tables, lists) are cut, keeping
 # More people than live on Earth is no count of casualties ("10^30", spam, a number run into a code);
 # the bound also keeps every figure inside the int64 columns of the output.
 MAX_FIGURE = 10**10
+
+
+def figure_value(digits: str) -> int | None:
+    """The count a string of digits states, or None when it is over MAX_FIGURE. A digit string
+    longer than MAX_FIGURE's is never converted: int() refuses over 4,300 digits and costs
+    quadratic time below that."""
+    if len(digits) > len(str(MAX_FIGURE)):
+        return None
+    value = int(digits)
+    return value if value <= MAX_FIGURE else None
+
+
 BUILTIN_SOURCES = "data/sources.toml"
 SOURCE_KINDS = ("monitor", "ministry", "agency", "un", "ngo", "hospital", "rescue", "media", "official")
 
