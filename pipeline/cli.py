@@ -1015,8 +1015,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, RuntimeError) as err:
         if not isinstance(err, KeyboardInterrupt) and not str(err).startswith("KeyboardInterrupt"):
             raise  # Beam re-raises Ctrl-C inside a stage as RuntimeError('KeyboardInterrupt ...')
-        print(f"\ntollwatch: interrupted. The output holds whole files only; run the same "
-              f"command again to complete it (the rerun replaces files, it does not add rows).",
+        print("\ntollwatch: interrupted. The output holds whole files only; run the same "
+              "command again to complete it (the rerun replaces files, it does not add rows).",
               file=sys.stderr)
         return 130
     _print_run(counts, output)

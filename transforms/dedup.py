@@ -118,7 +118,6 @@ import functools
 import itertools
 import re
 import struct
-import sys
 import unicodedata
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence, Union

@@ -37,7 +37,6 @@ similarity of every copy found by its sentences means. Batch: pairs meet in a Gr
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import re
 from typing import Iterable, NamedTuple, Optional, Sequence
