@@ -5,12 +5,12 @@ written, not dropped."""
 from __future__ import annotations
 
 import duckdb
-import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
+from support import needs_shared
 from tollwatch.schemas import Article
 from tollwatch.transforms.parquet import WindowByArrival, WriteParquet
 
@@ -99,6 +99,7 @@ def raw_doc(path, fetched: float):
     return RawDoc(str(path), None, None, Timestamp(fetched), path.read_bytes(), None, None)
 
 
+@needs_shared
 def test_a_stream_writes_every_record_type_on_time_and_late(tmp_path):
     """The seeds through the streaming pipeline in streaming mode: articles, claims, toll panes
     and dead letters are all written; a file that reaches a closed write window within the allowed
@@ -106,13 +107,11 @@ def test_a_stream_writes_every_record_type_on_time_and_late(tmp_path):
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-    from support import SEEDS, needs_shared
+    from support import SEEDS
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.schemas import DeadLetter, RawDoc
 
-    if not SEEDS.is_dir():
-        needs_shared(lambda: None)()
     seeds = sorted(SEEDS.glob("*.txt"))
     # The stream runs a day after the seeds' latest date (2025-03-09): their claims are on time
     # for the toll. The clock the counted drops read follows the stream's processing time.
@@ -169,6 +168,7 @@ def test_a_stream_writes_every_record_type_on_time_and_late(tmp_path):
     assert rows("articles", "count(*) FILTER (WHERE uri LIKE '%000_%')")[0][0] == 0
 
 
+@needs_shared
 def test_the_streaming_graph_runs_bounded_on_the_local_runner(tmp_path):
     """Without --runner (Beam's FnApiRunner, which has no processing time) the streaming graph runs
     over a bounded source and writes every table: the toll's early trigger used to crash it."""
@@ -182,8 +182,6 @@ def test_the_streaming_graph_runs_bounded_on_the_local_runner(tmp_path):
     from tollwatch.schemas import DeadLetter, RawDoc
 
     seeds = sorted(SEEDS.glob("*.txt"))
-    if not seeds:
-        pytest.skip("../shared is not beside the checkout")
     start = 1_741_564_800 + DAY  # 2025-03-11: the seeds' claims are on time for the toll
     out = tmp_path / "out"
     options = PipelineOptions(["--streaming"], output=str(out))
