@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/feeds_corpus.py [--corpus ../shared/corpora/feeds] [--misses]
 
-Prints the figures of `tollwatch.transforms.feeds_eval.corpus_report` (see its docstring for what
+Prints the figures of `tollwatch.pipeline.feeds_eval.corpus_report` (see its docstring for what
 is compared and how) and, with --misses, every label and entry that does not match.
 """
 
@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from tollwatch.transforms.feeds_eval import corpus_report
+from tollwatch.pipeline.feeds_eval import corpus_report
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "feeds"
 

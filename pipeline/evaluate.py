@@ -16,7 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, RawDoc
-from tollwatch.transforms.dedup_eval import uri_name
+from tollwatch.pipeline.dedup_eval import uri_name
 from tollwatch.transforms.extract import extract_articles
 from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, read_file, resolve_inputs
 from tollwatch.transforms.repeats import strip_repeated_passages
@@ -111,7 +111,7 @@ def evaluate_claims(labels: Sequence[str], inputs: Sequence[str] | None = None,
                     source_files: Sequence[str] = ()):
     """(name, Evaluation, documents labelled but not found) per label set, then the whole as "all"
     (English articles only; a document is named by its label set, so parts may share file names)."""
-    from tollwatch.transforms.claims_eval import english, evaluate
+    from tollwatch.pipeline.claims_eval import english, evaluate
 
     results = []
     everything: tuple[list, list, list, dict] = ([], [], [], {})
@@ -136,7 +136,7 @@ def eval_claims(labels: Sequence[str], inputs: Sequence[str] | None = None,
                 source_files: Sequence[str] = ()) -> str:
     """The scoring report of the extractor: the scores of each label set, then of all together with
     every miss, false claim, mismatch and non-claim taken."""
-    from tollwatch.transforms.claims_eval import format_evaluation, format_summary
+    from tollwatch.pipeline.claims_eval import format_evaluation, format_summary
 
     results = evaluate_claims(labels, inputs, source_files)
     out = []
@@ -196,7 +196,7 @@ def dedup_scores(labels: Sequence[str], inputs: Sequence[str] = (),
                  source_files: Sequence[str] = ()) -> dict:
     """{name: DedupScore} of each labelled set (``labelled_sets``), each run on its own, and 'all'
     over their pairs together when there are several."""
-    from tollwatch.transforms.dedup_eval import Labels, load_labels, predicted_pairs, score_pairs
+    from tollwatch.pipeline.dedup_eval import Labels, load_labels, predicted_pairs, score_pairs
 
     scores, merged, predicted_all, found_all = {}, Labels({}, {}, frozenset()), {}, []
     for name, labels_file, patterns in labelled_sets(labels, inputs):
@@ -219,7 +219,7 @@ def eval_dedup(labels: Sequence[str], inputs: Sequence[str] = (),
                source_files: Sequence[str] = ()) -> str:
     """The pairwise scoring report of duplicate detection on each labelled set (see
     ``labelled_sets``): the table of the issue's figures, then each set's full report."""
-    from tollwatch.transforms.dedup_eval import format_dedup_report, format_relation_table
+    from tollwatch.pipeline.dedup_eval import format_dedup_report, format_relation_table
 
     if isinstance(labels, str):
         labels = [labels]

@@ -11,7 +11,7 @@ import pytest
 from support import SHARED
 from tollwatch.pipeline.cli import main
 from tollwatch.pipeline.evaluate import dedup_scores
-from tollwatch.transforms.dedup_eval import format_dedup_report, relation_counts
+from tollwatch.pipeline.dedup_eval import format_dedup_report, relation_counts
 
 REALDEV = SHARED / "realdev"
 needs_realdev = pytest.mark.skipif(not (REALDEV / "part_a" / "gold" / "dedup.tsv").is_file(),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tollwatch.transforms.claims import extract_claims
-from tollwatch.transforms.claims_eval import evaluate, format_evaluation, format_report, same_source, score_claims
+from tollwatch.pipeline.claims_eval import evaluate, format_evaluation, format_report, same_source, score_claims
 
 from support import GOLD as GOLD_DIR, SEEDS, TESTS
 

@@ -1,4 +1,4 @@
-"""Scoring of duplicate clusters (transforms/dedup_eval.py) and the duplicate finder measured with
+"""Scoring of duplicate clusters (pipeline/dedup_eval.py) and the duplicate finder measured with
 it: on the generated labelled set (tests/dedup_set.py) and on the seeds."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from dedup_set import build_dedup_set, composition
 from support import EXAMPLES, GOLD, SEEDS, needs_shared
-from tollwatch.transforms.dedup_eval import (
+from tollwatch.pipeline.dedup_eval import (
     DocDup, format_dedup_report, format_relation_table, labels_from_dict, labels_from_tsv,
     load_labels, predicted_pairs, relation_counts, score_pairs, story_of, uri_name)
 

@@ -8,7 +8,7 @@ catch regressions; they are not targets.
 
 from support import EXAMPLES
 from tollwatch.pipeline.evaluate import load_jsonl, predicted_claims
-from tollwatch.transforms.claims_eval import score_claims
+from tollwatch.pipeline.claims_eval import score_claims
 
 
 def test_example_corpus_scores_do_not_regress():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from support import CORPORA, needs_shared
-from tollwatch.transforms.feeds_eval import corpus_report
+from tollwatch.pipeline.feeds_eval import corpus_report
 
 pytestmark = needs_shared
 
