@@ -179,11 +179,20 @@ def predicted_articles(inputs: Sequence[str], source_files: Sequence[str] = ()) 
     import tempfile
 
     import duckdb
+    from apache_beam.options.pipeline_options import PipelineOptions
 
-    from tollwatch.pipeline.cli import run_pipeline
+    # The graph `tollwatch run` builds, wired here rather than through the CLI (which imports this
+    # module for its eval commands): scoring depends on the pipeline, not on the command line.
+    from tollwatch.pipeline.build import build
+    from tollwatch.pipeline.options import TollwatchOptions
+    from tollwatch.pipeline.runner import make_pipeline
 
     with tempfile.TemporaryDirectory(prefix="tollwatch-eval-dedup-") as output:
-        run_pipeline(list(inputs), output, sources=list(source_files))
+        options = PipelineOptions(["--default_sdk_harness_log_level=WARNING"], input=list(inputs),
+                                  output=output, sources=list(source_files))
+        with make_pipeline(options) as pipeline:
+            build(pipeline, options.view_as(TollwatchOptions), resolve_inputs(list(inputs)),
+                  now=Timestamp.now())
         con = duckdb.connect()
         rows = con.execute(
             f"SELECT uri, doc_id, dup_cluster_id, dup_of, dup_kind, is_canonical "
