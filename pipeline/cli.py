@@ -226,9 +226,43 @@ JOB_SERVER_RUNNERS = ("PrismRunner", "FlinkRunner", "SparkRunner", "PortableRunn
 DEFAULT_SUBMIT_TIMEOUT_SECONDS = 180.0
 
 
+REACH_SECONDS = 20.0
+
+
+def check_reachable(path: str, seconds: Optional[float] = None) -> None:
+    """Raises RunError when the filesystem of a remote path (gs://...) does not answer within
+    `seconds`. Its client retries an unreachable host (no network, no DNS) for 120 s before it
+    fails, and a batch run lists its input and its output several times while the graph is built:
+    minutes of silence otherwise. A reachable bucket answers in well under a second."""
+    import re
+
+    from apache_beam.io.filesystems import FileSystems
+
+    seconds = REACH_SECONDS if seconds is None else seconds
+    fixed = re.split(r"[*?\[]", path, maxsplit=1)[0]  # the part before any wildcard
+    outcome: dict = {}
+
+    def probe() -> None:
+        try:
+            outcome["exists"] = FileSystems.exists(fixed)
+        except Exception as err:  # noqa: BLE001 - told to the user below
+            outcome["error"] = err
+
+    thread = threading.Thread(target=probe, daemon=True, name="reach")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise RunError(f"{path}: its filesystem did not answer within {seconds:g} s (is there a "
+                       "network, and a route to the storage service?)")
+    if "error" in outcome:
+        first = (str(outcome["error"]).strip().splitlines() or [""])[0]
+        raise RunError(f"{path}: cannot reach it: {type(outcome['error']).__name__}: {first[:300]}")
+
+
 def check_output(output: str) -> None:
     """Creates a local output folder and checks it is writable, or raises RunError saying why."""
     if "://" in output:
+        check_reachable(output)
         return
     if os.path.exists(output) and not os.path.isdir(output):
         raise RunError(f"--output {output} is a file, not a folder: give a folder (it is created "
@@ -315,17 +349,34 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.ingest import list_matches, resolve_inputs
+    from tollwatch.transforms.ingest import input_pattern, list_matches, resolve_inputs
 
-    patterns = resolve_inputs(list(inputs))
-    n_files = sum(1 for _ in list_matches(patterns))
     if "://" not in output:
         output = os.path.abspath(output)
-    check_output(output)
     beam_args = _quiet_workers(beam_args)
     options = PipelineOptions(beam_args, input=list(inputs), output=output,
                               **{k: v for k, v in tollwatch_options.items() if v is not None})
-    LOG.info("reading %d file(s) from %s", n_files, ", ".join(inputs))
+    if detached(options) and any("://" in path for path in inputs):
+        # A translated job (a dry run, a template) matches a remote input when it runs; here it
+        # would only be counted, and a dry run must work without the network.
+        patterns = [input_pattern(p) if "://" in p else resolve_inputs([p])[0] for p in inputs]
+        n_files = None
+    else:
+        for path in inputs:
+            if "://" in path:
+                check_reachable(path)
+        patterns = resolve_inputs(list(inputs))
+        n_files = sum(1 for _ in list_matches(patterns))
+    try:
+        check_output(output)
+    except RunError as err:
+        if not detached(options):
+            raise
+        raise RunError(f"{err}. The batch job reads what the output already holds (its earlier "
+                       "state, claims and toll), so even a dry run lists it: to translate the "
+                       "job offline, give a local --output") from None
+    LOG.info("reading %s from %s", "the files the job matches" if n_files is None
+             else f"{n_files} file(s)", ", ".join(inputs))
     started = time.monotonic()
     started_at = time.time()
 
@@ -765,12 +816,13 @@ def clear_demo_output(output: str) -> None:
 
 def _print_run(counts: dict[str, int], output: str) -> None:
     if counts.get("submitted"):
+        matched = ("the input is matched when it runs" if counts["files"] is None
+                   else f"{counts['files']} input file(s) matched now")
         if counts.get("dry_run"):
-            print(f"Dry run: the job was translated ({counts['files']} input file(s) matched "
-                  "now), not submitted.")
+            print(f"Dry run: the job was translated ({matched}), not submitted.")
             return
-        print(f"Job handed to the runner ({counts['files']} input file(s) matched now); its "
-              f"Parquet goes below {output}. Follow it in the runner's console.")
+        print(f"Job handed to the runner ({matched}); its Parquet goes below {output}. Follow "
+              "it in the runner's console.")
         return
     print(f"Read {counts['files']} file(s) in {counts['seconds']} s: {counts['articles']} article(s) "
           f"({counts['exact_copies']} exact copies), {counts['dead_letters']} dead letter(s).")

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import duckdb
@@ -211,6 +212,57 @@ def test_tollwatch_run_returns_after_a_dry_run_instead_of_waiting_for_counters(t
                  str(tmp_path / "out"), *DRY_RUN, "-q"]) == 0
     assert "Dry run: the job was translated" in capsys.readouterr().out
     assert not (tmp_path / "out" / "articles").exists()
+
+
+@needs_gcp
+def test_a_batch_dry_run_does_not_list_a_remote_input(tmp_path, capsys):
+    # Offline, listing gs:// retries for 120 s per listing (the dry run "hung"); the job matches
+    # its input when it runs, so the dry run translates it unlisted.
+    assert main(["run", "--input", "gs://my-bucket/archive/2026-05/**", "--output",
+                 str(tmp_path / "out"), *DRY_RUN, "-q"]) == 0
+    assert "the input is matched when it runs" in capsys.readouterr().out
+
+
+def test_a_remote_path_that_does_not_answer_fails_within_the_deadline(monkeypatch):
+    from apache_beam.io.filesystems import FileSystems
+
+    from tollwatch.pipeline.cli import RunError, check_reachable
+
+    asked = []
+
+    def unreachable(path):
+        asked.append(path)
+        time.sleep(30)  # as the GCS client retrying an unknown host
+
+    monkeypatch.setattr(FileSystems, "exists", unreachable)
+    started = time.monotonic()
+    with pytest.raises(RunError, match="did not answer within 0.5 s"):
+        check_reachable("gs://my-bucket/archive/2026-*/**", seconds=0.5)
+    assert time.monotonic() - started < 5
+    assert asked == ["gs://my-bucket/archive/2026-"]  # the part before the wildcard
+
+    def refused(path):
+        raise OSError("403 Forbidden: anonymous caller does not have storage.objects.get")
+
+    monkeypatch.setattr(FileSystems, "exists", refused)
+    with pytest.raises(RunError, match="cannot reach it: OSError: 403 Forbidden"):
+        check_reachable("gs://my-bucket/out", seconds=5)
+    monkeypatch.setattr(FileSystems, "exists", lambda path: False)
+    check_reachable("gs://my-bucket/out", seconds=5)  # answered: a missing folder is fine
+
+
+def test_a_batch_dry_run_into_an_unreachable_output_says_so_at_once(monkeypatch, capsys):
+    from apache_beam.io.filesystems import FileSystems
+
+    from tollwatch.pipeline import cli
+
+    monkeypatch.setattr(FileSystems, "exists", lambda path: time.sleep(30))
+    monkeypatch.setattr(cli, "REACH_SECONDS", 0.5)
+    started = time.monotonic()
+    assert main(["run", "--input", str(EXAMPLES / "day2_vocr_update.txt"), "--output",
+                 "gs://my-bucket/out", *DRY_RUN, "-q"]) == 2
+    assert time.monotonic() - started < 10
+    assert "give a local --output" in capsys.readouterr().err
 
 
 def test_make_dataflow_dry_run_works_as_the_readme_gives_it_without_project_or_bucket():
