@@ -5,8 +5,9 @@ The template launcher runs `python main.py --name=value ...` with the template's
 (metadata.json) and Dataflow's own options (project, region, staging and temp locations, job name,
 the worker image). This turns them into a `tollwatch run` command line:
 
-- a configuration file given as `gs://...` (`feeds`, `events`, `sources`) is copied to a local file
-  first: tollwatch reads those when it builds the pipeline, here on the launcher, as local files;
+- a configuration file given as `gs://...` (`feeds`, `events`, `sources`: files separated by
+  spaces) is copied to a local file first: tollwatch reads those when it builds the pipeline, here
+  on the launcher, as local files;
 - `allow_private_hosts=true|false` becomes the flag `--allow-private-hosts` or nothing (a template
   parameter always has a value; the CLI's flag has none);
 - `feed` and `allow_network` (a template parameter is given once) hold URLs or networks separated
@@ -67,7 +68,8 @@ def run_args(argv: Sequence[str], fetch: Callable[[str], str] = fetch_to_local) 
             for item in value.split():
                 out += [REPEATED[name], item]
         elif name in CONFIG_FILES and value is not None:
-            out += [f"--{name}", fetch(value) if "://" in value else value]
+            for item in value.split():  # `sources` may name several files
+                out += [f"--{name}", fetch(item) if "://" in item else item]
         elif name == "streaming":
             continue  # always streaming; the launcher may pass --streaming=true
         else:

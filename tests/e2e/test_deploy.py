@@ -291,7 +291,8 @@ PARAMETER_VALUES = {
     "feed": ("https://news.example/rss.xml http://b.example/atom", "ftp://news.example/rss"),
     "watch": ("gs://my-bucket/drop/**", "s3://my-bucket/drop"),
     "events": ("gs://my-bucket/config/events.toml", "events.toml"),
-    "sources": ("gs://my-bucket/config/sources.toml", "gs://my-bucket/*.toml"),
+    "sources": ("gs://my-bucket/config/sources.toml gs://my-bucket/config/more.toml",
+                "gs://my-bucket/*.toml"),
     "allow_private_hosts": ("false", "yes"),
     "allow_network": ("10.1.2.0/24 fd00::/8", "10.1.2.0"),
     "max_file_bytes": ("20971520", "20MiB"),
@@ -300,7 +301,26 @@ PARAMETER_VALUES = {
     "period_hours": ("6", "six"),
     "as_of_days": ("30", "0"),
     "allowed_lateness_hours": ("168", "1e3"),
+    "fetch_timeout_seconds": ("20", "20s"),
+    "max_fetch_seconds": ("120.5", "-1"),
+    "tick_seconds": ("30", ""),
+    "write_window_seconds": ("60", "0.5"),
 }
+# Options a user of the streaming template has no use for, and why.
+NOT_TEMPLATE_PARAMETERS = {"input": "batch only: the stream reads --watch and --feeds"}
+
+
+def template_options() -> dict[str, object]:
+    """{option name: default} of every tollwatch pipeline option a template user can set, read
+    from the options classes themselves, so a new option cannot be left out of metadata.json."""
+    import argparse
+
+    from tollwatch.pipeline.options import LiveOptions
+
+    parser = argparse.ArgumentParser(add_help=False)
+    for options in (TollwatchOptions, LiveOptions):
+        options._add_argparse_args(parser)
+    return {a.dest: a.default for a in parser._actions if a.dest not in NOT_TEMPLATE_PARAMETERS}
 
 
 
@@ -309,7 +329,12 @@ def test_every_template_parameter_is_described_validated_and_known_to_the_cli():
     assert metadata["streaming"] is True
     parameters = {p["name"]: p for p in metadata["parameters"]}
     assert len(parameters) == len(metadata["parameters"])
-    assert set(parameters) == set(PARAMETER_VALUES)
+    options = template_options()
+    assert set(parameters) == set(options) == set(PARAMETER_VALUES)
+    for name, default in options.items():  # a value the CLI would take by default is valid
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            value = f"{default:.3f}".rstrip("0").rstrip(".")
+            assert all(re.fullmatch(r, value) for r in parameters[name]["regexes"]), (name, value)
     for name, parameter in parameters.items():
         assert parameter["label"] and parameter["helpText"] and parameter["regexes"], name
         assert parameter["isOptional"] is (name != "output")
@@ -350,6 +375,8 @@ def test_the_template_entry_point_turns_launcher_arguments_into_the_streaming_co
     assert template.run_args(["--allow_network=10.1.2.0/24 10.9.0.0/16"], fetch)[2:6] == [
         "--allow-network", "10.1.2.0/24", "--allow-network", "10.9.0.0/16"]
     assert template.run_args(["--runner=DirectRunner"], fetch).count("--runner=DirectRunner") == 1
+    assert template.run_args(["--sources=gs://b/a.toml gs://b/b.toml"], fetch)[2:6] == [
+        "--sources", str(tmp_path / "a.toml"), "--sources", str(tmp_path / "b.toml")]
     with pytest.raises(ValueError):
         template.run_args(["--allow_private_hosts=maybe"], fetch)
 
