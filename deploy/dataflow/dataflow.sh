@@ -19,7 +19,9 @@
 #   REGION           us-central1
 #   IMAGE            REGION-docker.pkg.dev/PROJECT/tollwatch/tollwatch:TAG (TAG: the git commit)
 #   TEMPLATE         BUCKET/templates/tollwatch-streaming.json
-#   JOB_NAME         tollwatch-streaming
+#   JOB_NAME         tollwatch-streaming (the stream: run, update, and submit/dry-run with --streaming)
+#   REPLAY_JOB_NAME  tollwatch-replay-YYYYMMDD-HHMMSS (UTC): a batch job of submit/dry-run, a new name
+#                    each time, so a replay never takes the stream's name nor another replay's
 #   SERVICE_ACCOUNT  tollwatch-worker@PROJECT.iam.gserviceaccount.com (needs roles/dataflow.worker,
 #                    storage object admin on BUCKET; the launcher runs as it too)
 #   OUTPUT           BUCKET/out           WATCH   BUCKET/drop/**
@@ -151,12 +153,15 @@ case "$command" in
       : "${PROJECT:=dry-run-project}" "${BUCKET:=gs://dry-run-bucket}"
     fi
     settings  # here, not only in the subshells below, whose exit would be ignored
-    mapfile -t options < <(beam_options)
     if [ $# -eq 0 ]; then
       mapfile -t job < <(streaming_job)
     else
       job=("$@")
     fi
+    if ! printf '%s\n' "${job[@]}" | grep -qiE '^--streaming(=true)?$'; then
+      JOB_NAME="${REPLAY_JOB_NAME:-tollwatch-replay-$(date -u +%Y%m%d-%H%M%S)}"
+    fi
+    mapfile -t options < <(beam_options)
     if [ "$command" = dry-run ]; then
       options+=(--dry_run=True --no_auth)
     fi

@@ -19,6 +19,8 @@
 #                 life of the job's savepoints, so set it once, above the parallelism you will need)
 #   WORKER_POOL   localhost:50000: the SDK worker pool, as the TaskManager sees it (the sidecar)
 #   ALLOW_PRIVATE_HOSTS=1  let feed URLs reach private addresses (off by default)
+#   JOB_NAME      tollwatch-streaming for the stream; a batch job is REPLAY_JOB_NAME, by default
+#                 tollwatch-replay-YYYYMMDD-HHMMSS (UTC), a new name each time
 set -euo pipefail
 
 : "${JOB_ENDPOINT:=localhost:8099}"
@@ -54,6 +56,12 @@ else
   [ -n "${EVENTS:-}" ] && job+=(--events "$EVENTS")
   [ -n "${SOURCES:-}" ] && job+=(--sources "$SOURCES")
   [ -n "${ALLOW_PRIVATE_HOSTS:-}" ] && job+=(--allow-private-hosts)
+fi
+
+if printf '%s\n' "${job[@]}" | grep -qiE '^--streaming(=true)?$'; then
+  runner+=("--job_name=${JOB_NAME:-tollwatch-streaming}")
+else
+  runner+=("--job_name=${REPLAY_JOB_NAME:-tollwatch-replay-$(date -u +%Y%m%d-%H%M%S)}")
 fi
 
 exec "${TOLLWATCH:-tollwatch}" run "${job[@]}" "${runner[@]}"

@@ -276,6 +276,31 @@ def test_make_dataflow_dry_run_works_as_the_readme_gives_it_without_project_or_b
     assert "--project=dry-run-project" in args and "--dry_run=True" in args
 
 
+def job_name(command: list[str], env: dict) -> str:
+    args = subprocess.run(["bash", *command], env={**os.environ, "TOLLWATCH": "echo", **env},
+                          capture_output=True, text=True, check=True).stdout.split()
+    (name,) = [a.split("=", 1)[1] for a in args if a.startswith("--job_name=")]
+    return name
+
+
+def test_the_stream_and_a_batch_replay_get_distinct_job_names():
+    # Dataflow runs one job of a name at a time, and `update` replaces the job of that name: a
+    # replay named as the stream would be refused, or replace it.
+    dataflow = {"PROJECT": "p-123456", "BUCKET": "gs://b"}
+    flink = {"OUTPUT": "gs://b/out", "WATCH": "gs://b/drop/**"}
+    batch = ["--input", "gs://b/archive", "--output", "gs://b/out"]
+    for script, env in ((DATAFLOW / "dataflow.sh", dataflow), (ROOT / "deploy" / "flink" / "submit.sh", flink)):
+        command = [str(script), "dry-run"] if script.name == "dataflow.sh" else [str(script)]
+        stream = job_name(command, env)
+        assert stream == job_name([*command, "--streaming", "--watch", "gs://b/drop/**",
+                                   "--output", "gs://b/out"], env) == "tollwatch-streaming"
+        replay = job_name([*command, *batch], env)
+        assert re.fullmatch(r"tollwatch-replay-\d{8}-\d{6}", replay), replay
+        assert job_name([*command, *batch], {**env, "REPLAY_JOB_NAME": "may-replay"}) == "may-replay"
+        for name in (stream, replay):  # Dataflow's rule for job names
+            assert re.fullmatch(r"[a-z]([-a-z0-9]{0,1022}[a-z0-9])?", name)
+
+
 # ---- the flex template --------------------------------------------------------------------------
 def load_template_main():
     spec = importlib.util.spec_from_file_location("template_main", DATAFLOW / "main.py")
