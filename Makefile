@@ -7,7 +7,7 @@ STAMP := $(VENV)/.tollwatch-installed
 
 BENCH_STAMP := $(VENV)/.tollwatch-bench-installed
 
-.PHONY: install demo test runners bench bench-quick clean dist dataflow-template dataflow-run dataflow-dry-run
+.PHONY: install demo test runners bench bench-quick clean dist dataflow-template dataflow-run dataflow-dry-run dataflow-requirements
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,18 @@ dataflow-run:
 
 dataflow-dry-run: $(STAMP)
 	TOLLWATCH=$(BIN)/tollwatch deploy/dataflow/dataflow.sh dry-run
+
+# The image's pins (deploy/dataflow/requirements.txt): tollwatch and apache-beam[gcp] at the pinned
+# Beam resolved together in a fresh venv, checked (pip check) and frozen. Run it after a dependency
+# changes in pyproject.toml; a few minutes.
+DATAFLOW_REQUIREMENTS := deploy/dataflow/requirements.txt
+dataflow-requirements:
+	rm -rf build/pin-venv && $(PYTHON) -m venv build/pin-venv
+	build/pin-venv/bin/pip install --quiet . 'apache-beam[gcp]==$(BEAM_VERSION)'
+	build/pin-venv/bin/pip check
+	{ sed -n '1,3p' $(DATAFLOW_REQUIREMENTS); build/pin-venv/bin/pip freeze --exclude tollwatch; } > $(DATAFLOW_REQUIREMENTS).new
+	mv $(DATAFLOW_REQUIREMENTS).new $(DATAFLOW_REQUIREMENTS)
+	rm -rf build/pin-venv
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

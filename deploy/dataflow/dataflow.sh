@@ -2,6 +2,7 @@
 # tollwatch on Google Cloud Dataflow: build the image and the flex template, run or update the
 # streaming job. See deploy/README.md.
 #
+#   deploy/dataflow/dataflow.sh pin-launcher   resolve the launcher base's digest into launcher-image
 #   deploy/dataflow/dataflow.sh image          build and push the image (launcher + SDK worker)
 #   deploy/dataflow/dataflow.sh template       build the flex template spec in Cloud Storage
 #   deploy/dataflow/dataflow.sh run            start the streaming job from the template
@@ -128,12 +129,36 @@ launch() {  # run or update the job from the flex template
     --parameters="$(template_parameters)"
 }
 
+# The flex template launcher's base, by digest (the Dockerfile has no default for it).
+LAUNCHER_BASE=gcr.io/dataflow-templates-base/python311-template-launcher-base
+: "${LAUNCHER_PIN:=$here/launcher-image}"
+
+launcher_image() {
+  local pinned
+  pinned="$(cat "$LAUNCHER_PIN" 2>/dev/null || true)"
+  if ! [[ "$pinned" =~ ^$LAUNCHER_BASE@sha256:[0-9a-f]{64}$ ]]; then
+    echo "dataflow.sh: no launcher base pinned by digest in $LAUNCHER_PIN: run \`$0 pin-launcher\`" \
+      "(gcloud) and commit the file" >&2
+    exit 2
+  fi
+  printf '%s' "$pinned"
+}
+
 command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in
+  pin-launcher)
+    digest="$(gcloud container images describe "$LAUNCHER_BASE:latest" \
+      --format='value(image_summary.digest)')"
+    printf '%s@%s\n' "$LAUNCHER_BASE" "$digest" > "$LAUNCHER_PIN"
+    cat "$LAUNCHER_PIN"
+    ;;
   image)
     settings
-    docker build -f "$here/Dockerfile" -t "$IMAGE" "$root"
+    launcher="$(launcher_image)"  # here: a failure in $(...) of an argument would be ignored
+    # BuildKit: it reads Dockerfile.dockerignore beside the Dockerfile (the legacy builder does not).
+    DOCKER_BUILDKIT=1 docker build -f "$here/Dockerfile" --build-arg "LAUNCHER_IMAGE=$launcher" \
+      -t "$IMAGE" "$root"
     docker push "$IMAGE"
     ;;
   template)
@@ -171,7 +196,7 @@ case "$command" in
     beam_options
     ;;
   *)
-    sed -n '2,31p' "$0" >&2
+    sed -n '2,32p' "$0" >&2
     exit 2
     ;;
 esac

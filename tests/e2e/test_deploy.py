@@ -301,6 +301,112 @@ def test_the_stream_and_a_batch_replay_get_distinct_job_names():
             assert re.fullmatch(r"[a-z]([-a-z0-9]{0,1022}[a-z0-9])?", name)
 
 
+# ---- the image -----------------------------------------------------------------------------------
+def pinned_requirements() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (DATAFLOW / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            found = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.+!-]*)", line.strip())
+            assert found, f"not pinned: {line}"
+            pins[canonicalize_name(found.group(1))] = found.group(2)
+    return pins
+
+
+def test_the_image_is_built_from_pinned_bases_and_pinned_requirements():
+    import importlib.metadata
+    import tomllib
+
+    import apache_beam
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    dockerfile = "\n".join(line for line in (DATAFLOW / "Dockerfile").read_text().splitlines()
+                           if not line.startswith("#"))
+    assert ":latest" not in dockerfile
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.M) == [
+        "${LAUNCHER_IMAGE}", "apache/beam_python3.11_sdk:${BEAM_VERSION}",
+        "apache/beam_python3.11_sdk:${BEAM_VERSION}"]
+    assert re.search(r"^ARG LAUNCHER_IMAGE$", dockerfile, re.M)  # no default: a digest is passed
+    assert "pip install --no-cache-dir -r /tmp/requirements.txt" in dockerfile
+    assert "--no-deps /dist/*.whl" in dockerfile and "&& pip check" in dockerfile
+
+    pins = pinned_requirements()
+    assert pins["apache-beam"] == apache_beam.__version__
+    # Every dependency of tollwatch, and of apache-beam[gcp] at its pin, is pinned at a version
+    # its specifier takes (read from pyproject.toml and Beam's metadata: nothing to keep in step).
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    wanted += [r for r in map(Requirement, importlib.metadata.requires("apache-beam"))
+               if r.marker is None or r.marker.evaluate({"extra": "gcp"})]
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement} is not pinned"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (str(requirement), pins[name])
+
+
+def test_image_builds_only_with_a_launcher_pinned_by_digest(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "docker").write_text('#!/bin/sh\necho "DOCKER_BUILDKIT=$DOCKER_BUILDKIT $*" >> "$CALLS"\n')
+    (fake / "docker").chmod(0o755)
+    calls, pin = tmp_path / "calls", tmp_path / "launcher-image"
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "CALLS": str(calls),
+           "LAUNCHER_PIN": str(pin), "PROJECT": "p-123456", "BUCKET": "gs://b", "TAG": "t"}
+    image = ["bash", str(DATAFLOW / "dataflow.sh"), "image"]
+    for unpinned in (None, "gcr.io/dataflow-templates-base/python311-template-launcher-base:latest"):
+        if unpinned:
+            pin.write_text(unpinned + "\n")
+        done = subprocess.run(image, env=env, capture_output=True, text=True)
+        assert done.returncode == 2 and "pin-launcher" in done.stderr and not calls.exists()
+    pinned = "gcr.io/dataflow-templates-base/python311-template-launcher-base@sha256:" + "0" * 64
+    pin.write_text(pinned + "\n")
+    subprocess.run(image, env=env, check=True, capture_output=True)
+    build, push = calls.read_text().splitlines()
+    assert build.startswith("DOCKER_BUILDKIT=1 build -f ") and f"--build-arg LAUNCHER_IMAGE={pinned}" in build
+    assert push.endswith("push us-central1-docker.pkg.dev/p-123456/tollwatch/tollwatch:t")
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves `path` (relative to the context) out: the last pattern that matches
+    the path or one of its parent folders decides; `!` takes back in; `*` stays within a folder,
+    `**` spans folders."""
+    parts = path.split("/")
+    ignored = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        glob = pattern.lstrip("!").strip("/")
+        wildcards = {"**/": "(.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+        regex = "".join(wildcards.get(token, re.escape(token))
+                        for token in re.split(r"(\*\*/?|\*|\?)", glob) if token)
+        if any(re.fullmatch(regex, "/".join(parts[:n])) for n in range(1, len(parts) + 1)):
+            ignored = not negated
+    return ignored
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else():
+    patterns = [line.strip() for line in (DATAFLOW / "Dockerfile.dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert dockerignored(".bench/corpus/a.txt", ["*", "!pipeline"])  # the matcher itself
+    assert not dockerignored("pipeline/cli.py", ["*", "!pipeline"])
+    assert dockerignored("pipeline/__pycache__/cli.pyc", ["*", "!pipeline", "**/__pycache__"])
+    copied = [source for line in (DATAFLOW / "Dockerfile").read_text().splitlines()
+              if line.startswith("COPY ") and "--from=" not in line
+              for source in line.split()[1:-1]]
+    assert "deploy/dataflow/requirements.txt" in copied
+    for source in copied:
+        files = [p for p in (ROOT / source).rglob("*") if p.is_file()] if (ROOT / source).is_dir() \
+            else [ROOT / source]
+        for file in files:
+            relative = file.relative_to(ROOT).as_posix()
+            assert dockerignored(relative, patterns) == ("__pycache__" in relative), relative
+    for left_out in (".bench/10k/doc-1.txt", ".hypothesis/examples/x", ".pytest_cache/v/cache",
+                     ".venv/bin/python", ".git/HEAD", "tests/unit/test_dedup.py", "demo-output/x",
+                     "benchmarks/bench.py", "deploy/flink/flinkdeployment.yaml"):
+        assert dockerignored(left_out, patterns), left_out
+
+
 # ---- the flex template --------------------------------------------------------------------------
 def load_template_main():
     spec = importlib.util.spec_from_file_location("template_main", DATAFLOW / "main.py")
