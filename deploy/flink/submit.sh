@@ -21,6 +21,10 @@
 #   ALLOW_PRIVATE_HOSTS=1  let feed URLs reach private addresses (off by default)
 #   JOB_NAME      tollwatch-streaming for the stream; a batch job is REPLAY_JOB_NAME, by default
 #                 tollwatch-replay-YYYYMMDD-HHMMSS (UTC), a new name each time
+# A stream is checkpointed through its pipeline options (Beam's Flink runner builds the job from
+# them): every CHECKPOINT_SECONDS (60), exactly once, RocksDB state with its checkpoints in
+# CHECKPOINTS (a gs:// folder, required for a stream), kept when the job is cancelled.
+#   SAVEPOINT     a savepoint or retained checkpoint to start the stream from (an upgrade)
 set -euo pipefail
 
 : "${JOB_ENDPOINT:=localhost:8099}"
@@ -60,6 +64,21 @@ fi
 
 if printf '%s\n' "${job[@]}" | grep -qiE '^--streaming(=true)?$'; then
   runner+=("--job_name=${JOB_NAME:-tollwatch-streaming}")
+  if [ -z "${CHECKPOINTS:-}" ]; then
+    echo "submit.sh: set CHECKPOINTS to the gs:// folder of the stream's checkpoints (see $0)" >&2
+    exit 2
+  fi
+  : "${CHECKPOINT_SECONDS:=60}"
+  runner+=(
+    "--checkpointing_interval=$((CHECKPOINT_SECONDS * 1000))"
+    --checkpointing_mode=EXACTLY_ONCE
+    "--min_pause_between_checkpoints=$((CHECKPOINT_SECONDS * 500))"
+    --state_backend=rocksdb
+    "--state_backend_storage_path=$CHECKPOINTS"
+    --externalized_checkpoints_enabled
+    --retain_externalized_checkpoints_on_cancellation
+  )
+  [ -n "${SAVEPOINT:-}" ] && runner+=("--savepoint_path=$SAVEPOINT")
 else
   runner+=("--job_name=${REPLAY_JOB_NAME:-tollwatch-replay-$(date -u +%Y%m%d-%H%M%S)}")
 fi

@@ -287,7 +287,7 @@ def test_the_stream_and_a_batch_replay_get_distinct_job_names():
     # Dataflow runs one job of a name at a time, and `update` replaces the job of that name: a
     # replay named as the stream would be refused, or replace it.
     dataflow = {"PROJECT": "p-123456", "BUCKET": "gs://b"}
-    flink = {"OUTPUT": "gs://b/out", "WATCH": "gs://b/drop/**"}
+    flink = {"OUTPUT": "gs://b/out", "WATCH": "gs://b/drop/**", "CHECKPOINTS": "gs://b/ck"}
     batch = ["--input", "gs://b/archive", "--output", "gs://b/out"]
     for script, env in ((DATAFLOW / "dataflow.sh", dataflow), (ROOT / "deploy" / "flink" / "submit.sh", flink)):
         command = [str(script), "dry-run"] if script.name == "dataflow.sh" else [str(script)]
@@ -513,11 +513,13 @@ def test_the_template_entry_point_turns_launcher_arguments_into_the_streaming_co
 
 
 # ---- the Flink deployment ------------------------------------------------------------------------
-def claim_at(pod: dict, container: dict, path: str) -> str:
-    """The persistent volume claim a container of a pod spec mounts at `path`."""
-    mount = next(m["name"] for m in container["volumeMounts"] if m["mountPath"] == path)
-    (volume,) = [v for v in pod["volumes"] if v["name"] == mount]
-    return volume["persistentVolumeClaim"]["claimName"]
+# Options of Beam's Java FlinkPipelineOptions that submit.sh passes: Python does not define them,
+# the Flink job server describes them to the PortableRunner, which parses them by these names.
+FLINK_RUNNER_OPTIONS = {
+    "checkpointing_interval", "checkpointing_mode", "min_pause_between_checkpoints",
+    "state_backend", "state_backend_storage_path", "externalized_checkpoints_enabled",
+    "retain_externalized_checkpoints_on_cancellation", "savepoint_path",
+}
 
 
 def test_the_flink_manifest_image_and_scripts_agree_with_the_pinned_beam_and_each_other():
@@ -525,33 +527,60 @@ def test_the_flink_manifest_image_and_scripts_agree_with_the_pinned_beam_and_eac
     import yaml
     from apache_beam.options.pipeline_options import FlinkRunnerOptions
 
-    docs = {d["kind"]: d for d in yaml.safe_load_all((ROOT / "deploy" / "flink" / "flinkdeployment.yaml").read_text())}
+    manifest = list(yaml.safe_load_all((ROOT / "deploy" / "flink" / "flinkdeployment.yaml").read_text()))
+    docs = {d["kind"]: d for d in manifest}
+    assert len(docs) == len(manifest)
     flink, server = docs["FlinkDeployment"]["spec"], docs["Deployment"]["spec"]["template"]["spec"]
     (job_server,) = server["containers"]
     found = re.fullmatch(r"apache/beam_flink(\d+\.\d+)_job_server:(\S+)", job_server["image"])
     assert found and found.group(2) == apache_beam.__version__
     assert found.group(1) in FlinkRunnerOptions.PUBLISHED_FLINK_VERSIONS
     assert flink["flinkVersion"] == "v" + found.group(1).replace(".", "_")
-    assert flink["image"].startswith(f"flink:{found.group(1)}")
     assert f"--flink-master={docs['FlinkDeployment']['metadata']['name']}-rest:8081" in job_server["args"]
-    # The job server stages artifacts where the TaskManagers read them: one claim, one path.
+    # Flink at an exact version, with its gs:// filesystem plugin of that version on every pod.
+    flink_version = re.fullmatch(r"flink:(\d+\.\d+\.\d+)-java17", flink["image"]).group(1)
+    assert flink_version.startswith(found.group(1) + ".")
+    for role in ("jobManager", "taskManager"):
+        containers = {c["name"]: c for c in flink[role]["podTemplate"]["spec"]["containers"]}
+        env = {e["name"]: e["value"] for e in containers["flink-main-container"]["env"]}
+        assert env["ENABLE_BUILT_IN_PLUGINS"] == f"flink-gs-fs-hadoop-{flink_version}.jar", role
+    # Artifacts on a bucket, not a shared volume; every pod with the Workload Identity account.
+    assert "PersistentVolumeClaim" not in docs
+    assert not [c for c in [job_server, *containers.values()] if c.get("volumeMounts")]
     artifacts = next(a.split("=", 1)[1] for a in job_server["args"] if a.startswith("--artifacts-dir="))
-    pod = flink["taskManager"]["podTemplate"]["spec"]
-    containers = {c["name"]: c for c in pod["containers"]}
-    assert claim_at(pod, containers["flink-main-container"], artifacts) == claim_at(
-        server, job_server, artifacts) == docs["PersistentVolumeClaim"]["metadata"]["name"]
+    assert artifacts.startswith("gs://")
+    account = docs["ServiceAccount"]["metadata"]
+    assert re.fullmatch(r"[^@\s]+@[^.\s]+\.iam\.gserviceaccount\.com",
+                        account["annotations"]["iam.gke.io/gcp-service-account"])
+    assert flink["serviceAccount"] == server["serviceAccountName"] == account["name"]
+    binding = docs["RoleBinding"]
+    assert binding["roleRef"]["name"] == docs["Role"]["metadata"]["name"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account["name"]}]
+    # Checkpointing is the job's (pipeline options), not the cluster's or the job server's.
+    assert not [k for k in flink["flinkConfiguration"] if k.startswith("execution.checkpointing")]
+    assert "ConfigMap" not in docs and not [a for a in job_server["args"] if "flink-conf" in a]
     pool = containers["beam-worker-pool"]
     assert pool["args"] == ["--worker_pool"]
     (port,) = [p["containerPort"] for p in pool["ports"]]
 
     env = {**os.environ, "TOLLWATCH": "echo"}
-    submitted = subprocess.run(["bash", str(ROOT / "deploy" / "flink" / "submit.sh"), "--input", "gs://b/in",
-                                "--output", "gs://b/out"], env=env, capture_output=True, text=True,
-                               check=True).stdout.split()
+    submit = ["bash", str(ROOT / "deploy" / "flink" / "submit.sh")]
+    submitted = subprocess.run([*submit, "--input", "gs://b/in", "--output", "gs://b/out"], env=env,
+                               capture_output=True, text=True, check=True).stdout.split()
     assert submitted[:5] == ["run", "--input", "gs://b/in", "--output", "gs://b/out"]
     assert unknown_flags(submitted[5:]) == []
     assert f"--environment_config=localhost:{port}" in submitted
     assert "--environment_type=EXTERNAL" in submitted and "--runner=PortableRunner" in submitted
+    assert not [a for a in submitted if a.startswith("--checkpointing")]  # a batch replay
+    stream = {**env, "OUTPUT": "gs://b/out", "WATCH": "gs://b/drop/**"}
+    refused = subprocess.run(submit, env=stream, capture_output=True, text=True)
+    assert refused.returncode == 2 and "CHECKPOINTS" in refused.stderr
+    streamed = subprocess.run(submit, env={**stream, "CHECKPOINTS": "gs://b/ck", "SAVEPOINT": "gs://b/sp/1"},
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert {f.split("=", 1)[0][2:] for f in unknown_flags(streamed)} == FLINK_RUNNER_OPTIONS
+    assert {"--checkpointing_interval=60000", "--checkpointing_mode=EXACTLY_ONCE",
+            "--state_backend=rocksdb", "--state_backend_storage_path=gs://b/ck",
+            "--savepoint_path=gs://b/sp/1"} <= set(streamed)
 
     dockerfile = (DATAFLOW / "Dockerfile").read_text()
     assert f"ARG BEAM_VERSION={apache_beam.__version__}\n" in dockerfile
