@@ -63,8 +63,12 @@ dataflow-template:
 dataflow-run:
 	deploy/dataflow/dataflow.sh run
 
+# Both jobs translated offline: the stream, and a batch replay of a gs:// archive (its output local:
+# the batch graph depends on what the output holds, which a dry run must be able to list).
 dataflow-dry-run: $(STAMP)
 	TOLLWATCH=$(BIN)/tollwatch deploy/dataflow/dataflow.sh dry-run
+	TOLLWATCH=$(BIN)/tollwatch deploy/dataflow/dataflow.sh dry-run \
+	  --input 'gs://dry-run-bucket/archive/**' --output build/dry-run-output
 
 # The image's pins (deploy/dataflow/requirements.txt): tollwatch and apache-beam[gcp] at the pinned
 # Beam resolved together in a fresh venv, checked (pip check) and frozen. Run it after a dependency
