@@ -24,6 +24,7 @@ from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, DeadLetter, RawDoc
 from tollwatch.transforms.language import article_language
+from tollwatch.transforms.text import joined_words
 
 # Tunables.
 MIN_ARTICLE_CHARS = 200          # shorter extracted text is a menu or a teaser, not an article
@@ -63,7 +64,6 @@ _DATE_PATTERNS = (
 )
 _DATELINE_CUE = re.compile(r"^\W*(published|posted|updated|date|last updated)\b", re.I)
 _WS = re.compile(r"\s+")
-_NON_WORD = re.compile(r"[^\w]+")
 
 
 class Extracted(NamedTuple):
@@ -97,35 +97,7 @@ def doc_id_for(uri: str, entry_id: Optional[str] = None) -> str:
 def normalized_text_hash(text: str) -> str:
     """A hash of the text with case, punctuation and white space folded: equal for exact copies."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    try:
-        words = _word_runs(folded)
-    except UnicodeEncodeError:  # a lone surrogate: UTF-8 has no bytes for it, the regex drops it
-        words = _NON_WORD.sub(" ", folded).strip().encode("utf-8")
-    return hashlib.blake2b(words, digest_size=12).hexdigest()
-
-
-# ASCII bytes that are not word characters (\w) map to a space; the others, and every byte of a
-# multi-byte UTF-8 sequence, to themselves.
-_ASCII_NON_WORD_TO_SPACE = bytes(
-    b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) + bytes(range(128, 256))
-_SPACES = re.compile(rb"  +")
-_WORD = re.compile(r"\w+")
-
-
-def _word_runs(folded: str) -> bytes:
-    """The UTF-8 bytes of `_NON_WORD.sub(" ", folded).strip()`, computed faster: the regex tests
-    every character one by one, a byte table does the ASCII ones at once and leaves the regex only
-    the tokens that hold other characters."""
-    data = folded.encode("utf-8").translate(_ASCII_NON_WORD_TO_SPACE)
-    if data.isascii():
-        return _SPACES.sub(b" ", data).strip()
-    words = []
-    for token in data.split():
-        if token.isascii():
-            words.append(token)
-        else:
-            words.extend(word.encode("utf-8") for word in _WORD.findall(token.decode("utf-8")))
-    return b" ".join(words)
+    return hashlib.blake2b(joined_words(folded), digest_size=12).hexdigest()
 
 
 def detect_format(uri: str, content: bytes, content_type: Optional[str] = None) -> str:

@@ -15,6 +15,8 @@ is 100 characters, while lines that legitimately repeat are short -- menu items 
 labels, and the longest in that corpus, an embedded tweet's attribution line, has 50. So one
 sentence of ordinary length or more goes; a short line repeated stays.
 
+Sentences are cut by ``text.line_sentences`` and compared by their ``text.words``.
+
 ``strip_repeated_passages`` is the pure function; ``StripRepeatedPassages`` at the bottom maps it over
 a PCollection of articles.
 """
@@ -29,25 +31,16 @@ from apache_beam.metrics import Metrics
 
 from tollwatch.schemas.records import Article, DeadLetter
 from tollwatch.transforms.guard import article_failure
+from tollwatch.transforms.text import blank_non_word_bytes, line_sentences, words
 
-__all__ = ["MIN_CHARS", "StripRepeatedPassages", "sentences", "strip_repeated_passages"]
+__all__ = ["MIN_CHARS", "StripRepeatedPassages", "strip_repeated_passages"]
 
 MIN_CHARS = 100
 # A cut-off sentence must keep at least this many words to count as the start of an earlier one.
 _MIN_PREFIX_WORDS = 4
 
-# A sentence ends at terminal punctuation (and any closing quotes or brackets) followed by space and
-# something other than a lower-case letter, by a capitalised word directly (a glued repeat), or by
-# the end of the line. "U.N. envoy" stays one sentence; "Dec. 8" splits, harmlessly: both copies of
-# a passage split the same way.
-_END = re.compile(r"""[.!?\u2026]+["'\u201d\u2019\u00bb)\]]*"""
-                  r"""(?=\s+[^a-z\s]|["\u201c\u2018\u00ab(]?[A-Z][a-z]|\s*$)""")
-_WORD = re.compile(r"\w+")
 _ELLIPSIS = re.compile(r"""(?:\.\.\.|\u2026)["'\u201d\u2019)\]]*\s*$""")
 _SPACES = re.compile(r"[ \t]{2,}")
-# ASCII bytes that are not word characters (\w) map to a space.
-_NON_WORD_TO_SPACE = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) \
-    + bytes(range(128, 256))
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -60,39 +53,22 @@ class _Sentence(NamedTuple):
     truncated: bool
 
 
-def sentences(line: str) -> list[tuple[int, int]]:
-    "Return the (start, end) character spans of the sentences of one line."
-    spans, start = [], 0
-    for match in _END.finditer(line):
-        spans.append((start, match.end()))
-        start = match.end()
-    if line[start:].strip():
-        spans.append((start, len(line)))
-    out = []
-    for s, e in spans:
-        while s < e and line[s].isspace():
-            s += 1
-        if s < e:
-            out.append((s, e))
-    return out
-
-
 def _split(text: str) -> tuple[list[str], list[_Sentence]]:
     lines = text.split("\n")
     # An ASCII text's words are its runs of non-spaces once every non-word character is a space:
     # one translation of the whole text instead of a regex per sentence (positions are kept).
-    words = (text.lower().encode("ascii").translate(_NON_WORD_TO_SPACE).decode("ascii")
-             if text.isascii() else None)
+    blanked = (blank_non_word_bytes(text.lower().encode("ascii")).decode("ascii")
+               if text.isascii() else None)
     found = []
     offset = 0
     for number, line in enumerate(lines):
         if not line:  # a blank line between paragraphs: no sentence
             offset += 1
             continue
-        for start, end in sentences(line):
+        for start, end in line_sentences(line):
             piece = line[start:end]
-            key = (" ".join(words[offset + start:offset + end].split()) if words is not None
-                   else " ".join(_WORD.findall(piece.lower())))
+            key = (" ".join(blanked[offset + start:offset + end].split()) if blanked is not None
+                   else " ".join(words(piece.lower())))
             truncated = ("..." in piece or "\u2026" in piece) and bool(_ELLIPSIS.search(piece))
             found.append(_Sentence(number, start, end, key, truncated))
         offset += len(line) + 1

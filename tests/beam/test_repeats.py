@@ -16,8 +16,8 @@ from apache_beam.utils.timestamp import Timestamp
 
 from support import SHARED, seed
 from tollwatch.schemas.records import Article
-from tollwatch.transforms.repeats import (
-    MIN_CHARS, StripRepeatedPassages, sentences, strip_repeated_passages)
+from tollwatch.transforms.repeats import MIN_CHARS, StripRepeatedPassages, strip_repeated_passages
+from tollwatch.transforms.text import line_sentences
 
 
 LEAD = ("Syrian security forces killed more than 340 civilians over two days, a war monitor said "
@@ -126,7 +126,7 @@ def test_sentence_words_are_the_same_in_ascii_and_other_text():
 
 def test_sentences_split_glued_text_but_not_abbreviations():
     line = 'He said on Dec. 8."We will go," the U.N. envoy said.This brings it to 300 Alawite...'
-    parts = [line[s:e] for s, e in sentences(line)]
+    parts = [line[s:e] for s, e in line_sentences(line)]
     assert parts == ['He said on Dec.', '8."', 'We will go," the U.N. envoy said.',
                      'This brings it to 300 Alawite...']
 
