@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Sequence
 
-from tollwatch.transforms.text import finditer_from
 from .vocabulary import MONTHS, SETTLEMENT_NOUNS, WEEKDAYS
 
 
