@@ -64,12 +64,12 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
-from tollwatch.schemas import DeadLetter, RawDoc, register_row_coder
+from tollwatch.schemas import DeadLetter, RawDoc
+from tollwatch.schemas.intermediate import DEFAULT_POLL_SECONDS, Feed
 from tollwatch.transforms.extract import MIN_ARTICLE_CHARS, _entry_html_to_text, check_content
 from tollwatch.transforms.fetch import FetchError, FetchPolicy, FetchResult, fetch
 
 # Tunables.
-DEFAULT_POLL_SECONDS = 300.0
 DEFAULT_SEEN_TTL_SECONDS = 14 * 24 * 3600.0
 DEFAULT_MAX_SEEN = 10_000
 DEFAULT_MAX_ENTRIES = 5_000            # entries read per poll (extract.MAX_FEED_ENTRIES for files)
@@ -94,17 +94,6 @@ _MICROS = 1_000_000
 
 class FeedsFileError(ValueError):
     """A --feeds file that cannot be read as a list of feeds."""
-
-
-class Feed(NamedTuple):
-    """One feed to poll."""
-
-    url: str
-    name: Optional[str] = None
-    poll_seconds: float = DEFAULT_POLL_SECONDS
-
-
-register_row_coder(Feed)
 
 
 def check_feed(feed: Feed) -> Feed:
