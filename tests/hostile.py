@@ -470,7 +470,7 @@ def run_chain(path: str) -> dict:
     from tollwatch.transforms.dedup import near_options
     from tollwatch.transforms.events import _AssignFn, default_event
     from tollwatch.transforms.extract import _ExtractFn
-    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, _ReadFileFn
+    from tollwatch.transforms.inputs.files import DEFAULT_MAX_FILE_BYTES, _ReadFileFn
     from tollwatch.transforms.repeats import MIN_CHARS, _StripFn
     from tollwatch.transforms.resolve import _ResolveFn
     from tollwatch.transforms.rewrites import MAX_GAP, CreditFinder

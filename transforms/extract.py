@@ -369,7 +369,7 @@ def extract_feed(content: bytes, feed_url: Optional[str] = None) -> Iterator[Uni
     import feedparser
     from feedparser.encodings import convert_to_utf8
 
-    from tollwatch.transforms.feeds import FeedError, check_entities
+    from tollwatch.transforms.inputs.feeds import FeedError, check_entities
 
     # Relative links resolve against the feed's own address, when it has one on the web.
     base = feed_url if feed_url and feed_url.startswith(("http://", "https://")) else ""

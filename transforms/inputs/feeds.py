@@ -1,6 +1,6 @@
 """Feed polling: RSS/Atom feeds to RawDoc records, each entry once.
 
-A poll (`poll_feed`) makes a conditional GET of the feed (transforms/fetch.py: address checks,
+A poll (`poll_feed`) makes a conditional GET of the feed (inputs/fetch.py: address checks,
 deadline, size cap), parses it with feedparser after a check for hostile entity declarations, and
 turns each entry not seen before into a RawDoc:
 
@@ -67,7 +67,7 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 from tollwatch.schemas import DeadLetter, RawDoc
 from tollwatch.schemas.intermediate import DEFAULT_POLL_SECONDS, Feed
 from tollwatch.transforms.extract import MIN_ARTICLE_CHARS, _entry_html_to_text, check_content
-from tollwatch.transforms.fetch import FetchError, FetchPolicy, FetchResult, fetch
+from tollwatch.transforms.inputs.fetch import FetchError, FetchPolicy, FetchResult, fetch
 
 # Tunables.
 DEFAULT_SEEN_TTL_SECONDS = 14 * 24 * 3600.0
