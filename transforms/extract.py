@@ -23,6 +23,7 @@ import apache_beam as beam
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, DeadLetter, RawDoc
+from tollwatch.transforms.inputs.entities import FeedError, check_entities
 from tollwatch.transforms.language import article_language
 from tollwatch.transforms.text import joined_words
 
@@ -343,7 +344,10 @@ def strip_headline(text: str, title: Optional[str]) -> str:
     return text
 
 
-def _entry_html_to_text(html: str) -> str:
+def entry_html_to_text(html: str) -> str:
+    """The text of a feed entry's HTML: its paragraphs, headings, list items and quotes, a block
+    each (scripts and styles dropped); plain text as it is, a fragment lxml cannot parse without
+    its tags."""
     from lxml import html as lxml_html
 
     if "<" not in html:
@@ -368,8 +372,6 @@ def extract_feed(content: bytes, feed_url: Optional[str] = None) -> Iterator[Uni
     """Each feed entry as Extracted (or ExtractError for an entry without usable text)."""
     import feedparser
     from feedparser.encodings import convert_to_utf8
-
-    from tollwatch.transforms.inputs.feeds import FeedError, check_entities
 
     # Relative links resolve against the feed's own address, when it has one on the web.
     base = feed_url if feed_url and feed_url.startswith(("http://", "https://")) else ""
@@ -406,7 +408,7 @@ def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
                 html = content_part["value"]
         if len(html) < len(entry.get("summary", "")):
             html = entry["summary"]
-        text = _entry_html_to_text(html)
+        text = entry_html_to_text(html)
         # The entry id makes the doc_id: two entries under one id would be two articles under one
         # doc_id, and the views would keep only one. Another text gets an id of its own (stable:
         # the same text, the same id); the same text again is a duplicate.
