@@ -181,15 +181,17 @@ class AssignEvents(beam.PTransform):
         self.dead_letters = None
 
     def expand(self, articles):
-        results = articles | "Assign" >> beam.ParDo(_AssignFn(self._events)).with_output_types(
-            Article).with_outputs(_AssignFn.DEAD_LETTERS, main="articles")
+        results = articles | "Assign" >> beam.ParDo(AssignEventsFn(self._events)).with_output_types(
+            Article).with_outputs(AssignEventsFn.DEAD_LETTERS, main="articles")
         # The articles it failed on, as DeadLetters (ExtractClaims' convention).
-        self.dead_letters = results[_AssignFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
+        self.dead_letters = results[AssignEventsFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
             lambda d: d).with_output_types(DeadLetter)
         return results.articles
 
 
-class _AssignFn(beam.DoFn):
+class AssignEventsFn(beam.DoFn):
+    """AssignEvents' step over one article (driven alone by the hostile-input harness)."""
+
     DEAD_LETTERS = "dead_letters"
 
     def __init__(self, events: Sequence[Event]):

@@ -531,12 +531,14 @@ class ExtractArticles(beam.PTransform):
     DEAD_LETTERS = "dead_letters"
 
     def expand(self, raw_docs):
-        results = raw_docs | "Extract" >> beam.ParDo(_ExtractFn()).with_output_types(
+        results = raw_docs | "Extract" >> beam.ParDo(ExtractArticlesFn()).with_output_types(
             Article, dead_letters=DeadLetter).with_outputs(self.DEAD_LETTERS, main="articles")
         return {"articles": results.articles, "dead_letters": results[self.DEAD_LETTERS]}
 
 
-class _ExtractFn(beam.DoFn):
+class ExtractArticlesFn(beam.DoFn):
+    """ExtractArticles' step over one RawDoc (driven alone by the hostile-input harness)."""
+
     def __init__(self):
         self.articles = beam.metrics.Metrics.counter("tollwatch", "articles_extracted")
         self.failures = beam.metrics.Metrics.counter("tollwatch", "extract_dead_letters")

@@ -44,7 +44,9 @@ _SPACES = re.compile(r"[ \t]{2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-class _Sentence(NamedTuple):
+class KeyedSentence(NamedTuple):
+    """A sentence of the text: its line, its span in that line, its words and whether it is cut off."""
+
     line: int
     start: int
     end: int
@@ -53,7 +55,9 @@ class _Sentence(NamedTuple):
     truncated: bool
 
 
-def _split(text: str) -> tuple[list[str], list[_Sentence]]:
+def keyed_sentences(text: str) -> tuple[list[str], list[KeyedSentence]]:
+    """The text's lines and its sentences, each with its line, span in the line, words (the key it
+    is compared by) and whether it is cut off with an ellipsis."""
     lines = text.split("\n")
     # An ASCII text's words are its runs of non-spaces once every non-word character is a space:
     # one translation of the whole text instead of a regex per sentence (positions are kept).
@@ -70,12 +74,12 @@ def _split(text: str) -> tuple[list[str], list[_Sentence]]:
             key = (" ".join(blanked[offset + start:offset + end].split()) if blanked is not None
                    else " ".join(words(piece.lower())))
             truncated = ("..." in piece or "\u2026" in piece) and bool(_ELLIPSIS.search(piece))
-            found.append(_Sentence(number, start, end, key, truncated))
+            found.append(KeyedSentence(number, start, end, key, truncated))
         offset += len(line) + 1
     return lines, found
 
 
-def _repeated(found: list[_Sentence]) -> list[bool]:
+def _repeated(found: list[KeyedSentence]) -> list[bool]:
     "Return, per sentence, whether it (or, if cut off, a sentence it begins) occurred earlier."
     seen: set[str] = set()
     earlier: list[str] = []
@@ -104,9 +108,9 @@ def strip_repeated_passages(text: str, min_chars: int = MIN_CHARS) -> tuple[str,
     """
     if min_chars < 1:
         raise ValueError(f"min_chars must be >= 1, got {min_chars!r}")
-    lines, found = _split(text)
+    lines, found = keyed_sentences(text)
     repeated = _repeated(found)
-    drop: list[_Sentence] = []
+    drop: list[KeyedSentence] = []
     passages = 0
     i = 0
     while i < len(found):
@@ -157,15 +161,17 @@ class StripRepeatedPassages(beam.PTransform):
         self._min_chars = min_chars
 
     def expand(self, articles):
-        results = articles | "Strip" >> beam.ParDo(_StripFn(self._min_chars)).with_outputs(
-            _StripFn.DEAD_LETTERS, main="articles")
+        results = articles | "Strip" >> beam.ParDo(StripRepeatedPassagesFn(self._min_chars)).with_outputs(
+            StripRepeatedPassagesFn.DEAD_LETTERS, main="articles")
         # The articles it failed on, as DeadLetters (ExtractClaims' convention).
-        self.dead_letters = results[_StripFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
+        self.dead_letters = results[StripRepeatedPassagesFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
             lambda d: d).with_output_types(DeadLetter)
         return results.articles
 
 
-class _StripFn(beam.DoFn):
+class StripRepeatedPassagesFn(beam.DoFn):
+    """StripRepeatedPassages' step over one article (driven alone by the hostile-input harness)."""
+
     DEAD_LETTERS = "dead_letters"
 
     def __init__(self, min_chars: int):
