@@ -22,8 +22,8 @@ sys.path.insert(0, "tests")
 kind, size = sys.argv[1], int(sys.argv[2])
 from apache_beam.utils.timestamp import Timestamp
 from feed_server import FeedServer, Reply
-from tollwatch.transforms.feeds import Feed, PollLimits, poll_feed
-from tollwatch.transforms.fetch import FetchPolicy
+from tollwatch.transforms.inputs.feeds import Feed, PollLimits, poll_feed
+from tollwatch.transforms.inputs.fetch import FetchPolicy
 
 TEXT = ("Rescue crews said the river had fallen below the flood mark for the first time in a "
         "week, and that families could return once engineers had checked the bridge. ") * 2

@@ -40,7 +40,7 @@ name, how = sys.argv[1], sys.argv[2]
 sys.path.insert(0, "benchmarks")
 from feeds_hostile import CASES
 import feedparser
-from tollwatch.transforms.feeds import FeedError, parse_feed
+from tollwatch.transforms.inputs.feeds import FeedError, parse_feed
 data = CASES[name].encode()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 start = time.perf_counter()

@@ -16,13 +16,14 @@ from apache_beam.utils.timestamp import Timestamp
 from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
+from tollwatch.schemas.intermediate import ArticleVersion, EventSpan, FileRef
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.claims import ExtractClaims
 from tollwatch.transforms.continuation import WriteSignatures, known_signatures
 from tollwatch.transforms.dedup import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
-from tollwatch.transforms.infer_events import ApplyEvents, EventSpan, InferEvents
-from tollwatch.transforms.ingest import FileRef, ReadFiles
+from tollwatch.transforms.infer_events import ApplyEvents, InferEvents
+from tollwatch.transforms.inputs.files import ReadFiles
 from tollwatch.transforms.parquet import (
     FireEvery, ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.quarantine import set_aside_damaged
@@ -31,8 +32,8 @@ from tollwatch.transforms.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
     ApplyVerdicts, RemoveStaging, StageArticles, read_digests, read_sketches, staging_dir,
     write_verdicts)
-from tollwatch.transforms.toll import ArticleVersion, ReviseToll, TollStats, WithEarlierClaims
-from tollwatch.transforms.watch import WatchFolder, watch_patterns
+from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
+from tollwatch.transforms.inputs.watch import WatchFolder, watch_patterns
 from tollwatch.transforms.windowing import OwnToll, must_replace, recorded_windowing, windowing
 
 

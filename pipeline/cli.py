@@ -349,7 +349,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.ingest import input_pattern, list_matches, resolve_inputs
+    from tollwatch.transforms.inputs.files import input_pattern, list_matches, resolve_inputs
 
     if "://" not in output:
         output = os.path.abspath(output)
@@ -537,7 +537,7 @@ def _report_drops(result) -> None:
 def _feed_source(options):
     """The ReadFeeds source of --feeds/--feed, or None."""
     from tollwatch.pipeline.options import LiveOptions
-    from tollwatch.transforms.feeds import ReadFeeds
+    from tollwatch.transforms.inputs.feeds import ReadFeeds
 
     live = options.view_as(LiveOptions)
     if not live.feeds and not live.feed:
@@ -553,8 +553,8 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     from tollwatch.pipeline.follow import Follower, stop_on_signals
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.ingest import input_root
-    from tollwatch.transforms.watch import watch_patterns
+    from tollwatch.transforms.inputs.files import input_root
+    from tollwatch.transforms.inputs.watch import watch_patterns
 
     if not args.output:
         raise ValueError("follow needs --output")
@@ -616,13 +616,13 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
 
 def _feeds_of(live) -> list:
     """The feeds of --feeds FILE and --feed URL."""
-    from tollwatch.transforms.feeds import load_feeds, merge_feeds
+    from tollwatch.transforms.inputs.feeds import load_feeds, merge_feeds
 
     return merge_feeds(load_feeds(live.feeds) if live.feeds else [], live.feed or [])
 
 
 def _fetch_policy(live):
-    from tollwatch.transforms.fetch import FetchPolicy
+    from tollwatch.transforms.inputs.fetch import FetchPolicy
 
     return FetchPolicy(timeout=live.fetch_timeout_seconds,
                        allow_private_hosts=bool(live.allow_private_hosts),
@@ -630,7 +630,7 @@ def _fetch_policy(live):
 
 
 def _poll_limits(live):
-    from tollwatch.transforms.feeds import PollLimits
+    from tollwatch.transforms.inputs.feeds import PollLimits
 
     return PollLimits(max_fetch_seconds=live.max_fetch_seconds).validate()
 
@@ -653,7 +653,7 @@ def _feed_hooks(args, output: str):
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.feeds import FeedCursor
+    from tollwatch.transforms.inputs.feeds import FeedCursor
 
     feeds, policy, limits = _feeds_of(args), _fetch_policy(args), _poll_limits(args)
     ticks = os.path.join(output, "_state", ".ticks")
@@ -710,7 +710,7 @@ def _journal_poll(pipeline, due: list, policy, limits, folder: str) -> None:
     import apache_beam as beam
 
     from tollwatch.schemas import DeadLetter, RawDoc
-    from tollwatch.transforms.feeds import PollFeeds
+    from tollwatch.transforms.inputs.feeds import PollFeeds
 
     polled = (pipeline
               | "FeedsDue" >> beam.Create(due)
@@ -995,7 +995,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         command.error("follow reads --watch folders and --feeds, not --input (to read files once: "
                       "tollwatch run --input ...)")
     from tollwatch.pipeline.options import unknown_flags
-    from tollwatch.transforms.ingest import InputError
+    from tollwatch.transforms.inputs.files import InputError
 
     try:
         beam_args = with_plain_switches(beam_args)

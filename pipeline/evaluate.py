@@ -18,7 +18,7 @@ from apache_beam.utils.timestamp import Timestamp
 from tollwatch.schemas import Article, RawDoc
 from tollwatch.pipeline.dedup_eval import uri_name
 from tollwatch.transforms.extract import extract_articles
-from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, read_file, resolve_inputs
+from tollwatch.transforms.inputs.files import DEFAULT_MAX_FILE_BYTES, read_file, resolve_inputs
 from tollwatch.transforms.repeats import strip_repeated_passages
 
 

@@ -34,10 +34,10 @@ from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, DeadLetter, RawDoc
 from tollwatch.transforms.extract import extract_articles
-from tollwatch.transforms.feeds import (
+from tollwatch.transforms.inputs.feeds import (
     Feed, FeedCursor, FeedError, PollLimits, parse_feed, read_response,
 )
-from tollwatch.transforms.fetch import FetchResult
+from tollwatch.transforms.inputs.fetch import FetchResult
 
 # The address feedparser's test suite serves its files from; its labels name it.
 FEEDPARSER_TEST_ROOT = "http://127.0.0.1:8097/"

@@ -29,7 +29,7 @@ import threading
 import time
 from typing import Callable, Collection, NamedTuple, Optional, Sequence
 
-from tollwatch.transforms.watch import FileVersion, changed_files
+from tollwatch.transforms.inputs.watch import FileVersion, changed_files
 
 LOG = logging.getLogger("tollwatch")
 STATE_FILE = os.path.join("_state", "follow.json")
@@ -69,7 +69,7 @@ class FollowState(NamedTuple):
 def list_files(patterns: Sequence[str]) -> list[FileVersion]:
     """The files the patterns match now (a missing folder matches nothing; dangling and looping
     links are listed, to become dead letters)."""
-    from tollwatch.transforms.ingest import list_matches
+    from tollwatch.transforms.inputs.files import list_matches
 
     return [FileVersion.of(m) for m in list_matches(list(patterns))]
 

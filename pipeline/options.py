@@ -6,8 +6,8 @@ from __future__ import annotations
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from tollwatch.transforms import toll
-from tollwatch.transforms.feeds import DEFAULT_MAX_FETCH_SECONDS, DEFAULT_POLL_SECONDS
-from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES
+from tollwatch.transforms.inputs.feeds import DEFAULT_MAX_FETCH_SECONDS, DEFAULT_POLL_SECONDS
+from tollwatch.transforms.inputs.files import DEFAULT_MAX_FILE_BYTES
 
 
 class TollwatchOptions(PipelineOptions):

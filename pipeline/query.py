@@ -178,7 +178,7 @@ def _held(folder: str) -> bool:
         os.close(handle)
 
 
-def _lock(folder: str) -> int:
+def lock_spill_folder(folder: str) -> int:
     """Holds the lock of a query's spill folder for as long as the returned descriptor is open."""
     handle = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(handle, fcntl.LOCK_EX)
@@ -269,7 +269,7 @@ def run_sql(output: str, sql: str, unsafe: bool = False, show=None,
     spill_dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
     con, lock, arrow_threads = None, None, pa.cpu_count()
     try:
-        lock = _lock(spill_dir)
+        lock = lock_spill_folder(spill_dir)
         con = connect(output, read_only_in=spill_dir)
         lock_down(con, spill_dir, limits)
         pa.set_cpu_count(limits.threads)  # the datasets are read by Arrow's threads, not DuckDB's

@@ -468,10 +468,10 @@ def run_chain(path: str) -> dict:
 
     from tollwatch.schemas import Article, Claim, DeadLetter, to_arrow_table
     from tollwatch.transforms.dedup import near_options
-    from tollwatch.transforms.events import _AssignFn, default_event
-    from tollwatch.transforms.extract import _ExtractFn
-    from tollwatch.transforms.ingest import DEFAULT_MAX_FILE_BYTES, _ReadFileFn
-    from tollwatch.transforms.repeats import MIN_CHARS, _StripFn
+    from tollwatch.transforms.events import AssignEventsFn, default_event
+    from tollwatch.transforms.extract import ExtractArticlesFn
+    from tollwatch.transforms.inputs.files import DEFAULT_MAX_FILE_BYTES, _ReadFileFn
+    from tollwatch.transforms.repeats import MIN_CHARS, StripRepeatedPassagesFn
     from tollwatch.transforms.resolve import _ResolveFn
     from tollwatch.transforms.rewrites import MAX_GAP, CreditFinder
     from tollwatch.transforms.staging import (
@@ -488,9 +488,9 @@ def run_chain(path: str) -> dict:
 
     raw = step(_ReadFileFn(DEFAULT_MAX_FILE_BYTES, now, [os.path.dirname(os.path.realpath(path))]),
                [(path, stat.st_size, stat.st_mtime)])
-    extracted = step(_ExtractFn(), raw)
-    stripped = step(_StripFn(MIN_CHARS), extracted)
-    assigned = step(_AssignFn([default_event("hostile")]), stripped)
+    extracted = step(ExtractArticlesFn(), raw)
+    stripped = step(StripRepeatedPassagesFn(MIN_CHARS), extracted)
+    assigned = step(AssignEventsFn([default_event("hostile")]), stripped)
     with tempfile.TemporaryDirectory(prefix="hostile-staging-") as staging:
         options = near_options()
         bases = step(_StageFn(staging, (), CreditFinder.from_sources([]), options), assigned)

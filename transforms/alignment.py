@@ -31,6 +31,7 @@ from typing import NamedTuple, Optional, Sequence
 import numpy as np
 
 from tollwatch.transforms.claims import figure_value
+from tollwatch.transforms.text import FIGURE_WORD as _WORD, LOOSE_SENTENCE_END as _SENTENCE_END
 
 __all__ = ["Outline", "aligned_share", "aligned_weight", "copy_kind", "figures_in_order",
            "lead_keys", "outline", "pack_outline", "unpack_outline"]
@@ -86,13 +87,6 @@ say she should since so some such than that the their them then there these they
 through to under until up very was we were what when where which while who whom whose will with
 would you your
 """.split())
-# Sentence ends: . ! ? (and a closing quote) before a capital or a digit, a line break, or a
-# dash used as a dateline separator ("ALFAFAR, Spain (Reuters) -- ").
-# Every end starts with white space or a closing quote or bracket: the lookahead in front says so,
-# and lets the regex engine skip to such characters (2x faster, the same splits).
-_SENTENCE_END = re.compile(
-    r"(?=[\s\"'”’)\]])(?:(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+|\s+[-–—]{1,2}\s+)")
-_WORD = re.compile(r"\w+(?:[.,]\d{3})*")
 _SEPARATOR = re.compile(r"[.,]")
 _QUOTE_OPEN = re.compile(r"\s*[\"“”„«]")
 # (?=\d) in front: a figure starts with a digit, and the engine then skips to digits (2x faster).

@@ -114,11 +114,8 @@ shingles are not compared (counter ``too_short``). The output is in the global w
 from __future__ import annotations
 
 import datetime
-import functools
 import itertools
-import re
 import struct
-import unicodedata
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
@@ -136,6 +133,9 @@ from tollwatch.transforms.alignment import (
     copy_kind, lead_keys, outline, pack_outline, unpack_outline)
 from tollwatch.transforms.clusters import DisjointSets
 from tollwatch.transforms.guard import article_failure
+# The words of the shingles (text.py says why they are not the \w+ words of the other stages).
+from tollwatch.transforms.text import (
+    shingle_fold as normalize, shingle_fold_bytes as _normalized_bytes, shingle_words as tokens)
 
 __all__ = [
     "Article", "Assignment", "BandReport", "DocRef", "FindLinks", "GroupLinks", "Link",
@@ -181,54 +181,6 @@ _U64 = np.uint64
 
 
 # ---- Normalisation and shingles -----------------------------------------------------------------
-@functools.cache
-def _separator(char: str) -> Optional[str]:
-    """What normalisation makes of one character: a plain space for Unicode punctuation, symbols,
-    controls and spaces, '' for format characters (soft hyphen, zero-width joiners: inside words),
-    None to keep it. Per character, as texts meet them: a table of every code point took a worker
-    0.1-0.4 s to build."""
-    if char == " ":
-        return None
-    category = unicodedata.category(char)
-    if category[0] in "PSZ" or category == "Cc" or char.isspace():
-        return " "
-    return "" if category == "Cf" else None
-
-
-@functools.cache
-def _ascii_separator_bytes() -> bytes:
-    "bytes.translate table: ASCII punctuation, symbols and controls to a space; other bytes kept."
-    return bytes(0x20 if code < 0x80 and _separator(chr(code)) else code for code in range(256))
-
-
-_NON_ASCII = re.compile("[^\x00-\x7f]")
-
-
-def _normalized_bytes(text: str) -> bytes:
-    """Return ``normalize(text)`` as UTF-8. The few distinct non-ASCII separators are replaced one by
-    one and ASCII ones by ``bytes.translate``: ``str.translate`` leaves its fast path as soon as a
-    text holds one curly quote, and is then 6x slower than all of this."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    if not text.isascii():
-        for char in set(_NON_ASCII.findall(text)):
-            replacement = _separator(char)
-            if replacement is not None:
-                text = text.replace(char, replacement)
-    # surrogatepass: a lone surrogate left by a lossy decode is hashed, not an error.
-    return text.encode("utf-8", "surrogatepass").translate(_ascii_separator_bytes())
-
-
-def normalize(text: str) -> str:
-    """Return the text in NFKC, lower case, with punctuation, symbols and any whitespace replaced by
-    a space: words are then exactly the runs of non-space characters."""
-    return _normalized_bytes(text).decode("utf-8", "surrogatepass")
-
-
-def tokens(text: str) -> list[str]:
-    "Return the words of the normalised text."
-    return normalize(text).split()
-
-
 def _fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finaliser: an avalanching bijection (wraps mod 2**64 by design).
     Computed in place (every caller passes an array of its own) and returned."""

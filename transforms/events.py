@@ -30,6 +30,7 @@ import apache_beam as beam
 
 from tollwatch.schemas import Article, DeadLetter
 from tollwatch.transforms.guard import article_failure
+from tollwatch.transforms.text import ascii_words
 
 START_SLACK = dt.timedelta(days=1)
 MIN_EVIDENCE = 2
@@ -96,8 +97,8 @@ class EventMatcher:
         # Per event, its terms lower-cased with the words each holds, when all are ASCII (where
         # case-insensitive matching is plain lower-casing) and each holds a word; else None.
         self._terms = [
-            tuple((t.lower(), frozenset(_ascii_words(t.lower()))) for t in e.keywords + e.places)
-            if all(t.isascii() and _ascii_words(t) for t in e.keywords + e.places) else None
+            tuple((t.lower(), frozenset(ascii_words(t.lower()))) for t in e.keywords + e.places)
+            if all(t.isascii() and ascii_words(t) for t in e.keywords + e.places) else None
             for e in self.events]
         self._any_words = [frozenset().union(*(w for _, w in terms)) if terms else None
                            for terms in self._terms]
@@ -130,16 +131,6 @@ class EventMatcher:
         return [e for e, s in scores.items() if s >= MIN_EVIDENCE and s >= RELATIVE_EVIDENCE * best]
 
 
-def _ascii_words(text: str) -> set[bytes]:
-    """The words (`\\w+`) of an ASCII text, as bytes."""
-    return set(text.encode("ascii").translate(_NON_WORD_TO_SPACE).split())
-
-
-# ASCII bytes that are not word characters map to a space.
-_NON_WORD_TO_SPACE = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) \
-    + bytes(range(128, 256))
-
-
 class _Terms:
     """The terms of events that one text mentions."""
 
@@ -161,7 +152,7 @@ class _Terms:
         if terms is None or self._lowered is None:
             return {m.casefold() for m in pattern.findall(self.text)}
         if self._words is None:
-            self._words = _ascii_words(self._lowered)
+            self._words = set(ascii_words(self._lowered))
         if any_words.isdisjoint(self._words):
             return set()
         starts = set()
@@ -190,15 +181,17 @@ class AssignEvents(beam.PTransform):
         self.dead_letters = None
 
     def expand(self, articles):
-        results = articles | "Assign" >> beam.ParDo(_AssignFn(self._events)).with_output_types(
-            Article).with_outputs(_AssignFn.DEAD_LETTERS, main="articles")
+        results = articles | "Assign" >> beam.ParDo(AssignEventsFn(self._events)).with_output_types(
+            Article).with_outputs(AssignEventsFn.DEAD_LETTERS, main="articles")
         # The articles it failed on, as DeadLetters (ExtractClaims' convention).
-        self.dead_letters = results[_AssignFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
+        self.dead_letters = results[AssignEventsFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
             lambda d: d).with_output_types(DeadLetter)
         return results.articles
 
 
-class _AssignFn(beam.DoFn):
+class AssignEventsFn(beam.DoFn):
+    """AssignEvents' step over one article (driven alone by the hostile-input harness)."""
+
     DEAD_LETTERS = "dead_letters"
 
     def __init__(self, events: Sequence[Event]):

@@ -23,7 +23,10 @@ import apache_beam as beam
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article, DeadLetter, RawDoc
+from tollwatch.transforms.inputs.entities import FeedError, check_entities
 from tollwatch.transforms.language import article_language
+from tollwatch.transforms.text import joined_words
+from tollwatch.transforms.tuning import freeze_heap, unfreeze_heap
 
 # Tunables.
 MIN_ARTICLE_CHARS = 200          # shorter extracted text is a menu or a teaser, not an article
@@ -63,7 +66,6 @@ _DATE_PATTERNS = (
 )
 _DATELINE_CUE = re.compile(r"^\W*(published|posted|updated|date|last updated)\b", re.I)
 _WS = re.compile(r"\s+")
-_NON_WORD = re.compile(r"[^\w]+")
 
 
 class Extracted(NamedTuple):
@@ -97,35 +99,7 @@ def doc_id_for(uri: str, entry_id: Optional[str] = None) -> str:
 def normalized_text_hash(text: str) -> str:
     """A hash of the text with case, punctuation and white space folded: equal for exact copies."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    try:
-        words = _word_runs(folded)
-    except UnicodeEncodeError:  # a lone surrogate: UTF-8 has no bytes for it, the regex drops it
-        words = _NON_WORD.sub(" ", folded).strip().encode("utf-8")
-    return hashlib.blake2b(words, digest_size=12).hexdigest()
-
-
-# ASCII bytes that are not word characters (\w) map to a space; the others, and every byte of a
-# multi-byte UTF-8 sequence, to themselves.
-_ASCII_NON_WORD_TO_SPACE = bytes(
-    b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) + bytes(range(128, 256))
-_SPACES = re.compile(rb"  +")
-_WORD = re.compile(r"\w+")
-
-
-def _word_runs(folded: str) -> bytes:
-    """The UTF-8 bytes of `_NON_WORD.sub(" ", folded).strip()`, computed faster: the regex tests
-    every character one by one, a byte table does the ASCII ones at once and leaves the regex only
-    the tokens that hold other characters."""
-    data = folded.encode("utf-8").translate(_ASCII_NON_WORD_TO_SPACE)
-    if data.isascii():
-        return _SPACES.sub(b" ", data).strip()
-    words = []
-    for token in data.split():
-        if token.isascii():
-            words.append(token)
-        else:
-            words.extend(word.encode("utf-8") for word in _WORD.findall(token.decode("utf-8")))
-    return b" ".join(words)
+    return hashlib.blake2b(joined_words(folded), digest_size=12).hexdigest()
 
 
 def detect_format(uri: str, content: bytes, content_type: Optional[str] = None) -> str:
@@ -371,7 +345,10 @@ def strip_headline(text: str, title: Optional[str]) -> str:
     return text
 
 
-def _entry_html_to_text(html: str) -> str:
+def entry_html_to_text(html: str) -> str:
+    """The text of a feed entry's HTML: its paragraphs, headings, list items and quotes, a block
+    each (scripts and styles dropped); plain text as it is, a fragment lxml cannot parse without
+    its tags."""
     from lxml import html as lxml_html
 
     if "<" not in html:
@@ -396,8 +373,6 @@ def extract_feed(content: bytes, feed_url: Optional[str] = None) -> Iterator[Uni
     """Each feed entry as Extracted (or ExtractError for an entry without usable text)."""
     import feedparser
     from feedparser.encodings import convert_to_utf8
-
-    from tollwatch.transforms.feeds import FeedError, check_entities
 
     # Relative links resolve against the feed's own address, when it has one on the web.
     base = feed_url if feed_url and feed_url.startswith(("http://", "https://")) else ""
@@ -434,7 +409,7 @@ def _feed_entries(parsed) -> Iterator[Union[Extracted, ExtractError]]:
                 html = content_part["value"]
         if len(html) < len(entry.get("summary", "")):
             html = entry["summary"]
-        text = _entry_html_to_text(html)
+        text = entry_html_to_text(html)
         # The entry id makes the doc_id: two entries under one id would be two articles under one
         # doc_id, and the views would keep only one. Another text gets an id of its own (stable:
         # the same text, the same id); the same text again is a duplicate.
@@ -556,31 +531,26 @@ class ExtractArticles(beam.PTransform):
     DEAD_LETTERS = "dead_letters"
 
     def expand(self, raw_docs):
-        results = raw_docs | "Extract" >> beam.ParDo(_ExtractFn()).with_output_types(
+        results = raw_docs | "Extract" >> beam.ParDo(ExtractArticlesFn()).with_output_types(
             Article, dead_letters=DeadLetter).with_outputs(self.DEAD_LETTERS, main="articles")
         return {"articles": results.articles, "dead_letters": results[self.DEAD_LETTERS]}
 
 
-class _ExtractFn(beam.DoFn):
+class ExtractArticlesFn(beam.DoFn):
+    """ExtractArticles' step over one RawDoc (driven alone by the hostile-input harness)."""
+
     def __init__(self):
         self.articles = beam.metrics.Metrics.counter("tollwatch", "articles_extracted")
         self.failures = beam.metrics.Metrics.counter("tollwatch", "extract_dead_letters")
 
     def setup(self):
-        import gc
-
         import feedparser  # noqa: F401  (loaded here, before the freeze)
         import trafilatura  # noqa: F401
 
-        # The worker's modules (Beam, trafilatura, lxml, the claim grammar) are a heap of long-lived
-        # objects that every full collection walks again; frozen, the collector skips them. 10k
-        # benchmark, time in the collector per worker: 1.26 and 1.95 s -> 0.66 and 0.81 s.
-        gc.freeze()
+        freeze_heap()
 
     def teardown(self):
-        import gc
-
-        gc.unfreeze()  # in a process that goes on (the in-process runner), they may be freed again
+        unfreeze_heap()
 
     def process(self, raw: RawDoc):
         for result in extract_articles(raw):

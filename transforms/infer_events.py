@@ -32,9 +32,9 @@ from collections import Counter, defaultdict
 from typing import Iterable, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.schemas import Article, Claim, register_row_coder
+from tollwatch.schemas import Article, Claim
+from tollwatch.schemas.intermediate import EventSpan, EventTraits
 from tollwatch.transforms.claims import claim_key
 from tollwatch.transforms.events import slug
 
@@ -55,26 +55,6 @@ tuesday wednesday thursday friday saturday sunday president minister police univ
 victoria mobile reading nice split most bar deal hope union independence justice liberty
 opportunity progress enterprise commerce industry providence paradise concord
 """.split())
-
-
-class EventTraits(NamedTuple):
-    """What event inference knows of one article."""
-
-    doc_id: str
-    published: Optional[dt.datetime]  # None unless the date came from the article itself
-    places: tuple[str, ...]  # its heaviest places, heaviest first
-
-
-class EventSpan(NamedTuple):
-    """What the output's `articles` tell of the events already there: one article's events and
-    date (the columns read of earlier runs' files)."""
-
-    event_ids: Optional[Sequence[str]]
-    published_at: Optional[Timestamp]
-    date_source: Optional[str]
-
-
-register_row_coder(EventSpan)
 
 
 class KnownEvent(NamedTuple):

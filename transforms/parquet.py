@@ -256,10 +256,10 @@ class WriteParquet(beam.PTransform):
         return (written
                 | "ByPartition" >> beam.Map(lambda r: (r.destination, r.file_name))
                 | "GroupByPartition" >> beam.GroupByKey()
-                | "RemoveStale" >> beam.Map(_remove_stale, base, self._prefix))
+                | "RemoveStale" >> beam.Map(remove_stale_files, base, self._prefix))
 
 
-def _remove_stale(partition: tuple[str, Iterable[str]], base: str, prefix: str) -> list[str]:
+def remove_stale_files(partition: tuple[str, Iterable[str]], base: str, prefix: str) -> list[str]:
     """Deletes the files of one partition this run's earlier writes left (its prefix, not among
     the names just written); returns the names written."""
     destination, written = partition

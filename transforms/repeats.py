@@ -15,6 +15,8 @@ is 100 characters, while lines that legitimately repeat are short -- menu items 
 labels, and the longest in that corpus, an embedded tweet's attribution line, has 50. So one
 sentence of ordinary length or more goes; a short line repeated stays.
 
+Sentences are cut by ``text.line_sentences`` and compared by their ``text.words``.
+
 ``strip_repeated_passages`` is the pure function; ``StripRepeatedPassages`` at the bottom maps it over
 a PCollection of articles.
 """
@@ -29,29 +31,22 @@ from apache_beam.metrics import Metrics
 
 from tollwatch.schemas.records import Article, DeadLetter
 from tollwatch.transforms.guard import article_failure
+from tollwatch.transforms.text import blank_non_word_bytes, line_sentences, words
 
-__all__ = ["MIN_CHARS", "StripRepeatedPassages", "sentences", "strip_repeated_passages"]
+__all__ = ["MIN_CHARS", "StripRepeatedPassages", "strip_repeated_passages"]
 
 MIN_CHARS = 100
 # A cut-off sentence must keep at least this many words to count as the start of an earlier one.
 _MIN_PREFIX_WORDS = 4
 
-# A sentence ends at terminal punctuation (and any closing quotes or brackets) followed by space and
-# something other than a lower-case letter, by a capitalised word directly (a glued repeat), or by
-# the end of the line. "U.N. envoy" stays one sentence; "Dec. 8" splits, harmlessly: both copies of
-# a passage split the same way.
-_END = re.compile(r"""[.!?\u2026]+["'\u201d\u2019\u00bb)\]]*"""
-                  r"""(?=\s+[^a-z\s]|["\u201c\u2018\u00ab(]?[A-Z][a-z]|\s*$)""")
-_WORD = re.compile(r"\w+")
 _ELLIPSIS = re.compile(r"""(?:\.\.\.|\u2026)["'\u201d\u2019)\]]*\s*$""")
 _SPACES = re.compile(r"[ \t]{2,}")
-# ASCII bytes that are not word characters (\w) map to a space.
-_NON_WORD_TO_SPACE = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) \
-    + bytes(range(128, 256))
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-class _Sentence(NamedTuple):
+class KeyedSentence(NamedTuple):
+    """A sentence of the text: its line, its span in that line, its words and whether it is cut off."""
+
     line: int
     start: int
     end: int
@@ -60,46 +55,31 @@ class _Sentence(NamedTuple):
     truncated: bool
 
 
-def sentences(line: str) -> list[tuple[int, int]]:
-    "Return the (start, end) character spans of the sentences of one line."
-    spans, start = [], 0
-    for match in _END.finditer(line):
-        spans.append((start, match.end()))
-        start = match.end()
-    if line[start:].strip():
-        spans.append((start, len(line)))
-    out = []
-    for s, e in spans:
-        while s < e and line[s].isspace():
-            s += 1
-        if s < e:
-            out.append((s, e))
-    return out
-
-
-def _split(text: str) -> tuple[list[str], list[_Sentence]]:
+def keyed_sentences(text: str) -> tuple[list[str], list[KeyedSentence]]:
+    """The text's lines and its sentences, each with its line, span in the line, words (the key it
+    is compared by) and whether it is cut off with an ellipsis."""
     lines = text.split("\n")
     # An ASCII text's words are its runs of non-spaces once every non-word character is a space:
     # one translation of the whole text instead of a regex per sentence (positions are kept).
-    words = (text.lower().encode("ascii").translate(_NON_WORD_TO_SPACE).decode("ascii")
-             if text.isascii() else None)
+    blanked = (blank_non_word_bytes(text.lower().encode("ascii")).decode("ascii")
+               if text.isascii() else None)
     found = []
     offset = 0
     for number, line in enumerate(lines):
         if not line:  # a blank line between paragraphs: no sentence
             offset += 1
             continue
-        for start, end in sentences(line):
+        for start, end in line_sentences(line):
             piece = line[start:end]
-            key = (" ".join(words[offset + start:offset + end].split()) if words is not None
-                   else " ".join(_WORD.findall(piece.lower())))
+            key = (" ".join(blanked[offset + start:offset + end].split()) if blanked is not None
+                   else " ".join(words(piece.lower())))
             truncated = ("..." in piece or "\u2026" in piece) and bool(_ELLIPSIS.search(piece))
-            found.append(_Sentence(number, start, end, key, truncated))
+            found.append(KeyedSentence(number, start, end, key, truncated))
         offset += len(line) + 1
     return lines, found
 
 
-def _repeated(found: list[_Sentence]) -> list[bool]:
+def _repeated(found: list[KeyedSentence]) -> list[bool]:
     "Return, per sentence, whether it (or, if cut off, a sentence it begins) occurred earlier."
     seen: set[str] = set()
     earlier: list[str] = []
@@ -128,9 +108,9 @@ def strip_repeated_passages(text: str, min_chars: int = MIN_CHARS) -> tuple[str,
     """
     if min_chars < 1:
         raise ValueError(f"min_chars must be >= 1, got {min_chars!r}")
-    lines, found = _split(text)
+    lines, found = keyed_sentences(text)
     repeated = _repeated(found)
-    drop: list[_Sentence] = []
+    drop: list[KeyedSentence] = []
     passages = 0
     i = 0
     while i < len(found):
@@ -181,15 +161,17 @@ class StripRepeatedPassages(beam.PTransform):
         self._min_chars = min_chars
 
     def expand(self, articles):
-        results = articles | "Strip" >> beam.ParDo(_StripFn(self._min_chars)).with_outputs(
-            _StripFn.DEAD_LETTERS, main="articles")
+        results = articles | "Strip" >> beam.ParDo(StripRepeatedPassagesFn(self._min_chars)).with_outputs(
+            StripRepeatedPassagesFn.DEAD_LETTERS, main="articles")
         # The articles it failed on, as DeadLetters (ExtractClaims' convention).
-        self.dead_letters = results[_StripFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
+        self.dead_letters = results[StripRepeatedPassagesFn.DEAD_LETTERS] | "DeadLetters" >> beam.Map(
             lambda d: d).with_output_types(DeadLetter)
         return results.articles
 
 
-class _StripFn(beam.DoFn):
+class StripRepeatedPassagesFn(beam.DoFn):
+    """StripRepeatedPassages' step over one article (driven alone by the hostile-input harness)."""
+
     DEAD_LETTERS = "dead_letters"
 
     def __init__(self, min_chars: int):

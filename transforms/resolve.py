@@ -55,6 +55,7 @@ from tollwatch.transforms.dedup import (
 from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
 from tollwatch.transforms.rewrites import (
     MAX_GAP, StoryTraits, cluster_traits, mark_rewrite, rewrite_links)
+from tollwatch.transforms.tuning import return_freed_memory
 
 __all__ = ["ArticleDigest", "ResolveDuplicates", "Verdict", "VerdictSink", "decide", "lean_digest",
            "resolve_duplicates", "verdicts_of"]
@@ -489,19 +490,6 @@ def _tagged(tag: bytes, encode: Callable[..., bytes]) -> beam.PTransform:
     return beam.Map(lambda record: ("", tag + encode(record))).with_output_types(tuple[str, bytes])
 
 
-def _return_freed_memory() -> None:
-    """Hands the memory the run's digests held back to the system: the worker that resolved goes on
-    to write tables, and glibc keeps a freed heap mapped unless asked to trim it."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
-
-
 class _ResolveFn(beam.DoFn):
     def __init__(self, options: NearOptions, max_gap: Duration, digests: DigestSource,
                  sketches: Callable, verdicts: VerdictSink):
@@ -541,7 +529,7 @@ class _ResolveFn(beam.DoFn):
         decided.sort(key=lambda d: d.staged)
         yield from self._write_verdicts(verdicts_of(decided))
         del decided
-        _return_freed_memory()
+        return_freed_memory()
 
 
 class ResolveDuplicates(beam.PTransform):

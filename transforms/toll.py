@@ -45,7 +45,8 @@ import apache_beam as beam
 from apache_beam.transforms import trigger, window
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from tollwatch.schemas import Claim, SourceFigure, TollWindow, register_row_coder
+from tollwatch.schemas import Claim, SourceFigure, TollWindow
+from tollwatch.schemas.intermediate import ArticleVersion, TollClaim
 from tollwatch.transforms.framing import LENGTH, framed
 
 HOUR = 3600
@@ -97,20 +98,6 @@ def latest_by_source(claims: Iterable[Claim]) -> dict[str, Claim]:
         if source not in latest or _recency(claim) > _recency(latest[source]):
             latest[source] = claim
     return latest
-
-
-class TollClaim(NamedTuple):
-    """What the toll reads of a claim: the batch path groups these, not whole claims (a claim carries
-    its sentence)."""
-
-    claim_id: str
-    doc_id: str
-    outlet: Optional[str]
-    published_at: Timestamp
-    source: Optional[str]
-    value_low: Optional[int]
-    value_high: Optional[int]
-    is_copy: bool
 
 
 def toll_claim(claim: Claim) -> TollClaim:
@@ -461,16 +448,6 @@ class ReviseToll(beam.PTransform):
             .with_output_types(TollWindow))
 
 
-class ArticleVersion(NamedTuple):
-    """Which run wrote an article's row, when it was read and its publication time: the current
-    version of an article is its latest read (as the `articles` view keeps it)."""
-
-    doc_id: str
-    ingested_at: Timestamp
-    run_key: str
-    published_at: Timestamp
-
-
 def current_claims(new: Iterable[Claim], in_this_run: bool, earlier: Iterable[tuple[str, Claim]],
                    versions: Iterable[ArticleVersion]) -> list[Claim]:
     """The claims of one article the toll counts: this run's, when this run read the article (a
@@ -520,6 +497,3 @@ class WithEarlierClaims(beam.PTransform):
              "versions": versions | "KeyVersions" >> beam.Map(lambda v: (v.doc_id, v))}
             | "ByArticle" >> beam.CoGroupByKey()
             | "CurrentClaims" >> beam.FlatMap(_current_claims).with_output_types(Claim))
-
-
-register_row_coder(TollClaim, ArticleVersion)

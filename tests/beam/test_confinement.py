@@ -124,7 +124,7 @@ def test_links_in_an_input_folder_do_not_lead_outside_it(tmp_path):
 def test_a_link_named_outright_is_confined_to_its_folder(tmp_path):
     """`follow` names each new file of a watched folder as an exact pattern ("[l]ink.txt" when the
     name holds glob characters); a link among them is checked against the folder, not itself."""
-    from tollwatch.transforms.ingest import input_root, outside_roots
+    from tollwatch.transforms.inputs.files import input_root, outside_roots
 
     (tmp_path / "drop").mkdir()
     link = tmp_path / "drop" / "li[n]k.txt"

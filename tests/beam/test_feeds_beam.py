@@ -16,10 +16,10 @@ from apache_beam.utils.timestamp import Timestamp
 from feed_server import FeedServer, Reply, article_page, full_item, rss, teaser_item
 from tollwatch.pipeline.runner import make_pipeline
 from tollwatch.transforms.extract import ExtractArticles
-from tollwatch.transforms.feeds import (
+from tollwatch.transforms.inputs.feeds import (
     Feed, FeedCursor, PollFeeds, PollLimits, ReadFeeds, _PollFeedFn,
 )
-from tollwatch.transforms.fetch import FetchPolicy
+from tollwatch.transforms.inputs.fetch import FetchPolicy
 
 LOCAL = FetchPolicy(timeout=3.0, allow_private_hosts=True)
 

@@ -8,7 +8,7 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tollwatch.transforms.ingest import ReadFiles, input_pattern, match_files, match_largest_first
+from tollwatch.transforms.inputs.files import ReadFiles, input_pattern, match_files, match_largest_first
 
 
 def _tree(tmp_path):

@@ -16,8 +16,8 @@ from apache_beam.utils.timestamp import Timestamp
 
 from support import SHARED, seed
 from tollwatch.schemas.records import Article
-from tollwatch.transforms.repeats import (
-    MIN_CHARS, StripRepeatedPassages, sentences, strip_repeated_passages)
+from tollwatch.transforms.repeats import MIN_CHARS, StripRepeatedPassages, strip_repeated_passages
+from tollwatch.transforms.text import line_sentences
 
 
 LEAD = ("Syrian security forces killed more than 340 civilians over two days, a war monitor said "
@@ -110,23 +110,23 @@ def test_min_chars_is_the_threshold():
 def test_sentence_words_are_the_same_in_ascii_and_other_text():
     # An ASCII text's sentence keys come from one byte translation of the text, any other from a
     # regex per sentence: both are the sentence's \\w+ runs, lower-cased, joined by a space.
-    from tollwatch.transforms.repeats import _split
+    from tollwatch.transforms.repeats import keyed_sentences
 
     ascii_text = "It's 10_000 DEAD, (said)\x1cthe U.N.\t\tagency...\n\nSecond  line here."
-    keys = [s.key for s in _split(ascii_text)[1]]
+    keys = [s.key for s in keyed_sentences(ascii_text)[1]]
     assert keys == ["it s 10_000 dead said the u n agency", "second line here"]
-    assert [s.truncated for s in _split(ascii_text)[1]] == [True, False]
-    other = [s.key for s in _split(ascii_text + "\nCaf\u00e9 \u00c9T\u00c9.")[1]]
+    assert [s.truncated for s in keyed_sentences(ascii_text)[1]] == [True, False]
+    other = [s.key for s in keyed_sentences(ascii_text + "\nCaf\u00e9 \u00c9T\u00c9.")[1]]
     assert other == keys + ["caf\u00e9 \u00e9t\u00e9"]
     # Spans stay right on lines after blank ones.
-    lines, found = _split("A.\n\n\nB is here. C too.")
+    lines, found = keyed_sentences("A.\n\n\nB is here. C too.")
     assert [(s.line, lines[s.line][s.start:s.end]) for s in found] == [
         (0, "A."), (3, "B is here."), (3, "C too.")]
 
 
 def test_sentences_split_glued_text_but_not_abbreviations():
     line = 'He said on Dec. 8."We will go," the U.N. envoy said.This brings it to 300 Alawite...'
-    parts = [line[s:e] for s, e in sentences(line)]
+    parts = [line[s:e] for s, e in line_sentences(line)]
     assert parts == ['He said on Dec.', '8."', 'We will go," the U.N. envoy said.',
                      'This brings it to 300 Alawite...']
 

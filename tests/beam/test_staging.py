@@ -13,7 +13,7 @@ from tollwatch.transforms.claims import ClaimMention, to_claim, unmark_new_figur
 from tollwatch.transforms.dedup import MinHasher, apply_assignment, signature_of
 from tollwatch.transforms.exact_duplicates import mark_exact_duplicates
 from tollwatch.transforms.extract import normalized_text_hash
-from tollwatch.transforms.parquet import _remove_stale
+from tollwatch.transforms.parquet import remove_stale_files
 from tollwatch.transforms.resolve import ArticleDigest, resolve_duplicates
 from tollwatch.transforms.rewrites import CreditFinder, story_traits
 from tollwatch.transforms.staging import (
@@ -107,8 +107,8 @@ def test_a_rerun_removes_its_own_files_it_did_not_write_again(tmp_path):
         (day / name).write_bytes(b"x")
     (day / "part-k1-00000-of-00001.parquet").write_bytes(b"new")
     base = str(tmp_path / "articles")
-    _remove_stale(("published_date=2026-05-12", ["published_date=2026-05-12/part-k1-00000-of-00001.parquet"]),
-                  base, "part-k1")
+    remove_stale_files(
+        ("published_date=2026-05-12", ["published_date=2026-05-12/part-k1-00000-of-00001.parquet"]), base, "part-k1")
     assert sorted(p.name for p in day.iterdir()) == [
         "part-k1-00000-of-00001.parquet", "part-k2-00000-of-00001.parquet"]
 

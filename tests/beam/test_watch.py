@@ -15,8 +15,8 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.pipeline.runner import make_pipeline
 from apache_beam.options.pipeline_options import PipelineOptions
-from tollwatch.transforms.ingest import file_ref
-from tollwatch.transforms.watch import FileVersion, WatchFolder, _NewFilesFn, changed_files
+from tollwatch.transforms.inputs.files import file_ref
+from tollwatch.transforms.inputs.watch import FileVersion, WatchFolder, _NewFilesFn, changed_files
 
 
 def test_changed_files_takes_new_and_changed_settled_files():

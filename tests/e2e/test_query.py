@@ -198,13 +198,13 @@ def test_a_spill_folder_whose_lock_is_held_stays_whatever_its_process_id(tmp_pat
     import subprocess
     import sys
 
-    from tollwatch.pipeline.query import _lock, remove_stale_spill_dirs
+    from tollwatch.pipeline.query import lock_spill_folder, remove_stale_spill_dirs
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
     folder = tmp_path / f"tollwatch-query-{dead}-x3"
     folder.mkdir()
-    handle = _lock(str(folder))
+    handle = lock_spill_folder(str(folder))
     try:
         assert remove_stale_spill_dirs(str(tmp_path)) == []
     finally:

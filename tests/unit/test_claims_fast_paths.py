@@ -23,13 +23,14 @@ from tollwatch.transforms.claims.patterns import (
     CITING_START_RE, CLAIM_WORDS_LOW_RE, CLAIM_WORDS_RE, COREF_LOW_RE, COREF_RE, NAME_RE, NAME_SETTLEMENT,
     NAME_SETTLEMENT_RE, NUMBER_HINT_RE, NUMBER_LOW_RE, NUMBER_RE, PERIOD_LOW_RE, PERIOD_RE, PERIOD_START_RE,
     PLACE_KEYS, REPORTED_BY_LOW_RE, REPORTED_BY_RE, REPORTED_BY_START_RE, RESIDENTS_OF_RE, RESIDENTS_OF_START_RE,
-    SCALE_VALUES, SENT_BREAK_RE, SENT_BREAK_START_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SPEECH_RE,
+    SCALE_VALUES, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SPEECH_RE,
     SPEECH_START_RE, SPEECH_VERBS, TOKEN_RE, TOWN_APPOSITIVE, TOWN_APPOSITIVE_RE, TRAILING_TIME_LOW_RE,
-    TRAILING_TIME_RE, WORD_VALUES, anchored_finditer, caseless_lower, finditer_at, finditer_from, literal_starts,
+    TRAILING_TIME_RE, WORD_VALUES, anchored_finditer, caseless_lower, finditer_at, literal_starts,
     search_from, word_starts)
 from tollwatch.transforms.claims.sentences import split_sentences
 from tollwatch.transforms.claims.sources import SRC_TOKEN_LOW_RE, SRC_TOKEN_RE, SourceTable, TokenRun, load_sources
 from tollwatch.transforms.claims.vocabulary import ACTIVE_BEFORE, MEASURE_WORDS, NOUN_BEFORE, VAGUE_FLOORS
+from tollwatch.transforms.text import SENT_BREAK_RE, SENT_BREAK_START_RE, finditer_from
 
 
 PLACES = ("Residents of Tuwaym said 20 were killed. The village of Al-Mukhtariya, Baniyas and Jableh was hit; "

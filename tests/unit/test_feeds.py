@@ -13,11 +13,11 @@ from feed_server import TEXT, FeedServer, Reply, article_page, full_item, rss, t
 from support import CORPORA, TESTS, needs_shared
 from tollwatch.schemas import Article, DeadLetter, RawDoc
 from tollwatch.transforms.extract import extract_articles
-from tollwatch.transforms.feeds import (
+from tollwatch.transforms.inputs.feeds import (
     ENTRY_CONTENT_TYPE, Feed, FeedCursor, FeedError, FeedsFileError, PollLimits, check_entities,
     dump_cursors, load_cursors, load_feeds, merge_feeds, parse_feed, poll_feed,
 )
-from tollwatch.transforms.fetch import FetchPolicy
+from tollwatch.transforms.inputs.fetch import FetchPolicy
 
 CASES = TESTS / "data" / "feeds"
 EXPECTED = json.loads((CASES / "expected.json").read_text(encoding="utf-8"))
@@ -470,7 +470,7 @@ def test_retry_after_is_honoured_within_a_bound(server):
 
 
 def test_retry_after_reads_seconds_and_dates():
-    from tollwatch.transforms.fetch import retry_after_seconds
+    from tollwatch.transforms.inputs.fetch import retry_after_seconds
 
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == 60

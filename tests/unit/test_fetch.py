@@ -9,7 +9,7 @@ import ssl
 import pytest
 
 from feed_server import FeedServer, Reply, gzip_bomb
-from tollwatch.transforms.fetch import (
+from tollwatch.transforms.inputs.fetch import (
     USER_AGENT, FetchError, FetchPolicy, address_is_public, fetch,
 )
 

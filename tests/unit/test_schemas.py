@@ -42,14 +42,13 @@ def test_every_record_coder_codes_each_field_by_its_type():
     """A RowCoder field of type Any (what Beam infers from a string annotation) codes its value as a
     tagged Python object and pickles a Timestamp; every field must have a real type, and a time
     must keep its microseconds."""
+    from tollwatch.schemas.intermediate import ArticleVersion, EventSpan, Feed, TollClaim
     from tollwatch.transforms.dedup import Signature
-    from tollwatch.transforms.feeds import Feed
     from tollwatch.transforms.resolve import ArticleDigest, Verdict
     from tollwatch.transforms.rewrites import StoryTraits
-    from tollwatch.transforms.toll import TollClaim
 
     for record_type in (RawDoc, Article, Claim, SourceFigure, TollWindow, DeadLetter, Signature,
-                        ArticleDigest, Verdict, StoryTraits, TollClaim, Feed):
+                        ArticleDigest, Verdict, StoryTraits, TollClaim, Feed, ArticleVersion, EventSpan):
         coder = beam.coders.registry.get_coder(record_type)
         for field in coder.schema.fields:
             assert field.type.logical_type.urn != "beam:logical:pythonsdk_any:v1", (

@@ -18,7 +18,7 @@ from apache_beam.io.filesystem import FileMetadata
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
-from tollwatch.transforms.ingest import input_pattern, input_root, match_files, read_file
+from tollwatch.transforms.inputs.files import input_pattern, input_root, match_files, read_file
 
 ARTICLE = ("The death toll from the landslide in the hill town of Orvel rose to 23 on Wednesday, "
            "the regional civil protection agency said, as rescuers dug through mud for a second day. "

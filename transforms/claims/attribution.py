@@ -8,6 +8,7 @@ import bisect
 import re
 from typing import NamedTuple, Sequence
 
+from tollwatch.transforms.text import finditer_from
 from .vocabulary import (
     AUX, COMMON_FIRST, COREF_KINDS, COUNTRIES, DETERMINERS, GENERIC_SOURCES, MAX_SOURCE_WORDS, MEASURE_WORDS, MONTHS,
     NOT_PLACES, OFFICES, OFFICE_OF_RE, ORG_KINDS, TITLE_WORDS, WEEKDAYS)
@@ -20,7 +21,7 @@ from .patterns import (
     PUT_TOLL_RE, RELEASED_WHAT_RE, REPORTED_BY_LOW_RE, REPORTED_BY_RE, REPORTED_BY_START_RE, RESIDENTS_OF_RE,
     RESIDENTS_OF_START_RE, REVISED_IT_RE, SAID_TO_BE_RE, SEGMENT_SPLIT_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE,
     SPEECH_RE, SPEECH_START_RE, TAIL_NAME_RE, TOLL_CHANGE_VERBS, TOWN_APPOSITIVE, TRAILING_TIME_LOW_RE,
-    TRAILING_TIME_RE, WORDS_RE, anchored_finditer, caseless_lower, finditer_at, finditer_from, literal_starts,
+    TRAILING_TIME_RE, WORDS_RE, anchored_finditer, caseless_lower, finditer_at, literal_starts,
     search_from)
 from .sources import SourceEntry, SourceHit, SourceTable
 from .sentences import Sentence

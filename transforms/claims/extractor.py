@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, Sequence
 
+from tollwatch.transforms.text import finditer_from
 from .vocabulary import (
     ACTIVE_BEFORE, ATTACK_NOUNS, ATTRIBUTION_LOOKBACK, COUNTRIES, FACILITY_WORDS, GROUP_WORDS, LOCAL_SOURCES,
     MEASURE_WORDS, MONTHS, NOT_PLACES, REGION_NOUNS, SITE_NOUNS, SUBCOUNT_LOOKBACK, WEEKDAYS)
@@ -16,7 +17,7 @@ from .patterns import (
     ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, ATTRIBUTION_HINT_START_RE, BACK_REFERENCE_RE, CASUALTY_HINT_RE,
     CASUALTY_STEMS, CASUALTY_WORDS, INCIDENT_MARKER_RE, NAME_SETTLEMENT, NEIGHBOUR_RE, NUMBER_HINT_RE, NUMBER_RE,
     PLACE_PREP_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES, anchored_finditer,
-    finditer_from, search_from)
+    search_from)
 from .numbers import ParsedNumber, parse_match, parse_number, values
 from .sources import SourceTable, default_sources
 from .sentences import Sentence, split_sentences

@@ -75,24 +75,6 @@ def caseless_lower(text: str) -> str | None:
     return text.lower()
 
 
-def finditer_from(regex: re.Pattern, start: re.Pattern, text: str, start_text: str | None = None) -> list[re.Match]:
-    """The matches of `regex.finditer(text)` for a pattern that matches only where `start` does (in
-    `start_text`, default `text`, with the same offsets): it is tried there only, in text order and from the
-    end of the match before, as finditer tries it. `start` is the faster to search: it begins with plain
-    words or characters, which the engine finds by a fast scan, or it is a lower-case twin."""
-    found: list[re.Match] = []
-    within = text if start_text is None else start_text
-    key = start.search(within)
-    while key is not None:
-        m = regex.match(text, key.start())
-        if m is not None:
-            found.append(m)
-            key = start.search(within, m.end())
-        else:
-            key = start.search(within, key.start() + 1)
-    return found
-
-
 def finditer_at(regex: re.Pattern, starts: Sequence[int], text: str) -> list[re.Match]:
     """The matches of `regex.finditer(text)` for a pattern that can match only at the sorted positions
     `starts` (all of them, maybe more): tried there only, from the end of the match before, as finditer."""
@@ -183,10 +165,6 @@ NUMBER_HINT_RE = re.compile(
     r"seventeen|eighteen|nineteen|dozen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
     r"million|scores|tens)")
 TOKEN_RE = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:[-'’][A-Za-z\u00C0-\u024F]+)*(?:['’]s?)?|\d+(?:[.,:]\d+)*|[^\s\w]|_")
-SENT_BREAK_RE = re.compile(r"""[.!?]+(?=["“][A-Z])|(?:[.!?]+|…)["”’'\)\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
-SENT_BREAK_START_RE = re.compile(r"[.!?…]")  # where a sentence break can start
-LAST_WORD_RE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
-PARA_RE = re.compile(r"[^\n]+")
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 MONTH_BEFORE_RE = re.compile(rf"\b(?:{_MONTH_NAMES})\.?\s*$", re.IGNORECASE)
 MONTH_AFTER_RE = re.compile(rf"^\s*(?:{_MONTH_NAMES})\b", re.IGNORECASE)
@@ -207,7 +185,6 @@ COMMA_THOUSANDS_RE = re.compile(r"\d{1,3}(?:,\d{3})+")
 DOT_THOUSANDS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+")
 DECIMAL_RE = re.compile(r"\d+[.,]\d+")
 DOTTED_ACRONYM_RE = re.compile(r"(?:[A-Za-z]\.){2,}")
-SENTENCE_FINAL = tuple('.!?:;"”’)…')
 YEAR_RE = re.compile(r"(?:1[89]|20)\d\d")
 PEOPLE_AFTER_RE = re.compile(r"\s+(?:people|civilians|persons|bodies|dead|deaths)\b")
 NOT_ATTRIBUTION_AFTER_RE = re.compile(r"\s+(?:killed|dead|missing|wounded|injured|hurt|by|to\s+(?:be|have)|the\s+lives|lives)\b")

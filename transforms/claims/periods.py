@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from tollwatch.transforms.text import finditer_from
 from .vocabulary import MONTHS, WEEKDAYS
-from .patterns import PERIOD_RE, PERIOD_START_RE, WORD_NUMBERS_SMALL, caseless_lower, finditer_from
+from .patterns import PERIOD_RE, PERIOD_START_RE, WORD_NUMBERS_SMALL, caseless_lower
 
 
 def find_periods(text: str) -> list[tuple[int, int, re.Match]]:

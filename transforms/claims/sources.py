@@ -9,8 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
+from tollwatch.transforms.text import finditer_from
 from .vocabulary import BUILTIN_SOURCES, SOURCE_KINDS
-from .patterns import DOTTED_ACRONYM_RE, finditer_from, literal_alternation
+from .patterns import DOTTED_ACRONYM_RE, literal_alternation
 
 
 class SourceEntry(NamedTuple):

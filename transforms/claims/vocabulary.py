@@ -12,12 +12,10 @@ import re
 MAX_NP_WORDS = 8  # words of the noun phrase after a number ("members of the government's security forces")
 MAX_RIGHT_TOKENS = 18  # how far after a number its verb may come ("20 of his neighbors ... were killed")
 MAX_TOLL_TOKENS = 40  # how far before a number a "death toll" may stand
-MAX_HEADLINE_WORDS = 25  # a line without final punctuation and at most this long is a headline
 MAX_SOURCE_WORDS = 8  # a longer phrase before "said" is not taken as the name of a source
 SUBCOUNT_LOOKBACK = 2  # sentences back to look for the parent of "Among the dead were ..."
 ATTRIBUTION_LOOKBACK = 4  # sentences before the first claim read for "it said", "the same source"
 HASH_CHARS = 16  # hex characters kept of claim ids and keys
-MAX_SENTENCE_CHARS = 1000  # longer "sentences" (tables, lists) are cut, keeping the grammar's work linear
 # More people than live on Earth is no count of casualties ("10^30", spam, a number run into a code);
 # the bound also keeps every figure inside the int64 columns of the output.
 MAX_FIGURE = 10**10
@@ -305,8 +303,3 @@ zimbabwe gaza sahel darfur kashmir balochistan crimea donbas kurdistan tigray am
 NOT_PLACES = {"the", "a", "an", "this", "that", "his", "her", "their", "its", "our", "he", "she", "it",
               "they", "we", "i", "in", "on", "at", "but", "and", "or", "as", "after", "before", "when",
               "while", "since", "during", "reuters", "ap", "afp", "god", "allah"}
-ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "gen", "lt", "col", "sgt", "capt", "maj", "rep", "sen", "gov",
-                 "pres", "st", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-                 "nov", "dec", "no", "vs", "etc", "inc", "co", "corp", "ltd", "jr", "sr", "u.s", "u.n",
-                 "u.k", "e.u", "a.m", "p.m", "approx", "est", "fig", "al", "mt", "ft", "prof", "rev",
-                 "adm", "brig", "cpl", "pvt", "hon", "messrs", "govt", "dept", "univ", "assn", "bros"}

@@ -20,6 +20,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
+from tollwatch.schemas.intermediate import FileRef
 from tollwatch.transforms.extract import FEED_EXTENSIONS, HTML_EXTENSIONS, TEXT_EXTENSIONS
 from tollwatch.transforms.guard import failure
 
@@ -269,12 +270,6 @@ def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp,
     mtime = meta.last_updated_in_seconds
     return RawDoc(uri=path, feed_url=None, entry_id=None, fetched_at=now, content=b"".join(chunks),
                   content_type=None, modified_at=Timestamp(mtime) if mtime else None)
-
-
-# (path, size in bytes, last updated in seconds): what a read needs of a matched file, as a tuple
-# of primitives (FileMetadata has no coder: it is pickled, and a runner that holds a shuffle in
-# memory holds it decoded, ~360 B beside its path).
-FileRef = tuple[str, int, float]
 
 
 # Files per element between the match and the reads: few enough that the workers get the same

@@ -1,6 +1,6 @@
 """Feed polling: RSS/Atom feeds to RawDoc records, each entry once.
 
-A poll (`poll_feed`) makes a conditional GET of the feed (transforms/fetch.py: address checks,
+A poll (`poll_feed`) makes a conditional GET of the feed (inputs/fetch.py: address checks,
 deadline, size cap), parses it with feedparser after a check for hostile entity declarations, and
 turns each entry not seen before into a RawDoc:
 
@@ -64,12 +64,13 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
-from tollwatch.schemas import DeadLetter, RawDoc, register_row_coder
-from tollwatch.transforms.extract import MIN_ARTICLE_CHARS, _entry_html_to_text, check_content
-from tollwatch.transforms.fetch import FetchError, FetchPolicy, FetchResult, fetch
+from tollwatch.schemas import DeadLetter, RawDoc
+from tollwatch.schemas.intermediate import DEFAULT_POLL_SECONDS, Feed
+from tollwatch.transforms.extract import MIN_ARTICLE_CHARS, check_content, entry_html_to_text
+from tollwatch.transforms.inputs.entities import FeedError, check_entities
+from tollwatch.transforms.inputs.fetch import FetchError, FetchPolicy, FetchResult, fetch
 
 # Tunables.
-DEFAULT_POLL_SECONDS = 300.0
 DEFAULT_SEEN_TTL_SECONDS = 14 * 24 * 3600.0
 DEFAULT_MAX_SEEN = 10_000
 DEFAULT_MAX_ENTRIES = 5_000            # entries read per poll (extract.MAX_FEED_ENTRIES for files)
@@ -79,7 +80,6 @@ DEFAULT_MAX_ATTEMPTS = 3               # fetches of a linked page that fails tra
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0  # a feed's Retry-After is honoured up to this
 DEFAULT_MAX_TITLE_CHARS = 2_000
 MAX_KEY_CHARS = 2_048                  # longer ids and links are kept as a hash
-MAX_ENTITY_EXPANSION = 1_000_000       # characters that declared entities may add to a document
 # Bytes between two '<': a text longer than this is no feed field, and feedparser's sanitizer
 # takes some 20 s over 10 MB of escaped HTML.
 MAX_TEXT_RUN_BYTES = 1024 * 1024
@@ -94,17 +94,6 @@ _MICROS = 1_000_000
 
 class FeedsFileError(ValueError):
     """A --feeds file that cannot be read as a list of feeds."""
-
-
-class Feed(NamedTuple):
-    """One feed to poll."""
-
-    url: str
-    name: Optional[str] = None
-    poll_seconds: float = DEFAULT_POLL_SECONDS
-
-
-register_row_coder(Feed)
 
 
 def check_feed(feed: Feed) -> Feed:
@@ -332,54 +321,6 @@ beam.coders.registry.register_coder(FeedCursor, FeedCursorCoder)
 
 # ---- parsing, with hostile documents turned away ----
 
-class FeedError(Exception):
-    """A feed document that cannot be read; `kind` becomes the DeadLetter's error_type."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
-
-
-_FIRST_ELEMENT = re.compile(rb"<\w")
-_ENTITY_DECL = re.compile(
-    rb"<!ENTITY\s+(%\s+)?([^\s\"'>%]+)\s+(?:(SYSTEM|PUBLIC)\b|\"([^\"]*)\"|'([^']*)')")
-_NAMED_REF = re.compile(rb"&[^#\s;&]+;")
-
-
-def check_entities(data: bytes) -> None:
-    """Raise FeedError for entity declarations that feedparser should not see: external or
-    parameter entities, entities built from other entities (the "billion laughs") and entities
-    whose uses would add more than MAX_ENTITY_EXPANSION characters.
-
-    feedparser keeps only entities whose value holds no '&' and expands them without limit in its
-    lenient parser: one 100 kB entity used 20,000 times makes a 2 GB title. `data` must be the
-    UTF-8 text feedparser parses (its convert_to_utf8 output).
-    """
-    start = _FIRST_ELEMENT.search(data)
-    head, body = (data[:start.start()], data[start.start():]) if start else (data, b"")
-    declared = head.count(b"<!ENTITY")
-    if not declared:
-        return
-    found = list(_ENTITY_DECL.finditer(head))
-    if len(found) != declared:
-        raise FeedError("entity_declaration", "an entity declaration that cannot be checked")
-    expansion = 0
-    for decl in found:
-        name = decl.group(2).decode("utf-8", "replace")
-        if decl.group(3):
-            raise FeedError("external_entity", f"external entity {name!r} ({decl.group(3).decode()})")
-        if decl.group(1):
-            raise FeedError("entity_expansion", f"parameter entity {name!r}")
-        value = decl.group(4) if decl.group(4) is not None else decl.group(5)
-        if _NAMED_REF.search(value):
-            raise FeedError("entity_expansion", f"entity {name!r} is built from other entities")
-        expansion += len(value) * body.count(b"&" + decl.group(2) + b";")
-    if expansion > MAX_ENTITY_EXPANSION:
-        raise FeedError("entity_expansion",
-                        f"declared entities would add {expansion} characters "
-                        f"(> {MAX_ENTITY_EXPANSION})")
-
-
 def parse_feed(content: bytes, url: str, content_type: Optional[str] = None):
     """feedparser's result for a fetched feed; FeedError for an empty, binary, hostile (entity
     declarations, a text of megabytes) or unreadable document. A well-formed feed without entries
@@ -481,7 +422,7 @@ def entry_html(entry) -> Optional[str]:
     for part in entry.get("content") or ():
         if len(part.get("value", "")) > len(best):
             best = part["value"]
-    if best and len(_entry_html_to_text(best)) >= MIN_ARTICLE_CHARS:
+    if best and len(entry_html_to_text(best)) >= MIN_ARTICLE_CHARS:
         return best
     return None
 
@@ -582,7 +523,7 @@ def poll_feed(feed: Feed, cursor: Optional[FeedCursor], now: Timestamp,
 def _summary_doc(feed: Feed, feed_meta, entry, key: str, now: Timestamp) -> Optional[RawDoc]:
     """The entry as an article from its summary, when the summary holds article text."""
     summary_html = entry.get("summary") or ""
-    if len(_entry_html_to_text(summary_html)) < MIN_ARTICLE_CHARS:
+    if len(entry_html_to_text(summary_html)) < MIN_ARTICLE_CHARS:
         return None
     return RawDoc(uri=feed.url, feed_url=feed.url, entry_id=key, fetched_at=now,
                   content=entry_document(feed_meta, entry, key, summary_html),

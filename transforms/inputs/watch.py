@@ -26,7 +26,7 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
-from tollwatch.transforms.ingest import (
+from tollwatch.transforms.inputs.files import (
     DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref, input_root, list_matches,
     printable_path, undecodable_name)
 
@@ -173,7 +173,7 @@ def watch_patterns(paths: Sequence[str]) -> list[str]:
     may start empty) is every file below it; a glob or an existing file stays as it is."""
     import os
 
-    from tollwatch.transforms.ingest import is_glob
+    from tollwatch.transforms.inputs.files import is_glob
 
     out = []
     for path in paths:
