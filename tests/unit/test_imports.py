@@ -1,6 +1,7 @@
 """The layering of the modules, read from their source (imports inside functions included): the
 stages (transforms/, schemas/) never import the wiring, scoring or commands of pipeline/, and no
-module of pipeline/ is part of an import loop."""
+module is part of an import loop (a loop is what forced imports inside functions: cli <-> evaluate
+and extract <-> feeds did)."""
 
 import ast
 
@@ -81,7 +82,7 @@ def test_stages_do_not_import_pipeline_modules():
     assert upward == set()
 
 
-def test_no_pipeline_module_is_in_an_import_loop():
-    loops = [loop for loop in import_loops(import_graph())
-             if any(m.startswith("tollwatch.pipeline") for m in loop)]
-    assert loops == []
+def test_no_module_is_in_an_import_loop():
+    graph = import_graph()
+    assert "tollwatch.transforms.inputs.feeds" in graph and "tollwatch.schemas.records" in graph
+    assert import_loops(graph) == []
