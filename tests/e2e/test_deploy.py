@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -405,6 +406,38 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else():
                      ".venv/bin/python", ".git/HEAD", "tests/unit/test_dedup.py", "demo-output/x",
                      "benchmarks/bench.py", "deploy/flink/flinkdeployment.yaml"):
         assert dockerignored(left_out, patterns), left_out
+
+
+GCLOUD = shutil.which("gcloud")
+
+
+@pytest.mark.skipif(GCLOUD is None, reason="needs the Google Cloud CLI (gcloud) for its --help")
+def test_every_gcloud_flag_the_script_passes_is_one_the_installed_gcloud_knows(tmp_path):
+    # The gcloud commands cannot run here (no project); their flags are checked against the
+    # installed CLI's own help, which needs no network.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "gcloud").write_text('#!/bin/sh\nprintf "%s\\n" "$*" >> "$CALLS"\n'
+                                 'case "$*" in *describe*) echo sha256:' + "0" * 64 + ';; esac\n')
+    (fake / "gcloud").chmod(0o755)
+    calls = tmp_path / "calls"
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "CALLS": str(calls),
+           "PROJECT": "p-123456", "BUCKET": "gs://b", "TAG": "t", "FEEDS": "gs://b/feeds.toml",
+           "SUBNETWORK": "regions/us-central1/subnetworks/n", "TRANSFORM_NAME_MAPPINGS": "A=B",
+           "LAUNCHER_PIN": str(tmp_path / "launcher-image")}
+    for command in ("template", "run", "update", "pin-launcher"):
+        subprocess.run(["bash", str(DATAFLOW / "dataflow.sh"), command], env=env, check=True,
+                       capture_output=True)
+    invoked = calls.read_text().splitlines()
+    assert len(invoked) == 4
+    for line in invoked:
+        words = line.split()
+        group = words[:3]  # dataflow flex-template run|build, container images describe
+        help_text = subprocess.run([GCLOUD, *group, "--help"], capture_output=True, text=True,
+                                   env={**os.environ, "PAGER": "cat"}, timeout=120).stdout
+        help_text = re.sub(r"\x1b\[[0-9;]*m", "", help_text)
+        flags = {w.split("=", 1)[0] for w in words if w.startswith("--")}
+        assert flags and not [f for f in flags if f not in help_text], (group, flags)
 
 
 # ---- the flex template --------------------------------------------------------------------------
