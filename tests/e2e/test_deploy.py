@@ -548,11 +548,24 @@ def test_the_template_entry_point_turns_launcher_arguments_into_the_streaming_co
 # ---- the Flink deployment ------------------------------------------------------------------------
 # Options of Beam's Java FlinkPipelineOptions that submit.sh passes: Python does not define them,
 # the Flink job server describes them to the PortableRunner, which parses them by these names.
+# With the type the job server gives each (FlinkPipelineOptions' getters: Long, String, Boolean).
 FLINK_RUNNER_OPTIONS = {
-    "checkpointing_interval", "checkpointing_mode", "min_pause_between_checkpoints",
-    "state_backend", "state_backend_storage_path", "externalized_checkpoints_enabled",
-    "retain_externalized_checkpoints_on_cancellation", "savepoint_path",
+    "checkpointing_interval": int, "checkpointing_mode": str, "min_pause_between_checkpoints": int,
+    "state_backend": str, "state_backend_storage_path": str, "externalized_checkpoints_enabled": bool,
+    "retain_externalized_checkpoints_on_cancellation": bool, "savepoint_path": str,
 }
+
+
+def as_portable_runner_reads(flags: list[str]) -> dict:
+    """The values of the Flink runner's options among `flags` as the PortableRunner parses them once
+    the job server has described them (portable_runner.JobServiceHandle.get_pipeline_options)."""
+    def described(parser):
+        for name, kind in FLINK_RUNNER_OPTIONS.items():
+            extra = {"action": "store_true"} if kind is bool else {"type": kind}
+            parser.add_argument(f"--{name}", **extra)
+
+    values = PipelineOptions(flags).get_all_options(add_extra_args_fn=described)
+    return {name: values[name] for name in FLINK_RUNNER_OPTIONS}
 
 
 def test_the_flink_manifest_image_and_scripts_agree_with_the_pinned_beam_and_each_other():
@@ -610,7 +623,12 @@ def test_the_flink_manifest_image_and_scripts_agree_with_the_pinned_beam_and_eac
     assert refused.returncode == 2 and "CHECKPOINTS" in refused.stderr
     streamed = subprocess.run(submit, env={**stream, "CHECKPOINTS": "gs://b/ck", "SAVEPOINT": "gs://b/sp/1"},
                               capture_output=True, text=True, check=True).stdout.split()
-    assert {f.split("=", 1)[0][2:] for f in unknown_flags(streamed)} == FLINK_RUNNER_OPTIONS
+    assert {f.split("=", 1)[0][2:] for f in unknown_flags(streamed)} == set(FLINK_RUNNER_OPTIONS)
+    assert as_portable_runner_reads(streamed[streamed.index("--runner=PortableRunner"):]) == {
+        "checkpointing_interval": 60_000, "checkpointing_mode": "EXACTLY_ONCE",
+        "min_pause_between_checkpoints": 30_000, "state_backend": "rocksdb",
+        "state_backend_storage_path": "gs://b/ck", "externalized_checkpoints_enabled": True,
+        "retain_externalized_checkpoints_on_cancellation": True, "savepoint_path": "gs://b/sp/1"}
     assert {"--checkpointing_interval=60000", "--checkpointing_mode=EXACTLY_ONCE",
             "--state_backend=rocksdb", "--state_backend_storage_path=gs://b/ck",
             "--savepoint_path=gs://b/sp/1"} <= set(streamed)
