@@ -347,6 +347,36 @@ def test_the_image_is_built_from_pinned_bases_and_pinned_requirements():
         assert requirement.specifier.contains(pins[name], prereleases=True), (str(requirement), pins[name])
 
 
+def sdk_image_requirements() -> Path | None:
+    """Beam's own pins of its Python 3.11 SDK image, in the Beam Go module Prism is built from
+    (`make runners`), or None when that module is not in the Go module cache."""
+    import apache_beam
+
+    try:
+        cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = (Path(cache) / "github.com" / "apache" / "beam" / "sdks" / f"v2@v{apache_beam.__version__}"
+            / "python" / "container" / "py311" / "base_image_requirements.txt")
+    return path if path.is_file() else None
+
+
+@pytest.mark.skipif(sdk_image_requirements() is None,
+                    reason="needs Beam's Go module in the Go module cache (make runners)")
+def test_the_pins_keep_the_sdk_images_own_packages_at_their_versions():
+    # The image installs requirements.txt over the packages Beam released its SDK image with: a pin
+    # that moved one of them would leave the image's other packages untested against it.
+    from packaging.utils import canonicalize_name
+
+    image = {canonicalize_name(m.group(1)): m.group(2) for m in re.finditer(
+        r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", sdk_image_requirements().read_text(), re.M)}
+    pins = pinned_requirements()
+    moved = {name: (pins[name], image[name]) for name in pins.keys() & image.keys()
+             if pins[name] != image[name]}
+    assert moved == {}
+
+
 def test_image_builds_only_with_a_launcher_pinned_by_digest(tmp_path):
     fake = tmp_path / "bin"
     fake.mkdir()
