@@ -72,11 +72,15 @@ dataflow-dry-run: $(STAMP)
 
 # The image's pins (deploy/dataflow/requirements.txt): tollwatch and apache-beam[gcp] at the pinned
 # Beam resolved together in a fresh venv, checked (pip check) and frozen. Run it after a dependency
-# changes in pyproject.toml; a few minutes.
+# changes in pyproject.toml; a few minutes. Resolved within the pins of Beam's SDK image itself
+# (sdks/python/container/py311/base_image_requirements.txt of the Beam Go module, the one Prism is
+# built from), so the image's packages stay at the versions Beam released it with.
 DATAFLOW_REQUIREMENTS := deploy/dataflow/requirements.txt
+SDK_IMAGE_REQUIREMENTS = $(shell go env GOMODCACHE)/github.com/apache/beam/sdks/v2@v$(BEAM_VERSION)/python/container/py311/base_image_requirements.txt
 dataflow-requirements:
+	test -f $(SDK_IMAGE_REQUIREMENTS) || (cd /tmp && go mod download github.com/apache/beam/sdks/v2@v$(BEAM_VERSION))
 	rm -rf build/pin-venv && $(PYTHON) -m venv build/pin-venv
-	build/pin-venv/bin/pip install --quiet . 'apache-beam[gcp]==$(BEAM_VERSION)'
+	build/pin-venv/bin/pip install --quiet -c $(SDK_IMAGE_REQUIREMENTS) . 'apache-beam[gcp]==$(BEAM_VERSION)'
 	build/pin-venv/bin/pip check
 	{ sed -n '1,3p' $(DATAFLOW_REQUIREMENTS); build/pin-venv/bin/pip freeze --exclude tollwatch; } > $(DATAFLOW_REQUIREMENTS).new
 	mv $(DATAFLOW_REQUIREMENTS).new $(DATAFLOW_REQUIREMENTS)

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -346,6 +347,36 @@ def test_the_image_is_built_from_pinned_bases_and_pinned_requirements():
         assert requirement.specifier.contains(pins[name], prereleases=True), (str(requirement), pins[name])
 
 
+def sdk_image_requirements() -> Path | None:
+    """Beam's own pins of its Python 3.11 SDK image, in the Beam Go module Prism is built from
+    (`make runners`), or None when that module is not in the Go module cache."""
+    import apache_beam
+
+    try:
+        cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = (Path(cache) / "github.com" / "apache" / "beam" / "sdks" / f"v2@v{apache_beam.__version__}"
+            / "python" / "container" / "py311" / "base_image_requirements.txt")
+    return path if path.is_file() else None
+
+
+@pytest.mark.skipif(sdk_image_requirements() is None,
+                    reason="needs Beam's Go module in the Go module cache (make runners)")
+def test_the_pins_keep_the_sdk_images_own_packages_at_their_versions():
+    # The image installs requirements.txt over the packages Beam released its SDK image with: a pin
+    # that moved one of them would leave the image's other packages untested against it.
+    from packaging.utils import canonicalize_name
+
+    image = {canonicalize_name(m.group(1)): m.group(2) for m in re.finditer(
+        r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", sdk_image_requirements().read_text(), re.M)}
+    pins = pinned_requirements()
+    moved = {name: (pins[name], image[name]) for name in pins.keys() & image.keys()
+             if pins[name] != image[name]}
+    assert moved == {}
+
+
 def test_image_builds_only_with_a_launcher_pinned_by_digest(tmp_path):
     fake = tmp_path / "bin"
     fake.mkdir()
@@ -405,6 +436,38 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else():
                      ".venv/bin/python", ".git/HEAD", "tests/unit/test_dedup.py", "demo-output/x",
                      "benchmarks/bench.py", "deploy/flink/flinkdeployment.yaml"):
         assert dockerignored(left_out, patterns), left_out
+
+
+GCLOUD = shutil.which("gcloud")
+
+
+@pytest.mark.skipif(GCLOUD is None, reason="needs the Google Cloud CLI (gcloud) for its --help")
+def test_every_gcloud_flag_the_script_passes_is_one_the_installed_gcloud_knows(tmp_path):
+    # The gcloud commands cannot run here (no project); their flags are checked against the
+    # installed CLI's own help, which needs no network.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "gcloud").write_text('#!/bin/sh\nprintf "%s\\n" "$*" >> "$CALLS"\n'
+                                 'case "$*" in *describe*) echo sha256:' + "0" * 64 + ';; esac\n')
+    (fake / "gcloud").chmod(0o755)
+    calls = tmp_path / "calls"
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "CALLS": str(calls),
+           "PROJECT": "p-123456", "BUCKET": "gs://b", "TAG": "t", "FEEDS": "gs://b/feeds.toml",
+           "SUBNETWORK": "regions/us-central1/subnetworks/n", "TRANSFORM_NAME_MAPPINGS": "A=B",
+           "LAUNCHER_PIN": str(tmp_path / "launcher-image")}
+    for command in ("template", "run", "update", "pin-launcher"):
+        subprocess.run(["bash", str(DATAFLOW / "dataflow.sh"), command], env=env, check=True,
+                       capture_output=True)
+    invoked = calls.read_text().splitlines()
+    assert len(invoked) == 4
+    for line in invoked:
+        words = line.split()
+        group = words[:3]  # dataflow flex-template run|build, container images describe
+        help_text = subprocess.run([GCLOUD, *group, "--help"], capture_output=True, text=True,
+                                   env={**os.environ, "PAGER": "cat"}, timeout=120).stdout
+        help_text = re.sub(r"\x1b\[[0-9;]*m", "", help_text)
+        flags = {w.split("=", 1)[0] for w in words if w.startswith("--")}
+        assert flags and not [f for f in flags if f not in help_text], (group, flags)
 
 
 # ---- the flex template --------------------------------------------------------------------------
@@ -515,11 +578,24 @@ def test_the_template_entry_point_turns_launcher_arguments_into_the_streaming_co
 # ---- the Flink deployment ------------------------------------------------------------------------
 # Options of Beam's Java FlinkPipelineOptions that submit.sh passes: Python does not define them,
 # the Flink job server describes them to the PortableRunner, which parses them by these names.
+# With the type the job server gives each (FlinkPipelineOptions' getters: Long, String, Boolean).
 FLINK_RUNNER_OPTIONS = {
-    "checkpointing_interval", "checkpointing_mode", "min_pause_between_checkpoints",
-    "state_backend", "state_backend_storage_path", "externalized_checkpoints_enabled",
-    "retain_externalized_checkpoints_on_cancellation", "savepoint_path",
+    "checkpointing_interval": int, "checkpointing_mode": str, "min_pause_between_checkpoints": int,
+    "state_backend": str, "state_backend_storage_path": str, "externalized_checkpoints_enabled": bool,
+    "retain_externalized_checkpoints_on_cancellation": bool, "savepoint_path": str,
 }
+
+
+def as_portable_runner_reads(flags: list[str]) -> dict:
+    """The values of the Flink runner's options among `flags` as the PortableRunner parses them once
+    the job server has described them (portable_runner.JobServiceHandle.get_pipeline_options)."""
+    def described(parser):
+        for name, kind in FLINK_RUNNER_OPTIONS.items():
+            extra = {"action": "store_true"} if kind is bool else {"type": kind}
+            parser.add_argument(f"--{name}", **extra)
+
+    values = PipelineOptions(flags).get_all_options(add_extra_args_fn=described)
+    return {name: values[name] for name in FLINK_RUNNER_OPTIONS}
 
 
 def test_the_flink_manifest_image_and_scripts_agree_with_the_pinned_beam_and_each_other():
@@ -577,7 +653,12 @@ def test_the_flink_manifest_image_and_scripts_agree_with_the_pinned_beam_and_eac
     assert refused.returncode == 2 and "CHECKPOINTS" in refused.stderr
     streamed = subprocess.run(submit, env={**stream, "CHECKPOINTS": "gs://b/ck", "SAVEPOINT": "gs://b/sp/1"},
                               capture_output=True, text=True, check=True).stdout.split()
-    assert {f.split("=", 1)[0][2:] for f in unknown_flags(streamed)} == FLINK_RUNNER_OPTIONS
+    assert {f.split("=", 1)[0][2:] for f in unknown_flags(streamed)} == set(FLINK_RUNNER_OPTIONS)
+    assert as_portable_runner_reads(streamed[streamed.index("--runner=PortableRunner"):]) == {
+        "checkpointing_interval": 60_000, "checkpointing_mode": "EXACTLY_ONCE",
+        "min_pause_between_checkpoints": 30_000, "state_backend": "rocksdb",
+        "state_backend_storage_path": "gs://b/ck", "externalized_checkpoints_enabled": True,
+        "retain_externalized_checkpoints_on_cancellation": True, "savepoint_path": "gs://b/sp/1"}
     assert {"--checkpointing_interval=60000", "--checkpointing_mode=EXACTLY_ONCE",
             "--state_backend=rocksdb", "--state_backend_storage_path=gs://b/ck",
             "--savepoint_path=gs://b/sp/1"} <= set(streamed)
