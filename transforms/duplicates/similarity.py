@@ -8,7 +8,6 @@ rewrite or a translation."""
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -100,16 +99,9 @@ def make_signature(doc_id: str, published_at: Timestamp, text: str, hasher: MinH
 def with_outline(sig: Signature, text: str) -> Signature:
     """The signature with the text's sentence outline (alignment.outline): its figures, the packed
     outline and the keys of its lead sentences."""
-    figures, packed, leads = _outline_of(text)
-    return sig._replace(figures=list(figures), outline=packed, leads=list(leads))
-
-
-# Copies of one wire story carry the same text, and a worker meets many of them: each text is
-# outlined once (~0.65 ms an article).
-@functools.lru_cache(maxsize=256)
-def _outline_of(text: str) -> tuple[tuple, bytes, tuple]:
     told = outline(text)
-    return tuple(told.figures), pack_outline(told), tuple(lead_keys(told))
+    return sig._replace(figures=list(told.figures), outline=pack_outline(told),
+                        leads=list(lead_keys(told)))
 
 
 def signature_of(article: Article, hasher: MinHasher, shingle_size: int = SHINGLE_SIZE,
