@@ -384,10 +384,14 @@ def stages(corpus_dir: Path, limit: int) -> dict:
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.schemas import Article, Claim, DeadLetter, RawDoc, to_arrow_table
-    from tollwatch.transforms import dedup
+    from tollwatch.transforms.duplicates.lsh import band_keys, first_shared_band
+    from tollwatch.transforms.duplicates.minhash import MinHasher
+    from tollwatch.transforms.duplicates.settings import BANDS, MIN_SHINGLES, NUM_PERM, TTL
+    from tollwatch.transforms.duplicates.similarity import compare, make_signature, signature_of
+    from tollwatch.transforms.duplicates.stories import apply_assignment, resolve_clusters
     from tollwatch.transforms.claims import extract_claims, load_sources, to_claim
     from tollwatch.transforms.events import EventMatcher, load_events
-    from tollwatch.transforms.exact_duplicates import mark_exact_duplicates
+    from tollwatch.transforms.duplicates.exact import mark_exact_duplicates
     from tollwatch.transforms.extract import extract_articles
     from tollwatch.transforms.repeats import strip_repeated_passages
     from tollwatch.transforms.toll import TollKey, counts_toward_toll, toll_series
@@ -429,8 +433,8 @@ def stages(corpus_dir: Path, limit: int) -> dict:
         for a in articles])
     articles = timed("exact_duplicates", len(articles), lambda: mark_exact_duplicates(articles))
 
-    hasher = dedup.MinHasher()
-    dedup.make_signature("warm", Timestamp(0), "warm up the tables", hasher)
+    hasher = MinHasher()
+    make_signature("warm", Timestamp(0), "warm up the tables", hasher)
 
     def near():
         index: dict[bytes, list] = defaultdict(list)
@@ -438,23 +442,23 @@ def stages(corpus_dir: Path, limit: int) -> dict:
         for a in articles:
             if a.dup_kind == "exact":
                 continue
-            sig = dedup.signature_of(a, hasher)
-            if sig.n_shingles < dedup.MIN_SHINGLES:
+            sig = signature_of(a, hasher)
+            if sig.n_shingles < MIN_SHINGLES:
                 continue
             mine = np.frombuffer(sig.minhash, dtype="<u4")
-            for band, key in enumerate(dedup.band_keys(mine, dedup.BANDS)):
+            for band, key in enumerate(band_keys(mine, BANDS)):
                 for other in index[key]:
                     theirs = np.frombuffer(other.minhash, dtype="<u4")
-                    if dedup.first_shared_band(mine, theirs, dedup.BANDS, dedup.NUM_PERM // dedup.BANDS) != band:
+                    if first_shared_band(mine, theirs, BANDS, NUM_PERM // BANDS) != band:
                         continue
-                    if abs(other.published_at.micros - sig.published_at.micros) > dedup.TTL.micros:
+                    if abs(other.published_at.micros - sig.published_at.micros) > TTL.micros:
                         continue
-                    link = dedup.compare(sig, other)
+                    link = compare(sig, other)
                     if link is not None:
                         links.append(link)
                 index[key].append(sig)
-        assignments = dedup.resolve_clusters(links)
-        return [dedup.apply_assignment(a, assignments.get(a.doc_id)) if a.dup_kind != "exact" else a
+        assignments = resolve_clusters(links)
+        return [apply_assignment(a, assignments.get(a.doc_id)) if a.dup_kind != "exact" else a
                 for a in articles]
 
     articles = timed("near_duplicates", len(articles), near)
@@ -520,13 +524,13 @@ def peers(output: Path, limit: int) -> dict:
     """tollwatch's near-duplicate core against datasketch MinHash + LSH on the same article texts
     (those an end-to-end run extracted; signature + LSH index; each engine in a fresh process)."""
     import bench_dedup
-    from tollwatch.transforms import dedup
+    from tollwatch.transforms.duplicates.settings import BANDS, NUM_PERM, SKETCH_SIZE
 
     texts = article_texts(output, limit)
-    rows = dedup.NUM_PERM // dedup.BANDS
-    ours = bench_dedup.in_child(bench_dedup.run_tollwatch, texts, dedup.NUM_PERM, dedup.BANDS, rows,
-                                dedup.SKETCH_SIZE)
-    same = bench_dedup.in_child(bench_dedup.run_datasketch, texts, dedup.NUM_PERM, 1 / 3, (0.1, 0.9))
+    rows = NUM_PERM // BANDS
+    ours = bench_dedup.in_child(bench_dedup.run_tollwatch, texts, NUM_PERM, BANDS, rows,
+                                SKETCH_SIZE)
+    same = bench_dedup.in_child(bench_dedup.run_datasketch, texts, NUM_PERM, 1 / 3, (0.1, 0.9))
     common = bench_dedup.in_child(bench_dedup.run_datasketch, texts, 128, 0.5, (0.5, 0.5))
     out = {"documents": len(texts)}
     for name, r in (("tollwatch", ours), ("datasketch_same_banding", same),

@@ -175,23 +175,26 @@ def held_state_bytes(output: Path) -> tuple[float, int, int]:
     from apache_beam.coders import registry
     from apache_beam.utils.timestamp import Timestamp
 
-    from tollwatch.transforms import dedup
+    from tollwatch.transforms.duplicates.minhash import MinHasher
+    from tollwatch.transforms.duplicates.settings import BANDS, MIN_SHINGLES, NUM_PERM, SEED
+    from tollwatch.transforms.duplicates.similarity import make_signature
+    from tollwatch.transforms.duplicates.streaming import _Held
 
-    coder = registry.get_coder(dedup._Held)
-    hasher = dedup.MinHasher(dedup.NUM_PERM, dedup.SEED)
+    coder = registry.get_coder(_Held)
+    hasher = MinHasher(NUM_PERM, SEED)
     texts = duckdb.connect().execute(
         f"SELECT doc_id, text FROM read_parquet('{output}/articles/*/*.parquet') "
         "WHERE dup_kind IS DISTINCT FROM 'exact'").fetchall()
     sizes = []
     for doc_id, text in texts:
-        sig = dedup.make_signature(doc_id, Timestamp(1_780_000_000), text or "", hasher,
+        sig = make_signature(doc_id, Timestamp(1_780_000_000), text or "", hasher,
                                    cluster_id=doc_id)
-        if sig.n_shingles >= dedup.MIN_SHINGLES:
-            sizes.append(len(coder.encode(dedup._Held(Timestamp(1_780_000_000), sig))))
+        if sig.n_shingles >= MIN_SHINGLES:
+            sizes.append(len(coder.encode(_Held(Timestamp(1_780_000_000), sig))))
     long_text = " ".join(f"w{i}" for i in range(5000))  # a full 512-hash sketch
-    longest = len(coder.encode(dedup._Held(Timestamp(0), dedup.make_signature(
+    longest = len(coder.encode(_Held(Timestamp(0), make_signature(
         "0123456789abcdef", Timestamp(0), long_text, hasher, cluster_id="0123456789abcdef"))))
-    return sum(sizes) / len(sizes), longest, dedup.BANDS
+    return sum(sizes) / len(sizes), longest, BANDS
 
 
 def stage_seconds(corpus: Path, limit: int) -> tuple[int, dict[str, float]]:
@@ -200,12 +203,14 @@ def stage_seconds(corpus: Path, limit: int) -> tuple[int, dict[str, float]]:
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.schemas import Article, RawDoc
-    from tollwatch.transforms import claims, dedup, events, extract, repeats
+    from tollwatch.transforms import claims, events, extract, repeats
+    from tollwatch.transforms.duplicates.minhash import MinHasher
+    from tollwatch.transforms.duplicates.similarity import make_signature
 
     now = Timestamp.now()
     table = claims.sources_from_texts(claims.read_source_files([str(EXAMPLES / "sources.toml")]))
     matcher = events.EventMatcher(events.load_events(str(EXAMPLES / "events.toml")))
-    hasher = dedup.MinHasher()
+    hasher = MinHasher()
     spent = dict.fromkeys(("extract", "repeats", "events", "dedup signature", "claims"), 0.0)
     n = 0
 
@@ -225,7 +230,7 @@ def stage_seconds(corpus: Path, limit: int) -> tuple[int, dict[str, float]]:
             text, _ = timed("repeats", repeats.strip_repeated_passages, found.text or "")
             published = found.published_at.to_utc_datetime(has_tz=True)
             timed("events", matcher.event_ids, found.title, text, published)
-            timed("dedup signature", dedup.make_signature, found.doc_id, found.published_at, text, hasher)
+            timed("dedup signature", make_signature, found.doc_id, found.published_at, text, hasher)
             timed("claims", claims.extract_claims, text, published, table)
     return n, spent
 

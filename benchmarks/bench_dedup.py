@@ -37,7 +37,12 @@ import numpy as np
 
 from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.transforms import dedup
+from tollwatch.transforms.duplicates.lsh import band_keys
+from tollwatch.transforms.duplicates.minhash import MinHasher
+from tollwatch.transforms.duplicates.settings import BANDS, NUM_PERM, SHINGLE_SIZE, SKETCH_SIZE
+from tollwatch.transforms.duplicates.similarity import (
+    compare, make_signature, near_similarity, overlap)
+from tollwatch.transforms.duplicates.shingles import shingles, tokens
 from tollwatch.transforms.repeats import strip_repeated_passages
 
 SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
@@ -109,22 +114,22 @@ def make_corpus(n: int, copy_share: float, seed: int):
 
 # ---- engines ------------------------------------------------------------------------------------
 def run_tollwatch(texts, num_perm, bands, rows, sketch_size):
-    hasher = dedup.MinHasher(num_perm)
+    hasher = MinHasher(num_perm)
     index: dict[bytes, list[int]] = defaultdict(list)
     candidates = set()
     sigs = []
-    dedup.make_signature("warm-up", Timestamp(0), texts[0], hasher)  # builds the lazy tables
+    make_signature("warm-up", Timestamp(0), texts[0], hasher)  # builds the lazy tables
     t0 = time.perf_counter()
     for i, text in enumerate(texts):
-        sig = dedup.make_signature(str(i), Timestamp(i), text, hasher, sketch_size=sketch_size)
+        sig = make_signature(str(i), Timestamp(i), text, hasher, sketch_size=sketch_size)
         sigs.append(sig)
-        for key in dedup.band_keys(np.frombuffer(sig.minhash, dtype="<u4"), bands, rows):
+        for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), bands, rows):
             bucket = index[key]
             candidates.update((j, i) for j in bucket)
             bucket.append(i)
     elapsed = time.perf_counter() - t0
     t1 = time.perf_counter()
-    sketch_links = {pair for pair in candidates if dedup.compare(sigs[pair[1]], sigs[pair[0]])}
+    sketch_links = {pair for pair in candidates if compare(sigs[pair[1]], sigs[pair[0]])}
     confirm_time = time.perf_counter() - t1
     return dict(elapsed=elapsed, candidates=candidates, sketch_links=sketch_links,
                 confirm_us=confirm_time / max(1, len(candidates)) * 1e6,
@@ -136,11 +141,11 @@ def run_datasketch(texts, num_perm, threshold, weights):
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=weights)
     candidates = set()
-    k = dedup.SHINGLE_SIZE
-    dedup.tokens(texts[0])  # builds the lazy tables
+    k = SHINGLE_SIZE
+    tokens(texts[0])  # builds the lazy tables
     t0 = time.perf_counter()
     for i, text in enumerate(texts):
-        words = dedup.tokens(text)
+        words = tokens(text)
         shingles = [" ".join(words[j:j + k]).encode("utf-8") for j in range(len(words) - k + 1)]
         m = MinHash(num_perm=num_perm)
         m.update_batch(shingles)
@@ -184,24 +189,24 @@ def exact_links(texts, pairs):
 
     def sh(i):
         if i not in cache:
-            cache[i] = dedup.shingles(texts[i])
+            cache[i] = shingles(texts[i])
         return cache[i]
 
     out = set()
     for a, b in pairs:
         sa, sb = sh(a), sh(b)
-        if dedup.near_similarity(dedup.overlap(sa, sa.size, sb, sb.size)) is not None:
+        if near_similarity(overlap(sa, sa.size, sb, sb.size)) is not None:
             out.add((a, b))
     return out
 
 
 def time_seeds():
-    hasher = dedup.MinHasher()
+    hasher = MinHasher()
     rows = []
     for path in sorted(glob.glob(SEEDS)):
         text = re.sub(r"^\s*date \d{4}-\d{2}-\d{2}\s*", "", open(path, encoding="utf-8").read())
         for f in (lambda: strip_repeated_passages(text),
-                  lambda: dedup.make_signature("s", Timestamp(0), text, hasher)):
+                  lambda: make_signature("s", Timestamp(0), text, hasher)):
             f()
         t0 = time.perf_counter()
         for _ in range(200):
@@ -209,9 +214,9 @@ def time_seeds():
         t_strip = (time.perf_counter() - t0) / 200 * 1e6
         t0 = time.perf_counter()
         for _ in range(200):
-            dedup.make_signature("s", Timestamp(0), text, hasher)
+            make_signature("s", Timestamp(0), text, hasher)
         t_sig = (time.perf_counter() - t0) / 200 * 1e6
-        rows.append((os.path.basename(path)[:3], len(dedup.tokens(text)), t_strip, t_sig))
+        rows.append((os.path.basename(path)[:3], len(tokens(text)), t_strip, t_sig))
     return rows
 
 
@@ -220,9 +225,9 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--copy-share", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--num-perm", type=int, default=dedup.NUM_PERM)
-    parser.add_argument("--bands", type=int, default=dedup.BANDS)
-    parser.add_argument("--sketch-size", type=int, default=dedup.SKETCH_SIZE)
+    parser.add_argument("--num-perm", type=int, default=NUM_PERM)
+    parser.add_argument("--bands", type=int, default=BANDS)
+    parser.add_argument("--sketch-size", type=int, default=SKETCH_SIZE)
     args = parser.parse_args(argv)
     rows = args.num_perm // args.bands
 

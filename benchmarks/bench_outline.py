@@ -4,9 +4,9 @@
 
 Takes the articles of ``corpus.plan`` (title and paragraphs, as the text files carry them; no
 HTML is rendered or extracted) and times, in one run: the MinHash signature
-(``dedup.make_signature``), the outline (``dedup.with_outline``: ``alignment.outline``, packed,
+(``make_signature``), the outline (``with_outline``: ``alignment.outline``, packed,
 and the lead keys), the candidates (``resolve._candidates``) and their confirmation
-(``dedup.compare``). It prints ms per article and a digest of the confirmed links, so that two
+(``compare``). It prints ms per article and a digest of the confirmed links, so that two
 versions of the code can be checked to link the same pairs with the same kinds and similarities
 (run each version, compare the ``links_sha256`` lines). Times are CPU seconds of this process
 (``time.process_time``): the machine is shared, and wall time follows its load.
@@ -27,7 +27,11 @@ from apache_beam.utils.timestamp import Timestamp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import CorpusSpec, plan  # noqa: E402
 
-from tollwatch.transforms import dedup, resolve  # noqa: E402
+from tollwatch.transforms import resolve  # noqa: E402
+from tollwatch.transforms.duplicates.minhash import MinHasher  # noqa: E402
+from tollwatch.transforms.duplicates.settings import MIN_SHINGLES, near_options  # noqa: E402
+from tollwatch.transforms.duplicates.similarity import (  # noqa: E402
+    compare, make_signature, with_outline)
 
 
 def texts(n_docs: int) -> list[tuple[str, Timestamp, str]]:
@@ -44,22 +48,22 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the outline and the confirmation")
     args = parser.parse_args()
     articles = texts(args.docs)
-    hasher, options = dedup.MinHasher(), dedup.near_options()
+    hasher, options = MinHasher(), near_options()
     profile = cProfile.Profile() if args.profile else None
 
     start = time.process_time()
-    signatures = [dedup.make_signature(doc_id, at, text, hasher) for doc_id, at, text in articles]
+    signatures = [make_signature(doc_id, at, text, hasher) for doc_id, at, text in articles]
     signed = time.process_time() - start
     if profile:
         profile.enable()
     start = time.process_time()
-    signatures = [dedup.with_outline(sig, text) for sig, (_, _, text) in zip(signatures, articles)]
+    signatures = [with_outline(sig, text) for sig, (_, _, text) in zip(signatures, articles)]
     outlined = time.process_time() - start
     start = time.process_time()
-    pairs = resolve._candidates([s for s in signatures if s.n_shingles >= dedup.MIN_SHINGLES], options)
+    pairs = resolve._candidates([s for s in signatures if s.n_shingles >= MIN_SHINGLES], options)
     proposed = time.process_time() - start
     start = time.process_time()
-    links = [link for link in (dedup.compare(a, b) for a, b in pairs) if link is not None]
+    links = [link for link in (compare(a, b) for a, b in pairs) if link is not None]
     confirmed = time.process_time() - start
     if profile:
         profile.disable()

@@ -19,8 +19,9 @@ from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
 from tollwatch.schemas.intermediate import ArticleVersion, EventSpan, FileRef
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.claims import ExtractClaims
-from tollwatch.transforms.continuation import WriteSignatures, known_signatures
-from tollwatch.transforms.dedup import MarkNearDuplicates
+from tollwatch.transforms.duplicates.resolve import ResolveDuplicates
+from tollwatch.transforms.duplicates.state import WriteSignatures, known_signatures
+from tollwatch.transforms.duplicates.streaming import MarkNearDuplicates
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.infer_events import ApplyEvents, InferEvents
 from tollwatch.transforms.inputs.files import ReadFiles
@@ -28,7 +29,6 @@ from tollwatch.transforms.parquet import (
     FireEvery, ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.quarantine import set_aside_damaged
 from tollwatch.transforms.repeats import StripRepeatedPassages
-from tollwatch.transforms.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
     ApplyVerdicts, RemoveStaging, StageArticles, read_digests, read_sketches, staging_dir,
     write_verdicts)
@@ -197,7 +197,7 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                 | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
     extracted = raw_docs | "ExtractArticles" >> ExtractArticles()
     strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
-    mark = MarkNearDuplicates(streaming=True)
+    mark = MarkNearDuplicates()
     articles = (extracted["articles"]
                 | "StripRepeatedPassages" >> strip
                 | "AssignEvents" >> assign

@@ -827,7 +827,7 @@ def _print_run(counts: dict[str, int], output: str) -> None:
     print(f"Read {counts['files']} file(s) in {counts['seconds']} s: {counts['articles']} article(s) "
           f"({counts['exact_copies']} exact copies), {counts['dead_letters']} dead letter(s).")
     if counts.get("partners_cut"):
-        from tollwatch.transforms.dedup import MAX_PARTNERS
+        from tollwatch.transforms.duplicates.settings import MAX_PARTNERS
 
         print(f"{counts['partners_cut']} article(s) share their wording with more articles than "
               f"are compared (a template?): each was compared with its {MAX_PARTNERS} nearest "

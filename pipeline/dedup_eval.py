@@ -53,7 +53,7 @@ from collections import Counter
 from itertools import combinations
 from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence
 
-from tollwatch.transforms.clusters import DisjointSets
+from tollwatch.transforms.duplicates.clusters import DisjointSets
 
 KINDS = ("exact", "near", "rewrite")
 

@@ -467,13 +467,13 @@ def run_chain(path: str) -> dict:
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.schemas import Article, Claim, DeadLetter, to_arrow_table
-    from tollwatch.transforms.dedup import near_options
+    from tollwatch.transforms.duplicates.resolve import _ResolveFn
+    from tollwatch.transforms.duplicates.rewrites import MAX_GAP, CreditFinder
+    from tollwatch.transforms.duplicates.settings import near_options
     from tollwatch.transforms.events import AssignEventsFn, default_event
     from tollwatch.transforms.extract import ExtractArticlesFn
     from tollwatch.transforms.inputs.files import DEFAULT_MAX_FILE_BYTES, _ReadFileFn
     from tollwatch.transforms.repeats import MIN_CHARS, StripRepeatedPassagesFn
-    from tollwatch.transforms.resolve import _ResolveFn
-    from tollwatch.transforms.rewrites import MAX_GAP, CreditFinder
     from tollwatch.transforms.staging import (
         _ApplyFn, _StageFn, read_digests, read_sketches, write_verdicts)
 

@@ -19,6 +19,8 @@ SAMPLE_CHARS = 4000
 SURE = 0.9
 # Below this the detector abstains.
 MIN_CONFIDENCE = 0.5
+# Fewer letters than this: nothing to read.
+MIN_LETTERS = 20
 _PRIMARY = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
 
 
@@ -39,10 +41,29 @@ def _identifier():
                                               min_confidence=MIN_CONFIDENCE)
 
 
+def has_letters(text: str, n: int = MIN_LETTERS) -> bool:
+    """Whether the text holds at least `n` letters: read up to the n-th only (counting every
+    letter of the sample was a tenth of the detection's time)."""
+    if n <= 0:
+        return True
+    for char in text:
+        if char.isalpha():
+            n -= 1
+            if not n:
+                return True
+    return False
+
+
 def detect(text: str) -> tuple[Optional[str], float]:
     """(language, probability) of a text, language None when the detector cannot tell."""
-    sample = (text or "")[:SAMPLE_CHARS]
-    if sum(c.isalpha() for c in sample) < 20:
+    return _detect_sample((text or "")[:SAMPLE_CHARS])
+
+
+# Copies of one wire story carry the same text, and a worker meets many of them: each sample is
+# read once (the detector reads it byte by byte in Python, ~1.5 ms).
+@functools.lru_cache(maxsize=1024)
+def _detect_sample(sample: str) -> tuple[Optional[str], float]:
+    if not has_letters(sample):
         return None, 0.0
     language, probability = _identifier().classify(sample)
     return (None if language == "und" else language), probability

@@ -17,7 +17,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import TABLES, DeadLetter
-from tollwatch.transforms.continuation import STATE_DIR, TABLE as SIGNATURES
+from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
 from tollwatch.transforms.parquet import table_files, unreadable
 
 QUARANTINE_DIR = "_quarantine"
@@ -30,7 +30,8 @@ def output_files(output: str) -> list[str]:
     """Every finished Parquet file of `output` that a run or a view reads: the tables' and the
     signatures of `_state`."""
     found = [f for name in TABLES for f in table_files(output, name)]
-    return found + table_files(FileSystems.join(output, STATE_DIR), SIGNATURES)
+    return found + [f for name in STATE_TABLES
+                   for f in table_files(FileSystems.join(output, STATE_DIR), name)]
 
 
 def quarantine_path(output: str, path: str) -> str:

@@ -28,17 +28,18 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from tollwatch.schemas import Article, Claim, DeadLetter
-from tollwatch.transforms.claims import article_claims, sources_from_texts
-from tollwatch.transforms.dedup import (
-    MIN_SHINGLES, MinHasher, NearOptions, Signature, near_options, signature_of)
+from tollwatch.schemas.duplicates import ArticleDigest, Signature, Verdict
+from tollwatch.transforms.claims import article_claims, figure_key, sources_from_texts
+from tollwatch.transforms.duplicates.minhash import MinHasher
+from tollwatch.transforms.duplicates.rewrites import CreditFinder, story_traits
+from tollwatch.transforms.duplicates.settings import MIN_SHINGLES, NearOptions, near_options
+from tollwatch.transforms.duplicates.similarity import signature_of
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.framing import LENGTH, framed
 from tollwatch.transforms.guard import article_failure
-from tollwatch.transforms.resolve import ArticleDigest, Verdict
-from tollwatch.transforms.rewrites import CreditFinder, story_traits
 
-__all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "figure_key", "read_digests",
-           "read_sketches", "staging_dir", "write_verdicts"]
+__all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "read_digests", "read_sketches",
+           "staging_dir", "write_verdicts"]
 
 ARTICLES, CLAIMS, DIGESTS, SKETCHES, VERDICTS = (
     ".articles", ".claims", ".digests", ".sketches", ".verdicts")
@@ -47,12 +48,6 @@ ARTICLES, CLAIMS, DIGESTS, SKETCHES, VERDICTS = (
 def staging_dir(output: str, key: str) -> str:
     """The staging folder of one run (below the output's `.tmp`, which DuckDB's globs never read)."""
     return FileSystems.join(output, ".tmp", "staging", key)
-
-
-def figure_key(claim: Claim) -> str:
-    """The figure a claim states, as unmark_new_figures compares them: the number itself (a
-    rewrite's other words may change the group or qualifier the extractor reads)."""
-    return f"{claim.measure}:{claim.number}:{claim.number_high}"
 
 
 class _RecordFile:
@@ -229,7 +224,7 @@ def write_verdicts(verdicts: Iterable[Verdict]) -> Iterator[str]:
 
 
 def state_signature(sig: Signature, v: Verdict) -> Optional[Signature]:
-    """What the output folder keeps of a canonical article for later runs (continuation.py)."""
+    """What the output folder keeps of a canonical article for later runs (duplicates/state.py)."""
     if v.is_canonical and v.dup_kind is None:
         return sig._replace(cluster_id=v.dup_cluster_id)
     return None

@@ -20,7 +20,7 @@ from typing import Iterable, Optional
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from tollwatch.transforms.continuation import STATE_DIR
+from tollwatch.schemas.tables import STATE_DIR
 
 RECORD = "toll_windowing.json"
 

@@ -1,5 +1,6 @@
-"""Pipeline tests of MarkNearDuplicates and FindLinks: batch (TestPipeline), streaming (TestStream),
-and the per-band state's time-to-live.
+"""Pipeline tests of MarkNearDuplicates and FindLinks, the streaming stage (TestStream), and the
+per-band state's time-to-live; and the same scenario decided as a batch run decides it
+(``resolve.resolve_duplicates`` over the articles' digests).
 
 The runner is 'BundleBasedDirectRunner': the default DirectRunner first tries to download the Prism
 binary. Note: on that runner with TestStream, metrics are only committed for the first bundle of a
@@ -15,7 +16,6 @@ from pathlib import Path
 import pytest
 
 import apache_beam as beam
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
@@ -24,9 +24,15 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from support import SEEDS, SHARED, seed
+from tollwatch.schemas.duplicates import ArticleDigest
 from tollwatch.schemas.records import Article
-from tollwatch.transforms.dedup import (
-    FindLinks, MarkNearDuplicates, MinHasher, make_signature, near_options)
+from tollwatch.transforms.duplicates.minhash import MinHasher
+from tollwatch.transforms.duplicates.resolve import resolve_duplicates
+from tollwatch.transforms.duplicates.rewrites import CreditFinder, story_traits
+from tollwatch.transforms.duplicates.settings import near_options
+from tollwatch.transforms.duplicates.similarity import make_signature, signature_of
+from tollwatch.transforms.duplicates.streaming import FindLinks, MarkNearDuplicates
+from tollwatch.transforms.extract import normalized_text_hash
 
 RUNNER = "BundleBasedDirectRunner"
 HOUR = 3600
@@ -93,28 +99,32 @@ def scenario() -> tuple[list[Article], list[tuple]]:
     return articles, expected
 
 
+def digest(a: Article) -> ArticleDigest:
+    "The article's digest, as staging.StageArticles makes it (no claims)."
+    return ArticleDigest(a.doc_id, a.published_at, len(a.text), normalized_text_hash(a.text),
+                         signature_of(a, MinHasher()), story_traits(a, CreditFinder({})), [], "bundle",
+                         a.dup_cluster_id, a.dup_of, a.dup_kind, a.dup_similarity, a.is_canonical)
+
+
 @pytest.mark.parametrize("order", ["published", "reversed"])
-def test_batch_marks_copies_deterministically(order):
+def test_batch_decisions_mark_copies_deterministically(order):
+    "What a batch run decides of the scenario, in any order of its digests."
     articles, expected = scenario()
     if order == "reversed":
         articles = articles[::-1]
-    pipeline = TestPipeline(runner=RUNNER)
-    marked = pipeline | beam.Create(articles) | MarkNearDuplicates()
-    assert_that(marked | "Marks" >> beam.Map(marks), equal_to(expected))
-
-    def similarities(found):
-        sims = {a.doc_id: a.dup_similarity for a in found}
-        if not (sims["wire"] > 0.95 and 0.6 < sims["trim"] < 0.8 and sims["embed"] > 0.8
-                and sims["s2"] > 0.95 and sims["early"] is None):
-            raise BeamAssertException(f"unexpected similarities {sims}")
-
-    assert_that(marked, similarities, label="Similarities")
-    result = pipeline.run()
-    result.wait_until_finish()
-    counters = {c.key.metric.name: c.committed
-                for c in result.metrics().query(MetricsFilter())["counters"]}
-    assert counters["confirmed"] >= 4 and counters["candidates"] >= counters["confirmed"]
-    assert counters["exact_kept"] == 1 and counters["too_short"] == 1
+    verdicts, stats = resolve_duplicates([digest(a) for a in articles])
+    found = {v.doc_id: v for v in verdicts}
+    # The batch decides exact copies itself, and an exact copy follows its canonical into the story
+    # that canonical became a copy of (exact.repoint_copies).
+    expected = [("exact", "exact", "early", "early", False) if e[0] == "exact" else e
+                for e in expected]
+    assert sorted((v.doc_id, v.dup_kind, v.dup_of, v.dup_cluster_id, v.is_canonical)
+                  for v in verdicts) == sorted(expected)
+    sims = {doc_id: v.dup_similarity for doc_id, v in found.items()}
+    assert (sims["wire"] > 0.95 and 0.6 < sims["trim"] < 0.8 and sims["embed"] > 0.8
+            and sims["s2"] > 0.95 and sims["early"] is None), sims
+    assert stats["confirmed"] >= 4 and stats["candidates"] >= stats["confirmed"]
+    assert stats["exact_copies"] == 1
 
 
 def test_streaming_in_publication_order_matches_batch():
@@ -199,7 +209,7 @@ def test_band_state_stays_bounded_on_a_long_stream():
 
 
 def test_expiry_is_in_whole_milliseconds_so_a_timer_never_re_arms_itself():
-    from tollwatch.transforms.dedup import _expiry
+    from tollwatch.transforms.duplicates.streaming import _expiry
     held = Timestamp(micros=1_795_279_165_376_934)
     expiry = _expiry(held, Duration(seconds=2 * 24 * HOUR))
     assert expiry.micros % 1000 == 0 and expiry >= held + Duration(seconds=2 * 24 * HOUR)

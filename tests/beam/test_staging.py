@@ -9,15 +9,18 @@ import pytest
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Article
-from tollwatch.transforms.claims import ClaimMention, to_claim, unmark_new_figures
-from tollwatch.transforms.dedup import MinHasher, apply_assignment, signature_of
-from tollwatch.transforms.exact_duplicates import mark_exact_duplicates
+from tollwatch.schemas.duplicates import ArticleDigest
+from tollwatch.transforms.claims import ClaimMention, figure_key, to_claim, unmark_new_figures
+from tollwatch.transforms.duplicates.exact import mark_exact_duplicates
+from tollwatch.transforms.duplicates.minhash import MinHasher
+from tollwatch.transforms.duplicates.resolve import resolve_duplicates
+from tollwatch.transforms.duplicates.rewrites import CreditFinder, story_traits
+from tollwatch.transforms.duplicates.similarity import signature_of
+from tollwatch.transforms.duplicates.stories import apply_assignment
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.parquet import remove_stale_files
-from tollwatch.transforms.resolve import ArticleDigest, resolve_duplicates
-from tollwatch.transforms.rewrites import CreditFinder, story_traits
 from tollwatch.transforms.staging import (
-    ARTICLES, _RecordFile, apply_verdict, claim_verdict, figure_key, read_records, state_signature)
+    ARTICLES, _RecordFile, apply_verdict, claim_verdict, read_records, state_signature)
 
 T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, 8, tzinfo=dt.timezone.utc))
 WIRE = " ".join(f"word{i} of the wire story about the clashes in the north" for i in range(40))
@@ -167,7 +170,7 @@ def test_a_row_group_converted_in_slices_keeps_its_records_and_their_order(tmp_p
 def test_lean_digests_share_their_values_and_decide_the_same():
     from apache_beam.coders import registry
 
-    from tollwatch.transforms.resolve import lean_digest
+    from tollwatch.transforms.duplicates.resolve import lean_digest
 
     wire = article("wire", WIRE)
     near = article("near", WIRE.replace("word3 of", "word three of"), hours=3)
@@ -219,7 +222,7 @@ def test_staging_passes_on_file_names_that_hold_every_digest(tmp_path):
 def test_verdicts_are_written_beside_their_staging_files(tmp_path):
     """write_verdicts takes verdicts grouped by staging file, writes each group to that file's
     `.verdicts` and passes on each staging file name once, after its verdicts are written."""
-    from tollwatch.transforms.resolve import Verdict
+    from tollwatch.schemas.duplicates import Verdict
     from tollwatch.transforms.staging import VERDICTS, write_verdicts
 
     bases = [str(tmp_path / name) for name in ("a", "b", "c")]
@@ -271,7 +274,7 @@ REWRITE_STORY = (
 
 
 def test_a_rewrite_found_by_figures_and_credit_has_the_aligned_share_as_its_similarity():
-    from tollwatch.transforms.alignment import aligned_share, outline
+    from tollwatch.transforms.duplicates.alignment import aligned_share, outline
 
     finder = CreditFinder({"Reuters": "Reuters"})
     wire, rewrite = article("wire", WIRE_STORY), article("rewrite", REWRITE_STORY, hours=3)

@@ -26,8 +26,8 @@ from tollwatch.pipeline.cli import main
 from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
 from tollwatch.pipeline.runner import make_pipeline
 from tollwatch.schemas import arrow_schema
-from tollwatch.transforms.continuation import STATE_DIR, TABLE
-from tollwatch.transforms.dedup import Signature
+from tollwatch.schemas.duplicates import Signature
+from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
 
 DATAFLOW = ROOT / "deploy" / "dataflow"
 # BEAM_NOTES.md: these translate a job without credentials and without submitting it.
@@ -76,7 +76,7 @@ def dry_run_job(output: Path, beam_args: list[str]):
 def with_earlier_state(output: Path) -> Path:
     """An output folder holding (empty) continuation state of an earlier run, so the job also
     reads the known signatures, as a job continuing into an existing output does."""
-    folder = output / STATE_DIR / TABLE / "published_date=2026-05-12"
+    folder = output / STATE_DIR / STATE_TABLES["signatures"].name / "published_date=2026-05-12"
     folder.mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist([], schema=arrow_schema(Signature)), folder / "part-0.parquet")
     return output
@@ -674,7 +674,7 @@ def test_the_flink_manifest_image_and_scripts_agree_with_the_pinned_beam_and_eac
 
 # ---- the portable runner (the Job API of Flink's job server) -------------------------------------
 TABLES = {"articles": "articles", "claims": "claims", "toll": "toll",
-          "dead_letters": "dead_letters", "signatures": f"{STATE_DIR}/{TABLE}"}
+          "dead_letters": "dead_letters", "signatures": f"{STATE_DIR}/{STATE_TABLES['signatures'].name}"}
 # Stamped with the clock when a run reads or computes them: the only columns that may differ.
 CLOCK_COLUMNS = {"ingested_at", "computed_at", "ingested_date"}
 

@@ -80,9 +80,9 @@ def test_signing_one_article_that_fails_makes_its_dead_letter_and_the_others_go_
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.schemas import Article, DeadLetter
-    from tollwatch.transforms import dedup
+    from tollwatch.transforms.duplicates import settings, streaming
 
-    monkeypatch.setattr(dedup, "signature_of", _raise_on_poison(dedup.signature_of))
+    monkeypatch.setattr(streaming, "signature_of", _raise_on_poison(streaming.signature_of))
     at = Timestamp(1_780_000_000)
 
     def article(doc_id, text):
@@ -91,7 +91,8 @@ def test_signing_one_article_that_fails_makes_its_dead_letter_and_the_others_go_
                        event_ids=[], n_repeats_removed=0, dup_cluster_id=None, dup_of=None,
                        dup_kind=None, dup_similarity=None, is_canonical=True)
 
-    sign = dedup._SignFn(dedup.NUM_PERM, dedup.SEED, dedup.SHINGLE_SIZE, dedup.SKETCH_SIZE)
+    sign = streaming._SignFn(settings.NUM_PERM, settings.SEED, settings.SHINGLE_SIZE,
+                             settings.SKETCH_SIZE)
     sign.setup()
     good = list(sign.process(article("good", ARTICLE * 3)))
     bad = list(sign.process(article("bad", f"{POISON} {ARTICLE}" * 3)))

@@ -1,9 +1,9 @@
-"""Sentence alignment (transforms/alignment.py), without Beam: what a copy keeps when its wording
-does not, and what independent reports share without being copies."""
+"""Sentence alignment (transforms/duplicates/alignment.py), without Beam: what a copy keeps when its
+wording does not, and what independent reports share without being copies."""
 
 from __future__ import annotations
 
-from tollwatch.transforms.alignment import (
+from tollwatch.transforms.duplicates.alignment import (
     Outline, aligned_weight, copy_kind, figures_in_order, lead_keys, outline, pack_outline,
     unpack_outline)
 

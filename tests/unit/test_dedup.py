@@ -19,18 +19,28 @@ from apache_beam.coders import RowCoder
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from support import CORPORA, SEEDS, SHARED, needs_shared, seed
-from tollwatch.transforms import dedup
-from tollwatch.transforms.dedup import (
-    DocRef, Link, MarkNearDuplicates, MinHasher, Signature, apply_assignment, assign_on_arrival,
-    band_keys, choose_canonical, first_shared_band, jaccard_estimate, lsh_error, lsh_params,
-    make_signature, near_options, near_similarity, normalize, overlap, resolve_clusters, scurve,
-    shingles, token_hashes, tokens)
+from tollwatch.schemas.duplicates import Assignment, DocRef, Link, Signature
+from tollwatch.transforms.duplicates.candidates import candidate_pairs
+from tollwatch.transforms.duplicates.lsh import (
+    band_hashes, band_keys, band_of, first_shared_band, lsh_error, lsh_params, scurve)
+from tollwatch.transforms.duplicates.minhash import jaccard_estimate, MinHasher
+from tollwatch.transforms.duplicates.settings import (
+    BANDS, CONTAINMENT, MAX_PARTNERS, MIN_SHARED, MIN_SHINGLES, near_options, NUM_PERM,
+    SKETCH_SIZE, THRESHOLD)
+from tollwatch.transforms.duplicates.similarity import (
+    compare, make_signature, near_similarity, Overlap, overlap, signature_of)
+from tollwatch.transforms.duplicates.stories import (
+    apply_assignment, assign_on_arrival, choose_canonical, resolve_clusters, star_clusters)
+from tollwatch.transforms.duplicates.streaming import MarkNearDuplicates
+from tollwatch.transforms.duplicates.shingles import fmix64, shingles, token_hashes, _word_hashes
+from tollwatch.transforms.text import shingle_fold, shingle_fold_bytes, shingle_words
+from tollwatch.transforms.duplicates import streaming
 
 
 
 
 
-def sim(a: str, b: str) -> dedup.Overlap:
+def sim(a: str, b: str) -> Overlap:
     sa, sb = shingles(a), shingles(b)
     return overlap(sa, sa.size, sb, sb.size)
 
@@ -52,11 +62,11 @@ BOILERPLATE = (
 
 # ---- normalisation, hashing ----------------------------------------------------------------------
 def test_normalize_ignores_case_punctuation_quotes_and_spacing():
-    assert tokens("Assad’s  forces—“killed”\n\n340!") == tokens('assad\'s forces - "KILLED" 340')
-    assert tokens("Ｆｕｌｌ－width") == ["full", "width"]  # NFKC
-    assert tokens("inter\u00adnational") == ["international"]  # soft hyphen removed
-    assert normalize("a\u00a0b\tc\u2003d") == "a b c d"
-    assert tokens("") == [] and tokens(" ...  ") == []
+    assert shingle_words("Assad’s  forces—“killed”\n\n340!") == shingle_words('assad\'s forces - "KILLED" 340')
+    assert shingle_words("Ｆｕｌｌ－width") == ["full", "width"]  # NFKC
+    assert shingle_words("inter\u00adnational") == ["international"]  # soft hyphen removed
+    assert shingle_fold("a\u00a0b\tc\u2003d") == "a b c d"
+    assert shingle_words("") == [] and shingle_words(" ...  ") == []
 
 
 def test_token_hashes_are_stable_and_positional_independent():
@@ -65,7 +75,7 @@ def test_token_hashes_are_stable_and_positional_independent():
     assert first[0] == first[2] != first[1]
     assert token_hashes(["observatory"])[0] == first[1]
     # A fixed value: a change here changes every signature held in state and every stored id.
-    assert int(token_hashes(["syria"])[0]) == int(dedup._fmix64(np.array(
+    assert int(token_hashes(["syria"])[0]) == int(fmix64(np.array(
         [sum(b * pow(0x100000001B3, j, 1 << 64) for j, b in enumerate(b"syria")) % (1 << 64)],
         dtype=np.uint64))[0])
     long_word = "x" * 300
@@ -75,8 +85,8 @@ def test_token_hashes_are_stable_and_positional_independent():
 
 def test_word_hashes_equal_token_hashes_of_the_split_words():
     text = seed("002")
-    assert np.array_equal(dedup._word_hashes(dedup._normalized_bytes(text)),
-                          token_hashes(tokens(text)))
+    assert np.array_equal(_word_hashes(shingle_fold_bytes(text)),
+                          token_hashes(shingle_words(text)))
 
 
 def test_word_hashes_find_every_word_edge():
@@ -84,18 +94,18 @@ def test_word_hashes_find_every_word_edge():
     # hash is its own polynomial, avalanched.
     def reference(word: bytes) -> int:
         h = sum(b * pow(0x100000001B3, j, 1 << 64) for j, b in enumerate(word)) % (1 << 64)
-        return int(dedup._fmix64(np.array([h], dtype=np.uint64))[0])
+        return int(fmix64(np.array([h], dtype=np.uint64))[0])
 
     for data in (b"a", b"ab cd", b" a", b"a ", b"  x  yy   zzz  ", b"   ", b"a b c d e", "é ü".encode()):
         expected = [reference(w) for w in data.split(b" ") if w]
-        assert dedup._word_hashes(data).tolist() == expected, data
+        assert _word_hashes(data).tolist() == expected, data
 
 
 def test_shingles_sorted_distinct_and_blind_to_layout():
     text = seed("000")
     sh = shingles(text)
     assert sh.dtype == np.uint32 and np.all(np.diff(sh.astype(np.int64)) > 0)
-    assert len(tokens(text)) - 4 - sh.size < 10  # few repeated 5-grams in a news story
+    assert len(shingle_words(text)) - 4 - sh.size < 10  # few repeated 5-grams in a news story
     relaid = " ".join(paragraphs(text)).replace(". ", ".\n")
     assert np.array_equal(shingles(relaid), sh)
     assert shingles("").size == 0
@@ -164,23 +174,23 @@ def test_band_keys_shape_and_sharing():
     hasher = MinHasher()
     sig = hasher.signature(shingles(seed("000")))
     keys = band_keys(sig)
-    assert len(keys) == dedup.BANDS and all(len(k) == 10 for k in keys)
-    assert [dedup.band_of(k) for k in keys] == list(range(dedup.BANDS))
+    assert len(keys) == BANDS and all(len(k) == 10 for k in keys)
+    assert [band_of(k) for k in keys] == list(range(BANDS))
     assert band_keys(sig.copy()) == keys
     other = hasher.signature(shingles(seed("001")))
     assert not set(keys) & set(band_keys(other))
-    assert first_shared_band(sig, sig, dedup.BANDS, 2) == 0
-    assert first_shared_band(sig, other, dedup.BANDS, 2) == -1
+    assert first_shared_band(sig, sig, BANDS, 2) == 0
+    assert first_shared_band(sig, other, BANDS, 2) == -1
     changed = sig.copy()
     changed[:2] += 1
-    assert first_shared_band(sig, changed, dedup.BANDS, 2) == 1
+    assert first_shared_band(sig, changed, BANDS, 2) == 1
     with pytest.raises(ValueError):
-        dedup.band_hashes(sig, 30, 2)
+        band_hashes(sig, 30, 2)
 
 
 def test_default_banding_follows_from_the_s_curve():
-    assert dedup.BANDS * (dedup.NUM_PERM // dedup.BANDS) == dedup.NUM_PERM
-    assert lsh_params(1 / 3, dedup.NUM_PERM, (0.1, 0.9)) == (dedup.BANDS, 2)
+    assert BANDS * (NUM_PERM // BANDS) == NUM_PERM
+    assert lsh_params(1 / 3, NUM_PERM, (0.1, 0.9)) == (BANDS, 2)
     p = scurve(np.array([0.05, 1 / 3, 0.5, 0.6]), 20, 2)
     assert p[0] < 0.05 and p[1] >= 0.9 and p[2] > 0.99 and p[3] > 0.999  # the docstring's table
     fp, fn = lsh_error(1 / 3, 20, 2)
@@ -243,8 +253,8 @@ def test_embedded_copy_links_by_containment():
     # 90% of the wire story inside a piece about twice its length.
     embedded = "\n\n".join(piece[:8] + wire[:int(len(wire) * 0.9)] + piece[8:])
     ov = sim(embedded, "\n\n".join(wire))
-    assert ov.jaccard < dedup.THRESHOLD  # Jaccard alone would miss it
-    assert ov.containment > 0.85 and ov.shared > dedup.MIN_SHARED
+    assert ov.jaccard < THRESHOLD  # Jaccard alone would miss it
+    assert ov.containment > 0.85 and ov.shared > MIN_SHARED
     assert near_similarity(ov) == ov.containment
 
 
@@ -256,7 +266,7 @@ def test_shared_boilerplate_paragraph_does_not_link():
     # fewer than MIN_SHARED shingles, even though it is most of the short item.
     short = "Ceasefire talks resume in Doha on Monday, officials said.\n\n" + BOILERPLATE
     ov = sim(short, a)
-    assert ov.containment > dedup.CONTAINMENT and ov.shared < dedup.MIN_SHARED
+    assert ov.containment > CONTAINMENT and ov.shared < MIN_SHARED
     assert near_similarity(ov) is None
 
 
@@ -399,7 +409,7 @@ def test_resolve_clusters_keeps_the_exact_stage_cluster_id():
 
 def test_star_clusters_do_not_chain():
     a, b, c = ref("a", 0), ref("b", 1), ref("c", 2)
-    out = dedup.star_clusters([link(b, a), link(c, b)])
+    out = star_clusters([link(b, a), link(c, b)])
     assert out["b"].dup_of == "a" and out["c"].dup_of is None
 
 
@@ -420,7 +430,7 @@ def test_apply_assignment_sets_the_fields():
     from tollwatch.schemas.records import Article
     article = Article("c", "u", None, None, None, Timestamp(0), "metadata", Timestamp(0), "t", "en",
                       [], 0, None, None, None, None, True)
-    copy = apply_assignment(article, dedup.Assignment("c", "w", "w", 0.812345))
+    copy = apply_assignment(article, Assignment("c", "w", "w", 0.812345))
     assert (copy.dup_kind, copy.dup_of, copy.dup_cluster_id, copy.dup_similarity,
             copy.is_canonical) == ("near", "w", "w", 0.8123, False)
     alone = apply_assignment(article, None)
@@ -432,8 +442,8 @@ def test_apply_assignment_sets_the_fields():
 def test_signature_is_small_and_round_trips_through_row_coder():
     text = seed("002")
     sig = make_signature("d2", Timestamp(1741478400), text, MinHasher(), cluster_id=None)
-    assert sig.n_shingles > dedup.SKETCH_SIZE and len(sig.sketch) == 4 * dedup.SKETCH_SIZE
-    assert len(sig.minhash) == 4 * dedup.NUM_PERM
+    assert sig.n_shingles > SKETCH_SIZE and len(sig.sketch) == 4 * SKETCH_SIZE
+    assert len(sig.minhash) == 4 * NUM_PERM
     assert len(sig.sketch) + len(sig.minhash) < len(text.encode("utf-8"))
     coder = RowCoder.from_type_hint(Signature, None)
     assert coder.decode(coder.encode(sig)) == sig
@@ -443,7 +453,7 @@ def test_signature_is_small_and_round_trips_through_row_coder():
     dict(threshold=0), dict(threshold=1.5), dict(containment=-0.1), dict(threshold="0.5"),
     dict(min_shared=0), dict(shingle_size=0), dict(num_perm=0), dict(bands=0),
     dict(bands=50), dict(bands=20, rows=3), dict(sketch_size=0), dict(ttl=0),
-    dict(ttl=-5), dict(ttl="2 days"), dict(max_bucket=1), dict(seed=1.5), dict(streaming="yes")])
+    dict(ttl=-5), dict(ttl="2 days"), dict(max_bucket=1), dict(seed=1.5)])
 def test_bad_options_fail_at_construction(kwargs):
     with pytest.raises(ValueError):
         MarkNearDuplicates(**kwargs)
@@ -453,17 +463,32 @@ def test_options_accept_timedelta_and_seconds():
     import datetime
     assert near_options(ttl=datetime.timedelta(hours=1)).ttl == Duration(seconds=3600)
     assert near_options(ttl=60).ttl == Duration(seconds=60)
-    assert near_options().rows == dedup.NUM_PERM // dedup.BANDS
+    assert near_options().rows == NUM_PERM // BANDS
+
+
+def _bucket_candidates(band_key: bytes, signatures, options) -> list:
+    """The candidate pairs (later, earlier) among the signatures of one band key, pair by pair: every
+    pair whose first shared band is this one, each article paired with at most the
+    ``options.window`` before it in (publication time, doc_id) order -- what the streaming
+    ``_BucketFn`` compares when everything arrives before anything expires, and the reference of
+    ``candidate_pairs``."""
+    band = band_of(band_key)
+    unique = {sig.doc_id: sig for sig in signatures}
+    ordered = sorted(unique.values(), key=lambda sig: (sig.published_at, sig.doc_id))
+    minhashes = [np.frombuffer(sig.minhash, dtype="<u4") for sig in ordered]
+    return [(sig, ordered[i]) for j, sig in enumerate(ordered)
+            for i in range(max(0, j - options.window), j)
+            if first_shared_band(minhashes[j], minhashes[i], options.bands, options.rows) == band]
 
 
 def _bucket_candidates_everywhere(signatures, options):
     "The per-bucket reference: every band key's bucket_candidates, in (band, hash) order."
     buckets: dict[bytes, list] = {}
     for sig in signatures:
-        for key in dedup.band_keys(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows):
+        for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), options.bands, options.rows):
             buckets.setdefault(key, []).append(sig)
     return [(a.doc_id, b.doc_id) for key in sorted(buckets) if len(buckets[key]) > 1
-            for a, b in dedup.bucket_candidates(key, buckets[key], options)]
+            for a, b in _bucket_candidates(key, buckets[key], options)]
 
 
 @pytest.mark.parametrize("case", range(12))
@@ -471,15 +496,15 @@ def test_candidate_pairs_are_bucket_candidates_in_their_order(case):
     rng = random.Random(case)
     # Few distinct MinHash values, so bands collide often and pairs share several bands; times
     # with ties, a short TTL and small buckets, so every filter of bucket_candidates is exercised.
-    options = dedup.near_options(num_perm=12, bands=4, ttl=(50, 400, 10_000)[case % 3],
+    options = near_options(num_perm=12, bands=4, ttl=(50, 400, 10_000)[case % 3],
                                  max_bucket=(2, 3, 50)[case // 3 % 3])
     n = rng.randint(30, 60)
     values = 2 + case % 2
-    sigs = [dedup.Signature(f"d{rng.randrange(10**6):06d}-{k}", Timestamp(rng.randrange(0, 900)), 100, 50,
+    sigs = [Signature(f"d{rng.randrange(10**6):06d}-{k}", Timestamp(rng.randrange(0, 900)), 100, 50,
                             np.array([rng.randrange(values) for _ in range(12)], dtype="<u4").tobytes(),
                             b"", None) for k in range(n)]
     expected = _bucket_candidates_everywhere(sigs, options)
-    pairs = dedup.candidate_pairs(
+    pairs = candidate_pairs(
         np.stack([np.frombuffer(s.minhash, dtype="<u4") for s in sigs]),
         np.array([s.published_at.micros for s in sigs]), [s.doc_id for s in sigs], options)
     assert [(sigs[a].doc_id, sigs[b].doc_id) for a, b in pairs] == expected
@@ -487,8 +512,8 @@ def test_candidate_pairs_are_bucket_candidates_in_their_order(case):
 
 
 def test_candidate_pairs_of_fewer_than_two():
-    options = dedup.near_options()
-    assert dedup.candidate_pairs(np.zeros((1, options.num_perm), dtype="<u4"), np.array([0]), ["a"],
+    options = near_options()
+    assert candidate_pairs(np.zeros((1, options.num_perm), dtype="<u4"), np.array([0]), ["a"],
                                  options).shape == (0, 2)
 
 
@@ -513,7 +538,7 @@ def _bulletins(n: int) -> list[Signature]:
 
 
 def _pairs(sigs: list[Signature], options, stats=None) -> np.ndarray:
-    return dedup.candidate_pairs(np.stack([np.frombuffer(s.minhash, dtype="<u4") for s in sigs]),
+    return candidate_pairs(np.stack([np.frombuffer(s.minhash, dtype="<u4") for s in sigs]),
                                  np.array([s.published_at.micros for s in sigs]),
                                  [s.doc_id for s in sigs], options,
                                  *(() if stats is None else (stats,)))
@@ -532,14 +557,14 @@ def test_a_templates_candidates_grow_linearly_and_are_counted():
     assert np.array_equal(_pairs(large, options, stats), many)
     assert stats["cut"] > len(large) // 2  # what was not compared is counted
     # The items still chain into one cluster, as when each was compared with all before it.
-    links = [dedup.compare(large[a], large[b]) for a, b in many.tolist()]
+    links = [compare(large[a], large[b]) for a, b in many.tolist()]
     clusters = {a.cluster_id for a in resolve_clusters([x for x in links if x]).values()}
     assert len(clusters) == 1
 
 
 def test_a_small_bucket_is_compared_pair_by_pair():
     "A story's copies (fewer than max_partners) are all compared, and nothing is counted as cut."
-    sigs = _bulletins(dedup.MAX_PARTNERS)
+    sigs = _bulletins(MAX_PARTNERS)
     options = near_options()
     stats: dict = {}
     pairs = {tuple(p) for p in _pairs(sigs, options, stats).tolist()}
@@ -571,11 +596,12 @@ class _Timer:
 
 def test_streaming_bucket_compares_an_arrival_with_its_latest_neighbours_only(monkeypatch):
     compared = []
-    real = dedup.compare
-    monkeypatch.setattr(dedup, "compare", lambda a, b, *rule: compared.append(b.doc_id) or real(a, b, *rule))
+    real = streaming.compare
+    monkeypatch.setattr(streaming, "compare",
+                        lambda a, b, *rule: compared.append(b.doc_id) or real(a, b, *rule))
     o = near_options()
-    fn = dedup._BucketFn(o.threshold, o.containment, o.min_shared, o.bands, o.rows, o.ttl,
-                         o.max_bucket, False, o.max_partners)
+    fn = streaming._BucketFn(o.threshold, o.containment, o.min_shared, o.bands, o.rows, o.ttl,
+                             o.max_bucket, False, o.max_partners)
     sigs = _bulletins(200)
     same = b"\x00\x00" + b"\x00" * 8  # one band key for all: the worst case of a bucket
     held = _Bag()
@@ -592,7 +618,7 @@ def test_an_article_too_short_to_compare_gets_no_outline():
     from tollwatch.schemas import Article
     fields = dict.fromkeys(Article._fields)
     fields.update(doc_id="s", published_at=Timestamp(0), text="Nine people were hurt in a storm. " * 2)
-    short = dedup.signature_of(Article(**fields), MinHasher())
-    assert short.n_shingles < dedup.MIN_SHINGLES and short.outline == b"" and not short.leads
+    short = signature_of(Article(**fields), MinHasher())
+    assert short.n_shingles < MIN_SHINGLES and short.outline == b"" and not short.leads
     fields.update(text=_BULLETIN.format(n=12, place="Tarven"))
-    assert dedup.signature_of(Article(**fields), MinHasher()).outline
+    assert signature_of(Article(**fields), MinHasher()).outline

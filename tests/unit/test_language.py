@@ -4,7 +4,8 @@
 import pytest
 
 from support import CORPORA, needs_shared
-from tollwatch.transforms.language import article_language, detect, normalise_tag
+from tollwatch.transforms.language import (
+    MIN_LETTERS, article_language, detect, has_letters, normalise_tag)
 
 
 @pytest.mark.parametrize("tag, primary", [("en-GB", "en"), ("en-us", "en"), ("pt_PT", "pt"),
@@ -22,6 +23,12 @@ def test_the_text_decides_when_sure_and_the_tag_stands_otherwise():
     assert article_language("fr-FR", "12 345 678") == "fr"  # nothing to read: the tag stands
     assert article_language(None, "12 345") is None
     assert detect("")[0] is None
+
+
+@pytest.mark.parametrize("text", ["", "12 345", "a" * 19, "a" * 20, "1 2 é" * 10, "ß" * 19 + "1",
+                                  "日本語のテキスト" * 3, "--- " * 50 + "x" * 20])
+def test_has_letters_counts_as_the_whole_count_would(text):
+    assert has_letters(text) == (sum(c.isalpha() for c in text) >= MIN_LETTERS)
 
 
 @needs_shared

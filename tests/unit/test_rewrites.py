@@ -5,7 +5,8 @@ import re
 from apache_beam.utils.timestamp import Timestamp
 
 from support import needs_shared, seed
-from tollwatch.transforms.rewrites import (CreditFinder, StoryTraits, figures, rewrite_similarity)
+from tollwatch.schemas.duplicates import StoryTraits
+from tollwatch.transforms.duplicates.rewrites import CreditFinder, figures, rewrite_similarity
 
 FINDER = CreditFinder({"Reuters": "Reuters", "Associated Press": "AP", "AP": "AP", "AFP": "AFP",
                        "SANA": "SANA", "The National": "The National"})
@@ -61,7 +62,7 @@ def test_credit_windows_hold_only_what_is_around_names():
 def test_every_white_space_in_a_credit_context_is_one_run():
     # CreditFinder's windows assume each `\s` of a context matches at most one run of white space
     # and that nothing else in a context matches white space.
-    from tollwatch.transforms.rewrites import _CREDIT_CONTEXTS
+    from tollwatch.transforms.duplicates.rewrites import _CREDIT_CONTEXTS
 
     for context in _CREDIT_CONTEXTS:
         assert re.findall(r"\\s(?![+*])", context) == [], context

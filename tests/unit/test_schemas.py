@@ -42,10 +42,8 @@ def test_every_record_coder_codes_each_field_by_its_type():
     """A RowCoder field of type Any (what Beam infers from a string annotation) codes its value as a
     tagged Python object and pickles a Timestamp; every field must have a real type, and a time
     must keep its microseconds."""
+    from tollwatch.schemas.duplicates import ArticleDigest, Signature, StoryTraits, Verdict
     from tollwatch.schemas.intermediate import ArticleVersion, EventSpan, Feed, TollClaim
-    from tollwatch.transforms.dedup import Signature
-    from tollwatch.transforms.resolve import ArticleDigest, Verdict
-    from tollwatch.transforms.rewrites import StoryTraits
 
     for record_type in (RawDoc, Article, Claim, SourceFigure, TollWindow, DeadLetter, Signature,
                         ArticleDigest, Verdict, StoryTraits, TollClaim, Feed, ArticleVersion, EventSpan):

@@ -61,8 +61,8 @@ from .extractor import ClaimMention, extract_claims
 from .numbers import ParsedNumber, parse_number, values
 from .sources import SourceEntry, SourceTable, load_sources, read_source_files, sources_from_texts
 from .stage import (
-    ExtractClaims, ExtractClaimsFn, UnmarkNewFigures, article_claims, claim_id, claim_key, to_claim,
-    unmark_new_figures)
+    ExtractClaims, ExtractClaimsFn, UnmarkNewFigures, article_claims, claim_id, claim_key, figure_key,
+    to_claim, unmark_new_figures)
 from .vocabulary import MAX_FIGURE, figure_value
 
 # The name it had before the package, for branches written against it.
@@ -70,6 +70,7 @@ _sources_from_texts = sources_from_texts
 
 __all__ = [
     "MAX_FIGURE", "figure_value", "ClaimMention", "ExtractClaims", "ExtractClaimsFn", "ParsedNumber", "SourceEntry", "SourceTable",
-    "UnmarkNewFigures", "article_claims", "claim_id", "claim_key", "extract_claims", "load_sources", "parse_number",
+    "UnmarkNewFigures", "article_claims", "claim_id", "claim_key", "extract_claims", "figure_key",
+    "load_sources", "parse_number",
     "read_source_files", "sources_from_texts", "to_claim", "unmark_new_figures", "values",
 ]

@@ -141,10 +141,11 @@ class ExtractClaims(beam.PTransform):
         return results["claims"]
 
 
-def _figure_key(claim: Claim) -> tuple:
-    # The number itself: a rewrite's other words may change the group or qualifier the extractor
-    # reads, not the figure it repeats.
-    return (claim.measure, claim.number, claim.number_high)
+def figure_key(claim: Claim) -> str:
+    """The figure a claim states, as a copy's claims are compared with its origin's: the number
+    itself (a rewrite's other words may change the group or qualifier the extractor reads, not the
+    figure it repeats). Kept as text in the batch digests and verdicts."""
+    return f"{claim.measure}:{claim.number}:{claim.number_high}"
 
 
 def unmark_new_figures(claims: Iterable[Claim]) -> list[Claim]:
@@ -156,8 +157,8 @@ def unmark_new_figures(claims: Iterable[Claim]) -> list[Claim]:
     origin = [c for c in claims if not c.is_copy and c.doc_id == c.origin_doc_id]
     if not origin:
         return claims
-    stated = {_figure_key(c) for c in origin}
-    return [c._replace(is_copy=False) if c.is_copy and _figure_key(c) not in stated else c
+    stated = {figure_key(c) for c in origin}
+    return [c._replace(is_copy=False) if c.is_copy and figure_key(c) not in stated else c
             for c in claims]
 
 

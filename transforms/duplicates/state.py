@@ -1,4 +1,4 @@
-"""Continuation: a run into an output folder that already holds articles links its copies to the
+"""State: a run into an output folder that already holds articles links its copies to the
 canonical articles already there.
 
 The state is the output folder's own, and small: the near-duplicate Signature (MinHash values and
@@ -19,18 +19,18 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadAllFromParquet
 from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.transforms.dedup import Signature
+from tollwatch.schemas.duplicates import Signature
+from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
 from tollwatch.transforms.parquet import WriteParquet, table_files
 
-STATE_DIR = "_state"
-TABLE = "signatures"
+SIGNATURES = STATE_TABLES["signatures"]
 DEFAULT_LOOKBACK_DAYS = 14
 _PARTITION = re.compile(r"published_date=(\d{4}-\d{2}-\d{2})")
 
 
 def signature_files(output: str, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> list[str]:
     """The state files of the newest `lookback_days` days of partitions in `output` (none: [])."""
-    files = table_files(FileSystems.join(output, STATE_DIR), TABLE)
+    files = table_files(FileSystems.join(output, STATE_DIR), SIGNATURES.name)
     dated = [(dt.date.fromisoformat(m.group(1)), f) for f in files
              if (m := _PARTITION.search(f))]
     if not dated:
@@ -75,8 +75,9 @@ class WriteSignatures(beam.PTransform):
 
     def expand(self, signatures):
         return (signatures
-                | "WriteState" >> WriteParquet(FileSystems.join(self._output, STATE_DIR), TABLE,
-                                               Signature, "published_at", "published_date",
+                | "WriteState" >> WriteParquet(FileSystems.join(self._output, STATE_DIR),
+                                               SIGNATURES.name, SIGNATURES.record_type,
+                                               SIGNATURES.partition_by, SIGNATURES.partition_column,
                                                shards=self._shards, run_key=self._run_key))
 
 

@@ -1,4 +1,4 @@
-"""MarkRewrites: link a story rewritten in other words to the wire story it retells.
+"""Rewrites: link a story rewritten in other words to the wire story it retells.
 
 A rewrite shares almost no word sequences with its original (seeds 000 and 004: 5-word-shingle
 Jaccard 0.000), so shingles cannot find it. What a rewrite keeps is what an outlet may not change:
@@ -30,8 +30,8 @@ for the story. A lone article's traits are its own. Only clusters are linked (co
 linked to their canonical); the later of a pair (earliest published, ties the longest, is canonical) gets `dup_kind = 'rewrite'`, `dup_of`, and
 `dup_similarity` = the share of its figures found in the original here; the batch resolver
 (``resolve._rewrites``) replaces it with ``alignment.aligned_share`` of the two texts, what the
-similarity of every copy found by its sentences means. Batch: pairs meet in a GroupByKey on
-(credit, figure).
+similarity of every copy found by its sentences means. Pairs are compared among the clusters that
+share a (credit, figure) key (``resolve._rewrites``).
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ from __future__ import annotations
 import collections
 import itertools
 import re
-from typing import Iterable, NamedTuple, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
-import apache_beam as beam
-from apache_beam.utils.timestamp import Duration, Timestamp
+from apache_beam.utils.timestamp import Duration
 
-from tollwatch.schemas import Article, register_row_coder
+from tollwatch.schemas import Article
+from tollwatch.schemas.duplicates import DocRef, Link, StoryTraits
 from tollwatch.transforms.claims import figure_value
-from tollwatch.transforms.dedup import DocRef, Link, star_clusters
+from tollwatch.transforms.duplicates.stories import canonical_key
 
 MAX_GAP = Duration(seconds=24 * 3600)
 MIN_FIGURE_OVERLAP = 1.0
@@ -73,18 +73,6 @@ _CREDIT_CONTEXTS = (
     r"\b{X}\s+(?:reporter|correspondent|journalist)s?\b",
 )
 _WHITESPACE_RUN = re.compile(r"\s+")
-
-
-class StoryTraits(NamedTuple):
-    """What a rewrite keeps of its original: figures and credits, and when it was published."""
-
-    doc_id: str
-    published_at: Timestamp
-    dated: bool
-    length: int
-    cluster_id: Optional[str]
-    figures: Sequence[int]
-    credits: Sequence[str]
 
 
 class CreditFinder:
@@ -192,7 +180,7 @@ def rewrite_similarity(a: StoryTraits, b: StoryTraits, max_gap: Duration = MAX_G
         return None
     if a.dated and b.dated and abs(a.published_at.micros - b.published_at.micros) > max_gap.micros:
         return None
-    later = max(a, b, key=lambda t: (t.published_at, -t.length, t.doc_id))
+    later = max(a, b, key=canonical_key)
     return round(len(shared) / len(later.figures), 4)
 
 
@@ -217,61 +205,3 @@ def mark_rewrite(article: Article, cluster_id: str, dup_of: Optional[str],
         return article
     return article._replace(dup_kind="rewrite", dup_of=dup_of, dup_cluster_id=cluster_id,
                             dup_similarity=similarity, is_canonical=False)
-
-
-class MarkRewrites(beam.PTransform):
-    """PCollection[Article] -> PCollection[Article] with rewrites of canonical articles marked."""
-
-    def __init__(self, source_files: Sequence[str] = (), max_gap_hours: float = 24.0):
-        super().__init__()
-        if max_gap_hours <= 0:
-            raise ValueError(f"max_gap_hours must be positive, got {max_gap_hours}")
-        self._finder = CreditFinder.from_sources(source_files)  # a bad file fails here
-        self._max_gap = Duration(seconds=round(max_gap_hours * 3600))
-
-    def expand(self, articles):
-        finder, max_gap = self._finder, self._max_gap
-        rewrites = beam.metrics.Metrics.counter("tollwatch", "rewrites")
-
-        def member(article: Article):
-            return (article.dup_cluster_id or article.doc_id,
-                    (story_traits(article, finder), article.is_canonical))
-
-        def keys(_cluster, members):
-            traits = cluster_traits(list(members))
-            if traits is None:
-                return
-            for credit, figure in itertools.product(traits.credits, traits.figures):
-                yield f"{credit}\x1f{figure}", traits
-
-        def links(_key, traits: Iterable[StoryTraits]):
-            ordered = sorted(traits, key=lambda t: (t.published_at, -t.length, t.doc_id))
-            return [(0, link) for link in rewrite_links(ordered, max_gap)]
-
-        def assign(_key, all_links: Iterable[Link]):
-            unique = {(l.doc.doc_id, l.other.doc_id): l for l in all_links}
-            return [(doc_id, a) for doc_id, a in star_clusters(unique.values()).items()
-                    if a.dup_of is not None]
-
-        def apply(article: Article, assignments: dict):
-            found = assignments.get(article.doc_id)
-            if found is None:
-                return article
-            rewrites.inc()
-            return mark_rewrite(article, found.cluster_id, found.dup_of, found.similarity)
-
-        assignments = (
-            articles
-            | "MemberTraits" >> beam.Map(member).with_output_types(
-                tuple[str, tuple[StoryTraits, bool]])
-            | "GroupByCluster" >> beam.GroupByKey()
-            | "TraitKeys" >> beam.FlatMapTuple(keys).with_output_types(tuple[str, StoryTraits])
-            | "GroupByTrait" >> beam.GroupByKey()
-            | "Links" >> beam.FlatMapTuple(links).with_output_types(tuple[int, Link])
-            | "AllLinks" >> beam.GroupByKey()
-            | "Clusters" >> beam.FlatMapTuple(assign))
-        return articles | "Mark" >> beam.Map(apply, beam.pvalue.AsDict(assignments)).with_output_types(
-            Article)
-
-
-register_row_coder(StoryTraits)

@@ -8,10 +8,10 @@ rewrite traits and the figures its claims state -- not from the text itself. Eac
 meet under one key, the resolver reads the digests from them, and ``decide`` applies the same pure
 functions as the per-article transforms, in the same order:
 
-1. exact copies (``exact_duplicates.mark_exact_copies``), grouped by normalised-text hash;
-2. near copies: LSH candidates (``dedup.candidate_pairs``) among the signatures of this run and of
-   the earlier runs' canonical articles, then ``dedup.resolve_clusters``;
-3. exact copies follow their canonical (``exact_duplicates.repoint_copies``);
+1. exact copies (``exact.mark_exact_copies``), grouped by normalised-text hash;
+2. near copies: LSH candidates (``candidates.candidate_pairs``) among the signatures of this run and of
+   the earlier runs' canonical articles, then ``stories.resolve_clusters``;
+3. exact copies follow their canonical (``exact.repoint_copies``);
 4. rewrites among clusters (``rewrites.cluster_traits``, ``rewrite_links``, ``star_clusters``);
 5. exact and near copies follow their canonical again;
 6. the figures each copy's origin states, so a copy's claims of a figure its origin does not state
@@ -34,71 +34,34 @@ candidate pairs are known and dropped once they are compared, and the verdicts a
 a time. Measured on the 10k benchmark's digests as 10 disjoint copies (99,500 articles), the
 resolver's peak above a fresh process's imports went from 515 MB (the grouped digests as bytes,
 decoded whole, all candidates' sketches at once) to 188 MB. Streaming keeps its per-band state
-(``dedup.MarkNearDuplicates(streaming=True)``).
+(``streaming.MarkNearDuplicates``).
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.utils.timestamp import Duration, Timestamp
+from apache_beam.utils.timestamp import Duration
 
-from tollwatch.schemas import register_row_coder
-from tollwatch.transforms.alignment import aligned_share, unpack_outline
-from tollwatch.transforms.clusters import DisjointSets
-from tollwatch.transforms.dedup import (
-    Assignment, DocRef, Link, NearOptions, Signature, apply_assignment, candidate_pairs,
-    canonical_key, compare, near_options, story_pairs, resolve_clusters, star_clusters)
-from tollwatch.transforms.exact_duplicates import mark_exact_copies, repoint_copies
-from tollwatch.transforms.rewrites import (
-    MAX_GAP, StoryTraits, cluster_traits, mark_rewrite, rewrite_links)
+from tollwatch.schemas.duplicates import (
+    ArticleDigest, Assignment, DocRef, Link, Signature, StoryTraits, Verdict)
+from tollwatch.transforms.duplicates.alignment import aligned_share, unpack_outline
+from tollwatch.transforms.duplicates.candidates import candidate_pairs, story_pairs
+from tollwatch.transforms.duplicates.clusters import DisjointSets
+from tollwatch.transforms.duplicates.exact import mark_exact_copies, repoint_copies
+from tollwatch.transforms.duplicates.rewrites import (
+    MAX_GAP, cluster_traits, mark_rewrite, rewrite_links)
+from tollwatch.transforms.duplicates.settings import NearOptions, near_options
+from tollwatch.transforms.duplicates.similarity import compare
+from tollwatch.transforms.duplicates.stories import (
+    apply_assignment, canonical_key, resolve_clusters, star_clusters)
 from tollwatch.transforms.tuning import return_freed_memory
 
-__all__ = ["ArticleDigest", "ResolveDuplicates", "Verdict", "VerdictSink", "decide", "lean_digest",
-           "resolve_duplicates", "verdicts_of"]
-
-
-class ArticleDigest(NamedTuple):
-    """What the batch duplicate decisions need of an article, instead of its text."""
-
-    doc_id: str
-    published_at: Timestamp
-    # Characters in the text: the canonical's tie-breaker.
-    length: int
-    # extract.normalized_text_hash of the text: equal for exact copies.
-    text_hash: str
-    # None: not compared as a near copy (undated, or fewer than MIN_SHINGLES shingles). Its
-    # sketch is empty when it waits in the staging files (the bulk of a signature: read only for
-    # the articles that are candidates).
-    signature: Optional[Signature]
-    traits: StoryTraits
-    # claims.figure_key of each of the article's claims.
-    figures: Sequence[str]
-    # The staging file that holds the article (see staging.py).
-    staged: str
-    # The duplicate fields, as the article arrives and as each step leaves them.
-    dup_cluster_id: Optional[str]
-    dup_of: Optional[str]
-    dup_kind: Optional[str]
-    dup_similarity: Optional[float]
-    is_canonical: bool
-
-
-class Verdict(NamedTuple):
-    """An article's duplicate fields, and for a copy the figures its origin states."""
-
-    doc_id: str
-    staged: str
-    dup_cluster_id: Optional[str]
-    dup_of: Optional[str]
-    dup_kind: Optional[str]
-    dup_similarity: Optional[float]
-    is_canonical: bool
-    # None: the origin is not in this run or states no figure (its copies' claims stay copies).
-    origin_figures: Optional[Sequence[str]]
+__all__ = ["ResolveDuplicates", "VerdictSink", "decide", "lean_digest", "resolve_duplicates",
+           "verdicts_of"]
 
 
 # doc ids -> (doc id, (sketch, outline)) of each, in any order (a bare sketch: no outline)
@@ -108,8 +71,6 @@ DigestSource = Callable[[Sequence[str]], Iterable[ArticleDigest]]
 # verdicts, grouped by staging file -> the staging file names whose verdicts it wrote
 # (staging.write_verdicts)
 VerdictSink = Callable[[Iterable[Verdict]], Iterable[str]]
-
-register_row_coder(ArticleDigest, Verdict)
 
 
 # ---- The steps ------------------------------------------------------------------------------------
@@ -122,9 +83,9 @@ def _exact(digests: Sequence[ArticleDigest]) -> list[ArticleDigest]:
 
 def _candidates(signatures: Sequence[Signature], options: NearOptions,
                 stats: Optional[dict] = None) -> list[tuple[Signature, Signature]]:
-    """The LSH candidate pairs (later, earlier) of the signatures: ``dedup.candidate_pairs`` over
-    one array of their MinHash values, what every band bucket's ``bucket_candidates`` gives, then
-    the pairs by shared keys that LSH did not propose."""
+    """The LSH candidate pairs (later, earlier) of the signatures: ``candidates.candidate_pairs``
+    over one array of their MinHash values, then the pairs by shared keys that LSH did not
+    propose."""
     if len(signatures) < 2:
         return []
     width = options.bands * options.rows
@@ -210,7 +171,7 @@ def _confirmed(pairs: Sequence[tuple[Signature, Signature]], options: NearOption
 
 def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options: NearOptions,
           sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], dict]:
-    """Near copies marked (what MarkNearDuplicates does in batch); also the counters."""
+    """Near copies marked; also the counters."""
     stats = {"near_copies": 0, "candidates": 0, "confirmed": 0, "cut": 0}
     compared, out = [], []
     for d in digests:
@@ -345,7 +306,7 @@ def _copy_kinds(assignments: dict[str, Assignment], links: Sequence[Link]) -> di
 
 
 def _repoint(digests: Sequence[ArticleDigest], follow: tuple[str, ...]) -> list[ArticleDigest]:
-    """Copies of a `follow` kind join their canonical's cluster (RepointCopies, batch)."""
+    """Copies of a `follow` kind join their canonical's cluster (``exact.repoint_copies``)."""
     groups: dict[str, list[ArticleDigest]] = {}
     for d in digests:
         groups.setdefault(d.dup_of if d.dup_kind in follow else d.doc_id, []).append(d)
@@ -362,7 +323,7 @@ def _repoint(digests: Sequence[ArticleDigest], follow: tuple[str, ...]) -> list[
 
 def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration,
               sketches: Optional[SketchSource] = None) -> tuple[list[ArticleDigest], int]:
-    """Canonical articles that retell another cluster's story marked as rewrites (MarkRewrites),
+    """Canonical articles that retell another cluster's story marked as rewrites,
     each with the aligned share of its sentences as its similarity (``_aligned_shares``)."""
     clusters: dict[str, list[tuple[StoryTraits, bool]]] = {}
     for d in digests:
@@ -377,7 +338,7 @@ def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration,
             by_key.setdefault(f"{credit}\x1f{figure}", []).append(traits)
     unique = {}
     for group in by_key.values():
-        ordered = sorted(group, key=lambda t: (t.published_at, -t.length, t.doc_id))
+        ordered = sorted(group, key=canonical_key)
         for link in rewrite_links(ordered, max_gap):
             unique[(link.doc.doc_id, link.other.doc_id)] = link
     found = {doc_id: a for doc_id, a in star_clusters(unique.values()).items() if a.dup_of is not None}

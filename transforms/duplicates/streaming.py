@@ -1,0 +1,364 @@
+"""Near copies in a stream: ``MarkNearDuplicates``, the duplicate stage of ``tollwatch run
+--streaming`` (``build.build_streaming``). Exact copies are near copies of similarity 1.0 here;
+rewrites need the whole batch (``resolve.ResolveDuplicates``, which a batch run uses instead).
+
+Each article's ``Signature`` (``similarity.signature_of``) is keyed by its LSH band keys and held
+per band key in one stateful DoFn (``FindLinks`` / ``_BucketFn``: a ``BagState`` of signatures and
+an event-time expiry timer that drops entries once the watermark is ``ttl`` past them, the
+``DeduplicatePerKey`` pattern). A pair is compared in the first band it shares only, so each pair
+is confirmed once (``similarity.compare``). A band key holding more than ``max_bucket`` signatures
+evicts the oldest (counter ``bucket_overflow``), and an article is compared with at most
+``max_partners`` (32) articles held before it: a bucket bigger than a story's copies is a template
+(one bulletin with the place and the figure changed), whose items then chain to their neighbours
+in linear work (counter ``partners_cut``).
+
+An article is decided once, when all its bands have reported (``_GatherFn``), and never revised: it
+is compared with the articles that *arrived* before it and are still within ``ttl``; a single
+``_ResolveFn`` (one key; it only sees articles that matched something) makes it a copy of the
+earliest canonical it is linked to, or, linked only to copies, of their canonical
+(``stories.assign_on_arrival``). Approximations: an earlier-published article that arrives after
+its copy becomes a copy of the cluster already emitted (the emitted canonical is not retracted); an
+article decided before one of its partners was resolved may point to a partner that became a copy;
+state expires on the watermark, so an article arriving more than ``ttl`` behind the watermark finds
+nothing.
+
+Output contract: copies get ``dup_kind='near'``, ``dup_of`` = the canonical's ``doc_id``,
+``dup_similarity`` (the Jaccard to the canonical if it reaches ``threshold``, else the containment
+that linked them) and ``is_canonical=False``. Every article this stage decides gets
+``dup_cluster_id`` = its canonical's cluster: the canonical's existing ``dup_cluster_id`` or its
+``doc_id`` -- also for articles without copies, so that a canonical emitted before its first copy
+arrived carries the same id as in batch. Articles marked ``dup_kind='exact'`` upstream pass through
+untouched; articles with fewer than ``MIN_SHINGLES`` shingles are not compared (counter
+``too_short``). The output is in the global window.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Optional
+
+import numpy as np
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+from apache_beam.transforms import userstate, window
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from tollwatch.schemas.duplicates import BandReport, Signature
+from tollwatch.schemas.records import Article, DeadLetter, register_row_coder
+from tollwatch.transforms.duplicates.lsh import band_keys, band_of, first_shared_band
+from tollwatch.transforms.duplicates.minhash import MinHasher
+from tollwatch.transforms.duplicates.settings import (
+    BANDS, CONTAINMENT, MAX_BUCKET, MAX_CANDIDATES, MAX_PARTNERS, MIN_SHARED, MIN_SHINGLES,
+    NAMESPACE, NUM_PERM, SEED, SHINGLE_SIZE, SKETCH_SIZE, THRESHOLD, TTL, NearOptions,
+    near_options)
+from tollwatch.transforms.duplicates.similarity import compare, signature_of
+from tollwatch.transforms.duplicates.stories import apply_assignment, assign_on_arrival
+from tollwatch.transforms.guard import article_failure
+
+__all__ = ["FindLinks", "MarkNearDuplicates"]
+
+
+class _Held(NamedTuple):
+    # Element timestamp: the clock the expiry timer runs on.
+    held_at: Timestamp
+    signature: Signature
+
+
+class _Decided(NamedTuple):
+    held_at: Timestamp
+    doc_id: str
+    canonical_id: str
+    cluster_id: str
+
+
+register_row_coder(_Held, _Decided)
+
+
+_SIGNATURES_TAG = "signatures"
+_ALONE_TAG = "alone"
+_LINKED_TAG = "linked"
+_DEAD_LETTERS_TAG = "dead_letters"
+_COPIES = Metrics.counter(NAMESPACE, "near_copies")
+
+
+class _SignFn(beam.DoFn):
+    """Article -> the article itself for the articles to compare, their Signature on 'signatures',
+    and on 'alone' the articles not compared (exact copies untouched, too-short ones as their own
+    canonical)."""
+
+    def __init__(self, num_perm, seed, shingle_size, sketch_size):
+        self._args = (num_perm, seed)
+        self._shingle_size, self._sketch_size = shingle_size, sketch_size
+        self._exact = Metrics.counter(NAMESPACE, "exact_kept")
+        self._short = Metrics.counter(NAMESPACE, "too_short")
+        self._undated = Metrics.counter(NAMESPACE, "undated")
+
+    def setup(self):
+        self._hasher = MinHasher(*self._args)
+
+    def process(self, article: Article):
+        if article.dup_kind == "exact":
+            self._exact.inc()
+            yield pvalue.TaggedOutput(_ALONE_TAG, article)
+            return
+        if article.published_at is None:  # no time, no canonical order: not compared
+            self._undated.inc()
+            yield pvalue.TaggedOutput(_ALONE_TAG, apply_assignment(article, None))
+            return
+        try:
+            sig = signature_of(article, self._hasher, self._shingle_size, self._sketch_size)
+        except Exception as err:  # noqa: BLE001 - one article's failure is its dead letter
+            yield pvalue.TaggedOutput(_DEAD_LETTERS_TAG, article_failure(article, "sign", err))
+            return
+        if sig.n_shingles < MIN_SHINGLES:
+            self._short.inc()
+            yield pvalue.TaggedOutput(_ALONE_TAG, apply_assignment(article, None))
+            return
+        yield article
+        yield pvalue.TaggedOutput(_SIGNATURES_TAG, sig)
+
+
+def _expiry(held_at: Timestamp, ttl: Duration) -> Timestamp:
+    """When an entry held at `held_at` expires, in whole milliseconds: portable runners keep timers
+    at millisecond precision, so an expiry with microseconds would fire just before itself and
+    re-arm forever."""
+    micros = (held_at + ttl).micros
+    return Timestamp(micros=-(-micros // 1000) * 1000)
+
+
+def _band_entries(sig: Signature, bands: int, rows: int) -> list[tuple[bytes, Signature]]:
+    return [(key, sig) for key in band_keys(np.frombuffer(sig.minhash, dtype="<u4"), bands, rows)]
+
+
+def _band_keyed(options: NearOptions) -> beam.PTransform:
+    "Each Signature once per LSH band key: the key of the buckets."
+    return beam.FlatMap(_band_entries, options.bands, options.rows).with_output_types(
+        tuple[bytes, Signature])
+
+
+class _BucketFn(beam.DoFn):
+    """Per band key: compare each new signature with those held, emit the confirmed links as a
+    BandReport, hold it, and drop what is older than the TTL when the watermark passes it."""
+
+    HELD = userstate.BagStateSpec("held", beam.coders.registry.get_coder(_Held))
+    EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, threshold, containment, min_shared, bands, rows, ttl, max_bucket,
+                 report_empty, max_partners=MAX_PARTNERS):
+        self._rule = (threshold, containment, min_shared)
+        self._bands, self._rows = bands, rows
+        self._ttl, self._max_bucket, self._report_empty = ttl, max_bucket, report_empty
+        self._window = min(max_bucket, max_partners)  # NearOptions.window
+        self._candidates = Metrics.counter(NAMESPACE, "candidates")
+        self._confirmed = Metrics.counter(NAMESPACE, "confirmed")
+        self._expired = Metrics.counter(NAMESPACE, "expired")
+        self._overflow = Metrics.counter(NAMESPACE, "bucket_overflow")
+        self._size = Metrics.distribution(NAMESPACE, "bucket_size")
+        self._cut = Metrics.counter(NAMESPACE, "partners_cut")
+
+    def process(self, element, held_at=beam.DoFn.TimestampParam,
+                held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY)):
+        key, sig = element
+        band = band_of(key)
+        entries = list(held.read())
+        mine = np.frombuffer(sig.minhash, dtype="<u4")
+        others = [e for e in entries if e.signature.doc_id != sig.doc_id]
+        seen = len(others) < len(entries)
+        if len(others) > self._window:  # a template's bucket: the latest neighbours only
+            self._cut.inc()
+            others.sort(key=lambda e: (e.held_at, e.signature.doc_id))
+            others = others[-self._window:]
+        links = []
+        for entry in others:
+            other = entry.signature
+            theirs = np.frombuffer(other.minhash, dtype="<u4")
+            if first_shared_band(mine, theirs, self._bands, self._rows) != band:
+                continue  # compared in an earlier band (or a key collision)
+            self._candidates.inc()
+            link = compare(sig, other, *self._rule)
+            if link is not None:
+                self._confirmed.inc()
+                links.append(link)
+        if not seen:
+            entries.append(_Held(held_at, sig))
+            if len(entries) > self._max_bucket:
+                self._overflow.inc()
+                entries.sort(key=lambda e: (e.held_at, e.signature.doc_id))
+                entries = entries[-self._max_bucket:]
+                held.clear()
+                for entry in entries:
+                    held.add(entry)
+            else:
+                held.add(entries[-1])
+        self._size.update(len(entries))
+        expiry.set(_expiry(min(e.held_at for e in entries), self._ttl))
+        if links or self._report_empty:
+            yield sig.doc_id, BandReport(sig.doc_id, band, len(entries), links)
+
+    @userstate.on_timer(EXPIRY)
+    def expire(self, now=beam.DoFn.TimestampParam, held=beam.DoFn.StateParam(HELD),
+               expiry=beam.DoFn.TimerParam(EXPIRY)):
+        entries = list(held.read())
+        keep = [e for e in entries if _expiry(e.held_at, self._ttl) > now]
+        held.clear()
+        for entry in keep:
+            held.add(entry)
+        self._expired.inc(len(entries) - len(keep))
+        if keep:
+            expiry.set(_expiry(min(e.held_at for e in keep), self._ttl))
+
+
+class _GatherFn(beam.DoFn):
+    """Streaming, per doc_id: wait for the article and the report of each of its bands, then emit
+    it as its own canonical (no link) or send it with its links to the resolver."""
+
+    ARTICLE = userstate.BagStateSpec("article", beam.coders.registry.get_coder(Article))
+    REPORTS = userstate.BagStateSpec("reports", beam.coders.registry.get_coder(BandReport))
+    FLUSH = userstate.TimerSpec("flush", TimeDomain.WATERMARK)
+
+    def __init__(self, bands, ttl):
+        self._bands, self._ttl = bands, ttl
+        self._incomplete = Metrics.counter(NAMESPACE, "incomplete")
+
+    def process(self, element, ts=beam.DoFn.TimestampParam,
+                article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS),
+                flush=beam.DoFn.TimerParam(FLUSH)):
+        _, value = element
+        if isinstance(value, BandReport):
+            reports.add(value)
+        else:
+            article.add(value)
+        articles, got = list(article.read()), list(reports.read())
+        if articles and len({r.band for r in got}) >= self._bands:
+            article.clear()
+            reports.clear()
+            yield from self._emit(articles, got)
+        else:
+            flush.set(ts + self._ttl)
+
+    @userstate.on_timer(FLUSH)
+    def flush(self, article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS)):
+        articles, got = list(article.read()), list(reports.read())
+        article.clear()
+        reports.clear()
+        if articles or got:
+            self._incomplete.inc()
+        yield from self._emit(articles, got)
+
+    @staticmethod
+    def _emit(articles, reports):
+        links = [link for report in reports for link in report.links]
+        for art in articles:
+            if links:
+                yield pvalue.TaggedOutput(_LINKED_TAG, (art, links))
+            else:
+                yield apply_assignment(art, None)
+
+
+class _ResolveFn(beam.DoFn):
+    """Streaming, one key: decide each linked article on arrival (``assign_on_arrival``) and remember
+    the decisions for the TTL."""
+
+    DECIDED = userstate.BagStateSpec("decided", beam.coders.registry.get_coder(_Decided))
+    EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, ttl):
+        self._ttl = ttl
+
+    def process(self, element, held_at=beam.DoFn.TimestampParam,
+                decided=beam.DoFn.StateParam(DECIDED), expiry=beam.DoFn.TimerParam(EXPIRY)):
+        _, (article, links) = element
+        entries = list(decided.read())
+        canonical_of = {e.doc_id: e.canonical_id for e in entries}
+        cluster_of = {e.doc_id: e.cluster_id for e in entries}
+        doc = links[0].doc
+        assignment = assign_on_arrival(doc, links, canonical_of, cluster_of)
+        decided.add(_Decided(held_at, doc.doc_id, assignment.dup_of or doc.doc_id,
+                             assignment.cluster_id))
+        expiry.set(_expiry(min([e.held_at for e in entries] + [held_at]), self._ttl))
+        if assignment.dup_of is not None:
+            _COPIES.inc()
+        yield apply_assignment(article, assignment)
+
+    @userstate.on_timer(EXPIRY)
+    def expire(self, now=beam.DoFn.TimestampParam, decided=beam.DoFn.StateParam(DECIDED),
+               expiry=beam.DoFn.TimerParam(EXPIRY)):
+        keep = [e for e in decided.read() if _expiry(e.held_at, self._ttl) > now]
+        decided.clear()
+        for entry in keep:
+            decided.add(entry)
+        if keep:
+            expiry.set(_expiry(min(e.held_at for e in keep), self._ttl))
+
+
+@beam.typehints.with_input_types(Signature)
+@beam.typehints.with_output_types(tuple[str, BandReport])
+class FindLinks(beam.PTransform):
+    """Signatures -> (doc_id, BandReport): key each signature by its LSH band keys, hold it per key
+    for ``ttl`` (``_BucketFn``) and report the confirmed near-duplicate links of each new arrival.
+    With ``report_empty`` every band reports, so a consumer knows when an article is complete."""
+
+    def __init__(self, options: Optional[NearOptions] = None, report_empty: bool = False,
+                 label: Optional[str] = None):
+        super().__init__(label)
+        self._options = options or near_options()
+        self._report_empty = report_empty
+
+    def expand(self, signatures):
+        o = self._options
+        return (
+            signatures
+            | "BandKeys" >> _band_keyed(o)
+            | "Buckets" >> beam.ParDo(_BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
+                                                o.rows, o.ttl, o.max_bucket, self._report_empty,
+                                                o.max_partners))
+            .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
+
+
+@beam.typehints.with_output_types(Article)
+class MarkNearDuplicates(beam.PTransform):
+    """Mark near-duplicate copies as they arrive: ``dup_kind='near'``, ``dup_of`` the canonical,
+    ``dup_similarity``, a shared ``dup_cluster_id`` and ``is_canonical`` (see the module docstring
+    for what is approximate). ``near_options`` gives the knobs (validated here, at construction).
+
+    >>> marked = articles | MarkNearDuplicates(ttl=datetime.timedelta(days=1))  # doctest: +SKIP
+    """
+
+    def __init__(self, threshold: float = THRESHOLD, containment: float = CONTAINMENT,
+                 min_shared: int = MIN_SHARED, shingle_size: int = SHINGLE_SIZE,
+                 num_perm: int = NUM_PERM, bands: int = BANDS, rows: Optional[int] = None,
+                 sketch_size: int = SKETCH_SIZE, ttl: Any = TTL, max_bucket: int = MAX_BUCKET,
+                 seed: int = SEED, label: Optional[str] = None,
+                 max_partners: int = MAX_PARTNERS, max_candidates: int = MAX_CANDIDATES):
+        super().__init__(label)
+        self._options = near_options(threshold, containment, min_shared, shingle_size, num_perm,
+                                     bands, rows, sketch_size, ttl, max_bucket, seed,
+                                     max_partners, max_candidates)
+        self.dead_letters = None
+
+    def expand(self, articles):
+        o = self._options
+        signed = (
+            articles
+            | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
+            | "Sign" >> beam.ParDo(_SignFn(o.num_perm, o.seed, o.shingle_size, o.sketch_size))
+            .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, _DEAD_LETTERS_TAG, main="compared"))
+        # The articles signing failed on, as DeadLetters (ExtractClaims' convention).
+        self.dead_letters = signed[_DEAD_LETTERS_TAG] | "DeadLetters" >> beam.Map(
+            lambda d: d).with_output_types(DeadLetter)
+        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=True)
+        gathered = (
+            (signed.compared
+             | "KeyById" >> beam.Map(lambda a: (a.doc_id, a)).with_output_types(tuple[str, Article]),
+             reports)
+            | "Meet" >> beam.Flatten().with_output_types(tuple[str, Any])
+            | "Gather" >> beam.ParDo(_GatherFn(o.bands, o.ttl))
+            .with_input_types(tuple[str, Any]).with_outputs(_LINKED_TAG, main="alone"))
+        decided = (
+            gathered[_LINKED_TAG]
+            | "OneKey" >> beam.Map(lambda linked: ("", linked)).with_output_types(tuple[str, Any])
+            | "Resolve" >> beam.ParDo(_ResolveFn(o.ttl))
+            .with_input_types(tuple[str, Any]).with_output_types(Article))
+        return [gathered.alone, decided, signed[_ALONE_TAG]] | "Merge" >> beam.Flatten()
