@@ -30,9 +30,10 @@ from tollwatch.transforms.parquet import (
     FireEvery, ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.quarantine import set_aside_damaged
 from tollwatch.transforms.repeats import StripRepeatedPassages
+from tollwatch.transforms.resume import SkipWritten, article_key, dead_letter_key, written_keys
 from tollwatch.transforms.staging import RemoveStaging, staging_dir
 from tollwatch.transforms.toll import ArticleVersion, ReviseToll, TollStats, WithEarlierClaims
-from tollwatch.transforms.watch import WatchFolder, watch_patterns
+from tollwatch.transforms.watch import DEFAULT_TTL as WATCH_TTL, WatchFolder, watch_patterns
 from tollwatch.transforms.windowing import OwnToll, must_replace, recorded_windowing, windowing
 
 
@@ -94,6 +95,8 @@ def _stages(pipeline: beam.Pipeline, options: TollwatchOptions, sources: Sequenc
     assigned = (extracted["articles"]
                 | "StripRepeatedPassages" >> strip
                 | "AssignEvents" >> assign)
+    # A restarted stream reads its sources again: what OUT holds already goes no further.
+    assigned = mode.not_written(assigned, "Articles", article_key)
     found = mode.with_known(pipeline, assigned) | "FindCopies" >> mode.find_copies
     articles, claims = mode.label_events(pipeline, assigned, found["articles"], found["claims"])
     toll = mode.toll(pipeline, articles, claims)
@@ -101,6 +104,7 @@ def _stages(pipeline: beam.Pipeline, options: TollwatchOptions, sources: Sequenc
                     + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
                        found["dead_letters"], *mode.more_dead_letters(pipeline)]
                     | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
+    dead_letters = mode.not_written(dead_letters, "DeadLetters", dead_letter_key)
     outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
     mode.write(pipeline, outputs, found)
     return outputs
@@ -126,6 +130,9 @@ class _Batch:
         # A run owns the toll: with another windowing than the earlier toll's it replaces the table.
         self._replaced = (self._earlier["toll"] if must_replace(
             self._earlier["toll"], recorded_windowing(output), self._current) else [])
+
+    def not_written(self, records, name: str, key_of):
+        return records  # a rerun's files replace its own: reading again repeats no row
 
     def with_known(self, pipeline, articles):
         known = known_signatures(pipeline, self._options.output)  # canonical articles of earlier runs
@@ -185,19 +192,47 @@ class _Batch:
 
 class _Stream:
     """An unbounded run: per-key state with expiry timers (copies), windows with early, on-time
-    and late panes (toll, writes). Nothing of the output folder is read back."""
+    and late panes (toll, writes). Of the output folder, a (re)started stream reads what it has
+    written already (resume.py): it writes no row twice, and its toll counts the claims written."""
 
     def __init__(self, options: TollwatchOptions, clock, toll_by_processing_time: bool):
         self._options = options
         self._clock = clock
+        self._written = written_keys(options.output, WATCH_TTL, clock())
         # The local FnApiRunner (no --runner) has no processing time: there, no early panes, and
         # toll panes are written by arrival windows like the other tables.
         self._local = options.view_as(StandardOptions).runner is None
         self._toll_by_processing_time = toll_by_processing_time and not self._local
         self.find_copies = FindCopies(options.sources)
 
+    def not_written(self, records, name: str, key_of):
+        """Leaves out what a restarted stream read again (its rows are in OUT already)."""
+        if not self._written:
+            return records
+        return records | f"{name}NotWrittenBefore" >> SkipWritten(self._written, key_of)
+
     def with_known(self, pipeline, articles):
         return articles
+
+    def _written_claims(self, pipeline):
+        """The claims OUT holds (of each article's current version) that a toll window still open
+        now counts, or None."""
+        output, options = self._options.output, self._options
+        files = table_files(output, "claims")
+        if not files:
+            return None
+        horizon = self._clock() - (options.as_of_days * 86400 + _lateness_seconds(options))
+        return ((pipeline | "NoNewClaims" >> beam.Create([]).with_output_types(Claim),
+                 pipeline | "NoneReadAgain" >> beam.Create([]).with_output_types(str),
+                 pipeline | "EarlierClaims" >> ReadParquetRecords(files, Claim, with_run_key=True),
+                 pipeline | "EarlierArticles" >> ReadParquetRecords(
+                     table_files(output, "articles"), ArticleVersion, with_run_key=True,
+                     columns=["doc_id", "ingested_at", "published_at"])
+                 | "ArticleVersions" >> beam.Values().with_output_types(ArticleVersion))
+                | "WithEarlierClaims" >> WithEarlierClaims()
+                | "StillInAWindow" >> beam.Filter(
+                    lambda c, since: c.published_at is not None and c.published_at >= since,
+                    horizon).with_output_types(Claim))
 
     def label_events(self, pipeline, assigned, articles, claims):
         return articles, claims  # inferring events needs the whole run: a stream keeps --events'
@@ -205,6 +240,9 @@ class _Stream:
     def toll(self, pipeline, articles, claims):
         # A stream's toll is revised (early panes) as often as its files are written.
         live = self._options.view_as(LiveOptions)
+        written = self._written_claims(pipeline)
+        if written is not None:
+            claims = (claims, written) | "WithWrittenClaims" >> beam.Flatten().with_output_types(Claim)
         return claims | "TollStats" >> _toll_stats(self._options, streaming=not self._local,
                                                    clock=self._clock,
                                                    early_firing_seconds=live.write_window_seconds)
