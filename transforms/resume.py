@@ -17,10 +17,12 @@ the graph is built, the stream reads what OUT holds:
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Iterable, Iterator, Optional
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import Article, DeadLetter
@@ -28,6 +30,8 @@ from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.parquet import table_files
 
 __all__ = ["SkipWritten", "article_key", "dead_letter_key", "written_keys"]
+
+_LOG = logging.getLogger("tollwatch")
 
 # The dead letters of a file read again; fetch failures happen again with time: each is written.
 _REREAD_STAGES = frozenset({"read", "extract"})
@@ -47,18 +51,25 @@ def dead_letter_key(letter: DeadLetter) -> Optional[str]:
 
 def _rows(files: list[str], columns: list[str], since: Timestamp,
           clock_column: str) -> Iterator[dict]:
-    """The rows of the Parquet `files` whose `clock_column` is at or after `since`, batch by batch."""
-    import pyarrow.dataset as ds
+    """The rows of the Parquet `files` (local or a bucket) whose `clock_column` is at or after
+    `since`, batch by batch. A file that cannot be read is passed over: its rows, if any, are
+    written again rather than the stream not starting."""
+    import pyarrow.parquet as pq
 
-    if not files:
-        return
-    data = ds.dataset(files, format="parquet")
-    present = [c for c in columns if c in data.schema.names]
-    if clock_column not in data.schema.names:
-        return
-    cut = ds.field(clock_column) >= since.to_utc_datetime(has_tz=True)
-    for batch in data.to_batches(columns=present, filter=cut):
-        yield from batch.to_pylist()
+    cut = since.to_utc_datetime(has_tz=True)
+    for path in files:
+        try:
+            with FileSystems.open(path) as handle:
+                parquet = pq.ParquetFile(handle)
+                present = [c for c in columns if c in parquet.schema_arrow.names]
+                if clock_column not in present:
+                    continue
+                for batch in parquet.iter_batches(columns=present):
+                    for row in batch.to_pylist():
+                        if row[clock_column] is not None and row[clock_column] >= cut:
+                            yield row
+        except Exception as err:  # noqa: BLE001 - a damaged file must not stop the start
+            _LOG.warning("read again, since unreadable: %s (%s)", path, err)
 
 
 def written_keys(output: str, ttl: Duration, now: Optional[Timestamp] = None) -> frozenset[str]:

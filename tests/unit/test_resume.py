@@ -43,3 +43,11 @@ def test_the_rows_written_within_the_ttl_are_known_by_their_text_and_failure(tmp
 
 def test_an_output_folder_not_there_yet_holds_nothing(tmp_path):
     assert written_keys(str(tmp_path / "new"), Duration(seconds=DAY), NOW) == frozenset()
+
+
+def test_a_damaged_file_is_passed_over(tmp_path):
+    kept = article("a", "Ten people died in the flood.", NOW - 3600)
+    write(tmp_path / "articles" / "published_date=2026-09-20", Article, [kept])
+    (tmp_path / "articles" / "published_date=2026-09-20" / "part-y-00000-of-00001.parquet").write_bytes(
+        b"PAR1 not a footer")
+    assert written_keys(str(tmp_path), Duration(seconds=7 * DAY), NOW) == {article_key(kept)}
