@@ -12,7 +12,9 @@ the graph is built, the stream reads what OUT holds:
 - the dead letters of reading and extracting (a file that fails again the same way is the same
   failure); the failures of fetching, which recur with time, are written each time;
 - the claims of the current versions of those articles, which go into the toll only (its
-  windows live in the runner too), so the toll after a restart counts them as before.
+  windows live in the runner too), so the toll after a restart counts them as before. A file
+  edited while the stream was down is read as a new version, and until a batch run over the
+  output, the toll of the restarted stream counts the claims of both versions.
 """
 
 from __future__ import annotations
