@@ -174,6 +174,7 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
         # While it is down a file is dropped; the restarted stream reads it, and reads the first
         # file and the feed entry again without writing them again.
         (drop / "second.txt").write_text(dated_today(seeds[2]), encoding="utf-8")
+        restarted_at = time.time()
         stream = start_stream(output, drop, feeds, log)
         try:
             seen = wait_for_rows(output, {"articles": 3}, 60)
@@ -190,6 +191,11 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
     assert after["claim_ids"] == after["claims"] > before["claims"] == before["claim_ids"], (before, after)
     con = connect(str(output))
     assert con.execute("SELECT count(*) FROM articles").fetchall()[0][0] == 3
+    # The restarted stream's toll counts the claims written before it (not read again): panes it
+    # computed hold more than the one article it wrote.
+    (docs,), = duckdb.sql(f"SELECT max(n_docs) FROM read_parquet('{output}/toll/*/*.parquet') "
+                          f"WHERE epoch(computed_at) >= {restarted_at}").fetchall()
+    assert docs is not None and docs >= 2, docs
 
 
 def test_streaming_true_means_streaming_and_runner_options_pass_through():
