@@ -1,7 +1,11 @@
 """The wiring of tollwatch's stages: sources in, partitioned Parquet out. No stage logic here.
 
 `build` is the batch flow of `tollwatch run` (and of each tick of `tollwatch follow`);
-`build_streaming` the same stages on live sources for Dataflow and Flink. Both end in `_write`.
+`build_streaming` the flow of `tollwatch run --streaming` on live sources. They differ in their
+sources only: after the sources both are `_stages`, the same steps in the same order, and the
+mode (`_Batch`, `_Stream`) chooses how a step keeps its state -- the whole run and the output
+folder's earlier files in batch, per-key state and windows in a stream (ARCHITECTURE.md, "One
+pipeline").
 """
 
 from __future__ import annotations
@@ -17,11 +21,9 @@ from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
 from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
 from tollwatch.schemas.intermediate import ArticleVersion, EventSpan, FileRef
-from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
-from tollwatch.transforms.claims import ExtractClaims
-from tollwatch.transforms.duplicates.resolve import ResolveDuplicates
+from tollwatch.transforms.copies import FindCopies
 from tollwatch.transforms.duplicates.state import WriteSignatures, known_signatures
-from tollwatch.transforms.duplicates.streaming import MarkNearDuplicates
+from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.infer_events import ApplyEvents, InferEvents
 from tollwatch.transforms.inputs.files import ReadFiles
@@ -29,11 +31,10 @@ from tollwatch.transforms.parquet import (
     FireEvery, ReadParquetRecords, WindowByArrival, WriteParquet, run_key, table_files)
 from tollwatch.transforms.quarantine import set_aside_damaged
 from tollwatch.transforms.repeats import StripRepeatedPassages
-from tollwatch.transforms.staging import (
-    ApplyVerdicts, RemoveStaging, StageArticles, read_digests, read_sketches, staging_dir,
-    write_verdicts)
+from tollwatch.transforms.resume import SkipWritten, article_key, dead_letter_key, written_keys
+from tollwatch.transforms.staging import RemoveStaging, staging_dir
 from tollwatch.transforms.toll import ReviseToll, TollStats, WithEarlierClaims
-from tollwatch.transforms.inputs.watch import WatchFolder, watch_patterns
+from tollwatch.transforms.inputs.watch import DEFAULT_TTL as WATCH_TTL, WatchFolder, watch_patterns
 from tollwatch.transforms.windowing import OwnToll, must_replace, recorded_windowing, windowing
 
 
@@ -79,6 +80,191 @@ def _write(outputs: dict, options: TollwatchOptions, keys: dict[str, str], shard
     return written
 
 
+def _raw_docs(sources: Sequence[dict]):
+    return [s["raw_docs"] for s in sources] | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc)
+
+
+def _stages(pipeline: beam.Pipeline, options: TollwatchOptions, sources: Sequence[dict], mode,
+            expected_files: Optional[int] = None) -> dict:
+    """The flow after the sources, the same in both modes: RawDocs -> Articles -> copies and
+    claims -> toll -> the four tables. `mode` (`_Batch`, `_Stream`) gives each stateful step its
+    form and writes the tables. Returns the tables' PCollections by name."""
+    extracted = (_raw_docs(sources)
+                 | "Progress" >> ReportProgress("files read", expected_files)
+                 | "ExtractArticles" >> ExtractArticles())
+    strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
+    assigned = (extracted["articles"]
+                | "StripRepeatedPassages" >> strip
+                | "AssignEvents" >> assign)
+    # A restarted stream reads its sources again: what OUT holds already goes no further.
+    assigned = mode.not_written(assigned, "Articles", article_key)
+    found = mode.with_known(pipeline, assigned) | "FindCopies" >> mode.find_copies
+    articles, claims = mode.label_events(pipeline, assigned, found["articles"], found["claims"])
+    toll = mode.toll(pipeline, articles, claims)
+    dead_letters = ([s["dead_letters"] for s in sources]
+                    + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
+                       found["dead_letters"], *mode.more_dead_letters(pipeline)]
+                    | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
+    dead_letters = mode.not_written(dead_letters, "DeadLetters", dead_letter_key)
+    outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
+    mode.write(pipeline, outputs, found)
+    return outputs
+
+
+class _Batch:
+    """A bounded run: a step sees the whole run at once, and what earlier runs wrote into the
+    output folder is its state (signatures of canonical articles, claims, toll, event ids)."""
+
+    def __init__(self, options: TollwatchOptions, key: str, now: Optional[Timestamp]):
+        self._options = options
+        self._key = key
+        # Batch: by default each worker bundle writes its records as they come (no shuffle of
+        # whole records); --parquet_shards N shuffles them into N files per partition.
+        self._shards = options.parquet_shards if options.parquet_shards is not None else 0
+        output = options.output
+        # Before anything of the output is read: a damaged file is set aside, not a failed run.
+        self._damaged = set_aside_damaged(output, now)
+        self._staging = staging_dir(output, key)
+        self.find_copies = FindCopies(options.sources, staging=self._staging)
+        self._earlier = {t: table_files(output, t) for t in ("claims", "toll", "articles")}
+        self._current = _windowing(options)
+        # A run owns the toll: with another windowing than the earlier toll's it replaces the table.
+        self._replaced = (self._earlier["toll"] if must_replace(
+            self._earlier["toll"], recorded_windowing(output), self._current) else [])
+
+    def not_written(self, records, name: str, key_of):
+        return records  # a rerun's files replace its own: reading again repeats no row
+
+    def with_known(self, pipeline, articles):
+        known = known_signatures(pipeline, self._options.output)  # canonical articles of earlier runs
+        return (articles, known) if known is not None else articles
+
+    def label_events(self, pipeline, assigned, articles, claims):
+        """Without --events: events from places and dates over the whole run, keeping the ids of
+        the events the output already holds."""
+        if self._options.events:
+            return articles, claims
+        earlier = self._earlier["articles"]
+        spans = (pipeline | "EventsSoFar" >> ReadParquetRecords(
+            earlier, EventSpan, columns=list(EventSpan._fields)) if earlier else None)
+        choices = assigned | "InferEvents" >> InferEvents(spans)
+        labelled = {"articles": articles, "claims": claims} | "ApplyEvents" >> ApplyEvents(choices)
+        return labelled["articles"], labelled["claims"]
+
+    def toll(self, pipeline, articles, claims):
+        """An output folder that already holds claims: the toll is recomputed over them and this
+        run's claims, and only windows whose answer changed are written, as a new pane."""
+        earlier_claims, earlier_toll = self._earlier["claims"], self._earlier["toll"]
+        toll_claims = claims
+        if earlier_claims:
+            toll_claims = ((claims,
+                            articles | "ReadDocIds" >> beam.Map(lambda a: a.doc_id).with_output_types(str),
+                            pipeline | "EarlierClaims" >> ReadParquetRecords(earlier_claims, Claim,
+                                                                             with_run_key=True),
+                            pipeline | "EarlierArticles" >> ReadParquetRecords(
+                                self._earlier["articles"], ArticleVersion, with_run_key=True,
+                                columns=["doc_id", "ingested_at", "published_at"])
+                            | "ArticleVersions" >> beam.Values().with_output_types(ArticleVersion))
+                           | "WithEarlierClaims" >> WithEarlierClaims())
+        toll = toll_claims | "TollStats" >> _toll_stats(self._options)
+        if earlier_toll and not self._replaced:
+            toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
+                    | "ReviseToll" >> ReviseToll())
+        return toll
+
+    def more_dead_letters(self, pipeline) -> list:
+        return [pipeline | "DamagedOutput" >> beam.Create(self._damaged).with_output_types(DeadLetter)]
+
+    def write(self, pipeline, outputs: dict, found: dict) -> None:
+        options, key = self._options, self._key
+        found["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, self._shards, key)
+        # Toll panes are a log: each revision gets files of its own, named after the earlier toll
+        # files it revised, so a rerun from the same state replaces its own files and nothing else.
+        keys = {name: key for name in outputs}
+        keys["toll"] = run_key([key, *self._earlier["toll"]] if not self._replaced
+                               else [key, json.dumps(self._current)])
+        written = _write(outputs, options, keys, self._shards)
+        if self._replaced or recorded_windowing(options.output) != self._current:
+            written[list(outputs).index("toll")] | "OwnToll" >> OwnToll(
+                options.output, self._replaced, self._current)
+        (written | "AllWritten" >> beam.Flatten()
+         | "RemoveStaging" >> RemoveStaging(self._staging))
+
+
+class _Stream:
+    """An unbounded run: per-key state with expiry timers (copies), windows with early, on-time
+    and late panes (toll, writes). Of the output folder, a (re)started stream reads what it has
+    written already (resume.py): it writes no row twice, and its toll counts the claims written."""
+
+    def __init__(self, options: TollwatchOptions, clock, toll_by_processing_time: bool):
+        self._options = options
+        self._clock = clock
+        self._written = written_keys(options.output, WATCH_TTL, clock())
+        # The local FnApiRunner (no --runner) has no processing time: there, no early panes, and
+        # toll panes are written by arrival windows like the other tables.
+        self._local = options.view_as(StandardOptions).runner is None
+        self._toll_by_processing_time = toll_by_processing_time and not self._local
+        self.find_copies = FindCopies(options.sources)
+
+    def not_written(self, records, name: str, key_of):
+        """Leaves out what a restarted stream read again (its rows are in OUT already)."""
+        if not self._written:
+            return records
+        return records | f"{name}NotWrittenBefore" >> SkipWritten(self._written, key_of)
+
+    def with_known(self, pipeline, articles):
+        return articles
+
+    def _written_claims(self, pipeline):
+        """The claims OUT holds (of each article's current version) that a toll window still open
+        now counts, or None."""
+        output, options = self._options.output, self._options
+        files = table_files(output, "claims")
+        if not files:
+            return None
+        horizon = self._clock() - (options.as_of_days * 86400 + _lateness_seconds(options))
+        return ((pipeline | "NoNewClaims" >> beam.Create([]).with_output_types(Claim),
+                 pipeline | "NoneReadAgain" >> beam.Create([]).with_output_types(str),
+                 pipeline | "EarlierClaims" >> ReadParquetRecords(files, Claim, with_run_key=True),
+                 pipeline | "EarlierArticles" >> ReadParquetRecords(
+                     table_files(output, "articles"), ArticleVersion, with_run_key=True,
+                     columns=["doc_id", "ingested_at", "published_at"])
+                 | "ArticleVersions" >> beam.Values().with_output_types(ArticleVersion))
+                | "WithEarlierClaims" >> WithEarlierClaims()
+                | "StillInAWindow" >> beam.Filter(
+                    lambda c, since: c.published_at is not None and c.published_at >= since,
+                    horizon).with_output_types(Claim))
+
+    def label_events(self, pipeline, assigned, articles, claims):
+        return articles, claims  # inferring events needs the whole run: a stream keeps --events'
+
+    def toll(self, pipeline, articles, claims):
+        # A stream's toll is revised (early panes) as often as its files are written.
+        live = self._options.view_as(LiveOptions)
+        written = self._written_claims(pipeline)
+        if written is not None:
+            claims = (claims, written) | "WithWrittenClaims" >> beam.Flatten().with_output_types(Claim)
+        return claims | "TollStats" >> _toll_stats(self._options, streaming=not self._local,
+                                                   clock=self._clock,
+                                                   early_firing_seconds=live.write_window_seconds)
+
+    def more_dead_letters(self, pipeline) -> list:
+        return []
+
+    def write(self, pipeline, outputs: dict, found: dict) -> None:
+        options = self._options
+        size = options.view_as(LiveOptions).write_window_seconds
+        windowed = {name: pcoll | f"{name}WriteWindows" >> (
+                        FireEvery(size) if name == "toll" and self._toll_by_processing_time
+                        else WindowByArrival(size, _lateness_seconds(options), self._clock))
+                    for name, pcoll in outputs.items()}
+        # Toll panes are fired by processing time, numbered from 0 by each run of the stream: a
+        # restarted stream names its files apart, by its start time.
+        keys = {"toll": run_key([str(self._clock())])}
+        # A stream's windows are written by a fixed number of shards (WriteToFiles' rule in streaming).
+        _write(windowed, options, keys, options.parquet_shards or 1, remove_stale=False)
+
+
 def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence[str],
           now: Optional[Timestamp] = None, expected_files: Optional[int] = None,
           key: Optional[str] = None, extra_sources: Sequence[dict] = (),
@@ -90,9 +276,6 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     `key` names this run's files (default: a hash of the patterns, so a rerun of the same input
     replaces its own files)."""
     sources = list(extra_sources)
-    # Batch: by default each worker bundle writes its records as they come (no shuffle of whole
-    # records); --parquet_shards N shuffles them into N files per partition.
-    shards = options.parquet_shards if options.parquet_shards is not None else 0
     if patterns:
         sources.append(pipeline | "ReadFiles" >> ReadFiles(list(patterns), options.max_file_bytes, now))
     elif files:
@@ -100,75 +283,8 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
             max_bytes=options.max_file_bytes, now=now, files=list(files), roots=roots))
     if not sources:
         raise ValueError("nothing to read: no input patterns and no other source")
-    raw_docs = ([s["raw_docs"] for s in sources]
-                | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
-    key = key or run_key(list(patterns))
-    # Before anything of the output is read: a damaged file is set aside, not a failed run.
-    damaged = set_aside_damaged(options.output, now)
-    staging = staging_dir(options.output, key)
-    extracted = (raw_docs
-                 | "Progress" >> ReportProgress("files read", expected_files)
-                 | "ExtractArticles" >> ExtractArticles())
-    stage = StageArticles(staging, options.sources)
-    strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
-    assigned = (extracted["articles"]
-                | "StripRepeatedPassages" >> strip
-                | "AssignEvents" >> assign)
-    staged = assigned | "StageArticles" >> stage
-    known = known_signatures(pipeline, options.output)  # canonical articles of earlier runs
-    decided = (((staged["staged"], known) if known is not None else staged["staged"])
-               | "ResolveDuplicates" >> ResolveDuplicates(read_digests, read_sketches,
-                                                          write_verdicts))
-    final = decided | "ApplyVerdicts" >> ApplyVerdicts()
-    earlier_claims, earlier_toll, earlier_articles = (
-        table_files(options.output, t) for t in ("claims", "toll", "articles"))
-    if not options.events:
-        # Events from places and dates, keeping the ids of the events the output already holds.
-        earlier = (pipeline | "EventsSoFar" >> ReadParquetRecords(
-            earlier_articles, EventSpan, columns=list(EventSpan._fields))
-                   if earlier_articles else None)
-        choices = assigned | "InferEvents" >> InferEvents(earlier)
-        final = {**final, **({"articles": final["articles"], "claims": final["claims"]}
-                             | "ApplyEvents" >> ApplyEvents(choices))}
-    articles, claims = final["articles"], final["claims"]
-    # An output folder that already holds claims: the toll is recomputed over them and this run's
-    # claims, and only windows whose answer changed are written, as a new pane.
-    toll_claims = claims
-    if earlier_claims:
-        toll_claims = ((claims,
-                        articles | "ReadDocIds" >> beam.Map(lambda a: a.doc_id).with_output_types(str),
-                        pipeline | "EarlierClaims" >> ReadParquetRecords(earlier_claims, Claim,
-                                                                         with_run_key=True),
-                        pipeline | "EarlierArticles" >> ReadParquetRecords(
-                            earlier_articles, ArticleVersion, with_run_key=True,
-                            columns=["doc_id", "ingested_at", "published_at"])
-                        | "ArticleVersions" >> beam.Values().with_output_types(ArticleVersion))
-                       | "WithEarlierClaims" >> WithEarlierClaims())
-    toll = toll_claims | "TollStats" >> _toll_stats(options)
-    # A run owns the toll: with another windowing than the earlier toll's it replaces the table.
-    current = _windowing(options)
-    replaced = earlier_toll if must_replace(earlier_toll, recorded_windowing(options.output),
-                                            current) else []
-    if earlier_toll and not replaced:
-        toll = ((toll, pipeline | "EarlierToll" >> ReadParquetRecords(earlier_toll, TollWindow))
-                | "ReviseToll" >> ReviseToll())
-    dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
-                       staged["dead_letters"],
-                       pipeline | "DamagedOutput" >> beam.Create(damaged).with_output_types(DeadLetter)]
-                    | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-    final["signatures"] | "KeepSignatures" >> WriteSignatures(options.output, shards, key)
-    outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
-    # Toll panes are a log: each revision gets files of its own, named after the earlier toll files
-    # it revised, so a rerun from the same state replaces its own files and nothing else.
-    keys = {name: key for name in outputs}
-    keys["toll"] = run_key([key, *earlier_toll] if not replaced else [key, json.dumps(current)])
-    written = _write(outputs, options, keys, shards)
-    if replaced or recorded_windowing(options.output) != current:
-        written[list(outputs).index("toll")] | "OwnToll" >> OwnToll(options.output, replaced, current)
-    (written | "AllWritten" >> beam.Flatten()
-     | "RemoveStaging" >> RemoveStaging(staging))
-    return outputs
+    mode = _Batch(options, key or run_key(list(patterns)), now)
+    return _stages(pipeline, options, sources, mode, expected_files)
 
 
 def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
@@ -176,9 +292,9 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                     extra_sources: Sequence[dict] = (), clock=Timestamp.now,
                     toll_by_processing_time: bool = True) -> dict:
     """Adds the streaming flow: the watched folders (and `feed_source`, e.g. ReadFeeds) -> the
-    per-article stages -> windowed Parquet. Exact copies are found as near copies of similarity
-    1.0; rewrites, and the un-marking of figures a copy states anew, need the whole batch and
-    are left to `tollwatch run` over the output.
+    stages of `build` in their streaming form -> windowed Parquet. What a stream cannot decide
+    (rewrites, the un-marking of figures a copy states anew: transforms/copies.py; inferred
+    events) is left to `tollwatch run` over the output.
 
     `toll_by_processing_time=False` writes toll panes by arrival windows like the other tables
     (for Beam's TestStream runner, which does not end a stream with a repeated processing-time
@@ -193,37 +309,4 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
         sources.append(pipeline | "ReadFeeds" >> feed_source)
     if not sources:
         raise ValueError("streaming needs --watch or feeds to read")
-    raw_docs = ([s["raw_docs"] for s in sources]
-                | "AllRawDocs" >> beam.Flatten().with_output_types(RawDoc))
-    extracted = raw_docs | "ExtractArticles" >> ExtractArticles()
-    strip, assign = StripRepeatedPassages(), AssignEvents(events_for(options))
-    mark = MarkNearDuplicates()
-    articles = (extracted["articles"]
-                | "StripRepeatedPassages" >> strip
-                | "AssignEvents" >> assign
-                | "MarkNearDuplicates" >> mark)
-    extract_claims = ExtractClaims(options.sources)
-    claims = articles | "ExtractClaims" >> extract_claims
-    # A stream's toll is revised (early panes) as often as its files are written. The local
-    # FnApiRunner (no --runner) has no processing time: there, no early panes, and toll panes are
-    # written by arrival windows like the other tables.
-    local = options.view_as(StandardOptions).runner is None
-    toll_by_processing_time = toll_by_processing_time and not local
-    toll = claims | "TollStats" >> _toll_stats(options, streaming=not local, clock=clock,
-                                               early_firing_seconds=live.write_window_seconds)
-    dead_letters = ([s["dead_letters"] for s in sources]
-                    + [extracted["dead_letters"], strip.dead_letters, assign.dead_letters,
-                       mark.dead_letters, extract_claims.dead_letters]
-                    | "AllDeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-    outputs = {"articles": articles, "claims": claims, "toll": toll, "dead_letters": dead_letters}
-    size = live.write_window_seconds
-    windowed = {name: pcoll | f"{name}WriteWindows" >> (
-                    FireEvery(size) if name == "toll" and toll_by_processing_time
-                    else WindowByArrival(size, _lateness_seconds(options), clock))
-                for name, pcoll in outputs.items()}
-    # Toll panes are fired by processing time, numbered from 0 by each run of the stream: a
-    # restarted stream names its files apart, by its start time.
-    keys = {"toll": run_key([str(clock())])}
-    # A stream's windows are written by a fixed number of shards (WriteToFiles' rule in streaming).
-    _write(windowed, options, keys, options.parquet_shards or 1, remove_stale=False)
-    return outputs
+    return _stages(pipeline, options, sources, _Stream(options, clock, toll_by_processing_time))

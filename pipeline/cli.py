@@ -419,6 +419,9 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
 
     if not args.output or not (args.watch or args.feeds or args.feed):
         raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
+    if args.input:
+        raise ValueError("run --streaming reads --watch folders and feeds, not --input (to read "
+                         "files once: tollwatch run --input ...)")
     beam_args = list(beam_args)
     runner = PipelineOptions(beam_args).view_as(StandardOptions).runner
     if runner is None:
@@ -536,23 +539,36 @@ def _report_drops(result) -> None:
 
 def _feed_source(options):
     """The ReadFeeds source of --feeds/--feed, or None."""
+    from tollwatch.pipeline.follow import feeds_of, fetch_policy, poll_limits
     from tollwatch.pipeline.options import LiveOptions
     from tollwatch.transforms.inputs.feeds import ReadFeeds
 
     live = options.view_as(LiveOptions)
     if not live.feeds and not live.feed:
         return None
-    return ReadFeeds(_feeds_of(live), _fetch_policy(live), _poll_limits(live))
+    return ReadFeeds(feeds_of(live), fetch_policy(live), poll_limits(live))
+
+
+# Options of `run` that `follow` does not use: refused, not ignored.
+FOLLOW_REFUSES = {
+    "--write_window_seconds": "follow writes a tick's rows when the tick ends: --write-window-seconds "
+                              "is for run --streaming",
+    "--streaming": "follow runs a bounded pipeline every tick: for one stream, tollwatch run "
+                   "--streaming --watch ... (ARCHITECTURE.md, 'follow')",
+}
+
+
+def _flag_names(argv: Sequence[str]) -> set[str]:
+    """The --flags of argv with '-' in their names as '_' (--write-window-seconds=5 ->
+    --write_window_seconds)."""
+    return {"--" + a[2:].split("=", 1)[0].replace("-", "_") for a in argv if a.startswith("--")}
 
 
 def follow_command(args, beam_args: Sequence[str]) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
-    from apache_beam.utils.timestamp import Timestamp
 
-    from tollwatch.pipeline.build import build
-    from tollwatch.pipeline.follow import Follower, stop_on_signals
-    from tollwatch.pipeline.options import TollwatchOptions
-    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.pipeline.follow import (
+        Follower, feed_hooks, feeds_of, stop_on_signals, tick_runner)
     from tollwatch.transforms.inputs.files import input_root
     from tollwatch.transforms.inputs.watch import watch_patterns
 
@@ -570,24 +586,12 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     beam_args = _quiet_workers(beam_args)
     skip = {"command", "quiet", "ticks", "output", "input"}
     settings = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
-    feeds_due, poll_sources = _feed_hooks(args, output)
-
-    def run_tick(state, new_files, due_feeds, key) -> dict:
-        tick_started = time.time()
-        options = PipelineOptions(beam_args, output=output, input=args.watch or args.feed or
-                                  [args.feeds], **settings)
-        pipeline = make_pipeline(options)
-        extra, collect = poll_sources(pipeline, options, state, due_feeds, key)
-        # The files as listed, confined to the watched folders: no match per file, no root per file.
-        build(pipeline, options.view_as(TollwatchOptions), [], now=Timestamp.now(), key=key,
-              expected_files=len(new_files), extra_sources=extra,
-              files=[(v.path, v.size, v.mtime) for v in new_files], roots=roots)
-        pipeline.run().wait_until_finish()
-        _clean_temp(output, tick_started)
-        return collect()
-
+    feeds_due, poll_sources = feed_hooks(args, output)
+    run_tick = tick_runner(output, roots, lambda: PipelineOptions(
+        beam_args, output=output, input=args.watch or args.feed or [args.feeds], **settings),
+        poll_sources, _clean_temp)
     # Cursors of feeds no longer configured expire.
-    feed_urls = {f.url for f in _feeds_of(args)} if args.feeds or args.feed else set()
+    feed_urls = {f.url for f in feeds_of(args)} if args.feeds or args.feed else set()
     follower = Follower(output, watch, run_tick, feeds_due, feed_urls=feed_urls)
     stop_on_signals(follower)
 
@@ -612,141 +616,6 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     ticks = follower.run(args.tick_seconds, args.ticks, report)
     LOG.info("stopped after %d tick(s); output in %s", ticks, output)
     return 0
-
-
-def _feeds_of(live) -> list:
-    """The feeds of --feeds FILE and --feed URL."""
-    from tollwatch.transforms.inputs.feeds import load_feeds, merge_feeds
-
-    return merge_feeds(load_feeds(live.feeds) if live.feeds else [], live.feed or [])
-
-
-def _fetch_policy(live):
-    from tollwatch.transforms.inputs.fetch import FetchPolicy
-
-    return FetchPolicy(timeout=live.fetch_timeout_seconds,
-                       allow_private_hosts=bool(live.allow_private_hosts),
-                       allowed_networks=tuple(live.allow_network or ())).validate()
-
-
-def _poll_limits(live):
-    from tollwatch.transforms.inputs.feeds import PollLimits
-
-    return PollLimits(max_fetch_seconds=live.max_fetch_seconds).validate()
-
-
-def _feed_hooks(args, output: str):
-    """(feeds_due, poll_sources) for follow: which feeds to poll in a tick, and the pipeline
-    source that reads what they gave and hands their cursors back after the run.
-
-    A tick polls first, in a pipeline of its own, into a journal (`_state/.ticks/<tick>/`: the raw
-    documents, dead letters and cursors of the poll, then a `POLLED` mark), and its main pipeline
-    reads the journal. A tick killed after its poll runs again from the journal: a feed that
-    rotated its entries in between cannot replace what the killed tick had written with other
-    entries. A journal is removed when a tick of another number starts (its own tick's state was
-    saved, or it never will be)."""
-    if not args.feeds and not args.feed:
-        return (lambda state, now: []), (lambda pipeline, options, state, due, key: ([], dict))
-    import glob
-    import json
-
-    from apache_beam.utils.timestamp import Timestamp
-
-    from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.transforms.inputs.feeds import FeedCursor
-
-    feeds, policy, limits = _feeds_of(args), _fetch_policy(args), _poll_limits(args)
-    ticks = os.path.join(output, "_state", ".ticks")
-
-    def cursors_of(state) -> dict:
-        return {url: FeedCursor.from_json(doc) for url, doc in state.feeds.items()}
-
-    def feeds_due(state, now: float) -> list:
-        cursors = cursors_of(state)
-        return [f for f in feeds
-                if (cursors.get(f.url) or FeedCursor(f.url)).due(f, Timestamp(now))]
-
-    def poll_sources(pipeline, options, state, due, key):
-        if not due:
-            return [], dict
-        for stale in glob.glob(os.path.join(ticks, "*")):
-            if os.path.basename(stale) != key:
-                shutil.rmtree(stale, ignore_errors=True)
-        folder = os.path.join(ticks, key)
-        polled_mark = os.path.join(folder, "POLLED")
-        if os.path.exists(polled_mark):
-            LOG.info("tick %s runs again from the poll journal of its killed run", key)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-            poll = make_pipeline(options)
-            cursors = cursors_of(state)
-            _journal_poll(poll, [(f, cursors.get(f.url)) for f in due], policy, limits, folder)
-            poll.run().wait_until_finish()
-            with open(polled_mark + ".tmp", "w", encoding="utf-8") as handle:
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(polled_mark + ".tmp", polled_mark)
-
-        def collect() -> dict:
-            found = {}
-            for path in sorted(glob.glob(os.path.join(folder, "cursors*.jsonl"))):
-                with open(path, encoding="utf-8") as handle:
-                    for line in handle:
-                        doc = json.loads(line)
-                        found[doc["url"]] = doc
-            return found
-
-        return [_read_journal(pipeline, folder)], collect
-
-    return feeds_due, poll_sources
-
-
-def _journal_poll(pipeline, due: list, policy, limits, folder: str) -> None:
-    """Adds to `pipeline` the poll of the `due` (feed, cursor) pairs, written to `folder`: each
-    record as its Beam coding in base64, one per line; the cursors as JSON lines."""
-    import base64
-    import json
-
-    import apache_beam as beam
-
-    from tollwatch.schemas import DeadLetter, RawDoc
-    from tollwatch.transforms.inputs.feeds import PollFeeds
-
-    polled = (pipeline
-              | "FeedsDue" >> beam.Create(due)
-              | "PollFeeds" >> PollFeeds(policy, limits,
-                                         deadline=time.time() + limits.max_fetch_seconds))
-    for name, record_type in (("raw_docs", RawDoc), ("dead_letters", DeadLetter)):
-        coder = beam.coders.registry.get_coder(record_type)
-        (polled[name]
-         | f"Encode{name}" >> beam.Map(
-             lambda r, c=coder: base64.b64encode(c.encode(r)).decode("ascii"))
-         | f"Journal{name}" >> beam.io.WriteToText(os.path.join(folder, name),
-                                                   file_name_suffix=".b64"))
-    (polled["cursors"]
-     | "CursorJson" >> beam.Map(lambda c: json.dumps(c.to_json(), ensure_ascii=False))
-     | "KeepCursors" >> beam.io.WriteToText(os.path.join(folder, "cursors"),
-                                            file_name_suffix=".jsonl"))
-
-
-def _read_journal(pipeline, folder: str) -> dict:
-    """{'raw_docs', 'dead_letters'} of a tick's poll journal (see _journal_poll)."""
-    import base64
-    import glob
-
-    import apache_beam as beam
-
-    from tollwatch.schemas import DeadLetter, RawDoc
-
-    out = {}
-    for name, record_type in (("raw_docs", RawDoc), ("dead_letters", DeadLetter)):
-        coder = beam.coders.registry.get_coder(record_type)
-        files = sorted(glob.glob(os.path.join(glob.escape(folder), f"{name}*.b64")))
-        lines = (pipeline | f"Journaled{name}" >> beam.Create(files)
-                 | f"Read{name}" >> beam.io.ReadAllFromText())
-        out[name] = lines | f"Decode{name}" >> beam.Map(
-            lambda line, c=coder: c.decode(base64.b64decode(line))).with_output_types(record_type)
-    return out
 
 
 def detached(options) -> bool:
@@ -994,6 +863,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "follow" and args.input:
         command.error("follow reads --watch folders and --feeds, not --input (to read files once: "
                       "tollwatch run --input ...)")
+    if args.command == "follow":
+        unused = [why for flag, why in FOLLOW_REFUSES.items() if flag in _flag_names(argv)]
+        if unused:
+            command.error("; ".join(unused))
     from tollwatch.pipeline.options import unknown_flags
     from tollwatch.transforms.inputs.files import InputError
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import threading
 import time
@@ -169,3 +170,168 @@ def stop_on_signals(follower: Follower, exit_now: Callable[[int], None] = os._ex
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+
+
+# ----------------------------------------------------------------------------------------------
+# The pipelines of a tick
+# ----------------------------------------------------------------------------------------------
+def tick_runner(output: str, roots: Sequence[str], options_of: Callable[[], object],
+                poll_sources: Callable, after_tick: Callable[[str, float], None]):
+    """The `run_tick` of a Follower: one tick's pipeline, `build` (the batch flow of `tollwatch
+    run`) over the tick's new files and what its feed polls gave (`poll_sources`, from
+    `feed_hooks`), keyed by the tick's number; `after_tick(output, started_at)` cleans up."""
+
+    def run_tick(state: FollowState, new_files: list, due_feeds: list, key: str) -> dict:
+        from apache_beam.utils.timestamp import Timestamp
+
+        from tollwatch.pipeline.build import build
+        from tollwatch.pipeline.options import TollwatchOptions
+        from tollwatch.pipeline.runner import make_pipeline
+
+        tick_started = time.time()
+        options = options_of()
+        pipeline = make_pipeline(options)
+        extra, collect = poll_sources(pipeline, options, state, due_feeds, key)
+        # The files as listed, confined to the watched folders: no match per file, no root per file.
+        build(pipeline, options.view_as(TollwatchOptions), [], now=Timestamp.now(), key=key,
+              expected_files=len(new_files), extra_sources=extra,
+              files=[(v.path, v.size, v.mtime) for v in new_files], roots=roots)
+        pipeline.run().wait_until_finish()
+        after_tick(output, tick_started)
+        return collect()
+
+    return run_tick
+
+
+def feeds_of(live) -> list:
+    """The feeds of --feeds FILE and --feed URL (LiveOptions): the same for `follow` and for
+    `run --streaming`."""
+    from tollwatch.transforms.inputs.feeds import load_feeds, merge_feeds
+
+    return merge_feeds(load_feeds(live.feeds) if live.feeds else [], live.feed or [])
+
+
+def fetch_policy(live):
+    from tollwatch.transforms.inputs.fetch import FetchPolicy
+
+    return FetchPolicy(timeout=live.fetch_timeout_seconds,
+                       allow_private_hosts=bool(live.allow_private_hosts),
+                       allowed_networks=tuple(live.allow_network or ())).validate()
+
+
+def poll_limits(live):
+    from tollwatch.transforms.inputs.feeds import PollLimits
+
+    return PollLimits(max_fetch_seconds=live.max_fetch_seconds).validate()
+
+
+def feed_hooks(live, output: str):
+    """(feeds_due, poll_sources) for follow: which feeds to poll in a tick, and the pipeline
+    source that reads what they gave and hands their cursors back after the run.
+
+    A tick polls first, in a pipeline of its own, into a journal (`_state/.ticks/<tick>/`: the raw
+    documents, dead letters and cursors of the poll, then a `POLLED` mark), and its main pipeline
+    reads the journal. A tick killed after its poll runs again from the journal: a feed that
+    rotated its entries in between cannot replace what the killed tick had written with other
+    entries. A journal is removed when a tick of another number starts (its own tick's state was
+    saved, or it never will be)."""
+    if not live.feeds and not live.feed:
+        return (lambda state, now: []), (lambda pipeline, options, state, due, key: ([], dict))
+    import glob
+
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.transforms.inputs.feeds import FeedCursor
+
+    feeds, policy, limits = feeds_of(live), fetch_policy(live), poll_limits(live)
+    ticks = os.path.join(output, "_state", ".ticks")
+
+    def cursors_of(state) -> dict:
+        return {url: FeedCursor.from_json(doc) for url, doc in state.feeds.items()}
+
+    def feeds_due(state, now: float) -> list:
+        cursors = cursors_of(state)
+        return [f for f in feeds
+                if (cursors.get(f.url) or FeedCursor(f.url)).due(f, Timestamp(now))]
+
+    def poll_sources(pipeline, options, state, due, key):
+        if not due:
+            return [], dict
+        for stale in glob.glob(os.path.join(ticks, "*")):
+            if os.path.basename(stale) != key:
+                shutil.rmtree(stale, ignore_errors=True)
+        folder = os.path.join(ticks, key)
+        polled_mark = os.path.join(folder, "POLLED")
+        if os.path.exists(polled_mark):
+            LOG.info("tick %s runs again from the poll journal of its killed run", key)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            poll = make_pipeline(options)
+            cursors = cursors_of(state)
+            journal_poll(poll, [(f, cursors.get(f.url)) for f in due], policy, limits, folder)
+            poll.run().wait_until_finish()
+            with open(polled_mark + ".tmp", "w", encoding="utf-8") as handle:
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(polled_mark + ".tmp", polled_mark)
+
+        def collect() -> dict:
+            found = {}
+            for path in sorted(glob.glob(os.path.join(folder, "cursors*.jsonl"))):
+                with open(path, encoding="utf-8") as handle:
+                    for line in handle:
+                        doc = json.loads(line)
+                        found[doc["url"]] = doc
+            return found
+
+        return [read_journal(pipeline, folder)], collect
+
+    return feeds_due, poll_sources
+
+
+def journal_poll(pipeline, due: list, policy, limits, folder: str) -> None:
+    """Adds to `pipeline` the poll of the `due` (feed, cursor) pairs, written to `folder`: each
+    record as its Beam coding in base64, one per line; the cursors as JSON lines."""
+    import base64
+
+    import apache_beam as beam
+
+    from tollwatch.schemas import DeadLetter, RawDoc
+    from tollwatch.transforms.inputs.feeds import PollFeeds
+
+    polled = (pipeline
+              | "FeedsDue" >> beam.Create(due)
+              | "PollFeeds" >> PollFeeds(policy, limits,
+                                         deadline=time.time() + limits.max_fetch_seconds))
+    for name, record_type in (("raw_docs", RawDoc), ("dead_letters", DeadLetter)):
+        coder = beam.coders.registry.get_coder(record_type)
+        (polled[name]
+         | f"Encode{name}" >> beam.Map(
+             lambda r, c=coder: base64.b64encode(c.encode(r)).decode("ascii"))
+         | f"Journal{name}" >> beam.io.WriteToText(os.path.join(folder, name),
+                                                   file_name_suffix=".b64"))
+    (polled["cursors"]
+     | "CursorJson" >> beam.Map(lambda c: json.dumps(c.to_json(), ensure_ascii=False))
+     | "KeepCursors" >> beam.io.WriteToText(os.path.join(folder, "cursors"),
+                                            file_name_suffix=".jsonl"))
+
+
+def read_journal(pipeline, folder: str) -> dict:
+    """{'raw_docs', 'dead_letters'} of a tick's poll journal (see journal_poll)."""
+    import base64
+    import glob
+
+    import apache_beam as beam
+
+    from tollwatch.schemas import DeadLetter, RawDoc
+
+    out = {}
+    for name, record_type in (("raw_docs", RawDoc), ("dead_letters", DeadLetter)):
+        coder = beam.coders.registry.get_coder(record_type)
+        files = sorted(glob.glob(os.path.join(glob.escape(folder), f"{name}*.b64")))
+        lines = (pipeline | f"Journaled{name}" >> beam.Create(files)
+                 | f"Read{name}" >> beam.io.ReadAllFromText())
+        out[name] = lines | f"Decode{name}" >> beam.Map(
+            lambda line, c=coder: c.decode(base64.b64decode(line))).with_output_types(record_type)
+    return out

@@ -64,9 +64,51 @@ def test_the_streaming_pipeline_is_built_from_the_same_stages(tmp_path):
     outputs = build_streaming(pipeline, options.view_as(TollwatchOptions))
     assert set(outputs) == {"articles", "claims", "toll", "dead_letters"}
     labels = {t.full_label for t in pipeline.transforms_stack[0].parts}
-    assert {"WatchFolder", "ExtractArticles", "MarkNearDuplicates", "TollStats",
+    assert {"WatchFolder", "ExtractArticles", "FindCopies", "TollStats",
             "WriteArticles", "WriteClaims", "WriteTollWindows", "WriteDeadLetters"} <= labels
     assert not outputs["articles"].is_bounded
+
+
+def top_steps(pipeline) -> list[str]:
+    return [t.full_label for t in pipeline.transforms_stack[0].parts]
+
+
+def parts_of(pipeline, label: str) -> set[str]:
+    (step,) = [t for t in pipeline.transforms_stack[0].parts if t.full_label == label]
+    return {t.full_label for t in step.parts}
+
+
+def test_batch_and_streaming_run_the_same_steps_after_their_sources(tmp_path):
+    """One pipeline: after the sources, the same steps in the same order; the copies step holds
+    the batch's staging and one-worker resolver, or the stream's per-key state."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from tollwatch.pipeline.build import build, build_streaming
+    from tollwatch.pipeline.options import TollwatchOptions
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Ten people died in the flood, officials said.")
+    shared = ["AllRawDocs", "Progress", "ExtractArticles", "StripRepeatedPassages", "AssignEvents",
+              "FindCopies", "TollStats", "AllDeadLetters"]
+    graphs = {}
+    for mode in ("batch", "streaming"):
+        options = PipelineOptions(["--streaming"] if mode == "streaming" else [],
+                                  watch=[str(tmp_path / "in")], output=str(tmp_path / mode))
+        pipeline = beam.Pipeline(options=options)
+        if mode == "batch":
+            build(pipeline, options.view_as(TollwatchOptions), [str(tmp_path / "in" / "*")])
+        else:
+            build_streaming(pipeline, options.view_as(TollwatchOptions))
+        graphs[mode] = pipeline
+        steps = top_steps(pipeline)
+        assert [s for s in steps if s in shared] == shared, (mode, steps)
+        writes = [s for s in steps if s.startswith("Write")]
+        assert writes == ["WriteArticles", "WriteClaims", "WriteTollWindows", "WriteDeadLetters"]
+    inner = {mode: parts_of(pipeline, "FindCopies") for mode, pipeline in graphs.items()}
+    assert inner["batch"] == {"FindCopies/StageArticles", "FindCopies/ResolveDuplicates",
+                              "FindCopies/ApplyVerdicts"}
+    assert inner["streaming"] >= {"FindCopies/MarkNearDuplicates", "FindCopies/ExtractClaims"}
 
 
 def test_a_record_within_the_allowed_lateness_is_written_one_past_it_is_counted(tmp_path):

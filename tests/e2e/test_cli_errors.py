@@ -21,6 +21,13 @@ def test_a_misspelt_option_gets_did_you_mean_and_the_commands_usage(capsys, tmp_
 
 def test_follow_refuses_input_and_run_help_sets_the_live_options_apart(capsys):
     assert "not --input" in _error(capsys, ["follow", "--input", "x", "--output", "y"])
+    # Options of `run` that follow does not use are refused, not ignored.
+    err = _error(capsys, ["follow", "--watch", "x", "--output", "y", "--write-window-seconds=5"])
+    assert "--write-window-seconds is for run --streaming" in err
+    assert "bounded pipeline every tick" in _error(
+        capsys, ["follow", "--watch", "x", "--output", "y", "--streaming"])
+    assert main(["run", "--streaming", "--input", "x", "--watch", "x", "--output", "y"]) == 2
+    assert "not --input" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     help_text = capsys.readouterr().out

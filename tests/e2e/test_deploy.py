@@ -39,13 +39,13 @@ IMAGE = "us-central1-docker.pkg.dev/my-project-123/tollwatch/tollwatch:test"
 # breaks `dataflow.sh update` unless it is given in TRANSFORM_NAME_MAPPINGS.
 STABLE_STEPS = {
     "ReadFiles", "Progress", "ExtractArticles", "StripRepeatedPassages", "AssignEvents",
-    "StageArticles", "ResolveDuplicates", "ApplyVerdicts", "TollStats", "AllDeadLetters",
+    "FindCopies", "TollStats", "AllDeadLetters",
     "KeepSignatures", "WriteArticles", "WriteClaims", "WriteTollWindows", "WriteDeadLetters",
     "KnownSignatures", "RemoveStaging",
 }
 STREAMING_STEPS = {
     "WatchFolder", "AllRawDocs", "ExtractArticles", "StripRepeatedPassages", "AssignEvents",
-    "MarkNearDuplicates", "ExtractClaims", "TollStats", "AllDeadLetters", "articlesWriteWindows",
+    "FindCopies", "TollStats", "AllDeadLetters", "articlesWriteWindows",
     "claimsWriteWindows", "tollWriteWindows", "dead_lettersWriteWindows", "WriteArticles",
     "WriteClaims", "WriteTollWindows", "WriteDeadLetters",
 }
@@ -111,14 +111,14 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
     # digests (and the earlier state's signatures), in one grouping, as bytes (no pickled records),
     # no per-key state (the streaming job's buckets are checked below).
     components = job.proto_pipeline.components
-    grouping = steps["ResolveDuplicates/OneKey"]
+    grouping = steps["FindCopies/ResolveDuplicates/OneKey"]
     assert grouping.spec.urn == "beam:transform:group_by_key:v1"
     (main_input,) = grouping.inputs.values()
     kv = components.coders[components.pcollections[main_input].coder_id]
     assert kv.spec.urn == "beam:coder:kv:v1"
     assert [components.coders[c].spec.urn for c in kv.component_coder_ids] == [
         "beam:coder:string_utf8:v1", "beam:coder:bytes:v1"]
-    assert not [n for n in steps if n.startswith("MarkNearDuplicates")]
+    assert not [n for n in steps if n.startswith("FindCopies/MarkNearDuplicates")]
     # Records cross as schema'd rows whose every field has its type: a field Beam could not type
     # (`pythonsdk_any`) is coded by the Python SDK's own object coder, which nothing else reads.
     rows = [c for c in components.coders.values() if c.spec.urn == "beam:coder:row:v1"]
@@ -170,13 +170,13 @@ def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_stream
             payload = runner_api.ParDoPayload.FromString(transform.spec.payload)
             if payload.state_specs:
                 stateful[name] = {t.time_domain for t in payload.timer_family_specs.values()}
-    assert set(stateful) >= {"MarkNearDuplicates/Links/Buckets", "MarkNearDuplicates/Resolve",
+    assert set(stateful) >= {"FindCopies/MarkNearDuplicates/Links/Buckets", "FindCopies/MarkNearDuplicates/Resolve",
                              "WatchFolder/NewFiles", "ReadFeeds/Poll/ParDo(_PollFeedFn)"}, sorted(stateful)
     assert all(domains == {runner_api.TimeDomain.EVENT_TIME} for domains in stateful.values()), stateful
     # The near-duplicate index of the stream: per band key a bag of held signatures, expired by
     # an event-time timer.
     payload = runner_api.ParDoPayload.FromString(
-        steps["MarkNearDuplicates/Links/Buckets"].spec.payload)
+        steps["FindCopies/MarkNearDuplicates/Links/Buckets"].spec.payload)
     assert set(payload.state_specs) == {"held"} and payload.state_specs["held"].HasField("bag_spec")
     # The toll: sliding windows, late panes up to the allowed lateness, accumulating.
     for step, size_ms in (("TollStats/Windows/Window", DAY_MS), ("TollStats/AsOf/Window", 30 * DAY_MS)):
