@@ -165,7 +165,10 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
         try:
             (drop / "first.txt").write_text(dated_today(seeds[0]), encoding="utf-8")
             server.routes["/feed.xml"] = Reply(body=feed_of(dated_today(seeds[1]), "e1"))
+            dropped_at = time.monotonic()
             seen = wait_for_rows(output, {"articles": 2, "claims": 1, "toll": 1}, 60)
+            print(f"prism stream: file and feed entry to stored rows {seen} in "
+                  f"{time.monotonic() - dropped_at:.1f} s (polled every 2 s)")
             assert seen["articles"] >= 2 and seen["claims"] >= 1 and seen["toll"] >= 1, (
                 seen, log.read_text()[-3000:])
             before = stored(output)
@@ -182,6 +185,7 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
             after = stored(output)
         finally:
             stop(stream, log)
+    print(f"prism stream: stored rows before the restart {before}, after it {after}")
     assert seen["articles"] == 3, (seen, log.read_text()[-3000:])
     uris = sorted(u for (u,) in duckdb.sql(
         f"SELECT uri FROM read_parquet('{output}/articles/*/*.parquet')").fetchall())
