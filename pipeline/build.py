@@ -196,10 +196,12 @@ class _Stream:
     and late panes (toll, writes). Of the output folder, a (re)started stream reads what it has
     written already (resume.py): it writes no row twice, and its toll counts the claims written."""
 
-    def __init__(self, options: TollwatchOptions, clock, toll_by_processing_time: bool):
+    def __init__(self, options: TollwatchOptions, clock, toll_by_processing_time: bool,
+                 resume: bool = True):
         self._options = options
         self._clock = clock
-        self._written = written_keys(options.output, WATCH_TTL, clock())
+        self._resume = resume
+        self._written = written_keys(options.output, WATCH_TTL, clock()) if resume else frozenset()
         # The local FnApiRunner (no --runner) has no processing time: there, no early panes, and
         # toll panes are written by arrival windows like the other tables.
         self._local = options.view_as(StandardOptions).runner is None
@@ -219,7 +221,7 @@ class _Stream:
         """The claims OUT holds (of each article's current version) that a toll window still open
         now counts, or None."""
         output, options = self._options.output, self._options
-        files = table_files(output, "claims")
+        files = table_files(output, "claims") if self._resume else []
         if not files:
             return None
         horizon = self._clock() - (options.as_of_days * 86400 + _lateness_seconds(options))
@@ -290,7 +292,7 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
 def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                     feed_source: Optional[beam.PTransform] = None,
                     extra_sources: Sequence[dict] = (), clock=Timestamp.now,
-                    toll_by_processing_time: bool = True) -> dict:
+                    toll_by_processing_time: bool = True, resume: bool = True) -> dict:
     """Adds the streaming flow: the watched folders (and `feed_source`, e.g. ReadFeeds) -> the
     stages of `build` in their streaming form -> windowed Parquet. What a stream cannot decide
     (rewrites, the un-marking of figures a copy states anew: transforms/copies.py; inferred
@@ -298,7 +300,8 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
 
     `toll_by_processing_time=False` writes toll panes by arrival windows like the other tables
     (for Beam's TestStream runner, which does not end a stream with a repeated processing-time
-    trigger; on Prism that write waits for the toll windows to close, see FireEvery)."""
+    trigger; on Prism that write waits for the toll windows to close, see FireEvery).
+    `resume=False` reads nothing of the output (a dry run translates the graph without it)."""
     live = options.view_as(LiveOptions)
     sources = list(extra_sources)
     if live.watch:
@@ -309,4 +312,5 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
         sources.append(pipeline | "ReadFeeds" >> feed_source)
     if not sources:
         raise ValueError("streaming needs --watch or feeds to read")
-    return _stages(pipeline, options, sources, _Stream(options, clock, toll_by_processing_time))
+    return _stages(pipeline, options, sources, _Stream(options, clock, toll_by_processing_time,
+                                                                 resume))

@@ -411,7 +411,7 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
     local or LOOPBACK job dies with its client) until it ends or Ctrl-C cancels it; a Dataflow job
     lives on its service, and is handed over."""
     from apache_beam.options.pipeline_options import (
-        GoogleCloudOptions, PipelineOptions, StandardOptions)
+        GoogleCloudOptions, PipelineOptions, StandardOptions, TestOptions)
 
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
@@ -437,9 +437,16 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
     options = PipelineOptions(beam_args, **{k: v for k, v in vars(args).items()
                                             if k not in skip and v is not None})
 
+    # A restarted stream reads what OUT holds (resume.py); a dry run translates the graph only and
+    # must work without the network, so it reads nothing of OUT.
+    dry_run = bool(options.view_as(TestOptions).dry_run)
+    if "://" in args.output and not dry_run:
+        check_reachable(args.output)
+
     def start():
         pipeline = make_pipeline(options)
-        build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
+        build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options),
+                        resume=not dry_run)
         return pipeline.run()
 
     result = submit(start, options,

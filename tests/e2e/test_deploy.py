@@ -266,6 +266,25 @@ def test_a_batch_dry_run_into_an_unreachable_output_says_so_at_once(monkeypatch,
     assert "give a local --output" in capsys.readouterr().err
 
 
+@needs_gcp
+def test_a_streaming_dry_run_into_a_remote_output_reads_nothing_of_it(monkeypatch, capsys):
+    # A (re)started stream reads what OUT holds (resume.py); a dry run only translates the graph,
+    # offline: reading gs:// OUT there retried for minutes and the dry run gave up after 180 s.
+    from apache_beam.io.filesystems import FileSystems
+
+    def unreachable(*args, **kwargs):
+        time.sleep(30)  # as the GCS client retrying an unknown host
+
+    for name in ("exists", "match"):
+        monkeypatch.setattr(FileSystems, name, unreachable)
+    started = time.monotonic()
+    assert main(["run", "--streaming", "--watch", "gs://my-bucket/drop/**", "--output",
+                 "gs://my-bucket/out", "--events", str(EXAMPLES / "events.toml"), *DRY_RUN,
+                 "-q"]) == 0
+    assert time.monotonic() - started < 25
+    assert "the streaming job was translated" in capsys.readouterr().out
+
+
 def test_make_dataflow_dry_run_works_as_the_readme_gives_it_without_project_or_bucket():
     env = {k: v for k, v in os.environ.items() if k not in ("PROJECT", "BUCKET")}
     env["TOLLWATCH"] = "echo"
