@@ -256,7 +256,7 @@ def _floor_chunk(paths: list[str]) -> dict[str, list[float]]:
     import feedparser
     from trafilatura import bare_extraction
 
-    from tollwatch.transforms.extract import _HTMLDATE_PARAMS
+    from tollwatch.transforms.extract import HTMLDATE_PARAMS
 
     out: dict[str, list[float]] = {}
     for path in paths:
@@ -267,7 +267,7 @@ def _floor_chunk(paths: list[str]) -> dict[str, list[float]]:
         try:
             if ext == ".html":
                 bare_extraction(data, with_metadata=True, include_comments=False, include_tables=False,
-                                date_extraction_params=_HTMLDATE_PARAMS)
+                                date_extraction_params=HTMLDATE_PARAMS)
                 kind = "html"
             elif ext == ".xml":
                 feedparser.parse(data)

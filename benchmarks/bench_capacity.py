@@ -13,7 +13,7 @@
    wall-clock second and per CPU-second (user + system of the run and its worker processes: the
    per-vCPU figure, robust to other load on the machine).
 3. Reports the output's Parquet sizes per table (bytes per row, rows per file) and the near-duplicate
-   state: the encoded size of what ``_BucketFn`` holds per article and band (``_Held``, RowCoder),
+   state: the encoded size of what ``BucketFn`` holds per article and band (``_Held``, RowCoder),
    and the bytes per canonical article of the continuation state in ``OUT/_state/signatures``.
 4. Reports what a claim costs in the toll's window state, the CPU of each stage's pure function
    outside Beam (the rest of a run's CPU is Beam: coders, shuffles, state, writes), and
@@ -169,7 +169,7 @@ def parquet_sizes(output: Path) -> list[tuple]:
 
 
 def held_state_bytes(output: Path) -> tuple[float, int, int]:
-    """(mean, max) encoded bytes of one held entry of `_BucketFn` (what a band key holds per
+    """(mean, max) encoded bytes of one held entry of `BucketFn` (what a band key holds per
     article, `_Held` with RowCoder) over the run's compared articles, and the number of bands."""
     import duckdb
     from apache_beam.coders import registry

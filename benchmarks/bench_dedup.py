@@ -8,7 +8,7 @@ sentences and paragraphs, seeded RNG) of which ``--copy-share`` are edited copie
 as long), then, each engine in its own process so peak memory is its own:
 
 - tollwatch: ``make_signature`` (normalise, hash words once, combine into shingles, vectorised
-  MinHash, bottom-k sketch) + ``band_keys`` + a dict of lists as the LSH index (what ``_BucketFn``
+  MinHash, bottom-k sketch) + ``band_keys`` + a dict of lists as the LSH index (what ``BucketFn``
   holds per key);
 - datasketch with the same words, ``num_perm`` and banding (``MinHashLSH(threshold, num_perm,
   weights)`` picks the same bands x rows), ``MinHash.update_batch`` on the shingle strings,
@@ -42,7 +42,8 @@ from tollwatch.transforms.duplicates.minhash import MinHasher
 from tollwatch.transforms.duplicates.settings import BANDS, NUM_PERM, SHINGLE_SIZE, SKETCH_SIZE
 from tollwatch.transforms.duplicates.similarity import (
     compare, make_signature, near_similarity, overlap)
-from tollwatch.transforms.duplicates.shingles import shingles, tokens
+from tollwatch.transforms.duplicates.shingles import shingles
+from tollwatch.transforms.text import shingle_words as tokens
 from tollwatch.transforms.repeats import strip_repeated_passages
 
 SHARED = Path(os.environ.get("TOLLWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))

@@ -27,7 +27,7 @@ def main(argv=None) -> None:
     rows = ds.dataset(f"{args.output}/articles", format="parquet", partitioning="hive").to_table(
         columns=["uri", "text"]).to_pylist()
     texts = [r["text"] for r in sorted(rows, key=lambda r: r["uri"])]
-    detector = language._identifier()
+    detector = language.identifier()
 
     def before(text: str) -> None:
         sample = (text or "")[:language.SAMPLE_CHARS]
@@ -35,7 +35,7 @@ def main(argv=None) -> None:
             detector.classify(sample)
 
     def cached(part: list) -> float:
-        language._detect_sample.cache_clear()
+        language.detect_sample.cache_clear()
         started = time.process_time()
         for text in part:
             language.detect(text)
@@ -51,7 +51,7 @@ def main(argv=None) -> None:
     for _ in range(args.rounds):
         times["before: every letter, every sample"].append(timed(before, texts))
         times["one worker"].append(cached(texts))
-        hits_one = language._detect_sample.cache_info().hits
+        hits_one = language.detect_sample.cache_info().hits
         times["two workers"].append(cached(texts[0::2]) + cached(texts[1::2]))
     for name, values in times.items():
         print(f"{name}: {min(values) * 1000 / len(texts):.3f} ms an article (best of {args.rounds}; "

@@ -5,7 +5,7 @@
 Takes the articles of ``corpus.plan`` (title and paragraphs, as the text files carry them; no
 HTML is rendered or extracted) and times, in one run: the MinHash signature
 (``make_signature``), the outline (``with_outline``: ``alignment.outline``, packed,
-and the lead keys), the candidates (``resolve._candidates``) and their confirmation
+and the lead keys), the candidates (``resolve.near_candidates``) and their confirmation
 (``compare``). It prints ms per article and a digest of the confirmed links, so that two
 versions of the code can be checked to link the same pairs with the same kinds and similarities
 (run each version, compare the ``links_sha256`` lines). Times are CPU seconds of this process
@@ -27,7 +27,7 @@ from apache_beam.utils.timestamp import Timestamp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import CorpusSpec, plan  # noqa: E402
 
-from tollwatch.transforms import resolve  # noqa: E402
+from tollwatch.transforms.duplicates import resolve  # noqa: E402
 from tollwatch.transforms.duplicates.minhash import MinHasher  # noqa: E402
 from tollwatch.transforms.duplicates.settings import MIN_SHINGLES, near_options  # noqa: E402
 from tollwatch.transforms.duplicates.similarity import (  # noqa: E402
@@ -60,7 +60,7 @@ def main() -> None:
     signatures = [with_outline(sig, text) for sig, (_, _, text) in zip(signatures, articles)]
     outlined = time.process_time() - start
     start = time.process_time()
-    pairs = resolve._candidates([s for s in signatures if s.n_shingles >= MIN_SHINGLES], options)
+    pairs = resolve.near_candidates([s for s in signatures if s.n_shingles >= MIN_SHINGLES], options)
     proposed = time.process_time() - start
     start = time.process_time()
     links = [link for link in (compare(a, b) for a, b in pairs) if link is not None]

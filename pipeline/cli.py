@@ -393,7 +393,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
         return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1),
                 "dry_run": int(bool(options.view_as(TestOptions).dry_run))}
     result.wait_until_finish()
-    _clean_temp(output, started_at)
+    clean_temp(output, started_at)
     counts = {
         "files": n_files,
         "articles": _counter(result, "articles_extracted"),
@@ -445,7 +445,7 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
 
     def start():
         pipeline = make_pipeline(options)
-        build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options),
+        build_streaming(pipeline, options.view_as(TollwatchOptions), feed_source(options),
                         resume=not dry_run)
         return pipeline.run()
 
@@ -544,7 +544,7 @@ def _report_drops(result) -> None:
             LOG.warning("%d %s", dropped, what)
 
 
-def _feed_source(options):
+def feed_source(options):
     """The ReadFeeds source of --feeds/--feed, or None."""
     from tollwatch.pipeline.follow import feeds_of, fetch_policy, poll_limits
     from tollwatch.pipeline.options import LiveOptions
@@ -596,7 +596,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     feeds_due, poll_sources = feed_hooks(args, output)
     run_tick = tick_runner(output, roots, lambda: PipelineOptions(
         beam_args, output=output, input=args.watch or args.feed or [args.feeds], **settings),
-        poll_sources, _clean_temp)
+        poll_sources, clean_temp)
     # Cursors of feeds no longer configured expire.
     feed_urls = {f.url for f in feeds_of(args)} if args.feeds or args.feed else set()
     follower = Follower(output, watch, run_tick, feeds_due, feed_urls=feed_urls)
@@ -635,7 +635,7 @@ def detached(options) -> bool:
                 or options.view_as(GoogleCloudOptions).template_location)
 
 
-def _clean_temp(output: str, started_at: float) -> None:
+def clean_temp(output: str, started_at: float) -> None:
     """After a successful run: removes the temporary files that runs killed or failed before this
     one left behind (older than this run's start), then the empty temporary folders. The views
     never read them (they are outside the table folders and not named *.parquet); this keeps them

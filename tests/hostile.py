@@ -467,15 +467,15 @@ def run_chain(path: str) -> dict:
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.schemas import Article, Claim, DeadLetter, to_arrow_table
-    from tollwatch.transforms.duplicates.resolve import _ResolveFn
+    from tollwatch.transforms.duplicates.resolve import ResolveDuplicatesFn
     from tollwatch.transforms.duplicates.rewrites import MAX_GAP, CreditFinder
     from tollwatch.transforms.duplicates.settings import near_options
     from tollwatch.transforms.events import AssignEventsFn, default_event
     from tollwatch.transforms.extract import ExtractArticlesFn
-    from tollwatch.transforms.inputs.files import DEFAULT_MAX_FILE_BYTES, _ReadFileFn
+    from tollwatch.transforms.inputs.files import DEFAULT_MAX_FILE_BYTES, ReadFileFn
     from tollwatch.transforms.repeats import MIN_CHARS, StripRepeatedPassagesFn
     from tollwatch.transforms.staging import (
-        _ApplyFn, _StageFn, read_digests, read_sketches, write_verdicts)
+        ApplyVerdictsFn, StageArticlesFn, read_digests, read_sketches, write_verdicts)
 
     now = Timestamp.now()
     stat = os.lstat(path)
@@ -486,18 +486,18 @@ def run_chain(path: str) -> dict:
         dead.extend(out.pop("dead_letters", []))
         return out[None] if not out.keys() - {None} else out
 
-    raw = step(_ReadFileFn(DEFAULT_MAX_FILE_BYTES, now, [os.path.dirname(os.path.realpath(path))]),
+    raw = step(ReadFileFn(DEFAULT_MAX_FILE_BYTES, now, [os.path.dirname(os.path.realpath(path))]),
                [(path, stat.st_size, stat.st_mtime)])
     extracted = step(ExtractArticlesFn(), raw)
     stripped = step(StripRepeatedPassagesFn(MIN_CHARS), extracted)
     assigned = step(AssignEventsFn([default_event("hostile")]), stripped)
     with tempfile.TemporaryDirectory(prefix="hostile-staging-") as staging:
         options = near_options()
-        bases = step(_StageFn(staging, (), CreditFinder.from_sources([]), options), assigned)
-        decided = step(_ResolveFn(options, MAX_GAP, read_digests, read_sketches, write_verdicts),
+        bases = step(StageArticlesFn(staging, (), CreditFinder.from_sources([]), options), assigned)
+        decided = step(ResolveDuplicatesFn(options, MAX_GAP, read_digests, read_sketches, write_verdicts),
                        [("all", [b"s" + base.encode() for base in bases])] if bases else [])
-        applied = _through(_ApplyFn(), decided)
-    articles, claims = applied[None], applied.get(_ApplyFn.CLAIMS, [])
+        applied = _through(ApplyVerdictsFn(), decided)
+    articles, claims = applied[None], applied.get(ApplyVerdictsFn.CLAIMS, [])
     for records, record_type in ((articles, Article), (claims, Claim), (dead, DeadLetter)):
         if records:
             to_arrow_table(records, record_type)

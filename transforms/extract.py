@@ -46,7 +46,7 @@ HTML_EXTENSIONS = (".html", ".htm", ".xhtml")
 TEXT_EXTENSIONS = (".txt", ".text")
 FEED_EXTENSIONS = (".xml", ".rss", ".atom")
 
-_HTMLDATE_PARAMS = {
+HTMLDATE_PARAMS = {
     # Only dates the page states in its markup count as metadata: htmldate's extensive search
     # would also take any date mentioned in the prose.
     "extensive_search": False,
@@ -286,7 +286,7 @@ def extract_html(content: Union[bytes, str], url: Optional[str] = None) -> Extra
     from trafilatura import bare_extraction  # heavy import, deferred to the workers that need it
 
     doc = bare_extraction(content, url=url, with_metadata=True, include_comments=False,
-                          include_tables=False, date_extraction_params=_HTMLDATE_PARAMS)
+                          include_tables=False, date_extraction_params=HTMLDATE_PARAMS)
     if doc is None or not doc.text:
         raise ExtractError("no_article_text", "trafilatura found no article text in the page")
     text = _require_text(strip_headline(_clean_text(doc.text), doc.title), "HTML page")

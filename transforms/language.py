@@ -34,7 +34,7 @@ def normalise_tag(tag: Optional[str]) -> Optional[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _identifier():
+def identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True,
@@ -56,16 +56,16 @@ def has_letters(text: str, n: int = MIN_LETTERS) -> bool:
 
 def detect(text: str) -> tuple[Optional[str], float]:
     """(language, probability) of a text, language None when the detector cannot tell."""
-    return _detect_sample((text or "")[:SAMPLE_CHARS])
+    return detect_sample((text or "")[:SAMPLE_CHARS])
 
 
 # Copies of one wire story carry the same text, and a worker meets many of them: each sample is
 # read once (the detector reads it byte by byte in Python, ~1.5 ms).
 @functools.lru_cache(maxsize=1024)
-def _detect_sample(sample: str) -> tuple[Optional[str], float]:
+def detect_sample(sample: str) -> tuple[Optional[str], float]:
     if not has_letters(sample):
         return None, 0.0
-    language, probability = _identifier().classify(sample)
+    language, probability = identifier().classify(sample)
     return (None if language == "und" else language), probability
 
 

@@ -50,7 +50,7 @@ def staging_dir(output: str, key: str) -> str:
     return FileSystems.join(output, ".tmp", "staging", key)
 
 
-class _RecordFile:
+class RecordFile:
     """Length-prefixed records of one type, written through Beam's FileSystems (local or GCS)."""
 
     def __init__(self, path: str, record_type: type):
@@ -79,7 +79,7 @@ def _typed(record_type: type) -> beam.PTransform:
     return beam.Map(lambda record: record).with_output_types(record_type)
 
 
-class _StageFn(beam.DoFn):
+class StageArticlesFn(beam.DoFn):
     """Article -> the article, its claims, its ArticleDigest and its signature's sketch to this
     bundle's staging files; the files' name once per bundle; a failed claim extraction to
     'dead_letters' (the article goes on without claims). A retried bundle writes new files, and
@@ -108,11 +108,11 @@ class _StageFn(beam.DoFn):
 
     def start_bundle(self):
         self._base: Optional[str] = None
-        self._files: dict[str, _RecordFile] = {}
+        self._files: dict[str, RecordFile] = {}
 
-    def _file(self, suffix: str, record_type: type) -> _RecordFile:
+    def _file(self, suffix: str, record_type: type) -> RecordFile:
         if suffix not in self._files:
-            self._files[suffix] = _RecordFile(self._base + suffix, record_type)
+            self._files[suffix] = RecordFile(self._base + suffix, record_type)
         return self._files[suffix]
 
     def process(self, article: Article):
@@ -185,10 +185,10 @@ class StageArticles(beam.PTransform):
 
     def expand(self, articles):
         staged = articles | "Stage" >> beam.ParDo(
-            _StageFn(self._folder, self._source_texts, self._finder, self._options)
-        ).with_output_types(str).with_outputs(_StageFn.DEAD_LETTERS, main="staged")
+            StageArticlesFn(self._folder, self._source_texts, self._finder, self._options)
+        ).with_output_types(str).with_outputs(StageArticlesFn.DEAD_LETTERS, main="staged")
         return {"staged": staged.staged,
-                "dead_letters": staged[_StageFn.DEAD_LETTERS] | "DeadLetters" >> _typed(DeadLetter)}
+                "dead_letters": staged[StageArticlesFn.DEAD_LETTERS] | "DeadLetters" >> _typed(DeadLetter)}
 
 
 def read_digests(bases: Iterable[str]) -> Iterator[ArticleDigest]:
@@ -216,7 +216,7 @@ def write_verdicts(verdicts: Iterable[Verdict]) -> Iterator[str]:
             if out is not None:
                 out.close()
                 yield base
-            base, out = v.staged, _RecordFile(v.staged + VERDICTS, Verdict)
+            base, out = v.staged, RecordFile(v.staged + VERDICTS, Verdict)
         out.write(v)
     if out is not None:
         out.close()
@@ -244,7 +244,7 @@ def claim_verdict(claim: Claim, v: Verdict) -> Claim:
     return claim._replace(is_copy=is_copy, origin_doc_id=v.dup_of or v.doc_id)
 
 
-class _ApplyFn(beam.DoFn):
+class ApplyVerdictsFn(beam.DoFn):
     CLAIMS, SIGNATURES = "claims", "signatures"
 
     def process(self, base: str):
@@ -276,11 +276,11 @@ class ApplyVerdicts(beam.PTransform):
         applied = (staged
                    # The verdicts are written by one worker: spread the files over the workers.
                    | "Spread" >> beam.Reshuffle()
-                   | "Apply" >> beam.ParDo(_ApplyFn()).with_output_types(Article)
-                   .with_outputs(_ApplyFn.CLAIMS, _ApplyFn.SIGNATURES, main="articles"))
+                   | "Apply" >> beam.ParDo(ApplyVerdictsFn()).with_output_types(Article)
+                   .with_outputs(ApplyVerdictsFn.CLAIMS, ApplyVerdictsFn.SIGNATURES, main="articles"))
         return {"articles": applied.articles,
-                "claims": applied[_ApplyFn.CLAIMS] | "Claims" >> _typed(Claim),
-                "signatures": applied[_ApplyFn.SIGNATURES] | "Signatures" >> _typed(Signature)}
+                "claims": applied[ApplyVerdictsFn.CLAIMS] | "Claims" >> _typed(Claim),
+                "signatures": applied[ApplyVerdictsFn.SIGNATURES] | "Signatures" >> _typed(Signature)}
 
 
 def _remove(folder: str, _written: Iterable) -> None:

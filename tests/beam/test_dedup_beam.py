@@ -209,9 +209,9 @@ def test_band_state_stays_bounded_on_a_long_stream():
 
 
 def test_expiry_is_in_whole_milliseconds_so_a_timer_never_re_arms_itself():
-    from tollwatch.transforms.duplicates.streaming import _expiry
+    from tollwatch.transforms.duplicates.streaming import expiry_time
     held = Timestamp(micros=1_795_279_165_376_934)
-    expiry = _expiry(held, Duration(seconds=2 * 24 * HOUR))
+    expiry = expiry_time(held, Duration(seconds=2 * 24 * HOUR))
     assert expiry.micros % 1000 == 0 and expiry >= held + Duration(seconds=2 * 24 * HOUR)
     # A timer that fires at the (truncated) expiry finds the entry expired.
-    assert not _expiry(held, Duration(seconds=2 * 24 * HOUR)) > expiry
+    assert not expiry_time(held, Duration(seconds=2 * 24 * HOUR)) > expiry

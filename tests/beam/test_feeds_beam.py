@@ -17,7 +17,7 @@ from feed_server import FeedServer, Reply, article_page, full_item, rss, teaser_
 from tollwatch.pipeline.runner import make_pipeline
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.inputs.feeds import (
-    Feed, FeedCursor, PollFeeds, PollLimits, ReadFeeds, _PollFeedFn,
+    Feed, FeedCursor, PollFeeds, PollLimits, ReadFeeds, PollFeedFn,
 )
 from tollwatch.transforms.inputs.fetch import FetchPolicy
 
@@ -95,7 +95,7 @@ def test_seen_entries_expire_by_timer(server):
               .advance_watermark_to_infinity())
     with streaming_pipeline() as p:
         out = (p | stream
-               | beam.ParDo(_PollFeedFn(LOCAL, limits)).with_input_types(tuple[str, Feed])
+               | beam.ParDo(PollFeedFn(LOCAL, limits)).with_input_types(tuple[str, Feed])
                .with_outputs("dead_letters", main="raw_docs"))
         assert_that(out.raw_docs | beam.Map(lambda d: d.entry_id),
                     equal_to(["a-1", "b-1", "c-1", "c-2", "c-1", "a-1"]), label="RawDocs")

@@ -20,7 +20,7 @@ from tollwatch.transforms.duplicates.stories import apply_assignment
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.parquet import remove_stale_files
 from tollwatch.transforms.staging import (
-    ARTICLES, _RecordFile, apply_verdict, claim_verdict, read_records, state_signature)
+    ARTICLES, RecordFile, apply_verdict, claim_verdict, read_records, state_signature)
 
 T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, 8, tzinfo=dt.timezone.utc))
 WIRE = " ".join(f"word{i} of the wire story about the clashes in the north" for i in range(40))
@@ -51,7 +51,7 @@ def digest(a: Article, claims, staged: str = "bundle") -> ArticleDigest:
 
 def test_staging_files_give_back_the_records_in_order(tmp_path):
     records = [article(f"a{i}", WIRE + f" number {i}") for i in range(3)]
-    out = _RecordFile(str(tmp_path / ("b" + ARTICLES)), Article)
+    out = RecordFile(str(tmp_path / ("b" + ARTICLES)), Article)
     for record in records:
         out.write(record)
     out.close()

@@ -16,7 +16,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from tollwatch.pipeline.runner import make_pipeline
 from apache_beam.options.pipeline_options import PipelineOptions
 from tollwatch.transforms.inputs.files import file_ref
-from tollwatch.transforms.inputs.watch import FileVersion, WatchFolder, _NewFilesFn, changed_files
+from tollwatch.transforms.inputs.watch import FileVersion, WatchFolder, NewFilesFn, changed_files
 
 
 def test_changed_files_takes_new_and_changed_settled_files():
@@ -92,7 +92,7 @@ def test_seen_paths_are_forgotten_after_the_ttl():
               .advance_watermark_to_infinity())
     with TestPipeline(runner="BundleBasedDirectRunner") as p:
         out = (p | stream
-               | beam.ParDo(_NewFilesFn(ttl, settle_seconds=1.0)).with_input_types(
+               | beam.ParDo(NewFilesFn(ttl, settle_seconds=1.0)).with_input_types(
                    tuple[str, FileMetadata])
                | beam.Map(file_ref))
         # (path, size, mtime): the file references the reads take.

@@ -138,13 +138,13 @@ def test_dataflow_translates_the_batch_job_with_stable_names_state_and_windows(t
 def dry_run_streaming_job(output: Path, beam_args: list[str]):
     """The Dataflow job of `tollwatch run --streaming --watch gs://.../drop/** --feed URL
     --output ...`, built as run_streaming builds it, translated with --dry_run."""
-    from tollwatch.pipeline.cli import _feed_source
+    from tollwatch.pipeline.cli import feed_source
 
     options = PipelineOptions(beam_args, watch=["gs://my-bucket/drop/**"], output=str(output),
                               events=str(EXAMPLES / "events.toml"),
                               feed=["https://news.example/valdoria.xml"])
     pipeline = make_pipeline(options)
-    build_streaming(pipeline, options.view_as(TollwatchOptions), _feed_source(options))
+    build_streaming(pipeline, options.view_as(TollwatchOptions), feed_source(options))
     return pipeline.run().job
 
 
@@ -171,7 +171,7 @@ def test_the_streaming_job_with_the_deploy_scripts_options_translates_for_stream
             if payload.state_specs:
                 stateful[name] = {t.time_domain for t in payload.timer_family_specs.values()}
     assert set(stateful) >= {"FindCopies/MarkNearDuplicates/Links/Buckets", "FindCopies/MarkNearDuplicates/Resolve",
-                             "WatchFolder/NewFiles", "ReadFeeds/Poll/ParDo(_PollFeedFn)"}, sorted(stateful)
+                             "WatchFolder/NewFiles", "ReadFeeds/Poll/ParDo(PollFeedFn)"}, sorted(stateful)
     assert all(domains == {runner_api.TimeDomain.EVENT_TIME} for domains in stateful.values()), stateful
     # The near-duplicate index of the stream: per band key a bag of held signatures, expired by
     # an event-time timer.

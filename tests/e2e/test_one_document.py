@@ -91,7 +91,7 @@ def test_signing_one_article_that_fails_makes_its_dead_letter_and_the_others_go_
                        event_ids=[], n_repeats_removed=0, dup_cluster_id=None, dup_of=None,
                        dup_kind=None, dup_similarity=None, is_canonical=True)
 
-    sign = streaming._SignFn(settings.NUM_PERM, settings.SEED, settings.SHINGLE_SIZE,
+    sign = streaming.SignFn(settings.NUM_PERM, settings.SEED, settings.SHINGLE_SIZE,
                              settings.SKETCH_SIZE)
     sign.setup()
     good = list(sign.process(article("good", ARTICLE * 3)))

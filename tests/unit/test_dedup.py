@@ -32,7 +32,7 @@ from tollwatch.transforms.duplicates.similarity import (
 from tollwatch.transforms.duplicates.stories import (
     apply_assignment, assign_on_arrival, choose_canonical, resolve_clusters, star_clusters)
 from tollwatch.transforms.duplicates.streaming import MarkNearDuplicates
-from tollwatch.transforms.duplicates.shingles import fmix64, shingles, token_hashes, _word_hashes
+from tollwatch.transforms.duplicates.shingles import fmix64, shingles, token_hashes, word_hashes
 from tollwatch.transforms.text import shingle_fold, shingle_fold_bytes, shingle_words
 from tollwatch.transforms.duplicates import streaming
 
@@ -85,7 +85,7 @@ def test_token_hashes_are_stable_and_positional_independent():
 
 def test_word_hashes_equal_token_hashes_of_the_split_words():
     text = seed("002")
-    assert np.array_equal(_word_hashes(shingle_fold_bytes(text)),
+    assert np.array_equal(word_hashes(shingle_fold_bytes(text)),
                           token_hashes(shingle_words(text)))
 
 
@@ -98,7 +98,7 @@ def test_word_hashes_find_every_word_edge():
 
     for data in (b"a", b"ab cd", b" a", b"a ", b"  x  yy   zzz  ", b"   ", b"a b c d e", "é ü".encode()):
         expected = [reference(w) for w in data.split(b" ") if w]
-        assert _word_hashes(data).tolist() == expected, data
+        assert word_hashes(data).tolist() == expected, data
 
 
 def test_shingles_sorted_distinct_and_blind_to_layout():
@@ -470,7 +470,7 @@ def _bucket_candidates(band_key: bytes, signatures, options) -> list:
     """The candidate pairs (later, earlier) among the signatures of one band key, pair by pair: every
     pair whose first shared band is this one, each article paired with at most the
     ``options.window`` before it in (publication time, doc_id) order -- what the streaming
-    ``_BucketFn`` compares when everything arrives before anything expires, and the reference of
+    ``BucketFn`` compares when everything arrives before anything expires, and the reference of
     ``candidate_pairs``."""
     band = band_of(band_key)
     unique = {sig.doc_id: sig for sig in signatures}
@@ -600,7 +600,7 @@ def test_streaming_bucket_compares_an_arrival_with_its_latest_neighbours_only(mo
     monkeypatch.setattr(streaming, "compare",
                         lambda a, b, *rule: compared.append(b.doc_id) or real(a, b, *rule))
     o = near_options()
-    fn = streaming._BucketFn(o.threshold, o.containment, o.min_shared, o.bands, o.rows, o.ttl,
+    fn = streaming.BucketFn(o.threshold, o.containment, o.min_shared, o.bands, o.rows, o.ttl,
                              o.max_bucket, False, o.max_partners)
     sigs = _bulletins(200)
     same = b"\x00\x00" + b"\x00" * 8  # one band key for all: the worst case of a bucket

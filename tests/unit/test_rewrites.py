@@ -62,9 +62,9 @@ def test_credit_windows_hold_only_what_is_around_names():
 def test_every_white_space_in_a_credit_context_is_one_run():
     # CreditFinder's windows assume each `\s` of a context matches at most one run of white space
     # and that nothing else in a context matches white space.
-    from tollwatch.transforms.duplicates.rewrites import _CREDIT_CONTEXTS
+    from tollwatch.transforms.duplicates.rewrites import CREDIT_CONTEXTS
 
-    for context in _CREDIT_CONTEXTS:
+    for context in CREDIT_CONTEXTS:
         assert re.findall(r"\\s(?![+*])", context) == [], context
         rest = re.sub(r"\\s[+*]", "", context)
         assert not re.search(r"\\[sSWD]|\[\^|(?<!\\)\.|\\b\w", rest.replace(r"\b", "")), context

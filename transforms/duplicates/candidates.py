@@ -29,7 +29,7 @@ def candidate_pairs(minhashes: np.ndarray, published_us: np.ndarray, doc_ids: Se
     MinHash values and their publication times in microseconds. Per band key's bucket, in
     (publication time, doc_id) order, each article is paired with the ``options.window`` articles
     before it, and a pair only in the first band the two share entirely (what the streaming
-    ``_BucketFn`` compares when everything arrives before anything expires; the pair-by-pair
+    ``BucketFn`` compares when everything arrives before anything expires; the pair-by-pair
     reference is in tests/unit/test_dedup.py). The pairs come band by band, buckets by band hash,
     then by position in the bucket, with numpy doing per band what a per-pair loop did (that loop
     was most of the batch resolver's time).

@@ -81,7 +81,7 @@ def _exact(digests: Sequence[ArticleDigest]) -> list[ArticleDigest]:
     return [d for group in groups.values() for d in mark_exact_copies(group)]
 
 
-def _candidates(signatures: Sequence[Signature], options: NearOptions,
+def near_candidates(signatures: Sequence[Signature], options: NearOptions,
                 stats: Optional[dict] = None) -> list[tuple[Signature, Signature]]:
     """The LSH candidate pairs (later, earlier) of the signatures: ``candidates.candidate_pairs``
     over one array of their MinHash values, then the pairs by shared keys that LSH did not
@@ -190,7 +190,7 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
             earlier.setdefault(sig.doc_id, sig)
     signatures = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in compared]
     signatures.extend(earlier.values())
-    pairs = _candidates(signatures, options, stats)
+    pairs = near_candidates(signatures, options, stats)
     stats["candidates"] = len(pairs)
     del signatures, earlier
     links = _confirmed(pairs, options, sketches)
@@ -451,7 +451,7 @@ def _tagged(tag: bytes, encode: Callable[..., bytes]) -> beam.PTransform:
     return beam.Map(lambda record: ("", tag + encode(record))).with_output_types(tuple[str, bytes])
 
 
-class _ResolveFn(beam.DoFn):
+class ResolveDuplicatesFn(beam.DoFn):
     def __init__(self, options: NearOptions, max_gap: Duration, digests: DigestSource,
                  sketches: Callable, verdicts: VerdictSink):
         self._options, self._max_gap = options, max_gap
@@ -522,6 +522,6 @@ class ResolveDuplicates(beam.PTransform):
             | "Together" >> beam.Flatten().with_output_types(tuple[str, bytes])
             | "OneKey" >> beam.GroupByKey()
             | "Resolve" >> beam.ParDo(
-                _ResolveFn(self._options, self._max_gap, self._digests, self._sketches,
+                ResolveDuplicatesFn(self._options, self._max_gap, self._digests, self._sketches,
                            self._verdicts))
             .with_output_types(str))

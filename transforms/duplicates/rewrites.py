@@ -61,7 +61,7 @@ CREDIT_KINDS = ("media",)
 _FIGURE = re.compile(
     r"(\d(?<=\b\d)(?:\d{0,2}(?:,\d{3})+|\d+))\b(?=[^.\n]{0,60}?\b(?:killed|dead|died|deaths?|wounded|"
     r"injured|bodies|casualties|missing|victims|people|civilians)\b)", re.I)
-_CREDIT_CONTEXTS = (
+CREDIT_CONTEXTS = (
     r"\btold\s+{X}",
     r"\b{X}\s+(?:could\s+not|couldn't|cannot|was\s+unable\s+to|were\s+unable\s+to|was\s+not\s+able\s+to"
     r"|did\s+not|has\s+not\s+been\s+able\s+to)\s+(?:independently\s+)?(?:verify|confirm)",
@@ -82,7 +82,7 @@ class CreditFinder:
         alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
         x = rf"(?:the\s+)?({alternatives})(?!\w)"
         self._canonical = names
-        self._patterns = [re.compile(p.replace("{X}", x)) for p in _CREDIT_CONTEXTS] if names else []
+        self._patterns = [re.compile(p.replace("{X}", x)) for p in CREDIT_CONTEXTS] if names else []
         # Every credit context holds a name: the contexts are scanned only in windows around the
         # names found, not over the whole text eight times.
         self._any_name = re.compile(rf"({alternatives})(?!\w)") if names else None
@@ -91,8 +91,8 @@ class CreditFinder:
         # and nothing else in a context matches white space: tests/unit/test_rewrites.py checks), and
         # so do the `the\s+` before a name and each run inside a name.
         name_runs = max((len(_WHITESPACE_RUN.findall(n)) for n in names), default=0)
-        before = 1 + max(c.partition("{X}")[0].count(r"\s") for c in _CREDIT_CONTEXTS)
-        after = name_runs + max(c.partition("{X}")[2].count(r"\s") for c in _CREDIT_CONTEXTS)
+        before = 1 + max(c.partition("{X}")[0].count(r"\s") for c in CREDIT_CONTEXTS)
+        after = name_runs + max(c.partition("{X}")[2].count(r"\s") for c in CREDIT_CONTEXTS)
         # Matched forwards from a name's end, and on the reversed text from its start: the rest of
         # the token, then the given number of tokens.
         self._after = re.compile(rf"\S*(?:\s+\S+){{0,{after}}}")

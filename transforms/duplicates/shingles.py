@@ -57,7 +57,7 @@ def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _power_cache
 
 
-def _word_hashes(normalised: bytes) -> np.ndarray:
+def word_hashes(normalised: bytes) -> np.ndarray:
     """Return one stable 64-bit hash (uint64) per word of a normalised text, for all words at once.
 
     A word's hash is its UTF-8 bytes read as a polynomial, sum(b[j] * B**(j - start)), avalanched by
@@ -83,7 +83,7 @@ def _word_hashes(normalised: bytes) -> np.ndarray:
 
 def token_hashes(words: Sequence[str]) -> np.ndarray:
     "Return one stable 64-bit hash (uint64) per word, computed for all words at once."
-    return _word_hashes(" ".join(words).encode("utf-8", "surrogatepass"))
+    return word_hashes(" ".join(words).encode("utf-8", "surrogatepass"))
 
 
 def shingles(text: str, shingle_size: int = SHINGLE_SIZE) -> np.ndarray:
@@ -91,7 +91,7 @@ def shingles(text: str, shingle_size: int = SHINGLE_SIZE) -> np.ndarray:
 
     A text shorter than ``shingle_size`` words is one shingle; an empty text has none.
     """
-    return _shingle_set(_word_hashes(shingle_fold_bytes(text)), shingle_size)
+    return _shingle_set(word_hashes(shingle_fold_bytes(text)), shingle_size)
 
 
 def _shingle_set(hashes: np.ndarray, shingle_size: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 rewrites need the whole batch (``resolve.ResolveDuplicates``, which a batch run uses instead).
 
 Each article's ``Signature`` (``similarity.signature_of``) is keyed by its LSH band keys and held
-per band key in one stateful DoFn (``FindLinks`` / ``_BucketFn``: a ``BagState`` of signatures and
+per band key in one stateful DoFn (``FindLinks`` / ``BucketFn``: a ``BagState`` of signatures and
 an event-time expiry timer that drops entries once the watermark is ``ttl`` past them, the
 ``DeduplicatePerKey`` pattern). A pair is compared in the first band it shares only, so each pair
 is confirmed once (``similarity.compare``). A band key holding more than ``max_bucket`` signatures
@@ -83,7 +83,7 @@ _DEAD_LETTERS_TAG = "dead_letters"
 _COPIES = Metrics.counter(NAMESPACE, "near_copies")
 
 
-class _SignFn(beam.DoFn):
+class SignFn(beam.DoFn):
     """Article -> the article itself for the articles to compare, their Signature on 'signatures',
     and on 'alone' the articles not compared (exact copies untouched, too-short ones as their own
     canonical)."""
@@ -120,7 +120,7 @@ class _SignFn(beam.DoFn):
         yield pvalue.TaggedOutput(_SIGNATURES_TAG, sig)
 
 
-def _expiry(held_at: Timestamp, ttl: Duration) -> Timestamp:
+def expiry_time(held_at: Timestamp, ttl: Duration) -> Timestamp:
     """When an entry held at `held_at` expires, in whole milliseconds: portable runners keep timers
     at millisecond precision, so an expiry with microseconds would fire just before itself and
     re-arm forever."""
@@ -138,7 +138,7 @@ def _band_keyed(options: NearOptions) -> beam.PTransform:
         tuple[bytes, Signature])
 
 
-class _BucketFn(beam.DoFn):
+class BucketFn(beam.DoFn):
     """Per band key: compare each new signature with those held, emit the confirmed links as a
     BandReport, hold it, and drop what is older than the TTL when the watermark passes it."""
 
@@ -193,7 +193,7 @@ class _BucketFn(beam.DoFn):
             else:
                 held.add(entries[-1])
         self._size.update(len(entries))
-        expiry.set(_expiry(min(e.held_at for e in entries), self._ttl))
+        expiry.set(expiry_time(min(e.held_at for e in entries), self._ttl))
         if links or self._report_empty:
             yield sig.doc_id, BandReport(sig.doc_id, band, len(entries), links)
 
@@ -201,13 +201,13 @@ class _BucketFn(beam.DoFn):
     def expire(self, now=beam.DoFn.TimestampParam, held=beam.DoFn.StateParam(HELD),
                expiry=beam.DoFn.TimerParam(EXPIRY)):
         entries = list(held.read())
-        keep = [e for e in entries if _expiry(e.held_at, self._ttl) > now]
+        keep = [e for e in entries if expiry_time(e.held_at, self._ttl) > now]
         held.clear()
         for entry in keep:
             held.add(entry)
         self._expired.inc(len(entries) - len(keep))
         if keep:
-            expiry.set(_expiry(min(e.held_at for e in keep), self._ttl))
+            expiry.set(expiry_time(min(e.held_at for e in keep), self._ttl))
 
 
 class _GatherFn(beam.DoFn):
@@ -277,7 +277,7 @@ class _ResolveFn(beam.DoFn):
         assignment = assign_on_arrival(doc, links, canonical_of, cluster_of)
         decided.add(_Decided(held_at, doc.doc_id, assignment.dup_of or doc.doc_id,
                              assignment.cluster_id))
-        expiry.set(_expiry(min([e.held_at for e in entries] + [held_at]), self._ttl))
+        expiry.set(expiry_time(min([e.held_at for e in entries] + [held_at]), self._ttl))
         if assignment.dup_of is not None:
             _COPIES.inc()
         yield apply_assignment(article, assignment)
@@ -285,19 +285,19 @@ class _ResolveFn(beam.DoFn):
     @userstate.on_timer(EXPIRY)
     def expire(self, now=beam.DoFn.TimestampParam, decided=beam.DoFn.StateParam(DECIDED),
                expiry=beam.DoFn.TimerParam(EXPIRY)):
-        keep = [e for e in decided.read() if _expiry(e.held_at, self._ttl) > now]
+        keep = [e for e in decided.read() if expiry_time(e.held_at, self._ttl) > now]
         decided.clear()
         for entry in keep:
             decided.add(entry)
         if keep:
-            expiry.set(_expiry(min(e.held_at for e in keep), self._ttl))
+            expiry.set(expiry_time(min(e.held_at for e in keep), self._ttl))
 
 
 @beam.typehints.with_input_types(Signature)
 @beam.typehints.with_output_types(tuple[str, BandReport])
 class FindLinks(beam.PTransform):
     """Signatures -> (doc_id, BandReport): key each signature by its LSH band keys, hold it per key
-    for ``ttl`` (``_BucketFn``) and report the confirmed near-duplicate links of each new arrival.
+    for ``ttl`` (``BucketFn``) and report the confirmed near-duplicate links of each new arrival.
     With ``report_empty`` every band reports, so a consumer knows when an article is complete."""
 
     def __init__(self, options: Optional[NearOptions] = None, report_empty: bool = False,
@@ -311,7 +311,7 @@ class FindLinks(beam.PTransform):
         return (
             signatures
             | "BandKeys" >> _band_keyed(o)
-            | "Buckets" >> beam.ParDo(_BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
+            | "Buckets" >> beam.ParDo(BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
                                                 o.rows, o.ttl, o.max_bucket, self._report_empty,
                                                 o.max_partners))
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
@@ -343,7 +343,7 @@ class MarkNearDuplicates(beam.PTransform):
         signed = (
             articles
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
-            | "Sign" >> beam.ParDo(_SignFn(o.num_perm, o.seed, o.shingle_size, o.sketch_size))
+            | "Sign" >> beam.ParDo(SignFn(o.num_perm, o.seed, o.shingle_size, o.sketch_size))
             .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, _DEAD_LETTERS_TAG, main="compared"))
         # The articles signing failed on, as DeadLetters (ExtractClaims' convention).
         self.dead_letters = signed[_DEAD_LETTERS_TAG] | "DeadLetters" >> beam.Map(

@@ -691,7 +691,7 @@ class _Counters:
             yield beam.pvalue.TaggedOutput(DEAD_LETTERS, letter)
 
 
-class _PollFeedFn(beam.DoFn):
+class PollFeedFn(beam.DoFn):
     """Polls the feed of a (url, Feed) element when it is due; the cursor lives in keyed state and
     an event-time timer drops the seen keys as they expire, clearing the state of a feed that is
     no longer polled (as in Beam's DeduplicatePerKey)."""
@@ -787,7 +787,7 @@ class ReadFeeds(beam.PTransform):
                                         fire_interval=self._tick)
             | "EachFeed" >> beam.FlatMap(lambda _: [(feed.url, feed) for feed in feeds])
             .with_output_types(tuple[str, Feed])
-            | "Poll" >> beam.ParDo(_PollFeedFn(self._policy, self._limits))
+            | "Poll" >> beam.ParDo(PollFeedFn(self._policy, self._limits))
             .with_input_types(tuple[str, Feed])
             .with_output_types(RawDoc, dead_letters=DeadLetter)
             .with_outputs(DEAD_LETTERS, main=RAW_DOCS)

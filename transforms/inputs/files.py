@@ -346,7 +346,7 @@ def match_largest_first(patterns: Sequence[str]) -> list[FileRef]:
     return sorted(match_files(patterns), key=lambda ref: (-ref[1], ref[0]))
 
 
-class _ReadFileFn(beam.DoFn):
+class ReadFileFn(beam.DoFn):
     DEAD_LETTERS = "dead_letters"
 
     def __init__(self, max_bytes: int, now: Optional[Timestamp], roots: Sequence[str] = ()):
@@ -398,7 +398,7 @@ class _MatchFn(beam.DoFn):
         readable, named = split_named(match_largest_first(patterns), self._now or Timestamp.now())
         yield from readable
         for dead in named:
-            yield beam.pvalue.TaggedOutput(_ReadFileFn.DEAD_LETTERS, dead)
+            yield beam.pvalue.TaggedOutput(ReadFileFn.DEAD_LETTERS, dead)
 
 
 class ReadFiles(beam.PTransform):
@@ -432,8 +432,8 @@ class ReadFiles(beam.PTransform):
                 pbegin
                 | "Patterns" >> beam.Create([self._patterns])
                 | "Match" >> beam.ParDo(_MatchFn(self._now)).with_output_types(FileRef)
-                .with_outputs(_ReadFileFn.DEAD_LETTERS, main="files"))
-            files, named = matched.files, matched[_ReadFileFn.DEAD_LETTERS]
+                .with_outputs(ReadFileFn.DEAD_LETTERS, main="files"))
+            files, named = matched.files, matched[ReadFileFn.DEAD_LETTERS]
             roots = {r for r in map(input_root, self._patterns) if r is not None}
         else:
             # Names that are not UTF-8 cannot even be put into the pipeline: they are split off here.
@@ -452,9 +452,9 @@ class ReadFiles(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "Files" >> beam.FlatMap(lambda batch: batch).with_output_types(FileRef)
         )
-        read = _ReadFileFn(self._max_bytes, self._now, sorted(roots))
+        read = ReadFileFn(self._max_bytes, self._now, sorted(roots))
         results = files | "Read" >> beam.ParDo(read).with_output_types(
-            RawDoc, dead_letters=DeadLetter).with_outputs(_ReadFileFn.DEAD_LETTERS, main="raw_docs")
-        dead_letters = ((results[_ReadFileFn.DEAD_LETTERS], named)
+            RawDoc, dead_letters=DeadLetter).with_outputs(ReadFileFn.DEAD_LETTERS, main="raw_docs")
+        dead_letters = ((results[ReadFileFn.DEAD_LETTERS], named)
                         | "DeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
         return {"raw_docs": results.raw_docs, "dead_letters": dead_letters}

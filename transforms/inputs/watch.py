@@ -27,7 +27,7 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from tollwatch.schemas import DeadLetter, RawDoc
 from tollwatch.transforms.inputs.files import (
-    DEFAULT_MAX_FILE_BYTES, FileRef, _ReadFileFn, file_kind, file_ref, input_root, list_matches,
+    DEFAULT_MAX_FILE_BYTES, FileRef, ReadFileFn, file_kind, file_ref, input_root, list_matches,
     printable_path, undecodable_name)
 
 DEFAULT_INTERVAL_SECONDS = 30.0
@@ -64,7 +64,7 @@ def changed_files(listing: Iterable[FileVersion], seen: Mapping[str, tuple[float
     return [out[p] for p in sorted(out)]
 
 
-class _NewFilesFn(beam.DoFn):
+class NewFilesFn(beam.DoFn):
     """Per path: emit a matched file when its (mtime, size) is not the one emitted last; forget the
     path `ttl` after its modification time."""
 
@@ -105,7 +105,7 @@ class _NamedFn(beam.DoFn):
 
     def process(self, meta: FileMetadata, tick=beam.DoFn.TimestampParam):
         dead = undecodable_name(meta.path, meta.size_in_bytes, tick)
-        yield file_ref(meta) if dead is None else beam.pvalue.TaggedOutput(_ReadFileFn.DEAD_LETTERS, dead)
+        yield file_ref(meta) if dead is None else beam.pvalue.TaggedOutput(ReadFileFn.DEAD_LETTERS, dead)
 
 
 class WatchFolder(beam.PTransform):
@@ -149,21 +149,21 @@ class WatchFolder(beam.PTransform):
             # A stage boundary: batch runners fire the state's timers when a stage's input is
             # done, which, fused with the polling source, would be after every poll.
             | "ToPathState" >> beam.transforms.util.ReshufflePerKey()
-            | "NewFiles" >> beam.ParDo(_NewFilesFn(self._ttl, self._settle)).with_input_types(
+            | "NewFiles" >> beam.ParDo(NewFilesFn(self._ttl, self._settle)).with_input_types(
                 tuple[str, FileMetadata]).with_output_types(FileMetadata)
             # Once per version, like any new file: a name that is not UTF-8 is a dead letter.
             | "Named" >> beam.ParDo(_NamedFn()).with_output_types(FileRef)
-            .with_outputs(_ReadFileFn.DEAD_LETTERS, main="files"))
-        named = files[_ReadFileFn.DEAD_LETTERS]
+            .with_outputs(ReadFileFn.DEAD_LETTERS, main="files"))
+        named = files[ReadFileFn.DEAD_LETTERS]
         files = (
             files.files
             | "GlobalWindow" >> beam.WindowInto(GlobalWindows())
             | "Spread" >> beam.Reshuffle())
         # Confined to the watched folders, as in batch: a link must not lead out of them.
         roots = sorted({r for r in map(input_root, patterns) if r is not None})
-        results = files | "Read" >> beam.ParDo(_ReadFileFn(self._max_bytes, None, roots)).with_output_types(
-            RawDoc, dead_letters=DeadLetter).with_outputs(_ReadFileFn.DEAD_LETTERS, main="raw_docs")
-        dead_letters = ((results[_ReadFileFn.DEAD_LETTERS], named)
+        results = files | "Read" >> beam.ParDo(ReadFileFn(self._max_bytes, None, roots)).with_output_types(
+            RawDoc, dead_letters=DeadLetter).with_outputs(ReadFileFn.DEAD_LETTERS, main="raw_docs")
+        dead_letters = ((results[ReadFileFn.DEAD_LETTERS], named)
                         | "DeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
         return {"raw_docs": results.raw_docs, "dead_letters": dead_letters}
 
