@@ -232,7 +232,10 @@ def _evidence(con, event_id: str) -> str:
         SELECT now.measure, now."group", now.best_text, now.s.source,
                figure_text(c.qualifier, c.number, c.number_high, c.value_low, c.value_high),
                c.published_at, c.outlet, c.is_copy, c.sentence,
-               substr(a.text, c.char_start + 1, c.char_end - c.char_start), coalesce(a.url, a.uri),
+               CASE WHEN c.char_start < 0  -- a figure of the title (see extract_claims)
+                    THEN substr(a.title, length(a.title) + 2 + c.char_start, c.char_end - c.char_start)
+                    ELSE substr(a.text, c.char_start + 1, c.char_end - c.char_start) END,
+               coalesce(a.url, a.uri),
                a.title
         FROM now LEFT JOIN claims AS c ON c.claim_id = now.s.claim_id
                  LEFT JOIN articles AS a ON a.doc_id = c.doc_id

@@ -483,3 +483,34 @@ def test_the_figure_a_toll_replaced_is_a_claim_of_the_toll_as_it_stood():
            extract_claims("Officials said 222 people were unaccounted for, down from an earlier count of 242.")]
     assert got == [(222, "missing"), (242, "missing")]
     assert [c.number for c in extract_claims("The toll rose from 180 to 200.")] == [200]
+
+
+# ------------------------------------------------------------------------------ titles
+def test_a_titles_figure_is_a_claim_with_its_sentence_and_negative_offsets():
+    title = "Floods kill 60 in Derna, Red Crescent says"
+    text = "Rescuers searched the rubble on Monday. The health ministry said 45 people were killed."
+    claims = extract_claims(text, SAT, title=title)
+    assert [(c.number, c.source) for c in claims] == [(60, "Red Crescent"), (45, "health ministry")]
+    head = claims[0]
+    assert head.sentence == title and head.char_start < head.char_end < 0
+    assert (title + "\n")[head.char_start:head.char_end] == "kill 60"
+    assert text[claims[1].char_start:claims[1].char_end].startswith("45")
+
+
+def test_a_titles_figure_the_text_states_again_is_one_claim():
+    text = "The health ministry said 146 people had died in the floods."
+    assert [c.number for c in extract_claims(text, SAT, title="Floods: 146 dead")] == [146]
+    # ... as long as measure, figure and group are the same: a rounder headline figure is its own claim
+    assert [c.number for c in extract_claims(text, SAT, title="Flood death toll tops 140")] == [140, 146]
+
+
+def test_a_title_the_text_holds_is_read_once():
+    text = "Floods kill 60 in Derna\n\nRescuers searched the rubble on Monday as 60 bodies were recovered."
+    assert extract_claims(text, SAT, title="Floods  kill 60 in Derna") == extract_claims(text, SAT)
+
+
+def test_a_headline_title_takes_the_source_of_the_texts_first_lines_as_a_headline_of_the_text_does():
+    text = "The Red Crescent said on Tuesday that rescuers had reached the coast."
+    assert [c.source for c in extract_claims(text, SAT, title="Floods kill 60 in Derna")] == ["Red Crescent"]
+    # a title that is a sentence states its figure in the article's own voice
+    assert [c.source for c in extract_claims(text, SAT, title="Floods kill 60. Rescuers reach Derna")] == [None]

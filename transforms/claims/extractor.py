@@ -15,7 +15,7 @@ from .vocabulary import (
 from .patterns import (
     ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, ATTRIBUTION_HINT_START_RE, BACK_REFERENCE_RE, CASUALTY_HINT_RE,
     CASUALTY_STEMS, CASUALTY_WORDS, INCIDENT_MARKER_RE, NAME_SETTLEMENT, NEIGHBOUR_RE, NUMBER_HINT_RE, NUMBER_RE,
-    PLACE_PREP_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES, anchored_finditer,
+    PLACE_PREP_RE, SENTENCE_FINAL, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES, anchored_finditer,
     finditer_from, search_from)
 from .numbers import ParsedNumber, parse_match, parse_number, values
 from .sources import SourceTable, default_sources
@@ -51,18 +51,79 @@ class ClaimMention(NamedTuple):
 # Extraction
 # ----------------------------------------------------------------------------------------------
 def extract_claims(text: str, published_at: datetime | None = None,
-                   sources: SourceTable | None = None) -> list[ClaimMention]:
-    """Every casualty claim in an article's text, in text order."""
+                   sources: SourceTable | None = None, title: str | None = None) -> list[ClaimMention]:
+    """Every casualty claim in an article's text, in text order, after those of its title.
+
+    A title is read only when the text does not already hold it (a page's headline is cut from its text,
+    a feed entry's title is not in its summary), and a title's figure that the text states again (same
+    measure, number and group) is the text's one claim. A claim of the title has the title as its
+    sentence and negative offsets: the title read as the line before the text, so
+    `(title + "\n")[char_start:char_end]` is its figure."""
     if not isinstance(text, str):
         return []
+    sources = sources or default_sources()
+    claims, ctx = _text_claims(text, published_at, sources)
+    if isinstance(title, str) and title.strip():
+        heads = _title_claims(title, text, published_at, sources, claims, ctx)
+        if heads:
+            return heads + claims
+    return claims
+
+
+def _title_claims(title: str, text: str, published_at: datetime | None, sources: SourceTable,
+                  body: Sequence[ClaimMention], ctx: "ArticleContext | None") -> list[ClaimMention]:
+    """The claims of a title that the text does not state: its own figures, the source of a figure the
+    title does not attribute taken as for a headline of the text (from the text's first lines, when the
+    title is one sentence that does not end as a sentence does), offsets negative."""
+    found, _ = _text_claims(title, published_at, sources)
+    if not found:
+        return []
+    folded_title = " ".join(title.split()).casefold()
+    if folded_title in " ".join(text.split()).casefold():
+        return []  # the text holds the title's sentence, and its figures with it
+    stated = {_same_figure(c) for c in body}
+    shift = len(title) + 1
+    out = []
+    for claim in found:
+        if _same_figure(claim) in stated:
+            continue
+        headline = claim.sentence == title.strip() and not claim.sentence.endswith(SENTENCE_FINAL)
+        if claim.source is None and headline:  # a headline of one line, as in the text
+            if ctx is None:
+                ctx = ArticleContext(text, split_sentences(text), sources)
+            claim = claim._replace(**_lead_source(ctx))
+        out.append(claim._replace(char_start=claim.char_start - shift, char_end=claim.char_end - shift))
+    return out
+
+
+def _same_figure(claim: ClaimMention) -> tuple:
+    """What makes two mentions of an article one claim: measure, figure and group (a toll's `total` and
+    `unspecified` read as one, as a headline's "146 dead" and the text's "146 people died")."""
+    group = "total" if claim.group in ("total", "unspecified") else claim.group
+    return claim.measure, claim.number, claim.number_high, group
+
+
+def _lead_source(ctx: "ArticleContext") -> dict:
+    """The source of a headline that names none: the first one the text's first two sentences name."""
+    for sent in ctx.sentences[:2]:
+        atts = find_attributions(ctx, sent)
+        pool = [a for a in atts if not a.media] or atts
+        if pool:
+            return {"source": pool[0].source, "source_text": pool[0].text}
+    return {}
+
+
+def _text_claims(text: str, published_at: datetime | None,
+                 sources: SourceTable) -> tuple[list[ClaimMention], "ArticleContext | None"]:
+    """The claims of a text, in text order, and the context they were read in (None: no figure)."""
     low = text.lower()
     if NUMBER_HINT_RE.search(low) is None:
-        return []
+        return [], None
     # Casualty words are rarer than number hints: listed once for the whole article, they say which sentences
     # need the (slower) number hint looked for at all.
     casualty_at = casualty_starts(low)
     if not casualty_at:
-        return []
+        return [], None
     # The hints are looked for in the lower-cased article, one sentence at a time; a few characters change
     # length when lower-cased: then offsets differ and each sentence is lower-cased on its own.
     aligned = len(low) == len(text)
@@ -95,7 +156,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
         if candidates:
             work.append((si, candidates, tokens, mentions))
     if not work:
-        return []
+        return [], None
     ctx = ArticleContext(text, sentences, sources or default_sources())
     # Attributions in text order (so "it said" finds its antecedent), from a few sentences before the
     # first claim to just after the last one.
@@ -151,7 +212,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
                 claims[ci] = claims[ci]._replace(source=claim.source, source_text=claim.source_text)
             claims.append(claim)
             sentence_of.append(si)
-    return _add_breakdowns(ctx, claims, sentence_of)
+    return _add_breakdowns(ctx, claims, sentence_of), ctx
 
 
 # ", at least 24 seriously" after a count of the injured: the seriously injured among them.
