@@ -6,7 +6,7 @@ import pytest
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.query import connect
-from tollwatch.pipeline.report import figure, render, spread_labels
+from tollwatch.pipeline.report import OWN_VOICE, OWN_VOICE_COLOUR, figure, render, spread_labels
 from tollwatch.schemas import Article, Claim, SourceFigure, TollWindow, to_arrow_table
 
 T0 = 1_778_000_000
@@ -116,6 +116,25 @@ def test_html_marks_a_figure_of_the_title_in_the_title(tmp_path):
     page_file = tmp_path / "r.html"
     render(str(out), str(page_file))
     assert "<mark>More than 1,000</mark> killed in the north" in page_file.read_text()
+
+
+def test_the_articles_own_voice_is_no_source_in_the_legend_or_the_evidence(tmp_path):
+    """Figures no source is named for are shown as what they are, in no source's colour."""
+    out = tmp_path / "out"
+    claims = [_claim(1, "UN", "exact", 900, 900, 900, T0), _claim(2, None, "exact", 950, 950, 950, T0 + HOUR, doc="d2")]
+    _write_claims(out, "2026-05-05", claims)
+    sources = [SourceFigure("UN", 900, 900, "c1", Timestamp(T0)),
+               SourceFigure("unattributed", 950, 950, "c2", Timestamp(T0 + HOUR))]
+    _write(out / "toll" / "window_date=2026-05-05", [_as_of(T0 + 6 * HOUR, 950, sources)], TollWindow)
+    fig = figure(connect(str(out)), "e")
+    legend = {t.get_text(): h for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
+    assert OWN_VOICE in legend and "unattributed" not in legend and "UN" in legend
+    assert list(legend).index("UN") < list(legend).index(OWN_VOICE)
+    assert legend[OWN_VOICE].get_color() == OWN_VOICE_COLOUR != legend["UN"].get_color()
+    page_file = tmp_path / "r.html"
+    render(str(out), str(page_file))
+    page = page_file.read_text()
+    assert "no source named" in page and "<td>unattributed</td>" not in page
 
 
 def test_the_number_of_drawing_calls_does_not_grow_with_claims(output):
