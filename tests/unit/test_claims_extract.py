@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tollwatch.transforms.claims import (
-    ClaimMention, ExtractClaims, claim_id, claim_key, extract_claims, load_sources)
+    ClaimMention, ExtractClaims, claim_id, claim_key, extract_claims, load_sources, one_name_per_body)
 
 SAT = datetime(2025, 3, 8, 12, 0, tzinfo=timezone.utc)  # a Saturday
 
@@ -514,3 +514,38 @@ def test_a_headline_title_takes_the_source_of_the_texts_first_lines_as_a_headlin
     assert [c.source for c in extract_claims(text, SAT, title="Floods kill 60 in Derna")] == ["Red Crescent"]
     # a title that is a sentence states its figure in the article's own voice
     assert [c.source for c in extract_claims(text, SAT, title="Floods kill 60. Rescuers reach Derna")] == [None]
+
+
+# ------------------------------------------------------------------------------ one body, one name
+@pytest.mark.parametrize("names, one", [
+    (["Health Ministry", "health ministry", "Ministry of Health"], "Health Ministry"),  # case, word order
+    (["Red Crescent", "Libyan Red Crescent"], "Libyan Red Crescent"),  # a short and a long form
+    (["Vitali Klitschko", "Vitaliy Klychko"], "Vitali Klitschko"),  # a transliteration
+    (["Klitschko", "Vitali Klitschko"], "Vitali Klitschko"),
+])
+def test_one_body_named_several_ways_has_one_name(names, one):
+    assert set(one_name_per_body(names).values()) == {one}
+
+
+@pytest.mark.parametrize("names", [
+    ["authorities", "Valencia regional authorities", "Castilla-La Mancha authorities"],  # which one?
+    ["officials", "Kyiv officials"],  # a common word alone names no body
+    ["Defence Ministry", "Health Ministry"], ["John Smith", "Joan Smyth"], ["VOCR", "Health Ministry"],
+])
+def test_different_bodies_keep_their_names(names):
+    assert one_name_per_body(names) == {n: n for n in names}
+
+
+def test_an_article_names_each_body_once_and_a_member_of_a_body_is_the_body():
+    text = ("Kais Fhakeri of the Red Crescent said 150 people were killed in Derna. "
+            "The Libyan Red Crescent said later that 20 more people had died in Bayda.")
+    assert {c.source for c in extract_claims(text, SAT)} == {"Libyan Red Crescent"}
+
+
+def test_an_alias_no_place_decides_is_the_users_source_and_an_adverb_is_no_part_of_a_name(tmp_path):
+    users = tmp_path / "sources.toml"
+    users.write_text('[[source]]\ncanonical = "Health Ministry"\nkind = "ministry"\n'
+                     'aliases = ["Health Ministry", "health ministry"]\n', encoding="utf-8")
+    text = "The health ministry said 146 people were killed. Residents there said 9 more people died."
+    assert [c.source for c in extract_claims(text, SAT)] == ["health ministry", "residents"]  # the built-in table's three share it
+    assert [c.source for c in extract_claims(text, SAT, load_sources([str(users)]))] == ["Health Ministry", "residents"]

@@ -59,7 +59,8 @@ re-exported here.
 
 from .extractor import ClaimMention, extract_claims
 from .numbers import ParsedNumber, parse_number, values
-from .sources import SourceEntry, SourceTable, load_sources, read_source_files, sources_from_texts
+from .sources import (
+    SourceEntry, SourceTable, load_sources, one_name_per_body, read_source_files, sources_from_texts)
 from .stage import (
     ExtractClaims, ExtractClaimsFn, UnmarkNewFigures, article_claims, claim_id, claim_key, to_claim,
     unmark_new_figures)
@@ -70,6 +71,6 @@ _sources_from_texts = sources_from_texts
 
 __all__ = [
     "MAX_FIGURE", "figure_value", "ClaimMention", "ExtractClaims", "ExtractClaimsFn", "ParsedNumber", "SourceEntry", "SourceTable",
-    "UnmarkNewFigures", "article_claims", "claim_id", "claim_key", "extract_claims", "load_sources", "parse_number",
+    "UnmarkNewFigures", "article_claims", "claim_id", "claim_key", "extract_claims", "load_sources", "one_name_per_body", "parse_number",
     "read_source_files", "sources_from_texts", "to_claim", "unmark_new_figures", "values",
 ]

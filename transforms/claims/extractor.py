@@ -18,7 +18,7 @@ from .patterns import (
     PLACE_PREP_RE, SENTENCE_FINAL, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES, anchored_finditer,
     finditer_from, search_from)
 from .numbers import ParsedNumber, parse_match, parse_number, values
-from .sources import SourceTable, default_sources
+from .sources import SourceTable, default_sources, one_name_per_body
 from .sentences import Sentence, split_sentences
 from .grammar import Candidate, Mention, Token, sentence_candidates
 from .attribution import ArticleContext, Attribution, clean_place, find_attributions
@@ -64,10 +64,16 @@ def extract_claims(text: str, published_at: datetime | None = None,
     sources = sources or default_sources()
     claims, ctx = _text_claims(text, published_at, sources)
     if isinstance(title, str) and title.strip():
-        heads = _title_claims(title, text, published_at, sources, claims, ctx)
-        if heads:
-            return heads + claims
-    return claims
+        claims = _title_claims(title, text, published_at, sources, claims, ctx) + claims
+    return _one_name_per_body(claims)
+
+
+def _one_name_per_body(claims: list[ClaimMention]) -> list[ClaimMention]:
+    """The claims with one name for each body the article names in several ways (`one_name_per_body`)."""
+    names = one_name_per_body(c.source for c in claims if c.source)
+    if all(name == kept for name, kept in names.items()):
+        return claims
+    return [c._replace(source=names[c.source]) if c.source and names[c.source] != c.source else c for c in claims]
 
 
 def _title_claims(title: str, text: str, published_at: datetime | None, sources: SourceTable,
