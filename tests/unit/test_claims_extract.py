@@ -549,3 +549,32 @@ def test_an_alias_no_place_decides_is_the_users_source_and_an_adverb_is_no_part_
     text = "The health ministry said 146 people were killed. Residents there said 9 more people died."
     assert [c.source for c in extract_claims(text, SAT)] == ["health ministry", "residents"]  # the built-in table's three share it
     assert [c.source for c in extract_claims(text, SAT, load_sources([str(users)]))] == ["Health Ministry", "residents"]
+
+
+# ------------------------------------------------------------------------------ more ways of saying it
+@pytest.mark.parametrize("text, expected", [
+    ("Deaths had reached 100 earlier in the day.", [(100, None, "killed", "total", "exact")]),
+    ("Fatalities rose to 30 on Monday.", [(30, None, "killed", "total", "exact")]),
+    ("The number injured also lifted to 2,059.", [(2059, None, "injured", "total", "exact")]),
+    ("Twelve people suffered injuries in the blast.", [(12, None, "injured", "total", "exact")]),
+    ("At least 2,059 people were injured. 1,404 of those injured are in serious condition.",
+     [(2059, None, "injured", "total", "at_least"), (1404, None, "injured", "unspecified", "exact")]),
+])
+def test_more_ways_of_saying_it(text, expected):
+    assert summary(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Deaths in the region were first reported in 2019.",
+    "Twelve people suffered losses in the fire.",
+    "Of 40 people, two of them were seriously ill.",
+])
+def test_look_alikes_are_no_claims(text):
+    assert summary(text) == []
+
+
+def test_a_definite_role_or_document_that_names_no_one_is_the_source_named_last():
+    text = ("The death toll rose to 288, the health ministry said. The official said 803 people were injured. "
+            "According to the document, 56 of those injured are in serious condition.")
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [
+        (288, "health ministry"), (803, "health ministry"), (56, "health ministry")]

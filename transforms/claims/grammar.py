@@ -375,6 +375,10 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
             return _Trigger("right", SUBCOUNT_NOUNS[tokens[j + 2].low] or "casualties", tok.start, tokens[j + 2].end)
         if low == "lost" and j + 2 < n and tokens[j + 2].low == "lives":
             return _Trigger("right", "killed", tok.start, tokens[j + 2].end)
+        if low in SUFFER_VERBS:  # "56 suffered grievous injuries": the injured
+            for k in range(j + 1, min(j + 4, n)):
+                if tokens[k].low in INJURY_NOUNS:
+                    return _Trigger("right", "injured", tok.start, tokens[k].end)
         if low == "to" and j + 1 < n and tokens[j + 1].low == "death":
             return _Trigger("right", "killed", tok.start, tokens[j + 1].end)
         if low in AUX or (low in PREVERB and low in ("reported", "confirmed", "feared", "believed", "presumed",
@@ -406,6 +410,14 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
         j += 1
         steps += 1
     return None
+
+
+SUFFER_VERBS = frozenset({"suffered", "suffer", "suffers", "suffering", "sustained", "sustain", "sustaining"})
+INJURY_NOUNS = frozenset({"injuries", "injury", "wounds", "burns"})
+# A count of a measure as the subject of a toll's verb: "Deaths had reached 100", "fatalities rose to 30".
+TOLL_SUBJECTS = {"deaths": "killed", "fatalities": "killed", "casualties": "casualties", "injuries": "injured"}
+TOLL_SUBJECT_VERBS = frozenset({"reached", "rose", "risen", "climbed", "stood", "topped", "surpassed", "exceeded",
+                                "passed", "jumped", "increased", "hit", "crossed", "reach", "rise", "climb", "stand"})
 
 
 def finite_verb(tok: Token) -> bool:
@@ -515,6 +527,12 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
                 if word in MEASURE_WORDS or word in SUBCOUNT_NOUNS:
                     return _Trigger("toll", MEASURE_WORDS.get(word, "casualties") if word != "victims" else "killed",
                                     tok.start, tokens[m].end)
+        if tok.low == "number" and k + 1 < i and tokens[k + 1].low in ("injured", "wounded", "dead", "killed", "missing"):
+            # "the number injured also lifted to 2059"
+            return _Trigger("toll", MEASURE_WORDS[tokens[k + 1].low], tok.start, tokens[k + 1].end)
+        if tok.low in TOLL_SUBJECTS and k >= i - 5 and any(
+                tokens[x].low in TOLL_SUBJECT_VERBS for x in range(k + 1, i)):
+            return _Trigger("toll", TOLL_SUBJECTS[tok.low], tok.start, tok.end)
     return None
 
 
@@ -637,7 +655,12 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
         if phrase.partitive and phrase.partitive != "them" and measure is None:
             measure = SUBCOUNT_NOUNS.get(phrase.partitive)
         active_before = left is not None and left.kind in ("active", "noun", "toll")
-        if phrase.partitive and not (phrase.group or copula_group) and rt is None and not active_before:
+        # "1,404 of those injured are in serious condition": the injured in that state, a part of their figure
+        in_condition = bool(phrase.partitive) and phrase.measure == "injured" and _condition_after(tokens, phrase.end)
+        if in_condition:
+            measure = "injured"
+        if phrase.partitive and not (phrase.group or copula_group) and rt is None and not active_before \
+                and not in_condition:
             continue  # "two of them seriously": a severity, not a group
         if measure is None and parent >= 0:
             measure = candidates[parent].measure
@@ -656,6 +679,8 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
             else:
                 group = "pending"
         toll = trig is not None and trig.kind == "toll"
+        if in_condition and not phrase.group:
+            group = "unspecified"  # a part of the figure, not everyone it counts
         if group is None:
             if toll or not phrase.words or (phrase.measure and len(phrase.words) == 1) or "total" in phrase.words \
                     or phrase.words == ("lives",):
@@ -693,6 +718,12 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
         if cand.group == "unspecified" and any(c.parent == idx for c in candidates):
             candidates[idx] = cand._replace(group="total")
     return candidates, tokens, mentions
+
+
+def _condition_after(tokens: Sequence[Token], j: int) -> bool:
+    """True when the words from j say a state of health: "are in serious condition", "were in critical condition"."""
+    words = [t.low for t in tokens[j:j + 6]]
+    return bool(words) and words[0] in COPULA and "condition" in words
 
 
 def _nearest_before(candidates: Sequence[Candidate], token: int) -> int:

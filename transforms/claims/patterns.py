@@ -264,8 +264,11 @@ TRAILING_TIME_RE = re.compile(
 CLAIM_WORDS_RE = re.compile(r"\d|\b(?:killed|died|wounded|injured|dead|killing|deaths|toll)\b", re.IGNORECASE)
 TRAILING_TIME_LOW_RE = _lower_case_twin(TRAILING_TIME_RE)
 CLAIM_WORDS_LOW_RE = _lower_case_twin(CLAIM_WORDS_RE)
+# Words that stand for the source named last: pronouns, and a definite role or document that names no one
+# ("a railway official said ... The official said", "according to the document").
 PRONOUN_SOURCES = {"it", "they", "he", "she", "the source", "the same source", "this source", "that source",
-                    "the sources", "the same sources", "the report", "the statement"}
+                    "the sources", "the same sources", "the report", "the statement", "the document",
+                    "the official", "the same official", "the spokesman", "the spokeswoman", "the spokesperson"}
 COREF_RE = re.compile(
     r"\b(?:the|a|an|another|that|this)\s+(?:[\w.-]+[-\s]based\s+|[\w-]+-run\s+|local\s+|main\s+|independent\s+|"
     r"leading\s+|prominent\s+|british\s+|uk\s+)*(?P<phrase>"
