@@ -557,6 +557,10 @@ def test_an_alias_no_place_decides_is_the_users_source_and_an_adverb_is_no_part_
     ("Fatalities rose to 30 on Monday.", [(30, None, "killed", "total", "exact")]),
     ("The number injured also lifted to 2,059.", [(2059, None, "injured", "total", "exact")]),
     ("Twelve people suffered injuries in the blast.", [(12, None, "injured", "total", "exact")]),
+    ("The quake resulted in the tragic loss of 2,012 lives.", [(2012, None, "killed", "total", "exact")]),
+    ("The province has the highest death toll (1,293).", [(1293, None, "killed", "total", "exact")]),
+    ("The number of people who were unaccounted for stood at 222 on Friday.",
+     [(222, None, "missing", "total", "exact")]),
     ("At least 2,059 people were injured. 1,404 of those injured are in serious condition.",
      [(2059, None, "injured", "total", "at_least"), (1404, None, "injured", "unspecified", "exact")]),
 ])
@@ -567,6 +571,8 @@ def test_more_ways_of_saying_it(text, expected):
 @pytest.mark.parametrize("text", [
     "Deaths in the region were first reported in 2019.",
     "Twelve people suffered losses in the fire.",
+    "The death toll (including 12 children) rose.",
+    "The number of people who attended the funeral reached 200.",
     "Of 40 people, two of them were seriously ill.",
 ])
 def test_look_alikes_are_no_claims(text):

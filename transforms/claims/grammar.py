@@ -522,7 +522,8 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
         if tok.low in ("total", "figure", "figures") and k and tokens[k - 1].low in ("the", "overall", "cumulative"):
             return _Trigger("toll", None, tok.start, tok.end)  # its measure is that of the figure before it
         if tok.low == "number" and k + 2 < len(tokens) and tokens[k + 1].low == "of":
-            for m in range(k + 2, min(k + 5, i)):
+            # "the number of dead", "the number of people who were unaccounted for"
+            for m in range(k + 2, min(k + (8 if k + 3 < i and tokens[k + 3].low in RELATIVES else 5), i)):
                 word = tokens[m].low
                 if word in MEASURE_WORDS or word in SUBCOUNT_NOUNS:
                     return _Trigger("toll", MEASURE_WORDS.get(word, "casualties") if word != "victims" else "killed",
@@ -627,8 +628,9 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
                 measure = candidates[-1].measure if candidates and candidates[-1].measure != "pending" else None
                 if measure is None:
                     continue
-        elif phrase.words[-1:] == ("lives",) and k and tokens[k - 1].low in LIFE_VERBS:
-            verb = tokens[k - 1]
+        elif phrase.words[-1:] == ("lives",) and k and (tokens[k - 1].low in LIFE_VERBS or (
+                k >= 2 and tokens[k - 1].low == "of" and tokens[k - 2].low in ("loss", "losses"))):
+            verb = tokens[k - 1] if tokens[k - 1].low in LIFE_VERBS else tokens[k - 2]  # "the loss of 2,012 lives"
             measure, trig = "killed", _Trigger("active", "killed", verb.start, verb.end)
         elif rt is not None:
             measure, trig = rt.measure, rt
