@@ -584,3 +584,10 @@ def test_a_definite_role_or_document_that_names_no_one_is_the_source_named_last(
             "According to the document, 56 of those injured are in serious condition.")
     assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [
         (288, "health ministry"), (803, "health ministry"), (56, "health ministry")]
+
+
+def test_sentences_a_page_ran_together_are_two_and_a_name_with_a_dot_is_one():
+    text = "Villagers called for urgent help.The country's disaster authority said 100 people were killed."
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [(100, "disaster authority")]  # not the villagers
+    assert [c.sentence for c in extract_claims("Paralel.Az reports that 12 people were killed.", SAT)] == [
+        "Paralel.Az reports that 12 people were killed."]

@@ -183,7 +183,10 @@ NUMBER_HINT_RE = re.compile(
     r"seventeen|eighteen|nineteen|dozen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
     r"million|scores|tens)")
 TOKEN_RE = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:[-'’][A-Za-z\u00C0-\u024F]+)*(?:['’]s?)?|\d+(?:[.,:]\d+)*|[^\s\w]|_")
-SENT_BREAK_RE = re.compile(r"""[.!?]+(?=["“][A-Z])|(?:[.!?]+|…)["”’'\)\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
+# (The last branch: sentences a page ran together, "... urgent help.The country's ...": a full stop between
+# a lower-case word and a capitalised one, each of three letters or more, not a name such as "Paralel.Az".)
+SENT_BREAK_RE = re.compile(r"""[.!?]+(?=["“][A-Z])|(?:[.!?]+|…)["”’'\)\]]*(?=\s+["“‘(\[]?[A-Z0-9])"""
+                           r"""|(?<=[a-z]{3})\.(?=[A-Z][a-z]{2,}\b)""")
 SENT_BREAK_START_RE = re.compile(r"[.!?…]")  # where a sentence break can start
 LAST_WORD_RE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 PARA_RE = re.compile(r"[^\n]+")
