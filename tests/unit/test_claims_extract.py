@@ -558,6 +558,8 @@ def test_an_alias_no_place_decides_is_the_users_source_and_an_adverb_is_no_part_
     ("The number injured also lifted to 2,059.", [(2059, None, "injured", "total", "exact")]),
     ("Twelve people suffered injuries in the blast.", [(12, None, "injured", "total", "exact")]),
     ("The quake resulted in the tragic loss of 2,012 lives.", [(2012, None, "killed", "total", "exact")]),
+    ("In Valencia, 202 confirmed deaths have occurred.", [(202, None, "killed", "total", "exact")]),
+    ("There were 30 confirmed civilian deaths.", [(30, None, "killed", "civilians", "exact")]),
     ("The province has the highest death toll (1,293).", [(1293, None, "killed", "total", "exact")]),
     ("The number of people who were unaccounted for stood at 222 on Friday.",
      [(222, None, "missing", "total", "exact")]),

@@ -222,6 +222,11 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
             words.append(tok.low)
             j += 1
             break
+        if tok.low in _ATTRIBUTIVE and (low(j + 1) in _COUNTED_HEADS or (
+                low(j + 2) in _COUNTED_HEADS and low(j + 1).isalpha() and low(j + 1) not in _NP_STOP)):
+            words.append(tok.low)  # "202 confirmed deaths": the participle qualifies the noun after it
+            j += 1
+            continue
         if tok.low in _NP_STOP and not (tok.low == "of" and words):
             break
         if finite_verb(tok):
@@ -252,6 +257,8 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
     return _Phrase(j, tuple(words), text, group, measure, partitive, nonperson, span_end)
 
 
+_ATTRIBUTIVE = frozenset({"confirmed", "reported", "recorded", "registered", "known", "documented", "verified"})
+_COUNTED_HEADS = frozenset({"deaths", "fatalities", "casualties", "injuries", "victims"})
 _CIVILIAN_DRESS_RE = re.compile(r"(?:in|wearing) civilian (?:clothes|clothing|dress|attire)\b")
 
 
@@ -684,7 +691,8 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
         if in_condition and not phrase.group:
             group = "unspecified"  # a part of the figure, not everyone it counts
         if group is None:
-            if toll or not phrase.words or (phrase.measure and len(phrase.words) == 1) or "total" in phrase.words \
+            if toll or not phrase.words or (phrase.measure and len(set(phrase.words) - _ATTRIBUTIVE) == 1) \
+                    or "total" in phrase.words \
                     or phrase.words == ("lives",):
                 group = "total"
             elif k >= 2 and tokens[k - 1].low == "of" and tokens[k - 2].low == "total":
