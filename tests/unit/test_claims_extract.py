@@ -593,3 +593,9 @@ def test_sentences_a_page_ran_together_are_two_and_a_name_with_a_dot_is_one():
     assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [(100, "disaster authority")]  # not the villagers
     assert [c.sentence for c in extract_claims("Paralel.Az reports that 12 people were killed.", SAT)] == [
         "Paralel.Az reports that 12 people were killed."]
+
+
+def test_who_changes_a_toll_to_a_figure_gives_it():
+    text = "The death toll from the floods has been revised to 3,958 by the health ministry."
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [(3958, "health ministry")]
+    assert [(c.number, c.source) for c in extract_claims("The toll rose to 94 by Monday.", SAT)] == [(94, None)]
