@@ -22,7 +22,8 @@ line for a headline; any other figure without one is stated in the article's own
 by the previous sentence's speaker. A news agency is reported only when no one else is named for it.
 
 Guarantees: the extractor never raises on any text; `char_start`/`char_end` index the article text, so
-every figure can be checked; the same text always gives the same claims, in text order; a sentence that
+every figure can be checked (a figure of the title alone, which the text does not state, has negative offsets
+that index `title + "\n"` from its end); the same text always gives the same claims, in text order; a sentence that
 repeats an earlier one word for word adds no claim; work is linear in the text's length.
 
 Rules for the derived values (`value_low`, `value_high`):

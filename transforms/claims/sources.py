@@ -1,5 +1,6 @@
-"""Who a figure may come from: the known-sources table (built-in `data/sources.toml` plus users' files)
-and the search for its names, aliases and keywords in an article's text."""
+"""Who a figure may come from: the known-sources table (built-in `data/sources.toml` plus users' files),
+the search for its names, aliases and keywords in an article's text, and one name for each body however
+an article or an event names it."""
 
 from __future__ import annotations
 
