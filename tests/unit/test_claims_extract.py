@@ -599,3 +599,10 @@ def test_who_changes_a_toll_to_a_figure_gives_it():
     text = "The death toll from the floods has been revised to 3,958 by the health ministry."
     assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [(3958, "health ministry")]
     assert [(c.number, c.source) for c in extract_claims("The toll rose to 94 by Monday.", SAT)] == [(94, None)]
+
+
+def test_a_sentence_that_gives_a_part_of_the_figure_before_is_its_part_and_no_larger():
+    assert summary("At least 40 people were killed. Twelve were children.") == [
+        (40, None, "killed", "total", "at_least"), (12, None, "killed", "children", "exact")]
+    assert summary("At least 40 people were killed. The town has 12,000 residents; 5,000 are children.") == [
+        (40, None, "killed", "total", "at_least")]

@@ -194,6 +194,9 @@ def _text_claims(text: str, published_at: datetime | None,
             if cand.orphan and recent:
                 ci = next((c for c in recent if claims[c].measure == cand.measure), recent[0])
                 parent = claims[ci]
+                whole = parent.value_high if parent.value_high is not None else parent.number
+                if None not in (cand.parsed.number, whole) and cand.parsed.number > whole:
+                    continue  # a part is no larger than the figure it is a part of ("5,000 are children")
                 adopted_from[index] = ci
             if parent is None and "pending" in (cand.measure, cand.group):
                 if cand.measure == "pending":
