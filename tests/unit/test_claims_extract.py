@@ -606,3 +606,8 @@ def test_a_sentence_that_gives_a_part_of_the_figure_before_is_its_part_and_no_la
         (40, None, "killed", "total", "at_least"), (12, None, "killed", "children", "exact")]
     assert summary("At least 40 people were killed. The town has 12,000 residents; 5,000 are children.") == [
         (40, None, "killed", "total", "at_least")]
+
+
+def test_a_title_whose_numbers_the_text_states_adds_no_claim():
+    text = "The health ministry said 146 people had died in the floods, 20 of them children."
+    assert [c.number for c in extract_claims(text, SAT, title="146 dead, 20 children among them")] == [146, 20]

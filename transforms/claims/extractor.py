@@ -55,8 +55,9 @@ def extract_claims(text: str, published_at: datetime | None = None,
     """Every casualty claim in an article's text, in text order, after those of its title.
 
     A title is read only when the text does not already hold it (a page's headline is cut from its text,
-    a feed entry's title is not in its summary), and a title's figure that the text states again (same
-    measure, number and group) is the text's one claim. A claim of the title has the title as its
+    a feed entry's title is not in its summary) and states a number the text's claims do not (most
+    headlines repeat the lead's figure); then a title's figure that the text states again (same measure,
+    number and group) is the text's one claim. A claim of the title has the title as its
     sentence and negative offsets: the title read as the line before the text, so
     `(title + "\n")[char_start:char_end]` is its figure."""
     if not isinstance(text, str):
@@ -83,7 +84,7 @@ def _title_claims(title: str, text: str, published_at: datetime | None, sources:
     title is one sentence that does not end as a sentence does), offsets negative."""
     # The text holds the title's sentence, and its figures with it, in most articles: looked for first, as
     # written, then with white space and case folded once the title is known to state a figure.
-    if title.strip() in text:
+    if title.strip() in text or _restates(title, body):
         return []
     found, _ = _text_claims(title, published_at, sources)
     if not found or " ".join(title.split()).casefold() in " ".join(text.split()).casefold():
@@ -101,6 +102,17 @@ def _title_claims(title: str, text: str, published_at: datetime | None, sources:
             claim = claim._replace(**_lead_source(ctx))
         out.append(claim._replace(char_start=claim.char_start - shift, char_end=claim.char_end - shift))
     return out
+
+
+def _restates(title: str, body: Sequence[ClaimMention]) -> bool:
+    """True when every number of the title is a figure the text states: the title's claims would all be the
+    text's (read first, as the cheaper test: most headlines repeat the lead's figure)."""
+    stated = {n for c in body for n in (c.number, c.number_high) if n is not None}
+    if not stated:
+        return False
+    numbers = [parse_match(m) for m in NUMBER_RE.finditer(title)]
+    return bool(numbers) and all(p is not None and p.number in stated and p.number_high in stated | {None}
+                                 for p in numbers)
 
 
 def _same_figure(claim: ClaimMention) -> tuple:
