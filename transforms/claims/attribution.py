@@ -150,7 +150,7 @@ class ArticleContext:
         low = " ".join(phrase.lower().split())
         if low in ("we", "i", "you", "us", "me", "one", "someone", "nobody", "everyone", "there"):
             return None, False, False
-        adverb = _TRAILING_ADVERB_RE.search(phrase)
+        adverb = _TRAILING_ADVERB_RE.search(phrase) if low.endswith(_TRAILING_ADVERBS) else None
         if adverb:  # "Residents there", "officials too": the adverb is no part of the name
             return self.resolve_phrase(start, self.text.rfind(adverb.group(), start, end))
         bare = LEADING_ARTICLE_RE.sub("", low)
@@ -293,6 +293,7 @@ _SPEAKS_FOR_RE = re.compile(
     rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
     rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
     re.IGNORECASE)
+_TRAILING_ADVERBS = (" there", " here", " too", " also", " themselves", " itself", " alone")
 _TRAILING_ADVERB_RE = re.compile(r"(?<=\w)\s+(?:there|here|too|also|themselves|itself|alone)$", re.IGNORECASE)
 # A person's name (two to four capitalised words that name no body) and the body after "of the".
 _MEMBER_OF_RE = re.compile(

@@ -71,6 +71,8 @@ def extract_claims(text: str, published_at: datetime | None = None,
 
 def _one_name_per_body(claims: list[ClaimMention]) -> list[ClaimMention]:
     """The claims with one name for each body the article names in several ways (`one_name_per_body`)."""
+    if len(claims) < 2:
+        return claims
     names = one_name_per_body(c.source for c in claims if c.source)
     if all(name == kept for name, kept in names.items()):
         return claims

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from difflib import SequenceMatcher
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
@@ -379,8 +380,6 @@ def _is_proper(name: str) -> bool:
 
 def _spelt_alike(a: str, b: str) -> bool:
     """True for two spellings of one proper name of two or more words ("Vitali Klitschko", "Vitaliy Klychko")."""
-    from difflib import SequenceMatcher
-
     wa, wb = a.lower().split(), b.lower().split()
     if len(wa) != len(wb) or len(wa) < 2 or not (_is_proper(a) and _is_proper(b)):
         return False
