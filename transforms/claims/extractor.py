@@ -15,7 +15,7 @@ from .vocabulary import (
 from .patterns import (
     ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, ATTRIBUTION_HINT_START_RE, BACK_REFERENCE_RE, CASUALTY_HINT_RE,
     CASUALTY_STEMS, CASUALTY_WORDS, INCIDENT_MARKER_RE, NAME_SETTLEMENT, NEIGHBOUR_RE, NUMBER_HINT_RE, NUMBER_RE,
-    PLACE_PREP_RE, SENTENCE_FINAL, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES, anchored_finditer,
+    PART_GROUP_HINT_RE, PLACE_PREP_RE, SENTENCE_FINAL, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES, anchored_finditer,
     finditer_from, search_from)
 from .numbers import ParsedNumber, parse_match, parse_number, values
 from .sources import SourceTable, default_sources, one_name_per_body
@@ -169,7 +169,7 @@ def _text_claims(text: str, published_at: datetime | None,
         if not has_casualty(sent):
             # "It said 12 of them were children": a part of the figure just given needs no casualty word.
             follows_claim = work and work[-1][0] == si - 1
-            if not (follows_claim and SUBCOUNT_HINT_RE.search(sent.text)):
+            if not (follows_claim and (SUBCOUNT_HINT_RE.search(sent.text) or PART_GROUP_HINT_RE.search(sent.text))):
                 continue
         if not has(NUMBER_HINT_RE, NUMBER_HINT_RE, sent):
             continue

@@ -171,8 +171,8 @@ POST_QUALIFIERS = {"or more": "at_least", "or so": "about", "-plus": "more_than"
 # times faster than an IGNORECASE one, and the pre-filter runs on every sentence of every article.
 # A sentence after a figure that gives a part of it: "12 of them were children", "Twelve were children".
 _PART_GROUPS = "children|child|minors|women|woman|civilians|soldiers|girls|boys|babies|infants|teenagers|foreigners"
-SUBCOUNT_HINT_RE = re.compile(r"\b(?:of them|of whom|among them|among whom|including|included)\b"
-                              rf"|\b(?:were|was|are)\s+(?:(?:all|also|mostly)\s+)?(?:{_PART_GROUPS})\b", re.IGNORECASE)
+SUBCOUNT_HINT_RE = re.compile(r"\b(?:of them|of whom|among them|among whom|including|included)\b", re.IGNORECASE)
+PART_GROUP_HINT_RE = re.compile(rf"\b(?:were|was|are)\s+(?:(?:all|also|mostly)\s+)?(?:{_PART_GROUPS})\b", re.IGNORECASE)
 CASUALTY_HINT_RE = re.compile(
     r"\b(?:kill|dead|death|died|die|wound|injur|hurt|missing|casualt|bodies|corpses|slain|execut|toll|victim|"
     r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|hospitali|lost\b|losing\b)")
