@@ -611,3 +611,11 @@ def test_a_sentence_that_gives_a_part_of_the_figure_before_is_its_part_and_no_la
 def test_a_title_whose_numbers_the_text_states_adds_no_claim():
     text = "The health ministry said 146 people had died in the floods, 20 of them children."
     assert [c.number for c in extract_claims(text, SAT, title="146 dead, 20 children among them")] == [146, 20]
+
+
+def test_a_breakdown_item_may_give_the_place_then_its_count_in_brackets():
+    text = "The province of Al Haouz has the highest death toll (1,293), followed by Taroudant (452)."
+    assert [(c.number, c.scope, c.location) for c in extract_claims(text, SAT)] == [
+        (1293, "overall", None), (452, "incident", "Taroudant")]
+    assert summary("The earthquake (magnitude 6.8) killed 2,012 people in Derna (Libya).") == [
+        (2012, None, "killed", "total", "exact")]

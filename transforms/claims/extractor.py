@@ -355,6 +355,12 @@ BREAKDOWN_ITEM_RE = re.compile(rf"""
     (?:(?i:(?:south|north)?(?:east|west)?(?:ern)?|central|neighbou?ring|nearby)\s+)?
     (?P<place>{_BREAKDOWN_PLACE})(?:\s+and\s+(?P<more>{_BREAKDOWN_PLACE}))?
 """, re.VERBOSE)
+# An item written as the place and its count in brackets: "..., followed by Taroudant (452)". (The groups the
+# item pattern has and this one has not are there, never matching, so that an item reads the same.)
+BREAKDOWN_BRACKET_RE = re.compile(rf"""
+    (?<![\w'’-])(?!(?i:the|a|an|and|or|of|in)\b)(?P<place>{_BREAKDOWN_PLACE})\s*
+    \((?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)\)(?P<verb>(?!))?(?P<each>(?!))?(?P<more>(?!))?
+""", re.VERBOSE)
 # "Of these, 69 were in Wajima", "Of the 72 deaths, ...", "The missing people include 121 in Wajima".
 BREAKDOWN_LEAD_RE = re.compile(r"""
     ^\W*(?:(?:of|among)\s+(?:these|them|those|the\s+(?:[\d,]+\s+)?(?P<noun>deaths|dead|victims|fatalities|missing
@@ -409,7 +415,10 @@ def _breakdowns(ctx: "ArticleContext", si: int, own: Sequence[ClaimMention],
     root: ClaimMention | None = None  # the figure the current list breaks down
     items_found: set[int] = set()
     k = 0
-    for m in BREAKDOWN_ITEM_RE.finditer(text):
+    items = list(BREAKDOWN_ITEM_RE.finditer(text))
+    if "(" in text:  # "followed by Taroudant (452)": the place, then its count in brackets
+        items = sorted(items + list(BREAKDOWN_BRACKET_RE.finditer(text)), key=lambda m: m.start("num"))
+    for m in items:
         a, b = m.span("num")
         while k < len(anchors) and anchors[k].char_end - sent.start <= a:
             if anchors[k].char_start not in items_found:  # (an item the grammar found continues its list)
