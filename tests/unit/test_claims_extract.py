@@ -556,6 +556,7 @@ def test_an_alias_no_place_decides_is_the_users_source_and_an_adverb_is_no_part_
     ("Deaths had reached 100 earlier in the day.", [(100, None, "killed", "total", "exact")]),
     ("Fatalities rose to 30 on Monday.", [(30, None, "killed", "total", "exact")]),
     ("The number injured also lifted to 2,059.", [(2059, None, "injured", "total", "exact")]),
+    ("The number injured also lifted to 2059.", [(2059, None, "injured", "total", "exact")]),  # no year
     ("Twelve people suffered injuries in the blast.", [(12, None, "injured", "total", "exact")]),
     ("The quake resulted in the tragic loss of 2,012 lives.", [(2012, None, "killed", "total", "exact")]),
     ("In Valencia, 202 confirmed deaths have occurred.", [(202, None, "killed", "total", "exact")]),
@@ -573,6 +574,7 @@ def test_more_ways_of_saying_it(text, expected):
 @pytest.mark.parametrize("text", [
     "Deaths in the region were first reported in 2019.",
     "Twelve people suffered losses in the fire.",
+    "Deaths rose from 2019 to 2023.",
     "The death toll (including 12 children) rose.",
     "The number of people who attended the funeral reached 200.",
     "Of 40 people, two of them were seriously ill.",

@@ -129,9 +129,12 @@ def _eligible(text: str, start: int, end: int, match: re.Match, parsed: ParsedNu
         return False  # "between 2009 and 2018"
     core = match.group("n1") or ""
     if (parsed.qualifier == "exact" and YEAR_RE.fullmatch(core.strip())
-            and not PEOPLE_AFTER_RE.match(after)):
-        return False  # a year
+            and not PEOPLE_AFTER_RE.match(after) and not _RAISED_TO_BEFORE_RE.search(before)):
+        return False  # a year (not a figure a count went up to: "the number injured lifted to 2059")
     return True
+
+
+_RAISED_TO_BEFORE_RE = re.compile(r"\b(?:rose|risen|climbed|lifted|increased|jumped|raised|revised|soared)\s+(?:up\s+)?to\s+$")
 
 
 # ----------------------------------------------------------------------------------------------
