@@ -361,6 +361,7 @@ BREAKDOWN_BRACKET_RE = re.compile(rf"""
     (?<![\w'’-])(?!(?i:the|a|an|and|or|of|in)\b)(?P<place>{_BREAKDOWN_PLACE})\s*
     \((?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)\)(?P<verb>(?!))?(?P<each>(?!))?(?P<more>(?!))?
 """, re.VERBOSE)
+_BRACKETED_COUNT_RE = re.compile(r"\(\d[\d,]*\)")  # where BREAKDOWN_BRACKET_RE can match at all
 # "Of these, 69 were in Wajima", "Of the 72 deaths, ...", "The missing people include 121 in Wajima".
 BREAKDOWN_LEAD_RE = re.compile(r"""
     ^\W*(?:(?:of|among)\s+(?:these|them|those|the\s+(?:[\d,]+\s+)?(?P<noun>deaths|dead|victims|fatalities|missing
@@ -416,7 +417,7 @@ def _breakdowns(ctx: "ArticleContext", si: int, own: Sequence[ClaimMention],
     items_found: set[int] = set()
     k = 0
     items = list(BREAKDOWN_ITEM_RE.finditer(text))
-    if "(" in text:  # "followed by Taroudant (452)": the place, then its count in brackets
+    if "(" in text and _BRACKETED_COUNT_RE.search(text):  # "followed by Taroudant (452)": the place, its count
         items = sorted(items + list(BREAKDOWN_BRACKET_RE.finditer(text)), key=lambda m: m.start("num"))
     for m in items:
         a, b = m.span("num")

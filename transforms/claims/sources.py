@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import tomllib
 from difflib import SequenceMatcher
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
@@ -405,6 +406,12 @@ def one_name_per_body(names: Iterable[str]) -> dict[str, str]:
             counts[name] = counts.get(name, 0) + 1
     if len(counts) < 2:
         return {name: name for name in counts}
+    return dict(_one_name_per_body(tuple(counts.items())))
+
+
+@lru_cache(maxsize=4096)  # the copies of a story, and the windows of a toll, name the same sources
+def _one_name_per_body(counted: tuple[tuple[str, int], ...]) -> tuple[tuple[str, str], ...]:
+    counts = dict(counted)
     words = {name: name_words(name) for name in counts}
     parent = {name: name for name in counts}
 
@@ -441,8 +448,8 @@ def one_name_per_body(names: Iterable[str]) -> dict[str, str]:
     members: dict[str, list[str]] = {}
     for name in counts:
         members.setdefault(root(name), []).append(name)
-    out = {}
+    out = []
     for group in members.values():
         best = max(group, key=lambda n: (len(words[n]), sum(ch.isupper() for ch in n), counts[n], -group.index(n)))
-        out.update((name, best) for name in group)
-    return out
+        out.extend((name, best) for name in group)
+    return tuple(out)
