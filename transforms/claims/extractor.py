@@ -109,12 +109,19 @@ def _title_claims(title: str, text: str, published_at: datetime | None, sources:
 def _restates(title: str, body: Sequence[ClaimMention]) -> bool:
     """True when every number of the title is a figure the text states: the title's claims would all be the
     text's (read first, as the cheaper test: most headlines repeat the lead's figure)."""
-    stated = {n for c in body for n in (c.number, c.number_high) if n is not None}
-    if not stated:
+    if not body:
         return False
-    numbers = [parse_match(m) for m in NUMBER_RE.finditer(title)]
-    return bool(numbers) and all(p is not None and p.number in stated and p.number_high in stated | {None}
-                                 for p in numbers)
+    numbers = _TITLE_NUMBER_RE.findall(title)
+    if not numbers or any("." in n for n in numbers) or _NUMBER_WORD_RE.search(title):
+        return False  # (a decimal, a number in words: read the title)
+    stated = {n for c in body for n in (c.number, c.number_high) if n is not None}
+    return all(int(n.replace(",", "")) in stated for n in numbers)
+
+
+_TITLE_NUMBER_RE = re.compile(r"\d+(?:[,.]\d+)*")
+_NUMBER_WORD_RE = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|scores|"
+                             r"hundreds?|thousands?|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
+                             re.IGNORECASE)
 
 
 def _same_figure(claim: ClaimMention) -> tuple:
