@@ -468,7 +468,7 @@ def stages(corpus_dir: Path, limit: int) -> dict:
     def claims():
         found = []
         for a in articles:
-            for mention in extract_claims(a.text, a.published_at.to_utc_datetime(has_tz=True), sources):
+            for mention in extract_claims(a.text, a.published_at.to_utc_datetime(has_tz=True), sources, a.title):
                 found.append(to_claim(a, mention))
         return found
 

@@ -56,7 +56,7 @@ def _claims_and_texts(inputs: Sequence[str], source_files: Sequence[str] = ()) -
         name = doc_name(article)
         texts[name] = article.text
         published = article.published_at.to_utc_datetime(has_tz=True)
-        for claim in extract_claims(article.text, published, sources):
+        for claim in extract_claims(article.text, published, sources, article.title):
             row = claim._asdict()
             row["doc"] = name
             predicted.append(row)

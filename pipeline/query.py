@@ -325,9 +325,9 @@ def connect(output: str, read_only_in: Optional[str] = None) -> duckdb.DuckDBPyC
 
 SUMMARY_QUERIES = {
     "Toll as known now (overall claims; best = highest lower bound of independent sources, as "
-    "its source said it)": """
+    "its source said it; 'no source named': the articles' own voice, not counted as a source)": """
         SELECT event_id, measure, "group", best_text AS best, low, high, n_independent_sources AS sources, n_claims AS claims,
-               (SELECT string_agg(s.source || ' ' || coalesce(figure_text(c.qualifier, c.number,
+               (SELECT string_agg(if(s.source = 'unattributed', 'no source named', s.source) || ' ' || coalesce(figure_text(c.qualifier, c.number,
                                   c.number_high, c.value_low, c.value_high), ''), ', ')
                 FROM unnest(t.sources) AS u(s) LEFT JOIN claims AS c ON c.claim_id = s.claim_id)
                    AS latest_by_source

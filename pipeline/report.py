@@ -23,6 +23,7 @@ import io
 from typing import Optional
 
 from tollwatch.pipeline.query import connect
+from tollwatch.transforms.toll import UNATTRIBUTED
 
 MEASURE_ORDER = ("killed", "injured", "missing", "casualties")
 GROUP_COLOURS = {"total": "#222222", "unspecified": "#7f7f7f", "civilians": "#1f77b4",
@@ -31,6 +32,9 @@ GROUP_COLOURS = {"total": "#222222", "unspecified": "#7f7f7f", "civilians": "#1f
 # Sources beyond the palette are drawn in one grey as "other sources": colours stay distinct.
 MAX_SOURCE_COLOURS = 19
 OTHER_SOURCES = "other sources"
+# Figures the articles state in their own voice: no source, so never a colour of the sources' palette.
+OWN_VOICE = "no source named (the article's own voice)"
+OWN_VOICE_COLOUR = "#5f5f5f"
 LOWER_BOUNDS = ("more_than", "at_least")
 DATED = ("metadata", "feed", "text")
 
@@ -69,7 +73,7 @@ def _points(con, event_id: str) -> list[tuple]:
                    coalesce(value_low, value_high) AS v,
                    CASE WHEN qualifier = 'range' THEN value_high END AS top,
                    qualifier IN ('more_than', 'at_least') AS lower_bound, qualifier = 'range' AS ranged,
-                   coalesce(source, 'unattributed') AS source, is_copy
+                   coalesce(source, '{UNATTRIBUTED}') AS source, is_copy
             FROM claims
             WHERE event_id = ? AND scope = 'overall' AND qualifier <> 'vague'
               AND coalesce(value_low, value_high) IS NOT NULL
@@ -146,8 +150,14 @@ def figure(con, event_id: str, name: Optional[str] = None):
     points_of: dict[tuple, list] = {}
     for p in points:
         points_of.setdefault((p[0], p[5]), []).append(p)
+    # The articles' own voice is no source: it takes no source's colour and closes the legend's sources.
+    own_voice = UNATTRIBUTED in counts
+    by_count = [s for s in by_count if s != UNATTRIBUTED]
     colour = source_colours(by_count)
     shown_sources = by_count[:MAX_SOURCE_COLOURS]
+    if own_voice:
+        colour[UNATTRIBUTED] = OWN_VOICE_COLOUR
+        by_count.append(UNATTRIBUTED)
     height = 2.8 * len(measures) + 1.5
     fig, axes = plt.subplots(len(measures), 1, figsize=(13, height), sharex=True, squeeze=False)
     # Fixed margins, not tight_layout: the end labels and the legend live in the right margin.
@@ -205,9 +215,11 @@ def figure(con, event_id: str, name: Optional[str] = None):
     axes[-1, 0].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes[-1, 0].set_xlabel("publication time (UTC)")
     handles = [Line2D([], [], marker="o", ls="", color=colour[s], label=s) for s in shown_sources]
-    if len(by_count) > len(shown_sources):
-        handles.append(Line2D([], [], marker="o", ls="", color="#b0b0b0",
-                              label=f"{OTHER_SOURCES} ({len(by_count) - len(shown_sources)})"))
+    others = len(by_count) - len(shown_sources) - own_voice
+    if others:
+        handles.append(Line2D([], [], marker="o", ls="", color="#b0b0b0", label=f"{OTHER_SOURCES} ({others})"))
+    if own_voice:
+        handles.append(Line2D([], [], marker="o", ls="", color=OWN_VOICE_COLOUR, label=OWN_VOICE))
     handles += [Line2D([], [], marker="o", ls="", mfc="none", color="#555555",
                        label="hollow: from a copy"),
                 Line2D([], [], marker="^", ls="", color="#555555", label="triangle: a lower bound"),
@@ -232,7 +244,10 @@ def _evidence(con, event_id: str) -> str:
         SELECT now.measure, now."group", now.best_text, now.s.source,
                figure_text(c.qualifier, c.number, c.number_high, c.value_low, c.value_high),
                c.published_at, c.outlet, c.is_copy, c.sentence,
-               substr(a.text, c.char_start + 1, c.char_end - c.char_start), coalesce(a.url, a.uri),
+               CASE WHEN c.char_start < 0  -- a figure of the title (see extract_claims)
+                    THEN substr(a.title, length(a.title) + 2 + c.char_start, c.char_end - c.char_start)
+                    ELSE substr(a.text, c.char_start + 1, c.char_end - c.char_start) END,
+               coalesce(a.url, a.uri),
                a.title
         FROM now LEFT JOIN claims AS c ON c.claim_id = now.s.claim_id
                  LEFT JOIN articles AS a ON a.doc_id = c.doc_id
@@ -252,7 +267,8 @@ def _evidence(con, event_id: str) -> str:
         when = at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if at else ""
         body.append("<tr>" + "".join(f"<td>{v}</td>" for v in (
             html.escape(measure), html.escape(group.replace("_", " ")), html.escape(best or ""),
-            html.escape(source or ""), html.escape(said or "") + (" (copy)" if copy else ""),
+            html.escape(OWN_VOICE if source == UNATTRIBUTED else source or ""),
+            html.escape(said or "") + (" (copy)" if copy else ""),
             when, quoted, f"{html.escape(outlet or '')} {article}")) + "</tr>")
     return ("<table><tr><th>measure</th><th>group</th><th>toll now</th><th>source</th>"
             "<th>its latest figure</th><th>published</th><th>the sentence (its words marked)</th>"

@@ -161,7 +161,10 @@ ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "gen", "lt", "col", "sgt", "capt", "ma
                  "nov", "dec", "no", "vs", "etc", "inc", "co", "corp", "ltd", "jr", "sr", "u.s", "u.n",
                  "u.k", "e.u", "a.m", "p.m", "approx", "est", "fig", "al", "mt", "ft", "prof", "rev",
                  "adm", "brig", "cpl", "pvt", "hon", "messrs", "govt", "dept", "univ", "assn", "bros"}
-SENT_BREAK_RE = re.compile(r"""[.!?]+(?=["“][A-Z])|(?:[.!?]+|…)["”’'\)\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
+# (The last branch: sentences a page ran together, "... urgent help.The country's ...": a full stop between
+# a lower-case word and a capitalised one, each of three letters or more, not a name such as "Paralel.Az".)
+SENT_BREAK_RE = re.compile(r"""[.!?]+(?=["“][A-Z])|(?:[.!?]+|…)["”’'\)\]]*(?=\s+["“‘(\[]?[A-Z0-9])"""
+                           r"""|(?<=[a-z]{3})\.(?=[A-Z][a-z]{2,}\b)""")
 SENT_BREAK_START_RE = re.compile(r"[.!?…]")  # where a sentence break can start
 LAST_WORD_RE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 PARA_RE = re.compile(r"[^\n]+")

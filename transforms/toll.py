@@ -47,6 +47,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import Claim, SourceFigure, TollWindow
 from tollwatch.schemas.intermediate import ArticleVersion, TollClaim
+from tollwatch.transforms.claims import one_name_per_body
 from tollwatch.transforms.framing import LENGTH, framed
 
 HOUR = 3600
@@ -90,11 +91,20 @@ def _recency(claim: Claim) -> tuple:
     return (claim.published_at.micros, low, high, claim.claim_id)
 
 
-def latest_by_source(claims: Iterable[Claim]) -> dict[str, Claim]:
-    """Each source's latest claim, in the order of `_recency`."""
+def source_names(claims: Iterable[Claim]) -> dict[str, str]:
+    """The name each source of these claims counts under: one per body, however the articles name it
+    ("Health Ministry" and "health ministry", "Red Crescent" and "Libyan Red Crescent")."""
+    return one_name_per_body(c.source for c in claims if c.source)
+
+
+def latest_by_source(claims: Iterable[Claim], names: Optional[dict[str, str]] = None) -> dict[str, Claim]:
+    """Each source's latest claim, in the order of `_recency`; a source under its name in `names`
+    (by default `source_names` of the claims)."""
+    claims = list(claims)
+    names = source_names(claims) if names is None else names
     latest: dict[str, Claim] = {}
     for claim in claims:
-        source = claim.source or UNATTRIBUTED
+        source = names.get(claim.source, claim.source) if claim.source else UNATTRIBUTED
         if source not in latest or _recency(claim) > _recency(latest[source]):
             latest[source] = claim
     return latest
@@ -185,12 +195,13 @@ def toll_window(key: TollKey, claims: list[Claim], start: Timestamp, end: Timest
                 computed_at: Timestamp) -> TollWindow:
     """The TollWindow row of one key, window and pane, from the claims in it."""
     independent = [c for c in claims if not c.is_copy]
+    names = source_names(claims)
     return _row(key, start, end, series, pane_timing, pane_index, computed_at,
                 n_claims=len(claims),
                 n_docs=len({c.doc_id for c in claims}),
                 n_outlets=len({c.outlet or c.doc_id for c in claims}),
-                n_independent_sources=len({c.source for c in independent if c.source}),
-                latest=latest_by_source(independent or claims),
+                n_independent_sources=len({names[c.source] for c in independent if c.source}),
+                latest=latest_by_source(independent or claims, names),
                 newest=max(claims, key=_recency))
 
 
@@ -208,6 +219,8 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
     ordered = sorted(claims, key=_recency)
     if not ordered:
         return
+    names = source_names(ordered)
+    named = [names[c.source] if c.source else UNATTRIBUTED for c in ordered]
     size_us, period_us = size * 1_000_000, period * 1_000_000
     recency = [_recency(c) for c in ordered]
     times = [r[0] for r in recency]
@@ -223,9 +236,9 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
         docs[c.doc_id] += 1
         outlets[c.outlet or c.doc_id] += 1
         for held in (per_source[1], per_source[0]) if not c.is_copy else (per_source[1],):
-            entry = held.get(c.source or UNATTRIBUTED)
+            entry = held.get(named[i])
             if entry is None:
-                held[c.source or UNATTRIBUTED] = [1, i]
+                held[named[i]] = [1, i]
                 continue
             entry[0] += 1
             # Claims enter in recency order: one of another recency is more recent. Ties keep
@@ -233,13 +246,14 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
             if recency[i] != recency[entry[1]]:
                 entry[1] = i
 
-    def leave(c) -> None:
+    def leave(i: int) -> None:
+        c = ordered[i]
         for counter, name in ((docs, c.doc_id), (outlets, c.outlet or c.doc_id)):
             counter[name] -= 1
             if not counter[name]:
                 del counter[name]
         for held in (per_source[1], per_source[0]) if not c.is_copy else (per_source[1],):
-            source = c.source or UNATTRIBUTED
+            source = named[i]
             held[source][0] -= 1
             if not held[source][0]:
                 del held[source]
@@ -250,7 +264,7 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
             enter(hi)
             hi += 1
         while lo < hi and times[lo] < start:
-            leave(ordered[lo])
+            leave(lo)
             lo += 1
         if lo == hi:  # nothing in this window: jump to the first window of the next claim
             if lo == len(ordered):

@@ -83,10 +83,10 @@ def test_a_failing_article_becomes_a_dead_letter(monkeypatch):
 
     real = claims_module.extract_claims
 
-    def flaky(text, published=None, sources=None):
+    def flaky(text, published=None, sources=None, title=None):
         if "explode" in text:
             raise RuntimeError("boom")
-        return real(text, published, sources)
+        return real(text, published, sources, title)
 
     monkeypatch.setattr(claims_module, "extract_claims", flaky)
     bad = article("bad", "This text will explode the parser; 12 people were killed.")

@@ -15,7 +15,7 @@ from apache_beam.utils.timestamp import Timestamp
 from tollwatch.schemas import Claim
 from tollwatch.transforms.toll import (
     ArticleVersion, TollKey, TollStats, bounds, counts_toward_toll, current_claims, last_window_end,
-    latest_by_source, toll_window)
+    latest_by_source, toll_series, toll_window)
 
 DAY = 86400
 T0 = Timestamp.from_utc_datetime(dt.datetime(2026, 5, 12, tzinfo=dt.timezone.utc))
@@ -58,6 +58,17 @@ def test_figures_without_a_source_are_no_independent_source():
     claims = [claim(100, source=None, doc="a"), claim(120, source=None, doc="b"), claim(110, source="ministry")]
     row = toll_window(TollKey("ev", "killed", "total"), claims, T0, T0 + DAY, "window", "on_time", 0, T0)
     assert row.best == 120 and row.n_independent_sources == 1
+
+
+def test_one_body_named_several_ways_is_one_source_of_the_toll():
+    claims = [claim(140, at=0, source="Health Ministry", doc="a"), claim(146, at=3600, source="health ministry", doc="b"),
+              claim(150, at=0, source="Red Crescent", doc="c"), claim(155, at=60, source="Libyan Red Crescent", doc="d")]
+    key = TollKey("ev", "killed", "total")
+    row = toll_window(key, claims, T0, T0 + DAY, "window", "on_time", 0, T0)
+    assert row.n_independent_sources == 2
+    assert [(s.source, s.value_low) for s in row.sources] == [("Health Ministry", 146), ("Libyan Red Crescent", 155)]
+    swept = [r for r in toll_series(key, claims, DAY, DAY, "window", T0) if r.window_start <= T0 < r.window_end]
+    assert [(r.n_independent_sources, r.sources) for r in swept] == [(row.n_independent_sources, row.sources)]
 
 
 def test_incident_vague_and_eventless_claims_do_not_count():

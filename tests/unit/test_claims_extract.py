@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tollwatch.transforms.claims import (
-    ClaimMention, ExtractClaims, claim_id, claim_key, extract_claims, load_sources)
+    ClaimMention, ExtractClaims, claim_id, claim_key, extract_claims, load_sources, one_name_per_body)
 
 SAT = datetime(2025, 3, 8, 12, 0, tzinfo=timezone.utc)  # a Saturday
 
@@ -483,3 +483,141 @@ def test_the_figure_a_toll_replaced_is_a_claim_of_the_toll_as_it_stood():
            extract_claims("Officials said 222 people were unaccounted for, down from an earlier count of 242.")]
     assert got == [(222, "missing"), (242, "missing")]
     assert [c.number for c in extract_claims("The toll rose from 180 to 200.")] == [200]
+
+
+# ------------------------------------------------------------------------------ titles
+def test_a_titles_figure_is_a_claim_with_its_sentence_and_negative_offsets():
+    title = "Floods kill 60 in Derna, Red Crescent says"
+    text = "Rescuers searched the rubble on Monday. The health ministry said 45 people were killed."
+    claims = extract_claims(text, SAT, title=title)
+    assert [(c.number, c.source) for c in claims] == [(60, "Red Crescent"), (45, "health ministry")]
+    head = claims[0]
+    assert head.sentence == title and head.char_start < head.char_end < 0
+    assert (title + "\n")[head.char_start:head.char_end] == "kill 60"
+    assert text[claims[1].char_start:claims[1].char_end].startswith("45")
+
+
+def test_a_titles_figure_the_text_states_again_is_one_claim():
+    text = "The health ministry said 146 people had died in the floods."
+    assert [c.number for c in extract_claims(text, SAT, title="Floods: 146 dead")] == [146]
+    # ... as long as measure, figure and group are the same: a rounder headline figure is its own claim
+    assert [c.number for c in extract_claims(text, SAT, title="Flood death toll tops 140")] == [140, 146]
+
+
+def test_a_title_the_text_holds_is_read_once():
+    text = "Floods kill 60 in Derna\n\nRescuers searched the rubble on Monday as 60 bodies were recovered."
+    assert extract_claims(text, SAT, title="Floods  kill 60 in Derna") == extract_claims(text, SAT)
+
+
+def test_a_headline_title_takes_the_source_of_the_texts_first_lines_as_a_headline_of_the_text_does():
+    text = "The Red Crescent said on Tuesday that rescuers had reached the coast."
+    assert [c.source for c in extract_claims(text, SAT, title="Floods kill 60 in Derna")] == ["Red Crescent"]
+    # a title that is a sentence states its figure in the article's own voice
+    assert [c.source for c in extract_claims(text, SAT, title="Floods kill 60. Rescuers reach Derna")] == [None]
+
+
+# ------------------------------------------------------------------------------ one body, one name
+@pytest.mark.parametrize("names, one", [
+    (["Health Ministry", "health ministry", "Ministry of Health"], "Health Ministry"),  # case, word order
+    (["Red Crescent", "Libyan Red Crescent"], "Libyan Red Crescent"),  # a short and a long form
+    (["Vitali Klitschko", "Vitaliy Klychko"], "Vitali Klitschko"),  # a transliteration
+    (["Klitschko", "Vitali Klitschko"], "Vitali Klitschko"),
+])
+def test_one_body_named_several_ways_has_one_name(names, one):
+    assert set(one_name_per_body(names).values()) == {one}
+
+
+@pytest.mark.parametrize("names", [
+    ["authorities", "Valencia regional authorities", "Castilla-La Mancha authorities"],  # which one?
+    ["officials", "Kyiv officials"],  # a common word alone names no body
+    ["Defence Ministry", "Health Ministry"], ["John Smith", "Joan Smyth"], ["VOCR", "Health Ministry"],
+])
+def test_different_bodies_keep_their_names(names):
+    assert one_name_per_body(names) == {n: n for n in names}
+
+
+def test_an_article_names_each_body_once_and_a_member_of_a_body_is_the_body():
+    text = ("Kais Fhakeri of the Red Crescent said 150 people were killed in Derna. "
+            "The Libyan Red Crescent said later that 20 more people had died in Bayda.")
+    assert {c.source for c in extract_claims(text, SAT)} == {"Libyan Red Crescent"}
+
+
+def test_an_alias_no_place_decides_is_the_users_source_and_an_adverb_is_no_part_of_a_name(tmp_path):
+    users = tmp_path / "sources.toml"
+    users.write_text('[[source]]\ncanonical = "Health Ministry"\nkind = "ministry"\n'
+                     'aliases = ["Health Ministry", "health ministry"]\n', encoding="utf-8")
+    text = "The health ministry said 146 people were killed. Residents there said 9 more people died."
+    assert [c.source for c in extract_claims(text, SAT)] == ["health ministry", "residents"]  # the built-in table's three share it
+    assert [c.source for c in extract_claims(text, SAT, load_sources([str(users)]))] == ["Health Ministry", "residents"]
+
+
+# ------------------------------------------------------------------------------ more ways of saying it
+@pytest.mark.parametrize("text, expected", [
+    ("Deaths had reached 100 earlier in the day.", [(100, None, "killed", "total", "exact")]),
+    ("Fatalities rose to 30 on Monday.", [(30, None, "killed", "total", "exact")]),
+    ("The number injured also lifted to 2,059.", [(2059, None, "injured", "total", "exact")]),
+    ("The number injured also lifted to 2059.", [(2059, None, "injured", "total", "exact")]),  # no year
+    ("Twelve people suffered injuries in the blast.", [(12, None, "injured", "total", "exact")]),
+    ("The quake resulted in the tragic loss of 2,012 lives.", [(2012, None, "killed", "total", "exact")]),
+    ("In Valencia, 202 confirmed deaths have occurred.", [(202, None, "killed", "total", "exact")]),
+    ("There were 30 confirmed civilian deaths.", [(30, None, "killed", "civilians", "exact")]),
+    ("The province has the highest death toll (1,293).", [(1293, None, "killed", "total", "exact")]),
+    ("The number of people who were unaccounted for stood at 222 on Friday.",
+     [(222, None, "missing", "total", "exact")]),
+    ("At least 2,059 people were injured. 1,404 of those injured are in serious condition.",
+     [(2059, None, "injured", "total", "at_least"), (1404, None, "injured", "unspecified", "exact")]),
+])
+def test_more_ways_of_saying_it(text, expected):
+    assert summary(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Deaths in the region were first reported in 2019.",
+    "Twelve people suffered losses in the fire.",
+    "Deaths rose from 2019 to 2023.",
+    "The death toll (including 12 children) rose.",
+    "The number of people who attended the funeral reached 200.",
+    "Of 40 people, two of them were seriously ill.",
+])
+def test_look_alikes_are_no_claims(text):
+    assert summary(text) == []
+
+
+def test_a_definite_role_or_document_that_names_no_one_is_the_source_named_last():
+    text = ("The death toll rose to 288, the health ministry said. The official said 803 people were injured. "
+            "According to the document, 56 of those injured are in serious condition.")
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [
+        (288, "health ministry"), (803, "health ministry"), (56, "health ministry")]
+
+
+def test_sentences_a_page_ran_together_are_two_and_a_name_with_a_dot_is_one():
+    text = "Villagers called for urgent help.The country's disaster authority said 100 people were killed."
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [(100, "disaster authority")]  # not the villagers
+    assert [c.sentence for c in extract_claims("Paralel.Az reports that 12 people were killed.", SAT)] == [
+        "Paralel.Az reports that 12 people were killed."]
+
+
+def test_who_changes_a_toll_to_a_figure_gives_it():
+    text = "The death toll from the floods has been revised to 3,958 by the health ministry."
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == [(3958, "health ministry")]
+    assert [(c.number, c.source) for c in extract_claims("The toll rose to 94 by Monday.", SAT)] == [(94, None)]
+
+
+def test_a_sentence_that_gives_a_part_of_the_figure_before_is_its_part_and_no_larger():
+    assert summary("At least 40 people were killed. Twelve were children.") == [
+        (40, None, "killed", "total", "at_least"), (12, None, "killed", "children", "exact")]
+    assert summary("At least 40 people were killed. The town has 12,000 residents; 5,000 are children.") == [
+        (40, None, "killed", "total", "at_least")]
+
+
+def test_a_title_whose_numbers_the_text_states_adds_no_claim():
+    text = "The health ministry said 146 people had died in the floods, 20 of them children."
+    assert [c.number for c in extract_claims(text, SAT, title="146 dead, 20 children among them")] == [146, 20]
+
+
+def test_a_breakdown_item_may_give_the_place_then_its_count_in_brackets():
+    text = "The province of Al Haouz has the highest death toll (1,293), followed by Taroudant (452)."
+    assert [(c.number, c.scope, c.location) for c in extract_claims(text, SAT)] == [
+        (1293, "overall", None), (452, "incident", "Taroudant")]
+    assert summary("The earthquake (magnitude 6.8) killed 2,012 people in Derna (Libya).") == [
+        (2012, None, "killed", "total", "exact")]

@@ -6,7 +6,7 @@ import pytest
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.query import connect
-from tollwatch.pipeline.report import figure, render, spread_labels
+from tollwatch.pipeline.report import OWN_VOICE, OWN_VOICE_COLOUR, figure, render, spread_labels
 from tollwatch.schemas import Article, Claim, SourceFigure, TollWindow, to_arrow_table
 
 T0 = 1_778_000_000
@@ -26,11 +26,11 @@ def _claim(i, source, qualifier, number, low, high, at, date_source="metadata", 
                  None, sentence, 0, 10, False, doc)
 
 
-def _write_claims(out, day, claims, text="Officials said it."):
+def _write_claims(out, day, claims, text="Officials said it.", title="The toll rises"):
     """The claims and each claim's article, published when the claim was (the claims view keeps
     the claims of an article's current version: same doc, run and publication time)."""
     articles = [Article(c.doc_id, f"/in/{c.doc_id}.html", f"https://news.example/{c.doc_id}",
-                        "Outlet", "The toll rises", c.published_at, c.date_source, Timestamp(T0),
+                        "Outlet", title, c.published_at, c.date_source, Timestamp(T0),
                         text, "en", ["e"], 0, c.doc_id, None, None, None, True) for c in claims]
     _write(out / "articles" / f"published_date={day}", articles, Article)
     _write(out / "claims" / f"published_date={day}", claims, Claim)
@@ -103,6 +103,38 @@ def test_html_links_each_figure_to_its_words_and_article_and_says_what_is_outsid
     assert "href='https://news.example/d2'" in page and "&gt;1,000" in page
     assert "undated: article dated by file_mtime" in page and "vague amount" in page
     assert "Floods in the north" in page
+
+
+def test_html_marks_a_figure_of_the_title_in_the_title(tmp_path):
+    """A claim of the title has negative offsets (extract_claims): its words are the title's."""
+    out, title = tmp_path / "out", "More than 1,000 killed in the north"
+    claim = _claim(1, "UN", "more_than", 1000, 1001, None, T0)._replace(
+        sentence=title, char_start=-len(title) - 1, char_end=-len(title) + 14)
+    _write_claims(out, "2026-05-05", [claim], "Officials said it was the worst day.", title)
+    sources = [SourceFigure("UN", 1001, None, "c1", Timestamp(T0))]
+    _write(out / "toll" / "window_date=2026-05-05", [_as_of(T0 + 6 * HOUR, 1001, sources)], TollWindow)
+    page_file = tmp_path / "r.html"
+    render(str(out), str(page_file))
+    assert "<mark>More than 1,000</mark> killed in the north" in page_file.read_text()
+
+
+def test_the_articles_own_voice_is_no_source_in_the_legend_or_the_evidence(tmp_path):
+    """Figures no source is named for are shown as what they are, in no source's colour."""
+    out = tmp_path / "out"
+    claims = [_claim(1, "UN", "exact", 900, 900, 900, T0), _claim(2, None, "exact", 950, 950, 950, T0 + HOUR, doc="d2")]
+    _write_claims(out, "2026-05-05", claims)
+    sources = [SourceFigure("UN", 900, 900, "c1", Timestamp(T0)),
+               SourceFigure("unattributed", 950, 950, "c2", Timestamp(T0 + HOUR))]
+    _write(out / "toll" / "window_date=2026-05-05", [_as_of(T0 + 6 * HOUR, 950, sources)], TollWindow)
+    fig = figure(connect(str(out)), "e")
+    legend = {t.get_text(): h for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
+    assert OWN_VOICE in legend and "unattributed" not in legend and "UN" in legend
+    assert list(legend).index("UN") < list(legend).index(OWN_VOICE)
+    assert legend[OWN_VOICE].get_color() == OWN_VOICE_COLOUR != legend["UN"].get_color()
+    page_file = tmp_path / "r.html"
+    render(str(out), str(page_file))
+    page = page_file.read_text()
+    assert "no source named" in page and "<td>unattributed</td>" not in page
 
 
 def test_the_number_of_drawing_calls_does_not_grow_with_claims(output):

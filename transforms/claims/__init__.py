@@ -22,7 +22,8 @@ line for a headline; any other figure without one is stated in the article's own
 by the previous sentence's speaker. A news agency is reported only when no one else is named for it.
 
 Guarantees: the extractor never raises on any text; `char_start`/`char_end` index the article text, so
-every figure can be checked; the same text always gives the same claims, in text order; a sentence that
+every figure can be checked (a figure of the title alone, which the text does not state, has negative offsets
+that index `title + "\n"` from its end); the same text always gives the same claims, in text order; a sentence that
 repeats an earlier one word for word adds no claim; work is linear in the text's length.
 
 Rules for the derived values (`value_low`, `value_high`):
@@ -59,7 +60,8 @@ re-exported here.
 
 from .extractor import ClaimMention, extract_claims
 from .numbers import ParsedNumber, parse_number, values
-from .sources import SourceEntry, SourceTable, load_sources, read_source_files, sources_from_texts
+from .sources import (
+    SourceEntry, SourceTable, load_sources, one_name_per_body, read_source_files, sources_from_texts)
 from .stage import (
     ExtractClaims, ExtractClaimsFn, UnmarkNewFigures, article_claims, claim_id, claim_key, figure_key,
     to_claim, unmark_new_figures)
@@ -71,6 +73,6 @@ _sources_from_texts = sources_from_texts
 __all__ = [
     "MAX_FIGURE", "figure_value", "ClaimMention", "ExtractClaims", "ExtractClaimsFn", "ParsedNumber", "SourceEntry", "SourceTable",
     "UnmarkNewFigures", "article_claims", "claim_id", "claim_key", "extract_claims", "figure_key",
-    "load_sources", "parse_number",
+    "load_sources", "one_name_per_body", "parse_number",
     "read_source_files", "sources_from_texts", "to_claim", "unmark_new_figures", "values",
 ]

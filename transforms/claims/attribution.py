@@ -151,6 +151,9 @@ class ArticleContext:
         low = " ".join(phrase.lower().split())
         if low in ("we", "i", "you", "us", "me", "one", "someone", "nobody", "everyone", "there"):
             return None, False, False
+        adverb = _TRAILING_ADVERB_RE.search(phrase) if low.endswith(_TRAILING_ADVERBS) else None
+        if adverb:  # "Residents there", "officials too": the adverb is no part of the name
+            return self.resolve_phrase(start, self.text.rfind(adverb.group(), start, end))
         bare = LEADING_ARTICLE_RE.sub("", low)
         if low in PRONOUN_SOURCES or bare in ("same source", "source", "same sources", "sources") and low.startswith("the"):
             if low in ("he", "she"):
@@ -191,6 +194,13 @@ class ArticleContext:
         hit = self.hit_in(start, end)
         if hit is not None:  # an ambiguous alias ("the health ministry") with no single owner here
             return _normalise_source(hit.text), False, False
+        member = _MEMBER_OF_RE.match(phrase)
+        if member:  # "Kais Fhakeri of the Red Crescent": a person named with the body he speaks for is the body
+            offset = self.text.find(member.group("org"), start)
+            if offset >= 0:
+                resolved = self.resolve_phrase(offset, offset + len(member.group("org")))
+                if resolved[0]:
+                    return resolved[0], resolved[1], False
         name = _person_or_org_name(phrase)
         if name:
             return name, False, " " in name and not name.isupper()
@@ -284,6 +294,13 @@ _SPEAKS_FOR_RE = re.compile(
     rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
     rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
     re.IGNORECASE)
+_TRAILING_ADVERBS = (" there", " here", " too", " also", " themselves", " itself", " alone")
+_TRAILING_ADVERB_RE = re.compile(r"(?<=\w)\s+(?:there|here|too|also|themselves|itself|alone)$", re.IGNORECASE)
+# A person's name (two to four capitalised words that name no body) and the body after "of the".
+_MEMBER_OF_RE = re.compile(
+    r"(?!(?:[\w'’.-]+\s+){0,3}?(?i:ministry|department|office|agency|service|council|committee|authority|"
+    r"organi[sz]ation|society|directorate|bureau|commission|institute|centre|center|government|republic)\b)"
+    r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}\s+(?:of|from|at)\s+(?P<org>the\s+[A-Z][\w'’ .-]*)$")
 _BODY_TAIL_RE = re.compile(r"\s+(?:in|at|on|based|who|which)\s+|\s*,")
 # A subordinate clause's opening before its subject: "a day after authorities say", "where officials confirmed".
 _SUBORDINATE_LEAD_RE = re.compile(

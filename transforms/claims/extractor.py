@@ -9,17 +9,17 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, Sequence
 
-from tollwatch.transforms.text import finditer_from
+from tollwatch.transforms.text import SENTENCE_FINAL, finditer_from
 from .vocabulary import (
     ACTIVE_BEFORE, ATTACK_NOUNS, ATTRIBUTION_LOOKBACK, COUNTRIES, FACILITY_WORDS, GROUP_WORDS, LOCAL_SOURCES,
     MEASURE_WORDS, MONTHS, NOT_PLACES, REGION_NOUNS, SITE_NOUNS, SUBCOUNT_LOOKBACK, WEEKDAYS)
 from .patterns import (
     ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, ATTRIBUTION_HINT_START_RE, BACK_REFERENCE_RE, CASUALTY_HINT_RE,
     CASUALTY_STEMS, CASUALTY_WORDS, INCIDENT_MARKER_RE, NAME_SETTLEMENT, NEIGHBOUR_RE, NUMBER_HINT_RE, NUMBER_RE,
-    PLACE_PREP_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES, anchored_finditer,
-    search_from)
+    PART_GROUP_HINT_RE, PLACE_PREP_RE, SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, SUBCOUNT_HINT_RE, WORD_VALUES,
+    anchored_finditer, search_from)
 from .numbers import ParsedNumber, parse_match, parse_number, values
-from .sources import SourceTable, default_sources
+from .sources import SourceTable, default_sources, one_name_per_body
 from .sentences import Sentence, split_sentences
 from .grammar import Candidate, Mention, Token, sentence_candidates
 from .attribution import ArticleContext, Attribution, clean_place, find_attributions
@@ -52,18 +52,107 @@ class ClaimMention(NamedTuple):
 # Extraction
 # ----------------------------------------------------------------------------------------------
 def extract_claims(text: str, published_at: datetime | None = None,
-                   sources: SourceTable | None = None) -> list[ClaimMention]:
-    """Every casualty claim in an article's text, in text order."""
+                   sources: SourceTable | None = None, title: str | None = None) -> list[ClaimMention]:
+    """Every casualty claim in an article's text, in text order, after those of its title.
+
+    A title is read only when the text does not already hold it (a page's headline is cut from its text,
+    a feed entry's title is not in its summary) and states a number the text's claims do not (most
+    headlines repeat the lead's figure); then a title's figure that the text states again (same measure,
+    number and group) is the text's one claim. A claim of the title has the title as its
+    sentence and negative offsets: the title read as the line before the text, so
+    `(title + "\n")[char_start:char_end]` is its figure."""
     if not isinstance(text, str):
         return []
+    sources = sources or default_sources()
+    claims, ctx = _text_claims(text, published_at, sources)
+    if isinstance(title, str) and title.strip():
+        claims = _title_claims(title, text, published_at, sources, claims, ctx) + claims
+    return _one_name_per_body(claims)
+
+
+def _one_name_per_body(claims: list[ClaimMention]) -> list[ClaimMention]:
+    """The claims with one name for each body the article names in several ways (`one_name_per_body`)."""
+    if len(claims) < 2:
+        return claims
+    names = one_name_per_body(c.source for c in claims if c.source)
+    if all(name == kept for name, kept in names.items()):
+        return claims
+    return [c._replace(source=names[c.source]) if c.source and names[c.source] != c.source else c for c in claims]
+
+
+def _title_claims(title: str, text: str, published_at: datetime | None, sources: SourceTable,
+                  body: Sequence[ClaimMention], ctx: "ArticleContext | None") -> list[ClaimMention]:
+    """The claims of a title that the text does not state: its own figures, the source of a figure the
+    title does not attribute taken as for a headline of the text (from the text's first lines, when the
+    title is one sentence that does not end as a sentence does), offsets negative."""
+    # The text holds the title's sentence, and its figures with it, in most articles: looked for first, as
+    # written, then with white space and case folded once the title is known to state a figure.
+    if title.strip() in text or _restates(title, body):
+        return []
+    found, _ = _text_claims(title, published_at, sources)
+    if not found or " ".join(title.split()).casefold() in " ".join(text.split()).casefold():
+        return []
+    stated = {_same_figure(c) for c in body}
+    shift = len(title) + 1
+    out = []
+    for claim in found:
+        if _same_figure(claim) in stated:
+            continue
+        headline = claim.sentence == title.strip() and not claim.sentence.endswith(SENTENCE_FINAL)
+        if claim.source is None and headline:  # a headline of one line, as in the text
+            if ctx is None:
+                ctx = ArticleContext(text, split_sentences(text), sources)
+            claim = claim._replace(**_lead_source(ctx))
+        out.append(claim._replace(char_start=claim.char_start - shift, char_end=claim.char_end - shift))
+    return out
+
+
+def _restates(title: str, body: Sequence[ClaimMention]) -> bool:
+    """True when every number of the title is a figure the text states: the title's claims would all be the
+    text's (read first, as the cheaper test: most headlines repeat the lead's figure)."""
+    if not body:
+        return False
+    numbers = _TITLE_NUMBER_RE.findall(title)
+    if not numbers or any("." in n for n in numbers) or _NUMBER_WORD_RE.search(title):
+        return False  # (a decimal, a number in words: read the title)
+    stated = {n for c in body for n in (c.number, c.number_high) if n is not None}
+    return all(int(n.replace(",", "")) in stated for n in numbers)
+
+
+_TITLE_NUMBER_RE = re.compile(r"\d+(?:[,.]\d+)*")
+_NUMBER_WORD_RE = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|scores|"
+                             r"hundreds?|thousands?|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
+                             re.IGNORECASE)
+
+
+def _same_figure(claim: ClaimMention) -> tuple:
+    """What makes two mentions of an article one claim: measure, figure and group (a toll's `total` and
+    `unspecified` read as one, as a headline's "146 dead" and the text's "146 people died")."""
+    group = "total" if claim.group in ("total", "unspecified") else claim.group
+    return claim.measure, claim.number, claim.number_high, group
+
+
+def _lead_source(ctx: "ArticleContext") -> dict:
+    """The source of a headline that names none: the first one the text's first two sentences name."""
+    for sent in ctx.sentences[:2]:
+        atts = find_attributions(ctx, sent)
+        pool = [a for a in atts if not a.media] or atts
+        if pool:
+            return {"source": pool[0].source, "source_text": pool[0].text}
+    return {}
+
+
+def _text_claims(text: str, published_at: datetime | None,
+                 sources: SourceTable) -> tuple[list[ClaimMention], "ArticleContext | None"]:
+    """The claims of a text, in text order, and the context they were read in (None: no figure)."""
     low = text.lower()
     if NUMBER_HINT_RE.search(low) is None:
-        return []
+        return [], None
     # Casualty words are rarer than number hints: listed once for the whole article, they say which sentences
     # need the (slower) number hint looked for at all.
     casualty_at = casualty_starts(low)
     if not casualty_at:
-        return []
+        return [], None
     # The hints are looked for in the lower-cased article, one sentence at a time; a few characters change
     # length when lower-cased: then offsets differ and each sentence is lower-cased on its own.
     aligned = len(low) == len(text)
@@ -88,7 +177,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
         if not has_casualty(sent):
             # "It said 12 of them were children": a part of the figure just given needs no casualty word.
             follows_claim = work and work[-1][0] == si - 1
-            if not (follows_claim and SUBCOUNT_HINT_RE.search(sent.text)):
+            if not (follows_claim and (SUBCOUNT_HINT_RE.search(sent.text) or PART_GROUP_HINT_RE.search(sent.text))):
                 continue
         if not has(NUMBER_HINT_RE, NUMBER_HINT_RE, sent):
             continue
@@ -96,7 +185,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
         if candidates:
             work.append((si, candidates, tokens, mentions))
     if not work:
-        return []
+        return [], None
     ctx = ArticleContext(text, sentences, sources or default_sources())
     # Attributions in text order (so "it said" finds its antecedent), from a few sentences before the
     # first claim to just after the last one.
@@ -127,6 +216,9 @@ def extract_claims(text: str, published_at: datetime | None = None,
             if cand.orphan and recent:
                 ci = next((c for c in recent if claims[c].measure == cand.measure), recent[0])
                 parent = claims[ci]
+                whole = parent.value_high if parent.value_high is not None else parent.number
+                if None not in (cand.parsed.number, whole) and cand.parsed.number > whole:
+                    continue  # a part is no larger than the figure it is a part of ("5,000 are children")
                 adopted_from[index] = ci
             if parent is None and "pending" in (cand.measure, cand.group):
                 if cand.measure == "pending":
@@ -152,7 +244,7 @@ def extract_claims(text: str, published_at: datetime | None = None,
                 claims[ci] = claims[ci]._replace(source=claim.source, source_text=claim.source_text)
             claims.append(claim)
             sentence_of.append(si)
-    return _add_breakdowns(ctx, claims, sentence_of)
+    return _add_breakdowns(ctx, claims, sentence_of), ctx
 
 
 # ", at least 24 seriously" after a count of the injured: the seriously injured among them.
@@ -271,6 +363,13 @@ BREAKDOWN_ITEM_RE = re.compile(rf"""
     (?:(?i:(?:south|north)?(?:east|west)?(?:ern)?|central|neighbou?ring|nearby)\s+)?
     (?P<place>{_BREAKDOWN_PLACE})(?:\s+and\s+(?P<more>{_BREAKDOWN_PLACE}))?
 """, re.VERBOSE)
+# An item written as the place and its count in brackets: "..., followed by Taroudant (452)". (The groups the
+# item pattern has and this one has not are there, never matching, so that an item reads the same.)
+BREAKDOWN_BRACKET_RE = re.compile(rf"""
+    (?<![\w'’-])(?!(?i:the|a|an|and|or|of|in)\b)(?P<place>{_BREAKDOWN_PLACE})\s*
+    \((?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)\)(?P<verb>(?!))?(?P<each>(?!))?(?P<more>(?!))?
+""", re.VERBOSE)
+_BRACKETED_COUNT_RE = re.compile(r"\(\d[\d,]*\)")  # where BREAKDOWN_BRACKET_RE can match at all
 # "Of these, 69 were in Wajima", "Of the 72 deaths, ...", "The missing people include 121 in Wajima".
 BREAKDOWN_LEAD_RE = re.compile(r"""
     ^\W*(?:(?:of|among)\s+(?:these|them|those|the\s+(?:[\d,]+\s+)?(?P<noun>deaths|dead|victims|fatalities|missing
@@ -325,7 +424,10 @@ def _breakdowns(ctx: "ArticleContext", si: int, own: Sequence[ClaimMention],
     root: ClaimMention | None = None  # the figure the current list breaks down
     items_found: set[int] = set()
     k = 0
-    for m in BREAKDOWN_ITEM_RE.finditer(text):
+    items = list(BREAKDOWN_ITEM_RE.finditer(text))
+    if "(" in text and _BRACKETED_COUNT_RE.search(text):  # "followed by Taroudant (452)": the place, its count
+        items = sorted(items + list(BREAKDOWN_BRACKET_RE.finditer(text)), key=lambda m: m.start("num"))
+    for m in items:
         a, b = m.span("num")
         while k < len(anchors) and anchors[k].char_end - sent.start <= a:
             if anchors[k].char_start not in items_found:  # (an item the grammar found continues its list)

@@ -129,9 +129,12 @@ def _eligible(text: str, start: int, end: int, match: re.Match, parsed: ParsedNu
         return False  # "between 2009 and 2018"
     core = match.group("n1") or ""
     if (parsed.qualifier == "exact" and YEAR_RE.fullmatch(core.strip())
-            and not PEOPLE_AFTER_RE.match(after)):
-        return False  # a year
+            and not PEOPLE_AFTER_RE.match(after) and not _RAISED_TO_BEFORE_RE.search(before)):
+        return False  # a year (not a figure a count went up to: "the number injured lifted to 2059")
     return True
+
+
+_RAISED_TO_BEFORE_RE = re.compile(r"\b(?:rose|risen|climbed|lifted|increased|jumped|raised|revised|soared)\s+(?:up\s+)?to\s+$")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -222,6 +225,11 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
             words.append(tok.low)
             j += 1
             break
+        if tok.low in _ATTRIBUTIVE and (low(j + 1) in _COUNTED_HEADS or (
+                low(j + 2) in _COUNTED_HEADS and low(j + 1).isalpha() and low(j + 1) not in _NP_STOP)):
+            words.append(tok.low)  # "202 confirmed deaths": the participle qualifies the noun after it
+            j += 1
+            continue
         if tok.low in _NP_STOP and not (tok.low == "of" and words):
             break
         if finite_verb(tok):
@@ -252,6 +260,8 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
     return _Phrase(j, tuple(words), text, group, measure, partitive, nonperson, span_end)
 
 
+_ATTRIBUTIVE = frozenset({"confirmed", "reported", "recorded", "registered", "known", "documented", "verified"})
+_COUNTED_HEADS = frozenset({"deaths", "fatalities", "casualties", "injuries", "victims"})
 _CIVILIAN_DRESS_RE = re.compile(r"(?:in|wearing) civilian (?:clothes|clothing|dress|attire)\b")
 
 
@@ -375,6 +385,10 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
             return _Trigger("right", SUBCOUNT_NOUNS[tokens[j + 2].low] or "casualties", tok.start, tokens[j + 2].end)
         if low == "lost" and j + 2 < n and tokens[j + 2].low == "lives":
             return _Trigger("right", "killed", tok.start, tokens[j + 2].end)
+        if low in SUFFER_VERBS:  # "56 suffered grievous injuries": the injured
+            for k in range(j + 1, min(j + 4, n)):
+                if tokens[k].low in INJURY_NOUNS:
+                    return _Trigger("right", "injured", tok.start, tokens[k].end)
         if low == "to" and j + 1 < n and tokens[j + 1].low == "death":
             return _Trigger("right", "killed", tok.start, tokens[j + 1].end)
         if low in AUX or (low in PREVERB and low in ("reported", "confirmed", "feared", "believed", "presumed",
@@ -406,6 +420,14 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
         j += 1
         steps += 1
     return None
+
+
+SUFFER_VERBS = frozenset({"suffered", "suffer", "suffers", "suffering", "sustained", "sustain", "sustaining"})
+INJURY_NOUNS = frozenset({"injuries", "injury", "wounds", "burns"})
+# A count of a measure as the subject of a toll's verb: "Deaths had reached 100", "fatalities rose to 30".
+TOLL_SUBJECTS = {"deaths": "killed", "fatalities": "killed", "casualties": "casualties", "injuries": "injured"}
+TOLL_SUBJECT_VERBS = frozenset({"reached", "rose", "risen", "climbed", "stood", "topped", "surpassed", "exceeded",
+                                "passed", "jumped", "increased", "hit", "crossed", "reach", "rise", "climb", "stand"})
 
 
 def finite_verb(tok: Token) -> bool:
@@ -510,11 +532,18 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
         if tok.low in ("total", "figure", "figures") and k and tokens[k - 1].low in ("the", "overall", "cumulative"):
             return _Trigger("toll", None, tok.start, tok.end)  # its measure is that of the figure before it
         if tok.low == "number" and k + 2 < len(tokens) and tokens[k + 1].low == "of":
-            for m in range(k + 2, min(k + 5, i)):
+            # "the number of dead", "the number of people who were unaccounted for"
+            for m in range(k + 2, min(k + (8 if k + 3 < i and tokens[k + 3].low in RELATIVES else 5), i)):
                 word = tokens[m].low
                 if word in MEASURE_WORDS or word in SUBCOUNT_NOUNS:
                     return _Trigger("toll", MEASURE_WORDS.get(word, "casualties") if word != "victims" else "killed",
                                     tok.start, tokens[m].end)
+        if tok.low == "number" and k + 1 < i and tokens[k + 1].low in ("injured", "wounded", "dead", "killed", "missing"):
+            # "the number injured also lifted to 2059"
+            return _Trigger("toll", MEASURE_WORDS[tokens[k + 1].low], tok.start, tokens[k + 1].end)
+        if tok.low in TOLL_SUBJECTS and k >= i - 5 and any(
+                tokens[x].low in TOLL_SUBJECT_VERBS for x in range(k + 1, i)):
+            return _Trigger("toll", TOLL_SUBJECTS[tok.low], tok.start, tok.end)
     return None
 
 
@@ -609,8 +638,9 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
                 measure = candidates[-1].measure if candidates and candidates[-1].measure != "pending" else None
                 if measure is None:
                     continue
-        elif phrase.words[-1:] == ("lives",) and k and tokens[k - 1].low in LIFE_VERBS:
-            verb = tokens[k - 1]
+        elif phrase.words[-1:] == ("lives",) and k and (tokens[k - 1].low in LIFE_VERBS or (
+                k >= 2 and tokens[k - 1].low == "of" and tokens[k - 2].low in ("loss", "losses"))):
+            verb = tokens[k - 1] if tokens[k - 1].low in LIFE_VERBS else tokens[k - 2]  # "the loss of 2,012 lives"
             measure, trig = "killed", _Trigger("active", "killed", verb.start, verb.end)
         elif rt is not None:
             measure, trig = rt.measure, rt
@@ -637,7 +667,12 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
         if phrase.partitive and phrase.partitive != "them" and measure is None:
             measure = SUBCOUNT_NOUNS.get(phrase.partitive)
         active_before = left is not None and left.kind in ("active", "noun", "toll")
-        if phrase.partitive and not (phrase.group or copula_group) and rt is None and not active_before:
+        # "1,404 of those injured are in serious condition": the injured in that state, a part of their figure
+        in_condition = bool(phrase.partitive) and phrase.measure == "injured" and _condition_after(tokens, phrase.end)
+        if in_condition:
+            measure = "injured"
+        if phrase.partitive and not (phrase.group or copula_group) and rt is None and not active_before \
+                and not in_condition:
             continue  # "two of them seriously": a severity, not a group
         if measure is None and parent >= 0:
             measure = candidates[parent].measure
@@ -656,8 +691,11 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
             else:
                 group = "pending"
         toll = trig is not None and trig.kind == "toll"
+        if in_condition and not phrase.group:
+            group = "unspecified"  # a part of the figure, not everyone it counts
         if group is None:
-            if toll or not phrase.words or (phrase.measure and len(phrase.words) == 1) or "total" in phrase.words \
+            if toll or not phrase.words or (phrase.measure and len(set(phrase.words) - _ATTRIBUTIVE) == 1) \
+                    or "total" in phrase.words \
                     or phrase.words == ("lives",):
                 group = "total"
             elif k >= 2 and tokens[k - 1].low == "of" and tokens[k - 2].low == "total":
@@ -693,6 +731,12 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
         if cand.group == "unspecified" and any(c.parent == idx for c in candidates):
             candidates[idx] = cand._replace(group="total")
     return candidates, tokens, mentions
+
+
+def _condition_after(tokens: Sequence[Token], j: int) -> bool:
+    """True when the words from j say a state of health: "are in serious condition", "were in critical condition"."""
+    words = [t.low for t in tokens[j:j + 6]]
+    return bool(words) and words[0] in COPULA and "condition" in words
 
 
 def _nearest_before(candidates: Sequence[Candidate], token: int) -> int:

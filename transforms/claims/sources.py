@@ -1,10 +1,13 @@
-"""Who a figure may come from: the known-sources table (built-in `data/sources.toml` plus users' files)
-and the search for its names, aliases and keywords in an article's text."""
+"""Who a figure may come from: the known-sources table (built-in `data/sources.toml` plus users' files),
+the search for its names, aliases and keywords in an article's text, and one name for each body however
+an article or an event names it."""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from difflib import SequenceMatcher
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
@@ -124,10 +127,12 @@ class SourceTable:
     ['SOHR']
     """
 
-    def __init__(self, entries: Iterable[SourceEntry]):
+    def __init__(self, entries: Iterable[SourceEntry], preferred: Iterable[str] = ()):
         self.entries: dict[str, SourceEntry] = {}
         for entry in entries:
             self.entries[entry.canonical] = entry  # a later file overrides an earlier one
+        # The canonical names of the users' own files: they list the sources of the users' events.
+        self.preferred = frozenset(preferred)
         # A trie over normalised words; a leaf lists (exact alias words or None, entry).
         self._trie: dict = {}
         for entry in self.entries.values():
@@ -279,7 +284,9 @@ class SourceTable:
             scores.append(len(finditer_from(*patterns, text)))
         best = max(scores)
         if best == 0 or scores.count(best) > 1:
-            return None
+            # No place of the article decides: the users' own source, if one alone shares the alias.
+            tied = [e for e, score in zip(entries, scores) if score == best and e.canonical in self.preferred]
+            return tied[0] if len(tied) == 1 else None
         return entries[scores.index(best)]
 
 
@@ -334,9 +341,10 @@ def sources_from_texts(extra: Sequence[tuple[str, str]]) -> SourceTable:
     """The built-in table plus sources.toml texts given as (origin, text)."""
     builtin = resources.files("tollwatch.transforms").joinpath(BUILTIN_SOURCES).read_text(encoding="utf-8")
     entries = _read_source_file(builtin, BUILTIN_SOURCES)
+    users = []
     for origin, text in extra:
-        entries.extend(_read_source_file(text, origin))
-    return SourceTable(entries)
+        users.extend(_read_source_file(text, origin))
+    return SourceTable(entries + users, preferred=(e.canonical for e in users))
 
 
 _DEFAULT_TABLE: SourceTable | None = None
@@ -348,3 +356,101 @@ def default_sources() -> SourceTable:
     if _DEFAULT_TABLE is None:
         _DEFAULT_TABLE = load_sources()
     return _DEFAULT_TABLE
+
+
+# ----------------------------------------------------------------------------------------------
+# One body, one name
+# ----------------------------------------------------------------------------------------------
+_NAME_STOPWORDS = frozenset({"the", "of", "for", "and", "a", "an", "in", "at"})
+# Two spellings of one person's name (a transliteration: "Vitali Klitschko", "Vitaliy Klychko"): every
+# word begins alike and is this close (difflib's ratio), and the words are this close on average.
+SPELLING_WORD_RATIO = 0.7
+SPELLING_MEAN_RATIO = 0.8
+
+
+def name_words(name: str) -> frozenset[str]:
+    """The words that say which body a source name means: lower-cased, one spelling, no possessive and no
+    "the", "of"... ("Ministry of Health" and "the health ministry" have the same)."""
+    words = (_source_key(w) for w in SRC_TOKEN_RE.findall(name))
+    return frozenset(w[:-2] if w.endswith("'s") else w for w in words if w not in _NAME_STOPWORDS)
+
+
+def _is_proper(name: str) -> bool:
+    words = [w for w in name.split() if w.lower() not in _NAME_STOPWORDS]
+    return bool(words) and all(w[:1].isupper() for w in words)
+
+
+def _spelt_alike(a: str, b: str) -> bool:
+    """True for two spellings of one proper name of two or more words ("Vitali Klitschko", "Vitaliy Klychko")."""
+    wa, wb = a.lower().split(), b.lower().split()
+    if len(wa) != len(wb) or len(wa) < 2 or not (_is_proper(a) and _is_proper(b)):
+        return False
+    ratios = []
+    for x, y in zip(wa, wb):
+        if x[0] != y[0]:
+            return False
+        ratios.append(SequenceMatcher(None, x, y).ratio())
+    return min(ratios) >= SPELLING_WORD_RATIO and sum(ratios) / len(ratios) >= SPELLING_MEAN_RATIO
+
+
+def one_name_per_body(names: Iterable[str]) -> dict[str, str]:
+    """Each of the source names given (those of one article, or of one event's toll) mapped to the one name
+    of its body: names with the same words whatever their case and order ("Health Ministry", "health
+    ministry", "Ministry of Health"); a short form and the one longer name that holds all its words ("Red
+    Crescent", "Libyan Red Crescent"; not "authorities" when two bodies' names hold it), if the short form
+    is a proper name or of two words or more; two spellings of a proper name of two words or more
+    (a person's, transliterated). The name kept is the
+    longest, then the one written with more capitals, then the most frequent, then the first in order."""
+    counts: dict[str, int] = {}
+    for name in names:
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+    if len(counts) < 2:
+        return {name: name for name in counts}
+    return dict(_one_name_per_body(tuple(counts.items())))
+
+
+@lru_cache(maxsize=4096)  # the copies of a story, and the windows of a toll, name the same sources
+def _one_name_per_body(counted: tuple[tuple[str, int], ...]) -> tuple[tuple[str, str], ...]:
+    counts = dict(counted)
+    words = {name: name_words(name) for name in counts}
+    parent = {name: name for name in counts}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    def join(a: str, b: str) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    by_words: dict[frozenset, str] = {}
+    for name in counts:
+        if words[name]:
+            join(name, by_words.setdefault(words[name], name))
+    distinct = list(by_words)
+    for short in distinct:
+        named = by_words[short]
+        if len(short) < 2 and not _is_proper(named):
+            continue
+        longer = [w for w in distinct if short < w]
+        # the longest names that hold it: one body, or the short form is ambiguous
+        widest = [w for w in longer if not any(w < o for o in longer)]
+        if len(widest) == 1:
+            join(named, by_words[widest[0]])
+    proper = [by_words[w] for w in distinct if len(w) >= 2]
+    for i, a in enumerate(proper):
+        for b in proper[i + 1:]:
+            if _spelt_alike(a, b):
+                join(a, b)
+    members: dict[str, list[str]] = {}
+    for name in counts:
+        members.setdefault(root(name), []).append(name)
+    out = []
+    for group in members.values():
+        best = max(group, key=lambda n: (len(words[n]), sum(ch.isupper() for ch in n), counts[n], -group.index(n)))
+        out.extend((name, best) for name in group)
+    return tuple(out)

@@ -71,7 +71,7 @@ def article_claims(article: Article, table: SourceTable) -> tuple[list[Claim], D
         published = None
         if article.published_at is not None:
             published = article.published_at.to_utc_datetime(has_tz=True)
-        return [to_claim(article, m) for m in extract_claims(article.text or "", published, table)], None
+        return [to_claim(article, m) for m in extract_claims(article.text or "", published, table, article.title)], None
     except Exception as err:  # noqa: BLE001
         _LOG.exception("claim extraction failed for %s", article.doc_id)
         return [], DeadLetter(

@@ -91,7 +91,7 @@ TOLL_LINKS = {
     "to", "at", "of", "reached", "reaching", "reaches", "reach", "surpassed", "surpassing", "surpasses",
     "passed", "passing", "passes", "exceeded", "exceeding", "exceeds", "topped", "topping", "tops",
     "hit", "hits", "hitting", "is", "was", "stands", "stood", "now", "climbed", "rose", "jumped",
-    "risen", "increased", "crossed", "crossing", ":", "climbs", "rises",
+    "risen", "increased", "crossed", "crossing", ":", "climbs", "rises", "(",
 }
 # Toll verbs that make an exact number a lower bound: "has surpassed 1,000".
 MORE_THAN_VERBS = {"surpassed", "surpassing", "surpasses", "exceeded", "exceeding", "exceeds", "topped",
