@@ -24,7 +24,9 @@ GROUPS = ("total", "civilians", "security_forces", "combatants", "children", "wo
 SCOPES = ("overall", "incident")
 PANE_TIMINGS = ("early", "on_time", "late", "unknown")
 TOLL_SERIES = ("window", "as_of")
-STAGES = ("read", "fetch", "extract", "claims", "write")
+# DeadLetter.stage: the step that gave up on the input (`earlier_output`: a damaged file of OUT set
+# aside before the run, transforms/quarantine.py).
+STAGES = ("read", "fetch", "extract", "repeats", "events", "stage", "sign", "claims", "earlier_output")
 
 
 class RawDoc(NamedTuple):

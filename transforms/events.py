@@ -31,6 +31,7 @@ import apache_beam as beam
 from tollwatch.schemas import Article, DeadLetter
 from tollwatch.transforms.guard import article_failure
 from tollwatch.transforms.text import ascii_words
+from tollwatch.transforms import METRICS_NAMESPACE
 
 START_SLACK = dt.timedelta(days=1)
 MIN_EVIDENCE = 2
@@ -196,7 +197,7 @@ class AssignEventsFn(beam.DoFn):
 
     def __init__(self, events: Sequence[Event]):
         self._events = events
-        self.unassigned = beam.metrics.Metrics.counter("tollwatch", "articles_without_event")
+        self.unassigned = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "articles_without_event")
 
     def setup(self):
         self._matcher = EventMatcher(self._events)

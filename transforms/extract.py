@@ -27,6 +27,7 @@ from tollwatch.transforms.inputs.entities import FeedError, check_entities
 from tollwatch.transforms.language import article_language
 from tollwatch.transforms.text import joined_words
 from tollwatch.transforms.tuning import freeze_heap, unfreeze_heap
+from tollwatch.transforms import METRICS_NAMESPACE
 
 # Tunables.
 MIN_ARTICLE_CHARS = 200          # shorter extracted text is a menu or a teaser, not an article
@@ -540,8 +541,8 @@ class ExtractArticlesFn(beam.DoFn):
     """ExtractArticles' step over one RawDoc (driven alone by the hostile-input harness)."""
 
     def __init__(self):
-        self.articles = beam.metrics.Metrics.counter("tollwatch", "articles_extracted")
-        self.failures = beam.metrics.Metrics.counter("tollwatch", "extract_dead_letters")
+        self.articles = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "articles_extracted")
+        self.failures = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "extract_dead_letters")
 
     def setup(self):
         import feedparser  # noqa: F401  (loaded here, before the freeze)

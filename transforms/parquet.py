@@ -29,6 +29,7 @@ from apache_beam.transforms.window import (
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import arrow_schema, to_arrow_table
+from tollwatch.transforms import METRICS_NAMESPACE
 
 # DuckDB reads row groups in parallel and prunes them by statistics; ~64k rows per group keeps
 # both working without holding many rows in a worker's memory. Rows of long text (articles) are
@@ -291,7 +292,7 @@ class _AtArrivalFn(beam.DoFn):
         self._seconds = seconds
         self._lateness = lateness_seconds
         self._clock = clock
-        self._too_late = beam.metrics.Metrics.counter("tollwatch", "write_too_late")
+        self._too_late = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "write_too_late")
 
     def process(self, record):
         when = arrival_time(record, self._clock)

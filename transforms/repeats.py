@@ -32,6 +32,7 @@ from apache_beam.metrics import Metrics
 from tollwatch.schemas.records import Article, DeadLetter
 from tollwatch.transforms.guard import article_failure
 from tollwatch.transforms.text import blank_non_word_bytes, line_sentences, words
+from tollwatch.transforms import METRICS_NAMESPACE
 
 __all__ = ["MIN_CHARS", "StripRepeatedPassages", "strip_repeated_passages"]
 
@@ -176,8 +177,8 @@ class StripRepeatedPassagesFn(beam.DoFn):
 
     def __init__(self, min_chars: int):
         self._min_chars = min_chars
-        self._removed = Metrics.counter("tollwatch.repeats", "passages_removed")
-        self._articles = Metrics.counter("tollwatch.repeats", "articles_with_repeats")
+        self._removed = Metrics.counter(METRICS_NAMESPACE, "passages_removed")
+        self._articles = Metrics.counter(METRICS_NAMESPACE, "articles_with_repeats")
 
     def process(self, article: Article):
         try:

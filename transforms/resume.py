@@ -30,6 +30,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from tollwatch.schemas import Article, DeadLetter
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.parquet import table_files
+from tollwatch.transforms import METRICS_NAMESPACE
 
 __all__ = ["SkipWritten", "article_key", "dead_letter_key", "written_keys"]
 
@@ -97,7 +98,7 @@ class _SkipFn(beam.DoFn):
     def __init__(self, keys: frozenset, key_of):
         self._keys = keys
         self._key_of = key_of
-        self._skipped = beam.metrics.Metrics.counter("tollwatch", "written_before")
+        self._skipped = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "written_before")
 
     def process(self, record) -> Iterable:
         if self._key_of(record) in self._keys:

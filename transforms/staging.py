@@ -37,6 +37,7 @@ from tollwatch.transforms.duplicates.similarity import signature_of
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.transforms.framing import LENGTH, framed
 from tollwatch.transforms.guard import article_failure
+from tollwatch.transforms import METRICS_NAMESPACE
 
 __all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "read_digests", "read_sketches",
            "staging_dir", "write_verdicts"]
@@ -93,10 +94,10 @@ class StageArticlesFn(beam.DoFn):
         self._source_texts = tuple(source_texts)
         self._finder = finder
         self._options = options
-        self._claims = beam.metrics.Metrics.counter("claims", "claims")
-        self._errors = beam.metrics.Metrics.counter("claims", "errors")
-        self._too_short = beam.metrics.Metrics.counter("tollwatch.dedup", "too_short")
-        self._failed = beam.metrics.Metrics.counter("tollwatch", "stage_dead_letters")
+        self._claims = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "claims")
+        self._errors = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "claim_errors")
+        self._too_short = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "too_short_to_compare")
+        self._failed = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "stage_dead_letters")
 
     def setup(self):
         self._table = sources_from_texts(self._source_texts)

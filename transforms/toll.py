@@ -49,6 +49,7 @@ from tollwatch.schemas import Claim, SourceFigure, TollWindow
 from tollwatch.schemas.intermediate import ArticleVersion, TollClaim
 from tollwatch.transforms.claims import one_name_per_body
 from tollwatch.transforms.framing import LENGTH, framed
+from tollwatch.transforms import METRICS_NAMESPACE
 
 HOUR = 3600
 DEFAULT_WINDOW_SECONDS = 24 * HOUR
@@ -303,7 +304,7 @@ class _InTimeFn(beam.DoFn):
 
     def __init__(self, size: int, period: int, lateness: int, clock):
         self._size, self._period, self._lateness, self._clock = size, period, lateness, clock
-        self._too_late = beam.metrics.Metrics.counter("tollwatch", "toll_claims_too_late")
+        self._too_late = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "toll_claims_too_late")
 
     def process(self, element):
         _, claim = element

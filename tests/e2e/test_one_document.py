@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from tollwatch.pipeline.cli import main
+from tollwatch.schemas import STAGES
 
 ARTICLE = ("The death toll from the landslide in the hill town of Orvel rose to 23 on Wednesday, "
            "the regional civil protection agency said, as rescuers dug through mud for a second day. "
@@ -69,6 +70,7 @@ def test_a_stage_failing_on_one_article_makes_it_that_articles_dead_letter(tmp_p
     assert [Path(u).name for (u,) in rows(out, "articles", "SELECT uri FROM t")] == ["good.txt"]
     dead = rows(out, "dead_letters", "SELECT uri, stage, error_type, message FROM t")
     assert [(Path(u).name, s, e) for u, s, e, _ in dead] == [("poisoned.txt", stage, "RuntimeError")]
+    assert stage in STAGES
     assert "failed on one article" in dead[0][3]
     # Count in = articles out + dead letters out.
     assert len(list(folder.iterdir())) == 2
@@ -99,3 +101,4 @@ def test_signing_one_article_that_fails_makes_its_dead_letter_and_the_others_go_
     assert [type(o) for o in good] == [Article, pvalue.TaggedOutput]
     assert len(bad) == 1 and bad[0].tag == "dead_letters" and isinstance(bad[0].value, DeadLetter)
     assert (bad[0].value.uri, bad[0].value.stage, bad[0].value.ingested_at) == ("/in/bad.txt", "sign", at)
+    assert "sign" in STAGES

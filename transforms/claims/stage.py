@@ -17,6 +17,7 @@ from tollwatch.schemas.records import Article, Claim, DeadLetter
 from .vocabulary import HASH_CHARS
 from .sources import SourceTable, read_source_files, sources_from_texts
 from .extractor import ClaimMention, extract_claims
+from tollwatch.transforms import METRICS_NAMESPACE
 
 
 _LOG = logging.getLogger(__name__)
@@ -87,11 +88,11 @@ class ExtractClaimsFn(beam.DoFn):
     def __init__(self, source_texts: Sequence[tuple[str, str]] = ()):
         self._source_texts = tuple(source_texts)  # the files' contents travel with the DoFn to the workers
         self._table: SourceTable | None = None
-        self.articles = Metrics.counter("claims", "articles")
-        self.articles_with_claims = Metrics.counter("claims", "articles_with_claims")
-        self.claims = Metrics.counter("claims", "claims")
-        self.copies = Metrics.counter("claims", "claims_in_copies")
-        self.errors = Metrics.counter("claims", "errors")
+        self.articles = Metrics.counter(METRICS_NAMESPACE, "articles_scanned_for_claims")
+        self.articles_with_claims = Metrics.counter(METRICS_NAMESPACE, "articles_with_claims")
+        self.claims = Metrics.counter(METRICS_NAMESPACE, "claims")
+        self.copies = Metrics.counter(METRICS_NAMESPACE, "claims_in_copies")
+        self.errors = Metrics.counter(METRICS_NAMESPACE, "claim_errors")
 
     def setup(self):
         self._table = sources_from_texts(self._source_texts)

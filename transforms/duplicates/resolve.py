@@ -59,6 +59,7 @@ from tollwatch.transforms.duplicates.similarity import compare
 from tollwatch.transforms.duplicates.stories import (
     apply_assignment, canonical_key, resolve_clusters, star_clusters)
 from tollwatch.transforms.tuning import return_freed_memory
+from tollwatch.transforms import METRICS_NAMESPACE
 
 __all__ = ["ResolveDuplicates", "VerdictSink", "decide", "lean_digest", "resolve_duplicates",
            "verdicts_of"]
@@ -459,11 +460,11 @@ class ResolveDuplicatesFn(beam.DoFn):
         # staging file names, doc ids -> (doc id, sketch) of each
         self._read_sketches = sketches
         self._write_verdicts = verdicts
-        self._counters = {name: beam.metrics.Metrics.counter("tollwatch", name)
+        self._counters = {name: beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
                           for name in ("exact_copies", "near_copies", "rewrites")}
-        self._candidates = beam.metrics.Metrics.counter("tollwatch.dedup", "candidates")
-        self._confirmed = beam.metrics.Metrics.counter("tollwatch.dedup", "confirmed")
-        self._cut = beam.metrics.Metrics.counter("tollwatch.dedup", "partners_cut")
+        self._candidates = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "near_candidates")
+        self._confirmed = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "near_confirmed")
+        self._cut = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "partners_cut")
 
     def setup(self):
         self._decode_known = beam.coders.registry.get_coder(Signature).decode

@@ -86,9 +86,6 @@ MAX_KEY_PARTNERS = 8
 # Distinct figures two articles must share to be compared as a possible rewrite.
 MIN_SHARED_FIGURES = 2
 
-# The metrics namespace of duplicate detection's counters.
-NAMESPACE = "tollwatch.dedup"
-
 
 def _as_duration(ttl) -> Duration:
     if isinstance(ttl, datetime.timedelta):

@@ -51,11 +51,12 @@ from tollwatch.transforms.duplicates.lsh import band_keys, band_of, first_shared
 from tollwatch.transforms.duplicates.minhash import MinHasher
 from tollwatch.transforms.duplicates.settings import (
     BANDS, CONTAINMENT, MAX_BUCKET, MAX_CANDIDATES, MAX_PARTNERS, MIN_SHARED, MIN_SHINGLES,
-    NAMESPACE, NUM_PERM, SEED, SHINGLE_SIZE, SKETCH_SIZE, THRESHOLD, TTL, NearOptions,
+    NUM_PERM, SEED, SHINGLE_SIZE, SKETCH_SIZE, THRESHOLD, TTL, NearOptions,
     near_options)
 from tollwatch.transforms.duplicates.similarity import compare, signature_of
 from tollwatch.transforms.duplicates.stories import apply_assignment, assign_on_arrival
 from tollwatch.transforms.guard import article_failure
+from tollwatch.transforms import METRICS_NAMESPACE
 
 __all__ = ["FindLinks", "MarkNearDuplicates"]
 
@@ -80,7 +81,7 @@ _SIGNATURES_TAG = "signatures"
 _ALONE_TAG = "alone"
 _LINKED_TAG = "linked"
 _DEAD_LETTERS_TAG = "dead_letters"
-_COPIES = Metrics.counter(NAMESPACE, "near_copies")
+_COPIES = Metrics.counter(METRICS_NAMESPACE, "near_copies")
 
 
 class SignFn(beam.DoFn):
@@ -91,9 +92,9 @@ class SignFn(beam.DoFn):
     def __init__(self, num_perm, seed, shingle_size, sketch_size):
         self._args = (num_perm, seed)
         self._shingle_size, self._sketch_size = shingle_size, sketch_size
-        self._exact = Metrics.counter(NAMESPACE, "exact_kept")
-        self._short = Metrics.counter(NAMESPACE, "too_short")
-        self._undated = Metrics.counter(NAMESPACE, "undated")
+        self._exact = Metrics.counter(METRICS_NAMESPACE, "exact_kept")
+        self._short = Metrics.counter(METRICS_NAMESPACE, "too_short_to_compare")
+        self._undated = Metrics.counter(METRICS_NAMESPACE, "undated_not_compared")
 
     def setup(self):
         self._hasher = MinHasher(*self._args)
@@ -151,12 +152,12 @@ class BucketFn(beam.DoFn):
         self._bands, self._rows = bands, rows
         self._ttl, self._max_bucket, self._report_empty = ttl, max_bucket, report_empty
         self._window = min(max_bucket, max_partners)  # NearOptions.window
-        self._candidates = Metrics.counter(NAMESPACE, "candidates")
-        self._confirmed = Metrics.counter(NAMESPACE, "confirmed")
-        self._expired = Metrics.counter(NAMESPACE, "expired")
-        self._overflow = Metrics.counter(NAMESPACE, "bucket_overflow")
-        self._size = Metrics.distribution(NAMESPACE, "bucket_size")
-        self._cut = Metrics.counter(NAMESPACE, "partners_cut")
+        self._candidates = Metrics.counter(METRICS_NAMESPACE, "near_candidates")
+        self._confirmed = Metrics.counter(METRICS_NAMESPACE, "near_confirmed")
+        self._expired = Metrics.counter(METRICS_NAMESPACE, "near_expired")
+        self._overflow = Metrics.counter(METRICS_NAMESPACE, "bucket_overflow")
+        self._size = Metrics.distribution(METRICS_NAMESPACE, "bucket_size")
+        self._cut = Metrics.counter(METRICS_NAMESPACE, "partners_cut")
 
     def process(self, element, held_at=beam.DoFn.TimestampParam,
                 held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY)):
@@ -220,7 +221,7 @@ class _GatherFn(beam.DoFn):
 
     def __init__(self, bands, ttl):
         self._bands, self._ttl = bands, ttl
-        self._incomplete = Metrics.counter(NAMESPACE, "incomplete")
+        self._incomplete = Metrics.counter(METRICS_NAMESPACE, "near_incomplete")
 
     def process(self, element, ts=beam.DoFn.TimestampParam,
                 article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS),

@@ -69,6 +69,7 @@ from tollwatch.schemas.intermediate import DEFAULT_POLL_SECONDS, Feed
 from tollwatch.transforms.extract import MIN_ARTICLE_CHARS, check_content, entry_html_to_text
 from tollwatch.transforms.inputs.entities import FeedError, check_entities
 from tollwatch.transforms.inputs.fetch import FetchError, FetchPolicy, FetchResult, fetch
+from tollwatch.transforms import METRICS_NAMESPACE
 
 # Tunables.
 DEFAULT_SEEN_TTL_SECONDS = 14 * 24 * 3600.0
@@ -677,9 +678,9 @@ RAW_DOCS, DEAD_LETTERS, CURSORS = "raw_docs", "dead_letters", "cursors"
 
 class _Counters:
     def __init__(self):
-        self.polls = beam.metrics.Metrics.counter("tollwatch", "feed_polls")
-        self.entries = beam.metrics.Metrics.counter("tollwatch", "feed_entries_new")
-        self.dead_letters = beam.metrics.Metrics.counter("tollwatch", "feed_dead_letters")
+        self.polls = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "feed_polls")
+        self.entries = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "feed_entries_new")
+        self.dead_letters = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "feed_dead_letters")
 
     def outputs(self, raw_docs: list[RawDoc], dead_letters: list[DeadLetter]):
         """The poll's records as a DoFn's outputs, counted."""

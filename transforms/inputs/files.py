@@ -23,6 +23,7 @@ from tollwatch.schemas import DeadLetter, RawDoc
 from tollwatch.schemas.intermediate import FileRef
 from tollwatch.transforms.extract import FEED_EXTENSIONS, HTML_EXTENSIONS, TEXT_EXTENSIONS
 from tollwatch.transforms.guard import failure
+from tollwatch.transforms import METRICS_NAMESPACE
 
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 SUPPORTED_EXTENSIONS = HTML_EXTENSIONS + TEXT_EXTENSIONS + FEED_EXTENSIONS
@@ -353,8 +354,8 @@ class ReadFileFn(beam.DoFn):
         self._max_bytes = max_bytes
         self._now = now
         self._roots = root_set(roots)
-        self.read = beam.metrics.Metrics.counter("tollwatch", "files_read")
-        self.failed = beam.metrics.Metrics.counter("tollwatch", "read_dead_letters")
+        self.read = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "files_read")
+        self.failed = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "read_dead_letters")
 
     def process(self, ref: FileRef) -> Iterable:
         if file_kind(ref[0]) == "hidden":

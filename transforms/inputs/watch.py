@@ -29,6 +29,7 @@ from tollwatch.schemas import DeadLetter, RawDoc
 from tollwatch.transforms.inputs.files import (
     DEFAULT_MAX_FILE_BYTES, FileRef, ReadFileFn, file_kind, file_ref, input_root, list_matches,
     printable_path, undecodable_name)
+from tollwatch.transforms import METRICS_NAMESPACE
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 DEFAULT_TTL = Duration(seconds=7 * 24 * 3600)
@@ -75,8 +76,8 @@ class NewFilesFn(beam.DoFn):
     def __init__(self, ttl: Duration, settle_seconds: float):
         self._ttl = ttl
         self._settle = settle_seconds
-        self._new = beam.metrics.Metrics.counter("tollwatch", "watch_new_files")
-        self._forgotten = beam.metrics.Metrics.counter("tollwatch", "watch_forgotten_paths")
+        self._new = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "watch_new_files")
+        self._forgotten = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "watch_forgotten_paths")
 
     def process(self, element: tuple[str, FileMetadata], tick=beam.DoFn.TimestampParam,
                 last=beam.DoFn.StateParam(LAST), forget=beam.DoFn.TimerParam(FORGET)):
