@@ -13,7 +13,7 @@
    wall-clock second and per CPU-second (user + system of the run and its worker processes: the
    per-vCPU figure, robust to other load on the machine).
 3. Reports the output's Parquet sizes per table (bytes per row, rows per file) and the near-duplicate
-   state: the encoded size of what ``BucketFn`` holds per article and band (``_Held``, RowCoder),
+   state: the encoded size of what ``BucketFn`` holds per article and band (``HeldSignature``, RowCoder),
    and the bytes per canonical article of the continuation state in ``OUT/_state/signatures``.
 4. Reports what a claim costs in the toll's window state, the CPU of each stage's pure function
    outside Beam (the rest of a run's CPU is Beam: coders, shuffles, state, writes), and
@@ -170,7 +170,7 @@ def parquet_sizes(output: Path) -> list[tuple]:
 
 def held_state_bytes(output: Path) -> tuple[float, int, int]:
     """(mean, max) encoded bytes of one held entry of `BucketFn` (what a band key holds per
-    article, `_Held` with RowCoder) over the run's compared articles, and the number of bands."""
+    article, `HeldSignature` with RowCoder) over the run's compared articles, and the number of bands."""
     import duckdb
     from apache_beam.coders import registry
     from apache_beam.utils.timestamp import Timestamp
@@ -178,9 +178,9 @@ def held_state_bytes(output: Path) -> tuple[float, int, int]:
     from tollwatch.transforms.duplicates.minhash import MinHasher
     from tollwatch.transforms.duplicates.settings import BANDS, MIN_SHINGLES, NUM_PERM, SEED
     from tollwatch.transforms.duplicates.similarity import make_signature
-    from tollwatch.transforms.duplicates.streaming import _Held
+    from tollwatch.transforms.duplicates.streaming import HeldSignature
 
-    coder = registry.get_coder(_Held)
+    coder = registry.get_coder(HeldSignature)
     hasher = MinHasher(NUM_PERM, SEED)
     texts = duckdb.connect().execute(
         f"SELECT doc_id, text FROM read_parquet('{output}/articles/*/*.parquet') "
@@ -190,9 +190,9 @@ def held_state_bytes(output: Path) -> tuple[float, int, int]:
         sig = make_signature(doc_id, Timestamp(1_780_000_000), text or "", hasher,
                                    cluster_id=doc_id)
         if sig.n_shingles >= MIN_SHINGLES:
-            sizes.append(len(coder.encode(_Held(Timestamp(1_780_000_000), sig))))
+            sizes.append(len(coder.encode(HeldSignature(Timestamp(1_780_000_000), sig))))
     long_text = " ".join(f"w{i}" for i in range(5000))  # a full 512-hash sketch
-    longest = len(coder.encode(_Held(Timestamp(0), make_signature(
+    longest = len(coder.encode(HeldSignature(Timestamp(0), make_signature(
         "0123456789abcdef", Timestamp(0), long_text, hasher, cluster_id="0123456789abcdef"))))
     return sum(sizes) / len(sizes), longest, BANDS
 

@@ -37,13 +37,13 @@ from tollwatch.schemas import Article, Claim
 from tollwatch.schemas.intermediate import EventSpan, EventTraits
 from tollwatch.transforms.claims import claim_key
 from tollwatch.transforms.events import slug
+from tollwatch.transforms.text import lower_words
 
 GAP_DAYS = 7
 TOP_PLACES = 3
 TITLE_WEIGHT = 2  # a place in the title counts this much more than one in the text
 DATED = frozenset({"metadata", "feed", "text"})
 UNDATED = "undated"
-_LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]*\b")
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|undated)$")
 # Capitalised words, possibly joined by a few lower-case connectors (Kryvyi Rih, Rio de Janeiro).
 _CANDIDATE = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:de|del|la|al|el|of|upon)\s+)?[A-Z][\w'’-]*){0,3}")
@@ -95,7 +95,7 @@ def place_weights(title: Optional[str], text: str) -> Counter:
     names = gazetteer()
     weights: Counter = Counter()
     # A name the article also writes in lower case is a word there ("date", "central"), not a place.
-    words_used = set(_LOWER_WORD.findall(f"{title or ''} {text}"))
+    words_used = lower_words(f"{title or ''} {text}")
     for part, weight in ((text, 1), (title or "", 1 + TITLE_WEIGHT)):
         for match in _CANDIDATE.finditer(part):
             words = [w for w in re.sub(r"['’]s$", "", match.group()).split()]

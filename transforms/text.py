@@ -17,6 +17,8 @@ Words
   a word is removed where ``\\w+`` cuts there too, and ``_`` separates. The shingles, the MinHash
   sketches and the signatures a run keeps in ``OUT/_state/signatures`` all hash these words:
   another fold would find other copies and make earlier runs' signatures incomparable.
+- ``lower_words``: the lower-case words of a text as written (no folding): a gazetteer name that
+  the text also uses as an ordinary word ("Police", "Mercy") is not read as a place (``infer_events``).
 - ``FIGURE_WORD``: sentence alignment's words (``alignment.outline``): a number keeps its thousands
   separators ("2,012", "2.012"), so it can be read as one figure.
 
@@ -35,6 +37,10 @@ Sentences
   both texts compared split alike; a line break always ends the unit because captions and credit
   lines stand on lines of their own.
 
+The claims grammar goes on to cut a sentence into its own tokens (``claims.patterns.TOKEN_RE``,
+``claims.sources.SRC_TOKEN_RE``): parsing a sentence, not folding words, and kept with the grammar
+and its fast-path twins.
+
 The three splitters mostly agree, not wholly: on realdev's 90 articles the claims splitter finds
 1,354 distinct sentences, ``line_sentences`` 1,376 (1,335 of them the same) and
 ``LOOSE_SENTENCE_END`` 1,415 (1,270 the same). One splitter for all would change what those stages
@@ -51,6 +57,7 @@ from typing import NamedTuple, Optional
 __all__ = [
     "ABBREVIATIONS", "FIGURE_WORD", "LOOSE_SENTENCE_END", "MAX_HEADLINE_WORDS", "MAX_SENTENCE_CHARS",
     "Sentence", "ascii_words", "blank_non_word_bytes", "finditer_from", "joined_words", "line_sentences",
+    "lower_words",
     "shingle_fold", "shingle_fold_bytes", "shingle_words", "split_sentences", "words",
 ]
 
@@ -101,6 +108,14 @@ def joined_words(text: str) -> bytes:
 
 
 # A number with its thousands separators is one word ("2,012", "2.012").
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]*\b")
+
+
+def lower_words(text: str) -> set[str]:
+    "The distinct words of the text written in lower case (hyphens and apostrophes kept)."
+    return set(_LOWER_WORD.findall(text))
+
+
 FIGURE_WORD = re.compile(r"\w+(?:[.,]\d{3})*")
 
 

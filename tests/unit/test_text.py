@@ -48,3 +48,10 @@ def test_the_claims_splitter_keeps_abbreviations_that_the_line_splitter_cuts():
         "Gen. Smith said 40 people died.", "The U.N. envoy agreed."]
     assert [line[a:b] for a, b in line_sentences(line)] == [
         "Gen.", "Smith said 40 people died.", "The U.N. envoy agreed."]
+
+
+def test_lower_words_are_the_words_written_in_lower_case_only():
+    from tollwatch.transforms.text import lower_words
+
+    assert lower_words("Police said the police station in Mercy had no mercy; well-known o’clock") == {
+        "said", "the", "police", "station", "in", "had", "no", "mercy", "well-known", "o’clock"}

@@ -61,20 +61,20 @@ from tollwatch.transforms import METRICS_NAMESPACE
 __all__ = ["FindLinks", "MarkNearDuplicates"]
 
 
-class _Held(NamedTuple):
+class HeldSignature(NamedTuple):
     # Element timestamp: the clock the expiry timer runs on.
     held_at: Timestamp
     signature: Signature
 
 
-class _Decided(NamedTuple):
+class DecidedArticle(NamedTuple):
     held_at: Timestamp
     doc_id: str
     canonical_id: str
     cluster_id: str
 
 
-register_row_coder(_Held, _Decided)
+register_row_coder(HeldSignature, DecidedArticle)
 
 
 _SIGNATURES_TAG = "signatures"
@@ -143,7 +143,7 @@ class BucketFn(beam.DoFn):
     """Per band key: compare each new signature with those held, emit the confirmed links as a
     BandReport, hold it, and drop what is older than the TTL when the watermark passes it."""
 
-    HELD = userstate.BagStateSpec("held", beam.coders.registry.get_coder(_Held))
+    HELD = userstate.BagStateSpec("held", beam.coders.registry.get_coder(HeldSignature))
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, threshold, containment, min_shared, bands, rows, ttl, max_bucket,
@@ -183,7 +183,7 @@ class BucketFn(beam.DoFn):
                 self._confirmed.inc()
                 links.append(link)
         if not seen:
-            entries.append(_Held(held_at, sig))
+            entries.append(HeldSignature(held_at, sig))
             if len(entries) > self._max_bucket:
                 self._overflow.inc()
                 entries.sort(key=lambda e: (e.held_at, e.signature.doc_id))
@@ -262,7 +262,7 @@ class _ResolveFn(beam.DoFn):
     """Streaming, one key: decide each linked article on arrival (``assign_on_arrival``) and remember
     the decisions for the TTL."""
 
-    DECIDED = userstate.BagStateSpec("decided", beam.coders.registry.get_coder(_Decided))
+    DECIDED = userstate.BagStateSpec("decided", beam.coders.registry.get_coder(DecidedArticle))
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, ttl):
@@ -276,7 +276,7 @@ class _ResolveFn(beam.DoFn):
         cluster_of = {e.doc_id: e.cluster_id for e in entries}
         doc = links[0].doc
         assignment = assign_on_arrival(doc, links, canonical_of, cluster_of)
-        decided.add(_Decided(held_at, doc.doc_id, assignment.dup_of or doc.doc_id,
+        decided.add(DecidedArticle(held_at, doc.doc_id, assignment.dup_of or doc.doc_id,
                              assignment.cluster_id))
         expiry.set(expiry_time(min([e.held_at for e in entries] + [held_at]), self._ttl))
         if assignment.dup_of is not None:
