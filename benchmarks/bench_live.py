@@ -204,12 +204,16 @@ def stop(process, sampler: Sampler, log) -> float:
 
 def measure(mode: str, files: list[Path], args: argparse.Namespace) -> dict:
     rng = random.Random(7)
+    settle = args.settle_seconds
+    if settle is None:
+        settle = 2 * (args.tick_seconds if mode == "follow" else
+                      max(args.tick_seconds, args.write_window_seconds))
     with tempfile.TemporaryDirectory(prefix=f"bench-live-{mode}-") as tmp:
         tmp = Path(tmp)
         drop_dir, out = tmp / "drop", tmp / "out"
         drop_dir.mkdir()
         argv = command(mode, drop_dir, out, args)
-        print(f"[{mode}] {' '.join(argv)}", flush=True)
+        print(f"[{mode}] {' '.join(argv)}  (settling {settle:g} s)", flush=True)
         with (tmp / "log").open("w") as log:
             process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
             sampler = Sampler(process.pid, args.sample_seconds)
@@ -222,7 +226,7 @@ def measure(mode: str, files: list[Path], args: argparse.Namespace) -> dict:
                 wait_readable(out, name, started, args.timeout_seconds, process)
                 result["startup_s"] = time.monotonic() - started
 
-                time.sleep(args.settle_seconds)
+                time.sleep(settle)
                 a_start = time.monotonic()
                 cpu_a0, rss_start, procs = tree_usage(process.pid)
                 time.sleep(args.idle_seconds)
@@ -238,7 +242,7 @@ def measure(mode: str, files: list[Path], args: argparse.Namespace) -> dict:
                     print(f"[{mode}] {name}: {delays[-1]:.1f} s", flush=True)
                 _, rss_drops, _ = tree_usage(process.pid)
 
-                time.sleep(args.settle_seconds)
+                time.sleep(settle)
                 b_start = time.monotonic()
                 cpu_b0, _, _ = tree_usage(process.pid)
                 time.sleep(args.idle_seconds)
@@ -278,20 +282,17 @@ def main() -> None:
     parser.add_argument("--write-window-seconds", type=int, default=10)
     parser.add_argument("--settle-seconds", type=float, default=None,
                         help="wait before each idle span, for the work of the last drop to end "
-                             "(default: 2 ticks, or 2 write windows in streaming if longer)")
+                             "(default: 2 ticks; in streaming 2 write windows if longer)")
     parser.add_argument("--sample-seconds", type=float, default=2.0)
     parser.add_argument("--timeout-seconds", type=float, default=300.0)
     args = parser.parse_args()
-    if args.settle_seconds is None:
-        args.settle_seconds = 2 * max(args.tick_seconds, args.write_window_seconds)
     files = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".txt", ".html"))
     if args.drops + 1 > len(files):
         raise SystemExit(f"--drops at most {len(files) - 1}: examples/ has {len(files)} documents")
     if "stream" in args.modes and not PRISM.is_file():
         raise SystemExit(f"{PRISM} is missing: `make runners` (Go) builds it")
     print(f"tick {args.tick_seconds:g} s, write window {args.write_window_seconds} s (stream), "
-          f"{args.drops} drops, idle spans {args.idle_seconds:g} s after {args.settle_seconds:g} s "
-          f"of settling, samples every "
+          f"{args.drops} drops, idle spans {args.idle_seconds:g} s, samples every "
           f"{args.sample_seconds:g} s; load average {os.getloadavg()[0]:.1f} at start", flush=True)
     results = []
     for mode in args.modes:
