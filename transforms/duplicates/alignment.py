@@ -250,7 +250,7 @@ def _similarities(short: Outline, long_: Outline) -> np.ndarray:
     return out
 
 
-def _alignment(a: Outline, b: Outline, floor: float,
+def alignment_chain(a: Outline, b: Outline, floor: float,
                similarity: Optional[np.ndarray] = None) -> list[tuple[int, int, float]]:
     """(sentence of the shorter outline, its match in the longer, similarity) of the heaviest
     in-order chain of best sentence matches of the shorter outline in the longer. `similarity`:
@@ -285,7 +285,7 @@ def _alignment(a: Outline, b: Outline, floor: float,
 def aligned_weight(a: Outline, b: Outline,
                    floor: float = MIN_SENTENCE_SIMILARITY) -> tuple[float, int]:
     """(summed similarity of the in-order aligned sentences, sentences of the shorter outline)."""
-    chain = _alignment(a, b, floor)
+    chain = alignment_chain(a, b, floor)
     return sum(value for _, _, value in chain), min(len(a.sentences), len(b.sentences))
 
 
@@ -302,7 +302,7 @@ def figures_in_order(a: Sequence[int], b: Sequence[int]) -> int:
     return len(tails)
 
 
-def _without_common_tail(chain: list[tuple[int, int, float]], a: Outline,
+def without_common_tail(chain: list[tuple[int, int, float]], a: Outline,
                          b: Outline) -> list[tuple[int, int, float]]:
     """The chain without the verbatim block it ends with when that block closes both texts: a
     footer, an about-us paragraph or a boilerplate closing that two outlets append to different
@@ -348,28 +348,28 @@ def copy_kind(a: Outline, b: Outline, containment: float) -> Optional[tuple[str,
     similarity = _similarities(_shorter(a, b), _longer(a, b))
     if containment >= SHORT_CONTAINMENT:
         short, long_ = _shorter(a, b), _longer(a, b)
-        verbatim = [m for m in _without_common_tail(
-                        _alignment(a, b, VERBATIM_SIMILARITY, similarity), a, b)
+        verbatim = [m for m in without_common_tail(
+                        alignment_chain(a, b, VERBATIM_SIMILARITY, similarity), a, b)
                     if not (m[0] in short.quoted and m[1] in long_.quoted)]
         if (len(verbatim) >= MIN_VERBATIM_SENTENCES and verbatim[0][0] < LEAD_SENTENCES
                 and verbatim[0][1] < LEAD_SENTENCES):
             return "aligned", round(containment, 4)
-    weight, n = _aligned_evidence(a, b, similarity)
+    weight, n = aligned_evidence(a, b, similarity)
     if not (n and weight >= MIN_ALIGNED_WEIGHT and weight >= MIN_ALIGNED_SHARE * n):
         return None
     kind = "aligned" if containment >= REWRITE_CONTAINMENT else "rewrite"
     return kind, round(min(1.0, weight / n), 4)
 
 
-def _aligned_evidence(a: Outline, b: Outline,
+def aligned_evidence(a: Outline, b: Outline,
                       similarity: Optional[np.ndarray] = None) -> tuple[float, int]:
     "(the evidence of the in-order aligned sentences, sentences of the shorter outline)."
-    chain = _without_common_tail(_alignment(a, b, MIN_SENTENCE_SIMILARITY, similarity), a, b)
+    chain = without_common_tail(alignment_chain(a, b, MIN_SENTENCE_SIMILARITY, similarity), a, b)
     return _evidence(chain, a, b), min(len(a.sentences), len(b.sentences))
 
 
 def aligned_share(a: Outline, b: Outline) -> float:
     """How much of the shorter text the longer retells, sentence by sentence in the same order
     (0-1): the ``dup_similarity`` of a copy found by its sentences, whatever found it."""
-    weight, n = _aligned_evidence(a, b)
+    weight, n = aligned_evidence(a, b)
     return round(min(1.0, weight / n), 4) if n else 0.0
