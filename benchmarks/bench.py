@@ -105,6 +105,33 @@ def versions() -> dict:
 
 
 # ---- process-tree sampling ----------------------------------------------------------------------
+
+def tree_pids(root: int) -> list[int]:
+    """`root` and its descendants, from each thread's /proc children list (psutil's children()
+    reads the stat file of every process on the machine: ~4 ms a sample; it is the fallback on a
+    kernel without the children list)."""
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                    todo.extend(int(x) for x in handle.read().split())
+            except FileNotFoundError:
+                if not os.path.exists(f"/proc/{pid}/task/{task}/children"):  # kernel without it
+                    import psutil
+
+                    return [root] + [p.pid for p in psutil.Process(root).children(recursive=True)]
+            except OSError:
+                pass
+    return pids
+
+
 class TreeSampler(threading.Thread):
     """Samples a process and all its descendants every `interval` seconds: the peak of their summed
     RSS, and each process's last seen CPU time (user + system). Its own CPU time is kept
@@ -130,28 +157,7 @@ class TreeSampler(threading.Thread):
         return "worker" if "sdk_worker" in " ".join(proc.cmdline()) else proc.name()
 
     def _tree(self) -> list[int]:
-        """The root's pid and its descendants', from each thread's /proc children list (psutil's
-        children() reads the stat file of every process on the machine: ~4 ms a sample)."""
-        import psutil
-
-        pids, todo = [], [self.root.pid]
-        while todo:
-            pid = todo.pop()
-            pids.append(pid)
-            try:
-                tasks = os.listdir(f"/proc/{pid}/task")
-            except OSError:
-                continue
-            for task in tasks:
-                try:
-                    with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
-                        todo.extend(int(x) for x in handle.read().split())
-                except FileNotFoundError:
-                    if not os.path.exists(f"/proc/{pid}/task/{task}/children"):  # kernel without it
-                        return [self.root.pid] + [p.pid for p in self.root.children(recursive=True)]
-                except (OSError, psutil.Error):
-                    pass
-        return pids
+        return tree_pids(self.root.pid)
 
     def run(self) -> None:
         import psutil

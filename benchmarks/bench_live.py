@@ -36,6 +36,10 @@ from pathlib import Path
 from typing import Optional
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench import tree_pids  # noqa: E402  (benchmarks/ is not a package)
+
 EXAMPLES = HERE.parent / "examples"
 PRISM = Path.home() / ".apache_beam" / "cache" / "prism" / "bin" / "prism"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -44,25 +48,6 @@ MB = 1024 * 1024
 
 
 # ---- the process tree, from /proc ---------------------------------------------------------------
-def tree_pids(root: int) -> list[int]:
-    """`root` and its descendants, from each thread's /proc children list."""
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
-                    todo.extend(int(x) for x in handle.read().split())
-            except OSError:
-                pass
-    return pids
-
-
 def parse_stat(line: str) -> tuple[float, int]:
     """(CPU seconds of the process and of its reaped children, RSS bytes) from a /proc/PID/stat line.
     The command name may hold spaces and parentheses: the fields start after the last ')'."""
