@@ -1,17 +1,15 @@
-"""How many labelled real copies the streaming state would lose: realdev's copy pairs further apart
-in time than ``MarkNearDuplicates(streaming=True)`` keeps a signature.
+"""How many labelled real copies the streaming state would lose: realdev's copy pairs published
+further apart in time than ``MarkNearDuplicates`` keeps a signature.
 
     .venv/bin/python benchmarks/streaming_ttl.py [REALDEV] [--ttl-days D]
 
-In streaming an article's element time is its ``published_at`` (``ExtractArticles``), each band
-key holds a signature until the watermark is ``ttl`` past it, and an article that arrives more than
-``ttl`` behind the watermark finds nothing: a pair is compared only if its two times are within the
-TTL (``duplicates.settings.TTL``, 2 days). The times are the pipeline's own: each file is read and extracted as
-``tollwatch run`` does (``extract.extract_articles``). A page that shows no date gets its file's
-time -- in a live stream, about when it arrived -- so for a pair with an undated page the gap is
-not known from the data; it is counted apart, with what a replay of the files today gives (the
-undated pages at one arrival time, kept together; the dated ones at their page dates, years
-before: a pair of a dated and an undated page is lost).
+In streaming each band key holds a signature until the watermark is ``ttl`` past the article's
+arrival (``streaming.at_arrival``: when it was read, not its page's date), so a pair is compared if
+its two pages arrive within the TTL (``duplicates.settings.TTL``, 2 days). In a live stream a page
+arrives about when it is published: a pair whose two pages are dated further apart than the TTL is
+lost. The dates are the pipeline's own: each file is read and extracted as ``tollwatch run`` does
+(``extract.extract_articles``). A pair with a page that shows no date is counted apart: when it
+would arrive is not in the data. A replay of the files (all read together) loses no pair.
 Figures only; nothing is written.
 """
 
@@ -86,15 +84,16 @@ def main(argv=None) -> int:
     r = measure(Path(args.realdev), ttl)
     gaps = sorted(r["gaps_days"])
     print(f"TTL {args.ttl_days:g} day(s); labelled copy pairs {r['pairs']}")
-    print(f"both pages dated: {r['dated']}; further apart than the TTL (lost): {len(r['lost'])}")
+    print(f"both pages dated: {r['dated']}; published further apart than the TTL (lost in a live "
+          f"stream): {len(r['lost'])}")
     for part, a, b, relation, days in r["lost"]:
         print(f"  - {part}: {a} ~ {b} ({relation}) {days:.1f} days apart")
     if gaps:
         print(f"gaps of the dated pairs, days: max {gaps[-1]:.1f}; "
               f"within 1 day {sum(g <= 1 for g in gaps)}, 2 days {sum(g <= 2 for g in gaps)}, "
               f"7 days {sum(g <= 7 for g in gaps)}")
-    print(f"a page undated: {r['undated']} (its time is its arrival: kept if the two arrive within "
-          f"the TTL); replayed today, the {r['mixed']} of them with one page dated are lost")
+    print(f"a page undated: {r['undated']} ({r['mixed']} with the other page dated): kept if the two "
+          f"arrive within the TTL; a replay of the files, all read together, loses no pair")
     return 0
 
 

@@ -180,6 +180,28 @@ def test_streaming_state_expires_after_ttl():
             ("late_copy", None, None, "late_copy", True)]))
 
 
+def test_streaming_state_is_kept_by_arrival_whatever_date_the_pages_carry():
+    # A wire story and a scraper's copy of it that carries a date a year later, both read today an
+    # hour apart (a replay, or a scraper site in the feeds): the TTL counts from arrival, so they are
+    # linked. Held by the pages' dates, the original expired the moment it was held.
+    wire = seed("000")
+    now = T0 + 400 * 24 * HOUR
+    original = article("original", wire, 0, ingested_at=Timestamp(now))
+    scraped = article("scraped", wire + "\n\nRead more: other stories.", 370 * 24,
+                      ingested_at=Timestamp(now + HOUR))
+    stream = (TestStream().advance_watermark_to(Timestamp(now))
+              .add_elements([TimestampedValue(original, original.published_at)])
+              .advance_watermark_to(Timestamp(now + HOUR))
+              .add_elements([TimestampedValue(scraped, scraped.published_at)])
+              .advance_watermark_to(Timestamp(now + 2 * HOUR))
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        marked = p | stream | MarkNearDuplicates()
+        assert_that(marked | beam.Map(marks), equal_to([
+            ("original", None, None, "original", True),
+            ("scraped", "near", "original", "original", False)]))
+
+
 def test_band_state_stays_bounded_on_a_long_stream():
     # 72 copies of one story, one an hour for three days, ttl 6 h: every band key of the story is
     # hit every hour. Without expiry a bucket would hold 72 signatures; with it, about 6.

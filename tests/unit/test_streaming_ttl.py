@@ -1,5 +1,6 @@
-"""benchmarks/streaming_ttl.py: a labelled copy pair is lost to streaming when its two pages'
-dates are further apart than the TTL; a pair with an undated page is counted apart."""
+"""benchmarks/streaming_ttl.py: a labelled copy pair is lost to a live stream when its two pages'
+dates are further apart than the TTL (a page arrives when it is published); a pair with an undated
+page is counted apart."""
 
 from __future__ import annotations
 

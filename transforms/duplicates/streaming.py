@@ -19,8 +19,9 @@ earliest canonical it is linked to, or, linked only to copies, of their canonica
 (``stories.assign_on_arrival``). Approximations: an earlier-published article that arrives after
 its copy becomes a copy of the cluster already emitted (the emitted canonical is not retracted); an
 article decided before one of its partners was resolved may point to a partner that became a copy;
-state expires on the watermark, so an article arriving more than ``ttl`` behind the watermark finds
-nothing.
+state is held by arrival (``at_arrival``: the time an article was read, not its page's date) and
+expires once the watermark is ``ttl`` past it, so an article meets what was read in the ``ttl``
+before it whatever dates the pages carry (a scraper's date a year off included).
 
 Output contract: copies get ``dup_kind='near'``, ``dup_of`` = the canonical's ``doc_id``,
 ``dup_similarity`` (the Jaccard to the canonical if it reaches ``threshold``, else the containment
@@ -43,6 +44,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas.duplicates import BandReport, Signature
@@ -62,7 +64,7 @@ __all__ = ["FindLinks", "MarkNearDuplicates"]
 
 
 class HeldSignature(NamedTuple):
-    # Element timestamp: the clock the expiry timer runs on.
+    # Element timestamp (the arrival, at_arrival): the clock the expiry timer runs on.
     held_at: Timestamp
     signature: Signature
 
@@ -82,6 +84,23 @@ _ALONE_TAG = "alone"
 _LINKED_TAG = "linked"
 _DEAD_LETTERS_TAG = "dead_letters"
 _COPIES = Metrics.counter(METRICS_NAMESPACE, "near_copies")
+
+
+def at_arrival(article: Article) -> TimestampedValue:
+    """The article stamped with when it was read (``ingested_at``; its date if that is later), the
+    clock the held state's TTL runs on: how long state is kept is a memory budget counted from
+    arrival, not a similarity rule. Stamped with its page's date (as ExtractArticles stamps it), a
+    copy whose page carries a date older than the TTL (a scraper's, an archive's) was held for no
+    time at all and linked to nothing that came after it."""
+    arrived = article.ingested_at
+    if arrived is None or (article.published_at is not None and article.published_at > arrived):
+        arrived = article.published_at
+    return TimestampedValue(article, arrived)
+
+
+def at_publication(article: Article) -> TimestampedValue:
+    "The article stamped with its date again, as the stages after this one expect it."
+    return article if article.published_at is None else TimestampedValue(article, article.published_at)
 
 
 class SignFn(beam.DoFn):
@@ -343,6 +362,7 @@ class MarkNearDuplicates(beam.PTransform):
         o = self._options
         signed = (
             articles
+            | "AtArrival" >> beam.Map(at_arrival).with_output_types(Article)
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
             | "Sign" >> beam.ParDo(SignFn(o.num_perm, o.seed, o.shingle_size, o.sketch_size))
             .with_outputs(_SIGNATURES_TAG, _ALONE_TAG, _DEAD_LETTERS_TAG, main="compared"))
@@ -362,4 +382,5 @@ class MarkNearDuplicates(beam.PTransform):
             | "OneKey" >> beam.Map(lambda linked: ("", linked)).with_output_types(tuple[str, Any])
             | "Resolve" >> beam.ParDo(_ResolveFn(o.ttl))
             .with_input_types(tuple[str, Any]).with_output_types(Article))
-        return [gathered.alone, decided, signed[_ALONE_TAG]] | "Merge" >> beam.Flatten()
+        return ([gathered.alone, decided, signed[_ALONE_TAG]] | "Merge" >> beam.Flatten()
+                | "AtPublication" >> beam.Map(at_publication).with_output_types(Article))
