@@ -240,23 +240,31 @@ def check_reachable(path: str, seconds: Optional[float] = None) -> None:
 
     seconds = REACH_SECONDS if seconds is None else seconds
     fixed = re.split(r"[*?\[]", path, maxsplit=1)[0]  # the part before any wildcard
-    outcome: dict = {}
-
-    def probe() -> None:
-        try:
-            outcome["exists"] = FileSystems.exists(fixed)
-        except Exception as err:  # noqa: BLE001 - told to the user below
-            outcome["error"] = err
-
-    thread = threading.Thread(target=probe, daemon=True, name="reach")
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
+    outcome = within(seconds, lambda: FileSystems.exists(fixed), "reach")
+    if outcome is None:
         raise RunError(f"{path}: its filesystem did not answer within {seconds:g} s (is there a "
                        "network, and a route to the storage service?)")
     if "error" in outcome:
         first = (str(outcome["error"]).strip().splitlines() or [""])[0]
         raise RunError(f"{path}: cannot reach it: {type(outcome['error']).__name__}: {first[:300]}")
+
+
+def within(seconds: float, call, name: str) -> Optional[dict]:
+    """call() in a daemon thread for at most `seconds`: None if it has not returned by then (it is
+    left to finish or hang on its own), else {'result': ...} or {'error': what it raised}. For
+    clients that retry an unreachable host for minutes without a word."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run, daemon=True, name=name)
+    thread.start()
+    thread.join(seconds)
+    return None if thread.is_alive() else outcome
 
 
 def check_output(output: str) -> None:
@@ -309,21 +317,9 @@ def submit(start, options, timeout: float = DEFAULT_SUBMIT_TIMEOUT_SECONDS):
         # A local run is the whole job, not a hand-over: no deadline. A runner whose client starts
         # a job server here sets a SIGINT handler, which only the main thread may do.
         return start()
-    import threading
-
     LOG.info("handing the job to %s (waiting at most %g s)", runner, timeout)
-    outcome: dict = {}
-
-    def hand_over() -> None:
-        try:
-            outcome["result"] = start()
-        except BaseException as err:  # noqa: BLE001 - told to the user below
-            outcome["error"] = err
-
-    thread = threading.Thread(target=hand_over, daemon=True, name="submit")
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
+    outcome = within(timeout, start, "submit")
+    if outcome is None:
         hint = {"DataflowRunner": "are the project and buckets reachable, and are credentials "
                                   "set (gcloud auth application-default login)?",
                 "FlinkRunner": "is the Flink master reachable?"}.get(runner, "is the output "
