@@ -105,6 +105,16 @@ class Sampler(threading.Thread):
         return [s for s in self.samples if start <= s[0] <= end]
 
 
+
+def idle_span(root: int, settle: float, seconds: float):
+    """Waits `settle` s, then measures an idle span of `seconds`: (start, end, CPU seconds of the
+    tree in it, tree_usage at its start, tree_usage at its end)."""
+    time.sleep(settle)
+    start, first = time.monotonic(), tree_usage(root)
+    time.sleep(seconds)
+    last, end = tree_usage(root), time.monotonic()
+    return start, end, last[0] - first[0], first, last
+
 def slope_per_hour(points: list[tuple[float, float]]) -> Optional[float]:
     """The least-squares slope of (seconds, value) points, per hour; None under 3 points."""
     if len(points) < 3:
@@ -211,12 +221,8 @@ def measure(mode: str, files: list[Path], args: argparse.Namespace) -> dict:
                 wait_readable(out, name, started, args.timeout_seconds, process)
                 result["startup_s"] = time.monotonic() - started
 
-                time.sleep(settle)
-                a_start = time.monotonic()
-                cpu_a0, rss_start, procs = tree_usage(process.pid)
-                time.sleep(args.idle_seconds)
-                cpu_a1, _, _ = tree_usage(process.pid)
-                a_end = time.monotonic()
+                a_start, a_end, cpu_a, (_, rss_start, procs), _ = idle_span(
+                    process.pid, settle, args.idle_seconds)
 
                 delays = []
                 for i, source in enumerate(files[1:args.drops + 1], start=1):
@@ -227,18 +233,14 @@ def measure(mode: str, files: list[Path], args: argparse.Namespace) -> dict:
                     print(f"[{mode}] {name}: {delays[-1]:.1f} s", flush=True)
                 _, rss_drops, _ = tree_usage(process.pid)
 
-                time.sleep(settle)
-                b_start = time.monotonic()
-                cpu_b0, _, _ = tree_usage(process.pid)
-                time.sleep(args.idle_seconds)
-                cpu_b1, rss_end, procs_end = tree_usage(process.pid)
-                b_end = time.monotonic()
+                b_start, b_end, cpu_b, _, (_, rss_end, procs_end) = idle_span(
+                    process.pid, settle, args.idle_seconds)
                 idle_b = [(t, rss / MB) for t, _, rss, _ in sampler.between(b_start, b_end)]
                 peak = max(rss for _, _, rss, _ in sampler.samples)
                 result.update(
                     latency_median_s=statistics.median(delays), latency_max_s=max(delays),
                     latencies=delays,
-                    idle_cpu_a_s=cpu_a1 - cpu_a0, idle_cpu_b_s=cpu_b1 - cpu_b0,
+                    idle_cpu_a_s=cpu_a, idle_cpu_b_s=cpu_b,
                     idle_span_s=(a_end - a_start + b_end - b_start) / 2,
                     rss_start_mb=rss_start / MB, rss_after_drops_mb=rss_drops / MB,
                     rss_end_mb=rss_end / MB, rss_peak_mb=peak / MB,
