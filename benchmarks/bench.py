@@ -446,7 +446,7 @@ def stages(corpus_dir: Path, limit: int) -> dict:
         index: dict[bytes, list] = defaultdict(list)
         links = []
         for a in articles:
-            if a.dup_kind == "exact":
+            if a.copy_kind == "exact":
                 continue
             sig = signature_of(a, hasher)
             if sig.n_shingles < MIN_SHINGLES:
@@ -464,7 +464,7 @@ def stages(corpus_dir: Path, limit: int) -> dict:
                         links.append(link)
                 index[key].append(sig)
         assignments = resolve_clusters(links)
-        return [apply_assignment(a, assignments.get(a.doc_id)) if a.dup_kind != "exact" else a
+        return [apply_assignment(a, assignments.get(a.doc_id)) if a.copy_kind != "exact" else a
                 for a in articles]
 
     articles = timed("near_duplicates", len(articles), near)

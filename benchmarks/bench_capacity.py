@@ -184,16 +184,16 @@ def held_state_bytes(output: Path) -> tuple[float, int, int]:
     hasher = MinHasher(NUM_PERM, SEED)
     texts = duckdb.connect().execute(
         f"SELECT doc_id, text FROM read_parquet('{output}/articles/*/*.parquet') "
-        "WHERE dup_kind IS DISTINCT FROM 'exact'").fetchall()
+        "WHERE copy_kind IS DISTINCT FROM 'exact'").fetchall()
     sizes = []
     for doc_id, text in texts:
         sig = make_signature(doc_id, Timestamp(1_780_000_000), text or "", hasher,
-                                   cluster_id=doc_id)
+                                   story_id=doc_id)
         if sig.n_shingles >= MIN_SHINGLES:
             sizes.append(len(coder.encode(HeldSignature(Timestamp(1_780_000_000), sig))))
     long_text = " ".join(f"w{i}" for i in range(5000))  # a full 512-hash sketch
     longest = len(coder.encode(HeldSignature(Timestamp(0), make_signature(
-        "0123456789abcdef", Timestamp(0), long_text, hasher, cluster_id="0123456789abcdef"))))
+        "0123456789abcdef", Timestamp(0), long_text, hasher, story_id="0123456789abcdef"))))
     return sum(sizes) / len(sizes), longest, BANDS
 
 

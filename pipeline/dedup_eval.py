@@ -5,14 +5,14 @@ documents with a `relation` (exact, near, rewrite), `not_duplicates` (hard negat
 `within_document` (repeats inside one document; they only mark the document as labelled here).
 Documents are named as labels name them: the file name, plus `#entry-id` for a feed entry.
 
-**Predicted pairs** (``predicted_pairs``): the pipeline marks a copy with `dup_of` (its canonical's
-doc_id) and `dup_kind`; every article carries its canonical's `dup_cluster_id`. A cluster is the
-articles joined by `dup_of` links or by a shared `dup_cluster_id`; every two documents of one
-cluster are a predicted pair. The pair's kind follows the `dup_of` links between the two: the kinds
+**Predicted pairs** (``predicted_pairs``): the pipeline marks a copy with `copy_of` (its canonical's
+doc_id) and `copy_kind`; every article carries its canonical's `story_id`. A cluster is the
+articles joined by `copy_of` links or by a shared `story_id`; every two documents of one
+cluster are a predicted pair. The pair's kind follows the `copy_of` links between the two: the kinds
 on the path from each document up to their nearest common article are combined -- `exact` if every
 link is exact, `rewrite` if any link is a rewrite, else `near`. So a copy and its canonical get the
 copy's kind; two copies of one canonical get `exact` if both are exact, `rewrite` if either is a
-rewrite, else `near`. Two articles joined only by a shared `dup_cluster_id` (no `dup_of` path, e.g.
+rewrite, else `near`. Two articles joined only by a shared `story_id` (no `copy_of` path, e.g.
 copies pointing to canonicals of an earlier run) combine the links of both up to their own roots
 (`near` when neither has any). Known limit: an exact copy of a near copy that was repointed to the
 near copy's canonical says `exact` though its relation to the canonical is near.
@@ -162,9 +162,9 @@ class DocDup(NamedTuple):
 
     name: str
     doc_id: str
-    dup_cluster_id: Optional[str]
-    dup_of: Optional[str]
-    dup_kind: Optional[str]
+    story_id: Optional[str]
+    copy_of: Optional[str]
+    copy_kind: Optional[str]
     is_canonical: Optional[bool]
 
 
@@ -184,7 +184,7 @@ def dup_record(article: Any) -> DocDup:
     name = get("name") or uri_name(get("uri") or "")
     if not name or not get("doc_id"):
         raise ValueError(f"an article needs a name (or uri) and a doc_id: {article!r}")
-    return DocDup(name, get("doc_id"), get("dup_cluster_id"), get("dup_of"), get("dup_kind"),
+    return DocDup(name, get("doc_id"), get("story_id"), get("copy_of"), get("copy_kind"),
                   get("is_canonical"))
 
 
@@ -197,14 +197,14 @@ def combine_kinds(kinds: Iterable[Optional[str]]) -> str:
 
 
 def _path_up(doc_id: str, by_id: Mapping[str, DocDup]) -> list[tuple[str, Optional[str]]]:
-    """[(doc_id, kind of its link up)] from `doc_id` along `dup_of` to the root (cycles cut)."""
+    """[(doc_id, kind of its link up)] from `doc_id` along `copy_of` to the root (cycles cut)."""
     path, seen = [], set()
     current: Optional[str] = doc_id
     while current is not None and current not in seen:
         seen.add(current)
         record = by_id.get(current)
-        up = record.dup_of if record is not None else None
-        path.append((current, record.dup_kind if up is not None else None))
+        up = record.copy_of if record is not None else None
+        path.append((current, record.copy_kind if up is not None else None))
         current = up
     return path
 
@@ -215,7 +215,7 @@ def _pair_kind(a: str, b: str, by_id: Mapping[str, DocDup]) -> str:
     for i, (doc, _) in enumerate(up_a):
         if doc in index_b:  # the nearest common article
             return combine_kinds([k for _, k in up_a[:i]] + [k for _, k in up_b[:index_b[doc]]])
-    # Joined by dup_cluster_id only: combine both chains up to their own roots.
+    # Joined by story_id only: combine both chains up to their own roots.
     return combine_kinds([k for _, k in up_a[:-1]] + [k for _, k in up_b[:-1]])
 
 
@@ -231,10 +231,10 @@ def predicted_pairs(articles: Iterable[Any]) -> dict[frozenset, str]:
     find, union = sets.find, sets.union
     for r in records:
         find(r.doc_id)
-        if r.dup_of:
-            union(r.doc_id, r.dup_of)
-        if r.dup_cluster_id:
-            union(r.doc_id, "\x00cluster\x00" + r.dup_cluster_id)
+        if r.copy_of:
+            union(r.doc_id, r.copy_of)
+        if r.story_id:
+            union(r.doc_id, "\x00cluster\x00" + r.story_id)
     clusters: dict[str, list[DocDup]] = {}
     for r in records:
         clusters.setdefault(find(r.doc_id), []).append(r)

@@ -195,9 +195,9 @@ def predicted_articles(inputs: Sequence[str], source_files: Sequence[str] = ()) 
                   now=Timestamp.now())
         con = duckdb.connect()
         rows = con.execute(
-            f"SELECT uri, doc_id, dup_cluster_id, dup_of, dup_kind, is_canonical "
+            f"SELECT uri, doc_id, story_id, copy_of, copy_kind, is_canonical "
             f"FROM read_parquet('{output}/articles/*/*.parquet')").fetchall()
-    columns = ("uri", "doc_id", "dup_cluster_id", "dup_of", "dup_kind", "is_canonical")
+    columns = ("uri", "doc_id", "story_id", "copy_of", "copy_kind", "is_canonical")
     return [dict(zip(columns, row)) for row in rows]
 
 

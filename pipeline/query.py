@@ -339,9 +339,9 @@ SUMMARY_QUERIES = {
         SELECT published_date,
                count(*) AS articles,
                count(*) FILTER (WHERE is_canonical) AS stories,
-               count(*) FILTER (WHERE dup_kind = 'exact') AS exact_copies,
-               count(*) FILTER (WHERE dup_kind = 'near') AS near_copies,
-               count(*) FILTER (WHERE dup_kind = 'rewrite') AS rewrites,
+               count(*) FILTER (WHERE copy_kind = 'exact') AS exact_copies,
+               count(*) FILTER (WHERE copy_kind = 'near') AS near_copies,
+               count(*) FILTER (WHERE copy_kind = 'rewrite') AS rewrites,
                string_agg(DISTINCT date_source, ', ' ORDER BY date_source) AS dated_by
         FROM articles GROUP BY ALL ORDER BY published_date""",
     "Dead letters": """

@@ -34,8 +34,8 @@ class Signature(NamedTuple):
     minhash: bytes
     # The smallest `sketch_size` shingle hashes, sorted, little-endian uint32.
     sketch: bytes
-    # The article's dup_cluster_id as it arrived (set by the exact stage), if any.
-    cluster_id: Optional[str]
+    # The article's story_id as it arrived (set by the exact stage), if any.
+    story_id: Optional[str]
     # The text's distinct figures in order (alignment.Outline.figures): candidates of rewrites.
     figures: Sequence[int] = ()
     # alignment.pack_outline of the text: what confirms a copy that shares few shingles.
@@ -50,7 +50,7 @@ class DocRef(NamedTuple):
     doc_id: str
     published_at: Timestamp
     length: int
-    cluster_id: Optional[str]
+    story_id: Optional[str]
 
 
 class Link(NamedTuple):
@@ -81,9 +81,9 @@ class Assignment(NamedTuple):
     """An article's place in its cluster."""
 
     doc_id: str
-    cluster_id: str
+    story_id: str
     # The canonical's doc_id for a copy; None for a canonical.
-    dup_of: Optional[str]
+    copy_of: Optional[str]
     similarity: Optional[float]
 
 
@@ -94,7 +94,7 @@ class StoryTraits(NamedTuple):
     published_at: Timestamp
     dated: bool
     length: int
-    cluster_id: Optional[str]
+    story_id: Optional[str]
     figures: Sequence[int]
     credits: Sequence[str]
 
@@ -118,10 +118,10 @@ class ArticleDigest(NamedTuple):
     # The staging file that holds the article (see staging.py).
     staged: str
     # The duplicate fields, as the article arrives and as each step leaves them.
-    dup_cluster_id: Optional[str]
-    dup_of: Optional[str]
-    dup_kind: Optional[str]
-    dup_similarity: Optional[float]
+    story_id: Optional[str]
+    copy_of: Optional[str]
+    copy_kind: Optional[str]
+    copy_similarity: Optional[float]
     is_canonical: bool
 
 
@@ -130,13 +130,13 @@ class Verdict(NamedTuple):
 
     doc_id: str
     staged: str
-    dup_cluster_id: Optional[str]
-    dup_of: Optional[str]
-    dup_kind: Optional[str]
-    dup_similarity: Optional[float]
+    story_id: Optional[str]
+    copy_of: Optional[str]
+    copy_kind: Optional[str]
+    copy_similarity: Optional[float]
     is_canonical: bool
     # None: the origin is not in this run or states no figure (its copies' claims stay copies).
-    origin_figures: Optional[Sequence[str]]
+    canonical_figures: Optional[Sequence[str]]
 
 
 register_row_coder(Signature, DocRef, Link, BandReport, Assignment, StoryTraits, ArticleDigest, Verdict)

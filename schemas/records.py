@@ -17,7 +17,7 @@ from apache_beam.utils.timestamp import Timestamp
 
 # Enumerations: these words and nothing else appear in the output.
 DATE_SOURCES = ("metadata", "feed", "text", "file_mtime", "ingested")
-DUP_KINDS = ("exact", "near", "rewrite")
+COPY_KINDS = ("exact", "near", "rewrite")
 MEASURES = ("killed", "injured", "casualties", "missing")
 QUALIFIERS = ("exact", "at_least", "more_than", "range", "about", "up_to", "vague")
 GROUPS = ("total", "civilians", "security_forces", "combatants", "children", "women", "unspecified")
@@ -58,10 +58,10 @@ class Article(NamedTuple):
     language: Optional[str]
     event_ids: Sequence[str]
     n_repeats_removed: int
-    dup_cluster_id: Optional[str]
-    dup_of: Optional[str]
-    dup_kind: Optional[str]
-    dup_similarity: Optional[float]
+    story_id: Optional[str]
+    copy_of: Optional[str]
+    copy_kind: Optional[str]
+    copy_similarity: Optional[float]
     is_canonical: bool
 
 
@@ -94,7 +94,7 @@ class Claim(NamedTuple):
     char_start: int
     char_end: int
     is_copy: bool
-    origin_doc_id: str
+    canonical_id: str
 
 
 class SourceFigure(NamedTuple):

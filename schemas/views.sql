@@ -22,10 +22,10 @@ SELECT NULL::VARCHAR AS "doc_id",
        NULL::VARCHAR AS "language",
        NULL::VARCHAR[] AS "event_ids",
        NULL::BIGINT AS "n_repeats_removed",
-       NULL::VARCHAR AS "dup_cluster_id",
-       NULL::VARCHAR AS "dup_of",
-       NULL::VARCHAR AS "dup_kind",
-       NULL::DOUBLE AS "dup_similarity",
+       NULL::VARCHAR AS "story_id",
+       NULL::VARCHAR AS "copy_of",
+       NULL::VARCHAR AS "copy_kind",
+       NULL::DOUBLE AS "copy_similarity",
        NULL::BOOLEAN AS "is_canonical",
        NULL::DATE AS "published_date"
 WHERE false;
@@ -56,7 +56,7 @@ SELECT NULL::VARCHAR AS "claim_id",
        NULL::BIGINT AS "char_start",
        NULL::BIGINT AS "char_end",
        NULL::BOOLEAN AS "is_copy",
-       NULL::VARCHAR AS "origin_doc_id",
+       NULL::VARCHAR AS "canonical_id",
        NULL::DATE AS "published_date"
 WHERE false;
 

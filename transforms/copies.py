@@ -2,8 +2,8 @@
 or not -- one step of the graph, in batch and in streaming.
 
 The step is the same in both modes: Articles in (with, in batch, the signatures of the canonical
-articles the output folder already holds); Articles marked (``dup_kind``, ``dup_of``,
-``dup_cluster_id``, ``is_canonical``), their Claims and the dead letters out. The rules are the
+articles the output folder already holds); Articles marked (``copy_kind``, ``copy_of``,
+``story_id``, ``is_canonical``), their Claims and the dead letters out. The rules are the
 same pure functions (``dedup``, ``alignment``); the mode chooses how the step keeps what it
 compares an article with:
 

@@ -483,10 +483,10 @@ def to_article(raw: RawDoc, found: Extracted, ingested_at: Timestamp) -> Article
         language=article_language(found.language, found.text),
         event_ids=[],
         n_repeats_removed=0,
-        dup_cluster_id=None,
-        dup_of=None,
-        dup_kind=None,
-        dup_similarity=None,
+        story_id=None,
+        copy_of=None,
+        copy_kind=None,
+        copy_similarity=None,
         is_canonical=True,
     )
 

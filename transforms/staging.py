@@ -35,7 +35,7 @@ from tollwatch.transforms.duplicates.rewrites import CreditFinder, story_traits
 from tollwatch.transforms.duplicates.settings import MIN_SHINGLES, NearOptions, near_options
 from tollwatch.transforms.duplicates.similarity import signature_of
 from tollwatch.transforms.extract import normalized_text_hash
-from tollwatch.transforms.framing import LENGTH, framed
+from tollwatch.schemas.framing import LENGTH, framed
 from tollwatch.transforms.guard import article_failure
 from tollwatch.transforms import METRICS_NAMESPACE
 
@@ -158,8 +158,8 @@ class StageArticlesFn(beam.DoFn):
                        else None),
             traits=story_traits(article, self._finder),
             figures=sorted({figure_key(claim) for claim in claims}), staged="",
-            dup_cluster_id=article.dup_cluster_id, dup_of=article.dup_of,
-            dup_kind=article.dup_kind, dup_similarity=article.dup_similarity,
+            story_id=article.story_id, copy_of=article.copy_of,
+            copy_kind=article.copy_kind, copy_similarity=article.copy_similarity,
             is_canonical=article.is_canonical)
         return claims, failure, signature, digest
 
@@ -226,23 +226,23 @@ def write_verdicts(verdicts: Iterable[Verdict]) -> Iterator[str]:
 
 def state_signature(sig: Signature, v: Verdict) -> Optional[Signature]:
     """What the output folder keeps of a canonical article for later runs (duplicates/state.py)."""
-    if v.is_canonical and v.dup_kind is None:
-        return sig._replace(cluster_id=v.dup_cluster_id)
+    if v.is_canonical and v.copy_kind is None:
+        return sig._replace(story_id=v.story_id)
     return None
 
 
 def apply_verdict(article: Article, v: Verdict) -> Article:
-    return article._replace(dup_cluster_id=v.dup_cluster_id, dup_of=v.dup_of, dup_kind=v.dup_kind,
-                            dup_similarity=v.dup_similarity, is_canonical=v.is_canonical)
+    return article._replace(story_id=v.story_id, copy_of=v.copy_of, copy_kind=v.copy_kind,
+                            copy_similarity=v.copy_similarity, is_canonical=v.is_canonical)
 
 
 def claim_verdict(claim: Claim, v: Verdict) -> Claim:
     """The claim as its article's verdict makes it: a copy's claim is a copy of its origin's,
     unless the origin does not state its figure (new information: unmark_new_figures)."""
-    is_copy = v.dup_kind is not None and not v.is_canonical
-    if is_copy and v.origin_figures is not None and figure_key(claim) not in v.origin_figures:
+    is_copy = v.copy_kind is not None and not v.is_canonical
+    if is_copy and v.canonical_figures is not None and figure_key(claim) not in v.canonical_figures:
         is_copy = False
-    return claim._replace(is_copy=is_copy, origin_doc_id=v.dup_of or v.doc_id)
+    return claim._replace(is_copy=is_copy, canonical_id=v.copy_of or v.doc_id)
 
 
 class ApplyVerdictsFn(beam.DoFn):

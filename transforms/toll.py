@@ -48,7 +48,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from tollwatch.schemas import Claim, SourceFigure, TollWindow
 from tollwatch.schemas.intermediate import ArticleVersion, TollClaim
 from tollwatch.transforms.claims import one_name_per_body
-from tollwatch.transforms.framing import LENGTH, framed
+from tollwatch.schemas.framing import LENGTH, framed
 from tollwatch.transforms import METRICS_NAMESPACE
 
 HOUR = 3600

@@ -19,22 +19,22 @@ RUNNER = "BundleBasedDirectRunner"  # no runner download
 def article(doc_id: str, text: str, **kw) -> Article:
     fields = dict(doc_id=doc_id, uri=f"file:///{doc_id}.html", url=None, outlet="Example News", title=None,
                   published_at=PUBLISHED, date_source="metadata", ingested_at=PUBLISHED, text=text, language="en",
-                  event_ids=["syria-coast-2025"], n_repeats_removed=0, dup_cluster_id=None, dup_of=None,
-                  dup_kind=None, dup_similarity=None, is_canonical=True)
+                  event_ids=["syria-coast-2025"], n_repeats_removed=0, story_id=None, copy_of=None,
+                  copy_kind=None, copy_similarity=None, is_canonical=True)
     fields.update(kw)
     return Article(**fields)
 
 
 ORIGINAL = article("a1", "More than 1,000 people, including 745 civilians, were killed since Thursday, "
                          "the Syrian Observatory for Human Rights said.")
-COPY = article("a2", ORIGINAL.text, dup_of="a1", dup_kind="exact", dup_cluster_id="c1", is_canonical=False,
+COPY = article("a2", ORIGINAL.text, copy_of="a1", copy_kind="exact", story_id="c1", is_canonical=False,
                event_ids=[])
 NOTHING = article("a3", "The talks will resume on Monday in Geneva.")
 
 
 def project(c: Claim) -> tuple:
     return (c.doc_id, c.number, c.group, c.qualifier, c.value_low, c.source, c.event_id, c.is_copy,
-            c.origin_doc_id, c.period_text, c.period_start)
+            c.canonical_id, c.period_text, c.period_start)
 
 
 def test_extract_claims_transform():

@@ -66,8 +66,8 @@ def hostile_articles() -> list[Article]:
         articles.append(Article(
             doc_id=value or f"empty{i}", uri=value, url=f"file://{value}", outlet=value, title=value,
             published_at=when, date_source="metadata", ingested_at=when, text=ARTICLE + value,
-            language=value, event_ids=[value], n_repeats_removed=0, dup_cluster_id=value, dup_of=value,
-            dup_kind=None, dup_similarity=None, is_canonical=True))
+            language=value, event_ids=[value], n_repeats_removed=0, story_id=value, copy_of=value,
+            copy_kind=None, copy_similarity=None, is_canonical=True))
     return articles
 
 

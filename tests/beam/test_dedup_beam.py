@@ -46,14 +46,14 @@ def article(doc_id: str, text: str, hours: float, **fields) -> Article:
     when = Timestamp(T0 + hours * HOUR)
     values = dict(doc_id=doc_id, uri=f"file:///in/{doc_id}.html", url=None, outlet=None, title=None,
                   published_at=when, date_source="metadata", ingested_at=when, text=text,
-                  language="en", event_ids=[], n_repeats_removed=0, dup_cluster_id=None,
-                  dup_of=None, dup_kind=None, dup_similarity=None, is_canonical=True)
+                  language="en", event_ids=[], n_repeats_removed=0, story_id=None,
+                  copy_of=None, copy_kind=None, copy_similarity=None, is_canonical=True)
     values.update(fields)
     return Article(**values)
 
 
 def marks(a: Article) -> tuple:
-    return (a.doc_id, a.dup_kind, a.dup_of, a.dup_cluster_id, a.is_canonical)
+    return (a.doc_id, a.copy_kind, a.copy_of, a.story_id, a.is_canonical)
 
 
 def streaming_pipeline() -> TestPipeline:
@@ -71,7 +71,7 @@ def scenario() -> tuple[list[Article], list[tuple]]:
         article("early", "Syria: hundreds killed on the coast, monitor says\n\n" + wire, -1),
         article("s1", seed("001"), 0),
         article("wire", wire, 0),
-        article("exact", wire, 0.5, dup_kind="exact", dup_of="wire", dup_cluster_id="wire",
+        article("exact", wire, 0.5, copy_kind="exact", copy_of="wire", story_id="wire",
                 is_canonical=False),
         article("tiny", "Short note: more soon.", 0.5),
         article("trim", "\n\n".join(paras[:int(len(paras) * 0.65)]), 1),
@@ -103,7 +103,7 @@ def digest(a: Article) -> ArticleDigest:
     "The article's digest, as staging.StageArticles makes it (no claims)."
     return ArticleDigest(a.doc_id, a.published_at, len(a.text), normalized_text_hash(a.text),
                          signature_of(a, MinHasher()), story_traits(a, CreditFinder({})), [], "bundle",
-                         a.dup_cluster_id, a.dup_of, a.dup_kind, a.dup_similarity, a.is_canonical)
+                         a.story_id, a.copy_of, a.copy_kind, a.copy_similarity, a.is_canonical)
 
 
 @pytest.mark.parametrize("order", ["published", "reversed"])
@@ -118,9 +118,9 @@ def test_batch_decisions_mark_copies_deterministically(order):
     # that canonical became a copy of (exact.repoint_copies).
     expected = [("exact", "exact", "early", "early", False) if e[0] == "exact" else e
                 for e in expected]
-    assert sorted((v.doc_id, v.dup_kind, v.dup_of, v.dup_cluster_id, v.is_canonical)
+    assert sorted((v.doc_id, v.copy_kind, v.copy_of, v.story_id, v.is_canonical)
                   for v in verdicts) == sorted(expected)
-    sims = {doc_id: v.dup_similarity for doc_id, v in found.items()}
+    sims = {doc_id: v.copy_similarity for doc_id, v in found.items()}
     assert (sims["wire"] > 0.95 and 0.6 < sims["trim"] < 0.8 and sims["embed"] > 0.8
             and sims["s2"] > 0.95 and sims["early"] is None), sims
     assert stats["confirmed"] >= 4 and stats["candidates"] >= stats["confirmed"]

@@ -96,8 +96,8 @@ def test_infer_events_is_a_beam_step():
         return Article(doc_id=doc_id, uri=f"mem://{doc_id}", url=None, outlet=None, title=None,
                        published_at=Timestamp.from_utc_datetime(day(8)), date_source=date_source,
                        ingested_at=Timestamp.now(), text=text, language="en",
-                       event_ids=["input"], n_repeats_removed=0, dup_cluster_id=None, dup_of=None,
-                       dup_kind=None, dup_similarity=None, is_canonical=True)
+                       event_ids=["input"], n_repeats_removed=0, story_id=None, copy_of=None,
+                       copy_kind=None, copy_similarity=None, is_canonical=True)
 
     articles = [article("d1", "Floods in Derna, Libya, killed 10 people."),
                 article("d2", "Rescuers in Derna counted the dead.", "file_mtime"),

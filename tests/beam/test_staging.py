@@ -29,8 +29,8 @@ WIRE = " ".join(f"word{i} of the wire story about the clashes in the north" for 
 def article(doc_id: str, text: str, hours: float = 0) -> Article:
     return Article(doc_id=doc_id, uri=f"file:///{doc_id}.txt", url=None, outlet=doc_id, title=None,
                    published_at=T0 + round(hours * 3600), date_source="metadata", ingested_at=T0,
-                   text=text, language="en", event_ids=["e"], n_repeats_removed=0, dup_cluster_id=None,
-                   dup_of=None, dup_kind=None, dup_similarity=None, is_canonical=True)
+                   text=text, language="en", event_ids=["e"], n_repeats_removed=0, story_id=None,
+                   copy_of=None, copy_kind=None, copy_similarity=None, is_canonical=True)
 
 
 def mention(number: int) -> ClaimMention:
@@ -45,8 +45,8 @@ def digest(a: Article, claims, staged: str = "bundle") -> ArticleDigest:
     return ArticleDigest(
         a.doc_id, a.published_at, len(a.text), normalized_text_hash(a.text),
         signature_of(a, MinHasher()), story_traits(a, CreditFinder({})),
-        sorted({figure_key(c) for c in claims}), staged, a.dup_cluster_id, a.dup_of, a.dup_kind,
-        a.dup_similarity, a.is_canonical)
+        sorted({figure_key(c) for c in claims}), staged, a.story_id, a.copy_of, a.copy_kind,
+        a.copy_similarity, a.is_canonical)
 
 
 def test_staging_files_give_back_the_records_in_order(tmp_path):
@@ -72,7 +72,7 @@ def test_verdicts_over_digests_say_what_the_article_stages_say():
     # The article stages: exact copies marked, the others compared as near copies (found alone
     # here: their own cluster), then claims made from the marked articles and their new figures
     # unmarked.
-    marked = {a.doc_id: a if a.dup_kind == "exact" else apply_assignment(a, None)
+    marked = {a.doc_id: a if a.copy_kind == "exact" else apply_assignment(a, None)
               for a in mark_exact_duplicates([wire, copy, other])}
     for a in (wire, copy, other):
         assert apply_verdict(a, by_id[a.doc_id]) == marked[a.doc_id]
@@ -84,7 +84,7 @@ def test_verdicts_over_digests_say_what_the_article_stages_say():
     assert stats["exact_copies"] == 1
     # What a later run links its copies to: the canonical articles' signatures, in their cluster.
     signatures = [state_signature(signature_of(a, MinHasher()), by_id[a.doc_id]) for a in (wire, copy, other)]
-    assert [(s.doc_id, s.cluster_id) if s else None for s in signatures] == [
+    assert [(s.doc_id, s.story_id) if s else None for s in signatures] == [
         ("wire", "wire"), None, ("other", "other")]
 
 
@@ -94,7 +94,7 @@ def test_staged_sketches_are_read_for_the_candidates_only():
     other = article("other", "An unrelated story. " * 30, hours=1)
     digests = [digest(a, []) for a in (wire, near, other)]
     verdicts, _ = resolve_duplicates(digests)
-    assert {v.doc_id: v.dup_kind for v in verdicts} == {"wire": None, "near": "near", "other": None}
+    assert {v.doc_id: v.copy_kind for v in verdicts} == {"wire": None, "near": "near", "other": None}
     sketches = {d.doc_id: d.signature.sketch for d in digests}
     asked = []
     staged = [d._replace(signature=d.signature._replace(sketch=b"")) for d in digests]
@@ -191,11 +191,11 @@ def test_lean_digests_share_their_values_and_decide_the_same():
     assert [tuple(d.figures) for d in lean] == [tuple(d.figures) for d in digests]
 
     def fields(verdicts):
-        return [v._replace(origin_figures=v.origin_figures and tuple(v.origin_figures))
+        return [v._replace(canonical_figures=v.canonical_figures and tuple(v.canonical_figures))
                 for v in verdicts]
 
     assert fields(resolve_duplicates(lean)[0]) == fields(resolve_duplicates(digests)[0])
-    assert {v.doc_id: v.dup_kind for v in resolve_duplicates(lean)[0]} == {
+    assert {v.doc_id: v.copy_kind for v in resolve_duplicates(lean)[0]} == {
         "wire": None, "near": "near", "other": None}
 
 
@@ -285,12 +285,12 @@ def test_a_rewrite_found_by_figures_and_credit_has_the_aligned_share_as_its_simi
     digests = [with_credit(wire), with_credit(rewrite)]
     verdicts, stats = resolve_duplicates(digests)
     found = {v.doc_id: v for v in verdicts}["rewrite"]
-    assert (found.dup_kind, found.dup_of, stats["rewrites"]) == ("rewrite", "wire", 1)
+    assert (found.copy_kind, found.copy_of, stats["rewrites"]) == ("rewrite", "wire", 1)
     expected = aligned_share(outline(REWRITE_STORY), outline(WIRE_STORY))
     # Not the share of its figures found in the original (1.0): how much of the text is retold.
-    assert found.dup_similarity == expected and 0 < expected < 1.0
+    assert found.copy_similarity == expected and 0 < expected < 1.0
     # The same when the outlines wait in the staging files.
     outlines = {d.doc_id: (d.signature.sketch, d.signature.outline) for d in digests}
     staged = [d._replace(signature=d.signature._replace(sketch=b"", outline=b"")) for d in digests]
     again, _ = resolve_duplicates(staged, sketches=lambda ids: [(i, outlines[i]) for i in ids])
-    assert {v.doc_id: v for v in again}["rewrite"].dup_similarity == expected
+    assert {v.doc_id: v for v in again}["rewrite"].copy_similarity == expected

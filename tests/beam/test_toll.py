@@ -184,9 +184,9 @@ def test_streaming_fires_an_early_pane_on_processing_time_before_the_watermark()
 
 def test_a_copy_that_changes_a_figure_is_independent_for_that_figure():
     from tollwatch.transforms.claims import unmark_new_figures
-    origin = claim(45, doc="wire")._replace(origin_doc_id="wire")
-    same = claim(45, doc="copy", is_copy=True)._replace(origin_doc_id="wire")
-    update = claim(52, doc="copy", is_copy=True)._replace(origin_doc_id="wire")
+    origin = claim(45, doc="wire")._replace(canonical_id="wire")
+    same = claim(45, doc="copy", is_copy=True)._replace(canonical_id="wire")
+    update = claim(52, doc="copy", is_copy=True)._replace(canonical_id="wire")
     out = {(c.doc_id, c.number): c.is_copy for c in unmark_new_figures([origin, same, update])}
     assert out == {("wire", 45): False, ("copy", 45): True, ("copy", 52): False}
     # Without the origin in this run, copies stay copies.

@@ -116,7 +116,7 @@ def test_exact_and_near_copies_are_marked_against_the_earliest(tmp_path):
     (src / "other.txt").write_text(f" date 2026-05-13 {ARTICLE.replace('23', '24')}")
     assert main(["run", "--input", str(src), "--output", str(out), "-q"]) == 0
     got = {Path(uri).name: rest for uri, *rest in rows(
-        out, "articles", "SELECT uri, doc_id, dup_kind, dup_of, is_canonical, dup_cluster_id FROM t")}
+        out, "articles", "SELECT uri, doc_id, copy_kind, copy_of, is_canonical, story_id FROM t")}
     first_id = got["a_first.txt"][0]
     assert got["a_first.txt"][1:] == [None, None, True, first_id]
     for copy in ("b_later.txt", "c_reflowed.txt"):

@@ -21,7 +21,7 @@ def test_a_second_run_adds_links_to_the_first_and_loses_nothing(tmp_path):
         assert main(["run", "-q", "--input", *[str(EXAMPLES / f) for f in LATER],
                      "--output", str(out)]) == 0
     rows = connect(str(out)).execute(
-        "SELECT regexp_extract(uri, '[^/]*$'), doc_id, dup_kind, dup_of FROM articles").fetchall()
+        "SELECT regexp_extract(uri, '[^/]*$'), doc_id, copy_kind, copy_of FROM articles").fetchall()
     by_name = {name: rest for name, *rest in rows}
     assert set(by_name) == {WIRE, *LATER}
     wire_id = by_name[WIRE][0]

@@ -21,13 +21,13 @@ def test_demo_writes_articles_claims_toll_and_the_chart_and_links_the_labelled_c
         return con.execute(f"SELECT {columns} FROM read_parquet('{out}/{table}/*/*.parquet', "
                            "hive_partitioning = true)").fetchall()
 
-    articles = rows("articles", "uri, doc_id, dup_of, dup_kind")
+    articles = rows("articles", "uri, doc_id, copy_of, copy_kind")
     labelled_docs = {json.loads(line)["doc"].split("#")[0]
                      for line in (EXAMPLES / "expected" / "claims.jsonl").read_text().splitlines()}
     assert {Path(uri.split("#")[0]).name for uri, *_ in articles} == labelled_docs
     name = {doc_id: Path(uri).name for uri, doc_id, *_ in articles}
-    found = {frozenset((Path(uri).name, name[dup_of])): kind for uri, _, dup_of, kind in articles
-             if dup_of}
+    found = {frozenset((Path(uri).name, name[copy_of])): kind for uri, _, copy_of, kind in articles
+             if copy_of}
     labels = json.loads((EXAMPLES / "expected" / "dedup.json").read_text())
     relation = {frozenset((p["a"], p["b"])): p["relation"] for p in labels["pairs"]}
     # Every link is a labelled pair of the same kind, and every labelled copy or rewrite is linked.

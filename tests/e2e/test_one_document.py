@@ -90,8 +90,8 @@ def test_signing_one_article_that_fails_makes_its_dead_letter_and_the_others_go_
     def article(doc_id, text):
         return Article(doc_id=doc_id, uri=f"/in/{doc_id}.txt", url=None, outlet=None, title=None,
                        published_at=at, date_source="text", ingested_at=at, text=text, language="en",
-                       event_ids=[], n_repeats_removed=0, dup_cluster_id=None, dup_of=None,
-                       dup_kind=None, dup_similarity=None, is_canonical=True)
+                       event_ids=[], n_repeats_removed=0, story_id=None, copy_of=None,
+                       copy_kind=None, copy_similarity=None, is_canonical=True)
 
     sign = streaming.SignFn(settings.NUM_PERM, settings.SEED, settings.SHINGLE_SIZE,
                              settings.SKETCH_SIZE)

@@ -44,9 +44,9 @@ def test_realdev_copies_found_and_stories_kept_apart():
 
 def _articles(out) -> dict[str, dict]:
     rows = duckdb.sql(
-        f"SELECT uri, doc_id, dup_cluster_id, dup_of, dup_kind, is_canonical "
+        f"SELECT uri, doc_id, story_id, copy_of, copy_kind, is_canonical "
         f"FROM read_parquet('{out}/articles/*/*.parquet', hive_partitioning = true)").fetchall()
-    names = ("uri", "doc_id", "dup_cluster_id", "dup_of", "dup_kind", "is_canonical")
+    names = ("uri", "doc_id", "story_id", "copy_of", "copy_kind", "is_canonical")
     return {row[0].rsplit("/", 1)[-1]: dict(zip(names, row)) for row in rows}
 
 
@@ -76,7 +76,7 @@ def test_a_copy_in_a_later_run_joins_the_story_already_written(tmp_path, first, 
     rows = _articles(out)
     earlier, later = rows[first], rows[second]
     # The story already written stays canonical; the newcomer points to it, in its cluster.
-    assert earlier["is_canonical"] and earlier["dup_of"] is None
-    assert later["dup_of"] == earlier["doc_id"] and not later["is_canonical"]
-    assert later["dup_cluster_id"] == earlier["dup_cluster_id"]
-    assert later["dup_kind"] == relation
+    assert earlier["is_canonical"] and earlier["copy_of"] is None
+    assert later["copy_of"] == earlier["doc_id"] and not later["is_canonical"]
+    assert later["story_id"] == earlier["story_id"]
+    assert later["copy_kind"] == relation

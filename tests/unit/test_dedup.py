@@ -357,8 +357,8 @@ def test_resolve_clusters_around_the_canonical_and_deterministic():
     links = [link(c1, wire, 0.9), link(c2, wire, 0.7), link(c2, c1, 0.75), link(c3, c2, 0.6),
              link(c3, wire, 0.55)]
     expected = resolve_clusters(links)
-    assert expected["wire"].dup_of is None and expected["wire"].cluster_id == "wire"
-    assert {d: (a.dup_of, a.similarity) for d, a in expected.items() if a.dup_of} == {
+    assert expected["wire"].copy_of is None and expected["wire"].story_id == "wire"
+    assert {d: (a.copy_of, a.similarity) for d, a in expected.items() if a.copy_of} == {
         "c1": ("wire", 0.9), "c2": ("wire", 0.7), "c3": ("wire", 0.55)}
     for _ in range(5):
         shuffled = [Link(l.other, l.doc, *l[2:]) if random.random() < 0.5 else l for l in links]
@@ -373,9 +373,9 @@ def test_resolve_clusters_chains_copies_compared_only_with_copies():
     intro, page = ref("intro", 1, 1000), ref("page", 2, 2500)
     out = resolve_clusters([link(trimmed, wire, 0.66), contained(wire, intro, 0.95),
                             contained(trimmed, page, 0.85)])
-    assert {d: a.dup_of for d, a in out.items()} == {
+    assert {d: a.copy_of for d, a in out.items()} == {
         "wire": None, "trimmed": "wire", "page": "wire", "intro": "wire"}
-    assert len({a.cluster_id for a in out.values()}) == 1
+    assert len({a.story_id for a in out.values()}) == 1
     assert out["page"].similarity == 0.85  # not compared with the wire: the link that joined it
     assert out["intro"].similarity == 0.95
 
@@ -385,9 +385,9 @@ def test_resolve_clusters_does_not_chain_two_stories_through_a_round_up():
     copy_b = ref("copy_b", 3, 450)
     out = resolve_clusters([contained(story_a, roundup, 0.95), contained(story_b, roundup, 0.9),
                             link(copy_b, story_b, 0.8)])
-    assert out["a"].dup_of is None and out["b"].dup_of is None
-    assert out["roundup"].dup_of == "a" and out["copy_b"].dup_of == "b"
-    assert out["a"].cluster_id != out["b"].cluster_id
+    assert out["a"].copy_of is None and out["b"].copy_of is None
+    assert out["roundup"].copy_of == "a" and out["copy_b"].copy_of == "b"
+    assert out["a"].story_id != out["b"].story_id
 
 
 def test_resolve_clusters_joins_a_trimmed_copy_before_its_container():
@@ -397,33 +397,33 @@ def test_resolve_clusters_joins_a_trimmed_copy_before_its_container():
     other = ref("x", 0, 400)
     out = resolve_clusters([contained(t2, t1), contained(t1, original), contained(t2, original),
                             contained(other, ref("y", 5, 3000))])
-    assert out["t1"].dup_of == "o" and out["t2"].dup_of == "o"
-    assert out["y"].dup_of == "x"
+    assert out["t1"].copy_of == "o" and out["t2"].copy_of == "o"
+    assert out["y"].copy_of == "x"
 
 
 def test_resolve_clusters_keeps_the_exact_stage_cluster_id():
     canonical = ref("w", 0, cluster="exact-cluster-7")
     out = resolve_clusters([link(ref("c", 1), canonical)])
-    assert out["c"].cluster_id == out["w"].cluster_id == "exact-cluster-7"
+    assert out["c"].story_id == out["w"].story_id == "exact-cluster-7"
 
 
 def test_star_clusters_do_not_chain():
     a, b, c = ref("a", 0), ref("b", 1), ref("c", 2)
     out = star_clusters([link(b, a), link(c, b)])
-    assert out["b"].dup_of == "a" and out["c"].dup_of is None
+    assert out["b"].copy_of == "a" and out["c"].copy_of is None
 
 
 def test_assign_on_arrival():
     new, first, copy_of_first = ref("new", 5), ref("first", 0), ref("copy", 1)
     alone = assign_on_arrival(new, [], {})
-    assert alone.dup_of is None and alone.cluster_id == "new"
+    assert alone.copy_of is None and alone.story_id == "new"
     assigned = assign_on_arrival(new, [link(new, copy_of_first), link(new, first, 0.6)],
                                  {"copy": "first"})
-    assert assigned.dup_of == "first" and assigned.similarity == 0.6
+    assert assigned.copy_of == "first" and assigned.similarity == 0.6
     # Linked only to a copy: joins that copy's cluster, with the copy's link as its figure.
     chained = assign_on_arrival(new, [link(new, copy_of_first, 0.7)], {"copy": "first"},
                                 {"copy": "cluster-f"})
-    assert (chained.dup_of, chained.cluster_id, chained.similarity) == ("first", "cluster-f", 0.7)
+    assert (chained.copy_of, chained.story_id, chained.similarity) == ("first", "cluster-f", 0.7)
 
 
 def test_apply_assignment_sets_the_fields():
@@ -431,17 +431,17 @@ def test_apply_assignment_sets_the_fields():
     article = Article("c", "u", None, None, None, Timestamp(0), "metadata", Timestamp(0), "t", "en",
                       [], 0, None, None, None, None, True)
     copy = apply_assignment(article, Assignment("c", "w", "w", 0.812345))
-    assert (copy.dup_kind, copy.dup_of, copy.dup_cluster_id, copy.dup_similarity,
+    assert (copy.copy_kind, copy.copy_of, copy.story_id, copy.copy_similarity,
             copy.is_canonical) == ("near", "w", "w", 0.8123, False)
     alone = apply_assignment(article, None)
-    assert (alone.dup_kind, alone.dup_of, alone.dup_cluster_id, alone.is_canonical) == (
+    assert (alone.copy_kind, alone.copy_of, alone.story_id, alone.is_canonical) == (
         None, None, "c", True)
 
 
 # ---- records and options --------------------------------------------------------------------------
 def test_signature_is_small_and_round_trips_through_row_coder():
     text = seed("002")
-    sig = make_signature("d2", Timestamp(1741478400), text, MinHasher(), cluster_id=None)
+    sig = make_signature("d2", Timestamp(1741478400), text, MinHasher(), story_id=None)
     assert sig.n_shingles > SKETCH_SIZE and len(sig.sketch) == 4 * SKETCH_SIZE
     assert len(sig.minhash) == 4 * NUM_PERM
     assert len(sig.sketch) + len(sig.minhash) < len(text.encode("utf-8"))
@@ -558,7 +558,7 @@ def test_a_templates_candidates_grow_linearly_and_are_counted():
     assert stats["cut"] > len(large) // 2  # what was not compared is counted
     # The items still chain into one cluster, as when each was compared with all before it.
     links = [compare(large[a], large[b]) for a, b in many.tolist()]
-    clusters = {a.cluster_id for a in resolve_clusters([x for x in links if x]).values()}
+    clusters = {a.story_id for a in resolve_clusters([x for x in links if x]).values()}
     assert len(clusters) == 1
 
 

@@ -15,16 +15,16 @@ from tollwatch.pipeline.dedup_eval import (
     DocDup, format_dedup_report, format_relation_table, labels_from_dict, labels_from_tsv,
     load_labels, predicted_pairs, relation_counts, score_pairs, story_of, uri_name)
 
-COLUMNS = ("uri", "doc_id", "dup_cluster_id", "dup_of", "dup_kind", "is_canonical")
+COLUMNS = ("uri", "doc_id", "story_id", "copy_of", "copy_kind", "is_canonical")
 
 
 def pair(a: str, b: str) -> frozenset:
     return frozenset((a, b))
 
 
-def doc(name, dup_of=None, kind=None, cluster=None):
+def doc(name, copy_of=None, kind=None, cluster=None):
     """An article named `name` whose doc_id is its name."""
-    return DocDup(name, name, cluster or dup_of or name, dup_of, kind, dup_of is None)
+    return DocDup(name, name, cluster or copy_of or name, copy_of, kind, copy_of is None)
 
 
 # A story w with an exact copy e, a near copy n and a rewrite r; an unrelated story x.

@@ -61,8 +61,8 @@ def to_claim(article: Article, mention: ClaimMention) -> Claim:
         period_text=mention.period_text,
         period_start=Timestamp.from_utc_datetime(mention.period_start) if mention.period_start else None,
         sentence=mention.sentence, char_start=mention.char_start, char_end=mention.char_end,
-        is_copy=article.dup_kind is not None and not article.is_canonical,
-        origin_doc_id=article.dup_of or article.doc_id)
+        is_copy=article.copy_kind is not None and not article.is_canonical,
+        canonical_id=article.copy_of or article.doc_id)
 
 
 def article_claims(article: Article, table: SourceTable) -> tuple[list[Claim], DeadLetter | None]:
@@ -155,7 +155,7 @@ def unmark_new_figures(claims: Iterable[Claim]) -> list[Claim]:
     45 becomes 52) is new information and counts as independent. Without the origin among them
     (it is in an earlier run's output), the claims are left as they are."""
     claims = list(claims)
-    origin = [c for c in claims if not c.is_copy and c.doc_id == c.origin_doc_id]
+    origin = [c for c in claims if not c.is_copy and c.doc_id == c.canonical_id]
     if not origin:
         return claims
     stated = {figure_key(c) for c in origin}
@@ -165,11 +165,11 @@ def unmark_new_figures(claims: Iterable[Claim]) -> list[Claim]:
 
 class UnmarkNewFigures(beam.PTransform):
     """PCollection[Claim] -> PCollection[Claim]: copies' figures that their origin does not state are
-    not copies (batch: the claims of a story meet in a GroupByKey on origin_doc_id)."""
+    not copies (batch: the claims of a story meet in a GroupByKey on canonical_id)."""
 
     def expand(self, claims):
         return (claims
-                | "ByOrigin" >> beam.Map(lambda c: (c.origin_doc_id, c)).with_output_types(
+                | "ByOrigin" >> beam.Map(lambda c: (c.canonical_id, c)).with_output_types(
                     tuple[str, Claim])
                 | "GroupStory" >> beam.GroupByKey()
                 | "Unmark" >> beam.FlatMapTuple(

@@ -370,6 +370,6 @@ def aligned_evidence(a: Outline, b: Outline,
 
 def aligned_share(a: Outline, b: Outline) -> float:
     """How much of the shorter text the longer retells, sentence by sentence in the same order
-    (0-1): the ``dup_similarity`` of a copy found by its sentences, whatever found it."""
+    (0-1): the ``copy_similarity`` of a copy found by its sentences, whatever found it."""
     weight, n = aligned_evidence(a, b)
     return round(min(1.0, weight / n), 4) if n else 0.0

@@ -2,8 +2,8 @@
 
 The canonical article of a group is its first in canonical order (``stories.canonical_key``: the
 earliest published, ties the longest, then the smallest doc_id); the others get
-`dup_kind = 'exact'`, `dup_of` the canonical doc_id and `dup_similarity = 1.0`, and all share
-`dup_cluster_id` (the canonical doc_id).
+`copy_kind = 'exact'`, `copy_of` the canonical doc_id and `copy_similarity = 1.0`, and all share
+`story_id` (the canonical doc_id).
 Normalisation folds case, punctuation and white space, so the same wire text in two page templates
 is one story.
 """
@@ -25,10 +25,10 @@ def mark_exact_copies(articles: Iterable[Article]) -> list[Article]:
         return ordered
     canonical = ordered[0]
     cluster = canonical.doc_id
-    marked = [canonical._replace(dup_cluster_id=cluster, is_canonical=True)]
+    marked = [canonical._replace(story_id=cluster, is_canonical=True)]
     for copy in ordered[1:]:
-        marked.append(copy._replace(dup_cluster_id=cluster, dup_of=canonical.doc_id, dup_kind="exact",
-                                    dup_similarity=1.0, is_canonical=False))
+        marked.append(copy._replace(story_id=cluster, copy_of=canonical.doc_id, copy_kind="exact",
+                                    copy_similarity=1.0, is_canonical=False))
     return marked
 
 
@@ -45,6 +45,6 @@ def repoint_copies(canonical: Article, copies: Iterable[Article]) -> list[Articl
     exact group whose earliest member is a near copy of an earlier story, or near copies of a
     story that turned out to be a rewrite)."""
     if canonical.is_canonical:
-        return [c._replace(dup_cluster_id=canonical.dup_cluster_id) for c in copies]
-    return [c._replace(dup_of=canonical.dup_of, dup_cluster_id=canonical.dup_cluster_id)
+        return [c._replace(story_id=canonical.story_id) for c in copies]
+    return [c._replace(copy_of=canonical.copy_of, story_id=canonical.story_id)
             for c in copies]

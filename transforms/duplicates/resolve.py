@@ -176,7 +176,7 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
     stats = {"near_copies": 0, "candidates": 0, "confirmed": 0, "cut": 0}
     compared, out = [], []
     for d in digests:
-        if d.dup_kind == "exact":
+        if d.copy_kind == "exact":
             out.append(d)
         elif d.signature is None:
             out.append(apply_assignment(d, None))
@@ -189,7 +189,7 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
     for sig in known:
         if sig.doc_id not in current:
             earlier.setdefault(sig.doc_id, sig)
-    signatures = [d.signature._replace(cluster_id=d.dup_cluster_id) for d in compared]
+    signatures = [d.signature._replace(story_id=d.story_id) for d in compared]
     signatures.extend(earlier.values())
     pairs = near_candidates(signatures, options, stats)
     stats["candidates"] = len(pairs)
@@ -202,11 +202,11 @@ def _near(digests: Sequence[ArticleDigest], known: Iterable[Signature], options:
     kinds = _copy_kinds(assignments, links)
     for d in compared:
         assignment = assignments.get(d.doc_id)
-        if assignment is not None and assignment.dup_of is not None:
+        if assignment is not None and assignment.copy_of is not None:
             stats["near_copies"] += 1
         marked = apply_assignment(d, assignment)
         if kinds.get(d.doc_id) == "rewrite":
-            marked = marked._replace(dup_kind="rewrite")
+            marked = marked._replace(copy_kind="rewrite")
         out.append(marked)
     return out, stats
 
@@ -266,18 +266,18 @@ def _follow_known(assignments: dict[str, Assignment], links: Sequence[Link],
         if doc_id in current:
             continue
         doc = refs[doc_id]
-        root = known_root.get(a.cluster_id)
+        root = known_root.get(a.story_id)
         if root is None or canonical_key(doc) < canonical_key(root):
-            known_root[a.cluster_id] = doc
+            known_root[a.story_id] = doc
     if not known_root:
         return assignments
     out = dict(assignments)
     for doc_id, a in assignments.items():
-        root = known_root.get(a.cluster_id)
+        root = known_root.get(a.story_id)
         if root is None or doc_id not in current:
             continue
-        similarity = a.similarity if a.dup_of == root.doc_id else (a.similarity or 1.0)
-        out[doc_id] = Assignment(doc_id, root.cluster_id or root.doc_id, root.doc_id, similarity)
+        similarity = a.similarity if a.copy_of == root.doc_id else (a.similarity or 1.0)
+        out[doc_id] = Assignment(doc_id, root.story_id or root.doc_id, root.doc_id, similarity)
     return out
 
 
@@ -293,15 +293,15 @@ def _copy_kinds(assignments: dict[str, Assignment], links: Sequence[Link]) -> di
                 kinds[y] = kind
     out = {}
     for doc_id, a in assignments.items():
-        if a.dup_of is None:
+        if a.copy_of is None:
             continue
         kinds = by_doc.get(doc_id, {})
-        if a.dup_of in kinds:
-            out[doc_id] = kinds[a.dup_of]
+        if a.copy_of in kinds:
+            out[doc_id] = kinds[a.copy_of]
         else:
             members = [k for other, k in kinds.items()
                        if assignments.get(other) is not None
-                       and assignments[other].cluster_id == a.cluster_id]
+                       and assignments[other].story_id == a.story_id]
             out[doc_id] = "near" if "near" in members or not members else "rewrite"
     return out
 
@@ -310,11 +310,11 @@ def _repoint(digests: Sequence[ArticleDigest], follow: tuple[str, ...]) -> list[
     """Copies of a `follow` kind join their canonical's cluster (``exact.repoint_copies``)."""
     groups: dict[str, list[ArticleDigest]] = {}
     for d in digests:
-        groups.setdefault(d.dup_of if d.dup_kind in follow else d.doc_id, []).append(d)
+        groups.setdefault(d.copy_of if d.copy_kind in follow else d.doc_id, []).append(d)
     out = []
     for group in groups.values():
-        copies = [d for d in group if d.dup_kind in follow]
-        rest = [d for d in group if d.dup_kind not in follow]
+        copies = [d for d in group if d.copy_kind in follow]
+        rest = [d for d in group if d.copy_kind not in follow]
         if not copies or len(rest) != 1:  # no copies, or the canonical is not in this run
             out.extend(group)
         else:
@@ -328,8 +328,8 @@ def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration,
     each with the aligned share of its sentences as its similarity (``_aligned_shares``)."""
     clusters: dict[str, list[tuple[StoryTraits, bool]]] = {}
     for d in digests:
-        traits = d.traits._replace(cluster_id=d.dup_cluster_id)
-        clusters.setdefault(d.dup_cluster_id or d.doc_id, []).append((traits, d.is_canonical))
+        traits = d.traits._replace(story_id=d.story_id)
+        clusters.setdefault(d.story_id or d.doc_id, []).append((traits, d.is_canonical))
     by_key: dict[str, list[StoryTraits]] = {}
     for members in clusters.values():
         traits = cluster_traits(members)
@@ -342,13 +342,13 @@ def _rewrites(digests: Sequence[ArticleDigest], max_gap: Duration,
         ordered = sorted(group, key=canonical_key)
         for link in rewrite_links(ordered, max_gap):
             unique[(link.doc.doc_id, link.other.doc_id)] = link
-    found = {doc_id: a for doc_id, a in star_clusters(unique.values()).items() if a.dup_of is not None}
-    shares = _aligned_shares(digests, [(doc_id, a.dup_of) for doc_id, a in found.items()], sketches)
+    found = {doc_id: a for doc_id, a in star_clusters(unique.values()).items() if a.copy_of is not None}
+    shares = _aligned_shares(digests, [(doc_id, a.copy_of) for doc_id, a in found.items()], sketches)
     found = {doc_id: a._replace(similarity=shares.get(doc_id)) for doc_id, a in found.items()}
     out = []
     for d in digests:
         a = found.get(d.doc_id)
-        out.append(d if a is None else mark_rewrite(d, a.cluster_id, a.dup_of, a.similarity))
+        out.append(d if a is None else mark_rewrite(d, a.story_id, a.copy_of, a.similarity))
     return out, len(found)
 
 
@@ -372,14 +372,14 @@ def _aligned_shares(digests: Sequence[ArticleDigest], pairs: Sequence[tuple[str,
 
 
 def _is_copy(d: ArticleDigest) -> bool:
-    return d.dup_kind is not None and not d.is_canonical
+    return d.copy_kind is not None and not d.is_canonical
 
 
-def _origin_figures(digests: Sequence[ArticleDigest]) -> dict[str, Sequence[str]]:
+def _canonical_figures(digests: Sequence[ArticleDigest]) -> dict[str, Sequence[str]]:
     """The figures stated by each article that is its own origin and states any (the claims
     unmark_new_figures groups as a story's origin)."""
     return {d.doc_id: d.figures for d in digests
-            if d.figures and not _is_copy(d) and (d.dup_of or d.doc_id) == d.doc_id}
+            if d.figures and not _is_copy(d) and (d.copy_of or d.doc_id) == d.doc_id}
 
 
 def lean_digest(d: ArticleDigest, shared: dict) -> ArticleDigest:
@@ -397,14 +397,14 @@ def lean_digest(d: ArticleDigest, shared: dict) -> ArticleDigest:
     published_at = None if d.published_at is None else one(d.published_at)
     t = d.traits
     traits = t._replace(doc_id=same(t.doc_id, d.doc_id), published_at=same(t.published_at, published_at),
-                        length=same(t.length, d.length), cluster_id=same(t.cluster_id, d.dup_cluster_id),
+                        length=same(t.length, d.length), story_id=same(t.story_id, d.story_id),
                         figures=tuple(t.figures), credits=tuple(one(c) for c in t.credits))
     sig = d.signature
     if sig is not None:
         sig = sig._replace(doc_id=same(sig.doc_id, d.doc_id),
                            published_at=same(sig.published_at, published_at),
                            length=same(sig.length, d.length),
-                           cluster_id=same(sig.cluster_id, d.dup_cluster_id))
+                           story_id=same(sig.story_id, d.story_id))
     return d._replace(published_at=published_at, figures=tuple(one(f) for f in d.figures),
                       traits=traits, signature=sig, staged=one(d.staged))
 
@@ -416,7 +416,7 @@ def decide(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
     gives the sketches of the digests whose signature carries none (staged)."""
     options = options or near_options()
     digests = _exact(list(digests))
-    exact = sum(1 for d in digests if d.dup_kind == "exact")
+    exact = sum(1 for d in digests if d.copy_kind == "exact")
     digests, stats = _near(digests, known, options, sketches)
     digests = _repoint(digests, ("exact",))
     digests, stats["rewrites"] = _rewrites(digests, max_gap, sketches)
@@ -427,10 +427,10 @@ def decide(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),
 
 def verdicts_of(decided: Sequence[ArticleDigest]) -> Iterator[Verdict]:
     """The Verdict of each decided digest, one at a time."""
-    stated = _origin_figures(decided)
+    stated = _canonical_figures(decided)
     for d in decided:
-        yield Verdict(d.doc_id, d.staged, d.dup_cluster_id, d.dup_of, d.dup_kind, d.dup_similarity,
-                      d.is_canonical, stated.get(d.dup_of or d.doc_id) if _is_copy(d) else None)
+        yield Verdict(d.doc_id, d.staged, d.story_id, d.copy_of, d.copy_kind, d.copy_similarity,
+                      d.is_canonical, stated.get(d.copy_of or d.doc_id) if _is_copy(d) else None)
 
 
 def resolve_duplicates(digests: Iterable[ArticleDigest], known: Iterable[Signature] = (),

@@ -27,8 +27,8 @@ that more than half of its members state (both, for two), so what one copy adds 
 introduction, a "related stories" block quoting other stories' leads -- does not count, and a
 page that embeds the story and happens to be its canonical (the longest, on a tie of dates) speaks
 for the story. A lone article's traits are its own. Only clusters are linked (copies are already
-linked to their canonical); the later of a pair (earliest published, ties the longest, is canonical) gets `dup_kind = 'rewrite'`, `dup_of`, and
-`dup_similarity` = the share of its figures found in the original here; the batch resolver
+linked to their canonical); the later of a pair (earliest published, ties the longest, is canonical) gets `copy_kind = 'rewrite'`, `copy_of`, and
+`copy_similarity` = the share of its figures found in the original here; the batch resolver
 (``resolve._rewrites``) replaces it with ``alignment.aligned_share`` of the two texts, what the
 similarity of every copy found by its sentences means. Pairs are compared among the clusters that
 share a (credit, figure) key (``resolve._rewrites``).
@@ -149,7 +149,7 @@ def figures(text: str) -> list[int]:
 def story_traits(article: Article, finder: CreditFinder) -> StoryTraits:
     """The traits of an article."""
     return StoryTraits(article.doc_id, article.published_at, article.date_source in DATED,
-                       len(article.text), article.dup_cluster_id, figures(article.text),
+                       len(article.text), article.story_id, figures(article.text),
                        finder.credits(article.text))
 
 
@@ -185,7 +185,7 @@ def rewrite_similarity(a: StoryTraits, b: StoryTraits, max_gap: Duration = MAX_G
 
 
 def _ref(t: StoryTraits) -> DocRef:
-    return DocRef(t.doc_id, t.published_at, t.length, t.cluster_id)
+    return DocRef(t.doc_id, t.published_at, t.length, t.story_id)
 
 
 def rewrite_links(traits: Sequence[StoryTraits], max_gap: Duration = MAX_GAP) -> list[Link]:
@@ -198,10 +198,10 @@ def rewrite_links(traits: Sequence[StoryTraits], max_gap: Duration = MAX_GAP) ->
     return links
 
 
-def mark_rewrite(article: Article, cluster_id: str, dup_of: Optional[str],
+def mark_rewrite(article: Article, story_id: str, copy_of: Optional[str],
                  similarity: Optional[float]) -> Article:
-    """The article marked as a rewrite of `dup_of` (or left a canonical of `cluster_id`)."""
-    if dup_of is None:
+    """The article marked as a rewrite of `copy_of` (or left a canonical of `story_id`)."""
+    if copy_of is None:
         return article
-    return article._replace(dup_kind="rewrite", dup_of=dup_of, dup_cluster_id=cluster_id,
-                            dup_similarity=similarity, is_canonical=False)
+    return article._replace(copy_kind="rewrite", copy_of=copy_of, story_id=story_id,
+                            copy_similarity=similarity, is_canonical=False)

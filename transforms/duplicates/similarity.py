@@ -86,13 +86,13 @@ def near_similarity(ov: Overlap, threshold: float = THRESHOLD, containment: floa
 
 def make_signature(doc_id: str, published_at: Timestamp, text: str, hasher: MinHasher,
                    shingle_size: int = SHINGLE_SIZE, sketch_size: int = SKETCH_SIZE,
-                   cluster_id: Optional[str] = None) -> Signature:
+                   story_id: Optional[str] = None) -> Signature:
     "Return the Signature of one text."
     sh = shingles(text, shingle_size)
     return Signature(
         doc_id=doc_id, published_at=published_at, length=len(text), n_shingles=int(sh.size),
         minhash=hasher.signature(sh).astype("<u4").tobytes(),
-        sketch=sh[:sketch_size].astype("<u4").tobytes(), cluster_id=cluster_id,
+        sketch=sh[:sketch_size].astype("<u4").tobytes(), story_id=story_id,
         figures=[], leads=[])  # lists, as the row coder gives them back
 
 
@@ -109,7 +109,7 @@ def signature_of(article: Article, hasher: MinHasher, shingle_size: int = SHINGL
     """Return the Signature of an article; one too short to be compared (fewer than
     ``MIN_SHINGLES`` shingles) without the outline, which nothing would read."""
     sig = make_signature(article.doc_id, article.published_at, article.text or "", hasher,
-                         shingle_size, sketch_size, article.dup_cluster_id)
+                         shingle_size, sketch_size, article.story_id)
     if sig.n_shingles < MIN_SHINGLES:
         return sig
     return with_outline(sig, article.text or "")
@@ -117,7 +117,7 @@ def signature_of(article: Article, hasher: MinHasher, shingle_size: int = SHINGL
 
 def ref(sig: Signature) -> DocRef:
     "Return the cluster-member view of a signature."
-    return DocRef(sig.doc_id, sig.published_at, sig.length, sig.cluster_id)
+    return DocRef(sig.doc_id, sig.published_at, sig.length, sig.story_id)
 
 
 def compare(a: Signature, b: Signature, threshold: float = THRESHOLD,

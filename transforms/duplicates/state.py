@@ -44,7 +44,7 @@ def _to_signature(row: dict) -> Signature:
     # State written before outlines were kept has neither column: such an article links by its
     # shingles only.
     return Signature(row["doc_id"], Timestamp.from_utc_datetime(published), row["length"],
-                     row["n_shingles"], row["minhash"], row["sketch"], row["cluster_id"],
+                     row["n_shingles"], row["minhash"], row["sketch"], row["story_id"],
                      tuple(row.get("figures") or ()), row.get("outline") or b"",
                      tuple(row.get("leads") or ()))
 

@@ -36,7 +36,7 @@ def choose_canonical(a, b):
 
 
 def _cluster_of(doc: DocRef) -> str:
-    return doc.cluster_id or doc.doc_id
+    return doc.story_id or doc.doc_id
 
 
 def _covers_both(link: Link, containment: float = CONTAINMENT) -> bool:
@@ -183,10 +183,10 @@ def assign_on_arrival(doc: DocRef, links: Iterable[Link], canonical_of: Mapping[
 
 def apply_assignment(article: Article, assignment: Optional[Assignment]) -> Article:
     "Return the article with its duplicate fields set from its Assignment (None: alone)."
-    if assignment is None or assignment.dup_of is None:
-        cluster = assignment.cluster_id if assignment else (article.dup_cluster_id or article.doc_id)
-        return article._replace(dup_cluster_id=cluster, dup_of=None, dup_kind=None,
-                                dup_similarity=None, is_canonical=True)
-    return article._replace(dup_cluster_id=assignment.cluster_id, dup_of=assignment.dup_of,
-                            dup_kind="near", dup_similarity=round(float(assignment.similarity), 4),
+    if assignment is None or assignment.copy_of is None:
+        cluster = assignment.story_id if assignment else (article.story_id or article.doc_id)
+        return article._replace(story_id=cluster, copy_of=None, copy_kind=None,
+                                copy_similarity=None, is_canonical=True)
+    return article._replace(story_id=assignment.story_id, copy_of=assignment.copy_of,
+                            copy_kind="near", copy_similarity=round(float(assignment.similarity), 4),
                             is_canonical=False)

@@ -23,12 +23,12 @@ state is held by arrival (``at_arrival``: the time an article was read, not its 
 expires once the watermark is ``ttl`` past it, so an article meets what was read in the ``ttl``
 before it whatever dates the pages carry (a scraper's date a year off included).
 
-Output contract: copies get ``dup_kind='near'``, ``dup_of`` = the canonical's ``doc_id``,
-``dup_similarity`` (the Jaccard to the canonical if it reaches ``threshold``, else the containment
+Output contract: copies get ``copy_kind='near'``, ``copy_of`` = the canonical's ``doc_id``,
+``copy_similarity`` (the Jaccard to the canonical if it reaches ``threshold``, else the containment
 that linked them) and ``is_canonical=False``. Every article this stage decides gets
-``dup_cluster_id`` = its canonical's cluster: the canonical's existing ``dup_cluster_id`` or its
+``story_id`` = its canonical's cluster: the canonical's existing ``story_id`` or its
 ``doc_id`` -- also for articles without copies, so that a canonical emitted before its first copy
-arrived carries the same id as in batch. Articles marked ``dup_kind='exact'`` upstream pass through
+arrived carries the same id as in batch. Articles marked ``copy_kind='exact'`` upstream pass through
 untouched; articles with fewer than ``MIN_SHINGLES`` shingles are not compared (counter
 ``too_short``). The output is in the global window.
 """
@@ -73,7 +73,7 @@ class DecidedArticle(NamedTuple):
     held_at: Timestamp
     doc_id: str
     canonical_id: str
-    cluster_id: str
+    story_id: str
 
 
 register_row_coder(HeldSignature, DecidedArticle)
@@ -119,7 +119,7 @@ class SignFn(beam.DoFn):
         self._hasher = MinHasher(*self._args)
 
     def process(self, article: Article):
-        if article.dup_kind == "exact":
+        if article.copy_kind == "exact":
             self._exact.inc()
             yield pvalue.TaggedOutput(_ALONE_TAG, article)
             return
@@ -292,13 +292,13 @@ class _ResolveFn(beam.DoFn):
         _, (article, links) = element
         entries = list(decided.read())
         canonical_of = {e.doc_id: e.canonical_id for e in entries}
-        cluster_of = {e.doc_id: e.cluster_id for e in entries}
+        cluster_of = {e.doc_id: e.story_id for e in entries}
         doc = links[0].doc
         assignment = assign_on_arrival(doc, links, canonical_of, cluster_of)
-        decided.add(DecidedArticle(held_at, doc.doc_id, assignment.dup_of or doc.doc_id,
-                             assignment.cluster_id))
+        decided.add(DecidedArticle(held_at, doc.doc_id, assignment.copy_of or doc.doc_id,
+                             assignment.story_id))
         expiry.set(expiry_time(min([e.held_at for e in entries] + [held_at]), self._ttl))
-        if assignment.dup_of is not None:
+        if assignment.copy_of is not None:
             _COPIES.inc()
         yield apply_assignment(article, assignment)
 
@@ -339,8 +339,8 @@ class FindLinks(beam.PTransform):
 
 @beam.typehints.with_output_types(Article)
 class MarkNearDuplicates(beam.PTransform):
-    """Mark near-duplicate copies as they arrive: ``dup_kind='near'``, ``dup_of`` the canonical,
-    ``dup_similarity``, a shared ``dup_cluster_id`` and ``is_canonical`` (see the module docstring
+    """Mark near-duplicate copies as they arrive: ``copy_kind='near'``, ``copy_of`` the canonical,
+    ``copy_similarity``, a shared ``story_id`` and ``is_canonical`` (see the module docstring
     for what is approximate). ``near_options`` gives the knobs (validated here, at construction).
 
     >>> marked = articles | MarkNearDuplicates(ttl=datetime.timedelta(days=1))  # doctest: +SKIP
