@@ -345,6 +345,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.transforms.parquet import remove_temp_files
     from tollwatch.transforms.inputs.files import input_pattern, list_matches, resolve_inputs
 
     if "://" not in output:
@@ -389,7 +390,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
         return {"files": n_files, "submitted": 1, "seconds": round(time.monotonic() - started, 1),
                 "dry_run": int(bool(options.view_as(TestOptions).dry_run))}
     result.wait_until_finish()
-    clean_temp(output, started_at)
+    remove_temp_files(output, started_at)
     counts = {
         "files": n_files,
         "articles": _counter(result, "articles_extracted"),
@@ -572,6 +573,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
 
     from tollwatch.pipeline.follow import (
         Follower, feed_hooks, feeds_of, stop_on_signals, tick_runner)
+    from tollwatch.transforms.parquet import remove_temp_files
     from tollwatch.transforms.inputs.files import input_root
     from tollwatch.transforms.inputs.watch import watch_patterns
 
@@ -592,7 +594,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
     feeds_due, poll_sources = feed_hooks(args, output)
     run_tick = tick_runner(output, roots, lambda: PipelineOptions(
         beam_args, output=output, input=args.watch or args.feed or [args.feeds], **settings),
-        poll_sources, clean_temp)
+        poll_sources, remove_temp_files)
     # Cursors of feeds no longer configured expire.
     feed_urls = {f.url for f in feeds_of(args)} if args.feeds or args.feed else set()
     follower = Follower(output, watch, run_tick, feeds_due, feed_urls=feed_urls)
@@ -629,40 +631,6 @@ def detached(options) -> bool:
 
     return bool(options.view_as(TestOptions).dry_run
                 or options.view_as(GoogleCloudOptions).template_location)
-
-
-def clean_temp(output: str, started_at: float) -> None:
-    """After a successful run: removes the temporary files that runs killed or failed before this
-    one left behind (older than this run's start), then the empty temporary folders. The views
-    never read them (they are outside the table folders and not named *.parquet); this keeps them
-    from piling up. Files of this run's own failed attempts stay until the next run, as do files of
-    a run writing the same output at the same time."""
-    if "://" in output:
-        return
-    from tollwatch.schemas import TABLES
-
-    # Only the folders tollwatch writes temporary files to: an output folder may be one that held
-    # other things before (a `.tmp` of the user's own in it is not ours to empty).
-    ours = [os.path.join(output, ".tmp", name) for name in (*TABLES, "staging")]
-    ours.append(os.path.join(output, "_state", ".tmp", "signatures"))
-    for temp in ours:
-        for folder, _subdirs, files in sorted(os.walk(temp), reverse=True):
-            for name in files:
-                path = os.path.join(folder, name)
-                try:
-                    if os.lstat(path).st_mtime < started_at:
-                        os.remove(path)
-                except OSError:
-                    pass  # gone already
-            try:
-                os.rmdir(folder)
-            except OSError:
-                pass  # not empty
-    for temp in (os.path.join(output, ".tmp"), os.path.join(output, "_state", ".tmp")):
-        try:
-            os.rmdir(temp)
-        except OSError:
-            pass  # not empty, or absent
 
 
 def clear_demo_output(output: str) -> None:

@@ -13,6 +13,7 @@ replaces the files of the partitions it writes instead of adding to them.
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import threading
 from typing import Callable, Iterable, Optional
@@ -49,6 +50,8 @@ SLICE_BYTES = 256 << 10
 # partitions than this in one bundle go through a shuffle (Beam's spill).
 MAX_WRITERS_PER_BUNDLE = 512
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
+# Beam's temporary files of a table are written in `<base>/.tmp/<table>/` (no `.parquet` suffix).
+TEMP_DIR = ".tmp"
 
 
 def run_key(inputs: list[str]) -> str:
@@ -242,7 +245,7 @@ class WriteParquet(beam.PTransform):
             destination=lambda pair: pair[0],
             file_naming=hive_file_naming(base, self._prefix),
             temp_directory=StaticValueProvider(
-                str, FileSystems.join(self._output, ".tmp", self._table)),
+                str, FileSystems.join(self._output, TEMP_DIR, self._table)),
             sink=lambda _dest: ParquetSink(record_type, encoded=encoded),
             shards=self._shards or None,
             max_writers_per_bundle=MAX_WRITERS_PER_BUNDLE if self._shards == 0 else 0,
@@ -350,6 +353,41 @@ class FireEvery(beam.PTransform):
         return records | "Every" >> beam.WindowInto(
             GlobalWindows(), trigger=trigger.Repeatedly(trigger.AfterProcessingTime(self._seconds)),
             accumulation_mode=trigger.AccumulationMode.DISCARDING)
+
+
+def remove_temp_files(output: str, before: float) -> None:
+    """After a successful run: removes the temporary files that runs killed or failed before this
+    one left behind (last changed before `before`, this run's start), then the empty temporary
+    folders. The views never read them (they are outside the table folders and not named
+    *.parquet); this keeps them from piling up. Files of this run's own failed attempts stay until
+    the next run, as do files of a run writing the same output at the same time."""
+    if "://" in output:
+        return
+    from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES, TABLES
+
+    # Only the folders tollwatch writes temporary files to: an output folder may be one that held
+    # other things before (a `.tmp` of the user's own in it is not ours to empty). `staging` is
+    # the staging files' (staging.staging_dir).
+    ours = [os.path.join(output, TEMP_DIR, name) for name in (*TABLES, "staging")]
+    ours += [os.path.join(output, STATE_DIR, TEMP_DIR, name) for name in STATE_TABLES]
+    for temp in ours:
+        for folder, _subdirs, files in sorted(os.walk(temp), reverse=True):
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    if os.lstat(path).st_mtime < before:
+                        os.remove(path)
+                except OSError:
+                    pass  # gone already
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass  # not empty
+    for temp in (os.path.join(output, TEMP_DIR), os.path.join(output, STATE_DIR, TEMP_DIR)):
+        try:
+            os.rmdir(temp)
+        except OSError:
+            pass  # not empty, or absent
 
 
 def table_files(output: str, table: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from tollwatch.pipeline.cli import clean_temp
+from tollwatch.transforms.parquet import remove_temp_files
 
 
 def test_the_clean_up_after_a_run_leaves_files_it_did_not_write(tmp_path):
@@ -19,6 +19,6 @@ def test_the_clean_up_after_a_run_leaves_files_it_did_not_write(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
         os.utime(path, (time.time() - 3600, time.time() - 3600))
-    clean_temp(str(out), time.time())
+    remove_temp_files(str(out), time.time())
     assert [p for p in ours if p.exists()] == []
     assert [p for p in theirs if not p.exists()] == []
