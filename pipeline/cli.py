@@ -30,6 +30,7 @@ files), marks republished wire copy, and writes partitioned Parquet that DuckDB 
   tollwatch demo                              run on the bundled (fictional) example corpus
   tollwatch run --input DIR --output OUT      run on your own files
   tollwatch query OUT ["SQL"]                 summarise or query the output with DuckDB
+  tollwatch upgrade OUT                       rewrite an earlier version's output in today's format
 """
 
 _RUN_EPILOG = """\
@@ -133,6 +134,14 @@ def _parser() -> argparse.ArgumentParser:
                         "events' names in titles")
     report.add_argument("--event", metavar="ID", help="the event to chart (default: the one with "
                         "most claims; HTML: all)")
+
+    upgrade = commands.add_parser(
+        "upgrade", help="rewrite an output folder written by an earlier tollwatch in today's "
+                        "format (renamed columns), file by file; safe to stop and run again",
+        parents=[common])
+    upgrade.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
+    upgrade.add_argument("--dry-run", action="store_true",
+                         help="only say which files would be rewritten and how")
 
     for name, labels, what in (
             ("eval-claims", "GOLD", "the claim extractor against hand-labelled claims "
@@ -345,6 +354,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
+    from tollwatch.pipeline.upgrade import refuse_older
     from tollwatch.transforms.parquet import remove_temp_files
     from tollwatch.transforms.inputs.files import input_pattern, list_matches, resolve_inputs
 
@@ -372,6 +382,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
         raise RunError(f"{err}. The batch job reads what the output already holds (its earlier "
                        "state, claims and toll), so even a dry run lists it: to translate the "
                        "job offline, give a local --output") from None
+    refuse_older(output)  # the run reads OUT's earlier claims, toll and signatures
     LOG.info("reading %s from %s", "the files the job matches" if n_files is None
              else f"{n_files} file(s)", ", ".join(inputs))
     started = time.monotonic()
@@ -413,6 +424,7 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
     from tollwatch.pipeline.runner import make_pipeline, prism_binary
+    from tollwatch.pipeline.upgrade import refuse_older
 
     if not args.output or not (args.watch or args.feeds or args.feed):
         raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
@@ -439,6 +451,8 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
     dry_run = bool(options.view_as(TestOptions).dry_run)
     if "://" in args.output and not dry_run:
         check_reachable(args.output)
+    if not dry_run:
+        refuse_older(args.output)
 
     def start():
         pipeline = make_pipeline(options)
@@ -573,6 +587,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
 
     from tollwatch.pipeline.follow import (
         Follower, feed_hooks, feeds_of, stop_on_signals, tick_runner)
+    from tollwatch.pipeline.upgrade import refuse_older
     from tollwatch.transforms.parquet import remove_temp_files
     from tollwatch.transforms.inputs.files import input_root
     from tollwatch.transforms.inputs.watch import watch_patterns
@@ -586,6 +601,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
         raise ValueError("follow keeps its state in a local output folder; for a bucket, deploy "
                          "the streaming pipeline (see deploy/README.md)")
     os.makedirs(output, exist_ok=True)
+    refuse_older(output)  # every tick reads OUT's earlier claims, toll and signatures
     watch = watch_patterns(args.watch) if args.watch else []
     roots = sorted({r for r in map(input_root, watch) if r is not None})
     beam_args = _quiet_workers(beam_args)
@@ -849,6 +865,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             limits = QueryLimits(args.timeout_seconds, args.memory_limit, args.threads,
                                  args.max_temp_size)
             return _query(args.output, args.sql, args.unsafe_sql, args.format, args.to, limits)
+        if args.command == "upgrade":
+            from tollwatch.pipeline.upgrade import upgrade
+
+            upgrade(args.output, dry_run=args.dry_run)
+            return 0
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims
 

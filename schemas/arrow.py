@@ -14,6 +14,8 @@ from typing import Any, Iterable, Sequence
 import pyarrow as pa
 from apache_beam.utils.timestamp import Timestamp
 
+from tollwatch.schemas.versions import version_metadata
+
 _SCALARS: dict[Any, pa.DataType] = {
     str: pa.string(),
     bytes: pa.binary(),
@@ -59,8 +61,9 @@ def _fields(record_type: type) -> Iterable[pa.Field]:
 
 @functools.lru_cache(maxsize=None)
 def arrow_schema(record_type: type) -> pa.Schema:
-    """The Arrow schema of a record type, derived from its type hints."""
-    return pa.schema(list(_fields(record_type)))
+    """The Arrow schema of a record type, derived from its type hints. It carries the stored
+    format's version (versions.py), which every file written with it records."""
+    return pa.schema(list(_fields(record_type)), metadata=version_metadata())
 
 
 def _to_python(value: Any) -> Any:
