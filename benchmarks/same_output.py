@@ -4,7 +4,9 @@
 
 Compares every table (and the near-duplicate state) row by row, in a canonical order, leaving out the
 columns a run stamps with its own clock (`ingested_at`, `computed_at`, and the dead letters' partition
-by `ingested_date`), and the list of partition folders. Exits 1 and prints the first differences if anything else differs.
+by `ingested_date`), the column names and the list of partition folders. Exits 1 and prints the first
+differences if anything else differs. An output of an earlier format (other column names) is compared
+after `tollwatch upgrade` of a copy of it.
 """
 
 from __future__ import annotations
@@ -21,13 +23,24 @@ CLOCK_COLUMNS = {"ingested_at", "computed_at"}
 CLOCK_PARTITIONS = {"dead_letters": "ingested_date"}
 
 
-def rows(output: Path, table: str) -> list[tuple]:
-    """The table's rows without the clock columns, as sorted tuples of their repr."""
+def _data(output: Path, table: str):
     folder = output / table
     if not folder.is_dir():
-        return []
-    data = ds.dataset(str(folder), format="parquet", partitioning="hive",
+        return None
+    return ds.dataset(str(folder), format="parquet", partitioning="hive",
                       exclude_invalid_files=True).to_table()
+
+
+def columns(output: Path, table: str) -> list[str]:
+    data = _data(output, table)
+    return [] if data is None else sorted(data.column_names)
+
+
+def rows(output: Path, table: str) -> list[tuple]:
+    """The table's rows without the clock columns, as sorted tuples of their repr."""
+    data = _data(output, table)
+    if data is None:
+        return []
     names = [n for n in data.column_names
              if n not in CLOCK_COLUMNS and n != CLOCK_PARTITIONS.get(table)]
     columns = [data.column(n).to_pylist() for n in names]
@@ -45,6 +58,10 @@ def compare(before: Path, after: Path, show: int = 3) -> list[str]:
     for table in TABLES:
         if table not in CLOCK_PARTITIONS and partitions(before, table) != partitions(after, table):
             problems.append(f"{table}: partition folders differ")
+        names_a, names_b = columns(before, table), columns(after, table)
+        if names_a != names_b:
+            problems.append(f"{table}: columns differ: only before {sorted(set(names_a) - set(names_b))}, "
+                            f"only after {sorted(set(names_b) - set(names_a))}")
         a, b = rows(before, table), rows(after, table)
         if a != b:
             only_a = sorted(set(a) - set(b))
