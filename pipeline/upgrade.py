@@ -18,7 +18,7 @@ from typing import Callable, Iterator, NamedTuple, Optional
 from tollwatch.schemas import TABLES
 from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
 from tollwatch.schemas.versions import (
-    FORMAT_VERSION, file_version, older_message, renames, upgraded_schema)
+    FORMAT_VERSION, changed_tables, file_version, older_message, renames, upgraded_schema)
 
 # The temporary name of a file being upgraded: `<name>.parquet` + this (not matched by `*.parquet`).
 TEMP_SUFFIX = ".upgrading"
@@ -55,12 +55,15 @@ def _schema(path: str):
 
 
 def older_files(output: str) -> list[OlderFile]:
-    """The Parquet files of `output` written in a format older than today's. A file whose footer
-    does not read is not counted here: a run sets it aside, a query skips it (quarantine.py)."""
+    """The Parquet files of `output` written in a format older than today's, of the tables a
+    format change touched (the others read the same in any format). A file whose footer does not
+    read is not counted here: a run sets it aside, a query skips it (quarantine.py)."""
     from tollwatch.transforms.parquet import table_files
 
-    found = []
+    found, changed = [], changed_tables()
     for table, base in table_folders(output):
+        if table not in changed:
+            continue
         for path in table_files(base, table):
             try:
                 version = file_version(table, _schema(path))
