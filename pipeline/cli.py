@@ -354,7 +354,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
     from tollwatch.pipeline.build import build
     from tollwatch.pipeline.options import TollwatchOptions
     from tollwatch.pipeline.runner import make_pipeline
-    from tollwatch.pipeline.upgrade import refuse_older
+    from tollwatch.pipeline.upgrade import refuse_other_formats
     from tollwatch.transforms.parquet import remove_temp_files
     from tollwatch.transforms.inputs.files import input_pattern, list_matches, resolve_inputs
 
@@ -382,7 +382,7 @@ def run_pipeline(inputs: Sequence[str], output: str, beam_args: Sequence[str] = 
         raise RunError(f"{err}. The batch job reads what the output already holds (its earlier "
                        "state, claims and toll), so even a dry run lists it: to translate the "
                        "job offline, give a local --output") from None
-    refuse_older(output)  # the run reads OUT's earlier claims, toll and signatures
+    refuse_other_formats(output)  # the run reads OUT's earlier claims, toll and signatures
     LOG.info("reading %s from %s", "the files the job matches" if n_files is None
              else f"{n_files} file(s)", ", ".join(inputs))
     started = time.monotonic()
@@ -424,7 +424,7 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
     from tollwatch.pipeline.build import build_streaming
     from tollwatch.pipeline.options import TollwatchOptions, unknown_flags
     from tollwatch.pipeline.runner import make_pipeline, prism_binary
-    from tollwatch.pipeline.upgrade import refuse_older
+    from tollwatch.pipeline.upgrade import refuse_other_formats
 
     if not args.output or not (args.watch or args.feeds or args.feed):
         raise ValueError("run --streaming needs --output and --watch, --feeds or --feed")
@@ -452,7 +452,7 @@ def run_streaming(args, beam_args: Sequence[str]) -> int:
     if "://" in args.output and not dry_run:
         check_reachable(args.output)
     if not dry_run:
-        refuse_older(args.output)
+        refuse_other_formats(args.output)
 
     def start():
         pipeline = make_pipeline(options)
@@ -587,7 +587,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
 
     from tollwatch.pipeline.follow import (
         Follower, feed_hooks, feeds_of, stop_on_signals, tick_runner)
-    from tollwatch.pipeline.upgrade import refuse_older
+    from tollwatch.pipeline.upgrade import refuse_other_formats
     from tollwatch.transforms.parquet import remove_temp_files
     from tollwatch.transforms.inputs.files import input_root
     from tollwatch.transforms.inputs.watch import watch_patterns
@@ -601,7 +601,7 @@ def follow_command(args, beam_args: Sequence[str]) -> int:
         raise ValueError("follow keeps its state in a local output folder; for a bucket, deploy "
                          "the streaming pipeline (see deploy/README.md)")
     os.makedirs(output, exist_ok=True)
-    refuse_older(output)  # every tick reads OUT's earlier claims, toll and signatures
+    refuse_other_formats(output)  # every tick reads OUT's earlier claims, toll and signatures
     watch = watch_patterns(args.watch) if args.watch else []
     roots = sorted({r for r in map(input_root, watch) if r is not None})
     beam_args = _quiet_workers(beam_args)

@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from tollwatch.pipeline.upgrade import refuse_older
+from tollwatch.pipeline.upgrade import refuse_other_formats
 from tollwatch.schemas import TABLES, arrow_schema
 
 LOG = logging.getLogger("tollwatch")
@@ -304,7 +304,7 @@ def connect(output: str, read_only_in: Optional[str] = None) -> duckdb.DuckDBPyC
     if not os.path.isdir(output):
         raise FileNotFoundError(f"no output folder at {output!r}: run `tollwatch run` first")
     output = os.path.abspath(output)
-    refuse_older(output)  # a renamed column of an older file would read as null
+    refuse_other_formats(output)  # a column renamed since, or in a newer format, would read as null
     files, damaged = readable_files(output)
     for path, reason in damaged:
         LOG.warning("skipped a damaged file: %s (%s)", path, reason)

@@ -6,7 +6,9 @@ Every Parquet file tollwatch writes carries `FORMAT_VERSION` in its key-value me
 the key existed, or by another tool from tollwatch's rows (DuckDB's `COPY`, a compaction): its
 version is told by its columns. `tollwatch upgrade OUT` (pipeline/upgrade.py) rewrites older files;
 the commands that read OUT refuse them, naming that command, rather than read a renamed column as
-missing (a column of an older file that the record no longer has reads as null, silently).
+missing (a column of an older file that the record no longer has reads as null, silently). A file
+of a newer format (written by a later tollwatch) is refused too: this version cannot know what
+changed in it, and writing its own format beside it would mix two formats in one table.
 """
 
 from __future__ import annotations
@@ -29,12 +31,6 @@ RENAMED: dict[int, dict[str, dict[str, str]]] = {
         "signatures": {"cluster_id": "story_id"},
     },
 }
-
-
-def changed_tables() -> set[str]:
-    """The tables some format change touched: a file of another table reads the same in any
-    format, so only these need their files' versions checked."""
-    return {table for step in RENAMED.values() for table in step}
 
 
 def version_metadata() -> dict[bytes, bytes]:
@@ -69,6 +65,12 @@ def renames(table: str, version: int) -> dict[str, str]:
     return mapping
 
 
+def needs_upgrade(table: str, version: int) -> bool:
+    """Whether a format-`version` file of `table` must be rewritten to be read today: a file of an
+    older format whose table no format change touched reads the same (it is left as it is)."""
+    return version < FORMAT_VERSION and bool(renames(table, version))
+
+
 def upgraded_schema(table: str, schema: pa.Schema, version: int) -> pa.Schema:
     """`schema` of a format-`version` file of `table` with today's names and version key."""
     mapping = renames(table, version)
@@ -83,3 +85,12 @@ def older_message(where: str, count: int, oldest: int) -> str:
     return (f"{where} holds {count} file(s) written by an earlier tollwatch (format {oldest}; "
             f"this one reads format {FORMAT_VERSION}, whose columns are renamed: {example}, ...). "
             f"Upgrade them first: tollwatch upgrade {where}  (--dry-run lists what it changes)")
+
+
+def newer_message(where: str, count: int, newest: int) -> str:
+    """What a command says when `where` holds files of a format newer than this tollwatch reads."""
+    return (f"{where} holds {count} file(s) written by a newer tollwatch (format {newest}; this "
+            f"one reads format {FORMAT_VERSION}, upgrades older ones, and cannot tell what changed "
+            f"since). "
+            f"Upgrade tollwatch to a version that reads format {newest}; this one neither reads "
+            f"this output nor writes into it")

@@ -1,5 +1,7 @@
 """Outputs written by an earlier tollwatch (issue 22): refused by every command that reads them,
-naming `tollwatch upgrade`, which rewrites them in today's format atomically, idempotently.
+naming `tollwatch upgrade`, which rewrites them in today's format atomically, idempotently, through
+Beam's FileSystems (here on local paths: the same code a bucket runs, with a bucket's rename, copy
+then delete, played by a stand-in). Outputs written by a newer tollwatch: refused, upgrade or not.
 
 The earlier output is made here with pyarrow, as tollwatch before the renames wrote it (the old
 column names spelled out below, no version key); its rows are fiction."""
@@ -8,14 +10,17 @@ from __future__ import annotations
 
 import os
 
-import pyarrow as pa
+import duckdb
 import pyarrow.parquet as pq
 import pytest
+from apache_beam.io.filesystem import BeamIOError
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Timestamp
 
-from tollwatch.pipeline import cli, upgrade as upgrade_module
+from tollwatch.pipeline import cli
 from tollwatch.pipeline.query import connect
-from tollwatch.pipeline.upgrade import OldOutput, older_files, refuse_older, upgrade
+from tollwatch.pipeline.upgrade import (
+    TEMP_SUFFIX, NewerOutput, OldOutput, older_files, refuse_other_formats, upgrade)
 from tollwatch.schemas import Article, Claim, TollWindow, arrow_schema, to_arrow_table
 from tollwatch.schemas.duplicates import Signature
 from tollwatch.schemas.versions import FORMAT_VERSION, VERSION_KEY, file_version
@@ -137,7 +142,7 @@ def test_upgrade_renames_marks_keeps_every_row_and_a_second_upgrade_changes_noth
         if table != "toll":
             assert pq.read_schema(path).metadata[VERSION_KEY] == b"2"
     assert toll.read_bytes() == toll_bytes  # nothing of it was renamed: left as it was
-    refuse_older(str(old_out))  # no longer refused
+    refuse_other_formats(str(old_out))  # no longer refused
     con = connect(str(old_out))
     assert con.sql("SELECT doc_id, copy_of, copy_kind FROM articles ORDER BY doc_id").fetchall() == [
         ("a1", None, None), ("a2", "a1", "near")]
@@ -150,24 +155,39 @@ def test_upgrade_renames_marks_keeps_every_row_and_a_second_upgrade_changes_noth
     assert _snapshot(old_out) == snapshot
 
 
-def test_an_upgrade_stopped_midway_loses_nothing_and_the_next_one_completes(old_out, monkeypatch):
+def _rows(out):
+    """Rows per file, and the rows the readers count per table: `tollwatch query`'s views and
+    plain DuckDB over the tables' globs (views.sql)."""
+    per_file = {p: pq.read_table(p).num_rows for p in out.rglob("*.parquet")}
+    con, plain = connect(str(out)), duckdb.connect()
+    counted = {t: (con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0],
+                   plain.sql(f"SELECT count(*) FROM '{out}/{t}/*/*.parquet'").fetchall()[0][0])
+               for t in ("articles", "claims", "toll")}
+    return per_file, counted
+
+
+def _killed_at(calls: list, n: int):
+    calls.append(None)
+    if len(calls) == n:
+        raise KeyboardInterrupt
+
+
+def test_an_upgrade_killed_while_writing_loses_nothing_and_the_next_one_completes(old_out, monkeypatch):
     rows = {p: pq.read_table(p).num_rows for p in _files(old_out)}
-    real_replace, calls = os.replace, []
+    real_read, calls = pq.ParquetFile.read_row_group, []
 
-    def replace_then_stop(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # stopped between two files' renames
-        real_replace(src, dst)
+    def read_then_stop(self, *args, **kwargs):
+        _killed_at(calls, 2)  # the second file, its temporary copy begun
+        return real_read(self, *args, **kwargs)
 
-    monkeypatch.setattr(upgrade_module.os, "replace", replace_then_stop)
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", read_then_stop)
     with pytest.raises(KeyboardInterrupt):
         upgrade(str(old_out), say=lambda line: None)
     monkeypatch.undo()
-    assert {p: pq.read_table(p).num_rows for p in _files(old_out)} == rows  # no temp file left
+    assert {p: pq.read_table(p).num_rows for p in _files(old_out)} == rows  # its temp removed
     assert len(older_files(str(old_out))) == 2
-    # A kill that left a temporary file: the next upgrade removes it and completes.
-    leftover = calls[1] + upgrade_module.TEMP_SUFFIX
+    # Killed so hard that the temporary file stayed, cut short: the next upgrade removes it.
+    leftover = str(sorted(f.path for f in older_files(str(old_out)))[0]) + TEMP_SUFFIX
     with open(leftover, "wb") as handle:
         handle.write(b"PAR1 cut short")
     said = []
@@ -175,3 +195,83 @@ def test_an_upgrade_stopped_midway_loses_nothing_and_the_next_one_completes(old_
     assert not os.path.exists(leftover) and said[0].startswith("removing ")
     assert older_files(str(old_out)) == []
     assert {p: pq.read_table(p).num_rows for p in _files(old_out)} == rows
+
+
+def test_on_a_bucket_killed_between_copy_and_delete_no_reader_counts_both(old_out, monkeypatch):
+    """GCS has no rename: Beam copies the temporary object over the original, then deletes it."""
+    before, calls = {p: pq.read_table(p).num_rows for p in _files(old_out)}, []
+
+    def bucket_rename(sources, destinations):
+        FileSystems.copy(sources, destinations)
+        _killed_at(calls, 3)  # the last file copied into place, its temporary object not deleted
+        FileSystems.delete(sources)
+
+    monkeypatch.setattr(FileSystems, "rename", bucket_rename)
+    with pytest.raises(KeyboardInterrupt):
+        upgrade(str(old_out), say=lambda line: None)
+    temps = sorted(old_out.rglob("*" + TEMP_SUFFIX))
+    assert len(temps) == 1 and older_files(str(old_out)) == []
+    per_file, counted = _rows(old_out)  # not refused: every *.parquet is in today's format
+    assert per_file == before
+    assert counted == {"articles": (2, 2), "claims": (2, 2), "toll": (1, 1)}  # not the temp copy
+    said = []
+    assert upgrade(str(old_out), say=said.append)["upgraded"] == 0
+    assert said[0] == f"removing {temps[0].relative_to(old_out)} (left by an upgrade that was " \
+                      "stopped; its original is whole)"
+    assert not list(old_out.rglob("*" + TEMP_SUFFIX)) and _rows(old_out) == (before, counted)
+
+
+def test_where_rename_does_not_replace_a_kill_after_the_delete_is_refused_then_finished(
+        old_out, monkeypatch):
+    """A filesystem whose rename refuses an existing destination (HDFS): the original is deleted
+    first. Killed then, the rows are only in the temporary file: refused, then moved into place."""
+    before = {p: pq.read_table(p).num_rows for p in _files(old_out)}
+    real_rename, calls = FileSystems.rename, []
+
+    def no_replace(sources, destinations, kill_at=None):
+        if FileSystems.exists(destinations[0]):
+            raise BeamIOError("Rename operation failed", {(sources[0], destinations[0]): "exists"})
+        if kill_at:
+            _killed_at(calls, kill_at)
+        real_rename(sources, destinations)
+
+    monkeypatch.setattr(FileSystems, "rename",
+                        lambda s, d: no_replace(s, d, kill_at=3))  # the last file's rename
+    with pytest.raises(KeyboardInterrupt):
+        upgrade(str(old_out), say=lambda line: None)
+    stranded = sorted(old_out.rglob("*" + TEMP_SUFFIX))
+    assert len(stranded) == 1 and not os.path.exists(str(stranded[0])[:-len(TEMP_SUFFIX)])
+    monkeypatch.setattr(FileSystems, "rename", no_replace)
+    with pytest.raises(OldOutput, match="stopped midway"):
+        refuse_other_formats(str(old_out))
+    said = []
+    assert upgrade(str(old_out), say=said.append)["upgraded"] == 0
+    assert said[0].startswith(f"moving {stranded[0].relative_to(old_out)} into place")
+    assert {p: pq.read_table(p).num_rows for p in _files(old_out)} == before
+    assert older_files(str(old_out)) == [] and not list(old_out.rglob("*" + TEMP_SUFFIX))
+    refuse_other_formats(str(old_out))
+
+
+def test_an_output_with_a_file_of_a_newer_format_is_refused_by_every_command(tmp_path, capsys):
+    out = tmp_path / "out"
+    folder = out / "toll" / f"window_date={DAY}"
+    folder.mkdir(parents=True)
+    table = to_arrow_table([TollWindow("port-wren", "killed", "total", "window", T, T + 86400,
+                                       "on_time", 0, 12, 12, 12, 1, 1, 1, 1, [], "c-a1", T)],
+                           TollWindow)
+    newer = {**table.schema.metadata, VERSION_KEY: str(FORMAT_VERSION + 1).encode()}
+    pq.write_table(table.replace_schema_metadata(newer), folder / "part-x-00000-of-00001.parquet")
+    before = _snapshot(out)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.txt").write_text("Floodwater reached the old quarter of Port Wren on Sunday.")
+    for argv in (["query", str(out)], ["upgrade", str(out)], ["upgrade", str(out), "--dry-run"],
+                 ["run", "--input", str(inputs), "--output", str(out)],
+                 ["follow", "--watch", str(inputs), "--output", str(out), "--ticks", "1"]):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert f"format {FORMAT_VERSION + 1}; this one reads format {FORMAT_VERSION}" in err, err
+        assert "Upgrade tollwatch" in err, err
+    assert _snapshot(out) == before
+    with pytest.raises(NewerOutput):
+        connect(str(out))
