@@ -34,8 +34,8 @@ from typing import Callable, Iterator, NamedTuple, Optional
 from tollwatch.schemas import TABLES
 from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
 from tollwatch.schemas.versions import (
-    FORMAT_VERSION, file_version, needs_upgrade, newer_message, older_message, renames,
-    upgraded_schema)
+    FORMAT_VERSION, file_version, footer_version, needs_upgrade, newer_message, older_message,
+    renames, upgraded_schema)
 
 # The temporary name of a file being upgraded: `<name>.parquet` + this (not matched by `*.parquet`).
 TEMP_SUFFIX = ".upgrading"
@@ -95,12 +95,25 @@ def table_folders(output: str) -> Iterator[tuple[str, str]]:
         yield name, FileSystems.join(output, STATE_DIR)
 
 
-def _schema(path: str):
+def read_version(table: str, path: str) -> int:
+    """The format of one file: from its footer's last bytes when they are in the shape tollwatch
+    writes (versions.footer_version), else from the footer read whole."""
     import pyarrow.parquet as pq
     from apache_beam.io.filesystems import CompressionTypes, FileSystems
 
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        return pq.ParquetFile(handle).schema_arrow
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 8))
+        tail = handle.read(8)
+        length = int.from_bytes(tail[:4], "little")
+        if tail[4:] == b"PAR1" and 12 + length <= size:
+            handle.seek(size - 8 - length)
+            marked = footer_version(handle.read(length))
+            if marked is not None:
+                return marked
+        handle.seek(0)
+        return file_version(table, pq.ParquetFile(handle).schema_arrow)
 
 
 def scan(output: str) -> Scan:
@@ -116,7 +129,7 @@ def scan(output: str) -> Scan:
             elif path.endswith(".parquet"):
                 paths.add(path)
                 try:
-                    files.append(StoredFile(path, table, file_version(table, _schema(path))))
+                    files.append(StoredFile(path, table, read_version(table, path)))
                 except Exception:  # noqa: BLE001 - damaged: not this check's to judge
                     continue
     return Scan(files, frozenset(paths), temps)
