@@ -16,8 +16,9 @@ children; memory = the sum of the tree's RSS, sampled every `--sample-seconds`. 
 hour is extrapolated from RSS after start-up to RSS at the end (the whole measured run, drops
 included), and from a least-squares line over idle span B alone (ticks with nothing to do).
 A drop is readable when DuckDB's `read_parquet` over `OUT/articles/*/*.parquet` returns its row,
-polled every 0.25 s. A file is written under a hidden name, dated 5 s back, then renamed, as the
-README asks of a drop.
+polled every 0.25 s; a drop that became a dead letter instead (`OUT/dead_letters/`) stops the
+mode's measure at once, with the dead letter's reason. A file is written under a hidden name,
+dated 5 s back, then renamed, as the README asks of a drop.
 """
 
 from __future__ import annotations
@@ -142,6 +143,22 @@ def readable(out: Path, name: str) -> bool:
         return False
 
 
+def dead_letter(out: Path, name: str) -> Optional[str]:
+    """Why the drop `name` became a dead letter (its stage, error and message), or None."""
+    import duckdb
+
+    if not list(out.glob("dead_letters/*/*.parquet")):
+        return None
+    try:
+        rows = duckdb.connect().execute(
+            f"SELECT stage, error_type, message FROM read_parquet('{out}/dead_letters/*/*.parquet', "
+            "hive_partitioning = true, union_by_name = true) WHERE ends_with(uri, ?) LIMIT 1",
+            [f"/{name}"]).fetchall()
+    except duckdb.Error:  # a file being replaced between the glob and the read
+        return None
+    return f"{rows[0][0]}: {rows[0][1]}: {rows[0][2]}" if rows else None
+
+
 def drop(folder: Path, source: Path, name: str) -> float:
     """Drops `source` as `name` (hidden name, mtime 5 s back, rename); the monotonic time of the
     rename."""
@@ -157,6 +174,9 @@ def wait_readable(out: Path, name: str, since: float, timeout: float, process) -
     while time.monotonic() - since < timeout:
         if readable(out, name):
             return time.monotonic() - since
+        reason = dead_letter(out, name)
+        if reason:
+            raise RuntimeError(f"{name} became a dead letter, not an article ({reason})")
         if process.poll() is not None:
             raise RuntimeError(f"the command exited ({process.returncode}) before {name} was read")
         time.sleep(0.25)
