@@ -1,24 +1,26 @@
 """Outputs written by an earlier tollwatch (issue 22): refused by every command that reads them,
 naming `tollwatch upgrade`, which rewrites them in today's format atomically, idempotently, through
-Beam's FileSystems (here on local paths: the same code a bucket runs, with a bucket's rename, copy
-then delete, played by a stand-in). Outputs written by a newer tollwatch: refused, upgrade or not.
+Beam's FileSystems: on local paths, and on a bucket in memory (`mem://`, a FileSystem as gs:// and
+s3:// are, killed between the steps of its rename). Outputs written by a newer tollwatch: refused
+by every command, upgrade included.
 
 The earlier output is made here with pyarrow, as tollwatch before the renames wrote it (the old
 column names spelled out below, no version key); its rows are fiction."""
 
 from __future__ import annotations
 
+import io
 import os
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from apache_beam.io.filesystem import BeamIOError
-from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.filesystem import BeamIOError, FileMetadata, FileSystem
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline import cli, upgrade as upgrade_module
 from tollwatch.pipeline.query import connect
+from tollwatch.transforms.parquet import table_files
 from tollwatch.pipeline.upgrade import (
     TEMP_SUFFIX, NewerOutput, OldOutput, older_files, refuse_other_formats, upgrade)
 from tollwatch.schemas import Article, Claim, TollWindow, arrow_schema, to_arrow_table
@@ -179,17 +181,6 @@ def test_upgrade_renames_marks_keeps_every_row_and_a_second_upgrade_changes_noth
     assert _snapshot(old_out) == snapshot
 
 
-def _rows(out):
-    """Rows per file, and the rows the readers count per table: `tollwatch query`'s views and
-    plain DuckDB over the tables' globs (views.sql)."""
-    per_file = {p: pq.read_table(p).num_rows for p in out.rglob("*.parquet")}
-    con, plain = connect(str(out)), duckdb.connect()
-    counted = {t: (con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0],
-                   plain.sql(f"SELECT count(*) FROM '{out}/{t}/*/*.parquet'").fetchall()[0][0])
-               for t in ("articles", "claims", "toll")}
-    return per_file, counted
-
-
 def _killed_at(calls: list, n: int):
     calls.append(None)
     if len(calls) == n:
@@ -221,59 +212,172 @@ def test_an_upgrade_killed_while_writing_loses_nothing_and_the_next_one_complete
     assert {p: pq.read_table(p).num_rows for p in _files(old_out)} == rows
 
 
-def test_on_a_bucket_killed_between_copy_and_delete_no_reader_counts_both(old_out, monkeypatch):
-    """GCS has no rename: Beam copies the temporary object over the original, then deletes it."""
-    before, calls = {p: pq.read_table(p).num_rows for p in _files(old_out)}, []
+class _Upload(io.BytesIO):
+    """An object being written: it appears in the bucket whole, when closed (as on GCS, S3)."""
 
-    def bucket_rename(sources, destinations):
-        FileSystems.copy(sources, destinations)
-        _killed_at(calls, 3)  # the last file copied into place, its temporary object not deleted
-        FileSystems.delete(sources)
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
 
-    monkeypatch.setattr(FileSystems, "rename", bucket_rename)
+    def close(self):
+        if not self.closed:
+            Bucket.objects[self.path] = self.getvalue()
+        super().close()
+
+
+class Bucket(FileSystem):
+    """A bucket in memory (`mem://`), reached through Beam's FileSystems as gs:// and s3:// are:
+    no folders, objects replaced whole, and a rename that is a copy then a delete (GCS, S3) or,
+    with `replaces` off, one that refuses an existing destination (HDFS). `stop_at` kills the
+    n-th rename between its two steps."""
+    objects: dict = {}
+    replaces = True
+    stop_at = 0
+    renames = 0
+
+    @classmethod
+    def scheme(cls):
+        return "mem"
+
+    def join(self, base, *paths):
+        return "/".join([base.rstrip("/"), *(p.strip("/") for p in paths)])
+
+    def split(self, path):
+        return tuple(path.rsplit("/", 1))
+
+    def mkdirs(self, path):
+        pass
+
+    def has_dirs(self):
+        return False
+
+    def _list(self, prefix):
+        for path, data in sorted(Bucket.objects.items()):
+            if path.startswith(prefix):
+                yield FileMetadata(path, len(data), 0.0)
+
+    def create(self, path, mime_type=None, compression_type=None):
+        return _Upload(path)
+
+    def open(self, path, mime_type=None, compression_type=None):
+        if path not in Bucket.objects:
+            raise BeamIOError("Open operation failed", {path: "no such object"})
+        return io.BytesIO(Bucket.objects[path])
+
+    def copy(self, sources, destinations):
+        for source, destination in zip(sources, destinations):
+            Bucket.objects[destination] = Bucket.objects[source]
+
+    def rename(self, sources, destinations):
+        for source, destination in zip(sources, destinations):
+            if not Bucket.replaces and destination in Bucket.objects:
+                raise BeamIOError("Rename operation failed", {(source, destination): "exists"})
+            Bucket.renames += 1
+            if not Bucket.replaces and Bucket.renames == Bucket.stop_at:
+                raise KeyboardInterrupt  # after the original's delete, before the rename
+            self.copy([source], [destination])
+            if Bucket.renames == Bucket.stop_at:
+                raise KeyboardInterrupt  # between the copy and the delete
+            self.delete([source])
+
+    def exists(self, path):
+        return path in Bucket.objects
+
+    def size(self, path):
+        return len(Bucket.objects[path])
+
+    def last_updated(self, path):
+        return 0.0
+
+    def checksum(self, path):
+        return str(len(Bucket.objects[path]))
+
+    def metadata(self, path):
+        return FileMetadata(path, len(Bucket.objects[path]), 0.0)
+
+    def delete(self, paths):
+        for path in paths:
+            Bucket.objects.pop(path, None)
+
+
+BUCKET = "mem://bucket/out"
+
+
+@pytest.fixture
+def bucket(old_out, monkeypatch):
+    """The earlier output, uploaded to BUCKET."""
+    monkeypatch.setattr(Bucket, "objects", {
+        f"{BUCKET}/{p.relative_to(old_out)}": p.read_bytes() for p in _files(old_out)})
+    monkeypatch.setattr(Bucket, "renames", 0)
+    return BUCKET
+
+
+def _bucket_rows():
+    """Rows per object, and per table the rows of the files the tables' glob lists."""
+    per_object = {p: pq.read_table(io.BytesIO(data)).num_rows for p, data in Bucket.objects.items()
+                  if p.endswith(".parquet")}
+    return per_object, {t: sum(per_object[p] for p in table_files(BUCKET, t))
+                        for t in ("articles", "claims", "toll")}
+
+
+def _download(to):
+    for path, data in Bucket.objects.items():
+        local = to / path[len(BUCKET) + 1:]
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(data)
+    return to
+
+
+def _duckdb_rows(out):
+    """The rows `tollwatch query`'s views and plain DuckDB over the tables' globs count."""
+    con, plain = connect(str(out)), duckdb.connect()
+    return {t: (con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0],
+                plain.sql(f"SELECT count(*) FROM '{out}/{t}/*/*.parquet'").fetchall()[0][0])
+            for t in ("articles", "claims", "toll")}
+
+
+def test_on_a_bucket_killed_between_copy_and_delete_no_reader_counts_both(
+        bucket, monkeypatch, tmp_path):
+    before = _bucket_rows()
+    monkeypatch.setattr(Bucket, "stop_at", 3)  # the last file copied into place, not deleted
     with pytest.raises(KeyboardInterrupt):
-        upgrade(str(old_out), say=lambda line: None)
-    temps = sorted(old_out.rglob("*" + TEMP_SUFFIX))
-    assert len(temps) == 1 and older_files(str(old_out)) == []
-    per_file, counted = _rows(old_out)  # not refused: every *.parquet is in today's format
-    assert per_file == before
-    assert counted == {"articles": (2, 2), "claims": (2, 2), "toll": (1, 1)}  # not the temp copy
+        upgrade(bucket, say=lambda line: None)
+    temps = [p for p in Bucket.objects if p.endswith(TEMP_SUFFIX)]
+    assert len(temps) == 1 and older_files(bucket) == []
+    refuse_other_formats(bucket)  # every *.parquet is in today's format
+    assert _bucket_rows() == before  # the temporary copy, whole, is not listed
+    assert before[1] == {"articles": 2, "claims": 2, "toll": 1}
+    assert _duckdb_rows(_download(tmp_path / "copy")) == {  # nor read by DuckDB
+        "articles": (2, 2), "claims": (2, 2), "toll": (1, 1)}
     said = []
-    assert upgrade(str(old_out), say=said.append)["upgraded"] == 0
-    assert said[0] == f"removing {temps[0].relative_to(old_out)} (left by an upgrade that was " \
+    assert upgrade(bucket, say=said.append)["upgraded"] == 0
+    assert said[0] == f"removing {temps[0][len(bucket) + 1:]} (left by an upgrade that was " \
                       "stopped; its original is whole)"
-    assert not list(old_out.rglob("*" + TEMP_SUFFIX)) and _rows(old_out) == (before, counted)
+    assert not [p for p in Bucket.objects if p.endswith(TEMP_SUFFIX)]
+    assert _bucket_rows() == before
+    for path, data in Bucket.objects.items():
+        assert "/toll/" in path or pq.read_schema(io.BytesIO(data)).metadata[VERSION_KEY] == b"2"
 
 
 def test_where_rename_does_not_replace_a_kill_after_the_delete_is_refused_then_finished(
-        old_out, monkeypatch):
+        bucket, monkeypatch):
     """A filesystem whose rename refuses an existing destination (HDFS): the original is deleted
     first. Killed then, the rows are only in the temporary file: refused, then moved into place."""
-    before = {p: pq.read_table(p).num_rows for p in _files(old_out)}
-    real_rename, calls = FileSystems.rename, []
-
-    def no_replace(sources, destinations, kill_at=None):
-        if FileSystems.exists(destinations[0]):
-            raise BeamIOError("Rename operation failed", {(sources[0], destinations[0]): "exists"})
-        if kill_at:
-            _killed_at(calls, kill_at)
-        real_rename(sources, destinations)
-
-    monkeypatch.setattr(FileSystems, "rename",
-                        lambda s, d: no_replace(s, d, kill_at=3))  # the last file's rename
+    before = _bucket_rows()
+    monkeypatch.setattr(Bucket, "replaces", False)
+    monkeypatch.setattr(Bucket, "stop_at", 3)  # the last file: its original deleted, not renamed
     with pytest.raises(KeyboardInterrupt):
-        upgrade(str(old_out), say=lambda line: None)
-    stranded = sorted(old_out.rglob("*" + TEMP_SUFFIX))
-    assert len(stranded) == 1 and not os.path.exists(str(stranded[0])[:-len(TEMP_SUFFIX)])
-    monkeypatch.setattr(FileSystems, "rename", no_replace)
+        upgrade(bucket, say=lambda line: None)
+    stranded = [p for p in Bucket.objects if p.endswith(TEMP_SUFFIX)]
+    assert len(stranded) == 1 and stranded[0][:-len(TEMP_SUFFIX)] not in Bucket.objects
     with pytest.raises(OldOutput, match="stopped midway"):
-        refuse_other_formats(str(old_out))
+        refuse_other_formats(bucket)
+    monkeypatch.setattr(Bucket, "stop_at", 0)
     said = []
-    assert upgrade(str(old_out), say=said.append)["upgraded"] == 0
-    assert said[0].startswith(f"moving {stranded[0].relative_to(old_out)} into place")
-    assert {p: pq.read_table(p).num_rows for p in _files(old_out)} == before
-    assert older_files(str(old_out)) == [] and not list(old_out.rglob("*" + TEMP_SUFFIX))
-    refuse_other_formats(str(old_out))
+    assert upgrade(bucket, say=said.append)["upgraded"] == 0
+    assert said[0].startswith(f"moving {stranded[0][len(bucket) + 1:]} into place")
+    assert _bucket_rows() == before and older_files(bucket) == []
+    refuse_other_formats(bucket)
 
 
 def test_an_output_with_a_file_of_a_newer_format_is_refused_by_every_command(tmp_path, capsys):
