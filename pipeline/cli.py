@@ -139,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help="rewrite an output folder written by an earlier tollwatch in today's "
                         "format (renamed columns), file by file; safe to stop and run again",
         parents=[common])
-    upgrade.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`")
+    upgrade.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`: "
+                         "local, or a bucket's (gs://..., s3://...)")
     upgrade.add_argument("--dry-run", action="store_true",
                          help="only say which files would be rewritten and how")
 
@@ -868,7 +869,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "upgrade":
             from tollwatch.pipeline.upgrade import upgrade
 
-            upgrade(args.output, dry_run=args.dry_run)
+            # --quiet drops the progress lines, not what a dry run is asked to say.
+            quiet = args.quiet and not args.dry_run
+            upgrade(args.output, dry_run=args.dry_run, say=(lambda line: None) if quiet else None)
             return 0
         if args.command == "eval-claims":
             from tollwatch.pipeline.evaluate import eval_claims

@@ -151,6 +151,13 @@ def test_a_dry_run_says_what_it_would_change_and_changes_nothing(old_out):
             assert f"{old} -> {new}" in text
 
 
+def test_quiet_drops_the_progress_lines_but_not_what_a_dry_run_says(old_out, capsys):
+    assert cli.main(["upgrade", "-q", "--dry-run", str(old_out)]) == 0
+    assert capsys.readouterr().err.count("would rewrite") == 3
+    assert cli.main(["upgrade", "-q", str(old_out)]) == 0
+    assert capsys.readouterr().err == "" and older_files(str(old_out)) == []
+
+
 def test_upgrade_renames_marks_keeps_every_row_and_a_second_upgrade_changes_nothing(old_out):
     before = {p: pq.read_table(p) for p in _files(old_out)}
     toll = next(p for p in before if "/toll/" in str(p))
