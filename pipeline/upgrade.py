@@ -246,9 +246,9 @@ def _change(stored: StoredFile) -> str:
 
 
 def finish_stopped(output: str, found: Scan, dry_run: bool, say: Callable[[str], None]) -> None:
-    """Clears what an upgrade that was stopped left: a temporary file beside a whole original is
-    deleted (it is the rows of the original, cut short or already in place); one whose original
-    is gone holds that file's only rows, and is moved into place."""
+    """Clears what an upgrade that was stopped left: a temporary file beside its original is
+    deleted (the original's rows, cut short or already in place); one whose original is gone
+    holds that file's only rows, and is moved into place."""
     from apache_beam.io.filesystems import FileSystems
     from tollwatch.transforms.parquet import unreadable
 
@@ -256,14 +256,14 @@ def finish_stopped(output: str, found: Scan, dry_run: bool, say: Callable[[str],
         name, original = _relative(temp, output), original_of(temp)
         if original in found.paths:
             say(f"{'would remove' if dry_run else 'removing'} {name} (left by an upgrade that was "
-                "stopped; its original is whole)")
+                "stopped; its original is in place)")
             if not dry_run:
                 FileSystems.delete([temp])
             continue
         damaged = unreadable(temp)
         if damaged:
             say(f"left as it is: {name}, whose original is missing, is not a whole Parquet file "
-                f"({damaged})")
+                f"({damaged}); the commands that read the output refuse it until it is removed")
             continue
         say(f"{'would move' if dry_run else 'moving'} {name} into place (an upgrade was stopped "
             "after deleting its original)")

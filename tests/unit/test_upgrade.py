@@ -359,7 +359,7 @@ def test_on_a_bucket_killed_between_copy_and_delete_no_reader_counts_both(
     said = []
     assert upgrade(bucket, say=said.append)["upgraded"] == 0
     assert said[0] == f"removing {temps[0][len(bucket) + 1:]} (left by an upgrade that was " \
-                      "stopped; its original is whole)"
+                      "stopped; its original is in place)"
     assert not [p for p in Bucket.objects if p.endswith(TEMP_SUFFIX)]
     assert _bucket_rows() == before
     for path, data in Bucket.objects.items():
