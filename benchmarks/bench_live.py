@@ -151,8 +151,9 @@ def dead_letter(out: Path, name: str) -> Optional[str]:
         return None
     try:
         rows = duckdb.connect().execute(
-            f"SELECT stage, error_type, message FROM read_parquet('{out}/dead_letters/*/*.parquet', "
-            "hive_partitioning = true, union_by_name = true) WHERE ends_with(uri, ?) LIMIT 1",
+            "SELECT stage, error_type, message FROM "
+            f"read_parquet('{out}/dead_letters/*/*.parquet', hive_partitioning = true, "
+            "union_by_name = true) WHERE ends_with(uri, ?) LIMIT 1",
             [f"/{name}"]).fetchall()
     except duckdb.Error:  # a file being replaced between the glob and the read
         return None

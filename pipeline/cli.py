@@ -139,8 +139,8 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help="rewrite an output folder written by an earlier tollwatch in today's "
                         "format (renamed columns), file by file; safe to stop and run again",
         parents=[common])
-    upgrade.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch run`: "
-                         "local, or a bucket's (gs://..., s3://...)")
+    upgrade.add_argument("output", metavar="DIR", help="an output folder written by `tollwatch "
+                         "run`: local, or a bucket's (gs://..., s3://...)")
     upgrade.add_argument("--dry-run", action="store_true",
                          help="only say which files would be rewritten and how")
 

@@ -46,7 +46,7 @@ class FormatError(ValueError):
 
 
 class OldOutput(FormatError):
-    """Files of an older format, or an upgrade left unfinished: `tollwatch upgrade` rewrites them."""
+    """Files of an older format, or an unfinished upgrade: `tollwatch upgrade` rewrites them."""
 
 
 class NewerOutput(FormatError):

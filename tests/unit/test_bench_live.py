@@ -20,7 +20,8 @@ from tollwatch.schemas import DeadLetter, to_arrow_table
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_live import (  # noqa: E402
-    CLOCK_TICKS, PAGE, dead_letter, parse_stat, slope_per_hour, tree_pids, tree_usage, wait_readable)
+    CLOCK_TICKS, PAGE, dead_letter, parse_stat, slope_per_hour, tree_pids, tree_usage,
+    wait_readable)
 
 
 def test_a_stat_line_is_read_after_the_last_parenthesis():

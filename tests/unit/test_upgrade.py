@@ -194,7 +194,8 @@ def _killed_at(calls: list, n: int):
         raise KeyboardInterrupt
 
 
-def test_an_upgrade_killed_while_writing_loses_nothing_and_the_next_one_completes(old_out, monkeypatch):
+def test_an_upgrade_killed_while_writing_loses_nothing_and_the_next_one_completes(
+        old_out, monkeypatch):
     rows = {p: pq.read_table(p).num_rows for p in _files(old_out)}
     real_read, calls = pq.ParquetFile.read_row_group, []
 
