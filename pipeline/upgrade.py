@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, NamedTuple, Optional
 
 from tollwatch.schemas import TABLES
@@ -39,6 +40,8 @@ from tollwatch.schemas.versions import (
 
 # The temporary name of a file being upgraded: `<name>.parquet` + this (not matched by `*.parquet`).
 TEMP_SUFFIX = ".upgrading"
+# A bucket's footers read at once by the format check.
+REMOTE_READS = 16
 
 
 class FormatError(ValueError):
@@ -116,23 +119,33 @@ def read_version(table: str, path: str) -> int:
         return file_version(table, pq.ParquetFile(handle).schema_arrow)
 
 
+def _stored(item: tuple[str, str]) -> Optional[StoredFile]:
+    table, path = item
+    try:
+        return StoredFile(path, table, read_version(table, path))
+    except Exception:  # noqa: BLE001 - damaged: not this check's to judge
+        return None
+
+
 def scan(output: str) -> Scan:
-    """Lists every table's files (one match per table) and reads each finished file's format."""
+    """Lists every table's files (one match per table) and reads each finished file's format (a
+    bucket's files `REMOTE_READS` at a time: each read is a few requests' wait)."""
     from apache_beam.io.filesystems import FileSystems
 
-    files, paths, temps = [], set(), []
+    finished, temps = [], []
     for table, base in table_folders(output):
         pattern = FileSystems.join(base, table, "*", "*.parquet*")
         for path in sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list):
             if path.endswith(".parquet" + TEMP_SUFFIX):
                 temps.append(path)
             elif path.endswith(".parquet"):
-                paths.add(path)
-                try:
-                    files.append(StoredFile(path, table, read_version(table, path)))
-                except Exception:  # noqa: BLE001 - damaged: not this check's to judge
-                    continue
-    return Scan(files, frozenset(paths), temps)
+                finished.append((table, path))
+    if _local(output) or len(finished) < 2:
+        stored = list(map(_stored, finished))
+    else:
+        with ThreadPoolExecutor(REMOTE_READS) as pool:
+            stored = list(pool.map(_stored, finished))
+    return Scan([f for f in stored if f is not None], frozenset(p for _, p in finished), temps)
 
 
 def older_files(output: str) -> list[StoredFile]:
