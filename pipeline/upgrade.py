@@ -18,8 +18,9 @@ ever sees it), then put in the original's place by `FileSystems.rename`. What "a
   commands that read OUT refuse it (naming `tollwatch upgrade`) until the next upgrade moves it
   into place.
 
-Killed while writing, the temporary file is cut short and the original intact: the next upgrade
-deletes the temporary file and rewrites the original. So at every point a file's rows are in one
+Killed while writing, the temporary file is cut short (on a bucket: not there, an object appears
+when its upload ends) and the original intact: the next upgrade deletes the temporary file and
+rewrites the original. So at every point a file's rows are in one
 `*.parquet` file (or, in the last case, refused until the upgrade runs again): never lost, never
 counted twice. Files of today's format are left untouched: upgrading twice changes nothing.
 Run it while no `run` or `follow` writes into OUT: neither holds a lock the upgrade could check.
