@@ -36,7 +36,7 @@ from typing import Callable, Iterator, NamedTuple, Optional
 from tollwatch.schemas import TABLES
 from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
 from tollwatch.schemas.versions import (
-    FORMAT_VERSION, file_version, footer_version, needs_upgrade, newer_message, older_message,
+    FORMAT_VERSION, file_version, needs_upgrade, newer_message, older_message,
     renames, upgraded_schema)
 
 # The temporary name of a file being upgraded: `<name>.parquet` + this (not matched by `*.parquet`).
@@ -100,23 +100,11 @@ def table_folders(output: str) -> Iterator[tuple[str, str]]:
 
 
 def read_version(table: str, path: str) -> int:
-    """The format of one file: from its footer's last bytes when they are in the shape tollwatch
-    writes (versions.footer_version), else from the footer read whole."""
+    """The format of one file, from its footer (pyarrow reads the footer only, ~0.2 ms a file)."""
     import pyarrow.parquet as pq
     from apache_beam.io.filesystems import CompressionTypes, FileSystems
 
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        handle.seek(0, 2)
-        size = handle.tell()
-        handle.seek(max(0, size - 8))
-        tail = handle.read(8)
-        length = int.from_bytes(tail[:4], "little")
-        if tail[4:] == b"PAR1" and 12 + length <= size:
-            handle.seek(size - 8 - length)
-            marked = footer_version(handle.read(length))
-            if marked is not None:
-                return marked
-        handle.seek(0)
         return file_version(table, pq.ParquetFile(handle).schema_arrow)
 
 

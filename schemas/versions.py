@@ -13,9 +13,6 @@ changed in it, and writing its own format beside it would mix two formats in one
 
 from __future__ import annotations
 
-import re
-from typing import Optional
-
 import pyarrow as pa
 
 FORMAT_VERSION = 2
@@ -54,57 +51,6 @@ def file_version(table: str, schema: pa.Schema) -> int:
         if names & set(RENAMED[version].get(table, {})):
             return version
     return UNMARKED_VERSION
-
-
-def _varint(data: bytes, at: int) -> tuple[int, int]:
-    """Thrift compact protocol's unsigned varint at `at`: (value, the offset after it)."""
-    value, shift = 0, 0
-    while True:
-        byte = data[at]
-        value |= (byte & 0x7F) << shift
-        at, shift = at + 1, shift + 7
-        if byte < 0x80:
-            return value, at
-
-
-_ARROW_ENTRY = b"\x18\x0cARROW:schema\x18"  # key field, length 12, the key, value field
-_OUR_ENTRY = re.compile(rb"\x18\x10tollwatch\.format\x18([\x01-\x09])([0-9]{1,9})\x00\Z")
-_COLUMN_ORDER = b"\x1c\x00\x00"  # a ColumnOrder: TypeDefinedOrder, an empty struct
-
-
-def footer_version(footer: bytes) -> Optional[int]:
-    """The format a Parquet footer (the Thrift FileMetaData) records, read without decoding the
-    row groups, when the footer ends as pyarrow writes tollwatch's files: the key-value list ends
-    with our entry then Arrow's schema, followed only by `created_by` and the column orders. Any
-    other footer gives None, and is read whole (`file_version`). Reading it whole costs ~0.2 ms
-    of CPU a file, this ~0.01 ms: the check reads every file of an output before each command.
-
-    Only bytes tollwatch wrote are read as the entry: the row groups' statistics (which hold
-    article text) come before the key-value list, and Arrow's entry is found by its own length
-    landing exactly on the fixed end of the footer."""
-    arrow = footer.rfind(_ARROW_ENTRY)
-    if arrow < 0:
-        return None
-    try:
-        length, at = _varint(footer, arrow + len(_ARROW_ENTRY))
-        end = at + length
-        if footer[end:end + 2] != b"\x00\x18":  # Arrow's entry ends; field 6, created_by, begins
-            return None
-        length, at = _varint(footer, end + 2)
-        rest = footer[at + length:]
-        if rest != b"\x00":
-            # field 7, column_orders: a list of ColumnOrder structs, then the struct's stop
-            if rest[:1] != b"\x19" or rest[1] & 0x0F != 0x0C:
-                return None
-            count, at = (rest[1] >> 4, 2) if rest[1] >> 4 != 15 else _varint(rest, 2)
-            if rest[at:] != _COLUMN_ORDER * count + b"\x00":
-                return None
-    except IndexError:
-        return None
-    ours = _OUR_ENTRY.search(footer, 0, arrow)
-    if ours is None or ours[1][0] != len(ours[2]):
-        return None
-    return int(ours[2])
 
 
 def renames(table: str, version: int) -> dict[str, str]:

@@ -25,7 +25,7 @@ from tollwatch.pipeline.upgrade import (
     TEMP_SUFFIX, NewerOutput, OldOutput, older_files, refuse_other_formats, upgrade)
 from tollwatch.schemas import Article, Claim, TollWindow, arrow_schema, to_arrow_table
 from tollwatch.schemas.duplicates import Signature
-from tollwatch.schemas.versions import FORMAT_VERSION, VERSION_KEY, file_version, footer_version
+from tollwatch.schemas.versions import FORMAT_VERSION, VERSION_KEY, file_version
 
 # Today's name -> the name tollwatch wrote before format 2 (main at 83fffb4).
 BEFORE = {
@@ -93,28 +93,15 @@ def test_files_written_today_carry_the_format_and_a_file_without_it_is_told_by_i
     assert file_version("articles", old.schema.remove_metadata()) == 1
 
 
-def _footer(path):
-    data = path.read_bytes()
-    return data[-8 - int.from_bytes(data[-8:-4], "little"):-8]
-
-
-def test_the_format_is_read_from_the_footers_end_only_in_the_shape_tollwatch_writes(tmp_path):
-    # An article's text lands in the row group's statistics, in the same footer: it is never
-    # taken for the key, however it is spelled.
-    trap = "\x18\x10tollwatch.format\x18\x019\x00 Floodwater reached Port Wren."
-    table = to_arrow_table([_article("a1")._replace(text=trap)], Article)
+def test_a_files_format_is_read_from_its_footer(tmp_path):
+    table = to_arrow_table([_article("a1")], Article)
     marked, unmarked, other = (tmp_path / f"{n}.parquet" for n in ("marked", "unmarked", "other"))
     with pq.ParquetWriter(marked, table.schema, compression="zstd") as writer:  # as ParquetSink
         writer.write_table(table)
     pq.write_table(table.replace_schema_metadata(None), unmarked)
     pq.write_table(table.replace_schema_metadata({VERSION_KEY: b"3", b"another": b"key"}), other)
-    assert trap.encode() in _footer(unmarked)
-    assert footer_version(_footer(marked)) == FORMAT_VERSION
-    assert footer_version(_footer(unmarked)) is None  # read whole: told by its columns
-    assert footer_version(_footer(other)) is None  # not our shape: read whole, and it is 3
     for path, version in ((marked, FORMAT_VERSION), (unmarked, FORMAT_VERSION), (other, 3)):
         assert upgrade_module.read_version("articles", str(path)) == version
-        assert file_version("articles", pq.read_schema(path)) == version
 
 
 def test_every_command_that_reads_an_older_output_stops_at_once_naming_the_upgrade(
