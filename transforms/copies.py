@@ -14,7 +14,9 @@ compares an article with:
   Also out: the canonical articles' signatures, kept in ``OUT/_state/signatures`` for later runs.
 - streaming (``FindCopies()``): per LSH band, bag state with expiry timers
   (``MarkNearDuplicates()``): an article is decided when it arrives, against the
-  articles held within the TTL; then ``ExtractClaims`` marks its claims as its copy's.
+  articles held within the TTL (and, for a stream started on an output folder, the canonical
+  articles it holds that arrived within the TTL: ``state.SeedSignatures``); then ``ExtractClaims``
+  marks its claims as its copy's. Also out: the canonical articles' signatures, as in batch.
 
 What a stream cannot decide, because it needs the articles that come after: rewrites (found
 between whole stories), exact copies as a kind of their own (they are near copies of similarity
@@ -39,8 +41,9 @@ __all__ = ["FindCopies"]
 
 
 class FindCopies(beam.PTransform):
-    """PCollection[Article] (or (articles, known Signatures), batch) -> {'articles', 'claims',
-    'dead_letters'} and, in batch, 'signatures' (the canonical articles', for the output's state).
+    """PCollection[Article] (or (articles, known Signatures) in batch, (articles, seeded
+    HeldSignatures) in streaming) -> {'articles', 'claims', 'dead_letters', 'signatures'} (the
+    canonical articles' signatures, for the output's state).
 
     `staging`: the run's staging folder: the batch form; without it, the streaming form."""
 
@@ -61,9 +64,7 @@ class FindCopies(beam.PTransform):
     def expand(self, pcolls):
         articles, known = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
         if self.streaming:
-            if known is not None:
-                raise ValueError("a stream keeps no signatures of earlier runs")
-            return self._per_article(articles)
+            return self._per_article(articles, known)
         return self._whole_run(articles, known)
 
     def _whole_run(self, articles, known) -> dict:
@@ -74,9 +75,11 @@ class FindCopies(beam.PTransform):
         final = decided | "ApplyVerdicts" >> ApplyVerdicts()
         return {**final, "dead_letters": staged["dead_letters"]}
 
-    def _per_article(self, articles) -> dict:
-        marked = articles | "MarkNearDuplicates" >> self._mark
+    def _per_article(self, articles, seeds) -> dict:
+        marked = ((articles, seeds) if seeds is not None else articles) | (
+            "MarkNearDuplicates" >> self._mark)
         claims = marked | "ExtractClaims" >> self._claims
         dead_letters = ((self._mark.dead_letters, self._claims.dead_letters)
                         | "DeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-        return {"articles": marked, "claims": claims, "dead_letters": dead_letters}
+        return {"articles": marked, "claims": claims, "dead_letters": dead_letters,
+                "signatures": self._mark.signatures}

@@ -5,26 +5,42 @@ The state is the output folder's own, and small: the near-duplicate Signature (M
 a bottom-k shingle sketch, ~2.3 KB, never the text) of every canonical article, written as Parquet
 in `OUT/_state/signatures/published_date=.../` beside the tables (DuckDB's views never read it). A
 run reads the signatures of the last `lookback_days` of partitions before the newest one, and
-rewrites the partitions it produces, like every other table.
+rewrites the partitions it produces, like every other table. A stream writes the signatures of
+its canonical articles there too, window by window (``build._Stream``).
+
+A (re)started stream seeds its copy state from it (``SeedSignatures``): the canonical articles
+that arrived within the streaming TTL before it starts, as the stream would still hold them had it
+never stopped. Arrival is read from ``OUT/articles`` (``ingested_at``, or the date if later:
+``streaming.at_arrival``'s clock), since the signatures carry none; at most ``max_seeded`` of them,
+the latest arrivals, are loaded (a memory budget: each is held once per band key that a new
+article hits), and the rest are counted (``seeds_left_out``) and logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
-from typing import Optional
+from typing import Iterator, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadAllFromParquet
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.metrics import Metrics
+from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas.duplicates import Signature
 from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
+from tollwatch.transforms import METRICS_NAMESPACE
+from tollwatch.transforms.duplicates.streaming import HeldSignature
 from tollwatch.transforms.parquet import WriteParquet, table_files
 
 SIGNATURES = STATE_TABLES["signatures"]
 DEFAULT_LOOKBACK_DAYS = 14
+# At ~3 KB a signature, once per band key a new article hits: a few hundred MB of runner state at
+# most. A live stream holds whatever arrived within its TTL; a restarted one, at most this many.
+MAX_SEEDED = 50_000
+_LOG = logging.getLogger("tollwatch")
 _PARTITION = re.compile(r"published_date=(\d{4}-\d{2}-\d{2})")
 
 
@@ -39,7 +55,7 @@ def signature_files(output: str, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> 
     return sorted(f for d, f in dated if d >= newest - dt.timedelta(days=lookback_days))
 
 
-def _to_signature(row: dict) -> Signature:
+def signature_row(row: dict) -> Signature:
     published = row["published_at"].astimezone(dt.timezone.utc)  # pyarrow gives a zoneinfo UTC
     # State written before outlines were kept has neither column: such an article links by its
     # shingles only.
@@ -60,7 +76,7 @@ class ReadSignatures(beam.PTransform):
         return (pbegin
                 | "StateFiles" >> beam.Create(self._files)
                 | "ReadState" >> ReadAllFromParquet()
-                | "AsSignatures" >> beam.Map(_to_signature).with_output_types(Signature))
+                | "AsSignatures" >> beam.Map(signature_row).with_output_types(Signature))
 
 
 class WriteSignatures(beam.PTransform):
@@ -86,3 +102,117 @@ def known_signatures(pipeline: beam.Pipeline, output: str,
     """The PCollection of the output folder's signatures, or None for a fresh output folder."""
     files = signature_files(output, lookback_days)
     return pipeline | "KnownSignatures" >> ReadSignatures(files) if files else None
+
+
+def _parquet_rows(path: str, columns: list[str]) -> Iterator[dict]:
+    "The rows of one Parquet file (local or a bucket), the `columns` it has, batch by batch."
+    import pyarrow.parquet as pq
+
+    with FileSystems.open(path) as handle:
+        parquet = pq.ParquetFile(handle)
+        present = [c for c in columns if c in parquet.schema_arrow.names]
+        for batch in parquet.iter_batches(columns=present):
+            yield from batch.to_pylist()
+
+
+def _utc(value: Optional[dt.datetime]) -> Optional[Timestamp]:
+    return None if value is None else Timestamp.from_utc_datetime(value.astimezone(dt.timezone.utc))
+
+
+def canonical_arrivals(output: str, ttl: Duration, now: Timestamp,
+                       max_seeded: int = MAX_SEEDED) -> tuple[dict[str, Timestamp], dict[str, int]]:
+    """The canonical articles of `output` that a stream would still hold at `now`: by doc_id, when
+    each arrived (``streaming.at_arrival``'s clock: ``ingested_at``, or the date if later), for
+    those that arrived within `ttl` before `now`, the latest `max_seeded` of them. An article's
+    latest version (by ``ingested_at``) decides whether it is canonical. Also the counts:
+    ``canonical`` (within the TTL), ``left_out`` (over the budget)."""
+    since = now - ttl
+    latest: dict[str, tuple] = {}
+    for path in table_files(output, "articles"):
+        try:
+            rows = list(_parquet_rows(path, ["doc_id", "ingested_at", "published_at",
+                                             "is_canonical", "dup_kind"]))
+        except Exception as err:  # noqa: BLE001 - a damaged file must not stop the start
+            _LOG.warning("copy state not seeded from %s (%s)", path, err)
+            continue
+        for row in rows:
+            ingested, published = _utc(row.get("ingested_at")), _utc(row.get("published_at"))
+            arrived = ingested if published is None or (
+                ingested is not None and ingested >= published) else published
+            if arrived is None:
+                continue
+            known = latest.get(row["doc_id"])
+            if known is None or (ingested or arrived) > known[0]:
+                canonical = bool(row.get("is_canonical")) and row.get("dup_kind") is None
+                latest[row["doc_id"]] = (ingested or arrived, arrived, canonical)
+    held = sorted(((arrived, doc_id) for doc_id, (_, arrived, canonical) in latest.items()
+                   if canonical and arrived >= since), reverse=True)
+    kept = held[:max(max_seeded, 0)]
+    return ({doc_id: arrived for arrived, doc_id in kept},
+            {"canonical": len(held), "left_out": len(held) - len(kept)})
+
+
+def held_signatures(output: str, arrivals: dict[str, Timestamp]) -> Iterator[HeldSignature]:
+    """The stored signatures of the articles in `arrivals`, each held from its arrival, once (every
+    partition is read: a page's date says nothing of when it arrived)."""
+    if not arrivals:
+        return
+    seen = set()
+    for path in table_files(FileSystems.join(output, STATE_DIR), SIGNATURES.name):
+        try:
+            ids = [r["doc_id"] for r in _parquet_rows(path, ["doc_id"])]
+            if not any(i in arrivals and i not in seen for i in ids):
+                continue
+            rows = list(_parquet_rows(path, list(Signature._fields)))
+        except Exception as err:  # noqa: BLE001 - a damaged file must not stop the start
+            _LOG.warning("copy state not seeded from %s (%s)", path, err)
+            continue
+        for row in rows:
+            doc_id = row["doc_id"]
+            if doc_id in arrivals and doc_id not in seen:
+                seen.add(doc_id)
+                yield HeldSignature(arrivals[doc_id], signature_row(row))
+
+
+class _SeedFn(beam.DoFn):
+    def __init__(self, ttl: Duration, now: Timestamp, max_seeded: int):
+        self._ttl, self._now, self._max = ttl, now, max_seeded
+        self._seeded = Metrics.counter(METRICS_NAMESPACE, "seeded_signatures")
+        self._left_out = Metrics.counter(METRICS_NAMESPACE, "seeds_left_out")
+
+    def process(self, output: str):
+        arrivals, counts = canonical_arrivals(output, self._ttl, self._now, self._max)
+        loaded = 0
+        for held in held_signatures(output, arrivals):
+            loaded += 1
+            yield held
+        self._seeded.inc(loaded)
+        self._left_out.inc(counts["left_out"])
+        _LOG.info("copy state seeded with %d signatures of the %d canonical articles that arrived "
+                  "within the TTL; %d left out (over the budget of %d), %d without a signature",
+                  loaded, counts["canonical"], counts["left_out"], self._max,
+                  len(arrivals) - loaded)
+
+
+class SeedSignatures(beam.PTransform):
+    """PBegin -> the HeldSignatures a stream starting at `now` seeds its copy state with (see the
+    module docstring): read by one worker from `output`, not carried in the graph."""
+
+    def __init__(self, output: str, ttl: Duration, now: Timestamp, max_seeded: int = MAX_SEEDED):
+        super().__init__()
+        self._output = output
+        self._fn = _SeedFn(ttl, now, max_seeded)
+
+    def expand(self, pbegin):
+        return (pbegin
+                | "Output" >> beam.Create([self._output])
+                | "Read" >> beam.ParDo(self._fn).with_output_types(HeldSignature))
+
+
+def seed_signatures(pipeline: beam.Pipeline, output: str, ttl: Duration, now: Timestamp,
+                    max_seeded: int = MAX_SEEDED) -> Optional[beam.PCollection]:
+    """The HeldSignatures a stream starting on `output` seeds its copy state with, or None for an
+    output folder that keeps no signatures."""
+    if not table_files(FileSystems.join(output, STATE_DIR), SIGNATURES.name):
+        return None
+    return pipeline | "SeededSignatures" >> SeedSignatures(output, ttl, now, max_seeded)

@@ -12,6 +12,14 @@ evicts the oldest (counter ``bucket_overflow``), and an article is compared with
 (one bulletin with the place and the figure changed), whose items then chain to their neighbours
 in linear work (counter ``partners_cut``).
 
+A (re)started stream is seeded with the canonical articles the output folder holds that arrived
+within ``ttl`` before it started (``state.SeedSignatures``: ``HeldSignature``, held from their
+arrival). They are held, not decided: a side input (one multimap of band key -> seeded ids, one of
+id -> signature), which Beam makes the buckets wait for, so no new article is compared before they
+are all there. ``BucketFn`` compares a new article with the seeds of its band key as with the
+signatures it holds (within the TTL from their arrival, the same partner window), and never emits
+them: a copy of a stored canonical gets its ``dup_of`` and ``dup_cluster_id``.
+
 An article is decided once, when all its bands have reported (``_GatherFn``), and never revised: it
 is compared with the articles that *arrived* before it and are still within ``ttl``; a single
 ``_ResolveFn`` (one key; it only sees articles that matched something) makes it a copy of the
@@ -30,7 +38,9 @@ that linked them) and ``is_canonical=False``. Every article this stage decides g
 ``doc_id`` -- also for articles without copies, so that a canonical emitted before its first copy
 arrived carries the same id as in batch. Articles marked ``dup_kind='exact'`` upstream pass through
 untouched; articles with fewer than ``MIN_SHINGLES`` shingles are not compared (counter
-``too_short``). The output is in the global window.
+``too_short``). The output is in the global window. ``MarkNearDuplicates.signatures`` are the
+signatures of the canonical articles it decided (cluster id set), which the stream keeps in
+``OUT/_state/signatures`` as a batch run does.
 """
 
 from __future__ import annotations
@@ -64,7 +74,8 @@ __all__ = ["FindLinks", "MarkNearDuplicates"]
 
 
 class HeldSignature(NamedTuple):
-    # Element timestamp (the arrival, at_arrival): the clock the expiry timer runs on.
+    # Element timestamp (the arrival, at_arrival): the clock the expiry timer runs on. Also the
+    # record of a seeded signature (state.SeedSignatures), held from when its article arrived.
     held_at: Timestamp
     signature: Signature
 
@@ -83,6 +94,7 @@ _SIGNATURES_TAG = "signatures"
 _ALONE_TAG = "alone"
 _LINKED_TAG = "linked"
 _DEAD_LETTERS_TAG = "dead_letters"
+_KEPT_TAG = "kept"
 _COPIES = Metrics.counter(METRICS_NAMESPACE, "near_copies")
 
 
@@ -158,6 +170,23 @@ def _band_keyed(options: NearOptions) -> beam.PTransform:
         tuple[bytes, Signature])
 
 
+def seed_entries(held: HeldSignature, bands: int, rows: int) -> list[tuple[bytes, tuple[int, str]]]:
+    "A seeded signature under each of its band keys, as (arrival in microseconds, doc_id)."
+    return [(key, (held.held_at.micros, held.signature.doc_id))
+            for key, _ in _band_entries(held.signature, bands, rows)]
+
+
+def seeds_to_compare(entries, doc_id: str, now: Timestamp, ttl: Duration, window: int,
+                     held_ids: set) -> list[str]:
+    """The seeded doc_ids of one band key (`entries`: (arrival micros, doc_id)) a new article
+    `doc_id` arriving at `now` is compared with: not itself nor one held anew (an edited article
+    read again is compared by its new text), not expired, the latest `window` by arrival."""
+    live = sorted((micros, d) for micros, d in entries
+                  if d != doc_id and d not in held_ids
+                  and expiry_time(Timestamp(micros=micros), ttl) > now)
+    return [d for _, d in live[-window:]]
+
+
 class BucketFn(beam.DoFn):
     """Per band key: compare each new signature with those held, emit the confirmed links as a
     BandReport, hold it, and drop what is older than the TTL when the watermark passes it."""
@@ -179,13 +208,18 @@ class BucketFn(beam.DoFn):
         self._cut = Metrics.counter(METRICS_NAMESPACE, "partners_cut")
 
     def process(self, element, held_at=beam.DoFn.TimestampParam,
-                held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY)):
+                held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY),
+                seed_bands=None, seeds=None):
         key, sig = element
         band = band_of(key)
         entries = list(held.read())
         mine = np.frombuffer(sig.minhash, dtype="<u4")
         others = [e for e in entries if e.signature.doc_id != sig.doc_id]
         seen = len(others) < len(entries)
+        if seed_bands is not None:  # side inputs of a seeded stream (module docstring)
+            chosen = seeds_to_compare(seed_bands[key], sig.doc_id, held_at, self._ttl,
+                                      self._window, {e.signature.doc_id for e in others})
+            others.extend(h for d in chosen for h in list(seeds[d])[:1])
         if len(others) > self._window:  # a template's bucket: the latest neighbours only
             self._cut.inc()
             others.sort(key=lambda e: (e.held_at, e.signature.doc_id))
@@ -238,43 +272,55 @@ class _GatherFn(beam.DoFn):
     REPORTS = userstate.BagStateSpec("reports", beam.coders.registry.get_coder(BandReport))
     FLUSH = userstate.TimerSpec("flush", TimeDomain.WATERMARK)
 
+    SIGNATURE = userstate.BagStateSpec("signature", beam.coders.registry.get_coder(Signature))
+
     def __init__(self, bands, ttl):
         self._bands, self._ttl = bands, ttl
         self._incomplete = Metrics.counter(METRICS_NAMESPACE, "near_incomplete")
 
     def process(self, element, ts=beam.DoFn.TimestampParam,
                 article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS),
-                flush=beam.DoFn.TimerParam(FLUSH)):
+                signature=beam.DoFn.StateParam(SIGNATURE), flush=beam.DoFn.TimerParam(FLUSH)):
         _, value = element
         if isinstance(value, BandReport):
             reports.add(value)
+        elif isinstance(value, Signature):
+            signature.add(value)
         else:
             article.add(value)
-        articles, got = list(article.read()), list(reports.read())
-        if articles and len({r.band for r in got}) >= self._bands:
+        articles, got, sigs = list(article.read()), list(reports.read()), list(signature.read())
+        if articles and sigs and len({r.band for r in got}) >= self._bands:
             article.clear()
             reports.clear()
-            yield from self._emit(articles, got)
+            signature.clear()
+            yield from self._emit(articles, got, sigs)
         else:
             flush.set(ts + self._ttl)
 
     @userstate.on_timer(FLUSH)
-    def flush(self, article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS)):
-        articles, got = list(article.read()), list(reports.read())
+    def flush(self, article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS),
+              signature=beam.DoFn.StateParam(SIGNATURE)):
+        articles, got, sigs = list(article.read()), list(reports.read()), list(signature.read())
         article.clear()
         reports.clear()
+        signature.clear()
         if articles or got:
             self._incomplete.inc()
-        yield from self._emit(articles, got)
+        yield from self._emit(articles, got, sigs)
 
     @staticmethod
-    def _emit(articles, reports):
+    def _emit(articles, reports, sigs):
         links = [link for report in reports for link in report.links]
         for art in articles:
             if links:
                 yield pvalue.TaggedOutput(_LINKED_TAG, (art, links))
             else:
-                yield apply_assignment(art, None)
+                canonical = apply_assignment(art, None)
+                yield canonical
+                # What later runs and a restarted stream link to (state.py), as batch keeps it.
+                for sig in sigs[:1]:
+                    yield pvalue.TaggedOutput(_KEPT_TAG,
+                                              sig._replace(cluster_id=canonical.dup_cluster_id))
 
 
 class _ResolveFn(beam.DoFn):
@@ -321,19 +367,28 @@ class FindLinks(beam.PTransform):
     With ``report_empty`` every band reports, so a consumer knows when an article is complete."""
 
     def __init__(self, options: Optional[NearOptions] = None, report_empty: bool = False,
-                 label: Optional[str] = None):
+                 label: Optional[str] = None, seeds: Optional[beam.PCollection] = None):
         super().__init__(label)
         self._options = options or near_options()
         self._report_empty = report_empty
+        self._seeds = seeds  # HeldSignatures of a (re)started stream, or None
 
     def expand(self, signatures):
         o = self._options
+        side = {}
+        if self._seeds is not None:  # held, not decided: side inputs the buckets wait for
+            side = {"seed_bands": pvalue.AsMultiMap(
+                        self._seeds | "SeedBandKeys" >> beam.FlatMap(seed_entries, o.bands, o.rows)
+                        .with_output_types(tuple[bytes, tuple[int, str]])),
+                    "seeds": pvalue.AsMultiMap(
+                        self._seeds | "SeedsById" >> beam.Map(lambda h: (h.signature.doc_id, h))
+                        .with_output_types(tuple[str, HeldSignature]))}
         return (
             signatures
             | "BandKeys" >> _band_keyed(o)
             | "Buckets" >> beam.ParDo(BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
                                                 o.rows, o.ttl, o.max_bucket, self._report_empty,
-                                                o.max_partners))
+                                                o.max_partners), **side)
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
 
 
@@ -342,6 +397,10 @@ class MarkNearDuplicates(beam.PTransform):
     """Mark near-duplicate copies as they arrive: ``dup_kind='near'``, ``dup_of`` the canonical,
     ``dup_similarity``, a shared ``dup_cluster_id`` and ``is_canonical`` (see the module docstring
     for what is approximate). ``near_options`` gives the knobs (validated here, at construction).
+    Input: the articles, or
+    (articles, seeded HeldSignatures) for a stream started on an output folder that holds some
+    (``state.SeedSignatures``). After expansion, ``signatures`` are the canonical articles'
+    signatures, ``dead_letters`` the articles that failed.
 
     >>> marked = articles | MarkNearDuplicates(ttl=datetime.timedelta(days=1))  # doctest: +SKIP
     """
@@ -357,8 +416,10 @@ class MarkNearDuplicates(beam.PTransform):
                                      bands, rows, sketch_size, ttl, max_bucket, seed,
                                      max_partners, max_candidates)
         self.dead_letters = None
+        self.signatures = None
 
-    def expand(self, articles):
+    def expand(self, pcolls):
+        articles, seeds = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
         o = self._options
         signed = (
             articles
@@ -369,14 +430,19 @@ class MarkNearDuplicates(beam.PTransform):
         # The articles signing failed on, as DeadLetters (ExtractClaims' convention).
         self.dead_letters = signed[_DEAD_LETTERS_TAG] | "DeadLetters" >> beam.Map(
             lambda d: d).with_output_types(DeadLetter)
-        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=True)
+        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=True, seeds=seeds)
         gathered = (
             (signed.compared
              | "KeyById" >> beam.Map(lambda a: (a.doc_id, a)).with_output_types(tuple[str, Article]),
-             reports)
+             reports,
+             signed[_SIGNATURES_TAG]
+             | "SignatureById" >> beam.Map(lambda s: (s.doc_id, s))
+             .with_output_types(tuple[str, Signature]))
             | "Meet" >> beam.Flatten().with_output_types(tuple[str, Any])
             | "Gather" >> beam.ParDo(_GatherFn(o.bands, o.ttl))
-            .with_input_types(tuple[str, Any]).with_outputs(_LINKED_TAG, main="alone"))
+            .with_input_types(tuple[str, Any]).with_outputs(_LINKED_TAG, _KEPT_TAG, main="alone"))
+        self.signatures = gathered[_KEPT_TAG] | "Kept" >> beam.Map(
+            lambda s: s).with_output_types(Signature)
         decided = (
             gathered[_LINKED_TAG]
             | "OneKey" >> beam.Map(lambda linked: ("", linked)).with_output_types(tuple[str, Any])
