@@ -219,7 +219,7 @@ class BucketFn(beam.DoFn):
         if seed_bands is not None:  # side inputs of a seeded stream (module docstring)
             chosen = seeds_to_compare(seed_bands[key], sig.doc_id, held_at, self._ttl,
                                       self._window, {e.signature.doc_id for e in others})
-            others.extend(h for d in chosen for h in list(seeds[d])[:1])
+            others.extend(h for d in chosen for h in list(seeds[d.encode()])[:1])
         if len(others) > self._window:  # a template's bucket: the latest neighbours only
             self._cut.inc()
             others.sort(key=lambda e: (e.held_at, e.signature.doc_id))
@@ -380,9 +380,13 @@ class FindLinks(beam.PTransform):
             side = {"seed_bands": pvalue.AsMultiMap(
                         self._seeds | "SeedBandKeys" >> beam.FlatMap(seed_entries, o.bands, o.rows)
                         .with_output_types(tuple[bytes, tuple[int, str]])),
+                    # Keyed by bytes, as the buckets are: Beam 2.77 takes a stateful DoFn's key coder
+                    # from any of its inputs, side inputs included (core.ParDo.
+                    # _get_key_and_window_coder), and a str key coder failed its timers on Prism.
                     "seeds": pvalue.AsMultiMap(
-                        self._seeds | "SeedsById" >> beam.Map(lambda h: (h.signature.doc_id, h))
-                        .with_output_types(tuple[str, HeldSignature]))}
+                        self._seeds | "SeedsById" >> beam.Map(
+                            lambda h: (h.signature.doc_id.encode(), h))
+                        .with_output_types(tuple[bytes, HeldSignature]))}
         return (
             signatures
             | "BandKeys" >> _band_keyed(o)
