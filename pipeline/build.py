@@ -23,7 +23,7 @@ from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
 from tollwatch.schemas.intermediate import ArticleVersion, EventSpan, FileRef
 from tollwatch.transforms.copies import FindCopies
 from tollwatch.transforms.duplicates.settings import TTL as COPIES_TTL
-from tollwatch.transforms.duplicates.state import WriteSignatures, known_signatures, seed_signatures
+from tollwatch.transforms.duplicates.state import WriteSignatures, known_signatures, stored_seeds
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.infer_events import ApplyEvents, InferEvents
@@ -208,7 +208,9 @@ class _Stream:
         # toll panes are written by arrival windows like the other tables.
         self._local = options.view_as(StandardOptions).runner is None
         self._toll_by_processing_time = toll_by_processing_time and not self._local
-        self.find_copies = FindCopies(options.sources)
+        # Copies of stories written before the (re)start link to their stored canonicals.
+        seeds = stored_seeds(options.output, COPIES_TTL, clock()) if resume else None
+        self.find_copies = FindCopies(options.sources, seeds=seeds)
 
     def not_written(self, records, name: str, key_of):
         """Leaves out what a restarted stream read again (its rows are in OUT already)."""
@@ -217,10 +219,7 @@ class _Stream:
         return records | f"{name}NotWrittenBefore" >> SkipWritten(self._written, key_of)
 
     def with_known(self, pipeline, articles):
-        """Copies of stories written before the (re)start link to their stored canonicals."""
-        seeds = (seed_signatures(pipeline, self._options.output, COPIES_TTL, self._clock())
-                 if self._resume else None)
-        return (articles, seeds) if seeds is not None else articles
+        return articles
 
     def _written_claims(self, pipeline):
         """The claims OUT holds (of each article's current version) that a toll window still open

@@ -249,7 +249,7 @@ def test_a_stream_started_on_an_output_folder_marks_a_copy_of_a_story_written_be
     from tollwatch.schemas.arrow import to_arrow_table
     from tollwatch.schemas.duplicates import Signature
     from tollwatch.transforms.duplicates.settings import TTL
-    from tollwatch.transforms.duplicates.state import seed_signatures
+    from tollwatch.transforms.duplicates.state import stored_seeds
 
     now = T0 + 10 * HOUR
     stored = article("stored", seed("000"), 8, ingested_at=Timestamp(now - HOUR),
@@ -270,8 +270,8 @@ def test_a_stream_started_on_an_output_folder_marks_a_copy_of_a_story_written_be
               .add_elements([TimestampedValue(other, other.published_at)])
               .advance_watermark_to_infinity())
     with streaming_pipeline() as p:
-        mark = MarkNearDuplicates()
-        marked = (p | stream, seed_signatures(p, str(tmp_path), TTL, Timestamp(now))) | mark
+        mark = MarkNearDuplicates(seeds=stored_seeds(str(tmp_path), TTL, Timestamp(now)))
+        marked = p | stream | mark
         assert_that(marked | beam.Map(marks), equal_to([
             ("copy", "near", "stored", "story-1", False),
             ("other", None, None, "other", True)]))

@@ -12,8 +12,9 @@ from tollwatch.schemas.arrow import to_arrow_table
 from tollwatch.schemas.duplicates import Signature
 from tollwatch.transforms.duplicates.minhash import MinHasher
 from tollwatch.transforms.duplicates.similarity import make_signature
-from tollwatch.transforms.duplicates.state import canonical_arrivals, held_signatures
-from tollwatch.transforms.duplicates.streaming import seeds_to_compare
+from tollwatch.transforms.duplicates.settings import BANDS
+from tollwatch.transforms.duplicates.state import StoredSeeds, canonical_arrivals, held_signatures
+from tollwatch.transforms.duplicates.streaming import SeedIndex, expiry_time, seeds_to_compare
 
 NOW = Timestamp(1_790_000_000)
 HOUR, DAY = 3600, 86400
@@ -71,6 +72,15 @@ def test_the_canonicals_that_arrived_within_the_ttl_are_seeded_held_from_their_a
         ("recent", NOW - 3 * HOUR), ("ahead", NOW - 2 * HOUR), ("scraped", NOW - HOUR)]
     assert all(h.signature.cluster_id == h.signature.doc_id and len(h.signature.minhash) == 160
                for h in held)
+
+    # What a worker loads (within the budget) and indexes: each seed under each of its band keys.
+    held, left_out, summary = StoredSeeds(str(tmp_path), TTL, NOW, max_seeded=2)()
+    assert sorted(h.signature.doc_id for h in held) == ["ahead", "scraped"] and left_out == 1
+    assert summary.startswith("copy state seeded with 2 signatures of the 3 canonical"), summary
+    index = SeedIndex(held, left_out, summary, BANDS, 2, TTL)
+    assert sorted(index.by_id) == ["ahead", "scraped"]
+    assert sum(len(v) for v in index.by_band.values()) == 2 * BANDS
+    assert index.until == expiry_time(NOW - HOUR, TTL)
 
 
 def test_an_output_folder_without_articles_or_with_a_damaged_file_seeds_what_it_can(tmp_path):

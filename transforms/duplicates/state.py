@@ -8,12 +8,12 @@ run reads the signatures of the last `lookback_days` of partitions before the ne
 rewrites the partitions it produces, like every other table. A stream writes the signatures of
 its canonical articles there too, window by window (``build._Stream``).
 
-A (re)started stream seeds its copy state from it (``SeedSignatures``): the canonical articles
+A (re)started stream seeds its copy state from it (``StoredSeeds``): the canonical articles
 that arrived within the streaming TTL before it starts, as the stream would still hold them had it
 never stopped. Arrival is read from ``OUT/articles`` (``ingested_at``, or the date if later:
 ``streaming.at_arrival``'s clock), since the signatures carry none; at most ``max_seeded`` of them,
 the latest arrivals, are loaded (a memory budget: each is held once per band key that a new
-article hits), and the rest are counted (``seeds_left_out``) and logged.
+article hits), and the rest are counted (gauge ``seeds_left_out``) and logged.
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ from typing import Iterator, Optional
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadAllFromParquet
-from apache_beam.metrics import Metrics
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas.duplicates import Signature
 from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
-from tollwatch.transforms import METRICS_NAMESPACE
 from tollwatch.transforms.duplicates.streaming import HeldSignature
 from tollwatch.transforms.parquet import WriteParquet, table_files
 
@@ -174,45 +172,32 @@ def held_signatures(output: str, arrivals: dict[str, Timestamp]) -> Iterator[Hel
                 yield HeldSignature(arrivals[doc_id], signature_row(row))
 
 
-class _SeedFn(beam.DoFn):
-    def __init__(self, ttl: Duration, now: Timestamp, max_seeded: int):
-        self._ttl, self._now, self._max = ttl, now, max_seeded
-        self._seeded = Metrics.counter(METRICS_NAMESPACE, "seeded_signatures")
-        self._left_out = Metrics.counter(METRICS_NAMESPACE, "seeds_left_out")
-
-    def process(self, output: str):
-        arrivals, counts = canonical_arrivals(output, self._ttl, self._now, self._max)
-        loaded = 0
-        for held in held_signatures(output, arrivals):
-            loaded += 1
-            yield held
-        self._seeded.inc(loaded)
-        self._left_out.inc(counts["left_out"])
-        _LOG.info("copy state seeded with %d signatures of the %d canonical articles that arrived "
-                  "within the TTL; %d left out (over the budget of %d), %d without a signature",
-                  loaded, counts["canonical"], counts["left_out"], self._max,
-                  len(arrivals) - loaded)
-
-
-class SeedSignatures(beam.PTransform):
-    """PBegin -> the HeldSignatures a stream starting at `now` seeds its copy state with (see the
-    module docstring): read by one worker from `output`, not carried in the graph."""
+class StoredSeeds:
+    """The loader of a stream's seeds (``streaming.SeedLoader``): called once per worker process
+    (``streaming.BucketFn.setup``), it reads `output` and returns the HeldSignatures of the
+    canonical articles that arrived within `ttl` before `now` (at most `max_seeded`) and how many
+    were left out over that budget. It is what the graph carries (a path and three numbers), not
+    the signatures; a failure to read leaves the stream unseeded, not stopped."""
 
     def __init__(self, output: str, ttl: Duration, now: Timestamp, max_seeded: int = MAX_SEEDED):
-        super().__init__()
-        self._output = output
-        self._fn = _SeedFn(ttl, now, max_seeded)
+        self._output, self._ttl, self._now, self._max = output, ttl, now, max_seeded
 
-    def expand(self, pbegin):
-        return (pbegin
-                | "Output" >> beam.Create([self._output])
-                | "Read" >> beam.ParDo(self._fn).with_output_types(HeldSignature))
+    def __call__(self) -> tuple[list[HeldSignature], int, str]:
+        try:
+            arrivals, counts = canonical_arrivals(self._output, self._ttl, self._now, self._max)
+            held = list(held_signatures(self._output, arrivals))
+        except Exception as err:  # noqa: BLE001 - the stream runs, unseeded, rather than not at all
+            return [], 0, f"copy state not seeded from {self._output} ({err})"
+        return held, counts["left_out"], (
+            f"copy state seeded with {len(held)} signatures of the {counts['canonical']} canonical "
+            f"articles that arrived within the TTL; {counts['left_out']} left out (over the "
+            f"budget of {self._max}), {len(arrivals) - len(held)} without a signature")
 
 
-def seed_signatures(pipeline: beam.Pipeline, output: str, ttl: Duration, now: Timestamp,
-                    max_seeded: int = MAX_SEEDED) -> Optional[beam.PCollection]:
-    """The HeldSignatures a stream starting on `output` seeds its copy state with, or None for an
-    output folder that keeps no signatures."""
+def stored_seeds(output: str, ttl: Duration, now: Timestamp,
+                 max_seeded: int = MAX_SEEDED) -> Optional[StoredSeeds]:
+    """The loader of the seeds of a stream starting on `output` at `now`, or None for an output
+    folder that keeps no signatures."""
     if not table_files(FileSystems.join(output, STATE_DIR), SIGNATURES.name):
         return None
-    return pipeline | "SeededSignatures" >> SeedSignatures(output, ttl, now, max_seeded)
+    return StoredSeeds(output, ttl, now, max_seeded)

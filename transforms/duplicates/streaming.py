@@ -13,12 +13,14 @@ evicts the oldest (counter ``bucket_overflow``), and an article is compared with
 in linear work (counter ``partners_cut``).
 
 A (re)started stream is seeded with the canonical articles the output folder holds that arrived
-within ``ttl`` before it started (``state.SeedSignatures``: ``HeldSignature``, held from their
-arrival). They are held, not decided: a side input (one multimap of band key -> seeded ids, one of
-id -> signature), which Beam makes the buckets wait for, so no new article is compared before they
-are all there. ``BucketFn`` compares a new article with the seeds of its band key as with the
-signatures it holds (within the TTL from their arrival, the same partner window), and never emits
-them: a copy of a stored canonical gets its ``dup_of`` and ``dup_cluster_id``.
+within ``ttl`` before it started (``seeds``: a loader, ``state.StoredSeeds``, of ``HeldSignature``s
+held from their arrival). They are held, not decided: each worker process loads them once, in the
+buckets' ``setup`` (``shared.Shared``: one ``SeedIndex`` per process), before any article is
+compared, and ``BucketFn`` compares a new article with the seeds of its band key as with the
+signatures it holds (within the TTL from their arrival, the same partner window), never emitting
+them: a copy of a stored canonical gets its ``dup_of`` and ``dup_cluster_id``. (Measured against a
+side input of the seeds: the SDK sized each band key's lookup in its state cache, ~3.5 ms, 20 per
+article; benchmarks/bench_seeded_restart.py.)
 
 An article is decided once, when all its bands have reported (``_GatherFn``), and never revised: it
 is compared with the articles that *arrived* before it and are still within ``ttl``; a single
@@ -45,7 +47,9 @@ signatures of the canonical articles it decided (cluster id set), which the stre
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+import logging
+from collections import defaultdict
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 import numpy as np
 
@@ -55,6 +59,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms import userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils import shared
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas.duplicates import BandReport, Signature
@@ -75,7 +80,7 @@ __all__ = ["FindLinks", "MarkNearDuplicates"]
 
 class HeldSignature(NamedTuple):
     # Element timestamp (the arrival, at_arrival): the clock the expiry timer runs on. Also the
-    # record of a seeded signature (state.SeedSignatures), held from when its article arrived.
+    # record of a seeded signature (state.StoredSeeds), held from when its article arrived.
     held_at: Timestamp
     signature: Signature
 
@@ -96,6 +101,7 @@ _LINKED_TAG = "linked"
 _DEAD_LETTERS_TAG = "dead_letters"
 _KEPT_TAG = "kept"
 _COPIES = Metrics.counter(METRICS_NAMESPACE, "near_copies")
+_LOG = logging.getLogger("tollwatch")
 
 
 def at_arrival(article: Article) -> TimestampedValue:
@@ -170,10 +176,27 @@ def _band_keyed(options: NearOptions) -> beam.PTransform:
         tuple[bytes, Signature])
 
 
-def seed_entries(held: HeldSignature, bands: int, rows: int) -> list[tuple[bytes, tuple[int, str]]]:
-    "A seeded signature under each of its band keys, as (arrival in microseconds, doc_id)."
-    return [(key, (held.held_at.micros, held.signature.doc_id))
-            for key, _ in _band_entries(held.signature, bands, rows)]
+# Loads the seeds of a (re)started stream: (the HeldSignatures, how many were left out, a line
+# that says so).
+SeedLoader = Callable[[], tuple[Iterable[HeldSignature], int, str]]
+
+
+class SeedIndex:
+    """The seeded signatures of one worker process: by doc_id, and (arrival micros, doc_id) by
+    band key; ``until``: when the last of them expires; ``summary``: what was loaded, said once
+    per process (``reported``)."""
+
+    def __init__(self, held: Iterable[HeldSignature], left_out: int, summary: str, bands: int,
+                 rows: int, ttl: Duration):
+        self.by_id: dict[str, HeldSignature] = {}
+        self.by_band: dict[bytes, list[tuple[int, str]]] = defaultdict(list)
+        for h in held:
+            self.by_id[h.signature.doc_id] = h
+            for key, _ in _band_entries(h.signature, bands, rows):
+                self.by_band[key].append((h.held_at.micros, h.signature.doc_id))
+        self.left_out, self.summary, self.reported = left_out, summary, False
+        self.until = max((expiry_time(h.held_at, ttl) for h in self.by_id.values()),
+                         default=Timestamp(0))
 
 
 def seeds_to_compare(entries, doc_id: str, now: Timestamp, ttl: Duration, window: int,
@@ -195,7 +218,7 @@ class BucketFn(beam.DoFn):
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, threshold, containment, min_shared, bands, rows, ttl, max_bucket,
-                 report_empty, max_partners=MAX_PARTNERS):
+                 report_empty, max_partners=MAX_PARTNERS, seeds: Optional[SeedLoader] = None):
         self._rule = (threshold, containment, min_shared)
         self._bands, self._rows = bands, rows
         self._ttl, self._max_bucket, self._report_empty = ttl, max_bucket, report_empty
@@ -206,20 +229,34 @@ class BucketFn(beam.DoFn):
         self._overflow = Metrics.counter(METRICS_NAMESPACE, "bucket_overflow")
         self._size = Metrics.distribution(METRICS_NAMESPACE, "bucket_size")
         self._cut = Metrics.counter(METRICS_NAMESPACE, "partners_cut")
+        self._seeds, self._shared = seeds, shared.Shared() if seeds is not None else None
+        self._seeded = Metrics.gauge(METRICS_NAMESPACE, "seeded_signatures")
+        self._left_out = Metrics.gauge(METRICS_NAMESPACE, "seeds_left_out")
+
+    def setup(self):
+        self._index = None
+        if self._seeds is not None:  # once per worker process, before any article is compared
+            load, args = self._seeds, (self._bands, self._rows, self._ttl)
+            self._index = self._shared.acquire(lambda: SeedIndex(*load(), *args))
 
     def process(self, element, held_at=beam.DoFn.TimestampParam,
-                held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY),
-                seed_bands=None, seeds=None):
+                held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY)):
         key, sig = element
         band = band_of(key)
         entries = list(held.read())
         mine = np.frombuffer(sig.minhash, dtype="<u4")
         others = [e for e in entries if e.signature.doc_id != sig.doc_id]
         seen = len(others) < len(entries)
-        if seed_bands is not None:  # side inputs of a seeded stream (module docstring)
-            chosen = seeds_to_compare(seed_bands[key], sig.doc_id, held_at, self._ttl,
+        seeds = self._index
+        if seeds is not None and held_at < seeds.until:  # a seeded stream (module docstring)
+            if not seeds.reported:  # here: on Prism, a line logged in setup never reached the log
+                seeds.reported = True
+                self._seeded.set(len(seeds.by_id))
+                self._left_out.set(seeds.left_out)
+                _LOG.info("%s", seeds.summary)
+            chosen = seeds_to_compare(seeds.by_band.get(key, ()), sig.doc_id, held_at, self._ttl,
                                       self._window, {e.signature.doc_id for e in others})
-            others.extend(h for d in chosen for h in list(seeds[d.encode()])[:1])
+            others.extend(seeds.by_id[d] for d in chosen)
         if len(others) > self._window:  # a template's bucket: the latest neighbours only
             self._cut.inc()
             others.sort(key=lambda e: (e.held_at, e.signature.doc_id))
@@ -367,32 +404,20 @@ class FindLinks(beam.PTransform):
     With ``report_empty`` every band reports, so a consumer knows when an article is complete."""
 
     def __init__(self, options: Optional[NearOptions] = None, report_empty: bool = False,
-                 label: Optional[str] = None, seeds: Optional[beam.PCollection] = None):
+                 label: Optional[str] = None, seeds: Optional[SeedLoader] = None):
         super().__init__(label)
         self._options = options or near_options()
         self._report_empty = report_empty
-        self._seeds = seeds  # HeldSignatures of a (re)started stream, or None
+        self._seeds = seeds
 
     def expand(self, signatures):
         o = self._options
-        side = {}
-        if self._seeds is not None:  # held, not decided: side inputs the buckets wait for
-            side = {"seed_bands": pvalue.AsMultiMap(
-                        self._seeds | "SeedBandKeys" >> beam.FlatMap(seed_entries, o.bands, o.rows)
-                        .with_output_types(tuple[bytes, tuple[int, str]])),
-                    # Keyed by bytes, as the buckets are: Beam 2.77 takes a stateful DoFn's key coder
-                    # from any of its inputs, side inputs included (core.ParDo.
-                    # _get_key_and_window_coder), and a str key coder failed its timers on Prism.
-                    "seeds": pvalue.AsMultiMap(
-                        self._seeds | "SeedsById" >> beam.Map(
-                            lambda h: (h.signature.doc_id.encode(), h))
-                        .with_output_types(tuple[bytes, HeldSignature]))}
         return (
             signatures
             | "BandKeys" >> _band_keyed(o)
             | "Buckets" >> beam.ParDo(BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
                                                 o.rows, o.ttl, o.max_bucket, self._report_empty,
-                                                o.max_partners), **side)
+                                                o.max_partners, self._seeds))
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
 
 
@@ -400,11 +425,10 @@ class FindLinks(beam.PTransform):
 class MarkNearDuplicates(beam.PTransform):
     """Mark near-duplicate copies as they arrive: ``dup_kind='near'``, ``dup_of`` the canonical,
     ``dup_similarity``, a shared ``dup_cluster_id`` and ``is_canonical`` (see the module docstring
-    for what is approximate). ``near_options`` gives the knobs (validated here, at construction).
-    Input: the articles, or
-    (articles, seeded HeldSignatures) for a stream started on an output folder that holds some
-    (``state.SeedSignatures``). After expansion, ``signatures`` are the canonical articles'
-    signatures, ``dead_letters`` the articles that failed.
+    for what is approximate). ``near_options`` gives the knobs (validated here, at construction);
+    ``seeds`` loads the signatures a stream started on an output folder holds (``state.StoredSeeds``).
+    After expansion, ``signatures`` are the canonical articles' signatures, ``dead_letters`` the
+    articles that failed.
 
     >>> marked = articles | MarkNearDuplicates(ttl=datetime.timedelta(days=1))  # doctest: +SKIP
     """
@@ -414,16 +438,17 @@ class MarkNearDuplicates(beam.PTransform):
                  num_perm: int = NUM_PERM, bands: int = BANDS, rows: Optional[int] = None,
                  sketch_size: int = SKETCH_SIZE, ttl: Any = TTL, max_bucket: int = MAX_BUCKET,
                  seed: int = SEED, label: Optional[str] = None,
-                 max_partners: int = MAX_PARTNERS, max_candidates: int = MAX_CANDIDATES):
+                 max_partners: int = MAX_PARTNERS, max_candidates: int = MAX_CANDIDATES,
+                 seeds: Optional[SeedLoader] = None):
         super().__init__(label)
         self._options = near_options(threshold, containment, min_shared, shingle_size, num_perm,
                                      bands, rows, sketch_size, ttl, max_bucket, seed,
                                      max_partners, max_candidates)
+        self._seeds = seeds
         self.dead_letters = None
         self.signatures = None
 
-    def expand(self, pcolls):
-        articles, seeds = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
+    def expand(self, articles):
         o = self._options
         signed = (
             articles
@@ -434,7 +459,7 @@ class MarkNearDuplicates(beam.PTransform):
         # The articles signing failed on, as DeadLetters (ExtractClaims' convention).
         self.dead_letters = signed[_DEAD_LETTERS_TAG] | "DeadLetters" >> beam.Map(
             lambda d: d).with_output_types(DeadLetter)
-        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=True, seeds=seeds)
+        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=True, seeds=self._seeds)
         gathered = (
             (signed.compared
              | "KeyById" >> beam.Map(lambda a: (a.doc_id, a)).with_output_types(tuple[str, Article]),
