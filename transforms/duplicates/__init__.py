@@ -24,5 +24,5 @@ A batch run (``pipeline/build.py``) computes each article's digest in ``staging.
 (``similarity.signature_of``, ``rewrites.story_traits``, ``exact``'s text hash), decides in
 ``resolve.ResolveDuplicates`` (exact -> candidates -> compare -> stories -> rewrites), and keeps
 the canonical signatures with ``state.WriteSignatures``. A streaming run uses
-``streaming.MarkNearDuplicates``, seeded at its start by ``state.SeedSignatures``.
+``streaming.MarkNearDuplicates``, seeded at its start by ``state.StoredSeeds``.
 """
