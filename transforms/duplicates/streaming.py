@@ -230,6 +230,7 @@ class BucketFn(beam.DoFn):
         self._size = Metrics.distribution(METRICS_NAMESPACE, "bucket_size")
         self._cut = Metrics.counter(METRICS_NAMESPACE, "partners_cut")
         self._seeds, self._shared = seeds, shared.Shared() if seeds is not None else None
+        self._index: Optional[SeedIndex] = None  # setup's
         self._seeded = Metrics.gauge(METRICS_NAMESPACE, "seeded_signatures")
         self._left_out = Metrics.gauge(METRICS_NAMESPACE, "seeds_left_out")
 
