@@ -200,6 +200,10 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
         f"read_parquet('{output}/articles/*/*.parquet')").fetchall() if "drop" in u}
     assert sorted(marks) == ["copy.txt", "first.txt", "second.txt"], marks
     assert after["articles"] == 4 and before["articles"] == 2, (before, after)
+    # The state holds each canonical's signature once: the two written before, second.txt's; the
+    # seeded ones are not written again, nor the copy's.
+    from outputs import stored_rows
+    assert stored_rows(output, "_state/signatures") == 3
     # The copy links to the canonical written before the restart, its claims are a copy's.
     (first, _, cluster, _), (copy, dup_of, copy_cluster, kind) = marks["first.txt"], marks["copy.txt"]
     print(f"prism stream: the copy read after the restart: dup_of {dup_of} (first.txt: {first}), "
