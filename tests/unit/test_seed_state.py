@@ -81,6 +81,8 @@ def test_the_canonicals_that_arrived_within_the_ttl_are_seeded_held_from_their_a
     assert sorted(index.by_id) == ["ahead", "scraped"]
     assert sum(len(v) for v in index.by_band.values()) == 2 * BANDS
     assert index.until == expiry_time(NOW - HOUR, TTL)
+    index.release()
+    assert not index.by_id and not index.by_band
 
 
 def test_an_output_folder_without_articles_or_with_a_damaged_file_seeds_what_it_can(tmp_path):
@@ -103,3 +105,39 @@ def test_a_new_article_meets_the_live_seeds_of_its_band_the_latest_first():
     # Two days on, only what arrived within the TTL before the new article.
     assert seeds_to_compare(entries, "x", NOW + TTL - Duration(seconds=90 * 60), TTL, 32, set()) == ["b",
         "me", "edited", "c"]
+
+
+class _Bag(list):
+    read = list.copy
+    add = list.append
+
+
+class _Timer:
+    def set(self, _when):
+        pass
+
+
+def test_a_bucket_links_an_arrival_to_a_seed_until_the_seeds_expire_then_lets_them_go():
+    from tollwatch.transforms.duplicates.lsh import band_keys
+    from tollwatch.transforms.duplicates.settings import near_options
+    from tollwatch.transforms.duplicates.streaming import BucketFn, HeldSignature
+
+    import numpy as np
+
+    o = near_options()
+    stored = HeldSignature(NOW - HOUR, signature("wire", NOW - 2 * HOUR))
+    fn = BucketFn(o.threshold, o.containment, o.min_shared, o.bands, o.rows, o.ttl, o.max_bucket,
+                  True, o.max_partners, seeds=lambda: ([stored], 0, "one seed"))
+    fn.setup()
+    copy = make_signature("copy", NOW, TEXT.format("wire") * 4 + " Read more.", MinHasher())
+    key = band_keys(np.frombuffer(copy.minhash, dtype="<u4"), o.bands, o.rows)[0]
+    (_, report), = fn.process((key, copy), held_at=NOW, held=_Bag(), expiry=_Timer())
+    assert [link.other.doc_id for link in report.links] == ["wire"]
+    # Two days on the seed has expired: nothing to link to, and the index is emptied.
+    later = copy._replace(doc_id="later")
+    (_, report), = fn.process((key, later), held_at=NOW + TTL, held=_Bag(), expiry=_Timer())
+    assert report.links == []
+    # Released, not only passed over: an arrival stamped before the expiry finds nothing now.
+    (_, report), = fn.process((key, copy._replace(doc_id="stray")), held_at=NOW, held=_Bag(),
+                              expiry=_Timer())
+    assert report.links == []

@@ -198,6 +198,11 @@ class SeedIndex:
         self.until = max((expiry_time(h.held_at, ttl) for h in self.by_id.values()),
                          default=Timestamp(0))
 
+    def release(self) -> None:
+        "Every seed has expired: the process's memory goes back (other DoFn instances share it)."
+        self.by_id.clear()
+        self.by_band.clear()
+
 
 def seeds_to_compare(entries, doc_id: str, now: Timestamp, ttl: Duration, window: int,
                      held_ids: set) -> list[str]:
@@ -249,7 +254,9 @@ class BucketFn(beam.DoFn):
         others = [e for e in entries if e.signature.doc_id != sig.doc_id]
         seen = len(others) < len(entries)
         seeds = self._index
-        if seeds is not None and held_at < seeds.until:  # a seeded stream (module docstring)
+        if seeds is not None and held_at >= seeds.until:
+            seeds.release()
+        elif seeds is not None:  # a seeded stream (module docstring)
             if not seeds.reported:  # here: on Prism, a line logged in setup never reached the log
                 seeds.reported = True
                 self._seeded.set(len(seeds.by_id))
