@@ -5,10 +5,13 @@ read again under new names with a line of their own (new articles, copies of sto
 holds) by the streaming graph on the local runner, bounded, into a copy of the output: with its
 signatures (the seeded stream) and without them (the stream as it was). Rounds alternate; reported
 per round: CPU seconds of the process and its workers, the articles marked copies, and how many of
-them link to a stored canonical.
+them link to a stored canonical. With `--load-only`: what a worker process spends loading the
+seeds (``StoredSeeds``) and indexing them (``SeedIndex``), CPU seconds per round, and the memory
+they hold (tracemalloc, in a round of its own: it slows what it traces).
 
     .venv/bin/python benchmarks/bench_seeded_restart.py /work/wt-merge/.bench/out-10000 \\
         /work/wt-merge/.bench/corpus-10000/input --files 300 --rounds 2
+    .venv/bin/python benchmarks/bench_seeded_restart.py /work/wt-merge/.bench/out-10000 - --load-only
 """
 
 from __future__ import annotations
@@ -67,13 +70,46 @@ def marks(output: Path, stored: set[str]) -> tuple[int, int, int]:
     return len(rows), sum(d is not None for _, d in rows), sum(d in stored for _, d in rows)
 
 
+def load_only(output: Path, rounds: int) -> None:
+    import tracemalloc
+
+    from apache_beam.utils.timestamp import Timestamp
+
+    from tollwatch.transforms.duplicates.settings import BANDS, NUM_PERM, TTL
+    from tollwatch.transforms.duplicates.state import StoredSeeds
+    from tollwatch.transforms.duplicates.streaming import SeedIndex
+
+    loader = StoredSeeds(str(output), TTL, Timestamp.now())
+    for r in range(rounds + 1):
+        traced = r == rounds
+        if traced:
+            tracemalloc.start()
+        start = time.process_time()
+        held, left_out, summary = loader()
+        loaded = time.process_time()
+        index = SeedIndex(held, left_out, summary, BANDS, NUM_PERM // BANDS, TTL)
+        indexed = time.process_time()
+        if traced:
+            print(f"held: {tracemalloc.get_traced_memory()[0] / 2**20:.0f} MB for "
+                  f"{len(index.by_id)} seeds")
+            tracemalloc.stop()
+        else:
+            print(f"round {r}: load {loaded - start:.2f} CPU-s, index {indexed - loaded:.2f} CPU-s; "
+                  f"{summary}")
+        del held, index
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output", type=Path)
     parser.add_argument("input", type=Path)
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--load-only", action="store_true")
     args = parser.parse_args()
+    if args.load_only:
+        load_only(args.output, args.rounds)
+        return
 
     import duckdb
     from apache_beam.utils.timestamp import Timestamp
