@@ -22,7 +22,8 @@ from tollwatch.pipeline.progress import ReportProgress
 from tollwatch.schemas import TABLES, Claim, DeadLetter, RawDoc, TollWindow
 from tollwatch.schemas.intermediate import ArticleVersion, EventSpan, FileRef
 from tollwatch.transforms.copies import FindCopies
-from tollwatch.transforms.duplicates.state import WriteSignatures, known_signatures
+from tollwatch.transforms.duplicates.settings import TTL as COPIES_TTL
+from tollwatch.transforms.duplicates.state import WriteSignatures, known_signatures, stored_seeds
 from tollwatch.transforms.events import AssignEvents, Event, default_event, load_events
 from tollwatch.transforms.extract import ExtractArticles
 from tollwatch.transforms.infer_events import ApplyEvents, InferEvents
@@ -194,7 +195,8 @@ class _Batch:
 class _Stream:
     """An unbounded run: per-key state with expiry timers (copies), windows with early, on-time
     and late panes (toll, writes). Of the output folder, a (re)started stream reads what it has
-    written already (resume.py): it writes no row twice, and its toll counts the claims written."""
+    written already (resume.py): it writes no row twice, its toll counts the claims written, and
+    its copy state holds the canonical articles that arrived within its TTL (duplicates/state.py)."""
 
     def __init__(self, options: TollwatchOptions, clock, toll_by_processing_time: bool,
                  resume: bool = True):
@@ -206,7 +208,9 @@ class _Stream:
         # toll panes are written by arrival windows like the other tables.
         self._local = options.view_as(StandardOptions).runner is None
         self._toll_by_processing_time = toll_by_processing_time and not self._local
-        self.find_copies = FindCopies(options.sources)
+        # Copies of stories written before the (re)start link to their stored canonicals.
+        seeds = stored_seeds(options.output, COPIES_TTL, clock()) if resume else None
+        self.find_copies = FindCopies(options.sources, seeds=seeds)
 
     def not_written(self, records, name: str, key_of):
         """Leaves out what a restarted stream read again (its rows are in OUT already)."""
@@ -265,6 +269,9 @@ class _Stream:
         keys = {"toll": run_key([str(self._clock())])}
         # A stream's windows are written by a fixed number of shards (WriteToFiles' rule in streaming).
         _write(windowed, options, keys, options.parquet_shards or 1, remove_stale=False)
+        (found["signatures"]
+         | "signaturesWriteWindows" >> WindowByArrival(size, _lateness_seconds(options), self._clock)
+         | "KeepSignatures" >> WriteSignatures(options.output, options.parquet_shards or 1))
 
 
 def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence[str],

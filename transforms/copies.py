@@ -14,7 +14,9 @@ compares an article with:
   Also out: the canonical articles' signatures, kept in ``OUT/_state/signatures`` for later runs.
 - streaming (``FindCopies()``): per LSH band, bag state with expiry timers
   (``MarkNearDuplicates()``): an article is decided when it arrives, against the
-  articles held within the TTL; then ``ExtractClaims`` marks its claims as its copy's.
+  articles held within the TTL (and, for a stream started on an output folder, the canonical
+  articles it holds that arrived within the TTL: ``state.StoredSeeds``); then ``ExtractClaims``
+  marks its claims as its copy's. Also out: the canonical articles' signatures, as in batch.
 
 What a stream cannot decide, because it needs the articles that come after: rewrites (found
 between whole stories), exact copies as a kind of their own (they are near copies of similarity
@@ -30,7 +32,7 @@ import apache_beam as beam
 
 from tollwatch.schemas import DeadLetter
 from tollwatch.transforms.claims import ExtractClaims
-from tollwatch.transforms.duplicates.streaming import MarkNearDuplicates
+from tollwatch.transforms.duplicates.streaming import MarkNearDuplicates, SeedLoader
 from tollwatch.transforms.duplicates.resolve import ResolveDuplicates
 from tollwatch.transforms.staging import (
     ApplyVerdicts, StageArticles, read_digests, read_sketches, write_verdicts)
@@ -40,18 +42,20 @@ __all__ = ["FindCopies"]
 
 class FindCopies(beam.PTransform):
     """PCollection[Article] (or (articles, known Signatures), batch) -> {'articles', 'claims',
-    'dead_letters'} and, in batch, 'signatures' (the canonical articles', for the output's state).
+    'dead_letters', 'signatures'} (the canonical articles' signatures, for the output's state).
 
-    `staging`: the run's staging folder: the batch form; without it, the streaming form."""
+    `staging`: the run's staging folder: the batch form; without it, the streaming form, whose
+    copy state `seeds` loads (``streaming.SeedLoader``) at its start."""
 
-    def __init__(self, source_files: Sequence[str] = (), staging: Optional[str] = None):
+    def __init__(self, source_files: Sequence[str] = (), staging: Optional[str] = None,
+                 seeds: Optional[SeedLoader] = None):
         super().__init__()
         self._staging = staging
         # Built here: a bad sources file fails when the graph is built, not on a worker.
         if staging is not None:
             self._stage = StageArticles(staging, source_files)
         else:
-            self._mark = MarkNearDuplicates()
+            self._mark = MarkNearDuplicates(seeds=seeds)
             self._claims = ExtractClaims(source_files)
 
     @property
@@ -62,7 +66,7 @@ class FindCopies(beam.PTransform):
         articles, known = pcolls if isinstance(pcolls, tuple) else (pcolls, None)
         if self.streaming:
             if known is not None:
-                raise ValueError("a stream keeps no signatures of earlier runs")
+                raise ValueError("a stream loads what it knows of earlier runs itself (seeds)")
             return self._per_article(articles)
         return self._whole_run(articles, known)
 
@@ -79,4 +83,5 @@ class FindCopies(beam.PTransform):
         claims = marked | "ExtractClaims" >> self._claims
         dead_letters = ((self._mark.dead_letters, self._claims.dead_letters)
                         | "DeadLetters" >> beam.Flatten().with_output_types(DeadLetter))
-        return {"articles": marked, "claims": claims, "dead_letters": dead_letters}
+        return {"articles": marked, "claims": claims, "dead_letters": dead_letters,
+                "signatures": self._mark.signatures}

@@ -237,3 +237,43 @@ def test_expiry_is_in_whole_milliseconds_so_a_timer_never_re_arms_itself():
     assert expiry.micros % 1000 == 0 and expiry >= held + Duration(seconds=2 * 24 * HOUR)
     # A timer that fires at the (truncated) expiry finds the entry expired.
     assert not expiry_time(held, Duration(seconds=2 * 24 * HOUR)) > expiry
+
+
+def test_a_stream_started_on_an_output_folder_marks_a_copy_of_a_story_written_before(tmp_path):
+    # OUT holds a canonical written an hour before the (re)start, in a story of its own id; the
+    # restarted stream reads a copy of it and a story of its own. The copy links to the stored
+    # canonical (its copy_of and cluster); the stored one is never emitted; the new canonical's
+    # signature is kept for the state, the copy's is not.
+    import pyarrow.parquet as pq
+
+    from tollwatch.schemas.arrow import to_arrow_table
+    from tollwatch.schemas.duplicates import Signature
+    from tollwatch.transforms.duplicates.settings import TTL
+    from tollwatch.transforms.duplicates.state import stored_seeds
+
+    now = T0 + 10 * HOUR
+    stored = article("stored", seed("000"), 8, ingested_at=Timestamp(now - HOUR),
+                     story_id="story-1")
+    for table, record_type, record in (
+            ("articles", Article, stored),
+            ("_state/signatures", Signature,
+             signature_of(stored, MinHasher())._replace(story_id="story-1"))):
+        folder = tmp_path / table / "published_date=2025-03-08"
+        folder.mkdir(parents=True)
+        pq.write_table(to_arrow_table([record], record_type), folder / "part-x-00000-of-00001.parquet")
+    copy = article("copy", seed("000") + "\n\nRead more: other stories.", 9,
+                   ingested_at=Timestamp(now + 60))
+    other = article("other", seed("001"), 9.5, ingested_at=Timestamp(now + 120))
+    stream = (TestStream().advance_watermark_to(Timestamp(now))
+              .add_elements([TimestampedValue(copy, copy.published_at)])
+              .advance_watermark_to(Timestamp(now + 90))
+              .add_elements([TimestampedValue(other, other.published_at)])
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        mark = MarkNearDuplicates(seeds=stored_seeds(str(tmp_path), TTL, Timestamp(now)))
+        marked = p | stream | mark
+        assert_that(marked | beam.Map(marks), equal_to([
+            ("copy", "near", "stored", "story-1", False),
+            ("other", None, None, "other", True)]))
+        assert_that(mark.signatures | beam.Map(lambda s: (s.doc_id, s.story_id)),
+                    equal_to([("other", "other")]), label="KeptSignatures")

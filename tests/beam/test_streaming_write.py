@@ -234,5 +234,6 @@ def test_the_streaming_graph_runs_bounded_on_the_local_runner(tmp_path):
                     extra_sources=[{"raw_docs": raw, "dead_letters": none}],
                     clock=lambda: Timestamp(start + 60))
     pipeline.run().wait_until_finish()
-    for table in ("articles", "claims", "toll"):
+    # And, as a batch run, the signatures of its canonical articles (what a restart links to).
+    for table in ("articles", "claims", "toll", "_state/signatures"):
         assert list(out.glob(f"{table}/*/*.parquet")), table

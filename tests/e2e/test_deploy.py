@@ -47,7 +47,8 @@ STREAMING_STEPS = {
     "WatchFolder", "AllRawDocs", "ExtractArticles", "StripRepeatedPassages", "AssignEvents",
     "FindCopies", "TollStats", "AllDeadLetters", "articlesWriteWindows",
     "claimsWriteWindows", "tollWriteWindows", "dead_lettersWriteWindows", "WriteArticles",
-    "WriteClaims", "WriteTollWindows", "WriteDeadLetters",
+    "WriteClaims", "WriteTollWindows", "WriteDeadLetters", "signaturesWriteWindows",
+    "KeepSignatures",
 }
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
 

@@ -146,7 +146,8 @@ def stop(process, log: Path) -> None:
 def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothing(tmp_path):
     """`run --streaming --watch DROP --feeds` on Prism: a dropped file and a published feed entry
     are articles, claims and toll panes in DuckDB within 60 s; Ctrl-C stops the job; a restart reads what
-    came while it was down and writes no row twice (stored rows, not only the views)."""
+    came while it was down and writes no row twice (stored rows, not only the views), and a copy of a
+    story written before the restart, dropped after it, is marked as that story's copy."""
     import time
 
     import duckdb
@@ -168,7 +169,8 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
             (drop / "first.txt").write_text(dated_today(seeds[0]), encoding="utf-8")
             server.routes["/feed.xml"] = Reply(body=feed_of(dated_today(seeds[1]), "e1"))
             dropped_at = time.monotonic()
-            seen = wait_for_rows(output, {"articles": 2, "claims": 1, "toll": 1}, 60)
+            seen = wait_for_rows(output, {"articles": 2, "claims": 1, "toll": 1,
+                                          "_state/signatures": 2}, 60)
             print(f"prism stream: file and feed entry to stored rows {seen} in "
                   f"{time.monotonic() - dropped_at:.1f} s (polled every 2 s)")
             assert seen["articles"] >= 2 and seen["claims"] >= 1 and seen["toll"] >= 1, (
@@ -183,20 +185,36 @@ def test_a_stream_on_prism_is_readable_within_a_minute_and_a_restart_loses_nothi
         stream = start_stream(output, drop, feeds, log)
         try:
             seen = wait_for_rows(output, {"articles": 3}, 60)
+            # A copy of the first story (a page with a line of its own), read after the restart.
+            (drop / "copy.txt").write_text(dated_today(seeds[0]) + "\n\nRead more: other stories.",
+                                           encoding="utf-8")
+            seen = wait_for_rows(output, {"articles": 4}, 60)
             time.sleep(15)  # three write windows: a row read again would be written by now
             after = stored(output)
         finally:
             stop(stream, log)
     print(f"prism stream: stored rows before the restart {before}, after it {after}")
-    assert seen["articles"] == 3, (seen, log.read_text()[-3000:])
-    uris = sorted(u for (u,) in duckdb.sql(
-        f"SELECT uri FROM read_parquet('{output}/articles/*/*.parquet')").fetchall())
-    assert [u.rsplit("/", 1)[-1] for u in uris if "drop" in u] == ["first.txt", "second.txt"], uris
-    assert after["articles"] == 3 and before["articles"] == 2, (before, after)
+    assert seen["articles"] == 4, (seen, log.read_text()[-3000:])
+    marks = {u.rsplit("/", 1)[-1]: row for u, *row in duckdb.sql(
+        f"SELECT uri, doc_id, copy_of, story_id, copy_kind FROM "
+        f"read_parquet('{output}/articles/*/*.parquet')").fetchall() if "drop" in u}
+    assert sorted(marks) == ["copy.txt", "first.txt", "second.txt"], marks
+    assert after["articles"] == 4 and before["articles"] == 2, (before, after)
+    # The state holds each canonical's signature once: the two written before, second.txt's; the
+    # seeded ones are not written again, nor the copy's.
+    from outputs import stored_rows
+    assert stored_rows(output, "_state/signatures") == 3
+    # The copy links to the canonical written before the restart, its claims are a copy's.
+    (first, _, cluster, _), (copy, copy_of, copy_cluster, kind) = marks["first.txt"], marks["copy.txt"]
+    print(f"prism stream: the copy read after the restart: copy_of {copy_of} (first.txt: {first}), "
+          f"cluster {copy_cluster}, kind {kind}")
+    assert (copy_of, copy_cluster, kind) == (first, cluster, "near"), marks
+    assert duckdb.sql(f"SELECT bool_and(is_copy AND canonical_id = '{first}') FROM read_parquet("
+                      f"'{output}/claims/*/*.parquet') WHERE doc_id = '{copy}'").fetchall() == [(True,)]
     # Claims: the first run's, and the second file's, each once.
     assert after["claim_ids"] == after["claims"] > before["claims"] == before["claim_ids"], (before, after)
     con = connect(str(output))
-    assert con.execute("SELECT count(*) FROM articles").fetchall()[0][0] == 3
+    assert con.execute("SELECT count(*) FROM articles").fetchall()[0][0] == 4
     # The restarted stream's toll counts the claims written before it (not read again): panes it
     # computed hold more than the one article it wrote.
     (docs,), = duckdb.sql(f"SELECT max(n_docs) FROM read_parquet('{output}/toll/*/*.parquet') "

@@ -17,11 +17,12 @@ The modules, in layers (each imports only the ones above it; the records are in
 - ``rewrites``: the same story retold: figures and an agency credit kept.
 - ``streaming``: ``MarkNearDuplicates``, the stage of a streaming run.
 - ``resolve``: ``ResolveDuplicates``, every decision of a batch run in one place, over digests.
-- ``state``: what the output folder keeps (canonical articles' signatures) so later runs link to it.
+- ``state``: what the output folder keeps (canonical articles' signatures) so later runs, and a
+  restarted stream, link to it.
 
 A batch run (``pipeline/build.py``) computes each article's digest in ``staging.StageArticles``
 (``similarity.signature_of``, ``rewrites.story_traits``, ``exact``'s text hash), decides in
 ``resolve.ResolveDuplicates`` (exact -> candidates -> compare -> stories -> rewrites), and keeps
 the canonical signatures with ``state.WriteSignatures``. A streaming run uses
-``streaming.MarkNearDuplicates`` alone.
+``streaming.MarkNearDuplicates``, seeded at its start by ``state.StoredSeeds``.
 """

@@ -12,6 +12,16 @@ evicts the oldest (counter ``bucket_overflow``), and an article is compared with
 (one bulletin with the place and the figure changed), whose items then chain to their neighbours
 in linear work (counter ``partners_cut``).
 
+A (re)started stream is seeded with the canonical articles the output folder holds that arrived
+within ``ttl`` before it started (``seeds``: a loader, ``state.StoredSeeds``, of ``HeldSignature``s
+held from their arrival). They are held, not decided: each worker process loads them once, in the
+buckets' ``setup`` (``shared.Shared``: one ``SeedIndex`` per process), before any article is
+compared, and ``BucketFn`` compares a new article with the seeds of its band key as with the
+signatures it holds (within the TTL from their arrival, the same partner window), never emitting
+them: a copy of a stored canonical gets its ``copy_of`` and ``story_id``. (Measured against a
+side input of the seeds: the SDK sized each band key's lookup in its state cache, ~3.5 ms, 20 per
+article; benchmarks/bench_seeded_restart.py.)
+
 An article is decided once, when all its bands have reported (``_GatherFn``), and never revised: it
 is compared with the articles that *arrived* before it and are still within ``ttl``; a single
 ``_ResolveFn`` (one key; it only sees articles that matched something) makes it a copy of the
@@ -30,12 +40,16 @@ that linked them) and ``is_canonical=False``. Every article this stage decides g
 ``doc_id`` -- also for articles without copies, so that a canonical emitted before its first copy
 arrived carries the same id as in batch. Articles marked ``copy_kind='exact'`` upstream pass through
 untouched; articles with fewer than ``MIN_SHINGLES`` shingles are not compared (counter
-``too_short``). The output is in the global window.
+``too_short``). The output is in the global window. ``MarkNearDuplicates.signatures`` are the
+signatures of the canonical articles it decided (cluster id set), which the stream keeps in
+``OUT/_state/signatures`` as a batch run does.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+import logging
+from collections import defaultdict
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 import numpy as np
 
@@ -45,6 +59,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms import userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils import shared
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas.duplicates import BandReport, Signature
@@ -64,7 +79,8 @@ __all__ = ["FindLinks", "MarkNearDuplicates"]
 
 
 class HeldSignature(NamedTuple):
-    # Element timestamp (the arrival, at_arrival): the clock the expiry timer runs on.
+    # Element timestamp (the arrival, at_arrival): the clock the expiry timer runs on. Also the
+    # record of a seeded signature (state.StoredSeeds), held from when its article arrived.
     held_at: Timestamp
     signature: Signature
 
@@ -83,7 +99,9 @@ _SIGNATURES_TAG = "signatures"
 _ALONE_TAG = "alone"
 _LINKED_TAG = "linked"
 _DEAD_LETTERS_TAG = "dead_letters"
+_KEPT_TAG = "kept"
 _COPIES = Metrics.counter(METRICS_NAMESPACE, "near_copies")
+_LOG = logging.getLogger("tollwatch")
 
 
 def at_arrival(article: Article) -> TimestampedValue:
@@ -158,6 +176,45 @@ def _band_keyed(options: NearOptions) -> beam.PTransform:
         tuple[bytes, Signature])
 
 
+# Loads the seeds of a (re)started stream: (the HeldSignatures, how many were left out, a line
+# that says so).
+SeedLoader = Callable[[], tuple[Iterable[HeldSignature], int, str]]
+
+
+class SeedIndex:
+    """The seeded signatures of one worker process: by doc_id, and (arrival micros, doc_id) by
+    band key; ``until``: when the last of them expires; ``summary``: what was loaded, said once
+    per process (``reported``)."""
+
+    def __init__(self, held: Iterable[HeldSignature], left_out: int, summary: str, bands: int,
+                 rows: int, ttl: Duration):
+        self.by_id: dict[str, HeldSignature] = {}
+        self.by_band: dict[bytes, list[tuple[int, str]]] = defaultdict(list)
+        for h in held:
+            self.by_id[h.signature.doc_id] = h
+            for key, _ in _band_entries(h.signature, bands, rows):
+                self.by_band[key].append((h.held_at.micros, h.signature.doc_id))
+        self.left_out, self.summary, self.reported = left_out, summary, False
+        self.until = max((expiry_time(h.held_at, ttl) for h in self.by_id.values()),
+                         default=Timestamp(0))
+
+    def release(self) -> None:
+        "Every seed has expired: the process's memory goes back (other DoFn instances share it)."
+        self.by_id.clear()
+        self.by_band.clear()
+
+
+def seeds_to_compare(entries, doc_id: str, now: Timestamp, ttl: Duration, window: int,
+                     held_ids: set) -> list[str]:
+    """The seeded doc_ids of one band key (`entries`: (arrival micros, doc_id)) a new article
+    `doc_id` arriving at `now` is compared with: not itself nor one held anew (an edited article
+    read again is compared by its new text), not expired, the latest `window` by arrival."""
+    live = sorted((micros, d) for micros, d in entries
+                  if d != doc_id and d not in held_ids
+                  and expiry_time(Timestamp(micros=micros), ttl) > now)
+    return [d for _, d in live[-window:]]
+
+
 class BucketFn(beam.DoFn):
     """Per band key: compare each new signature with those held, emit the confirmed links as a
     BandReport, hold it, and drop what is older than the TTL when the watermark passes it."""
@@ -166,7 +223,7 @@ class BucketFn(beam.DoFn):
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, threshold, containment, min_shared, bands, rows, ttl, max_bucket,
-                 report_empty, max_partners=MAX_PARTNERS):
+                 report_empty, max_partners=MAX_PARTNERS, seeds: Optional[SeedLoader] = None):
         self._rule = (threshold, containment, min_shared)
         self._bands, self._rows = bands, rows
         self._ttl, self._max_bucket, self._report_empty = ttl, max_bucket, report_empty
@@ -177,6 +234,16 @@ class BucketFn(beam.DoFn):
         self._overflow = Metrics.counter(METRICS_NAMESPACE, "bucket_overflow")
         self._size = Metrics.distribution(METRICS_NAMESPACE, "bucket_size")
         self._cut = Metrics.counter(METRICS_NAMESPACE, "partners_cut")
+        self._seeds, self._shared = seeds, shared.Shared() if seeds is not None else None
+        self._index: Optional[SeedIndex] = None  # setup's
+        self._seeded = Metrics.gauge(METRICS_NAMESPACE, "seeded_signatures")
+        self._left_out = Metrics.gauge(METRICS_NAMESPACE, "seeds_left_out")
+
+    def setup(self):
+        self._index = None
+        if self._seeds is not None:  # once per worker process, before any article is compared
+            load, args = self._seeds, (self._bands, self._rows, self._ttl)
+            self._index = self._shared.acquire(lambda: SeedIndex(*load(), *args))
 
     def process(self, element, held_at=beam.DoFn.TimestampParam,
                 held=beam.DoFn.StateParam(HELD), expiry=beam.DoFn.TimerParam(EXPIRY)):
@@ -186,6 +253,18 @@ class BucketFn(beam.DoFn):
         mine = np.frombuffer(sig.minhash, dtype="<u4")
         others = [e for e in entries if e.signature.doc_id != sig.doc_id]
         seen = len(others) < len(entries)
+        seeds = self._index
+        if seeds is not None and held_at >= seeds.until:
+            seeds.release()
+        elif seeds is not None:  # a seeded stream (module docstring)
+            if not seeds.reported:  # here: on Prism, a line logged in setup never reached the log
+                seeds.reported = True
+                self._seeded.set(len(seeds.by_id))
+                self._left_out.set(seeds.left_out)
+                _LOG.info("%s", seeds.summary)
+            chosen = seeds_to_compare(seeds.by_band.get(key, ()), sig.doc_id, held_at, self._ttl,
+                                      self._window, {e.signature.doc_id for e in others})
+            others.extend(seeds.by_id[d] for d in chosen)
         if len(others) > self._window:  # a template's bucket: the latest neighbours only
             self._cut.inc()
             others.sort(key=lambda e: (e.held_at, e.signature.doc_id))
@@ -238,43 +317,55 @@ class _GatherFn(beam.DoFn):
     REPORTS = userstate.BagStateSpec("reports", beam.coders.registry.get_coder(BandReport))
     FLUSH = userstate.TimerSpec("flush", TimeDomain.WATERMARK)
 
+    SIGNATURE = userstate.BagStateSpec("signature", beam.coders.registry.get_coder(Signature))
+
     def __init__(self, bands, ttl):
         self._bands, self._ttl = bands, ttl
         self._incomplete = Metrics.counter(METRICS_NAMESPACE, "near_incomplete")
 
     def process(self, element, ts=beam.DoFn.TimestampParam,
                 article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS),
-                flush=beam.DoFn.TimerParam(FLUSH)):
+                signature=beam.DoFn.StateParam(SIGNATURE), flush=beam.DoFn.TimerParam(FLUSH)):
         _, value = element
         if isinstance(value, BandReport):
             reports.add(value)
+        elif isinstance(value, Signature):
+            signature.add(value)
         else:
             article.add(value)
-        articles, got = list(article.read()), list(reports.read())
-        if articles and len({r.band for r in got}) >= self._bands:
+        articles, got, sigs = list(article.read()), list(reports.read()), list(signature.read())
+        if articles and sigs and len({r.band for r in got}) >= self._bands:
             article.clear()
             reports.clear()
-            yield from self._emit(articles, got)
+            signature.clear()
+            yield from self._emit(articles, got, sigs)
         else:
             flush.set(ts + self._ttl)
 
     @userstate.on_timer(FLUSH)
-    def flush(self, article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS)):
-        articles, got = list(article.read()), list(reports.read())
+    def flush(self, article=beam.DoFn.StateParam(ARTICLE), reports=beam.DoFn.StateParam(REPORTS),
+              signature=beam.DoFn.StateParam(SIGNATURE)):
+        articles, got, sigs = list(article.read()), list(reports.read()), list(signature.read())
         article.clear()
         reports.clear()
+        signature.clear()
         if articles or got:
             self._incomplete.inc()
-        yield from self._emit(articles, got)
+        yield from self._emit(articles, got, sigs)
 
     @staticmethod
-    def _emit(articles, reports):
+    def _emit(articles, reports, sigs):
         links = [link for report in reports for link in report.links]
         for art in articles:
             if links:
                 yield pvalue.TaggedOutput(_LINKED_TAG, (art, links))
             else:
-                yield apply_assignment(art, None)
+                canonical = apply_assignment(art, None)
+                yield canonical
+                # What later runs and a restarted stream link to (state.py), as batch keeps it.
+                for sig in sigs[:1]:
+                    yield pvalue.TaggedOutput(_KEPT_TAG,
+                                              sig._replace(story_id=canonical.story_id))
 
 
 class _ResolveFn(beam.DoFn):
@@ -321,10 +412,11 @@ class FindLinks(beam.PTransform):
     With ``report_empty`` every band reports, so a consumer knows when an article is complete."""
 
     def __init__(self, options: Optional[NearOptions] = None, report_empty: bool = False,
-                 label: Optional[str] = None):
+                 label: Optional[str] = None, seeds: Optional[SeedLoader] = None):
         super().__init__(label)
         self._options = options or near_options()
         self._report_empty = report_empty
+        self._seeds = seeds
 
     def expand(self, signatures):
         o = self._options
@@ -333,7 +425,7 @@ class FindLinks(beam.PTransform):
             | "BandKeys" >> _band_keyed(o)
             | "Buckets" >> beam.ParDo(BucketFn(o.threshold, o.containment, o.min_shared, o.bands,
                                                 o.rows, o.ttl, o.max_bucket, self._report_empty,
-                                                o.max_partners))
+                                                o.max_partners, self._seeds))
             .with_input_types(tuple[bytes, Signature]).with_output_types(tuple[str, BandReport]))
 
 
@@ -341,7 +433,10 @@ class FindLinks(beam.PTransform):
 class MarkNearDuplicates(beam.PTransform):
     """Mark near-duplicate copies as they arrive: ``copy_kind='near'``, ``copy_of`` the canonical,
     ``copy_similarity``, a shared ``story_id`` and ``is_canonical`` (see the module docstring
-    for what is approximate). ``near_options`` gives the knobs (validated here, at construction).
+    for what is approximate). ``near_options`` gives the knobs (validated here, at construction);
+    ``seeds`` loads the signatures a stream started on an output folder holds (``state.StoredSeeds``).
+    After expansion, ``signatures`` are the canonical articles' signatures, ``dead_letters`` the
+    articles that failed.
 
     >>> marked = articles | MarkNearDuplicates(ttl=datetime.timedelta(days=1))  # doctest: +SKIP
     """
@@ -351,12 +446,15 @@ class MarkNearDuplicates(beam.PTransform):
                  num_perm: int = NUM_PERM, bands: int = BANDS, rows: Optional[int] = None,
                  sketch_size: int = SKETCH_SIZE, ttl: Any = TTL, max_bucket: int = MAX_BUCKET,
                  seed: int = SEED, label: Optional[str] = None,
-                 max_partners: int = MAX_PARTNERS, max_candidates: int = MAX_CANDIDATES):
+                 max_partners: int = MAX_PARTNERS, max_candidates: int = MAX_CANDIDATES,
+                 seeds: Optional[SeedLoader] = None):
         super().__init__(label)
         self._options = near_options(threshold, containment, min_shared, shingle_size, num_perm,
                                      bands, rows, sketch_size, ttl, max_bucket, seed,
                                      max_partners, max_candidates)
+        self._seeds = seeds
         self.dead_letters = None
+        self.signatures = None
 
     def expand(self, articles):
         o = self._options
@@ -369,14 +467,19 @@ class MarkNearDuplicates(beam.PTransform):
         # The articles signing failed on, as DeadLetters (ExtractClaims' convention).
         self.dead_letters = signed[_DEAD_LETTERS_TAG] | "DeadLetters" >> beam.Map(
             lambda d: d).with_output_types(DeadLetter)
-        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=True)
+        reports = signed[_SIGNATURES_TAG] | "Links" >> FindLinks(o, report_empty=True, seeds=self._seeds)
         gathered = (
             (signed.compared
              | "KeyById" >> beam.Map(lambda a: (a.doc_id, a)).with_output_types(tuple[str, Article]),
-             reports)
+             reports,
+             signed[_SIGNATURES_TAG]
+             | "SignatureById" >> beam.Map(lambda s: (s.doc_id, s))
+             .with_output_types(tuple[str, Signature]))
             | "Meet" >> beam.Flatten().with_output_types(tuple[str, Any])
             | "Gather" >> beam.ParDo(_GatherFn(o.bands, o.ttl))
-            .with_input_types(tuple[str, Any]).with_outputs(_LINKED_TAG, main="alone"))
+            .with_input_types(tuple[str, Any]).with_outputs(_LINKED_TAG, _KEPT_TAG, main="alone"))
+        self.signatures = gathered[_KEPT_TAG] | "Kept" >> beam.Map(
+            lambda s: s).with_output_types(Signature)
         decided = (
             gathered[_LINKED_TAG]
             | "OneKey" >> beam.Map(lambda linked: ("", linked)).with_output_types(tuple[str, Any])
