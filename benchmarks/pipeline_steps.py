@@ -10,11 +10,12 @@ ResolveDuplicatesFn, ApplyVerdictsFn, the toll sweep and the Parquet sinks), so 
 do beyond the stage functions: the alignment outline, the rewrite traits, the staging files, the
 resolver's confirmations. The lines indented under a step time parts of it again, apart.
 
-2026-12-05, 2k corpus (1,558 files, 1,990 articles), machine load 5-9 on its 2 cores: the steps
-took 44.9-52.2 CPU s in all (extract 34-40, of which language detection ~3.5; staging 7.6-8.3, of
-which claims 4.2-4.6 and signature with outline 1.8-2.0; resolver 1.4-1.5; apply, toll and writes
-together ~1.0) against 54.6-60.0 worker CPU s for `tollwatch run` on 2 workers, which spends
-~6.5 of them starting and stopping its workers whatever the input (a run on 20 files: 6.4-7.3).
+2026-12-05, 2k corpus (1,558 files, 1,990 articles), machine load 5-7 on its 2 cores, each run
+beside a `tollwatch run` of the same minutes: the steps took 44.8 and 45.9 CPU s in all (extract
+34.7, of which language detection 2.2-2.5; staging 6.9-7.0, of which claims 3.9-4.4 and signature
+with outline 1.7-2.3; resolver 1.3-1.7; apply, toll and writes 1.1-1.7) against 51.4 and 51.5
+worker CPU s for the run on 2 workers, which spends ~6.5 of them starting and stopping its workers
+whatever the input (a run on 20 files: 6.4-7.3).
 """
 
 from __future__ import annotations
