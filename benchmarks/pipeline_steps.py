@@ -6,7 +6,8 @@ difference is what the runner itself costs (moving data between stages, starting
 
 Unlike bench.py's "stages alone" (each stage's pure function), this drives the DoFns the pipeline
 runs (ReadFileFn, ExtractArticlesFn, StripRepeatedPassagesFn, AssignEventsFn, StageArticlesFn,
-ResolveDuplicatesFn, ApplyVerdictsFn, the toll sweep and the Parquet sinks), so it counts what they
+the resolver as ResolveDuplicatesFn runs it, ApplyVerdictsFn, the toll sweep and the Parquet
+sinks), so it counts what they
 do beyond the stage functions: the alignment outline, the rewrite traits, the staging files, the
 resolver's confirmations. The lines indented under a step time parts of it again, apart.
 
