@@ -37,6 +37,7 @@ from tollwatch.transforms.duplicates.similarity import signature_of
 from tollwatch.transforms.extract import normalized_text_hash
 from tollwatch.schemas.framing import LENGTH, framed
 from tollwatch.transforms.guard import article_failure
+from tollwatch.transforms.tuning import exit_without_teardown
 from tollwatch.transforms import METRICS_NAMESPACE
 
 __all__ = ["ApplyVerdicts", "RemoveStaging", "StageArticles", "read_digests", "read_sketches",
@@ -102,6 +103,7 @@ class StageArticlesFn(beam.DoFn):
     def setup(self):
         self._table = sources_from_texts(self._source_texts)
         self._hasher = MinHasher(self._options.num_perm, self._options.seed)
+        exit_without_teardown()
         try:
             FileSystems.mkdirs(self._folder)
         except IOError:

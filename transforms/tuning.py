@@ -5,8 +5,16 @@ record.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import gc
+import logging
+import os
+import sys
+
+# The module a Beam SDK worker process runs as its main (FnApiRunner's multi-process workers,
+# Dataflow's and Flink's harness).
+SDK_WORKER_MAIN = "apache_beam.runners.worker.sdk_worker_main"
 
 
 def freeze_heap() -> None:
@@ -33,3 +41,39 @@ def return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
         pass
+
+
+def _is_sdk_worker() -> bool:
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec is not None and spec.name == SDK_WORKER_MAIN
+
+
+_exit_registered = False
+
+
+def exit_without_teardown() -> None:
+    """In an SDK worker process, end the process at exit without the interpreter's teardown (call it
+    in a DoFn's setup). Why: the local runner stops its workers one after the other, waiting for
+    each to exit, and a worker spent ~1.05 s tearing down its heap (modules, parsers, the frozen
+    objects) after its last atexit handler: ~2.1 s at the end of every run and `follow` tick, 20
+    files or 10k (measured on the local runner with 2 workers: stop 1.06 + 1.08 s -> 0.03 + 0.03 s).
+    The worker's work is done by then: its files are closed in the bundles and its results are
+    with the runner. A worker that fails (an exception reaching the top) exits as before, with
+    its status; in any other process (the in-process runner, tests) this does nothing."""
+    global _exit_registered
+    if _exit_registered or not _is_sdk_worker():
+        return
+    _exit_registered = True
+    atexit.register(_exit_now)
+
+
+def _exit_now() -> None:
+    if getattr(sys, "last_value", None) is not None:  # the harness failed: keep its exit status
+        return
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(0)
