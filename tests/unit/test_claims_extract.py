@@ -621,3 +621,25 @@ def test_a_breakdown_item_may_give_the_place_then_its_count_in_brackets():
         (1293, "overall", None), (452, "incident", "Taroudant")]
     assert summary("The earthquake (magnitude 6.8) killed 2,012 people in Derna (Libya).") == [
         (2012, None, "killed", "total", "exact")]
+
+
+def test_a_common_noun_names_a_known_body_only_where_the_article_names_its_places():
+    """"the emergency services", "a railway official": the country's body in an article about it, a phrase elsewhere."""
+    assert one("In Kharkiv, 12 people were killed overnight, the emergency services said.").source \
+        == "State Emergency Service of Ukraine"
+    assert one("In Leeds, 12 people were killed overnight, the emergency services said.").source == "emergency services"
+    claims = extract_claims("A goods train hit a passenger train near Patna in Bihar. At least 41 people died, a railway "
+                            "official said. The official said 160 people were injured.", SAT)
+    assert [(c.number, c.source) for c in claims] == [(41, "Indian Railways"), (160, "Indian Railways")]
+    assert one("Near Leeds, at least 41 people died, a railway official said.").source != "Indian Railways"
+
+
+def test_a_body_that_is_no_state_ministry_and_the_head_of_two_names():
+    assert one("A senior Taliban leader said 40 people died in the quake.").source == "Taliban government"
+    assert one("The Taliban Ministry of Disaster Management said 40 people died in the quake.").source \
+        == "Afghan Disaster Management Ministry"
+
+
+def test_who_is_quoted_as_saying_a_figure_gives_it():
+    claim = one("A police chief quoted a spokesman for the Syrian Arab Red Crescent as saying that 25 people had died.")
+    assert claim.source == "SARC"

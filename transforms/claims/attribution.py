@@ -51,12 +51,13 @@ class ArticleContext:
         chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
         self.resolved_hits: list[SourceEntry | None] = []
         for hit in self.hits:
-            if len(hit.entries) == 1:
+            placed = table.common_noun(hit)
+            if len(hit.entries) == 1 and not placed:
                 self.resolved_hits.append(hit.entries[0])
                 continue
-            key = tuple(e.canonical for e in hit.entries)
+            key = tuple(e.canonical for e in hit.entries) + (placed,)
             if key not in chosen:
-                chosen[key] = table.choose(hit.entries, text)
+                chosen[key] = table.choose(hit.entries, text, placed)
             self.resolved_hits.append(chosen[key])
         self.attributions: dict[int, list[Attribution]] = {}
         self.last_source: str | None = None
@@ -77,6 +78,18 @@ class ArticleContext:
                 return self.resolved_hits[k], self.hits[k]
             k += 1
         return None
+
+    def head_entry_in(self, start: int, end: int) -> tuple[SourceEntry, SourceHit] | None:
+        """`entry_in`, but of known names written one after the other the last: the head of the noun
+        phrase, the others its modifiers ("the Taliban Ministry of Disaster Management" is the ministry)."""
+        found = self.entry_in(start, end)
+        if found is None:
+            return None
+        k = bisect.bisect_left(self.hit_starts, found[1].start)
+        while k + 1 < len(self.hits) and self.hits[k + 1].end <= end and self.resolved_hits[k + 1] is not None \
+                and not self.text[self.hits[k].end:self.hits[k + 1].start].strip():
+            k += 1
+        return self.resolved_hits[k], self.hits[k]
 
     def hit_in(self, start: int, end: int) -> SourceHit | None:
         """The first known-source mention inside [start, end), resolved or not."""
@@ -130,7 +143,7 @@ class ArticleContext:
                 resolved = self.resolve_phrase(offset, offset + len(org))
                 if resolved[0]:
                     return resolved[0], resolved[1], False
-        found = self.entry_in(start, end)
+        found = self.head_entry_in(start, end)
         if found:
             entry, hit = found
             is_person = any(hit.text.replace("’", "'").lower() == p.lower() for p in entry.people)
@@ -537,6 +550,10 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
             continue  # "an estimated 450 million", "the reported toll", "139 reported cases"
         if verb == "said" and SAID_TO_BE_RE.match(after):
             continue
+        if verb in ("quoted", "cited"):
+            relayed = _QUOTED_AS_RE.match(text, m.end())
+            if relayed and add(relayed.start(1), relayed.end(1), m.start(), relayed.end()):
+                continue  # "X quoted a spokesman for Y as saying": Y's figure, X relays it
         subject = _subject_before(text, m.start())
         if subject and add(subject[0], subject[1], m.start(), m.end()):
             continue
@@ -621,6 +638,7 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     return a, b
 
 
+_QUOTED_AS_RE = re.compile(r"\s+((?:the\s+|a\s+|an\s+)?[\w'’.-]+(?:\s+[\w'’.-]+){0,9}?)\s+as\s+(?:saying|stating|telling)\b")
 _RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
 _ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|person)|head|chief|director|president|"
                           r"secretary[- ]general|chairman|commander|official)", re.IGNORECASE)
