@@ -643,3 +643,22 @@ def test_a_body_that_is_no_state_ministry_and_the_head_of_two_names():
 def test_who_is_quoted_as_saying_a_figure_gives_it():
     claim = one("A police chief quoted a spokesman for the Syrian Arab Red Crescent as saying that 25 people had died.")
     assert claim.source == "SARC"
+
+
+@pytest.mark.parametrize("text, source", [
+    # An acronym the article spells out is the body it stands for.
+    ("The Kenya Coast Guard Service (KCGS) searched the lake overnight. KCGS said 41 people died.",
+     "Kenya Coast Guard Service"),
+    ("The National Disaster Response Force (NDRF) sent teams. At least 41 people died, the NDRF said.",
+     "National Disaster Response Force"),
+    # A role named with its body ("X spokesman", "Interior Minister X", "the head of X ...") is the body.
+    ("Northern Rail Authority spokesman said 41 people died.", "Northern Rail Authority"),
+    ("Ukrainian Interior Minister Ivan Petrenko said 41 people died.", "Ukrainian interior ministry"),
+    ("A storm left at least 41 people dead, the head of the Red Crescent in Tobruk Omar Salem told Reuters.",
+     "Red Crescent"),
+    # A body named by the kind of body it is ("of aid group", without "the") is the one the article named.
+    ("The Libyan Red Crescent said 30 people died. Marie Dumas, secretary general of aid group, said 41 people "
+     "were missing.", "Libyan Red Crescent"),
+])
+def test_titles_roles_and_acronyms_make_a_speaker_a_bodys_voice(text, source):
+    assert extract_claims(text, SAT)[-1].source == source

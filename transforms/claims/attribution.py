@@ -66,6 +66,7 @@ class ArticleContext:
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
         self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
+        self._acronyms: dict[str, str] | None = None  # acronym -> the name the text introduces it with
         # (sentence start, clause start, clause end) -> what _location's searches of that clause found
         self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
 
@@ -97,6 +98,29 @@ class ArticleContext:
         if k < len(self.hits) and self.hits[k].start < end and self.hits[k].end <= end:
             return self.hits[k]
         return None
+
+    def known_name(self, name: str) -> str | None:
+        """The canonical name of the known source a name made up from a phrase is ("health ministry"), chosen
+        by the article's places as an alias in its text would be, or None."""
+        hits = self.table.find(name)
+        if len(hits) != 1 or hits[0].start != 0 or hits[0].end != len(name):
+            return None
+        entry = self.table.choose(hits[0].entries, self.text, self.table.common_noun(hits[0]))
+        return entry.canonical if entry else None
+
+    def spelt_out(self, phrase: str) -> str | None:
+        """The name an acronym stands for where the article introduces it ("the Kenya Coast Guard Service
+        (KCGS)"): for a phrase that is such an acronym, with or without "the", else None."""
+        acronym = _THE_RE.sub("", phrase.strip())
+        if not _ACRONYM_RE.fullmatch(acronym):
+            return None
+        if self._acronyms is None:
+            self._acronyms = {}
+            for m in _INTRODUCED_ACRONYM_RE.finditer(self.text):
+                name = _spelt_name(self.text[max(0, m.start() - 120):m.start()], m.group(1))
+                if name:
+                    self._acronyms.setdefault(m.group(1), name)
+        return self._acronyms.get(acronym)
 
     def by_kind(self, kinds: frozenset, pos: int, keyword: str | None = None) -> SourceEntry | None:
         """The known source of one of `kinds` named nearest before `pos` (else first after it)."""
@@ -138,6 +162,10 @@ class ArticleContext:
         if body:  # "Abdul Rayan, spokesman at the Ministry of X", "Marie Drese, the aid group's secretary-general"
             org = body.group("org") or body.group("org2")
             org = _BODY_TAIL_RE.split(org, maxsplit=1)[0]
+            kinds = _coref_kinds(" ".join(_THE_RE.sub("", org).split())) if org.islower() else frozenset()
+            entry = self.by_kind(kinds, start) if kinds else None
+            if entry is not None:  # "secretary general of aid group": the body of that kind the article named
+                return entry.canonical, entry.kind == "media", False
             offset = self.text.find(org, start)
             if offset >= 0:
                 resolved = self.resolve_phrase(offset, offset + len(org))
@@ -148,9 +176,22 @@ class ArticleContext:
             entry, hit = found
             is_person = any(hit.text.replace("’", "'").lower() == p.lower() for p in entry.people)
             return entry.canonical, entry.kind == "media", is_person
+        spelt_out = self.spelt_out(phrase)
+        if spelt_out:  # "the Kenya Coast Guard Service (KCGS) ... KCGS said": the name the acronym stands for
+            offset = self.text.find(spelt_out)
+            resolved = self.resolve_phrase(offset, offset + len(spelt_out))
+            return resolved[0] or spelt_out, resolved[1], False
         plow = caseless_lower(phrase)
         if len(phrase.split()) > MAX_SOURCE_WORDS or (
                 CLAIM_WORDS_RE.search(phrase) if plow is None else CLAIM_WORDS_LOW_RE.search(plow)):
+            head_of = _HEAD_OF_RE.match(phrase)
+            if head_of:  # "the head of the Red Crescent in Benghazi Kais Fhakeri": the body he heads
+                org = _BODY_TAIL_RE.split(head_of.group(1), maxsplit=1)[0]
+                offset = self.text.find(org, start)
+                if offset >= 0 and len(org.split()) <= MAX_SOURCE_WORDS:
+                    resolved = self.resolve_phrase(offset, offset + len(org))
+                    if resolved[0]:
+                        return resolved[0], resolved[1], False
             # A whole clause before "said" with no comma: only a name at its end can be the speaker.
             tail = TAIL_NAME_RE.search(phrase)
             if tail and len(tail.group(1).split()) <= 4 and not CLAIM_WORDS_RE.search(tail.group(1)):
@@ -214,6 +255,15 @@ class ArticleContext:
                 resolved = self.resolve_phrase(offset, offset + len(member.group("org")))
                 if resolved[0]:
                     return resolved[0], resolved[1], False
+        role_of = _BODY_ROLE_RE.fullmatch(phrase)
+        if role_of:  # "Libyan National Army spokesman", "an NDRF official": the body speaks
+            offset = self.text.find(role_of.group("org"), start)
+            resolved = self.resolve_phrase(offset, offset + len(role_of.group("org")))
+            return resolved[0] or role_of.group("org"), resolved[1], False
+        minister = _MINISTER_RE.fullmatch(phrase)
+        if minister:  # "Ukrainian Interior Minister Ihor Klymenko" speaks for the interior ministry
+            ministry = " ".join(filter(None, (minister.group("adj"), minister.group("dept").lower(), "ministry")))
+            return self.known_name(ministry) or ministry, False, False
         name = _person_or_org_name(phrase)
         if name:
             return name, False, " " in name and not name.isupper()
@@ -342,6 +392,38 @@ _GENERIC_BODY_TAIL_RE = re.compile(r"\s(?:the|local|regional)\s+(authorities|off
 _HEAD_OF_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
     r"secretary[- ]general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
+
+
+_ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,7}")
+_THE_RE = re.compile(r"^(?:the|an?)\s+", re.IGNORECASE)
+_INTRODUCED_ACRONYM_RE = re.compile(r"\s\(([A-Z][A-Z&]{1,7})\)")
+_ACRONYM_SKIPS = frozenset({"of", "for", "and", "the", "on", "in", "de", "du", "des", "la", "&"})
+
+
+def _spelt_name(before: str, acronym: str) -> str | None:
+    """The capitalised words at the end of `before` whose initials spell the acronym ("Kenya Coast Guard
+    Service" for KCGS; "of", "for", "and" and "the" inside the name skipped), or None."""
+    words = before.split()
+    letters = list(acronym.replace("&", ""))
+    k = len(words)
+    while letters and k:
+        k -= 1
+        word = words[k].strip(",;:")
+        if word.lower() in _ACRONYM_SKIPS and letters != list(acronym.replace("&", "")):
+            continue
+        if not word[:1].isupper() or word[0] != letters[-1]:
+            return None
+        letters.pop()
+    return " ".join(w.strip(",;:") for w in words[k:]) if not letters else None
+
+
+# A body named by its proper name or acronym with the role of who speaks for it.
+_BODY_ROLE_RE = re.compile(
+    r"(?:the\s+|a\s+|an\s+)?(?P<org>[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)+|[A-Z][A-Z&]{1,7})"
+    r"\s+(?:spokes(?:man|woman|person)|officials?|head|chief|director|secretary[- ]general)")
+_MINISTER_RE = re.compile(
+    r"(?:the\s+)?(?:(?P<adj>[A-Z][\w'’-]+)\s+)?(?P<dept>Interior|Health|Defen[cs]e|Foreign|Home|Emergencies|Emergency"
+    r"|Information|Disaster\s+Management|Refugees|Disaster)\s+Minister(?:\s+[A-Z][\w'’.-]+){1,4}")
 
 
 _FIGURES_FROM_RE = re.compile(r"\s(?:from|by|of|compiled\s+by)\s")
