@@ -662,3 +662,34 @@ def test_who_is_quoted_as_saying_a_figure_gives_it():
 ])
 def test_titles_roles_and_acronyms_make_a_speaker_a_bodys_voice(text, source):
     assert extract_claims(text, SAT)[-1].source == source
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A total of 310 people were admitted to hospitals after the fire.", [(310, None, "injured", "total", "exact")]),
+    ("The town lost the most, with about 25 people falling victim to the mudslide.",
+     [(25, None, "killed", "total", "about")]),
+    ("Forty people have fallen victim to the outbreak.", [(40, None, "killed", "total", "exact")]),
+    ("The toll may rise, with dozens of people still not accounted for.", [(None, None, "missing", "total", "vague")]),
+    ("The safety of 87 residents remains unconfirmed in the county.", [(87, None, "missing", "civilians", "exact")]),
+    ("The whereabouts of 9 hikers are not known.", [(9, None, "missing", "unspecified", "exact")]),
+    ("Most were in the north, where deaths, which had risen to 640 by noon, kept climbing.",
+     [(640, None, "killed", "total", "exact")]),
+    ("A farmer whose three grandchildren died in the flood spoke to us.", [(3, None, "killed", "children", "exact")]),
+])
+def test_other_ways_of_saying_a_toll(text, expected):
+    assert summary(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "The whereabouts of 121 were confirmed by their families.",
+    "The court admitted 30 pieces of evidence.",
+    "He admitted to 3 charges in court.",
+])
+def test_what_is_no_missing_or_injured_count(text):
+    assert summary(text) == []
+
+
+def test_he_after_an_official_of_a_body_is_the_body():
+    claims = extract_claims("The toll rose to 61 in Bihar, a railway official said. \"Some 140 people were admitted "
+                            "to hospital,\" he said.", SAT)
+    assert [(c.number, c.source) for c in claims] == [(61, "Indian Railways"), (140, "Indian Railways")]

@@ -648,7 +648,7 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
     for att in found:
         if att.source and not att.media:
             ctx.last_source = att.source
-            if att.person:
+            if att.person or _HUMAN_ROLE_RE.search(att.text):  # "a railway official said ... he said": the body
                 ctx.last_person = att.source
     ctx.attributions[sent.start] = found
     return found
@@ -720,6 +720,9 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     return a, b
 
 
+# A speaker named by a person's role: "he" or "she" after it stands for the same source.
+_HUMAN_ROLE_RE = re.compile(r"\b(?:official|spokes(?:man|woman|person)|minister|director|chief|head|secretary"
+                            r"|governor|mayor|president|commissioner|coordinator|officer|commander)\b", re.IGNORECASE)
 _QUOTED_AS_RE = re.compile(r"\s+((?:the\s+|a\s+|an\s+)?[\w'’.-]+(?:\s+[\w'’.-]+){0,9}?)\s+as\s+(?:saying|stating|telling)\b")
 _RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
 _ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|person)|head|chief|director|president|"

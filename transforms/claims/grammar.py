@@ -232,8 +232,8 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
             continue
         if tok.low in _NP_STOP and not (tok.low == "of" and words):
             break
-        if finite_verb(tok):
-            break  # "200 people attended the funeral of ...", "80 survived"
+        if finite_verb(tok) or (tok.low in _FALL_VERBS and low(j + 1) in ("victim", "victims")):
+            break  # "200 people attended the funeral of ...", "80 survived", "40 people falling victim"
         if tok.low == "of" and low(j + 1) in ("them", "whom"):
             break
         words.append(tok.low)
@@ -319,7 +319,12 @@ def _measure_after_aux(tokens: Sequence[Token], j: int) -> tuple[str, int] | Non
             return None
         low = tokens[k].low
         if low in NEGATIONS:
+            if k + 1 < len(tokens) and tokens[k + 1].low == "accounted":
+                return ("missing", k + 1)  # "are still not accounted for"
             return False
+        other = _other_wording(tokens, k)
+        if other:
+            return other
         if low in ("among",) and k + 2 < len(tokens) and tokens[k + 1].low in ("the", "those") \
                 and tokens[k + 2].low in SUBCOUNT_NOUNS:
             return (SUBCOUNT_NOUNS[tokens[k + 2].low] or "casualties", k + 2)
@@ -391,6 +396,11 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
                     return _Trigger("right", "injured", tok.start, tokens[k].end)
         if low == "to" and j + 1 < n and tokens[j + 1].low == "death":
             return _Trigger("right", "killed", tok.start, tokens[j + 1].end)
+        other = _other_wording(tokens, j)
+        if other is None and low in NEGATIONS and j + 1 < n and tokens[j + 1].low == "accounted":
+            other = ("missing", j + 1)  # "dozens of people still not accounted for"
+        if other:
+            return _Trigger("right", other[0], tok.start, tokens[other[1]].end)
         if low in AUX or (low in PREVERB and low in ("reported", "confirmed", "feared", "believed", "presumed",
                                                         "said", "thought", "known", "found", "shot", "listed")):
             found = _measure_after_aux(tokens, j if low in AUX else j - 1)
@@ -422,6 +432,25 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
     return None
 
 
+def _other_wording(tokens: Sequence[Token], k: int) -> tuple[str, int] | None:
+    """(measure, index of its last word) for verb phrases at k that say a measure without its words: "admitted
+    (taken, rushed) to hospital" is injured, "fell (falling, fallen) victim" killed."""
+    low = tokens[k].low
+    n = len(tokens)
+    if low in _TO_HOSPITAL_VERBS and k + 1 < n and tokens[k + 1].low == "to":
+        for x in range(k + 2, min(k + 5, n)):
+            if tokens[x].low in ("hospital", "hospitals"):
+                return "injured", x
+            if not tokens[x].text[0].isalpha():
+                break
+    if low in _FALL_VERBS and k + 1 < n and tokens[k + 1].low in ("victim", "victims"):
+        return "killed", k + 1
+    return None
+
+
+_FATE_NOUNS = frozenset({"safety", "whereabouts", "fate"})
+_TO_HOSPITAL_VERBS = frozenset({"admitted", "taken", "rushed", "brought", "airlifted", "hospitalized", "hospitalised"})
+_FALL_VERBS = frozenset({"fell", "falling", "fallen", "fall", "falls"})
 SUFFER_VERBS = frozenset({"suffered", "suffer", "suffers", "suffering", "sustained", "sustain", "sustaining"})
 INJURY_NOUNS = frozenset({"injuries", "injury", "wounds", "burns"})
 # A count of a measure as the subject of a toll's verb: "Deaths had reached 100", "fatalities rose to 30".
@@ -473,6 +502,14 @@ def _left_trigger(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
     if p1 == "of" and p2 == "lives" and p3 == "the" and low(i - 4) in ("claimed", "claiming", "took", "taking",
                                                                       "cost", "costing", "claim", "claims"):
         return _Trigger("active", "killed", tokens[i - 4].start, tokens[i - 1].end)
+    # "The safety of 211 people remains unconfirmed", "the whereabouts of 12 are unknown": the missing.
+    if p1 == "of" and p2 in _FATE_NOUNS:
+        for x in range(i + 1, min(i + 10, len(tokens))):
+            word = tokens[x].low
+            if word in (";", ".") or tokens[x].num >= 0:
+                break
+            if word in ("unconfirmed", "unknown") or (word == "not" and low(x + 1) in ("confirmed", "known")):
+                return _Trigger("noun", "missing", tokens[i - 2].start, tokens[i - 1].end)
     # A noun: "the deaths of 311", "casualties somewhere between 180-200".
     if p1 == "of" and p2 in NOUN_BEFORE:
         return _Trigger("noun", NOUN_BEFORE[p2], tokens[i - 2].start, tokens[i - 1].end)
@@ -541,7 +578,7 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
         if tok.low == "number" and k + 1 < i and tokens[k + 1].low in ("injured", "wounded", "dead", "killed", "missing"):
             # "the number injured also lifted to 2059"
             return _Trigger("toll", MEASURE_WORDS[tokens[k + 1].low], tok.start, tokens[k + 1].end)
-        if tok.low in TOLL_SUBJECTS and k >= i - 5 and any(
+        if tok.low in TOLL_SUBJECTS and k >= i - (8 if any(tokens[x].low in RELATIVES for x in range(k + 1, i)) else 5) and any(
                 tokens[x].low in TOLL_SUBJECT_VERBS for x in range(k + 1, i)):
             return _Trigger("toll", TOLL_SUBJECTS[tok.low], tok.start, tok.end)
     return None

@@ -157,11 +157,14 @@ SUBCOUNT_HINT_RE = re.compile(r"\b(?:of them|of whom|among them|among whom|inclu
 PART_GROUP_HINT_RE = re.compile(rf"\b(?:were|was|are)\s+(?:(?:all|also|mostly)\s+)?(?:{_PART_GROUPS})\b", re.IGNORECASE)
 CASUALTY_HINT_RE = re.compile(
     r"\b(?:kill|dead|death|died|die|wound|injur|hurt|missing|casualt|bodies|corpses|slain|execut|toll|victim|"
-    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|hospitali|lost\b|losing\b)")
+    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|hospitali|lost\b|losing\b|"
+    r"accounted|admitted|unconfirmed|whereabouts)")
 # CASUALTY_HINT_RE's alternatives: the stems, and the words it wants a word boundary after.
 CASUALTY_STEMS = ("kill", "dead", "death", "died", "die", "wound", "injur", "hurt", "missing", "casualt", "bodies",
                    "corpses", "slain", "execut", "toll", "victim", "fatalit", "perish", "drown", "massacr",
-                   "unaccounted", "murder", "slaughter", "shot", "stab", "hospitali")
+                   "unaccounted", "murder", "slaughter", "shot", "stab", "hospitali",
+                   # "not accounted for", "admitted to hospital", "safety unconfirmed", "whereabouts unknown"
+                   "accounted", "admitted", "unconfirmed", "whereabouts")
 CASUALTY_WORDS = ("lives", "lost", "losing")
 NUMBER_HINT_RE = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"

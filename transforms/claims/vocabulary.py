@@ -144,7 +144,8 @@ COPULA = {"were", "was", "are", "is", "being", "included", "include", "includes"
 GROUP_WORDS: dict[str, str] = {}
 for _group, _words in {
     "children": "children child kids kid minors boys girls babies baby infants infant toddlers toddler "
-                "schoolchildren schoolgirls schoolboys teenagers teens newborns youngsters",
+                "schoolchildren schoolgirls schoolboys teenagers teens newborns youngsters grandchildren "
+                "grandchild grandsons granddaughters",
     "women": "women woman mothers wives females",
     "security_forces": "soldiers soldier troops trooper troopers servicemen serviceman servicemembers "
                        "police policemen policeman policewomen officers officer gendarmes guards guardsmen "
