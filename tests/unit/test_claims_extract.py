@@ -693,3 +693,17 @@ def test_he_after_an_official_of_a_body_is_the_body():
     claims = extract_claims("The toll rose to 61 in Bihar, a railway official said. \"Some 140 people were admitted "
                             "to hospital,\" he said.", SAT)
     assert [(c.number, c.source) for c in claims] == [(61, "Indian Railways"), (140, "Indian Railways")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Officials in neighbouring Castile and Aragon had announced a combined four deaths.",
+     [(4, "Castile and Aragon officials")]),
+    ("Authorities in Peru say the death toll has passed 300.", [(300, "Peru authorities")]),
+    # The subject of a relative clause gives the figure it changes a toll to, not the one it changes.
+    ("The toll was first put at 140, which the state government revised to 131 on Monday.",
+     [(140, None), (131, "state government")]),
+    ("Rescuers on Friday increased the number of fatalities in the storm to 77.", [(77, "rescuers")]),
+    ("The death toll increased to 50 on Monday.", [(50, None)]),
+])
+def test_who_gives_a_figure_in_a_place_or_a_relative_clause(text, expected):
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == expected

@@ -176,6 +176,9 @@ class ArticleContext:
             entry, hit = found
             is_person = any(hit.text.replace("’", "'").lower() == p.lower() for p in entry.people)
             return entry.canonical, entry.kind == "media", is_person
+        officials_in = _OFFICIALS_IN_RE.fullmatch(phrase)
+        if officials_in:  # "Officials in neighbouring Castile and Aragon": that place's officials
+            return f"{officials_in.group('place')} {officials_in.group('role').lower()}", False, False
         spelt_out = self.spelt_out(phrase)
         if spelt_out:  # "the Kenya Coast Guard Service (KCGS) ... KCGS said": the name the acronym stands for
             offset = self.text.find(spelt_out)
@@ -394,6 +397,10 @@ _HEAD_OF_RE = re.compile(
     r"secretary[- ]general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
 
 
+_OFFICIALS_IN_RE = re.compile(
+    r"(?:[Tt]he\s+)?(?P<role>(?i:officials|authorities))\s+(?:in|of|from)\s+(?:neighbou?ring\s+|the\s+)?"
+    r"(?P<place>[A-Z][\w'’-]*(?:(?:\s+|\s+(?:and|of|la|de|del|el)\s+)[A-Z][\w'’-]*)*)"
+    r"(?:\s+in\s+the\s+(?:north|south|east|west)\w*)?")
 _ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,7}")
 _THE_RE = re.compile(r"^(?:the|an?)\s+", re.IGNORECASE)
 _INTRODUCED_ACRONYM_RE = re.compile(r"\s\(([A-Z][A-Z&]{1,7})\)")
@@ -702,7 +709,10 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
         return None
     seg = text[a:b]
     # "the Observatory, which said": a relative pronoun speaks for the noun phrase before it.
-    if len(segments) >= 2 and _RELATIVE_RE.match(seg):
+    relative = _RELATIVE_RE.match(seg)
+    if relative and seg[relative.end():].strip():  # "..., which the regional government revised": its subject
+        return a + relative.end() + len(seg[relative.end():]) - len(seg[relative.end():].lstrip()), b
+    if len(segments) >= 2 and relative:
         pa, pb = _trim_span(text, *segments[-2])
         return (pa, pb) if pb > pa else None
     # "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said": the organisation speaks.

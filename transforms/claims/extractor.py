@@ -547,6 +547,7 @@ def starts_in(starts: Sequence[int], start: int, end: int) -> bool:
     return k < len(starts) and starts[k] < end
 
 
+_CHANGES_A_TOLL_RE = re.compile(r"\b(?:raised|raises|revised|revises|lowered|lowers|updated|updates|increased)$")
 _TIME_CLAUSE_RE = re.compile(r"\b(?:before|after|until|once)\s+(?:the|a|an|its|their)\b")
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
 
@@ -615,6 +616,8 @@ def _build_claim(ctx: ArticleContext, sent: Sentence, si: int, cand: Candidate,
     # "X said on Thursday before the death toll spiked from 95": a figure in a time clause after the
     # speech is the article's, not X's.
     pool = [a for a in pool if not (a.end <= abs_start and _TIME_CLAUSE_RE.search(ctx.text, a.end, abs_start))]
+    # "288, which the government revised to 275": who changes a toll gives the figure it changes it to.
+    pool = [a for a in pool if not (a.start >= abs_end and _CHANGES_A_TOLL_RE.search(ctx.text, a.start, a.end))]
     if pool:
         def rank(a: Attribution) -> tuple[int, int]:
             if a.start <= abs_start < a.end:

@@ -459,6 +459,17 @@ TOLL_SUBJECT_VERBS = frozenset({"reached", "rose", "risen", "climbed", "stood", 
                                 "passed", "jumped", "increased", "hit", "crossed", "reach", "rise", "climb", "stand"})
 
 
+def _revised_after(tokens: Sequence[Token], k: int, i: int) -> bool:
+    """True when the figure at k is the toll that a relative clause changes to the figure at i ("put at 140,
+    which the state revised to 131"): the toll named before both is the later one's too."""
+    words = [t.low for t in tokens[k + 1:i]]
+    return len(words) >= 3 and words[-1] == "to" and ("which" in words or "that" in words) and (
+        words[-2] in _REVISE_VERBS or (words[-2] in ("up", "down") and words[-3] in _REVISE_VERBS))
+
+
+_REVISE_VERBS = frozenset({"revised", "raised", "lowered", "increased", "updated", "reduced", "cut", "corrected"})
+
+
 def finite_verb(tok: Token) -> bool:
     """A guess that a token is a past-tense verb other than a casualty verb ("fled", "arrested")."""
     low = tok.low
@@ -557,7 +568,7 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
         tok = tokens[k]
         if tok.num >= 0 and mentions[tok.num].eligible:
             phrase = phrases.get(k)
-            if phrase is None or not phrase.nonperson:
+            if (phrase is None or not phrase.nonperson) and not _revised_after(tokens, k, i):
                 return None
         if tok.low in (";", "said", "says", "told"):
             return None

@@ -211,7 +211,7 @@ SPEECH_VERBS = ("said|says|say|told|tells|reported|reports|report|stated|states|
                  "disclosed|specified|asserted|alleged|"
                  "announces|confirmed|confirms|estimated|estimates|counted|counts|documented|documents|recorded|"
                  "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed|"
-                 "raised|raises|revised|revises|lowered|lowers|updated|updates|believe|believes|gave|gives|"
+                 "raised|raises|revised|revises|lowered|lowers|updated|updates|increased|believe|believes|gave|gives|"
                  "released|releases")
 # "the prefectural government has released information on ...": who releases figures gives them.
 RELEASED_WHAT_RE = re.compile(r"\s+(?:(?:its|the|new|updated|latest|an?)\s+)*(?:information|figures|data|numbers|"
@@ -220,7 +220,8 @@ RELEASED_WHAT_RE = re.compile(r"\s+(?:(?:its|the|new|updated|latest|an?)\s+)*(?:
 _BELIEF_VERBS = frozenset({"believe", "believes"})
 GAVE_FIGURE_RE = re.compile(r"\s+(?:an?\s+|the\s+|its\s+)?(?:[\w-]+\s+){0,2}?(?:figure|toll|tally|count|estimate|number)s?\b")
 # "raised the death toll to 205", "revised it to 275": the subject of a verb that changes a toll gives it.
-TOLL_CHANGE_VERBS = frozenset({"raised", "raises", "revised", "revises", "lowered", "lowers", "updated", "updates"})
+TOLL_CHANGE_VERBS = frozenset({"raised", "raises", "revised", "revises", "lowered", "lowers", "updated", "updates",
+                               "increased"})
 SPEECH_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
 ACCORDING_RE = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
 # ("The toll has been revised to 3,958 by OCHA": who changes a toll to a figure gives it.)
