@@ -707,3 +707,12 @@ def test_he_after_an_official_of_a_body_is_the_body():
 ])
 def test_who_gives_a_figure_in_a_place_or_a_relative_clause(text, expected):
     assert [(c.number, c.source) for c in extract_claims(text, SAT)] == expected
+
+
+def test_a_relative_clause_between_a_subject_and_its_verb_and_a_patient_taken_to_hospital_who_died():
+    """"X, which counts ..., reported N": X (the clause is closed before the verb); "villagers who had been
+    taken to hospital ... died" are dead, not injured."""
+    assert one("The Northern Monitor, which counts fighters and civilians alike, reported more than 200 dead."
+               ).source == "Northern Monitor"
+    claim = one("The toll rose to 11 after two villagers who had been taken to hospital in Tarvo died on Monday.")
+    assert (claim.number, claim.measure) == (11, "killed")

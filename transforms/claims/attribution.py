@@ -686,6 +686,7 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
         segments.append((pos, brk.start()))
         pos = brk.end()
     segments.append((pos, verb_start))
+    direct = bool(text[pos:verb_start].strip())  # no comma or bracket between the last words and the verb
     # Only the last three segments that are not blank are read.
     kept: list[tuple[int, int]] = []
     for a, b in reversed(segments):
@@ -710,8 +711,9 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     seg = text[a:b]
     # "the Observatory, which said": a relative pronoun speaks for the noun phrase before it.
     relative = _RELATIVE_RE.match(seg)
-    if relative and seg[relative.end():].strip():  # "..., which the regional government revised": its subject
-        return a + relative.end() + len(seg[relative.end():]) - len(seg[relative.end():].lstrip()), b
+    rest = seg[relative.end():] if relative else ""
+    if direct and _RELATIVE_SUBJECT_RE.fullmatch(rest) and not SPEECH_RE.search(rest):
+        return a + relative.end() + len(rest) - len(rest.lstrip()), b  # "..., which the regional government revised"
     if len(segments) >= 2 and relative:
         pa, pb = _trim_span(text, *segments[-2])
         return (pa, pb) if pb > pa else None
@@ -734,6 +736,8 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
 _HUMAN_ROLE_RE = re.compile(r"\b(?:official|spokes(?:man|woman|person)|minister|director|chief|head|secretary"
                             r"|governor|mayor|president|commissioner|coordinator|officer|commander)\b", re.IGNORECASE)
 _QUOTED_AS_RE = re.compile(r"\s+((?:the\s+|a\s+|an\s+)?[\w'’.-]+(?:\s+[\w'’.-]+){0,9}?)\s+as\s+(?:saying|stating|telling)\b")
+# The subject of a relative clause whose pronoun is its object: "which the state government (revised)".
+_RELATIVE_SUBJECT_RE = re.compile(r"\s+(?:(?:the|a|an|its|their)\s+[\w'’-]+|[A-Z][\w'’-]*)(?:\s+[\w'’-]+){0,5}")
 _RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
 _ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|person)|head|chief|director|president|"
                           r"secretary[- ]general|chairman|commander|official)", re.IGNORECASE)

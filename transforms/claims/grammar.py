@@ -440,6 +440,11 @@ def _other_wording(tokens: Sequence[Token], k: int) -> tuple[str, int] | None:
     if low in _TO_HOSPITAL_VERBS and k + 1 < n and tokens[k + 1].low == "to":
         for x in range(k + 2, min(k + 5, n)):
             if tokens[x].low in ("hospital", "hospitals"):
+                for y in range(x + 1, n):  # "two villagers who had been taken to hospital ... died"
+                    if tokens[y].low in MEASURE_WORDS:
+                        return None
+                    if not tokens[y].text[0].isalnum():
+                        break
                 return "injured", x
             if not tokens[x].text[0].isalpha():
                 break
