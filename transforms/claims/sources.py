@@ -156,6 +156,7 @@ class SourceTable:
         # ("emergency services", "railway") that name the source only where the article names one of its places.
         self._common_nouns = {(entry.canonical, _alias_key(alias)) for entry in self.entries.values() if entry.places
                               for alias in entry.aliases if alias == alias.lower()}
+        self._common_last = {key[-1] for _, key in self._common_nouns if key}
         self._name_start_res = self._name_start_patterns()
         self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
@@ -273,8 +274,11 @@ class SourceTable:
 
     def common_noun(self, hit: SourceHit) -> bool:
         """True when the mention is a lower-case alias of a source with places ("the emergency services")."""
-        return bool(self._common_nouns) and any(
-            (entry.canonical, _alias_key(hit.text)) in self._common_nouns for entry in hit.entries)
+        last = hit.text.rsplit(None, 1)[-1]
+        if _source_key(last) not in self._common_last:
+            return False  # (most mentions: a proper name's last word ends no common noun)
+        key = _alias_key(hit.text)
+        return any((entry.canonical, key) in self._common_nouns for entry in hit.entries)
 
     def choose(self, entries: Sequence[SourceEntry], text: str, placed: bool = False) -> SourceEntry | None:
         """The one entry an ambiguous alias means in this article (by its places), or None. `placed`: a common
