@@ -716,3 +716,18 @@ def test_a_relative_clause_between_a_subject_and_its_verb_and_a_patient_taken_to
                ).source == "Northern Monitor"
     claim = one("The toll rose to 11 after two villagers who had been taken to hospital in Tarvo died on Monday.")
     assert (claim.number, claim.measure) == (11, "killed")
+
+
+@pytest.mark.parametrize("text, source", [
+    ("Harbour police spokesman Tom Reed said 41 people died in Dover.", "Harbour police"),
+    ("Police spokesman Tom Reed said 41 people died in Dover.", "police"),
+    ("Northern Grid Company's chief public relations officer Anil Rao said 41 people died.", "Northern Grid Company"),
+    ("\"41 people died,\" said Omar Haddad, the Civil Protection Directorate spokesman.",
+     "Civil Protection Directorate"),
+    ("41 people died, according to Omar Haddad, spokesman for the Civil Protection Directorate.",
+     "Civil Protection Directorate"),
+    ("Ravi Das, the railway's spokesman, said 41 people died near Patna in Bihar.", "Indian Railways"),
+    ("Senior official Omar Haddad said 41 people died.", "Omar Haddad"),  # a rank, no body
+])
+def test_a_spokesman_named_with_his_body_is_the_body(text, source):
+    assert one(text).source == source

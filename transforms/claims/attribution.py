@@ -160,8 +160,11 @@ class ArticleContext:
             return unit, False, False
         body = _SPEAKS_FOR_RE.match(phrase)
         if body:  # "Abdul Rayan, spokesman at the Ministry of X", "Marie Drese, the aid group's secretary-general"
-            org = body.group("org") or body.group("org2")
+            org = body.group("org") or body.group("org2") or body.group("org3")
             org = _BODY_TAIL_RE.split(org, maxsplit=1)[0]
+            known = self.known_name(org)
+            if known:  # "the railway's spokesman" in an article about India
+                return known, False, False
             kinds = _coref_kinds(" ".join(_THE_RE.sub("", org).split())) if org.islower() else frozenset()
             entry = self.by_kind(kinds, start) if kinds else None
             if entry is not None:  # "secretary general of aid group": the body of that kind the article named
@@ -184,6 +187,16 @@ class ArticleContext:
             offset = self.text.find(spelt_out)
             resolved = self.resolve_phrase(offset, offset + len(spelt_out))
             return resolved[0] or spelt_out, resolved[1], False
+        named = _BODY_ROLE_NAME_RE.fullmatch(phrase)
+        if named and not all(w.lower() not in _BODY_NOUNS and (w.lower() in TITLE_WORDS or w.lower() in COMMON_FIRST)
+                             for w in named.group("org").split()):
+            # "Police spokesman John Smith", "South Eastern Railway's chief public relations officer X"
+            org = named.group("org")
+            if org.lower() in _BODY_NOUNS:
+                org = org.lower()
+            elif org.split()[-1].lower() in _BODY_NOUNS:
+                org = org.rsplit(None, 1)[0] + " " + org.split()[-1].lower()  # "Harbour police"
+            return self.known_name(org) or org, False, False
         plow = caseless_lower(phrase)
         if len(phrase.split()) > MAX_SOURCE_WORDS or (
                 CLAIM_WORDS_RE.search(phrase) if plow is None else CLAIM_WORDS_LOW_RE.search(plow)):
@@ -358,7 +371,8 @@ _ROLE = (r"(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|directo
 _SPEAKS_FOR_RE = re.compile(
     rf"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:(?:the|a|an|its)\s+)?(?:[\w-]+\s+){{0,2}}?{_ROLE}\s+"
     rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
-    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
+    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$"
+    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+the\s+(?P<org3>[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)\s+{_ROLE}$",
     re.IGNORECASE)
 _TRAILING_ADVERBS = (" there", " here", " too", " also", " themselves", " itself", " alone")
 _TRAILING_ADVERB_RE = re.compile(r"(?<=\w)\s+(?:there|here|too|also|themselves|itself|alone)$", re.IGNORECASE)
@@ -428,6 +442,14 @@ def _spelt_name(before: str, acronym: str) -> str | None:
 _BODY_ROLE_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?P<org>[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)+|[A-Z][A-Z&]{1,7})"
     r"\s+(?:spokes(?:man|woman|person)|officials?|head|chief|director|secretary[- ]general)")
+_BODY_NOUNS = frozenset({"police", "army", "military", "hospital", "railway", "railways", "navy", "coast guard",
+                         "fire service", "fire brigade", "ambulance service"})
+_BODY_ROLE_NAME_RE = re.compile(
+    r"(?:the\s+|a\s+|an\s+)?(?P<org>(?:[A-Z][\w-]*\s+){0,3}(?i:police|army|military|hospital|railways?|navy"
+    r"|coast\s+guard|fire\s+service|fire\s+brigade|ambulance\s+service)|[A-Z][\w-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w-]*)*?)(?:['’]s)?"
+    r"\s+(?:[a-z-]+\s+){0,3}?(?:spokes(?:man|woman|person)|official|director|chief|secretary"
+    r"|(?:public\s+relations|press|information|media)\s+officer)"
+    r"\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,3}")
 _MINISTER_RE = re.compile(
     r"(?:the\s+)?(?:(?P<adj>[A-Z][\w'’-]+)\s+)?(?P<dept>Interior|Health|Defen[cs]e|Foreign|Home|Emergencies|Emergency"
     r"|Information|Disaster\s+Management|Refugees|Disaster)\s+Minister(?:\s+[A-Z][\w'’.-]+){1,4}")
@@ -601,6 +623,9 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
             if more and _FIGURES_BY_RE.match(text[np_start:np_end] + " of x"):
                 np_end = _np_end(text, more.end())  # "according to the latest figures from the ministry"
             np_start, np_end = _appositive_after(text, np_start, np_end)
+            role = _ROLE_APPOSITIVE_RE.match(text, np_end)
+            if role and _looks_like_name(text[np_start:np_end].strip()):
+                np_end = role.end()  # "according to Ali Rahimi, spokesman for the Ministry of X": the ministry
             add(np_start, np_end, m.start(), m.end())
             taken.append((m.start(), np_end))
     cited_at: list[int] = []
@@ -744,7 +769,10 @@ _ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|
 _ROLE_APPOSITIVE_RE = re.compile(
     r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|"
     r"director|president|chairman|chairwoman|coordinator|commissioner|official|representative)\s+(?:of|for|at)\s+"
-    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)*")
+    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)*"
+    # "..., the Interior Ministry spokesman", "..., the ministry's spokeswoman"
+    r"|,\s+the\s+(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*|[a-z]+['’]s?)\s+(?:spokes(?:man|woman|person)|secretary[- ]general"
+    r"|director|chief|head)\b")
 _APPOSITIVE_RE = re.compile(
     r"(?:(?:a|an|the)\s+[a-z0-9]|(?:who|whose|which|based|speaking|citing|quoted|himself|herself)\b"
     r"|(?:[a-z-]+\s+){1,3}(?:of|for|at|in)\b|[a-z]+-based\b|[\w]+-year-old\b)")
