@@ -653,7 +653,8 @@ def test_who_is_quoted_as_saying_a_figure_gives_it():
      "National Disaster Response Force"),
     # A role named with its body ("X spokesman", "Interior Minister X", "the head of X ...") is the body.
     ("Northern Rail Authority spokesman said 41 people died.", "Northern Rail Authority"),
-    ("Ukrainian Interior Minister Ivan Petrenko said 41 people died.", "Ukrainian interior ministry"),
+    ("Chilean Interior Minister Ivan Soto said 41 people died.", "Chilean interior ministry"),
+    ("Ukrainian Interior Minister Ivan Petrenko said 41 people died.", "Ukraine Interior Ministry"),  # a known one
     ("A storm left at least 41 people dead, the head of the Red Crescent in Tobruk Omar Salem told Reuters.",
      "Red Crescent"),
     # A body named by the kind of body it is ("of aid group", without "the") is the one the article named.
