@@ -732,3 +732,22 @@ def test_a_relative_clause_between_a_subject_and_its_verb_and_a_patient_taken_to
 ])
 def test_a_spokesman_named_with_his_body_is_the_body(text, source):
     assert one(text).source == source
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Forty people succumbed to their injuries.", [(40, None, "killed", "total", "exact")]),
+    ("With two more people succumbing to their wounds, the toll rose to 61.",
+     [(2, None, "killed", "unspecified", "exact"), (61, None, "killed", "total", "exact")]),
+    ("Twelve more were killed on Sunday.", [(12, None, "killed", "unspecified", "exact")]),
+    ("Two United States service members have been killed.", [(2, None, "killed", "security_forces", "exact")]),
+])
+def test_succumbing_increments_and_a_name_before_the_group(text, expected):
+    assert summary(text) == expected
+
+
+@pytest.mark.parametrize("text, groups", [
+    ("Twenty people were killed in Lviv and 40 more were wounded.", ["total", "total"]),
+    ("A second strike hit a school, killing four more.", ["total"]),
+])
+def test_more_after_another_figure_or_a_verb_counts_others_whole(text, groups):
+    assert [c.group for c in extract_claims(text, SAT)] == groups

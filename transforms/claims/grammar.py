@@ -249,11 +249,15 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
     if group is None and _CIVILIAN_DRESS_RE.match(" ".join(t.low for t in tokens[j:j + 4])):
         group = "civilians"  # "bodies in civilian clothes"
     nonperson = False
-    for w in words:
+    # A capitalised word before the head is part of a name ("Two United States service members").
+    named = {x for x in range(len(words) - 1) if tokens[first + x].text[:1].isupper()} if j - first == len(words) else ()
+    for x, w in enumerate(words):
         if w == "of":
             break
         if w in GROUP_WORDS or w in PEOPLE_WORDS:
             break
+        if x in named:
+            continue
         if w in NONPERSON or (w.endswith("s") and w[:-1] in NONPERSON):
             nonperson = True
             break
@@ -450,11 +454,16 @@ def _other_wording(tokens: Sequence[Token], k: int) -> tuple[str, int] | None:
                 break
     if low in _FALL_VERBS and k + 1 < n and tokens[k + 1].low in ("victim", "victims"):
         return "killed", k + 1
+    if low in _SUCCUMB_VERBS and k + 1 < n and tokens[k + 1].low == "to":
+        for x in range(k + 2, min(k + 5, n)):  # "succumbed to their injuries": died of them
+            if tokens[x].low in INJURY_NOUNS or tokens[x].low in ("wounds", "burns"):
+                return "killed", x
     return None
 
 
 _FATE_NOUNS = frozenset({"safety", "whereabouts", "fate"})
 _TO_HOSPITAL_VERBS = frozenset({"admitted", "taken", "rushed", "brought", "airlifted", "hospitalized", "hospitalised"})
+_SUCCUMB_VERBS = frozenset({"succumbed", "succumbing", "succumb", "succumbs"})
 _FALL_VERBS = frozenset({"fell", "falling", "fallen", "fall", "falls"})
 SUFFER_VERBS = frozenset({"suffered", "suffer", "suffers", "suffering", "sustained", "sustain", "sustaining"})
 INJURY_NOUNS = frozenset({"injuries", "injury", "wounds", "burns"})
@@ -746,6 +755,11 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
         toll = trig is not None and trig.kind == "toll"
         if in_condition and not phrase.group:
             group = "unspecified"  # a part of the figure, not everyone it counts
+        if group is None and not phrase.words and k + 1 < len(tokens) and tokens[k + 1].low in INCREMENT_WORDS \
+                and not toll and not candidates and not (left is not None and left.kind == "active"):
+            # "three more people died", "the bodies of 12 more": an increment of the toll; after another figure
+            # ("22 were killed and 82 more wounded") or a verb ("killing four more"), others counted whole
+            group = "unspecified"
         if group is None:
             if toll or not phrase.words or (phrase.measure and len(set(phrase.words) - _ATTRIBUTIVE) == 1) \
                     or "total" in phrase.words \
