@@ -751,3 +751,12 @@ def test_succumbing_increments_and_a_name_before_the_group(text, expected):
 ])
 def test_more_after_another_figure_or_a_verb_counts_others_whole(text, groups):
     assert [c.group for c in extract_claims(text, SAT)] == groups
+
+
+@pytest.mark.parametrize("text, source", [
+    ("Arcadia, the province hardest hit, has reported 80 fatalities.", "Arcadia"),
+    ("The ministry, in a statement, has reported 80 deaths.", "ministry"),
+    ("Officials, on Sunday, said 80 people died.", "officials"),
+])
+def test_the_subject_before_an_appositive_an_auxiliary_or_a_time_between_commas(text, source):
+    assert one(text).source == source

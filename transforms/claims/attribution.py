@@ -715,8 +715,8 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     # Only the last three segments that are not blank are read.
     kept: list[tuple[int, int]] = []
     for a, b in reversed(segments):
-        if text[a:b].strip():
-            kept.append((a, b))
+        if text[a:b].strip() and not (not kept and _AUXILIARY_ONLY_RE.fullmatch(text[a:b].strip())):
+            kept.append((a, b))  # (", has reported", ", in a statement, said": the subject is before the commas)
             if len(kept) == 3:
                 break
     segments = kept[::-1]
@@ -760,6 +760,8 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
 # A speaker named by a person's role: "he" or "she" after it stands for the same source.
 _HUMAN_ROLE_RE = re.compile(r"\b(?:official|spokes(?:man|woman|person)|minister|director|chief|head|secretary"
                             r"|governor|mayor|president|commissioner|coordinator|officer|commander)\b", re.IGNORECASE)
+_AUXILIARY_ONLY_RE = re.compile(r"(?:has|have|had)(?:\s+(?:also|now|already|since))?|(?:in|on|at|late|early|earlier|later)"
+                                r"(?:\s+[\w'’-]+){0,4}", re.IGNORECASE)
 _QUOTED_AS_RE = re.compile(r"\s+((?:the\s+|a\s+|an\s+)?[\w'’.-]+(?:\s+[\w'’.-]+){0,9}?)\s+as\s+(?:saying|stating|telling)\b")
 # The subject of a relative clause whose pronoun is its object: "which the state government (revised)".
 _RELATIVE_SUBJECT_RE = re.compile(r"\s+(?:(?:the|a|an|its|their)\s+[\w'’-]+|[A-Z][\w'’-]*)(?:\s+[\w'’-]+){0,5}")
