@@ -760,3 +760,14 @@ def test_more_after_another_figure_or_a_verb_counts_others_whole(text, groups):
 ])
 def test_the_subject_before_an_appositive_an_auxiliary_or_a_time_between_commas(text, source):
     assert one(text).source == source
+
+
+@pytest.mark.parametrize("text, source", [
+    # A quotation's opening sentence is the speaker's named where it closes.
+    ("\"We counted at least 90 bodies in the river. We expect more,\" the Harbour Authority's Omar Salem told Reuters.",
+     "Harbour Authority"),
+    ("OCHA said 310 people died. As per the updated report, over 900 people are still missing.", "OCHA"),
+    ("As per usual, 41 people died.", None),
+])
+def test_the_speaker_of_a_quotation_and_as_per(text, source):
+    assert extract_claims(text, SAT)[-1].source == source

@@ -197,6 +197,10 @@ class ArticleContext:
             elif org.split()[-1].lower() in _BODY_NOUNS:
                 org = org.rsplit(None, 1)[0] + " " + org.split()[-1].lower()  # "Harbour police"
             return self.known_name(org) or org, False, False
+        member = _BODYS_PERSON_RE.fullmatch(phrase)
+        if member and (" " in member.group("org") or self.known_name(member.group("org"))):
+            # "the Red Crescent's Kais Fhakeri": a person named as the body's is the body
+            return self.known_name(member.group("org")) or member.group("org"), False, False
         plow = caseless_lower(phrase)
         if len(phrase.split()) > MAX_SOURCE_WORDS or (
                 CLAIM_WORDS_RE.search(phrase) if plow is None else CLAIM_WORDS_LOW_RE.search(plow)):
@@ -225,6 +229,7 @@ class ArticleContext:
         if adverb:  # "Residents there", "officials too": the adverb is no part of the name
             return self.resolve_phrase(start, self.text.rfind(adverb.group(), start, end))
         bare = LEADING_ARTICLE_RE.sub("", low)
+        low = _DOCUMENT_ADJECTIVE_RE.sub("the ", low)  # "the updated report", "the latest statement": the report
         if low in PRONOUN_SOURCES or bare in ("same source", "source", "same sources", "sources") and low.startswith("the"):
             if low in ("he", "she"):
                 return self.last_person, False, True
@@ -390,7 +395,7 @@ _SUBORDINATE_LEAD_RE = re.compile(
 _NOT_A_SUBJECT_RE = re.compile(
     r"(?:with|among|amid|including|despite)\s"
     r"|(?:later|earlier|also|then|now|previously|separately|meanwhile|however|update|statement|statements|"
-    r"citing|quoting|culture|search)$"
+    r"citing|quoting|culture|search|usual|custom|tradition|plan|schedule|protocol|norms?|rules?)$"
     r"|(?:search|rescue|recovery|relief)\s+(?:and\s+\w+\s+)?(?:efforts?|operations?|work)\b", re.IGNORECASE)
 # ("regional" and "district" are left alone: they as often mean the area a story covers as a named unit.)
 _UNIT_ADJECTIVES = {"prefectural": "prefecture", "provincial": "province", "county": "county",
@@ -442,6 +447,10 @@ def _spelt_name(before: str, acronym: str) -> str | None:
 _BODY_ROLE_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?P<org>[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)+|[A-Z][A-Z&]{1,7})"
     r"\s+(?:spokes(?:man|woman|person)|officials?|head|chief|director|secretary[- ]general)")
+_DOCUMENT_ADJECTIVE_RE = re.compile(r"^the\s+(?:latest|updated|new|last|official|same|daily)\s+(?=(?:report|statement|"
+                                    r"update|document|bulletin)$)")
+_BODYS_PERSON_RE = re.compile(
+    r"(?:the\s+)?(?P<org>[A-Z][\w-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w-]*)*)['’]s?\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,3}")
 _BODY_NOUNS = frozenset({"police", "army", "military", "hospital", "railway", "railways", "navy", "coast guard",
                          "fire service", "fire brigade", "ambulance service"})
 _BODY_ROLE_NAME_RE = re.compile(
