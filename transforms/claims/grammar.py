@@ -250,15 +250,14 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
         group = "civilians"  # "bodies in civilian clothes"
     nonperson = False
     # A capitalised word before the head is part of a name ("Two United States service members").
-    named = {x for x in range(len(words) - 1) if tokens[first + x].text[:1].isupper()} if j - first == len(words) else ()
     for x, w in enumerate(words):
         if w == "of":
             break
         if w in GROUP_WORDS or w in PEOPLE_WORDS:
             break
-        if x in named:
-            continue
         if w in NONPERSON or (w.endswith("s") and w[:-1] in NONPERSON):
+            if x < len(words) - 1 and j - first == len(words) and tokens[first + x].text[:1].isupper():
+                continue
             nonperson = True
             break
     return _Phrase(j, tuple(words), text, group, measure, partitive, nonperson, span_end)
@@ -326,7 +325,7 @@ def _measure_after_aux(tokens: Sequence[Token], j: int) -> tuple[str, int] | Non
             if k + 1 < len(tokens) and tokens[k + 1].low == "accounted":
                 return ("missing", k + 1)  # "are still not accounted for"
             return False
-        other = _other_wording(tokens, k)
+        other = _other_wording(tokens, k) if low in _OTHER_WORDING_VERBS else None
         if other:
             return other
         if low in ("among",) and k + 2 < len(tokens) and tokens[k + 1].low in ("the", "those") \
@@ -400,7 +399,7 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
                     return _Trigger("right", "injured", tok.start, tokens[k].end)
         if low == "to" and j + 1 < n and tokens[j + 1].low == "death":
             return _Trigger("right", "killed", tok.start, tokens[j + 1].end)
-        other = _other_wording(tokens, j)
+        other = _other_wording(tokens, j) if low in _OTHER_WORDING_VERBS else None
         if other is None and low in NEGATIONS and j + 1 < n and tokens[j + 1].low == "accounted":
             other = ("missing", j + 1)  # "dozens of people still not accounted for"
         if other:
@@ -465,6 +464,7 @@ _FATE_NOUNS = frozenset({"safety", "whereabouts", "fate"})
 _TO_HOSPITAL_VERBS = frozenset({"admitted", "taken", "rushed", "brought", "airlifted", "hospitalized", "hospitalised"})
 _SUCCUMB_VERBS = frozenset({"succumbed", "succumbing", "succumb", "succumbs"})
 _FALL_VERBS = frozenset({"fell", "falling", "fallen", "fall", "falls"})
+_OTHER_WORDING_VERBS = _TO_HOSPITAL_VERBS | _FALL_VERBS | _SUCCUMB_VERBS  # (the words _other_wording starts from)
 SUFFER_VERBS = frozenset({"suffered", "suffer", "suffers", "suffering", "sustained", "sustain", "sustaining"})
 INJURY_NOUNS = frozenset({"injuries", "injury", "wounds", "burns"})
 # A count of a measure as the subject of a toll's verb: "Deaths had reached 100", "fatalities rose to 30".

@@ -156,7 +156,7 @@ class SourceTable:
         # ("emergency services", "railway") that name the source only where the article names one of its places.
         self._common_nouns = {(entry.canonical, _alias_key(alias)) for entry in self.entries.values() if entry.places
                               for alias in entry.aliases if alias == alias.lower()}
-        self._common_last = {key[-1] for _, key in self._common_nouns if key}
+        self._common_sources = {canonical for canonical, _ in self._common_nouns}
         self._name_start_res = self._name_start_patterns()
         self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
@@ -274,9 +274,8 @@ class SourceTable:
 
     def common_noun(self, hit: SourceHit) -> bool:
         """True when the mention is a lower-case alias of a source with places ("the emergency services")."""
-        last = hit.text.rsplit(None, 1)[-1]
-        if _source_key(last) not in self._common_last:
-            return False  # (most mentions: a proper name's last word ends no common noun)
+        if not any(entry.canonical in self._common_sources for entry in hit.entries):
+            return False  # (most mentions: of a source that has no common-noun alias)
         key = _alias_key(hit.text)
         return any((entry.canonical, key) in self._common_nouns for entry in hit.entries)
 
