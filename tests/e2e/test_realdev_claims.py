@@ -1,8 +1,8 @@
 """`tollwatch eval-claims` over the real articles of ../shared/realdev (90 articles, three parts).
 
 The floors sit just under what the extractor reached when they were set (2026-12-05, all parts:
-killed F1 0.964, all measures F1 0.986, source right 0.887, no labelled non-claim extracted; per part
-all measures F1 / source right: a 0.995 / 0.937, b 0.981 / 0.902, c 0.984 / 0.835); they catch
+killed F1 0.966, all measures F1 0.986, source right 0.895, no labelled non-claim extracted; per part
+all measures F1 / source right: a 0.995 / 0.958, b 0.981 / 0.909, c 0.984 / 0.835); they catch
 regressions on real news copy, which the fictional examples cannot.
 """
 
@@ -30,14 +30,14 @@ def test_all_parts_meet_the_floors(results):
     assert set(results) == {"part_a", "part_b", "part_c", "all"}
     assert ev.by_measure["killed"].f1 >= 0.96
     assert ev.overall.f1 >= 0.98
-    assert ev.overall.accuracy["source"] >= 0.88
+    assert ev.overall.accuracy["source"] >= 0.89
     assert ev.nonclaims_taken == []
 
 
 @needs_realdev
 def test_each_part_keeps_its_level(results):
     """Per part, so a rule that helps one and breaks another shows."""
-    floors = {"part_a": (0.99, 0.93), "part_b": (0.975, 0.895), "part_c": (0.98, 0.83)}
+    floors = {"part_a": (0.99, 0.95), "part_b": (0.975, 0.905), "part_c": (0.98, 0.83)}
     for part, (f1, source) in floors.items():
         ev = results[part]
         assert ev.overall.f1 >= f1, part
