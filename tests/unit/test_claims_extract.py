@@ -729,6 +729,7 @@ def test_a_relative_clause_between_a_subject_and_its_verb_and_a_patient_taken_to
      "Civil Protection Directorate"),
     ("Ravi Das, the railway's spokesman, said 41 people died near Patna in Bihar.", "Indian Railways"),
     ("Senior official Omar Haddad said 41 people died.", "Omar Haddad"),  # a rank, no body
+    ("Chilean official Omar Haddad said 41 people died.", "Omar Haddad"),  # a people's adjective, no body
 ])
 def test_a_spokesman_named_with_his_body_is_the_body(text, source):
     assert one(text).source == source

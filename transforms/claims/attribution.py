@@ -185,11 +185,14 @@ class ArticleContext:
         spelt_out = self.spelt_out(phrase) if phrase[-1:].isupper() else None
         if spelt_out:  # "the Kenya Coast Guard Service (KCGS) ... KCGS said": the name the acronym stands for
             offset = self.text.find(spelt_out)
-            resolved = self.resolve_phrase(offset, offset + len(spelt_out))
+            resolved = self.resolve_phrase(offset, offset + len(spelt_out)) if offset >= 0 else (None, False, False)
             return resolved[0] or spelt_out, resolved[1], False
         named = _BODY_ROLE_NAME_RE.fullmatch(phrase) if _ROLE_WORD_HINT_RE.search(phrase) else None
+        org_words = named.group("org").split() if named else ()
         if named and not all(w.lower() not in _BODY_NOUNS and (w.lower() in TITLE_WORDS or w.lower() in COMMON_FIRST)
-                             for w in named.group("org").split()):
+                             for w in org_words) and (
+                len(org_words) > 1 or org_words[0].isupper() or org_words[0].lower() in _BODY_NOUNS
+                or self.known_name(org_words[0])):  # (not a people's adjective: "Israeli official X")
             # "Police spokesman John Smith", "South Eastern Railway's chief public relations officer X"
             org = named.group("org")
             if org.lower() in _BODY_NOUNS:
@@ -279,8 +282,8 @@ class ArticleContext:
         role_of = _BODY_ROLE_RE.fullmatch(phrase) if phrase.endswith(_ROLE_ENDINGS) else None
         if role_of:  # "Libyan National Army spokesman", "an NDRF official": the body speaks
             offset = self.text.find(role_of.group("org"), start)
-            resolved = self.resolve_phrase(offset, offset + len(role_of.group("org")))
-            return resolved[0] or role_of.group("org"), resolved[1], False
+            resolved = self.resolve_phrase(offset, offset + len(role_of.group("org"))) if offset >= 0 else (None,)
+            return resolved[0] or role_of.group("org"), bool(resolved[0]) and resolved[1], False
         minister = _MINISTER_RE.fullmatch(phrase) if "Minister " in phrase else None
         if minister:  # "Ukrainian Interior Minister Ihor Klymenko" speaks for the interior ministry
             ministry = " ".join(filter(None, (minister.group("adj"), minister.group("dept").lower(), "ministry")))
