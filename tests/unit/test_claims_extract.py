@@ -772,3 +772,11 @@ def test_the_subject_before_an_appositive_an_auxiliary_or_a_time_between_commas(
 ])
 def test_the_speaker_of_a_quotation_and_as_per(text, source):
     assert extract_claims(text, SAT)[-1].source == source
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Storm deaths top 300, hopes fade for the missing", [(300, None, "killed", "total", "more_than")]),
+    ("Quake fatalities exceed 1,200 in the north", [(1200, None, "killed", "total", "more_than")]),
+])
+def test_a_headlines_present_tense_toll_verb(text, expected):
+    assert summary(text) == expected

@@ -470,7 +470,8 @@ INJURY_NOUNS = frozenset({"injuries", "injury", "wounds", "burns"})
 # A count of a measure as the subject of a toll's verb: "Deaths had reached 100", "fatalities rose to 30".
 TOLL_SUBJECTS = {"deaths": "killed", "fatalities": "killed", "casualties": "casualties", "injuries": "injured"}
 TOLL_SUBJECT_VERBS = frozenset({"reached", "rose", "risen", "climbed", "stood", "topped", "surpassed", "exceeded",
-                                "passed", "jumped", "increased", "hit", "crossed", "reach", "rise", "climb", "stand"})
+                                "passed", "jumped", "increased", "hit", "crossed", "reach", "rise", "climb", "stand",
+                                "top", "tops", "exceed", "exceeds", "surpass", "surpasses", "pass", "passes"})
 
 
 def _revised_after(tokens: Sequence[Token], k: int, i: int) -> bool:

@@ -92,10 +92,12 @@ TOLL_LINKS = {
     "passed", "passing", "passes", "exceeded", "exceeding", "exceeds", "topped", "topping", "tops",
     "hit", "hits", "hitting", "is", "was", "stands", "stood", "now", "climbed", "rose", "jumped",
     "risen", "increased", "crossed", "crossing", ":", "climbs", "rises", "(",
+    "top", "exceed", "surpass", "pass", "cross",  # headlines: "Flood deaths top 200"
 }
 # Toll verbs that make an exact number a lower bound: "has surpassed 1,000".
 MORE_THAN_VERBS = {"surpassed", "surpassing", "surpasses", "exceeded", "exceeding", "exceeds", "topped",
-                   "topping", "tops", "passed", "passing", "passes", "crossed", "crossing"}
+                   "topping", "tops", "passed", "passing", "passes", "crossed", "crossing", "top", "exceed", "surpass",
+                   "pass", "cross"}
 # "the toll rose from 180 to 200" states 200.
 CHANGE_VERBS = {"rose", "risen", "rising", "climbed", "climbing", "increased", "increasing", "jumped",
                 "jumping", "grew", "grown", "went", "up", "soared"}
