@@ -722,6 +722,7 @@ def test_a_relative_clause_between_a_subject_and_its_verb_and_a_patient_taken_to
 @pytest.mark.parametrize("text, source", [
     ("Harbour police spokesman Tom Reed said 41 people died in Dover.", "Harbour police"),
     ("Police spokesman Tom Reed said 41 people died in Dover.", "police"),
+    ("A military spokesman said 41 soldiers died.", "military"),
     ("Northern Grid Company's chief public relations officer Anil Rao said 41 people died.", "Northern Grid Company"),
     ("\"41 people died,\" said Omar Haddad, the Civil Protection Directorate spokesman.",
      "Civil Protection Directorate"),

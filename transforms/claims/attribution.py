@@ -280,6 +280,8 @@ class ArticleContext:
                 if resolved[0]:
                     return resolved[0], resolved[1], False
         role_of = _BODY_ROLE_RE.fullmatch(phrase) if phrase.endswith(_ROLE_ENDINGS) else None
+        if role_of and role_of.group("org").lower() in _BODY_NOUNS:  # "a military spokesman": the military
+            return self.known_name(role_of.group("org").lower()) or role_of.group("org").lower(), False, False
         if role_of:  # "Libyan National Army spokesman", "an NDRF official": the body speaks
             offset = self.text.find(role_of.group("org"), start)
             resolved = self.resolve_phrase(offset, offset + len(role_of.group("org"))) if offset >= 0 else (None,)
@@ -448,7 +450,8 @@ def _spelt_name(before: str, acronym: str) -> str | None:
 
 # A body named by its proper name or acronym with the role of who speaks for it.
 _BODY_ROLE_RE = re.compile(
-    r"(?:the\s+|a\s+|an\s+)?(?P<org>[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)+|[A-Z][A-Z&]{1,7})"
+    r"(?:the\s+|a\s+|an\s+)?(?P<org>[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)+|[A-Z][A-Z&]{1,7}"
+    r"|(?:[A-Z][\w-]*\s+){0,3}(?i:police|army|military|navy|coast\s+guard|fire\s+service|fire\s+brigade))"
     r"\s+(?:spokes(?:man|woman|person)|officials?|head|chief|director|secretary[- ]general)")
 _DOCUMENT_ADJECTIVE_RE = re.compile(r"^the\s+(?:latest|updated|new|last|official|same|daily)\s+(?=(?:report|statement|"
                                     r"update|document|bulletin)$)")
