@@ -1,8 +1,8 @@
 """`tollwatch eval-claims` over the real articles of ../shared/realdev (90 articles, three parts).
 
 The floors sit just under what the extractor reached when they were set (2026-12-05, all parts:
-killed F1 0.955, all measures F1 0.973, source right 0.801, no labelled non-claim extracted; per part
-all measures F1 / source right: a 0.979 / 0.903, b 0.962 / 0.882, c 0.981 / 0.643); they catch
+killed F1 0.968, all measures F1 0.986, source right 0.895, no labelled non-claim extracted; per part
+all measures F1 / source right: a 0.995 / 0.958, b 0.981 / 0.909, c 0.984 / 0.835); they catch
 regressions on real news copy, which the fictional examples cannot.
 """
 
@@ -28,16 +28,16 @@ def results():
 def test_all_parts_meet_the_floors(results):
     ev = results["all"]
     assert set(results) == {"part_a", "part_b", "part_c", "all"}
-    assert ev.by_measure["killed"].f1 >= 0.95
-    assert ev.overall.f1 >= 0.97
-    assert ev.overall.accuracy["source"] >= 0.798
+    assert ev.by_measure["killed"].f1 >= 0.96
+    assert ev.overall.f1 >= 0.98
+    assert ev.overall.accuracy["source"] >= 0.89
     assert ev.nonclaims_taken == []
 
 
 @needs_realdev
 def test_each_part_keeps_its_level(results):
     """Per part, so a rule that helps one and breaks another shows."""
-    floors = {"part_a": (0.975, 0.895), "part_b": (0.96, 0.875), "part_c": (0.975, 0.635)}
+    floors = {"part_a": (0.99, 0.95), "part_b": (0.975, 0.905), "part_c": (0.98, 0.83)}
     for part, (f1, source) in floors.items():
         ev = results[part]
         assert ev.overall.f1 >= f1, part
@@ -76,4 +76,8 @@ def test_headlines_read_from_the_title_score_as_in_the_text(results, monkeypatch
     assert sum(moved) >= 40  # (44 of the 90 on 2026-12-05)
     before = results["all"]
     assert (ev.overall.precision, ev.overall.recall) == (before.overall.precision, before.overall.recall)
-    assert ev.overall.accuracy["source"] == before.overall.accuracy["source"]
+    # One matched claim may differ: a headline whose figure the body restates with another speaker (turksus:
+    # "toll rises to 2,000: Taliban officials", then a ministry's spokesman's "more than 2,000") is a claim of
+    # its own as a line of the text, and the body's one row as a title (README, the title rule).
+    n = before.overall.n_matched
+    assert abs(ev.overall.accuracy["source"] - before.overall.accuracy["source"]) * n <= 1 + 1e-9

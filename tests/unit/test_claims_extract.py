@@ -621,3 +621,163 @@ def test_a_breakdown_item_may_give_the_place_then_its_count_in_brackets():
         (1293, "overall", None), (452, "incident", "Taroudant")]
     assert summary("The earthquake (magnitude 6.8) killed 2,012 people in Derna (Libya).") == [
         (2012, None, "killed", "total", "exact")]
+
+
+def test_a_common_noun_names_a_known_body_only_where_the_article_names_its_places():
+    """"the emergency services", "a railway official": the country's body in an article about it, a phrase elsewhere."""
+    assert one("In Kharkiv, 12 people were killed overnight, the emergency services said.").source \
+        == "State Emergency Service of Ukraine"
+    assert one("In Leeds, 12 people were killed overnight, the emergency services said.").source == "emergency services"
+    claims = extract_claims("A goods train hit a passenger train near Patna in Bihar. At least 41 people died, a railway "
+                            "official said. The official said 160 people were injured.", SAT)
+    assert [(c.number, c.source) for c in claims] == [(41, "Indian Railways"), (160, "Indian Railways")]
+    assert one("Near Leeds, at least 41 people died, a railway official said.").source != "Indian Railways"
+
+
+def test_a_body_that_is_no_state_ministry_and_the_head_of_two_names():
+    assert one("A senior Taliban leader said 40 people died in the quake.").source == "Taliban government"
+    assert one("The Taliban Ministry of Disaster Management said 40 people died in the quake.").source \
+        == "Afghan Disaster Management Ministry"
+
+
+def test_who_is_quoted_as_saying_a_figure_gives_it():
+    claim = one("A police chief quoted a spokesman for the Syrian Arab Red Crescent as saying that 25 people had died.")
+    assert claim.source == "SARC"
+
+
+@pytest.mark.parametrize("text, source", [
+    # An acronym the article spells out is the body it stands for.
+    ("The Kenya Coast Guard Service (KCGS) searched the lake overnight. KCGS said 41 people died.",
+     "Kenya Coast Guard Service"),
+    ("The National Disaster Response Force (NDRF) sent teams. At least 41 people died, the NDRF said.",
+     "National Disaster Response Force"),
+    # A role named with its body ("X spokesman", "Interior Minister X", "the head of X ...") is the body.
+    ("Northern Rail Authority spokesman said 41 people died.", "Northern Rail Authority"),
+    ("Chilean Interior Minister Ivan Soto said 41 people died.", "Chilean interior ministry"),
+    ("Ukrainian Interior Minister Ivan Petrenko said 41 people died.", "Ukraine Interior Ministry"),  # a known one
+    ("A storm left at least 41 people dead, the head of the Red Crescent in Tobruk Omar Salem told Reuters.",
+     "Red Crescent"),
+    # A body named by the kind of body it is ("of aid group", without "the") is the one the article named.
+    ("The Libyan Red Crescent said 30 people died. Marie Dumas, secretary general of aid group, said 41 people "
+     "were missing.", "Libyan Red Crescent"),
+])
+def test_titles_roles_and_acronyms_make_a_speaker_a_bodys_voice(text, source):
+    assert extract_claims(text, SAT)[-1].source == source
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A total of 310 people were admitted to hospitals after the fire.", [(310, None, "injured", "total", "exact")]),
+    ("The town lost the most, with about 25 people falling victim to the mudslide.",
+     [(25, None, "killed", "total", "about")]),
+    ("Forty people have fallen victim to the outbreak.", [(40, None, "killed", "total", "exact")]),
+    ("The toll may rise, with dozens of people still not accounted for.", [(None, None, "missing", "total", "vague")]),
+    ("The safety of 87 residents remains unconfirmed in the county.", [(87, None, "missing", "civilians", "exact")]),
+    ("The whereabouts of 9 hikers are not known.", [(9, None, "missing", "unspecified", "exact")]),
+    ("Most were in the north, where deaths, which had risen to 640 by noon, kept climbing.",
+     [(640, None, "killed", "total", "exact")]),
+    ("A farmer whose three grandchildren died in the flood spoke to us.", [(3, None, "killed", "children", "exact")]),
+])
+def test_other_ways_of_saying_a_toll(text, expected):
+    assert summary(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "The whereabouts of 121 were confirmed by their families.",
+    "The court admitted 30 pieces of evidence.",
+    "He admitted to 3 charges in court.",
+])
+def test_what_is_no_missing_or_injured_count(text):
+    assert summary(text) == []
+
+
+def test_he_after_an_official_of_a_body_is_the_body():
+    claims = extract_claims("The toll rose to 61 in Bihar, a railway official said. \"Some 140 people were admitted "
+                            "to hospital,\" he said.", SAT)
+    assert [(c.number, c.source) for c in claims] == [(61, "Indian Railways"), (140, "Indian Railways")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Officials in neighbouring Castile and Aragon had announced a combined four deaths.",
+     [(4, "Castile and Aragon officials")]),
+    ("Authorities in Peru say the death toll has passed 300.", [(300, "Peru authorities")]),
+    # The subject of a relative clause gives the figure it changes a toll to, not the one it changes.
+    ("The toll was first put at 140, which the state government revised to 131 on Monday.",
+     [(140, None), (131, "state government")]),
+    ("Rescuers on Friday increased the number of fatalities in the storm to 77.", [(77, "rescuers")]),
+    ("The death toll increased to 50 on Monday.", [(50, None)]),
+])
+def test_who_gives_a_figure_in_a_place_or_a_relative_clause(text, expected):
+    assert [(c.number, c.source) for c in extract_claims(text, SAT)] == expected
+
+
+def test_a_relative_clause_between_a_subject_and_its_verb_and_a_patient_taken_to_hospital_who_died():
+    """"X, which counts ..., reported N": X (the clause is closed before the verb); "villagers who had been
+    taken to hospital ... died" are dead, not injured."""
+    assert one("The Northern Monitor, which counts fighters and civilians alike, reported more than 200 dead."
+               ).source == "Northern Monitor"
+    claim = one("The toll rose to 11 after two villagers who had been taken to hospital in Tarvo died on Monday.")
+    assert (claim.number, claim.measure) == (11, "killed")
+
+
+@pytest.mark.parametrize("text, source", [
+    ("Harbour police spokesman Tom Reed said 41 people died in Dover.", "Harbour police"),
+    ("Police spokesman Tom Reed said 41 people died in Dover.", "police"),
+    ("A military spokesman said 41 soldiers died.", "military"),
+    ("Northern Grid Company's chief public relations officer Anil Rao said 41 people died.", "Northern Grid Company"),
+    ("\"41 people died,\" said Omar Haddad, the Civil Protection Directorate spokesman.",
+     "Civil Protection Directorate"),
+    ("41 people died, according to Omar Haddad, spokesman for the Civil Protection Directorate.",
+     "Civil Protection Directorate"),
+    ("Ravi Das, the railway's spokesman, said 41 people died near Patna in Bihar.", "Indian Railways"),
+    ("Senior official Omar Haddad said 41 people died.", "Omar Haddad"),  # a rank, no body
+    ("Chilean official Omar Haddad said 41 people died.", "Omar Haddad"),  # a people's adjective, no body
+])
+def test_a_spokesman_named_with_his_body_is_the_body(text, source):
+    assert one(text).source == source
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Forty people succumbed to their injuries.", [(40, None, "killed", "total", "exact")]),
+    ("With two more people succumbing to their wounds, the toll rose to 61.",
+     [(2, None, "killed", "unspecified", "exact"), (61, None, "killed", "total", "exact")]),
+    ("Twelve more were killed on Sunday.", [(12, None, "killed", "unspecified", "exact")]),
+    ("Two United States service members have been killed.", [(2, None, "killed", "security_forces", "exact")]),
+])
+def test_succumbing_increments_and_a_name_before_the_group(text, expected):
+    assert summary(text) == expected
+
+
+@pytest.mark.parametrize("text, groups", [
+    ("Twenty people were killed in Lviv and 40 more were wounded.", ["total", "total"]),
+    ("A second strike hit a school, killing four more.", ["total"]),
+])
+def test_more_after_another_figure_or_a_verb_counts_others_whole(text, groups):
+    assert [c.group for c in extract_claims(text, SAT)] == groups
+
+
+@pytest.mark.parametrize("text, source", [
+    ("Arcadia, the province hardest hit, has reported 80 fatalities.", "Arcadia"),
+    ("The ministry, in a statement, has reported 80 deaths.", "ministry"),
+    ("Officials, on Sunday, said 80 people died.", "officials"),
+])
+def test_the_subject_before_an_appositive_an_auxiliary_or_a_time_between_commas(text, source):
+    assert one(text).source == source
+
+
+@pytest.mark.parametrize("text, source", [
+    # A quotation's opening sentence is the speaker's named where it closes.
+    ("\"We counted at least 90 bodies in the river. We expect more,\" the Harbour Authority's Omar Salem told Reuters.",
+     "Harbour Authority"),
+    ("OCHA said 310 people died. As per the updated report, over 900 people are still missing.", "OCHA"),
+    ("As per usual, 41 people died.", None),
+])
+def test_the_speaker_of_a_quotation_and_as_per(text, source):
+    assert extract_claims(text, SAT)[-1].source == source
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Storm deaths top 300, hopes fade for the missing", [(300, None, "killed", "total", "more_than")]),
+    ("Quake fatalities exceed 1,200 in the north", [(1200, None, "killed", "total", "more_than")]),
+])
+def test_a_headlines_present_tense_toll_verb(text, expected):
+    assert summary(text) == expected

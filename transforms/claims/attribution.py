@@ -51,12 +51,13 @@ class ArticleContext:
         chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
         self.resolved_hits: list[SourceEntry | None] = []
         for hit in self.hits:
-            if len(hit.entries) == 1:
+            placed = table.common_noun(hit)
+            if len(hit.entries) == 1 and not placed:
                 self.resolved_hits.append(hit.entries[0])
                 continue
-            key = tuple(e.canonical for e in hit.entries)
+            key = tuple(e.canonical for e in hit.entries) + (placed,)
             if key not in chosen:
-                chosen[key] = table.choose(hit.entries, text)
+                chosen[key] = table.choose(hit.entries, text, placed)
             self.resolved_hits.append(chosen[key])
         self.attributions: dict[int, list[Attribution]] = {}
         self.last_source: str | None = None
@@ -65,6 +66,7 @@ class ArticleContext:
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
         self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
+        self._acronyms: dict[str, str] | None = None  # acronym -> the name the text introduces it with
         # (sentence start, clause start, clause end) -> what _location's searches of that clause found
         self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
 
@@ -78,12 +80,47 @@ class ArticleContext:
             k += 1
         return None
 
+    def head_entry_in(self, start: int, end: int) -> tuple[SourceEntry, SourceHit] | None:
+        """`entry_in`, but of known names written one after the other the last: the head of the noun
+        phrase, the others its modifiers ("the Taliban Ministry of Disaster Management" is the ministry)."""
+        found = self.entry_in(start, end)
+        if found is None:
+            return None
+        k = bisect.bisect_left(self.hit_starts, found[1].start)
+        while k + 1 < len(self.hits) and self.hits[k + 1].end <= end and self.resolved_hits[k + 1] is not None \
+                and not self.text[self.hits[k].end:self.hits[k + 1].start].strip():
+            k += 1
+        return self.resolved_hits[k], self.hits[k]
+
     def hit_in(self, start: int, end: int) -> SourceHit | None:
         """The first known-source mention inside [start, end), resolved or not."""
         k = bisect.bisect_left(self.hit_starts, start)
         if k < len(self.hits) and self.hits[k].start < end and self.hits[k].end <= end:
             return self.hits[k]
         return None
+
+    def known_name(self, name: str) -> str | None:
+        """The canonical name of the known source a name made up from a phrase is ("health ministry"), chosen
+        by the article's places as an alias in its text would be, or None."""
+        hits = self.table.find(name)
+        if len(hits) != 1 or hits[0].start != 0 or hits[0].end != len(name):
+            return None
+        entry = self.table.choose(hits[0].entries, self.text, self.table.common_noun(hits[0]))
+        return entry.canonical if entry else None
+
+    def spelt_out(self, phrase: str) -> str | None:
+        """The name an acronym stands for where the article introduces it ("the Kenya Coast Guard Service
+        (KCGS)"): for a phrase that is such an acronym, with or without "the", else None."""
+        acronym = _THE_RE.sub("", phrase.strip())
+        if not _ACRONYM_RE.fullmatch(acronym):
+            return None
+        if self._acronyms is None:
+            self._acronyms = {}
+            for m in _INTRODUCED_ACRONYM_RE.finditer(self.text):
+                name = _spelt_name(self.text[max(0, m.start() - 120):m.start()], m.group(1))
+                if name:
+                    self._acronyms.setdefault(m.group(1), name)
+        return self._acronyms.get(acronym)
 
     def by_kind(self, kinds: frozenset, pos: int, keyword: str | None = None) -> SourceEntry | None:
         """The known source of one of `kinds` named nearest before `pos` (else first after it)."""
@@ -123,21 +160,61 @@ class ArticleContext:
             return unit, False, False
         body = _SPEAKS_FOR_RE.match(phrase)
         if body:  # "Abdul Rayan, spokesman at the Ministry of X", "Marie Drese, the aid group's secretary-general"
-            org = body.group("org") or body.group("org2")
+            org = body.group("org") or body.group("org2") or body.group("org3")
             org = _BODY_TAIL_RE.split(org, maxsplit=1)[0]
+            known = self.known_name(org)
+            if known:  # "the railway's spokesman" in an article about India
+                return known, False, False
+            kinds = _coref_kinds(" ".join(_THE_RE.sub("", org).split())) if org.islower() else frozenset()
+            entry = self.by_kind(kinds, start) if kinds else None
+            if entry is not None:  # "secretary general of aid group": the body of that kind the article named
+                return entry.canonical, entry.kind == "media", False
             offset = self.text.find(org, start)
             if offset >= 0:
                 resolved = self.resolve_phrase(offset, offset + len(org))
                 if resolved[0]:
                     return resolved[0], resolved[1], False
-        found = self.entry_in(start, end)
+        found = self.head_entry_in(start, end)
         if found:
             entry, hit = found
             is_person = any(hit.text.replace("’", "'").lower() == p.lower() for p in entry.people)
             return entry.canonical, entry.kind == "media", is_person
+        officials_in = _OFFICIALS_IN_RE.fullmatch(phrase) if "fficials " in phrase or "uthorities " in phrase else None
+        if officials_in:  # "Officials in neighbouring Castile and Aragon": that place's officials
+            return f"{officials_in.group('place')} {officials_in.group('role').lower()}", False, False
+        spelt_out = self.spelt_out(phrase) if phrase[-1:].isupper() else None
+        if spelt_out:  # "the Kenya Coast Guard Service (KCGS) ... KCGS said": the name the acronym stands for
+            offset = self.text.find(spelt_out)
+            resolved = self.resolve_phrase(offset, offset + len(spelt_out)) if offset >= 0 else (None, False, False)
+            return resolved[0] or spelt_out, resolved[1], False
+        named = _BODY_ROLE_NAME_RE.fullmatch(phrase) if _ROLE_WORD_HINT_RE.search(phrase) else None
+        org_words = named.group("org").split() if named else ()
+        if named and not all(w.lower() not in _BODY_NOUNS and (w.lower() in TITLE_WORDS or w.lower() in COMMON_FIRST)
+                             for w in org_words) and (
+                len(org_words) > 1 or org_words[0].isupper() or org_words[0].lower() in _BODY_NOUNS
+                or self.known_name(org_words[0])):  # (not a people's adjective: "Israeli official X")
+            # "Police spokesman John Smith", "South Eastern Railway's chief public relations officer X"
+            org = named.group("org")
+            if org.lower() in _BODY_NOUNS:
+                org = org.lower()
+            elif org.split()[-1].lower() in _BODY_NOUNS:
+                org = org.rsplit(None, 1)[0] + " " + org.split()[-1].lower()  # "Harbour police"
+            return self.known_name(org) or org, False, False
+        member = _BODYS_PERSON_RE.fullmatch(phrase) if "'" in phrase or "’" in phrase else None
+        if member and (" " in member.group("org") or self.known_name(member.group("org"))):
+            # "the Red Crescent's Kais Fhakeri": a person named as the body's is the body
+            return self.known_name(member.group("org")) or member.group("org"), False, False
         plow = caseless_lower(phrase)
         if len(phrase.split()) > MAX_SOURCE_WORDS or (
                 CLAIM_WORDS_RE.search(phrase) if plow is None else CLAIM_WORDS_LOW_RE.search(plow)):
+            head_of = _HEAD_OF_RE.match(phrase)
+            if head_of:  # "the head of the Red Crescent in Benghazi Kais Fhakeri": the body he heads
+                org = _BODY_TAIL_RE.split(head_of.group(1), maxsplit=1)[0]
+                offset = self.text.find(org, start)
+                if offset >= 0 and len(org.split()) <= MAX_SOURCE_WORDS:
+                    resolved = self.resolve_phrase(offset, offset + len(org))
+                    if resolved[0]:
+                        return resolved[0], resolved[1], False
             # A whole clause before "said" with no comma: only a name at its end can be the speaker.
             tail = TAIL_NAME_RE.search(phrase)
             if tail and len(tail.group(1).split()) <= 4 and not CLAIM_WORDS_RE.search(tail.group(1)):
@@ -155,6 +232,7 @@ class ArticleContext:
         if adverb:  # "Residents there", "officials too": the adverb is no part of the name
             return self.resolve_phrase(start, self.text.rfind(adverb.group(), start, end))
         bare = LEADING_ARTICLE_RE.sub("", low)
+        low = _DOCUMENT_ADJECTIVE_RE.sub("the ", low)  # "the updated report", "the latest statement": the report
         if low in PRONOUN_SOURCES or bare in ("same source", "source", "same sources", "sources") and low.startswith("the"):
             if low in ("he", "she"):
                 return self.last_person, False, True
@@ -201,6 +279,17 @@ class ArticleContext:
                 resolved = self.resolve_phrase(offset, offset + len(member.group("org")))
                 if resolved[0]:
                     return resolved[0], resolved[1], False
+        role_of = _BODY_ROLE_RE.fullmatch(phrase) if phrase.endswith(_ROLE_ENDINGS) else None
+        if role_of and role_of.group("org").lower() in _BODY_NOUNS:  # "a military spokesman": the military
+            return self.known_name(role_of.group("org").lower()) or role_of.group("org").lower(), False, False
+        if role_of:  # "Libyan National Army spokesman", "an NDRF official": the body speaks
+            offset = self.text.find(role_of.group("org"), start)
+            resolved = self.resolve_phrase(offset, offset + len(role_of.group("org"))) if offset >= 0 else (None,)
+            return resolved[0] or role_of.group("org"), bool(resolved[0]) and resolved[1], False
+        minister = _MINISTER_RE.fullmatch(phrase) if "Minister " in phrase else None
+        if minister:  # "Ukrainian Interior Minister Ihor Klymenko" speaks for the interior ministry
+            ministry = " ".join(filter(None, (minister.group("adj"), minister.group("dept").lower(), "ministry")))
+            return self.known_name(ministry) or ministry, False, False
         name = _person_or_org_name(phrase)
         if name:
             return name, False, " " in name and not name.isupper()
@@ -292,7 +381,8 @@ _ROLE = (r"(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|directo
 _SPEAKS_FOR_RE = re.compile(
     rf"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:(?:the|a|an|its)\s+)?(?:[\w-]+\s+){{0,2}}?{_ROLE}\s+"
     rf"(?:of|for|at|with)\s+(?P<org>(?:the\s+)?[\w'’ -]+)$"
-    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$",
+    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+(?:the\s+|a\s+)?(?P<org2>[\w -]+?)['’]s?\s+(?:[\w-]+\s+)?{_ROLE}$"
+    rf"|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){{0,4}},\s+the\s+(?P<org3>[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)\s+{_ROLE}$",
     re.IGNORECASE)
 _TRAILING_ADVERBS = (" there", " here", " too", " also", " themselves", " itself", " alone")
 _TRAILING_ADVERB_RE = re.compile(r"(?<=\w)\s+(?:there|here|too|also|themselves|itself|alone)$", re.IGNORECASE)
@@ -310,7 +400,7 @@ _SUBORDINATE_LEAD_RE = re.compile(
 _NOT_A_SUBJECT_RE = re.compile(
     r"(?:with|among|amid|including|despite)\s"
     r"|(?:later|earlier|also|then|now|previously|separately|meanwhile|however|update|statement|statements|"
-    r"citing|quoting|culture|search)$"
+    r"citing|quoting|culture|search|usual|custom|tradition|plan|schedule|protocol|norms?|rules?)$"
     r"|(?:search|rescue|recovery|relief)\s+(?:and\s+\w+\s+)?(?:efforts?|operations?|work)\b", re.IGNORECASE)
 # ("regional" and "district" are left alone: they as often mean the area a story covers as a named unit.)
 _UNIT_ADJECTIVES = {"prefectural": "prefecture", "provincial": "province", "county": "county",
@@ -329,6 +419,59 @@ _GENERIC_BODY_TAIL_RE = re.compile(r"\s(?:the|local|regional)\s+(authorities|off
 _HEAD_OF_RE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?(?:head|chief|director|director-general|spokes(?:man|woman|person)|president|"
     r"secretary[- ]general|founder|commissioner|coordinator|leader|chairman)\s+(?:of|for|at)\s+(.+)$", re.IGNORECASE)
+
+
+_OFFICIALS_IN_RE = re.compile(
+    r"(?:[Tt]he\s+)?(?P<role>(?i:officials|authorities))\s+(?:in|of|from)\s+(?:neighbou?ring\s+|the\s+)?"
+    r"(?P<place>[A-Z][\w'’-]*(?:(?:\s+|\s+(?:and|of|la|de|del|el)\s+)[A-Z][\w'’-]*)*)"
+    r"(?:\s+in\s+the\s+(?:north|south|east|west)\w*)?")
+_ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,7}")
+_THE_RE = re.compile(r"^(?:the|an?)\s+", re.IGNORECASE)
+_INTRODUCED_ACRONYM_RE = re.compile(r"\s\(([A-Z][A-Z&]{1,7})\)")
+_ACRONYM_SKIPS = frozenset({"of", "for", "and", "the", "on", "in", "de", "du", "des", "la", "&"})
+
+
+def _spelt_name(before: str, acronym: str) -> str | None:
+    """The capitalised words at the end of `before` whose initials spell the acronym ("Kenya Coast Guard
+    Service" for KCGS; "of", "for", "and" and "the" inside the name skipped), or None."""
+    words = before.split()
+    letters = list(acronym.replace("&", ""))
+    k = len(words)
+    while letters and k:
+        k -= 1
+        word = words[k].strip(",;:")
+        if word.lower() in _ACRONYM_SKIPS and letters != list(acronym.replace("&", "")):
+            continue
+        if not word[:1].isupper() or word[0] != letters[-1]:
+            return None
+        letters.pop()
+    return " ".join(w.strip(",;:") for w in words[k:]) if not letters else None
+
+
+# A body named by its proper name or acronym with the role of who speaks for it.
+_BODY_ROLE_RE = re.compile(
+    r"(?:the\s+|a\s+|an\s+)?(?P<org>[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)+|[A-Z][A-Z&]{1,7}"
+    r"|(?:[A-Z][\w-]*\s+){0,3}(?i:police|army|military|navy|coast\s+guard|fire\s+service|fire\s+brigade))"
+    r"\s+(?:spokes(?:man|woman|person)|officials?|head|chief|director|secretary[- ]general)")
+_DOCUMENT_ADJECTIVE_RE = re.compile(r"^the\s+(?:latest|updated|new|last|official|same|daily)\s+(?=(?:report|statement|"
+                                    r"update|document|bulletin)$)")
+# Cheap tests that say where the patterns below can match at all (resolve_phrase runs on every speaker).
+_ROLE_WORD_HINT_RE = re.compile(r"spokes|official|director|chief|secretary|officer")
+_ROLE_ENDINGS = ("spokesman", "spokeswoman", "spokesperson", "official", "officials", "head", "chief", "director",
+                 "general")
+_BODYS_PERSON_RE = re.compile(
+    r"(?:the\s+)?(?P<org>[A-Z][\w-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w-]*)*)['’]s?\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,3}")
+_BODY_NOUNS = frozenset({"police", "army", "military", "hospital", "railway", "railways", "navy", "coast guard",
+                         "fire service", "fire brigade", "ambulance service"})
+_BODY_ROLE_NAME_RE = re.compile(
+    r"(?:the\s+|a\s+|an\s+)?(?P<org>(?:[A-Z][\w-]*\s+){0,3}(?i:police|army|military|hospital|railways?|navy"
+    r"|coast\s+guard|fire\s+service|fire\s+brigade|ambulance\s+service)|[A-Z][\w-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w-]*)*?)(?:['’]s)?"
+    r"\s+(?:[a-z-]+\s+){0,3}?(?:spokes(?:man|woman|person)|official|director|chief|secretary"
+    r"|(?:public\s+relations|press|information|media)\s+officer)"
+    r"\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,3}")
+_MINISTER_RE = re.compile(
+    r"(?:the\s+)?(?:(?P<adj>[A-Z][\w'’-]+)\s+)?(?P<dept>Interior|Health|Defen[cs]e|Foreign|Home|Emergencies|Emergency"
+    r"|Information|Disaster\s+Management|Refugees|Disaster)\s+Minister(?:\s+[A-Z][\w'’.-]+){1,4}")
 
 
 _FIGURES_FROM_RE = re.compile(r"\s(?:from|by|of|compiled\s+by)\s")
@@ -499,6 +642,9 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
             if more and _FIGURES_BY_RE.match(text[np_start:np_end] + " of x"):
                 np_end = _np_end(text, more.end())  # "according to the latest figures from the ministry"
             np_start, np_end = _appositive_after(text, np_start, np_end)
+            role = _ROLE_APPOSITIVE_RE.match(text, np_end)
+            if role and _looks_like_name(text[np_start:np_end].strip()):
+                np_end = role.end()  # "according to Ali Rahimi, spokesman for the Ministry of X": the ministry
             add(np_start, np_end, m.start(), m.end())
             taken.append((m.start(), np_end))
     cited_at: list[int] = []
@@ -537,6 +683,10 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
             continue  # "an estimated 450 million", "the reported toll", "139 reported cases"
         if verb == "said" and SAID_TO_BE_RE.match(after):
             continue
+        if verb in ("quoted", "cited"):
+            relayed = _QUOTED_AS_RE.match(text, m.end())
+            if relayed and add(relayed.start(1), relayed.end(1), m.start(), relayed.end()):
+                continue  # "X quoted a spokesman for Y as saying": Y's figure, X relays it
         subject = _subject_before(text, m.start())
         if subject and add(subject[0], subject[1], m.start(), m.end()):
             continue
@@ -549,7 +699,7 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
     for att in found:
         if att.source and not att.media:
             ctx.last_source = att.source
-            if att.person:
+            if att.person or _HUMAN_ROLE_RE.search(att.text):  # "a railway official said ... he said": the body
                 ctx.last_person = att.source
     ctx.attributions[sent.start] = found
     return found
@@ -580,11 +730,12 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
         segments.append((pos, brk.start()))
         pos = brk.end()
     segments.append((pos, verb_start))
+    direct = bool(text[pos:verb_start].strip())  # no comma or bracket between the last words and the verb
     # Only the last three segments that are not blank are read.
     kept: list[tuple[int, int]] = []
     for a, b in reversed(segments):
-        if text[a:b].strip():
-            kept.append((a, b))
+        if text[a:b].strip() and not (not kept and _AUXILIARY_ONLY_RE.fullmatch(text[a:b].strip())):
+            kept.append((a, b))  # (", has reported", ", in a statement, said": the subject is before the commas)
             if len(kept) == 3:
                 break
     segments = kept[::-1]
@@ -603,7 +754,11 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
         return None
     seg = text[a:b]
     # "the Observatory, which said": a relative pronoun speaks for the noun phrase before it.
-    if len(segments) >= 2 and _RELATIVE_RE.match(seg):
+    relative = _RELATIVE_RE.match(seg)
+    rest = seg[relative.end():] if relative else ""
+    if direct and _RELATIVE_SUBJECT_RE.fullmatch(rest) and not SPEECH_RE.search(rest):
+        return a + relative.end() + len(rest) - len(rest.lstrip()), b  # "..., which the regional government revised"
+    if len(segments) >= 2 and relative:
         pa, pb = _trim_span(text, *segments[-2])
         return (pa, pb) if pb > pa else None
     # "A spokesman for the Kurdish Red Crescent, Jamal Ahmed, said": the organisation speaks.
@@ -621,13 +776,24 @@ def _subject_before(text: str, verb_start: int) -> tuple[int, int] | None:
     return a, b
 
 
+# A speaker named by a person's role: "he" or "she" after it stands for the same source.
+_HUMAN_ROLE_RE = re.compile(r"\b(?:official|spokes(?:man|woman|person)|minister|director|chief|head|secretary"
+                            r"|governor|mayor|president|commissioner|coordinator|officer|commander)\b", re.IGNORECASE)
+_AUXILIARY_ONLY_RE = re.compile(r"(?:has|have|had)(?:\s+(?:also|now|already|since))?|(?:in|on|at|late|early|earlier|later)"
+                                r"(?:\s+[\w'’-]+){0,4}", re.IGNORECASE)
+_QUOTED_AS_RE = re.compile(r"\s+((?:the\s+|a\s+|an\s+)?[\w'’.-]+(?:\s+[\w'’.-]+){0,9}?)\s+as\s+(?:saying|stating|telling)\b")
+# The subject of a relative clause whose pronoun is its object: "which the state government (revised)".
+_RELATIVE_SUBJECT_RE = re.compile(r"\s+(?:(?:the|a|an|its|their)\s+[\w'’-]+|[A-Z][\w'’-]*)(?:\s+[\w'’-]+){0,5}")
 _RELATIVE_RE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
 _ITS_ROLE_RE = re.compile(r"(?:its|their)\s+(?:[\w-]+\s+)?(?:spokes(?:man|woman|person)|head|chief|director|president|"
                           r"secretary[- ]general|chairman|commander|official)", re.IGNORECASE)
 _ROLE_APPOSITIVE_RE = re.compile(
     r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:spokes(?:man|woman|person)|secretary[- ]general|head|chief|"
     r"director|president|chairman|chairwoman|coordinator|commissioner|official|representative)\s+(?:of|for|at)\s+"
-    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)*")
+    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and|the)\s+)*[A-Z][\w'’-]*)*"
+    # "..., the Interior Ministry spokesman", "..., the ministry's spokeswoman"
+    r"|,\s+the\s+(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*|[a-z]+['’]s?)\s+(?:spokes(?:man|woman|person)|secretary[- ]general"
+    r"|director|chief|head)\b")
 _APPOSITIVE_RE = re.compile(
     r"(?:(?:a|an|the)\s+[a-z0-9]|(?:who|whose|which|based|speaking|citing|quoted|himself|herself)\b"
     r"|(?:[a-z-]+\s+){1,3}(?:of|for|at|in)\b|[a-z]+-based\b|[\w]+-year-old\b)")

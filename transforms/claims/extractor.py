@@ -547,6 +547,7 @@ def starts_in(starts: Sequence[int], start: int, end: int) -> bool:
     return k < len(starts) and starts[k] < end
 
 
+_CHANGES_A_TOLL_RE = re.compile(r"\b(?:raised|raises|revised|revises|lowered|lowers|updated|updates|increased)$")
 _TIME_CLAUSE_RE = re.compile(r"\b(?:before|after|until|once)\s+(?:the|a|an|its|their)\b")
 _CLAUSE_BREAK_RE = re.compile(r";|[”\"]|\b(?:while|but|whereas|although|though|and\s+\w+\s+(?:said|say|says))\b")
 
@@ -615,6 +616,8 @@ def _build_claim(ctx: ArticleContext, sent: Sentence, si: int, cand: Candidate,
     # "X said on Thursday before the death toll spiked from 95": a figure in a time clause after the
     # speech is the article's, not X's.
     pool = [a for a in pool if not (a.end <= abs_start and _TIME_CLAUSE_RE.search(ctx.text, a.end, abs_start))]
+    # "288, which the government revised to 275": who changes a toll gives the figure it changes it to.
+    pool = [a for a in pool if not (a.start >= abs_end and _CHANGES_A_TOLL_RE.search(ctx.text, a.start, a.end))]
     if pool:
         def rank(a: Attribution) -> tuple[int, int]:
             if a.start <= abs_start < a.end:
@@ -675,13 +678,39 @@ def _inherited_source(ctx: ArticleContext, si: int) -> tuple[str | None, str | N
     states its figure in the article's own voice (None), whoever the sentence before quoted."""
     sentences = ctx.sentences
     if not sentences[si].headline:
-        return None, None
+        return _speaker_of_quotation(ctx, si)
     for k in range(si + 1, min(si + 3, len(sentences))):
         atts = find_attributions(ctx, sentences[k])
         pool = [a for a in atts if not a.media] or atts
         if pool:
             return pool[0].source, pool[0].text
     return None, None
+
+
+def _speaker_of_quotation(ctx: ArticleContext, si: int) -> tuple[str | None, str | None]:
+    """For a sentence that opens a quotation it does not close ("We recorded 150 deaths. We expect ...,"
+    X told Reuters): the speaker named where the quotation closes, in the same paragraph; else none."""
+    sentences = ctx.sentences
+    text = sentences[si].text.lstrip()
+    if not text.startswith(_OPENING_QUOTES) or _quote_marks(text) % 2 == 0:
+        return None, None
+    for k in range(si + 1, min(si + 1 + QUOTATION_SENTENCES, len(sentences))):
+        if sentences[k].para != sentences[si].para:
+            break
+        if _quote_marks(sentences[k].text) % 2:  # the quotation closes here: who says it follows
+            atts = find_attributions(ctx, sentences[k])
+            pool = [a for a in atts if not a.media] or atts
+            return (pool[0].source, pool[0].text) if pool else (None, None)
+    return None, None
+
+
+_OPENING_QUOTES = ('"', "“")
+QUOTATION_SENTENCES = 4  # sentences after its first in which a quotation must close
+
+
+def _quote_marks(text: str) -> int:
+    """The double quotation marks of a text (straight and curly)."""
+    return text.count('"') + text.count("“") + text.count("”")
 
 
 def _location(ctx: ArticleContext, sent: Sentence, cand: Candidate) -> str | None:

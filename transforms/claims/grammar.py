@@ -232,8 +232,8 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
             continue
         if tok.low in _NP_STOP and not (tok.low == "of" and words):
             break
-        if finite_verb(tok):
-            break  # "200 people attended the funeral of ...", "80 survived"
+        if finite_verb(tok) or (tok.low in _FALL_VERBS and low(j + 1) in ("victim", "victims")):
+            break  # "200 people attended the funeral of ...", "80 survived", "40 people falling victim"
         if tok.low == "of" and low(j + 1) in ("them", "whom"):
             break
         words.append(tok.low)
@@ -249,12 +249,15 @@ def _noun_phrase(tokens: Sequence[Token], i: int, mentions: Sequence[Mention], d
     if group is None and _CIVILIAN_DRESS_RE.match(" ".join(t.low for t in tokens[j:j + 4])):
         group = "civilians"  # "bodies in civilian clothes"
     nonperson = False
-    for w in words:
+    # A capitalised word before the head is part of a name ("Two United States service members").
+    for x, w in enumerate(words):
         if w == "of":
             break
         if w in GROUP_WORDS or w in PEOPLE_WORDS:
             break
         if w in NONPERSON or (w.endswith("s") and w[:-1] in NONPERSON):
+            if x < len(words) - 1 and j - first == len(words) and tokens[first + x].text[:1].isupper():
+                continue
             nonperson = True
             break
     return _Phrase(j, tuple(words), text, group, measure, partitive, nonperson, span_end)
@@ -319,7 +322,12 @@ def _measure_after_aux(tokens: Sequence[Token], j: int) -> tuple[str, int] | Non
             return None
         low = tokens[k].low
         if low in NEGATIONS:
+            if k + 1 < len(tokens) and tokens[k + 1].low == "accounted":
+                return ("missing", k + 1)  # "are still not accounted for"
             return False
+        other = _other_wording(tokens, k) if low in _OTHER_WORDING_VERBS else None
+        if other:
+            return other
         if low in ("among",) and k + 2 < len(tokens) and tokens[k + 1].low in ("the", "those") \
                 and tokens[k + 2].low in SUBCOUNT_NOUNS:
             return (SUBCOUNT_NOUNS[tokens[k + 2].low] or "casualties", k + 2)
@@ -391,6 +399,11 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
                     return _Trigger("right", "injured", tok.start, tokens[k].end)
         if low == "to" and j + 1 < n and tokens[j + 1].low == "death":
             return _Trigger("right", "killed", tok.start, tokens[j + 1].end)
+        other = _other_wording(tokens, j) if low in _OTHER_WORDING_VERBS else None
+        if other is None and low in NEGATIONS and j + 1 < n and tokens[j + 1].low == "accounted":
+            other = ("missing", j + 1)  # "dozens of people still not accounted for"
+        if other:
+            return _Trigger("right", other[0], tok.start, tokens[other[1]].end)
         if low in AUX or (low in PREVERB and low in ("reported", "confirmed", "feared", "believed", "presumed",
                                                         "said", "thought", "known", "found", "shot", "listed")):
             found = _measure_after_aux(tokens, j if low in AUX else j - 1)
@@ -422,12 +435,54 @@ def _right_trigger(tokens: Sequence[Token], start: int, mentions: Sequence[Menti
     return None
 
 
+def _other_wording(tokens: Sequence[Token], k: int) -> tuple[str, int] | None:
+    """(measure, index of its last word) for verb phrases at k that say a measure without its words: "admitted
+    (taken, rushed) to hospital" is injured, "fell (falling, fallen) victim" killed."""
+    low = tokens[k].low
+    n = len(tokens)
+    if low in _TO_HOSPITAL_VERBS and k + 1 < n and tokens[k + 1].low == "to":
+        for x in range(k + 2, min(k + 5, n)):
+            if tokens[x].low in ("hospital", "hospitals"):
+                for y in range(x + 1, n):  # "two villagers who had been taken to hospital ... died"
+                    if tokens[y].low in MEASURE_WORDS:
+                        return None
+                    if not tokens[y].text[0].isalnum():
+                        break
+                return "injured", x
+            if not tokens[x].text[0].isalpha():
+                break
+    if low in _FALL_VERBS and k + 1 < n and tokens[k + 1].low in ("victim", "victims"):
+        return "killed", k + 1
+    if low in _SUCCUMB_VERBS and k + 1 < n and tokens[k + 1].low == "to":
+        for x in range(k + 2, min(k + 5, n)):  # "succumbed to their injuries": died of them
+            if tokens[x].low in INJURY_NOUNS or tokens[x].low in ("wounds", "burns"):
+                return "killed", x
+    return None
+
+
+_FATE_NOUNS = frozenset({"safety", "whereabouts", "fate"})
+_TO_HOSPITAL_VERBS = frozenset({"admitted", "taken", "rushed", "brought", "airlifted", "hospitalized", "hospitalised"})
+_SUCCUMB_VERBS = frozenset({"succumbed", "succumbing", "succumb", "succumbs"})
+_FALL_VERBS = frozenset({"fell", "falling", "fallen", "fall", "falls"})
+_OTHER_WORDING_VERBS = _TO_HOSPITAL_VERBS | _FALL_VERBS | _SUCCUMB_VERBS  # (the words _other_wording starts from)
 SUFFER_VERBS = frozenset({"suffered", "suffer", "suffers", "suffering", "sustained", "sustain", "sustaining"})
 INJURY_NOUNS = frozenset({"injuries", "injury", "wounds", "burns"})
 # A count of a measure as the subject of a toll's verb: "Deaths had reached 100", "fatalities rose to 30".
 TOLL_SUBJECTS = {"deaths": "killed", "fatalities": "killed", "casualties": "casualties", "injuries": "injured"}
 TOLL_SUBJECT_VERBS = frozenset({"reached", "rose", "risen", "climbed", "stood", "topped", "surpassed", "exceeded",
-                                "passed", "jumped", "increased", "hit", "crossed", "reach", "rise", "climb", "stand"})
+                                "passed", "jumped", "increased", "hit", "crossed", "reach", "rise", "climb", "stand",
+                                "top", "tops", "exceed", "exceeds", "surpass", "surpasses", "pass", "passes"})
+
+
+def _revised_after(tokens: Sequence[Token], k: int, i: int) -> bool:
+    """True when the figure at k is the toll that a relative clause changes to the figure at i ("put at 140,
+    which the state revised to 131"): the toll named before both is the later one's too."""
+    words = [t.low for t in tokens[k + 1:i]]
+    return len(words) >= 3 and words[-1] == "to" and ("which" in words or "that" in words) and (
+        words[-2] in _REVISE_VERBS or (words[-2] in ("up", "down") and words[-3] in _REVISE_VERBS))
+
+
+_REVISE_VERBS = frozenset({"revised", "raised", "lowered", "increased", "updated", "reduced", "cut", "corrected"})
 
 
 def finite_verb(tok: Token) -> bool:
@@ -473,6 +528,14 @@ def _left_trigger(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
     if p1 == "of" and p2 == "lives" and p3 == "the" and low(i - 4) in ("claimed", "claiming", "took", "taking",
                                                                       "cost", "costing", "claim", "claims"):
         return _Trigger("active", "killed", tokens[i - 4].start, tokens[i - 1].end)
+    # "The safety of 211 people remains unconfirmed", "the whereabouts of 12 are unknown": the missing.
+    if p1 == "of" and p2 in _FATE_NOUNS:
+        for x in range(i + 1, min(i + 10, len(tokens))):
+            word = tokens[x].low
+            if word in (";", ".") or tokens[x].num >= 0:
+                break
+            if word in ("unconfirmed", "unknown") or (word == "not" and low(x + 1) in ("confirmed", "known")):
+                return _Trigger("noun", "missing", tokens[i - 2].start, tokens[i - 1].end)
     # A noun: "the deaths of 311", "casualties somewhere between 180-200".
     if p1 == "of" and p2 in NOUN_BEFORE:
         return _Trigger("noun", NOUN_BEFORE[p2], tokens[i - 2].start, tokens[i - 1].end)
@@ -520,7 +583,7 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
         tok = tokens[k]
         if tok.num >= 0 and mentions[tok.num].eligible:
             phrase = phrases.get(k)
-            if phrase is None or not phrase.nonperson:
+            if (phrase is None or not phrase.nonperson) and not _revised_after(tokens, k, i):
                 return None
         if tok.low in (";", "said", "says", "told"):
             return None
@@ -541,7 +604,7 @@ def _toll_before(tokens: Sequence[Token], i: int, mentions: Sequence[Mention],
         if tok.low == "number" and k + 1 < i and tokens[k + 1].low in ("injured", "wounded", "dead", "killed", "missing"):
             # "the number injured also lifted to 2059"
             return _Trigger("toll", MEASURE_WORDS[tokens[k + 1].low], tok.start, tokens[k + 1].end)
-        if tok.low in TOLL_SUBJECTS and k >= i - 5 and any(
+        if tok.low in TOLL_SUBJECTS and k >= i - (8 if any(tokens[x].low in RELATIVES for x in range(k + 1, i)) else 5) and any(
                 tokens[x].low in TOLL_SUBJECT_VERBS for x in range(k + 1, i)):
             return _Trigger("toll", TOLL_SUBJECTS[tok.low], tok.start, tok.end)
     return None
@@ -693,6 +756,11 @@ def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], l
         toll = trig is not None and trig.kind == "toll"
         if in_condition and not phrase.group:
             group = "unspecified"  # a part of the figure, not everyone it counts
+        if group is None and not phrase.words and k + 1 < len(tokens) and tokens[k + 1].low in INCREMENT_WORDS \
+                and not toll and not candidates and not (left is not None and left.kind == "active"):
+            # "three more people died", "the bodies of 12 more": an increment of the toll; after another figure
+            # ("22 were killed and 82 more wounded") or a verb ("killing four more"), others counted whole
+            group = "unspecified"
         if group is None:
             if toll or not phrase.words or (phrase.measure and len(set(phrase.words) - _ATTRIBUTIVE) == 1) \
                     or "total" in phrase.words \

@@ -157,11 +157,14 @@ SUBCOUNT_HINT_RE = re.compile(r"\b(?:of them|of whom|among them|among whom|inclu
 PART_GROUP_HINT_RE = re.compile(rf"\b(?:were|was|are)\s+(?:(?:all|also|mostly)\s+)?(?:{_PART_GROUPS})\b", re.IGNORECASE)
 CASUALTY_HINT_RE = re.compile(
     r"\b(?:kill|dead|death|died|die|wound|injur|hurt|missing|casualt|bodies|corpses|slain|execut|toll|victim|"
-    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|hospitali|lost\b|losing\b)")
+    r"fatalit|lives\b|perish|drown|massacr|unaccounted|murder|slaughter|shot|stab|hospitali|lost\b|losing\b|"
+    r"accounted|admitted|unconfirmed|whereabouts)")
 # CASUALTY_HINT_RE's alternatives: the stems, and the words it wants a word boundary after.
 CASUALTY_STEMS = ("kill", "dead", "death", "died", "die", "wound", "injur", "hurt", "missing", "casualt", "bodies",
                    "corpses", "slain", "execut", "toll", "victim", "fatalit", "perish", "drown", "massacr",
-                   "unaccounted", "murder", "slaughter", "shot", "stab", "hospitali")
+                   "unaccounted", "murder", "slaughter", "shot", "stab", "hospitali",
+                   # "not accounted for", "admitted to hospital", "safety unconfirmed", "whereabouts unknown"
+                   "accounted", "admitted", "unconfirmed", "whereabouts")
 CASUALTY_WORDS = ("lives", "lost", "losing")
 NUMBER_HINT_RE = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
@@ -208,7 +211,7 @@ SPEECH_VERBS = ("said|says|say|told|tells|reported|reports|report|stated|states|
                  "disclosed|specified|asserted|alleged|"
                  "announces|confirmed|confirms|estimated|estimates|counted|counts|documented|documents|recorded|"
                  "records|tallied|cited|quoted|wrote|writes|posted|tweeted|put|puts|claimed|claims|informed|"
-                 "raised|raises|revised|revises|lowered|lowers|updated|updates|believe|believes|gave|gives|"
+                 "raised|raises|revised|revises|lowered|lowers|updated|updates|increased|believe|believes|gave|gives|"
                  "released|releases")
 # "the prefectural government has released information on ...": who releases figures gives them.
 RELEASED_WHAT_RE = re.compile(r"\s+(?:(?:its|the|new|updated|latest|an?)\s+)*(?:information|figures|data|numbers|"
@@ -217,26 +220,29 @@ RELEASED_WHAT_RE = re.compile(r"\s+(?:(?:its|the|new|updated|latest|an?)\s+)*(?:
 _BELIEF_VERBS = frozenset({"believe", "believes"})
 GAVE_FIGURE_RE = re.compile(r"\s+(?:an?\s+|the\s+|its\s+)?(?:[\w-]+\s+){0,2}?(?:figure|toll|tally|count|estimate|number)s?\b")
 # "raised the death toll to 205", "revised it to 275": the subject of a verb that changes a toll gives it.
-TOLL_CHANGE_VERBS = frozenset({"raised", "raises", "revised", "revises", "lowered", "lowers", "updated", "updates"})
+TOLL_CHANGE_VERBS = frozenset({"raised", "raises", "revised", "revises", "lowered", "lowers", "updated", "updates",
+                               "increased"})
 SPEECH_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
-ACCORDING_RE = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
+# ("as per", Indian English, with one space: its fast path looks for the two words as written)
+ACCORDING_RE = re.compile(r"\b(?:according\s+to|as per)\s+", re.IGNORECASE)
 # ("The toll has been revised to 3,958 by OCHA": who changes a toll to a figure gives it.)
 REPORTED_BY_RE = re.compile(
     r"\b(?:reported|stated|announced|confirmed|released|published|compiled|quoted|cited|mentioned"
     r"|(?:revised|raised|updated|lowered|increased|put)(?:\s+(?:up|down))?\s+to\s+\d[\d,]*"
     r"(?:\s+(?:people|dead|deaths|victims))?)\s+by\s+", re.IGNORECASE)
 CITING_RE = re.compile(r"\b(?:citing|quoting)\s+", re.IGNORECASE)
-ATTRIBUTION_HINT_RE = re.compile(rf"\b(?:{SPEECH_VERBS}|according|citing|quoting|reported|stated|mentioned)\b", re.IGNORECASE)
+ATTRIBUTION_HINT_RE = re.compile(rf"\b(?:{SPEECH_VERBS}|according|as per|citing|quoting|reported|stated|mentioned)\b",
+                                 re.IGNORECASE)
 ACCORDING_LOW_RE = _lower_case_twin(ACCORDING_RE)
 REPORTED_BY_LOW_RE = _lower_case_twin(REPORTED_BY_RE)
 CITING_LOW_RE = _lower_case_twin(CITING_RE)
 ATTRIBUTION_HINT_LOW_RE = _lower_case_twin(ATTRIBUTION_HINT_RE)
 # Where the attribution patterns can match: the words they begin with (for the twins, lower-case).
-ACCORDING_START_RE = word_starts("according")
+ACCORDING_START_RE = word_starts("according|as per")
 REPORTED_BY_START_RE = word_starts("reported|stated|announced|confirmed|released|published|compiled|quoted|cited|mentioned"
                                    "|revised|raised|updated|lowered|increased|put")
 CITING_START_RE = word_starts("citing|quoting")
-ATTRIBUTION_HINT_START_RE = word_starts(f"{SPEECH_VERBS}|according|citing|quoting|reported|stated|mentioned")
+ATTRIBUTION_HINT_START_RE = word_starts(f"{SPEECH_VERBS}|according|as per|citing|quoting|reported|stated|mentioned")
 SPEECH_START_RE = word_starts(SPEECH_VERBS)
 NP_END_RE = re.compile(r"""[,;:!?()"“”]|(?<![A-Z])\.(?=\s|$)|\s[-–—]\s|\s(?:on|in|at|late|early|last|this|who|which|that|as|after|before|when|while|because|and\s+(?:said|added)|said|told|from|citing|quoting|during|since|until|over)\s""")
 SEGMENT_SPLIT_RE = re.compile(r"""[,;:“”"()\[\]—–]|\s-\s""")

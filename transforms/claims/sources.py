@@ -152,6 +152,11 @@ class SourceTable:
                     if (key, entry) not in leaf:
                         leaf.append((key, entry))
         self._raw_trie = _raw_trie(self._trie)
+        # (canonical, words) of the aliases written in lower case of the sources that have places: common nouns
+        # ("emergency services", "railway") that name the source only where the article names one of its places.
+        self._common_nouns = {(entry.canonical, _alias_key(alias)) for entry in self.entries.values() if entry.places
+                              for alias in entry.aliases if alias == alias.lower()}
+        self._common_sources = {canonical for canonical, _ in self._common_nouns}
         self._name_start_res = self._name_start_patterns()
         self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
@@ -267,9 +272,17 @@ class SourceTable:
             p = -1 if m is None else m.start() + 1
         return found
 
-    def choose(self, entries: Sequence[SourceEntry], text: str) -> SourceEntry | None:
-        """The one entry an ambiguous alias means in this article (by its places), or None."""
-        if len(entries) == 1:
+    def common_noun(self, hit: SourceHit) -> bool:
+        """True when the mention is a lower-case alias of a source with places ("the emergency services")."""
+        if not any(entry.canonical in self._common_sources for entry in hit.entries):
+            return False  # (most mentions: of a source that has no common-noun alias)
+        key = _alias_key(hit.text)
+        return any((entry.canonical, key) in self._common_nouns for entry in hit.entries)
+
+    def choose(self, entries: Sequence[SourceEntry], text: str, placed: bool = False) -> SourceEntry | None:
+        """The one entry an ambiguous alias means in this article (by its places), or None. `placed`: a common
+        noun, which names even a single entry only when the article names one of its places."""
+        if len(entries) == 1 and not placed:
             return entries[0]
         scores = []
         for entry in entries:
@@ -288,6 +301,11 @@ class SourceTable:
             tied = [e for e, score in zip(entries, scores) if score == best and e.canonical in self.preferred]
             return tied[0] if len(tied) == 1 else None
         return entries[scores.index(best)]
+
+
+def _alias_key(name: str) -> tuple[str, ...]:
+    """A name's words as the table compares them (case and spelling folded)."""
+    return tuple(_source_key(w) for w in SRC_TOKEN_RE.findall(name))
 
 
 def _read_source_file(text: str, origin: str) -> list[SourceEntry]:

@@ -92,10 +92,12 @@ TOLL_LINKS = {
     "passed", "passing", "passes", "exceeded", "exceeding", "exceeds", "topped", "topping", "tops",
     "hit", "hits", "hitting", "is", "was", "stands", "stood", "now", "climbed", "rose", "jumped",
     "risen", "increased", "crossed", "crossing", ":", "climbs", "rises", "(",
+    "top", "exceed", "surpass", "pass", "cross",  # headlines: "Flood deaths top 200"
 }
 # Toll verbs that make an exact number a lower bound: "has surpassed 1,000".
 MORE_THAN_VERBS = {"surpassed", "surpassing", "surpasses", "exceeded", "exceeding", "exceeds", "topped",
-                   "topping", "tops", "passed", "passing", "passes", "crossed", "crossing"}
+                   "topping", "tops", "passed", "passing", "passes", "crossed", "crossing", "top", "exceed", "surpass",
+                   "pass", "cross"}
 # "the toll rose from 180 to 200" states 200.
 CHANGE_VERBS = {"rose", "risen", "rising", "climbed", "climbing", "increased", "increasing", "jumped",
                 "jumping", "grew", "grown", "went", "up", "soared"}
@@ -144,7 +146,8 @@ COPULA = {"were", "was", "are", "is", "being", "included", "include", "includes"
 GROUP_WORDS: dict[str, str] = {}
 for _group, _words in {
     "children": "children child kids kid minors boys girls babies baby infants infant toddlers toddler "
-                "schoolchildren schoolgirls schoolboys teenagers teens newborns youngsters",
+                "schoolchildren schoolgirls schoolboys teenagers teens newborns youngsters grandchildren "
+                "grandchild grandsons granddaughters",
     "women": "women woman mothers wives females",
     "security_forces": "soldiers soldier troops trooper troopers servicemen serviceman servicemembers "
                        "police policemen policeman policewomen officers officer gendarmes guards guardsmen "
