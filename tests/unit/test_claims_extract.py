@@ -221,6 +221,20 @@ def test_coreference_its_chief_and_it_said():
         (40, "total", "SOHR"), (12, "children", "SOHR")]
 
 
+@pytest.mark.parametrize("text, expected", [
+    # The speakers of sentences without a figure are read only when a pronoun asks who spoke last.
+    ("The Syrian Observatory for Human Rights said the fighting went on in Latakia. The United Nations said aid "
+     "convoys were stopped. It said 12 people were killed.", [(12, "UN")]),
+    ("Rami Abdulrahman said the fighting went on in Latakia. The United Nations said aid convoys were stopped. "
+     "He said 40 people had died. It said 12 of them were children.", [(40, "SOHR"), (12, "SOHR")]),
+    ("The United Nations said aid convoys were stopped. 30 people were killed in Latakia, the Syrian Observatory "
+     "for Human Rights said. Rescuers said the roads were blocked. It said 12 more people were killed.",
+     [(30, "SOHR"), (12, "rescuers")]),
+])
+def test_it_said_is_the_last_speaker_before_it(text, expected):
+    assert [(c.number, c.source) for c in extract_claims(text)] == expected
+
+
 def test_coreference_is_keyed_on_kind_not_on_the_source(tmp_path):
     extra = tmp_path / "mine.toml"
     extra.write_text('[[source]]\ncanonical = "Kivu Security Tracker"\nname = "Kivu Security Tracker"\n'

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from tollwatch.transforms.text import finditer_from
 from .vocabulary import (
@@ -59,14 +59,66 @@ class ArticleContext:
                 chosen[key] = table.choose(hit.entries, text)
             self.resolved_hits.append(chosen[key])
         self.attributions: dict[int, list[Attribution]] = {}
-        self.last_source: str | None = None
-        self.last_person: str | None = None
+        # Who spoke last ("it said", "he said"): what each sentence read in text order leaves (see `read_in_order`).
+        self.reading: Sentence | None = None  # the sentence find_attributions is reading
+        self._in_order: list[Sentence] = []
+        self._is_in_order: Callable[[Sentence], bool] = lambda sent: False
+        self._in_order_of: dict[int, bool | None] = {}  # sentence start -> read in order (None: not asked yet)
+        self._left: dict[int, list[str | None]] = {}  # sentence start -> [last source, last person] it leaves
+        self._late: list[str | None] = [None, None]  # left by the sentences read after those, in reading order
         self._places: list[tuple[int, str]] | None = None
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
         self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
         # (sentence start, clause start, clause end) -> what _location's searches of that clause found
         self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
+
+    # -- who spoke last -------------------------------------------------------------------------
+    def read_in_order(self, sentences: Sequence[Sentence], is_read: Callable[[Sentence], bool]) -> None:
+        """The sentences (those of `sentences` that `is_read`) whose speakers "it said" or "the same source"
+        can stand for, as if find_attributions read them all in text order before any other sentence.
+
+        They are read only when asked: when a sentence's own speaker is one of those pronouns, every one of
+        them before it is read first (most sentences of news copy say "said"; few hold a figure, and fewer
+        still a figure whose speaker is a pronoun). Any other sentence read sees who spoke last in them all,
+        then in the sentences read since, as it would after reading them in order."""
+        self._in_order = list(sentences)
+        self._is_in_order = is_read
+        self._in_order_of = {sent.start: None for sent in sentences}
+
+    def _read_in_order(self, sent: Sentence | None) -> bool:
+        if sent is None:
+            return False
+        known = self._in_order_of.get(sent.start, False)
+        if known is None:
+            known = self._in_order_of[sent.start] = self._is_in_order(sent)
+        return known
+
+    def _last(self, field: int) -> str | None:
+        """Who spoke last (0: any source, 1: a person) as the sentence being read sees it."""
+        reading = self.reading
+        ordered = self._read_in_order(reading)
+        if not ordered and self._late[field] is not None:
+            return self._late[field]
+        before = [s for s in self._in_order if (not ordered or s.start < reading.start) and self._read_in_order(s)]
+        for sent in before:
+            if sent.start not in self.attributions:
+                find_attributions(self, sent)
+        self.reading = reading
+        for sent in reversed(before):
+            name = self._left.get(sent.start, (None, None))[field]
+            if name is not None:
+                return name
+        return None
+
+    def _set_last(self, field: int, name: str | None) -> None:
+        if self._read_in_order(self.reading):
+            self._left.setdefault(self.reading.start, [None, None])[field] = name
+        else:
+            self._late[field] = name
+
+    last_source = property(lambda self: self._last(0), lambda self, name: self._set_last(0, name))
+    last_person = property(lambda self: self._last(1), lambda self, name: self._set_last(1, name))
 
     # -- sources ------------------------------------------------------------------------------
     def entry_in(self, start: int, end: int) -> tuple[SourceEntry, SourceHit] | None:
@@ -471,6 +523,7 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
     cached = ctx.attributions.get(sent.start)
     if cached is not None:
         return cached
+    ctx.reading = sent
     text, base = sent.text, sent.start
     found: list[Attribution] = []
     low = caseless_lower(text)  # None: the IGNORECASE patterns run on the text itself

@@ -190,9 +190,8 @@ def _text_claims(text: str, published_at: datetime | None,
     # Attributions in text order (so "it said" finds its antecedent), from a few sentences before the
     # first claim to just after the last one.
     first, last = max(0, work[0][0] - ATTRIBUTION_LOOKBACK), min(len(sentences), work[-1][0] + 3)
-    for sent in sentences[first:last]:
-        if has(ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, ATTRIBUTION_HINT_START_RE):
-            find_attributions(ctx, sent)
+    ctx.read_in_order(sentences[first:last],
+                      lambda sent: has(ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, ATTRIBUTION_HINT_START_RE))
     claims: list[ClaimMention] = []
     now_year: list[int | None] = []  # the article's year, worked out the first time a figure needs it
     sentence_of: list[int] = []  # the sentence index of each claim made so far
