@@ -635,3 +635,16 @@ def test_a_breakdown_item_may_give_the_place_then_its_count_in_brackets():
         (1293, "overall", None), (452, "incident", "Taroudant")]
     assert summary("The earthquake (magnitude 6.8) killed 2,012 people in Derna (Libya).") == [
         (2012, None, "killed", "total", "exact")]
+
+
+def test_a_sentence_read_again_in_another_article_gives_its_claims_there():
+    # The grammar's candidates are remembered by sentence text (wire copies repeat sentences): the claims
+    # of the repeated sentence index the article they are found in.
+    sentence = "At least 38 people were killed and 92 wounded in the shelling, the ministry said."
+    first = extract_claims(sentence, SAT)
+    lead = "Rescuers searched the rubble of Telran on Monday.\n\n"
+    again = extract_claims(lead + sentence, SAT)
+    assert [(c.number, c.measure) for c in first] == [(38, "killed"), (92, "injured")]
+    assert [c._replace(char_start=c.char_start - len(lead), char_end=c.char_end - len(lead)) for c in again] == first
+    assert [(lead + sentence)[c.char_start:c.char_end] for c in again] == [sentence[c.char_start:c.char_end]
+                                                                           for c in first]
