@@ -59,13 +59,13 @@ class ArticleContext:
                 chosen[key] = table.choose(hit.entries, text)
             self.resolved_hits.append(chosen[key])
         self.attributions: dict[int, list[Attribution]] = {}
-        # Who spoke last ("it said", "he said"): what each sentence read in text order leaves (see `read_in_order`).
+        # Who spoke last ("it said", "he said"): what each sentence read leaves (see `read_in_order`).
         self.reading: Sentence | None = None  # the sentence find_attributions is reading
         self._in_order: list[Sentence] = []
         self._is_in_order: Callable[[Sentence], bool] = lambda sent: False
         self._in_order_of: dict[int, bool | None] = {}  # sentence start -> read in order (None: not asked yet)
         self._left: dict[int, list[str | None]] = {}  # sentence start -> [last source, last person] it leaves
-        self._late: list[str | None] = [None, None]  # left by the sentences read after those, in reading order
+        self._written: list[Sentence] = []  # the sentences of _left, in the order they were read
         self._places: list[tuple[int, str]] | None = None
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
@@ -86,9 +86,7 @@ class ArticleContext:
         self._is_in_order = is_read
         self._in_order_of = {sent.start: None for sent in sentences}
 
-    def _read_in_order(self, sent: Sentence | None) -> bool:
-        if sent is None:
-            return False
+    def _read_in_order(self, sent: Sentence) -> bool:
         known = self._in_order_of.get(sent.start, False)
         if known is None:
             known = self._in_order_of[sent.start] = self._is_in_order(sent)
@@ -97,9 +95,12 @@ class ArticleContext:
     def _last(self, field: int) -> str | None:
         """Who spoke last (0: any source, 1: a person) as the sentence being read sees it."""
         reading = self.reading
-        ordered = self._read_in_order(reading)
-        if not ordered and self._late[field] is not None:
-            return self._late[field]
+        ordered = reading is not None and self._read_in_order(reading)
+        if not ordered:  # read after the sentences in order: the ones read since come first
+            for sent in reversed(self._written):
+                name = self._left[sent.start][field]
+                if name is not None and not self._read_in_order(sent):
+                    return name
         before = [s for s in self._in_order if (not ordered or s.start < reading.start) and self._read_in_order(s)]
         for sent in before:
             if sent.start not in self.attributions:
@@ -112,10 +113,11 @@ class ArticleContext:
         return None
 
     def _set_last(self, field: int, name: str | None) -> None:
-        if self._read_in_order(self.reading):
-            self._left.setdefault(self.reading.start, [None, None])[field] = name
-        else:
-            self._late[field] = name
+        left = self._left.get(self.reading.start)
+        if left is None:
+            left = self._left[self.reading.start] = [None, None]
+            self._written.append(self.reading)
+        left[field] = name
 
     last_source = property(lambda self: self._last(0), lambda self, name: self._set_last(0, name))
     last_person = property(lambda self: self._last(1), lambda self, name: self._set_last(1, name))
