@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -648,3 +648,16 @@ def test_a_sentence_read_again_in_another_article_gives_its_claims_there():
     assert [c._replace(char_start=c.char_start - len(lead), char_end=c.char_end - len(lead)) for c in again] == first
     assert [(lead + sentence)[c.char_start:c.char_end] for c in again] == [sentence[c.char_start:c.char_end]
                                                                            for c in first]
+
+
+def test_an_article_read_again_gives_its_own_claims():
+    # An article's claims are remembered (copies of a wire story carry the same text): by its publication
+    # moment and time zone, whose date "yesterday" is counted from, and not shared with the caller's list.
+    text = "At least 12 people were killed yesterday in the shelling, the ministry said."
+    utc = datetime(2025, 3, 7, 23, 0, tzinfo=timezone.utc)
+    east = utc.astimezone(timezone(timedelta(hours=5)))  # the same moment, already Saturday there
+    first = extract_claims(text, utc)
+    assert [c.period_start.day for c in first] == [6]
+    assert [c.period_start.day for c in extract_claims(text, east)] == [7]
+    first.clear()
+    assert [c.period_start.day for c in extract_claims(text, utc)] == [6]
