@@ -70,8 +70,6 @@ class ArticleContext:
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
         self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
-        # (sentence start, clause start, clause end) -> what _location's searches of that clause found
-        self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
 
     # -- who spoke last -------------------------------------------------------------------------
     def read_in_order(self, sentences: Sequence[Sentence], is_read: Callable[[Sentence], bool]) -> None:

@@ -709,6 +709,16 @@ def _inherited_source(ctx: ArticleContext, si: int) -> tuple[str | None, str | N
     return None, None
 
 
+@functools.lru_cache(maxsize=CANDIDATE_MEMORY)
+def clause_places(clause: str) -> tuple[list[re.Match], list[re.Match], re.Match | None]:
+    """What `_location` looks for in a clause: settlements named as such, names after a preposition, a back
+    reference ("in the city"). Remembered by the clause's text: figures of one clause share these searches,
+    and copies of a wire story repeat sentences."""
+    settlements = finditer_from(SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, clause)
+    settlements += anchored_finditer(NAME_SETTLEMENT, clause, clause[::-1])
+    return settlements, list(PLACE_PREP_RE.finditer(clause)), BACK_REFERENCE_RE.search(clause)
+
+
 def _location(ctx: ArticleContext, sent: Sentence, cand: Candidate) -> str | None:
     """The settlement or site a claim is tied to: the nearest one named in its clause of the sentence."""
     text = sent.text
@@ -739,14 +749,7 @@ def _location(ctx: ArticleContext, sent: Sentence, cand: Candidate) -> str | Non
         return best_dist is None or min(abs(pos - cand.start), abs(pos - cand.end)) < best_dist
 
     stretch = text[lo:hi]
-    # Figures of one clause share its searches.
-    searched = ctx.clause_places.get((sent.start, lo, hi))
-    if searched is None:
-        settlements = finditer_from(SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, stretch)
-        settlements += anchored_finditer(NAME_SETTLEMENT, stretch, stretch[::-1])
-        searched = settlements, list(PLACE_PREP_RE.finditer(stretch)), BACK_REFERENCE_RE.search(stretch)
-        ctx.clause_places[(sent.start, lo, hi)] = searched
-    settlements, after_prepositions, back = searched
+    settlements, after_prepositions, back = clause_places(stretch)
     for m in settlements:
         consider(lo + m.start("name"), m.group("name"))
     if cand.toll:
