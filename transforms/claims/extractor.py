@@ -183,16 +183,24 @@ def _text_claims(text: str, published_at: datetime | None,
             return regex.search(sent.text.lower()) is not None
         return hint_in(low_regex, low, sent.start, sent.end, first)
 
-    def has_casualty(sent: Sentence) -> bool:
+    with_casualty = set()  # (aligned) the sentences a casualty word starts in: each start looked up once
+    if aligned:
+        sentence_starts = [sent.start for sent in sentences]
+        for at in casualty_at:
+            k = bisect.bisect_right(sentence_starts, at) - 1
+            if k >= 0 and at < sentences[k].end:
+                with_casualty.add(k)
+
+    def has_casualty(si: int, sent: Sentence) -> bool:
         if not aligned:
             return CASUALTY_HINT_RE.search(sent.text.lower()) is not None
-        return starts_in(casualty_at, sent.start, sent.end)
+        return si in with_casualty
 
     work: list[tuple[int, tuple[Candidate, ...]]] = []
     for si, sent in enumerate(sentences):
         if sent.repeated:
             continue
-        if not has_casualty(sent):
+        if not has_casualty(si, sent):
             # "It said 12 of them were children": a part of the figure just given needs no casualty word.
             follows_claim = work and work[-1][0] == si - 1
             if not (follows_claim and (SUBCOUNT_HINT_RE.search(sent.text) or PART_GROUP_HINT_RE.search(sent.text))):
