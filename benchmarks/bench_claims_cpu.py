@@ -7,7 +7,8 @@ files extracted and their repeated passages stripped (done once, by this checkou
 `.bench/claims-articles-<fingerprint>-<limit>.pickle`). Each round runs `extract_claims` over all of
 them (title and publication date as the stage passes them, the corpus's sources table) once for this
 checkout and once for each `--against` checkout, each in a fresh subprocess that imports that
-checkout's code; the time is `time.process_time` of the loop after one warm-up article. Prints the
+checkout's code; the time is `time.process_time` of the loop after one warm-up article (with `--forget`,
+what the extractor remembers of earlier articles is cleared before each one: the work without copies). Prints the
 best of `--rounds` per checkout, its ratio to this checkout's, and whether the claims are the same (a hash
 of every ClaimMention, in order).
 """
@@ -57,8 +58,9 @@ def prepare(corpus: Path, limit: int) -> Path:
     return cached
 
 
-def child(checkout: str, articles: str, sources_file: str) -> None:
-    """In a fresh process: time `extract_claims` of `checkout` over the articles; print a JSON line."""
+def child(checkout: str, articles: str, sources_file: str, forget: str = "") -> None:
+    """In a fresh process: time `extract_claims` of `checkout` over the articles; print a JSON line.
+    `forget`: the extractor's memories of earlier articles (its lru caches) cleared before each article."""
     farm = Path(tempfile.mkdtemp(prefix="bench-claims-"))
     (farm / "tollwatch").mkdir()
     (farm / "tollwatch" / "__init__.py").write_text("")
@@ -73,8 +75,14 @@ def child(checkout: str, articles: str, sources_file: str) -> None:
     extract_claims(rows[0][0], rows[0][1], sources, rows[0][2])  # warm: compiled patterns, the sources' tables
     digest = hashlib.sha256()
     claims = 0
+    extractor = sys.modules["tollwatch.transforms.claims.extractor"]
+    memories = [f.cache_clear for f in vars(extractor).values() if forget and hasattr(f, "cache_clear")]
+    found = []
     started = time.process_time()
-    found = [extract_claims(text, published, sources, title) for text, published, title in rows]
+    for text, published, title in rows:
+        for clear in memories:
+            clear()
+        found.append(extract_claims(text, published, sources, title))
     seconds = time.process_time() - started
     for mentions in found:
         claims += len(mentions)
@@ -85,13 +93,15 @@ def child(checkout: str, articles: str, sources_file: str) -> None:
 
 def main(argv=None) -> None:
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(*sys.argv[2:5])
+        child(*sys.argv[2:6])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--limit", type=int, default=500, help="the corpus's first files (bench.py's stages: 500)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--against", action="append", default=[], help="another checkout (a `git worktree add`)")
+    parser.add_argument("--forget", action="store_true",
+                        help="clear the extractor's memories of earlier articles before each article")
     args = parser.parse_args(argv)
     articles = prepare(args.corpus, args.limit)
     checkouts = [str(HERE), *args.against]
@@ -99,7 +109,8 @@ def main(argv=None) -> None:
     for _ in range(args.rounds):
         for checkout in checkouts:
             out = subprocess.run([sys.executable, __file__, "--child", checkout, str(articles),
-                                  str(args.corpus / "sources.toml")], check=True, capture_output=True, text=True)
+                                  str(args.corpus / "sources.toml"), "forget" if args.forget else ""],
+                                 check=True, capture_output=True, text=True)
             runs[checkout].append(json.loads(out.stdout.splitlines()[-1]))
     first = min(r["seconds"] for r in runs[checkouts[0]])
     for checkout, results in runs.items():
