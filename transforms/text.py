@@ -256,10 +256,11 @@ def split_sentences(text: str) -> list[Sentence]:
         last_span = len(spans) - 1
         for si, (a, b) in enumerate(spans):
             sent = text[a:b]
-            words = sent.split()
+            # The sentence's words joined by single spaces: the sentence itself when its only blanks are single
+            # ASCII spaces (every other blank is a control or separator character, which is not printable).
+            key = sent if "  " not in sent and sent.isprintable() else " ".join(sent.split())
             headline = (last_span == 0 and pi < last_para and not sent.endswith(SENTENCE_FINAL)
-                        and len(words) <= MAX_HEADLINE_WORDS)
-            key = " ".join(words)
+                        and len(sent.split()) <= MAX_HEADLINE_WORDS)
             truncated = si == last_span and sent.endswith(("...", "…"))
             sentences.append(_new_tuple(Sentence, (a, b, sent, pi, headline, key in seen, truncated)))
             seen.add(key)
