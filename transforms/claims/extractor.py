@@ -214,7 +214,7 @@ def _text_claims(text: str, published_at: datetime | None,
         return [], None
     ctx = ArticleContext(text, sentences, sources or default_sources())
     # Attributions in text order (so "it said" finds its antecedent), from a few sentences before the
-    # first claim to just after the last one.
+    # first claim to just after the last one: read when a sentence asks who spoke before it.
     first, last = max(0, work[0][0] - ATTRIBUTION_LOOKBACK), min(len(sentences), work[-1][0] + 3)
     ctx.read_in_order(sentences[first:last],
                       lambda sent: has(ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, ATTRIBUTION_HINT_START_RE))
@@ -718,13 +718,13 @@ def _inherited_source(ctx: ArticleContext, si: int) -> tuple[str | None, str | N
 
 
 @functools.lru_cache(maxsize=CANDIDATE_MEMORY)
-def clause_places(clause: str) -> tuple[list[re.Match], list[re.Match], re.Match | None]:
+def clause_places(clause: str) -> tuple[tuple[re.Match, ...], tuple[re.Match, ...], re.Match | None]:
     """What `_location` looks for in a clause: settlements named as such, names after a preposition, a back
     reference ("in the city"). Remembered by the clause's text: figures of one clause share these searches,
     and copies of a wire story repeat sentences."""
     settlements = finditer_from(SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, clause)
     settlements += anchored_finditer(NAME_SETTLEMENT, clause, clause[::-1])
-    return settlements, list(PLACE_PREP_RE.finditer(clause)), BACK_REFERENCE_RE.search(clause)
+    return tuple(settlements), tuple(PLACE_PREP_RE.finditer(clause)), BACK_REFERENCE_RE.search(clause)
 
 
 def _location(ctx: ArticleContext, sent: Sentence, cand: Candidate) -> str | None:
