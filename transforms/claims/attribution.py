@@ -46,18 +46,12 @@ class ArticleContext:
         self.text = text
         self.sentences = sentences
         self.table = table
-        self.hits = table.find(text)
-        self.hit_starts = [h.start for h in self.hits]
-        chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
+        # The known sources the article names, in text order, found as far as asked (`find_sources_to`).
+        self.hits: list[SourceHit] = []
+        self.hit_starts: list[int] = []
         self.resolved_hits: list[SourceEntry | None] = []
-        for hit in self.hits:
-            if len(hit.entries) == 1:
-                self.resolved_hits.append(hit.entries[0])
-                continue
-            key = tuple(e.canonical for e in hit.entries)
-            if key not in chosen:
-                chosen[key] = table.choose(hit.entries, text)
-            self.resolved_hits.append(chosen[key])
+        self._sources_found_to = 0
+        self._chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
         self.attributions: dict[int, list[Attribution]] = {}
         # Who spoke last ("it said", "he said"): what each sentence read leaves (see `read_in_order`).
         self.reading: Sentence | None = None  # the sentence find_attributions is reading
@@ -121,8 +115,24 @@ class ArticleContext:
     last_person = property(lambda self: self._last(1), lambda self, name: self._set_last(1, name))
 
     # -- sources ------------------------------------------------------------------------------
+    def find_sources_to(self, end: int) -> None:
+        """Every known source mentioned before `end` in self.hits, resolved (`SourceTable.find_part`)."""
+        while self._sources_found_to < min(end, len(self.text)):
+            self._sources_found_to, hits = self.table.find_part(self.text, self._sources_found_to, end)
+            for hit in hits:
+                self.hits.append(hit)
+                self.hit_starts.append(hit.start)
+                if len(hit.entries) == 1:
+                    self.resolved_hits.append(hit.entries[0])
+                    continue
+                key = tuple(e.canonical for e in hit.entries)
+                if key not in self._chosen:
+                    self._chosen[key] = self.table.choose(hit.entries, self.text)
+                self.resolved_hits.append(self._chosen[key])
+
     def entry_in(self, start: int, end: int) -> tuple[SourceEntry, SourceHit] | None:
         """The first resolved known source mentioned inside [start, end)."""
+        self.find_sources_to(end)
         k = bisect.bisect_left(self.hit_starts, start)
         while k < len(self.hits) and self.hits[k].start < end:
             if self.hits[k].end <= end and self.resolved_hits[k] is not None:
@@ -132,6 +142,7 @@ class ArticleContext:
 
     def hit_in(self, start: int, end: int) -> SourceHit | None:
         """The first known-source mention inside [start, end), resolved or not."""
+        self.find_sources_to(end)
         k = bisect.bisect_left(self.hit_starts, start)
         if k < len(self.hits) and self.hits[k].start < end and self.hits[k].end <= end:
             return self.hits[k]
@@ -140,6 +151,7 @@ class ArticleContext:
     def by_kind(self, kinds: frozenset, pos: int, keyword: str | None = None) -> SourceEntry | None:
         """The known source of one of `kinds` named nearest before `pos` (else first after it)."""
         if self._by_kind is None:
+            self.find_sources_to(len(self.text))
             self._by_kind = {}
             for hit, entry in zip(self.hits, self.resolved_hits):
                 if entry is not None:
