@@ -181,7 +181,8 @@ ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "gen", "lt", "col", "sgt", "capt", "ma
 SENT_BREAK_RE = re.compile(r"""[.!?]+(?=["“][A-Z])|(?:[.!?]+|…)["”’'\)\]]*(?=\s+["“‘(\[]?[A-Z0-9])"""
                            r"""|(?<=[a-z]{3})\.(?=[A-Z][a-z]{2,}\b)""")
 SENT_BREAK_START_RE = re.compile(r"[.!?…]")  # where a sentence break can start
-LAST_WORD_RE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+LAST_WORD_RE = re.compile(r"([A-Za-z][A-Za-z.]*)$")  # the word before a full stop (`_last_word`, faster)
+_WORD_OR_DOT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
 PARA_RE = re.compile(r"[^\n]+")
 SENTENCE_FINAL = tuple('.!?:;"”’)…')
 
@@ -216,6 +217,9 @@ class Sentence(NamedTuple):
     truncated: bool
 
 
+_new_tuple = tuple.__new__  # a Sentence without NamedTuple's __new__, a Python function
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """The sentences of a text with their offsets, paragraph numbers and headline flags."""
     paragraphs: list[list[tuple[int, int]]] = []
@@ -227,10 +231,10 @@ def split_sentences(text: str) -> list[Sentence]:
         for brk in finditer_from(SENT_BREAK_RE, SENT_BREAK_START_RE, body):
             at = brk.start()
             if body[at] == ".":
-                word = LAST_WORD_RE.search(body, max(0, at - 12), at)
+                word = _last_word(body, max(0, at - 12), at)
                 if word:
-                    last = word.group(1).lower().rstrip(".")
-                    if last in ABBREVIATIONS or (len(last) == 1 and word.group(1).isupper()):
+                    last = word.lower().rstrip(".")
+                    if last in ABBREVIATIONS or (len(last) == 1 and word.isupper()):
                         continue
             spans.append((s, brk.end()))
             s = brk.end()
@@ -252,14 +256,22 @@ def split_sentences(text: str) -> list[Sentence]:
         last_span = len(spans) - 1
         for si, (a, b) in enumerate(spans):
             sent = text[a:b]
-            words = sent.split()
+            # The sentence's words joined by single spaces: the sentence itself when its only blanks are single
+            # ASCII spaces (every other blank is a control or separator character, which is not printable).
+            key = sent if "  " not in sent and sent.isprintable() else " ".join(sent.split())
             headline = (last_span == 0 and pi < last_para and not sent.endswith(SENTENCE_FINAL)
-                        and len(words) <= MAX_HEADLINE_WORDS)
-            key = " ".join(words)
+                        and len(sent.split()) <= MAX_HEADLINE_WORDS)
             truncated = si == last_span and sent.endswith(("...", "…"))
-            sentences.append(Sentence(a, b, sent, pi, headline, key in seen, truncated))
+            sentences.append(_new_tuple(Sentence, (a, b, sent, pi, headline, key in seen, truncated)))
             seen.add(key)
     return sentences
+
+
+def _last_word(body: str, start: int, end: int) -> str:
+    """`LAST_WORD_RE.search(body, start, end).group(1)` ("" for no match) without the regex, which tries every
+    start in the window: the letters and dots that end at `end`, from the first letter among them."""
+    window = body[start:end]
+    return window[len(window.rstrip(_WORD_OR_DOT)):].lstrip(".")
 
 
 def _cut_long(body: str, a: int, b: int) -> list[tuple[int, int]]:

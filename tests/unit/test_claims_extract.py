@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -219,6 +219,20 @@ def test_coreference_its_chief_and_it_said():
             "that 40 people had died. It said 12 of them were children.")
     assert [(c.number, c.group, c.source) for c in extract_claims(text)] == [
         (40, "total", "SOHR"), (12, "children", "SOHR")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # The speakers of sentences without a figure are read only when a pronoun asks who spoke last.
+    ("The Syrian Observatory for Human Rights said the fighting went on in Latakia. The United Nations said aid "
+     "convoys were stopped. It said 12 people were killed.", [(12, "UN")]),
+    ("Rami Abdulrahman said the fighting went on in Latakia. The United Nations said aid convoys were stopped. "
+     "He said 40 people had died. It said 12 of them were children.", [(40, "SOHR"), (12, "SOHR")]),
+    ("The United Nations said aid convoys were stopped. 30 people were killed in Latakia, the Syrian Observatory "
+     "for Human Rights said. Rescuers said the roads were blocked. It said 12 more people were killed.",
+     [(30, "SOHR"), (12, "rescuers")]),
+])
+def test_it_said_is_the_last_speaker_before_it(text, expected):
+    assert [(c.number, c.source) for c in extract_claims(text)] == expected
 
 
 def test_coreference_is_keyed_on_kind_not_on_the_source(tmp_path):
@@ -781,3 +795,29 @@ def test_the_speaker_of_a_quotation_and_as_per(text, source):
 ])
 def test_a_headlines_present_tense_toll_verb(text, expected):
     assert summary(text) == expected
+
+
+def test_a_sentence_read_again_in_another_article_gives_its_claims_there():
+    # The grammar's candidates are remembered by sentence text (wire copies repeat sentences): the claims
+    # of the repeated sentence index the article they are found in.
+    sentence = "At least 38 people were killed and 92 wounded in the shelling, the ministry said."
+    first = extract_claims(sentence, SAT)
+    lead = "Rescuers searched the rubble of Telran on Monday.\n\n"
+    again = extract_claims(lead + sentence, SAT)
+    assert [(c.number, c.measure) for c in first] == [(38, "killed"), (92, "injured")]
+    assert [c._replace(char_start=c.char_start - len(lead), char_end=c.char_end - len(lead)) for c in again] == first
+    assert [(lead + sentence)[c.char_start:c.char_end] for c in again] == [sentence[c.char_start:c.char_end]
+                                                                           for c in first]
+
+
+def test_an_article_read_again_gives_its_own_claims():
+    # An article's claims are remembered (copies of a wire story carry the same text): by its publication
+    # moment and time zone, whose date "yesterday" is counted from, and not shared with the caller's list.
+    text = "At least 12 people were killed yesterday in the shelling, the ministry said."
+    utc = datetime(2025, 3, 7, 23, 0, tzinfo=timezone.utc)
+    east = utc.astimezone(timezone(timedelta(hours=5)))  # the same moment, already Saturday there
+    first = extract_claims(text, utc)
+    assert [c.period_start.day for c in first] == [6]
+    assert [c.period_start.day for c in extract_claims(text, east)] == [7]
+    first.clear()
+    assert [c.period_start.day for c in extract_claims(text, utc)] == [6]

@@ -251,6 +251,25 @@ def test_the_ascii_source_finder_agrees_with_the_general_one_where_names_are_har
     assert found > 1000
 
 
+@pytest.mark.parametrize("sources", [[], [str(EXAMPLES / "sources.toml")]], ids=["builtin", "examples"])
+def test_sources_found_part_by_part_are_the_ones_found_in_the_whole_text(sources):
+    """An article's sources are looked for only as far as asked, in parts cut at line breaks that no name runs
+    across: the same mentions come back, names split over lines included."""
+    table = load_sources(sources)
+    texts = _alias_texts(table)
+    texts = ["\n".join(texts[k:k + 9]) for k in range(0, len(texts), 27)]
+    texts += ["\n".join(text.split()) for text in TEXTS[:20] if text.isascii()]
+    parts = 0
+    for text in texts:
+        found, at = [], 0
+        while at < len(text):
+            at, hits = table.find_part(text, at, at + 1)
+            found += hits
+            parts += 1
+        assert found == table.find(text), text
+    assert parts > 2 * len(texts)
+
+
 def test_a_token_run_says_where_findall_starts_a_token():
     texts = ["u.n.'s un's u.s.a.b x.y z.", "rock'n'roll a.b.c.d.e.f'g h'i'j .a .'b '.c", "a" * 5 + ".a" * 9,
              *_SPOTS, *TEXTS[:30]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from tollwatch.transforms.text import finditer_from
 from .vocabulary import (
@@ -46,33 +46,96 @@ class ArticleContext:
         self.text = text
         self.sentences = sentences
         self.table = table
-        self.hits = table.find(text)
-        self.hit_starts = [h.start for h in self.hits]
-        chosen: dict[tuple[str, ...], SourceEntry | None] = {}  # an ambiguous alias means the same all along
+        # The known sources the article names, in text order, found as far as asked (`find_sources_to`).
+        self.hits: list[SourceHit] = []
+        self.hit_starts: list[int] = []
         self.resolved_hits: list[SourceEntry | None] = []
-        for hit in self.hits:
-            placed = table.common_noun(hit)
-            if len(hit.entries) == 1 and not placed:
-                self.resolved_hits.append(hit.entries[0])
-                continue
-            key = tuple(e.canonical for e in hit.entries) + (placed,)
-            if key not in chosen:
-                chosen[key] = table.choose(hit.entries, text, placed)
-            self.resolved_hits.append(chosen[key])
+        self._sources_found_to = 0
+        # an ambiguous alias (a common noun: with its places) means the same all along
+        self._chosen: dict[tuple[str | bool, ...], SourceEntry | None] = {}
         self.attributions: dict[int, list[Attribution]] = {}
-        self.last_source: str | None = None
-        self.last_person: str | None = None
+        # Who spoke last ("it said", "he said"): what each sentence read leaves (see `read_in_order`).
+        self.reading: Sentence | None = None  # the sentence find_attributions is reading
+        self._in_order: list[Sentence] = []
+        self._is_in_order: Callable[[Sentence], bool] = lambda sent: False
+        self._in_order_of: dict[int, bool | None] = {}  # sentence start -> read in order (None: not asked yet)
+        self._left: dict[int, list[str | None]] = {}  # sentence start -> [last source, last person] it leaves
+        self._written: list[Sentence] = []  # the sentences of _left, in the order they were read
         self._places: list[tuple[int, str]] | None = None
         self._by_kind: dict[str, tuple[list[int], list[SourceEntry]]] | None = None
         self._place_names: set[str] | None = None
         self._units: list[tuple[int, str, str]] | None = None  # (position, name, unit noun) of admin units
         self._acronyms: dict[str, str] | None = None  # acronym -> the name the text introduces it with
-        # (sentence start, clause start, clause end) -> what _location's searches of that clause found
-        self.clause_places: dict[tuple[int, int, int], tuple[list[re.Match], list[re.Match], re.Match | None]] = {}
+
+    # -- who spoke last -------------------------------------------------------------------------
+    def read_in_order(self, sentences: Sequence[Sentence], is_read: Callable[[Sentence], bool]) -> None:
+        """The sentences (those of `sentences` that `is_read`) whose speakers "it said" or "the same source"
+        can stand for, as if find_attributions read them all in text order before any other sentence.
+
+        They are read only when asked: when a sentence's own speaker is one of those pronouns, every one of
+        them before it is read first (most sentences of news copy say "said"; few hold a figure, and fewer
+        still a figure whose speaker is a pronoun). Any other sentence read sees who spoke last in them all,
+        then in the sentences read since, as it would after reading them in order."""
+        self._in_order = list(sentences)
+        self._is_in_order = is_read
+        self._in_order_of = {sent.start: None for sent in sentences}
+
+    def _read_in_order(self, sent: Sentence) -> bool:
+        known = self._in_order_of.get(sent.start, False)
+        if known is None:
+            known = self._in_order_of[sent.start] = self._is_in_order(sent)
+        return known
+
+    def _last(self, field: int) -> str | None:
+        """Who spoke last (0: any source, 1: a person) as the sentence being read sees it."""
+        reading = self.reading
+        ordered = reading is not None and self._read_in_order(reading)
+        if not ordered:  # read after the sentences in order: the ones read since come first
+            for sent in reversed(self._written):
+                name = self._left[sent.start][field]
+                if name is not None and not self._read_in_order(sent):
+                    return name
+        before = [s for s in self._in_order if (not ordered or s.start < reading.start) and self._read_in_order(s)]
+        for sent in before:
+            if sent.start not in self.attributions:
+                find_attributions(self, sent)
+        self.reading = reading
+        for sent in reversed(before):
+            name = self._left.get(sent.start, (None, None))[field]
+            if name is not None:
+                return name
+        return None
+
+    def _set_last(self, field: int, name: str | None) -> None:
+        left = self._left.get(self.reading.start)
+        if left is None:
+            left = self._left[self.reading.start] = [None, None]
+            self._written.append(self.reading)
+        left[field] = name
+
+    last_source = property(lambda self: self._last(0), lambda self, name: self._set_last(0, name))
+    last_person = property(lambda self: self._last(1), lambda self, name: self._set_last(1, name))
 
     # -- sources ------------------------------------------------------------------------------
+    def find_sources_to(self, end: int) -> None:
+        """Every known source mentioned before `end` in self.hits, resolved (`SourceTable.find_part`)."""
+        while self._sources_found_to < min(end, len(self.text)):
+            self._sources_found_to, hits = self.table.find_part(self.text, self._sources_found_to, end)
+            for hit in hits:
+                self.hits.append(hit)
+                self.hit_starts.append(hit.start)
+                placed = self.table.common_noun(hit)
+                if len(hit.entries) == 1 and not placed:
+                    self.resolved_hits.append(hit.entries[0])
+                    continue
+                key = tuple(e.canonical for e in hit.entries) + (placed,)
+                if key not in self._chosen:
+                    self._chosen[key] = self.table.choose(hit.entries, self.text, placed)
+                self.resolved_hits.append(self._chosen[key])
+
     def entry_in(self, start: int, end: int) -> tuple[SourceEntry, SourceHit] | None:
         """The first resolved known source mentioned inside [start, end)."""
+        self.find_sources_to(end)
         k = bisect.bisect_left(self.hit_starts, start)
         while k < len(self.hits) and self.hits[k].start < end:
             if self.hits[k].end <= end and self.resolved_hits[k] is not None:
@@ -83,7 +146,7 @@ class ArticleContext:
     def head_entry_in(self, start: int, end: int) -> tuple[SourceEntry, SourceHit] | None:
         """`entry_in`, but of known names written one after the other the last: the head of the noun
         phrase, the others its modifiers ("the Taliban Ministry of Disaster Management" is the ministry)."""
-        found = self.entry_in(start, end)
+        found = self.entry_in(start, end)  # (the hits before `end` found)
         if found is None:
             return None
         k = bisect.bisect_left(self.hit_starts, found[1].start)
@@ -94,6 +157,7 @@ class ArticleContext:
 
     def hit_in(self, start: int, end: int) -> SourceHit | None:
         """The first known-source mention inside [start, end), resolved or not."""
+        self.find_sources_to(end)
         k = bisect.bisect_left(self.hit_starts, start)
         if k < len(self.hits) and self.hits[k].start < end and self.hits[k].end <= end:
             return self.hits[k]
@@ -125,6 +189,7 @@ class ArticleContext:
     def by_kind(self, kinds: frozenset, pos: int, keyword: str | None = None) -> SourceEntry | None:
         """The known source of one of `kinds` named nearest before `pos` (else first after it)."""
         if self._by_kind is None:
+            self.find_sources_to(len(self.text))
             self._by_kind = {}
             for hit, entry in zip(self.hits, self.resolved_hits):
                 if entry is not None:
@@ -614,6 +679,7 @@ def find_attributions(ctx: ArticleContext, sent: Sentence) -> list[Attribution]:
     cached = ctx.attributions.get(sent.start)
     if cached is not None:
         return cached
+    ctx.reading = sent
     text, base = sent.text, sent.start
     found: list[Attribution] = []
     low = caseless_lower(text)  # None: the IGNORECASE patterns run on the text itself

@@ -5,14 +5,15 @@ other events and years dropped."""
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, Sequence
 
 from tollwatch.transforms.text import SENTENCE_FINAL, finditer_from
 from .vocabulary import (
-    ACTIVE_BEFORE, ATTACK_NOUNS, ATTRIBUTION_LOOKBACK, COUNTRIES, FACILITY_WORDS, GROUP_WORDS, LOCAL_SOURCES,
-    MEASURE_WORDS, MONTHS, NOT_PLACES, REGION_NOUNS, SITE_NOUNS, SUBCOUNT_LOOKBACK, WEEKDAYS)
+    ACTIVE_BEFORE, ARTICLE_MEMORY, ATTACK_NOUNS, ATTRIBUTION_LOOKBACK, CANDIDATE_MEMORY, COUNTRIES, FACILITY_WORDS,
+    GROUP_WORDS, LOCAL_SOURCES, MEASURE_WORDS, MONTHS, NOT_PLACES, REGION_NOUNS, SITE_NOUNS, SUBCOUNT_LOOKBACK, WEEKDAYS)
 from .patterns import (
     ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, ATTRIBUTION_HINT_START_RE, BACK_REFERENCE_RE, CASUALTY_HINT_RE,
     CASUALTY_STEMS, CASUALTY_WORDS, INCIDENT_MARKER_RE, NAME_SETTLEMENT, NEIGHBOUR_RE, NUMBER_HINT_RE, NUMBER_RE,
@@ -21,7 +22,7 @@ from .patterns import (
 from .numbers import ParsedNumber, parse_match, parse_number, values
 from .sources import SourceTable, default_sources, one_name_per_body
 from .sentences import Sentence, split_sentences
-from .grammar import Candidate, Mention, Token, sentence_candidates
+from .grammar import Candidate, sentence_candidates
 from .attribution import ArticleContext, Attribution, clean_place, find_attributions
 from .periods import find_periods, resolve_period
 
@@ -64,6 +65,23 @@ def extract_claims(text: str, published_at: datetime | None = None,
     if not isinstance(text, str):
         return []
     sources = sources or default_sources()
+    if (title is None or isinstance(title, str)) and (published_at is None or isinstance(published_at, datetime)):
+        zone = published_at.tzinfo if published_at is not None else None
+        return list(_article_claims(text, published_at, zone, sources, title))
+    return _extract_claims(text, published_at, sources, title)
+
+
+@functools.lru_cache(maxsize=ARTICLE_MEMORY)
+def _article_claims(text: str, published_at: datetime | None, zone: object, sources: SourceTable,
+                    title: str | None) -> tuple[ClaimMention, ...]:
+    """`_extract_claims`, remembered for the last ARTICLE_MEMORY articles a process read: copies of a wire
+    story often carry the same text (28 of the 597 articles of the bench's claims stage). (`zone`: one moment
+    in two time zones is one key of `published_at` alone, but its dates can differ.)"""
+    return tuple(_extract_claims(text, published_at, sources, title))
+
+
+def _extract_claims(text: str, published_at: datetime | None, sources: SourceTable,
+                    title: str | None) -> list[ClaimMention]:
     claims, ctx = _text_claims(text, published_at, sources)
     if isinstance(title, str) and title.strip():
         claims = _title_claims(title, text, published_at, sources, claims, ctx) + claims
@@ -165,41 +183,48 @@ def _text_claims(text: str, published_at: datetime | None,
             return regex.search(sent.text.lower()) is not None
         return hint_in(low_regex, low, sent.start, sent.end, first)
 
-    def has_casualty(sent: Sentence) -> bool:
+    with_casualty = set()  # (aligned) the sentences a casualty word starts in: each start looked up once
+    if aligned:
+        sentence_starts = [sent.start for sent in sentences]
+        for at in casualty_at:
+            k = bisect.bisect_right(sentence_starts, at) - 1
+            if k >= 0 and at < sentences[k].end:
+                with_casualty.add(k)
+
+    def has_casualty(si: int, sent: Sentence) -> bool:
         if not aligned:
             return CASUALTY_HINT_RE.search(sent.text.lower()) is not None
-        return starts_in(casualty_at, sent.start, sent.end)
+        return si in with_casualty
 
-    work: list[tuple[int, list[Candidate], list[Token], list[Mention]]] = []
+    work: list[tuple[int, tuple[Candidate, ...]]] = []
     for si, sent in enumerate(sentences):
         if sent.repeated:
             continue
-        if not has_casualty(sent):
+        if not has_casualty(si, sent):
             # "It said 12 of them were children": a part of the figure just given needs no casualty word.
             follows_claim = work and work[-1][0] == si - 1
             if not (follows_claim and (SUBCOUNT_HINT_RE.search(sent.text) or PART_GROUP_HINT_RE.search(sent.text))):
                 continue
         if not has(NUMBER_HINT_RE, NUMBER_HINT_RE, sent):
             continue
-        candidates, tokens, mentions = sentence_candidates(sent)
+        candidates = sentence_candidates_of(sent.text)
         if candidates:
-            work.append((si, candidates, tokens, mentions))
+            work.append((si, candidates))
     if not work:
         return [], None
     ctx = ArticleContext(text, sentences, sources or default_sources())
     # Attributions in text order (so "it said" finds its antecedent), from a few sentences before the
-    # first claim to just after the last one.
+    # first claim to just after the last one: read when a sentence asks who spoke before it.
     first, last = max(0, work[0][0] - ATTRIBUTION_LOOKBACK), min(len(sentences), work[-1][0] + 3)
-    for sent in sentences[first:last]:
-        if has(ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, ATTRIBUTION_HINT_START_RE):
-            find_attributions(ctx, sent)
+    ctx.read_in_order(sentences[first:last],
+                      lambda sent: has(ATTRIBUTION_HINT_LOW_RE, ATTRIBUTION_HINT_RE, sent, ATTRIBUTION_HINT_START_RE))
     claims: list[ClaimMention] = []
     now_year: list[int | None] = []  # the article's year, worked out the first time a figure needs it
     sentence_of: list[int] = []  # the sentence index of each claim made so far
     para_start: dict[int, int] = {}
     for sent in sentences:
         para_start.setdefault(sent.para, sent.start)
-    for si, candidates, tokens, mentions in work:
+    for si, candidates in work:
         sent = sentences[si]
         attributions = ctx.attributions.get(sent.start) or find_attributions(ctx, sent)
         periods = find_periods(sent.text)
@@ -245,6 +270,14 @@ def _text_claims(text: str, published_at: datetime | None,
             claims.append(claim)
             sentence_of.append(si)
     return _add_breakdowns(ctx, claims, sentence_of), ctx
+
+
+@functools.lru_cache(maxsize=CANDIDATE_MEMORY)
+def sentence_candidates_of(text: str) -> tuple[Candidate, ...]:
+    """`sentence_candidates` of a sentence's text, remembered for the last CANDIDATE_MEMORY texts a process
+    read: wire copies repeat sentences word for word (30% of the sentences of the bench's claims stage, 47%
+    over its first 3,000 files), and a sentence's candidates depend on its text alone."""
+    return tuple(sentence_candidates(text)[0])
 
 
 # ", at least 24 seriously" after a count of the injured: the seriously injured among them.
@@ -713,6 +746,16 @@ def _quote_marks(text: str) -> int:
     return text.count('"') + text.count("“") + text.count("”")
 
 
+@functools.lru_cache(maxsize=CANDIDATE_MEMORY)
+def clause_places(clause: str) -> tuple[tuple[re.Match, ...], tuple[re.Match, ...], re.Match | None]:
+    """What `_location` looks for in a clause: settlements named as such, names after a preposition, a back
+    reference ("in the city"). Remembered by the clause's text: figures of one clause share these searches,
+    and copies of a wire story repeat sentences."""
+    settlements = finditer_from(SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, clause)
+    settlements += anchored_finditer(NAME_SETTLEMENT, clause, clause[::-1])
+    return tuple(settlements), tuple(PLACE_PREP_RE.finditer(clause)), BACK_REFERENCE_RE.search(clause)
+
+
 def _location(ctx: ArticleContext, sent: Sentence, cand: Candidate) -> str | None:
     """The settlement or site a claim is tied to: the nearest one named in its clause of the sentence."""
     text = sent.text
@@ -743,14 +786,7 @@ def _location(ctx: ArticleContext, sent: Sentence, cand: Candidate) -> str | Non
         return best_dist is None or min(abs(pos - cand.start), abs(pos - cand.end)) < best_dist
 
     stretch = text[lo:hi]
-    # Figures of one clause share its searches.
-    searched = ctx.clause_places.get((sent.start, lo, hi))
-    if searched is None:
-        settlements = finditer_from(SETTLEMENT_OF_RE, SETTLEMENT_OF_START_RE, stretch)
-        settlements += anchored_finditer(NAME_SETTLEMENT, stretch, stretch[::-1])
-        searched = settlements, list(PLACE_PREP_RE.finditer(stretch)), BACK_REFERENCE_RE.search(stretch)
-        ctx.clause_places[(sent.start, lo, hi)] = searched
-    settlements, after_prepositions, back = searched
+    settlements, after_prepositions, back = clause_places(stretch)
     for m in settlements:
         consider(lo + m.start("name"), m.group("name"))
     if cand.toll:

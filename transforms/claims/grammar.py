@@ -17,7 +17,6 @@ from .patterns import (
     LEGAL_LABEL_BEFORE_RE, LIST_GAP_RE, MONTH_AFTER_RE, MONTH_BEFORE_RE, NUMBER_LOW_RE, NUMBER_RE, PEOPLE_AFTER_RE,
     PERCENT_AFTER_RE, TIME_AFTER_RE, TOKEN_RE, YEAR_RE, caseless_lower)
 from .numbers import ParsedNumber, parse_match
-from .sentences import Sentence
 
 
 class Token(NamedTuple):
@@ -640,9 +639,8 @@ def _object_of_other_verb(tokens: Sequence[Token], k: int) -> bool:
     return low in IRREGULAR_PAST or (low.endswith("ed") and len(low) > 3 and "-" not in low)
 
 
-def sentence_candidates(sent: Sentence) -> tuple[list[Candidate], list[Token], list[Mention]]:
-    """The casualty figures of one sentence, before sources, scope and periods."""
-    text = sent.text
+def sentence_candidates(text: str) -> tuple[list[Candidate], list[Token], list[Mention]]:
+    """The casualty figures of one sentence's text, before sources, scope and periods."""
     mentions = find_mentions(text)
     if not any(m.eligible for m in mentions):
         return [], [], mentions

@@ -102,6 +102,19 @@ class TokenRun:
         return p in self.starts
 
 
+def _later_words(trie: dict) -> set[str]:
+    """The words of a trie's names after their first word."""
+    words: set[str] = set()
+    stack = [child for key, child in trie.items() if key is not None]
+    while stack:
+        node = stack.pop()
+        for key, child in node.items():
+            if key is not None:
+                words.add(key)
+                stack.append(child)
+    return words
+
+
 def _raw_trie(node: dict) -> dict:
     """A copy of a source trie whose edges are words as written, before spelling normalisation: each edge
     of the normalised trie appears once for every word that normalises to it."""
@@ -158,6 +171,9 @@ class SourceTable:
                               for alias in entry.aliases if alias == alias.lower()}
         self._common_sources = {canonical for canonical, _ in self._common_nouns}
         self._name_start_res = self._name_start_patterns()
+        # The words of the ASCII trie that continue a name after its first word: a name can run across a line
+        # break only where the word after the break is one of them.
+        self._later_words = frozenset(_later_words(self._raw_trie))
         self._place_res: dict[str, tuple[re.Pattern, re.Pattern]] = {}  # a word-bounded pattern, its start
 
     def __len__(self) -> int:
@@ -204,6 +220,29 @@ class SourceTable:
             hits.append(SourceHit(start, end, entries, text[start:end]))
         hits.sort(key=lambda h: h.start)
         return hits
+
+    def find_part(self, text: str, start: int, want: int) -> tuple[int, list[SourceHit]]:
+        """The mentions of `find(text)` that start in [start, end), and that end: the first line break at or
+        after `want` that no name runs across (the word after it continues no name of the table), else the
+        text's end. `start` is 0 or an end given before. An article whose figures are in its first paragraphs
+        needs its sources looked for there only (the claims of the bench read 42% of a text, on average).
+
+        No mention runs across such a break, so the mentions before it are the ones `find` gives the whole
+        text: a name is looked for from a word, and its words are read up to the first that continues none.
+        A text that is not ASCII is read whole (`_find_general`, from the start)."""
+        end = len(text)
+        if self._name_start_res is not None and text.isascii():
+            at = text.find("\n", max(start, want))
+            while at >= 0:
+                word = SRC_TOKEN_RE.search(text, at)  # (on ASCII text: the span SRC_TOKEN_LOW_RE has lower-cased)
+                if word is None or word.group().lower() not in self._later_words:
+                    end = at
+                    break
+                at = text.find("\n", at + 1)
+        elif start:
+            raise ValueError("a text that is not ASCII is read whole, from its start")
+        hits = self.find(text[start:end])
+        return end, [h._replace(start=h.start + start, end=h.end + start) for h in hits] if start else hits
 
     def _find_general(self, text: str) -> list[tuple[int, int, int, tuple[SourceEntry, ...]]]:
         """(start, end, words, entries) of the longest name starting at each token that starts one."""

@@ -15,6 +15,10 @@ MAX_TOLL_TOKENS = 40  # how far before a number a "death toll" may stand
 MAX_SOURCE_WORDS = 8  # a longer phrase before "said" is not taken as the name of a source
 SUBCOUNT_LOOKBACK = 2  # sentences back to look for the parent of "Among the dead were ..."
 ATTRIBUTION_LOOKBACK = 4  # sentences before the first claim read for "it said", "the same source"
+# What a process remembers of the articles it read (wire copies repeat them): with their texts, about 10 MB
+# after 3,000 bench files.
+CANDIDATE_MEMORY = 4096  # sentences (their grammar candidates) and clauses (their place searches)
+ARTICLE_MEMORY = 1024  # articles (their claims)
 HASH_CHARS = 16  # hex characters kept of claim ids and keys
 # More people than live on Earth is no count of casualties ("10^30", spam, a number run into a code);
 # the bound also keeps every figure inside the int64 columns of the output.
