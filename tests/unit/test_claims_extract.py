@@ -821,3 +821,10 @@ def test_an_article_read_again_gives_its_own_claims():
     assert [c.period_start.day for c in extract_claims(text, east)] == [7]
     first.clear()
     assert [c.period_start.day for c in extract_claims(text, utc)] == [6]
+
+
+def test_a_quotation_closed_by_it_said_is_the_speaker_read_before_it():
+    # The closing sentence's "it" is who spoke last before it: the sentences before are read when it asks.
+    claims = extract_claims("The Harbour Authority said on Monday that the search went on. \"We counted at least 90 "
+                            "bodies in the river. We expect more,\" it said.", SAT)
+    assert [(c.number, c.source) for c in claims] == [(90, "Harbour Authority")]
