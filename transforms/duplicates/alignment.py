@@ -104,6 +104,30 @@ class Outline(NamedTuple):
     figures: tuple
     english: bool = True
     quoted: frozenset = frozenset()
+    # What the similarities read of the sentences, kept with an unpacked outline (``SentenceIndex``).
+    index: Optional["SentenceIndex"] = None
+
+
+class SentenceIndex:
+    """An outline's sentences as ``_similarities`` reads them: all their terms in one array, each
+    sentence's ``_weight``, and the sentence of each term. An article is compared with each of its
+    candidates: building these for every pair was a quarter of the similarities' time. (Held in
+    memory with an unpacked outline, never stored.)"""
+
+    __slots__ = ("terms", "weights", "rows")
+
+    def __init__(self, terms: np.ndarray, weights: np.ndarray, rows: np.ndarray):
+        self.terms, self.weights, self.rows = terms, weights, rows
+
+
+def sentence_index(sentences: tuple, terms: Optional[np.ndarray] = None) -> SentenceIndex:
+    """The SentenceIndex of `sentences` (`terms`: their concatenation, if at hand)."""
+    if terms is None:
+        terms = np.concatenate(sentences) if sentences else np.empty(0, dtype=np.uint32)
+    sizes = [s.size for s in sentences]
+    # int16 rows: at most MAX_SENTENCES sentences, and the index is cached with its outline.
+    rows = np.repeat(np.arange(len(sentences), dtype=np.int16), sizes)
+    return SentenceIndex(terms, _weights(terms, sentences), rows)
 
 
 class _Terms(dict):
@@ -206,7 +230,7 @@ def unpack_outline(data: bytes) -> Outline:
         return Outline((), ())
     english, n = struct.unpack_from("<BH", data)
     counts = struct.unpack_from(f"<{n}H", data, 3)
-    at = 3 + 2 * n
+    start = at = 3 + 2 * n
     sentences, quoted = [], set()
     for i, count in enumerate(counts):
         if count & 0x8000:
@@ -215,7 +239,10 @@ def unpack_outline(data: bytes) -> Outline:
         sentences.append(np.frombuffer(data, dtype="<u4", count=count, offset=at))
         at += 4 * count
     figures = tuple(int(v) for v in np.frombuffer(data[at:], dtype="<u8"))
-    return Outline(tuple(sentences), figures, bool(english), frozenset(quoted))
+    terms = np.frombuffer(data, dtype="<u4", count=(at - start) // 4, offset=start)
+    sentences = tuple(sentences)
+    return Outline(sentences, figures, bool(english), frozenset(quoted),
+                   sentence_index(sentences, terms))
 
 
 def _weight(terms: np.ndarray) -> float:
@@ -246,25 +273,24 @@ def _similarities(short: Outline, long_: Outline) -> np.ndarray:
     out = np.zeros((len(short.sentences), len(long_.sentences)))
     if not short.sentences or not long_.sentences:
         return out
-    terms_a, terms_b = np.concatenate(short.sentences), np.concatenate(long_.sentences)
-    vocabulary = np.intersect1d(terms_a, terms_b)
+    index_a = short.index or sentence_index(short.sentences)
+    index_b = long_.index or sentence_index(long_.sentences)
+    vocabulary = np.intersect1d(index_a.terms, index_b.terms)
     if vocabulary.size < MIN_SHARED_TERMS:
         return out
-    total_a, total_b = _weights(terms_a, short.sentences), _weights(terms_b, long_.sentences)
     weight = np.where(vocabulary & _NUMBER_BIT, 2.0, 1.0)
 
-    def incidence(terms: np.ndarray, sentences: tuple) -> np.ndarray:
-        rows = np.repeat(np.arange(len(sentences)), [s.size for s in sentences])
-        at = np.searchsorted(vocabulary, terms)
+    def incidence(index: SentenceIndex, n: int) -> np.ndarray:
+        at = np.searchsorted(vocabulary, index.terms)
         at[at == vocabulary.size] = 0
-        known = vocabulary[at] == terms
-        matrix = np.zeros((len(sentences), vocabulary.size))
-        matrix[rows[known], at[known]] = 1.0
+        known = vocabulary[at] == index.terms
+        matrix = np.zeros((n, vocabulary.size))
+        matrix[index.rows[known], at[known]] = 1.0
         return matrix
 
-    a, b = incidence(terms_a, short.sentences), incidence(terms_b, long_.sentences)
+    a, b = incidence(index_a, len(short.sentences)), incidence(index_b, len(long_.sentences))
     shared = a @ b.T
-    out = 2.0 * ((a * weight) @ b.T) / (total_a[:, None] + total_b[None, :])
+    out = 2.0 * ((a * weight) @ b.T) / (index_a.weights[:, None] + index_b.weights[None, :])
     out[shared < MIN_SHARED_TERMS] = 0.0
     return out
 
