@@ -67,3 +67,24 @@ def test_a_translation_keeps_its_figures_in_order():
 
 def test_same_figures_and_a_shared_closing_are_not_a_copy():
     assert copy_kind(outline(STORY), outline(OTHER), containment=0.3) is None
+
+
+def test_the_english_share_counted_by_chunks_is_the_whole_texts():
+    import re
+
+    from tollwatch.transforms.duplicates.alignment import ENGLISH_SHARE, _reads_as_english
+
+    def whole(lowered: str) -> bool:
+        n = len(lowered.split())
+        return not n or len(re.findall(
+            r"\b(?:the|of|and|to|in|is|that|for|on|was|with|as|by|at|from|said|were|has|have)\b",
+            lowered)) >= ENGLISH_SHARE * n
+
+    english, other = STORY.lower(), TRANSLATION.lower()
+    # Around the share: one English sentence among more and more Portuguese ones, both orders.
+    texts = [""] + [part for k in range(1, 12) for part in
+                    (english.split("\n")[1] + " " + other * k, other * k + "\n" + english)]
+    found = {whole(t) for t in texts}
+    assert found == {True, False}, found
+    for chunk in (1, 3, 40, 1024):
+        assert [_reads_as_english(t, chunk) for t in texts] == [whole(t) for t in texts]

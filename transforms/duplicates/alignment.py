@@ -73,6 +73,7 @@ MIN_FIGURE = 10
 ENGLISH_SHARE = 0.08
 _ENGLISH_WORD = re.compile(
     r"\b(?:the|of|and|to|in|is|that|for|on|was|with|as|by|at|from|said|were|has|have)\b")
+_ENGLISH_CHUNK = 1024
 # Sentences of the lead that propose candidates: a trimmed copy keeps the top of the story.
 LEAD_KEYS = 6
 # Most sentences kept per outline (bounds the alignment at 64 x 64 comparisons).
@@ -103,6 +104,30 @@ class Outline(NamedTuple):
     figures: tuple
     english: bool = True
     quoted: frozenset = frozenset()
+    # What the similarities read of the sentences, kept with an unpacked outline (``SentenceIndex``).
+    index: Optional["SentenceIndex"] = None
+
+
+class SentenceIndex:
+    """An outline's sentences as ``_similarities`` reads them: all their terms in one array, each
+    sentence's ``_weight``, and the sentence of each term. An article is compared with each of its
+    candidates: building these for every pair was a quarter of the similarities' time. (Held in
+    memory with an unpacked outline, never stored.)"""
+
+    __slots__ = ("terms", "weights", "rows")
+
+    def __init__(self, terms: np.ndarray, weights: np.ndarray, rows: np.ndarray):
+        self.terms, self.weights, self.rows = terms, weights, rows
+
+
+def sentence_index(sentences: tuple, terms: Optional[np.ndarray] = None) -> SentenceIndex:
+    """The SentenceIndex of `sentences` (`terms`: their concatenation, if at hand)."""
+    if terms is None:
+        terms = np.concatenate(sentences) if sentences else np.empty(0, dtype=np.uint32)
+    sizes = [s.size for s in sentences]
+    # int16 rows: at most MAX_SENTENCES sentences, and the index is cached with its outline.
+    rows = np.repeat(np.arange(len(sentences), dtype=np.int16), sizes)
+    return SentenceIndex(terms, _weights(terms, sentences), rows)
 
 
 class _Terms(dict):
@@ -127,12 +152,30 @@ _MAX_CACHED_TERMS = 1 << 18
 _TERMS = _Terms()
 
 
+def _reads_as_english(lowered: str, chunk: int = _ENGLISH_CHUNK) -> bool:
+    """Whether at least ``ENGLISH_SHARE`` of the text's words are the commonest English words.
+    Counted chunk by chunk, each cut at a space (no word spans two chunks, so the count is the
+    whole text's), and stopped once the share is reached: an English text reaches it in its first
+    third, and counting the rest was a fifth of the outline's time."""
+    n_words = len(lowered.split())
+    if not n_words:
+        return True
+    need, found, start, end = ENGLISH_SHARE * n_words, 0, 0, len(lowered)
+    while start < end:
+        stop = lowered.find(" ", start + chunk)
+        stop = end if stop < 0 else stop
+        found += len(_ENGLISH_WORD.findall(lowered, start, stop))
+        if found >= need:
+            return True
+        start = stop
+    return False
+
+
 def outline(text: str) -> Outline:
     """The Outline of a text: its sentences with enough content words, each once, in order."""
     text = unicodedata.normalize("NFKC", text)
     lowered = text.lower()
-    n_words = len(lowered.split())
-    english = not n_words or len(_ENGLISH_WORD.findall(lowered)) >= ENGLISH_SHARE * n_words
+    english = _reads_as_english(lowered)
     kept, seen, quoted = [], set(), set()
     lookup, words = _TERMS.__getitem__, _WORD.findall
     for sentence in _SENTENCE_END.split(text):
@@ -187,7 +230,7 @@ def unpack_outline(data: bytes) -> Outline:
         return Outline((), ())
     english, n = struct.unpack_from("<BH", data)
     counts = struct.unpack_from(f"<{n}H", data, 3)
-    at = 3 + 2 * n
+    start = at = 3 + 2 * n
     sentences, quoted = [], set()
     for i, count in enumerate(counts):
         if count & 0x8000:
@@ -196,7 +239,10 @@ def unpack_outline(data: bytes) -> Outline:
         sentences.append(np.frombuffer(data, dtype="<u4", count=count, offset=at))
         at += 4 * count
     figures = tuple(int(v) for v in np.frombuffer(data[at:], dtype="<u8"))
-    return Outline(tuple(sentences), figures, bool(english), frozenset(quoted))
+    terms = np.frombuffer(data, dtype="<u4", count=(at - start) // 4, offset=start)
+    sentences = tuple(sentences)
+    return Outline(sentences, figures, bool(english), frozenset(quoted),
+                   sentence_index(sentences, terms))
 
 
 def _weight(terms: np.ndarray) -> float:
@@ -227,25 +273,24 @@ def _similarities(short: Outline, long_: Outline) -> np.ndarray:
     out = np.zeros((len(short.sentences), len(long_.sentences)))
     if not short.sentences or not long_.sentences:
         return out
-    terms_a, terms_b = np.concatenate(short.sentences), np.concatenate(long_.sentences)
-    vocabulary = np.intersect1d(terms_a, terms_b)
+    index_a = short.index or sentence_index(short.sentences)
+    index_b = long_.index or sentence_index(long_.sentences)
+    vocabulary = np.intersect1d(index_a.terms, index_b.terms)
     if vocabulary.size < MIN_SHARED_TERMS:
         return out
-    total_a, total_b = _weights(terms_a, short.sentences), _weights(terms_b, long_.sentences)
     weight = np.where(vocabulary & _NUMBER_BIT, 2.0, 1.0)
 
-    def incidence(terms: np.ndarray, sentences: tuple) -> np.ndarray:
-        rows = np.repeat(np.arange(len(sentences)), [s.size for s in sentences])
-        at = np.searchsorted(vocabulary, terms)
+    def incidence(index: SentenceIndex, n: int) -> np.ndarray:
+        at = np.searchsorted(vocabulary, index.terms)
         at[at == vocabulary.size] = 0
-        known = vocabulary[at] == terms
-        matrix = np.zeros((len(sentences), vocabulary.size))
-        matrix[rows[known], at[known]] = 1.0
+        known = vocabulary[at] == index.terms
+        matrix = np.zeros((n, vocabulary.size))
+        matrix[index.rows[known], at[known]] = 1.0
         return matrix
 
-    a, b = incidence(terms_a, short.sentences), incidence(terms_b, long_.sentences)
+    a, b = incidence(index_a, len(short.sentences)), incidence(index_b, len(long_.sentences))
     shared = a @ b.T
-    out = 2.0 * ((a * weight) @ b.T) / (total_a[:, None] + total_b[None, :])
+    out = 2.0 * ((a * weight) @ b.T) / (index_a.weights[:, None] + index_b.weights[None, :])
     out[shared < MIN_SHARED_TERMS] = 0.0
     return out
 
