@@ -1,6 +1,9 @@
 """tests/e2e/: the CLI, whole runs, subprocesses. Every test here is marked `e2e` and `slow`, so a new
 file in this folder is left out of the inner loop (`pytest -m "not slow"`) without anyone
-remembering to mark it."""
+remembering to mark it.
+
+The runs over outputs.small_corpus that several files read are made once per session here (see
+tests/conftest.py)."""
 
 from pathlib import Path
 
