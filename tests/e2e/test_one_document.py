@@ -4,7 +4,6 @@ document's dead letter, named after the stage, and the run goes on (issue 17, it
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from tollwatch.pipeline.cli import main
 from tollwatch.schemas import STAGES
