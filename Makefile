@@ -20,10 +20,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tollwatch demo --output demo-output
 
+# The suite on two pytest workers, a test file each at a time (the tests of a file share its
+# fixtures' runs): most tests run on one core (a local run is Beam's in-process FnApiRunner), so a
+# second worker uses the second core of a 2-core machine. On a machine already busy it gains
+# nothing and costs the workers' start-up: `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
 	@if command -v go >/dev/null && command -v java >/dev/null; then $(MAKE) --no-print-directory runners; \
 	else echo "make test: no go or java here: the Prism and Flink tests skip (install Go and Java 17, then make runners)"; fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # Beam's own runners, where Beam looks for them (tests/e2e/test_runners.py): Prism built from the Go
 # module as Beam builds it, and the Flink job server jar under the file name FlinkRunner caches it

@@ -9,8 +9,12 @@ the same articles, claims and toll figures have the same digest whichever runs w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 from tollwatch.pipeline.query import connect
 
@@ -30,6 +34,44 @@ def view_digest(output: Path) -> dict[str, tuple[int, str]]:
         rows = con.execute(f"SELECT *{exclude} FROM {view} ORDER BY ALL").fetchall()
         found[view] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return found
+
+
+def copy_output(output: Path, to: Path) -> Path:
+    """A copy of an output folder, for a test that runs into an output or damages one: no file of an
+    output holds the folder's own path, so the copy reads as the original and a rerun into it
+    replaces its files as it would the original's."""
+    shutil.copytree(output, to, symlinks=True)
+    return to
+
+
+def files_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime) of every file below `folder`: what a shared output must still be when
+    the session ends."""
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+class Run(NamedTuple):
+    output: Path
+    printed: str  # what `tollwatch run -q` printed: its summary lines
+
+
+def run_once(output: Path, *inputs: Path) -> Run:
+    """`tollwatch run -q --input INPUTS --output OUTPUT`, in this process."""
+    from tollwatch.pipeline.cli import main
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["run", "--input", *map(str, inputs), "--output", str(output), "-q"]) == 0
+    return Run(output, printed.getvalue())
+
+
+@contextlib.contextmanager
+def read_only(run: Run):
+    """Hands out a shared run; fails if its output changed meanwhile (a test wrote into it instead
+    of into a copy)."""
+    before = files_state(run.output)
+    yield run
+    assert files_state(run.output) == before, f"a test changed the shared output {run.output}"
 
 
 def stored_rows(output: Path, table: str) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from outputs import copy_output
 from support import SEEDS, needs_shared
 from tollwatch.pipeline.cli import main
 
@@ -23,10 +24,9 @@ def rows(out: Path, table: str, sql: str = "SELECT * FROM t") -> list[tuple]:
 
 
 @needs_shared
-def test_seeds_give_five_dated_articles_readable_by_plain_duckdb(tmp_path, capsys):
-    out = tmp_path / "out"
-    assert main(["run", "--input", str(SEEDS), "--output", str(out), "-q"]) == 0
-    assert "5 article(s)" in capsys.readouterr().out
+def test_seeds_give_five_dated_articles_readable_by_plain_duckdb(seeds_run):
+    out = seeds_run.output  # `run --input SEEDS`
+    assert "5 article(s)" in seeds_run.printed
     dated = dict(rows(out, "articles", "SELECT regexp_extract(uri, '(\\d{3})_', 1), "
                                        "(published_date::VARCHAR, date_source) FROM t"))
     assert dated["000"] == ("2025-03-08", "metadata")
@@ -42,10 +42,9 @@ def test_seeds_give_five_dated_articles_readable_by_plain_duckdb(tmp_path, capsy
 
 
 @needs_shared
-def test_rerun_replaces_rather_than_adds(tmp_path):
-    out = tmp_path / "out"
-    for _ in range(2):
-        assert main(["run", "--input", str(SEEDS), "--output", str(out), "-q"]) == 0
+def test_rerun_replaces_rather_than_adds(seeds_run, tmp_path):
+    out = copy_output(seeds_run.output, tmp_path / "out")  # a run over SEEDS, then the rerun:
+    assert main(["run", "--input", str(SEEDS), "--output", str(out), "-q"]) == 0
     assert rows(out, "articles", "SELECT count(*), count(DISTINCT doc_id) FROM t") == [(5, 5)]
     assert not list(out.glob(".tmp/**/*_*")), "no temporary files are left behind"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from outputs import small_corpus
+from outputs import copy_output
 from tollwatch.pipeline.cli import main
 from tollwatch.pipeline.query import connect
 from tollwatch.transforms.quarantine import quarantine_path
@@ -20,21 +20,18 @@ def _damage(path, how: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def damaged(tmp_path_factory):
+def damaged(small_inputs, run_over_a, tmp_path_factory):
     """A run over A; then one file each of claims, toll, articles and signatures cut short."""
-    tmp = tmp_path_factory.mktemp("damaged")
-    small_corpus(tmp / "A", tmp / "B")
-    out = tmp / "out"
-    assert main(["run", "--input", str(tmp / "A"), "--output", str(out), "-q"]) == 0
+    out = copy_output(run_over_a, tmp_path_factory.mktemp("damaged") / "out")
     files = {t: sorted(out.glob(f"{t}/*/*.parquet"))[0]
              for t in ("claims", "toll", "articles", "_state/signatures")}
     for n, path in enumerate(files.values()):
         _damage(path, "empty" if n % 2 else "truncated")
-    return tmp, out, files
+    return small_inputs, out, files
 
 
 def test_a_query_skips_damaged_files_and_names_them(damaged, capsys):
-    _tmp, out, files = damaged
+    _inputs, out, files = damaged
     assert main(["query", str(out), "SELECT count(*) AS n FROM claims"]) == 0
     captured = capsys.readouterr()
     assert " n " in captured.out
@@ -43,8 +40,8 @@ def test_a_query_skips_damaged_files_and_names_them(damaged, capsys):
 
 
 def test_a_run_sets_damaged_files_aside_as_dead_letters_and_goes_on(damaged, capsys):
-    tmp, out, files = damaged
-    assert main(["run", "--input", str(tmp / "A"), str(tmp / "B"), "--output", str(out), "-q"]) == 0
+    (a, b), out, files = damaged
+    assert main(["run", "--input", str(a), str(b), "--output", str(out), "-q"]) == 0
     for path in files.values():
         assert not path.exists()
         assert (out / "_quarantine" / path.relative_to(out)).is_file()

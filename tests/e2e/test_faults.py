@@ -27,7 +27,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from outputs import TABLES, many_dates_corpus, small_corpus, stored_rows, temp_files, view_digest
+from outputs import TABLES, many_dates_corpus, stored_rows, temp_files, view_digest
 from tollwatch.pipeline.cli import main
 from tollwatch.transforms import parquet
 
@@ -58,43 +58,35 @@ def fail_once_mid_write(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    small_corpus(folder / "A", folder / "B")
-    return folder / "A", folder / "B"
-
-
-@pytest.fixture(scope="module")
-def reference(corpus, tmp_path_factory):
-    out = tmp_path_factory.mktemp("reference") / "out"
-    assert run(out, *corpus) == 0
-    return view_digest(out), stored(out)
+def reference(run_over_ab):
+    """What one uninterrupted run over the corpus stores."""
+    return view_digest(run_over_ab), stored(run_over_ab)
 
 
 def test_bundle_based_direct_runner_retries_the_failed_bundle_without_duplicates(
-        corpus, reference, fail_once_mid_write, tmp_path):
+        small_inputs, reference, fail_once_mid_write, tmp_path):
     out = tmp_path / "out"
-    assert run(out, *corpus, runner="BundleBasedDirectRunner") == 0
+    assert run(out, *small_inputs, runner="BundleBasedDirectRunner") == 0
     assert fail_once_mid_write.exists()  # the fault did happen
     assert (view_digest(out), stored(out)) == reference
     # The failed attempt's half-written file stays in OUT/.tmp, where no view looks ...
     (orphan,) = temp_files(out)
     assert orphan.parent == out / ".tmp" / "articles" and not orphan.name.endswith(".parquet")
     # ... until the next run, which removes it.
-    assert run(out, *corpus) == 0
+    assert run(out, *small_inputs) == 0
     assert temp_files(out) == [] and (view_digest(out), stored(out)) == reference
 
 
 def test_fnapi_runner_fails_the_run_and_a_rerun_gives_exactly_the_rows(
-        corpus, reference, fail_once_mid_write, tmp_path):
+        small_inputs, reference, fail_once_mid_write, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(Exception, match="injected worker failure"):
-        run(out, *corpus)
+        run(out, *small_inputs)
     assert fail_once_mid_write.exists()
     # What the failed run committed is whole files, nothing half-written under a table folder.
     for path in out.glob("*/*/*.parquet"):
         pq.read_metadata(path)
-    assert run(out, *corpus) == 0
+    assert run(out, *small_inputs) == 0
     assert (view_digest(out), stored(out)) == reference
 
 

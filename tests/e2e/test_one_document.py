@@ -4,7 +4,6 @@ document's dead letter, named after the stage, and the run goes on (issue 17, it
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from tollwatch.pipeline.cli import main
 from tollwatch.schemas import STAGES
@@ -39,41 +38,50 @@ def test_a_figure_of_thousands_of_digits_does_not_stop_the_run(tmp_path):
     assert rows(out, "claims", "SELECT max(value_high) FROM t")[0][0] < 10**10
 
 
-def _raise_on_poison(original):
+def _raise_on_poison(original, poison: str = POISON):
     def patched(*args, **kwargs):
-        if any(POISON in str(a) for a in args):
+        if any(poison in str(a) for a in args):
             raise RuntimeError("this stage failed on one article")
         return original(*args, **kwargs)
     return patched
 
 
-@pytest.mark.parametrize("target, stage", [
-    ("tollwatch.transforms.repeats.strip_repeated_passages", "repeats"),
-    ("tollwatch.transforms.events.EventMatcher.event_ids", "events"),
-    ("tollwatch.transforms.staging.story_traits", "stage"),
-])
-def test_a_stage_failing_on_one_article_makes_it_that_articles_dead_letter(tmp_path, monkeypatch,
-                                                                         target, stage):
-    module_name, _, attr = target.rpartition(".")
+# Each stage fails on the article that carries its own marker, all in one run: each of those
+# articles is that stage's dead letter, and the one good article goes through every stage.
+FAILING_STAGES = {
+    "repeats": "tollwatch.transforms.repeats.strip_repeated_passages",
+    "events": "tollwatch.transforms.events.EventMatcher.event_ids",
+    "stage": "tollwatch.transforms.staging.story_traits",
+}
+
+
+def test_a_stage_failing_on_one_article_makes_it_that_articles_dead_letter(tmp_path, monkeypatch):
     import importlib
-    try:
-        owner = importlib.import_module(module_name)
-    except ImportError:  # a method: module.Class.method
-        module_name, _, cls = module_name.rpartition(".")
-        owner = getattr(importlib.import_module(module_name), cls)
-    monkeypatch.setattr(owner, attr, _raise_on_poison(getattr(owner, attr)))
+
     folder, out = tmp_path / "in", tmp_path / "out"
     folder.mkdir()
     (folder / "good.txt").write_text(f" date 2026-05-12 {ARTICLE}")
-    (folder / "poisoned.txt").write_text(f" date 2026-05-12 {POISON} {ARTICLE.replace('Orvel', 'Brisca')}")
+    for n, (stage, target) in enumerate(FAILING_STAGES.items()):
+        module_name, _, attr = target.rpartition(".")
+        try:
+            owner = importlib.import_module(module_name)
+        except ImportError:  # a method: module.Class.method
+            module_name, _, cls = module_name.rpartition(".")
+            owner = getattr(importlib.import_module(module_name), cls)
+        marker = f"{POISON}-{stage.capitalize()}"
+        monkeypatch.setattr(owner, attr, _raise_on_poison(getattr(owner, attr), marker))
+        place = ("Brisca", "Tamsk", "Lorn")[n]
+        (folder / f"poisoned_{stage}.txt").write_text(
+            f" date 2026-05-12 {marker} {ARTICLE.replace('Orvel', place)}")
     assert main(["run", "--input", str(folder), "--output", str(out), "-q"]) == 0
     assert [Path(u).name for (u,) in rows(out, "articles", "SELECT uri FROM t")] == ["good.txt"]
     dead = rows(out, "dead_letters", "SELECT uri, stage, error_type, message FROM t")
-    assert [(Path(u).name, s, e) for u, s, e, _ in dead] == [("poisoned.txt", stage, "RuntimeError")]
-    assert stage in STAGES
-    assert "failed on one article" in dead[0][3]
+    assert sorted((Path(u).name, s, e) for u, s, e, _ in dead) == sorted(
+        (f"poisoned_{stage}.txt", stage, "RuntimeError") for stage in FAILING_STAGES)
+    assert set(FAILING_STAGES) <= set(STAGES)
+    assert all("failed on one article" in message for *_, message in dead)
     # Count in = articles out + dead letters out.
-    assert len(list(folder.iterdir())) == 2
+    assert len(list(folder.iterdir())) == 1 + len(dead)
 
 
 def test_signing_one_article_that_fails_makes_its_dead_letter_and_the_others_go_on(monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from outputs import small_corpus, stored_rows, view_digest
+from outputs import copy_output, small_corpus, stored_rows, view_digest
 from tollwatch.pipeline.cli import main
 
 
@@ -13,16 +13,9 @@ def run(out, *inputs) -> None:
     assert main(["run", "--input", *map(str, inputs), "--output", str(out), "-q"]) == 0
 
 
-@pytest.fixture
-def corpus(tmp_path):
-    small_corpus(tmp_path / "A", tmp_path / "B")
-    return tmp_path / "A", tmp_path / "B"
-
-
-def test_the_same_input_twice_gives_the_same_rows_once(corpus, tmp_path):
-    a, b = corpus
-    out = tmp_path / "out"
-    run(out, a, b)
+def test_the_same_input_twice_gives_the_same_rows_once(small_inputs, run_over_ab, tmp_path):
+    a, b = small_inputs
+    out = copy_output(run_over_ab, tmp_path / "out")  # a run over A and B
     once = view_digest(out)
     stored = {t: stored_rows(out, t) for t in ("articles", "claims", "toll", "dead_letters")}
     run(out, a, b)
@@ -33,12 +26,11 @@ def test_the_same_input_twice_gives_the_same_rows_once(corpus, tmp_path):
     assert once["claims"][0] >= 10 and once["toll_now"][0] > 0
 
 
-def test_a_backfill_over_overlapping_input_equals_one_run_over_the_union(corpus, tmp_path):
-    a, b = corpus
-    backfilled, fresh = tmp_path / "backfilled", tmp_path / "fresh"
-    run(backfilled, a)
+def test_a_backfill_over_overlapping_input_equals_one_run_over_the_union(small_inputs, run_over_a,
+                                                                        run_over_ab, tmp_path):
+    a, b = small_inputs
+    backfilled, fresh = copy_output(run_over_a, tmp_path / "backfilled"), run_over_ab
     run(backfilled, a, b)      # A again, with B: A's articles are stored twice, the views keep one
-    run(fresh, a, b)
     assert stored_rows(backfilled, "articles") > stored_rows(fresh, "articles")
     assert view_digest(backfilled) == view_digest(fresh)
 
@@ -82,16 +74,15 @@ def test_an_article_edited_between_runs_is_deduplicated_by_its_new_text(edited):
     assert view_digest(backfilled)["articles"] == view_digest(fresh)["articles"]
 
 
-def test_a_rerun_on_a_later_day_lists_a_failing_file_once(corpus, tmp_path):
+def test_a_rerun_on_a_later_day_lists_a_failing_file_once(small_inputs, run_over_ab, tmp_path):
     """Dead letters are partitioned by ingestion date, so a rerun on another day stores the same
     failure again under another partition; the view keeps the latest."""
     import datetime as dt
 
     import pyarrow.parquet as pq
 
-    a, b = corpus
-    out = tmp_path / "out"
-    run(out, a, b)
+    a, b = small_inputs
+    out = copy_output(run_over_ab, tmp_path / "out")  # a run over A and B
     (partition,) = (out / "dead_letters").iterdir()
     day = dt.date.fromisoformat(partition.name.split("=")[1])
     yesterday = partition.with_name(f"ingested_date={day - dt.timedelta(days=1)}")
@@ -106,15 +97,15 @@ def test_a_rerun_on_a_later_day_lists_a_failing_file_once(corpus, tmp_path):
     assert view_digest(out)["dead_letters"][0] == 1
 
 
-def test_a_rerun_with_other_windows_replaces_the_toll_instead_of_adding_to_it(corpus, tmp_path):
+def test_a_rerun_with_other_windows_replaces_the_toll_instead_of_adding_to_it(small_inputs, run_over_ab,
+                                                                             tmp_path):
     """issue 17, item 14: a rerun with --window_hours 12 left the 24-hour windows of the first run
     beside its own in toll_latest. The toll is recomputed from every claim; a run with another
     windowing replaces it, and the output equals one run with that windowing."""
     from tollwatch.pipeline.query import connect
 
-    a, b = corpus
-    rerun, fresh = tmp_path / "rerun", tmp_path / "fresh"
-    run(rerun, a, b)
+    a, b = small_inputs
+    rerun, fresh = copy_output(run_over_ab, tmp_path / "rerun"), tmp_path / "fresh"
     assert main(["run", "--input", str(a), str(b), "--output", str(rerun), "--window_hours", "12",
                  "-q"]) == 0
     assert main(["run", "--input", str(a), str(b), "--output", str(fresh), "--window_hours", "12",

@@ -2,16 +2,13 @@
 
 import datetime as dt
 
-from support import SEEDS, needs_shared
-from tollwatch.pipeline.cli import main
+from support import needs_shared
 from tollwatch.pipeline.query import connect
 
 
 @needs_shared
-def test_seed_windows_give_the_sohr_figures(tmp_path):
-    out = tmp_path / "out"
-    assert main(["run", "--input", str(SEEDS), "--output", str(out), "-q"]) == 0
-    con = connect(str(out))
+def test_seed_windows_give_the_sohr_figures(seeds_run):
+    con = connect(str(seeds_run.output))  # `run --input SEEDS`
 
     def window(day: str) -> dict:
         start = dt.datetime.fromisoformat(f"{day}T00:00:00+00:00")

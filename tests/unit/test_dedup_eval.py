@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from dedup_set import build_dedup_set, composition
-from support import EXAMPLES, GOLD, SEEDS, needs_shared
+from support import EXAMPLES, GOLD, needs_shared
 from tollwatch.pipeline.dedup_eval import (
     DocDup, format_dedup_report, format_relation_table, labels_from_dict, labels_from_tsv,
     load_labels, predicted_pairs, relation_counts, score_pairs, story_of, uri_name)
@@ -145,6 +145,10 @@ def run_and_read(inputs: Path, out: Path, *flags: str) -> list[dict]:
     from tollwatch.pipeline.cli import main
 
     assert main(["run", "--input", str(inputs), "--output", str(out), "-q", *flags]) == 0
+    return articles_of(out)
+
+
+def articles_of(out: Path) -> list[dict]:
     rows = duckdb.sql(f"SELECT {', '.join(COLUMNS)} FROM read_parquet('{out}/articles/*/*.parquet', "
                       "hive_partitioning = true)").fetchall()
     return [dict(zip(COLUMNS, row)) for row in rows]
@@ -208,9 +212,9 @@ def test_rewrites_are_found_without_linking_stories(measured):
 
 @pytest.mark.slow  # a whole `tollwatch run`
 @needs_shared
-def test_seed_relations(tmp_path):
+def test_seed_relations(seeds_run):
     """Seeds: 004 is a rewrite of 000; 001 and 002 (same figures, different copy) stay apart."""
-    articles = run_and_read(SEEDS, tmp_path / "out")
+    articles = articles_of(seeds_run.output)  # `run --input SEEDS`
     score = score_pairs(load_labels(GOLD / "seed_dedup.json"), predicted_pairs(articles))
     assert not score.false_pairs, format_dedup_report(score)
     assert score.kinds["rewrite"].recall == 1.0 and score.kinds["rewrite"].kind_agreement == 1.0
