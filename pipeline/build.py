@@ -14,7 +14,7 @@ import json
 from typing import Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import StandardOptions
+from apache_beam.options.pipeline_options import DebugOptions, StandardOptions
 from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.pipeline.options import LiveOptions, TollwatchOptions
@@ -296,6 +296,26 @@ def build(pipeline: beam.Pipeline, options: TollwatchOptions, patterns: Sequence
     return _stages(pipeline, options, sources, mode, expected_files)
 
 
+# Prism (Beam 2.77) splits a bundle that makes no progress for 100 ms and hands its rest to a new
+# bundle, freeing the keys of the elements it moved while the first part still runs (its engine's
+# splitBundle): a stateful step then runs two elements of one key at once, each reading the state
+# as it was before the other's write. A stream's state is per key (a feed's cursor, a path's version,
+# the copies' buckets): measured, a feed entry polled at two ticks in one bundle, under load, was
+# written twice. Without these splits Prism runs the elements of a key one after another.
+PRISM_NO_SPLITS = "prism_disable_sdf_split"
+# The runners that may run the job on Prism (the DirectRunner tries it first; a PortableRunner may
+# be sent to Prism's job server). Others are not given Prism's experiment.
+_MAYBE_PRISM = {"PrismRunner", "TestPrismRunner", "DirectRunner", "SwitchingDirectRunner",
+                "PortableRunner"}
+
+
+def keep_keys_in_order(options) -> None:
+    """Asks Prism not to split a stream's bundles (PRISM_NO_SPLITS), when the job may run on it."""
+    runner = options.view_as(StandardOptions).runner or ""
+    if runner.rsplit(".", 1)[-1] in _MAYBE_PRISM:
+        options.view_as(DebugOptions).add_experiment(PRISM_NO_SPLITS)
+
+
 def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
                     feed_source: Optional[beam.PTransform] = None,
                     extra_sources: Sequence[dict] = (), clock=Timestamp.now,
@@ -319,5 +339,6 @@ def build_streaming(pipeline: beam.Pipeline, options: TollwatchOptions,
         sources.append(pipeline | "ReadFeeds" >> feed_source)
     if not sources:
         raise ValueError("streaming needs --watch or feeds to read")
+    keep_keys_in_order(pipeline.options)
     return _stages(pipeline, options, sources, _Stream(options, clock, toll_by_processing_time,
                                                                  resume))

@@ -243,3 +243,28 @@ def test_an_unknown_flag_without_a_runner_is_refused_as_a_typo(tmp_path, capsys)
     with pytest.raises(SystemExit):
         main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "o"), "--chekpointing=1"])
     assert "unrecognized arguments: --chekpointing=1" in capsys.readouterr().err
+
+
+def test_a_stream_asks_prism_to_run_the_elements_of_a_key_one_after_another(tmp_path):
+    """Prism splits a slow bundle and runs its rest beside it, two elements of one key at once, each
+    reading the state the other has not written yet (a feed entry polled at two ticks was written
+    twice): a stream that may run on Prism asks it not to split; other runners are not told."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import DebugOptions, PipelineOptions
+
+    from tollwatch.pipeline.build import PRISM_NO_SPLITS, build_streaming, keep_keys_in_order
+    from tollwatch.pipeline.options import TollwatchOptions
+
+    options = PipelineOptions(["--streaming", "--runner=PrismRunner", "--prism_location=/nowhere"],
+                              watch=[str(tmp_path / "drop")], output=str(tmp_path / "out"))
+    pipeline = beam.Pipeline(options=options)  # which holds a copy of the options
+    build_streaming(pipeline, options.view_as(TollwatchOptions), resume=False)
+    assert PRISM_NO_SPLITS in pipeline.options.view_as(DebugOptions).experiments
+
+    def experiments(*beam_args: str) -> list[str]:
+        options = PipelineOptions(list(beam_args))
+        keep_keys_in_order(options)
+        return options.view_as(DebugOptions).experiments or []
+
+    assert PRISM_NO_SPLITS in experiments("--runner=PortableRunner", "--job_endpoint=localhost:8073")
+    assert experiments("--runner=FlinkRunner") == experiments("--runner=DataflowRunner") == []
