@@ -311,7 +311,7 @@ _MAYBE_PRISM = {"PrismRunner", "TestPrismRunner", "DirectRunner", "SwitchingDire
 
 def keep_keys_in_order(options) -> None:
     """Asks Prism not to split a stream's bundles (PRISM_NO_SPLITS), when the job may run on it."""
-    runner = options.view_as(StandardOptions).runner or ""
+    runner = options.view_as(StandardOptions).runner or "DirectRunner"  # Beam's default
     if runner.rsplit(".", 1)[-1] in _MAYBE_PRISM:
         options.view_as(DebugOptions).add_experiment(PRISM_NO_SPLITS)
 

@@ -267,4 +267,5 @@ def test_a_stream_asks_prism_to_run_the_elements_of_a_key_one_after_another(tmp_
         return options.view_as(DebugOptions).experiments or []
 
     assert PRISM_NO_SPLITS in experiments("--runner=PortableRunner", "--job_endpoint=localhost:8073")
+    assert PRISM_NO_SPLITS in experiments()  # no runner named: Beam's default, the DirectRunner
     assert experiments("--runner=FlinkRunner") == experiments("--runner=DataflowRunner") == []
