@@ -41,7 +41,10 @@ PRISM_BIN := $(HOME)/.apache_beam/cache/prism/bin
 JAR_CACHE := $(HOME)/.apache_beam/cache/jars
 FLINK_JAR := beam-runners-flink-$(FLINK_VERSION)-job-server-$(BEAM_VERSION).jar
 
-runners: $(PRISM_BIN)/prism $(JAR_CACHE)/$(FLINK_JAR)
+# Prism is rebuilt when BEAM_VERSION changes: the stamp beside it names the version it was built at.
+PRISM_STAMP := $(PRISM_BIN)/.prism-$(BEAM_VERSION)
+
+runners: $(PRISM_STAMP) $(JAR_CACHE)/$(FLINK_JAR)
 
 # Maven Central's "not found" is final: kept in FLINK_JAR.refused and said once per make, not asked
 # again (delete the file to ask again).
@@ -54,8 +57,9 @@ $(JAR_CACHE)/$(FLINK_JAR):
 	  || { echo "make runners: Maven failed, see $@.log"; exit 1; }; \
 	  echo "make runners: no Flink job server: $$(cat $@.refused)"; fi
 
-$(PRISM_BIN)/prism:
+$(PRISM_STAMP):
 	GOBIN=$(PRISM_BIN) go install github.com/apache/beam/sdks/v2/go/cmd/prism@v$(BEAM_VERSION)
+	@rm -f $(PRISM_BIN)/.prism-* && touch $@
 
 # The wheel and sdist (dist/); workers install the wheel (deploy/README.md).
 dist: $(STAMP)
