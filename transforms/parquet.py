@@ -16,7 +16,7 @@ import datetime
 import os
 import re
 import threading
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import apache_beam as beam
 import pyarrow as pa
@@ -397,6 +397,16 @@ def table_files(output: str, table: str) -> list[str]:
         return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
     except Exception:  # no such folder yet
         return []
+
+
+def file_rows(path: str, columns: list[str]) -> Iterator[dict]:
+    """The rows of one Parquet file of an output (local or a bucket), with those of `columns` it
+    has, batch by batch."""
+    with FileSystems.open(path) as handle:
+        parquet = pq.ParquetFile(handle)
+        present = [c for c in columns if c in parquet.schema_arrow.names]
+        for batch in parquet.iter_batches(columns=present):
+            yield from batch.to_pylist()
 
 
 _MAGIC = b"PAR1"

@@ -24,12 +24,11 @@ import os
 from typing import Iterable, Iterator, Optional
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from tollwatch.schemas import Article, DeadLetter
 from tollwatch.transforms.extract import normalized_text_hash
-from tollwatch.transforms.parquet import table_files
+from tollwatch.transforms.parquet import file_rows, table_files
 from tollwatch.transforms import METRICS_NAMESPACE
 
 __all__ = ["SkipWritten", "article_key", "dead_letter_key", "written_keys"]
@@ -57,20 +56,12 @@ def _rows(files: list[str], columns: list[str], since: Timestamp,
     """The rows of the Parquet `files` (local or a bucket) whose `clock_column` is at or after
     `since`, batch by batch. A file that cannot be read is passed over: its rows, if any, are
     written again rather than the stream not starting."""
-    import pyarrow.parquet as pq
-
     cut = since.to_utc_datetime(has_tz=True)
     for path in files:
         try:
-            with FileSystems.open(path) as handle:
-                parquet = pq.ParquetFile(handle)
-                present = [c for c in columns if c in parquet.schema_arrow.names]
-                if clock_column not in present:
-                    continue
-                for batch in parquet.iter_batches(columns=present):
-                    for row in batch.to_pylist():
-                        if row[clock_column] is not None and row[clock_column] >= cut:
-                            yield row
+            for row in file_rows(path, columns):
+                if row.get(clock_column) is not None and row[clock_column] >= cut:
+                    yield row
         except Exception as err:  # noqa: BLE001 - a damaged file must not stop the start
             _LOG.warning("read again, since unreadable: %s (%s)", path, err)
 

@@ -32,7 +32,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from tollwatch.schemas.duplicates import Signature
 from tollwatch.schemas.tables import STATE_DIR, STATE_TABLES
 from tollwatch.transforms.duplicates.streaming import HeldSignature
-from tollwatch.transforms.parquet import WriteParquet, table_files
+from tollwatch.transforms.parquet import WriteParquet, file_rows, table_files
 
 SIGNATURES = STATE_TABLES["signatures"]
 DEFAULT_LOOKBACK_DAYS = 14
@@ -104,17 +104,6 @@ def known_signatures(pipeline: beam.Pipeline, output: str,
     return pipeline | "KnownSignatures" >> ReadSignatures(files) if files else None
 
 
-def _parquet_rows(path: str, columns: list[str]) -> Iterator[dict]:
-    "The rows of one Parquet file (local or a bucket), the `columns` it has, batch by batch."
-    import pyarrow.parquet as pq
-
-    with FileSystems.open(path) as handle:
-        parquet = pq.ParquetFile(handle)
-        present = [c for c in columns if c in parquet.schema_arrow.names]
-        for batch in parquet.iter_batches(columns=present):
-            yield from batch.to_pylist()
-
-
 def _utc(value: Optional[dt.datetime]) -> Optional[Timestamp]:
     return None if value is None else Timestamp.from_utc_datetime(value.astimezone(dt.timezone.utc))
 
@@ -130,7 +119,7 @@ def canonical_arrivals(output: str, ttl: Duration, now: Timestamp,
     latest: dict[str, tuple] = {}
     for path in table_files(output, "articles"):
         try:
-            rows = list(_parquet_rows(path, ["doc_id", "ingested_at", "published_at",
+            rows = list(file_rows(path, ["doc_id", "ingested_at", "published_at",
                                              "is_canonical", "copy_kind"]))
         except Exception as err:  # noqa: BLE001 - a damaged file must not stop the start
             _LOG.warning("copy state not seeded from %s (%s)", path, err)
@@ -160,10 +149,10 @@ def held_signatures(output: str, arrivals: dict[str, Timestamp]) -> Iterator[Hel
     seen = set()
     for path in table_files(FileSystems.join(output, STATE_DIR), SIGNATURES.name):
         try:
-            ids = [r["doc_id"] for r in _parquet_rows(path, ["doc_id"])]
+            ids = [r["doc_id"] for r in file_rows(path, ["doc_id"])]
             if not any(i in arrivals and i not in seen for i in ids):
                 continue
-            rows = list(_parquet_rows(path, list(Signature._fields)))
+            rows = list(file_rows(path, list(Signature._fields)))
         except Exception as err:  # noqa: BLE001 - a damaged file must not stop the start
             _LOG.warning("copy state not seeded from %s (%s)", path, err)
             continue
