@@ -13,6 +13,9 @@ import functools
 import re
 from typing import Optional
 
+import numpy as np
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
 # Enough text to decide (the detector's cost grows with what it reads): no article of the real
 # sets (realdev, corpora/html and feeds, the seeds: 336 articles, 9 languages) changes language
 # between 4,000 and 750 characters, one does at 500; 1,000 reads a quarter of the time of 4,000
@@ -37,11 +40,83 @@ def normalise_tag(tag: Optional[str]) -> Optional[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def identifier() -> "WalkAtOnceIdentifier":
+    return WalkAtOnceIdentifier.from_model_file(MODEL_FILE, norm_probs=True,
+                                                min_confidence=MIN_CONFIDENCE)
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True,
-                                              min_confidence=MIN_CONFIDENCE)
+
+class WalkAtOnceIdentifier(LanguageIdentifier):
+    """py3langid's identifier with its DFA walk done by numpy over all the bytes at once: the same
+    model, the same features counted in the same order, the same float32 sums, so the same
+    languages and probabilities to the last bit (tests/unit/test_language.py pins it to
+    py3langid's classify; benchmarks/language_walk.py proves the property below on the installed
+    model and compares every real set).
+
+    py3langid walks the text's UTF-8 bytes through an Aho-Corasick DFA one byte at a time in
+    Python (~70% of its time) and counts the feature each state emits. In that automaton the
+    state after a byte is the one of the longest suffix of the text read so far that is a string
+    of the trie, and no string is longer than the trie's depth D (6 bytes here): the state after
+    byte i is the state the root reaches by walking bytes i-D+1..i alone, and those D steps run
+    for every byte in parallel."""
+
+    __slots__ = ("_moves", "_rows", "_outputs", "_depth")
+
+    def __init__(self, nb_ptc, *args, **kwargs):
+        # The model stores float16 and numpy converted the rows each text uses, slowly (a third
+        # of the time left); float32 once at load gives the same products, ~28 MB more a worker.
+        super().__init__(np.asarray(nb_ptc, dtype=np.float32), *args, **kwargs)
+        self._moves = np.frombuffer(self.tk_nextmove, dtype=self.tk_nextmove.typecode)
+        self._rows = np.asarray(self._rowbase, dtype=np.intp)
+        self._outputs = np.asarray(self.tk_output, dtype=np.intp)
+        self._depth = trie_depth(self._moves, self._rows)
+
+    def _raw_score(self, text: bytes) -> np.ndarray:
+        data = np.frombuffer(text, dtype=np.uint8)
+        n = len(data)
+        states = np.zeros(n, dtype=np.intp)
+        for back in range(min(self._depth, n) - 1, -1, -1):
+            states[back:] = self._moves[self._rows[states[back:]] + data[:n - back]]
+        features = self._outputs[states]
+        positions = (features >= 0).nonzero()[0]
+        if not len(positions):
+            return super()._raw_score(text)
+        # Counted in the order of their first occurrence, as py3langid's Counter does: the order
+        # of a float32 sum changes its last bits. A key sorts by feature, then by position.
+        shift = n.bit_length()
+        keys = (features[positions] << shift) | positions
+        keys.sort()
+        kinds = keys >> shift
+        first = np.empty(len(keys), dtype=bool)
+        first[0] = True
+        np.not_equal(kinds[1:], kinds[:-1], out=first[1:])
+        starts = first.nonzero()[0]
+        ends = np.empty_like(starts)
+        ends[:-1] = starts[1:]
+        ends[-1] = len(keys)
+        order = (keys[starts] & ((1 << shift) - 1)).argsort()
+        counts = (ends - starts)[order].astype(np.float32)
+        return np.log1p(counts) @ self.nb_ptc[kinds[starts[order]]] + self.nb_pc
+
+
+def trie_depth(moves: np.ndarray, rows: np.ndarray) -> int:
+    """The length of the longest string that leads from the DFA's root to a state first reached
+    by it: breadth first over the transitions (state s, byte b -> moves[rows[s] + b]), each row of
+    transitions once however many states share it, a few thousand rows at a time (~0.1 s)."""
+    seen = np.zeros(len(rows), dtype=bool)
+    seen[0] = True
+    reached = np.zeros(len(rows), dtype=bool)
+    frontier, depth = np.zeros(1, dtype=np.intp), 0
+    every_byte = np.arange(256, dtype=np.intp)
+    while True:
+        reached[:] = False
+        starts = np.unique(rows[frontier])
+        for at in range(0, len(starts), 2048):
+            reached[moves[starts[at:at + 2048, None] + every_byte]] = True
+        frontier = np.flatnonzero(reached & ~seen)
+        if not len(frontier):
+            return depth
+        seen[frontier] = True
+        depth += 1
 
 
 def has_letters(text: str, n: int = MIN_LETTERS) -> bool:
