@@ -71,31 +71,33 @@ class WalkAtOnceIdentifier(LanguageIdentifier):
         self._depth = trie_depth(self._moves, self._rows)
 
     def _raw_score(self, text: bytes) -> np.ndarray:
-        data = np.frombuffer(text, dtype=np.uint8)
+        data = np.frombuffer(text, dtype=np.uint8).astype(np.intp)
         n = len(data)
         states = np.zeros(n, dtype=np.intp)
         for back in range(min(self._depth, n) - 1, -1, -1):
-            states[back:] = self._moves[self._rows[states[back:]] + data[:n - back]]
-        features = self._outputs[states]
-        positions = (features >= 0).nonzero()[0]
-        if not len(positions):
-            return super()._raw_score(text)
+            at = self._rows[states[back:]]
+            at += data[:n - back]
+            states[back:] = self._moves[at]
         # Counted in the order of their first occurrence, as py3langid's Counter does: the order
-        # of a float32 sum changes its last bits. A key sorts by feature, then by position.
+        # of a float32 sum changes its last bits. A key sorts by feature, then by position; the
+        # states that emit none (-1) sort first.
         shift = n.bit_length()
-        keys = (features[positions] << shift) | positions
+        keys = self._outputs[states] << shift
+        keys |= np.arange(n)
         keys.sort()
-        kinds = keys >> shift
-        first = np.empty(len(keys), dtype=bool)
-        first[0] = True
-        np.not_equal(kinds[1:], kinds[:-1], out=first[1:])
-        starts = first.nonzero()[0]
-        ends = np.empty_like(starts)
-        ends[:-1] = starts[1:]
-        ends[-1] = len(keys)
+        features = keys >> shift
+        bounds = np.empty(n + 1, dtype=bool)
+        bounds[0] = bounds[n] = True
+        np.not_equal(features[1:], features[:-1], out=bounds[1:n])
+        bounds = bounds.nonzero()[0]
+        if n and features[0] < 0:
+            bounds = bounds[1:]
+        if len(bounds) < 2:
+            return super()._raw_score(text)
+        starts = bounds[:-1]
         order = (keys[starts] & ((1 << shift) - 1)).argsort()
-        counts = (ends - starts)[order].astype(np.float32)
-        return np.log1p(counts) @ self.nb_ptc[kinds[starts[order]]] + self.nb_pc
+        counts = (bounds[1:] - starts)[order].astype(np.float32)
+        return np.log1p(counts) @ self.nb_ptc[features[starts[order]]] + self.nb_pc
 
 
 def trie_depth(moves: np.ndarray, rows: np.ndarray) -> int:
