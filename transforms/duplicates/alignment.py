@@ -151,6 +151,65 @@ class _Terms(dict):
 _MAX_CACHED_TERMS = 1 << 18
 _TERMS = _Terms()
 
+# UTF-8 bytes.translate table: ASCII bytes that no word can hold (``_WORD``: word characters, and
+# "." or "," inside a number) to a space, every other byte kept. A text's words never cross such a
+# byte, and ``_WORD`` has no lookaround: the words of the runs of other bytes ("chunks") are the
+# words of the text.
+_CHUNK_TABLE = bytes(b if b >= 0x80 or chr(b).isalnum() or chr(b) in "_.," else 0x20
+                     for b in range(256))
+_TERM_BITS = 32
+
+
+class _ChunkTerms(dict):
+    """A chunk of a lower-cased text (bytes between ``_CHUNK_TABLE``'s spaces: "said," "2,012"
+    "u.s." "it’s") -> the term of its words (``_Terms``): 0 if none counts, the term if one does,
+    else the distinct terms packed into one int above 32 bits (term i at bits 32 (i + 1)), which
+    ``outline`` unpacks. Most chunks are one plain word: looked up from C like ``_Terms``, the
+    regex runs once per distinct chunk instead of on every sentence."""
+
+    def __missing__(self, chunk: bytes) -> int:
+        terms = set(map(_TERMS.__getitem__, _WORD.findall(chunk.decode("utf-8", "surrogatepass"))))
+        terms.discard(0)
+        value = 0
+        for i, term in enumerate(sorted(terms)):
+            value |= term << (_TERM_BITS * (i + 1 if len(terms) > 1 else 0))
+        if len(self) >= _MAX_CACHED_TERMS:
+            self.clear()
+        self[chunk] = value
+        return value
+
+
+_CHUNK_TERMS = _ChunkTerms()
+_TERM_MASK = (1 << _TERM_BITS) - 1
+
+
+class _SentenceKeys(dict):
+    """A sentence (as ``_SENTENCE_END`` cuts the NFKC text) -> its key in the outline: its distinct
+    terms (``_Terms``) sorted, or () if it has fewer than ``MIN_SENTENCE_TERMS``. Copies share
+    sentences (on the bench corpus a quarter of a worker's sentences were met before): a sentence
+    met again is one lookup. Emptied past ``_MAX_CACHED_SENTENCES``."""
+
+    def __missing__(self, sentence: str) -> tuple:
+        chunks = sentence.lower().encode("utf-8", "surrogatepass").translate(_CHUNK_TABLE).split()
+        terms = set(map(_CHUNK_TERMS.__getitem__, chunks))
+        terms.discard(0)
+        if terms and max(terms) > _TERM_MASK:
+            for packed in [t for t in terms if t > _TERM_MASK]:
+                terms.discard(packed)
+                packed >>= _TERM_BITS
+                while packed:
+                    terms.add(packed & _TERM_MASK)
+                    packed >>= _TERM_BITS
+        key = tuple(sorted(terms)) if len(terms) >= MIN_SENTENCE_TERMS else ()
+        if len(self) >= _MAX_CACHED_SENTENCES:
+            self.clear()
+        self[sentence] = key
+        return key
+
+
+_MAX_CACHED_SENTENCES = 1 << 15
+_SENTENCE_KEYS = _SentenceKeys()
+
 
 def _reads_as_english(lowered: str, chunk: int = _ENGLISH_CHUNK) -> bool:
     """Whether at least ``ENGLISH_SHARE`` of the text's words are the commonest English words.
@@ -177,14 +236,9 @@ def outline(text: str) -> Outline:
     lowered = text.lower()
     english = _reads_as_english(lowered)
     kept, seen, quoted = [], set(), set()
-    lookup, words = _TERMS.__getitem__, _WORD.findall
-    for sentence in _SENTENCE_END.split(text):
-        terms = set(map(lookup, words(sentence.lower())))
-        terms.discard(0)
-        if len(terms) < MIN_SENTENCE_TERMS:
-            continue
-        key = tuple(sorted(terms))
-        if key not in seen:
+    pieces = _SENTENCE_END.split(text)
+    for sentence, key in zip(pieces, map(_SENTENCE_KEYS.__getitem__, pieces)):
+        if key and key not in seen:
             seen.add(key)
             if _QUOTE_OPEN.match(sentence):
                 quoted.add(len(kept))
