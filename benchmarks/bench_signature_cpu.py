@@ -9,7 +9,7 @@ checkout's `extract_articles` and `strip_repeated_passages` make of realdev's te
 (`--corpus`), and the text column of a finished run's articles (`--output`, e.g. the 10k run). Each
 round runs `signature_of` and `story_traits` over all of them once per checkout, each in a fresh
 subprocess that imports that checkout's code (as `bench_claims_cpu.py` does); the time is
-`time.process_time` of each loop after one warm-up pass over the first 50 articles. Prints per set and
+`time.process_time` of each loop after a warm-up on a text of its own (the caches start empty). Prints per set and
 checkout the hash of every Signature and StoryTraits (field by field, in order), and the best of
 `--rounds` CPU per article with its ratio to this checkout's.
 """
@@ -84,9 +84,10 @@ def prepare(corpus: Path, output: Path) -> Path:
     return cached
 
 
-def child(checkout: str, articles: str, limit: str) -> None:
-    """In a fresh process: `signature_of` and `story_traits` of `checkout` over every set; print a
-    JSON line of {set: [signature seconds, traits seconds, articles, signature hash, traits hash]}."""
+def child(checkout: str, articles: str, set_name: str, limit: str) -> None:
+    """In a fresh process (what one set's words and sentences leave in the caches does not speed up
+    the next): `signature_of` and `story_traits` of `checkout` over the set `set_name`; print a JSON line
+    [signature seconds, traits seconds, articles, signature hash, traits hash]."""
     farm = Path(tempfile.mkdtemp(prefix="bench-signature-"))
     (farm / "tollwatch").mkdir()
     (farm / "tollwatch" / "__init__.py").write_text("")
@@ -102,41 +103,41 @@ def child(checkout: str, articles: str, limit: str) -> None:
 
     here = sys.modules["tollwatch.transforms.duplicates.similarity"].__file__
     assert Path(here).resolve().is_relative_to(Path(checkout).resolve()), here
-    sets = pickle.loads(Path(articles).read_bytes())
+    rows = pickle.loads(Path(articles).read_bytes())[set_name]
     hasher, finder = MinHasher(), CreditFinder.from_sources(())
     at = Timestamp.of(1_780_000_000)
-    results = {}
-    for name, rows in sets.items():
-        rows = rows[:int(limit)] if int(limit) else rows
-        docs = [Article(doc_id=r[0], uri="", url=None, outlet=None, title=None,
-                        published_at=Timestamp(micros=r[1]), date_source=r[2], ingested_at=at,
-                        text=r[4], language=None, event_ids=[], n_repeats_removed=0, story_id=r[3],
-                        copy_of=None, copy_kind=None, copy_similarity=None, is_canonical=True)
-                for r in rows]
-        for d in docs[:50]:  # warm: compiled patterns, caches of words met before
-            signature_of(d, hasher), story_traits(d, finder)
-        started = time.process_time()
-        signatures = [signature_of(d, hasher) for d in docs]
-        signed = time.process_time() - started
-        started = time.process_time()
-        traits = [story_traits(d, finder) for d in docs]
-        traced = time.process_time() - started
-        sig_hash, trait_hash = hashlib.sha256(), hashlib.sha256()
-        for s in signatures:
-            sig_hash.update(repr((s.doc_id, s.published_at.micros, s.length, s.n_shingles, s.minhash,
-                                  s.sketch, s.story_id, list(s.figures), s.outline,
-                                  list(s.leads))).encode())
-        for t in traits:
-            trait_hash.update(repr((t.doc_id, t.published_at.micros, t.dated, t.length, t.story_id,
-                                    list(t.figures), list(t.credits))).encode())
-        results[name] = [signed, traced, len(docs), sig_hash.hexdigest()[:16],
-                         trait_hash.hexdigest()[:16]]
-    print(json.dumps(results))
+    rows = rows[:int(limit)] if int(limit) else rows
+    docs = [Article(doc_id=r[0], uri="", url=None, outlet=None, title=None,
+                    published_at=Timestamp(micros=r[1]), date_source=r[2], ingested_at=at,
+                    text=r[4], language=None, event_ids=[], n_repeats_removed=0, story_id=r[3],
+                    copy_of=None, copy_kind=None, copy_similarity=None, is_canonical=True)
+            for r in rows]
+    # Warm (compiled patterns, lazy imports) on a text of none of the sets: the caches of words and
+    # sentences start as empty as a worker's.
+    warm = docs[0]._replace(text="Warm-up: 12 people were killed in the city on Monday, officials "
+                                 "said. The Reuters news agency could not verify the figure.")
+    signature_of(warm, hasher), story_traits(warm, finder)
+    started = time.process_time()
+    signatures = [signature_of(d, hasher) for d in docs]
+    signed = time.process_time() - started
+    started = time.process_time()
+    traits = [story_traits(d, finder) for d in docs]
+    traced = time.process_time() - started
+    sig_hash, trait_hash = hashlib.sha256(), hashlib.sha256()
+    for s in signatures:
+        sig_hash.update(repr((s.doc_id, s.published_at.micros, s.length, s.n_shingles, s.minhash,
+                              s.sketch, s.story_id, list(s.figures), s.outline,
+                              list(s.leads))).encode())
+    for t in traits:
+        trait_hash.update(repr((t.doc_id, t.published_at.micros, t.dated, t.length, t.story_id,
+                                list(t.figures), list(t.credits))).encode())
+    print(json.dumps([signed, traced, len(docs), sig_hash.hexdigest()[:16],
+                      trait_hash.hexdigest()[:16]]))
 
 
 def main(argv=None) -> None:
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(*sys.argv[2:5])
+        child(*sys.argv[2:6])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -147,17 +148,18 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     articles = prepare(args.corpus, args.output)
     checkouts = [str(HERE), *args.against]
-    runs: dict[str, list[dict]] = {c: [] for c in checkouts}
+    names = list(pickle.loads(articles.read_bytes()))
+    runs: dict[tuple[str, str], list[list]] = {(n, c): [] for n in names for c in checkouts}
     for _ in range(args.rounds):
-        for checkout in checkouts:
-            out = subprocess.run([sys.executable, __file__, "--child", checkout, str(articles),
-                                  str(args.articles)], check=True, capture_output=True, text=True)
-            runs[checkout].append(json.loads(out.stdout.splitlines()[-1]))
-    names = list(runs[checkouts[0]][0])
+        for name in names:
+            for checkout in checkouts:
+                out = subprocess.run([sys.executable, __file__, "--child", checkout, str(articles), name,
+                                      str(args.articles)], check=True, capture_output=True, text=True)
+                runs[name, checkout].append(json.loads(out.stdout.splitlines()[-1]))
     for name in names:
-        firsts = [min(r[name][k] for r in runs[checkouts[0]]) for k in (0, 1)]
+        firsts = [min(r[k] for r in runs[name, checkouts[0]]) for k in (0, 1)]
         for checkout in checkouts:
-            results = [r[name] for r in runs[checkout]]
+            results = runs[name, checkout]
             n = results[0][2]
             best = [min(r[k] for r in results) for k in (0, 1)]
             hashes = sorted({(r[3], r[4]) for r in results})

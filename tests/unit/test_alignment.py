@@ -88,3 +88,29 @@ def test_the_english_share_counted_by_chunks_is_the_whole_texts():
     assert found == {True, False}, found
     for chunk in (1, 3, 40, 1024):
         assert [_reads_as_english(t, chunk) for t in texts] == [whole(t) for t in texts]
+
+
+def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
+    from tollwatch.transforms.duplicates import alignment
+
+    def reference(sentence: str) -> tuple:
+        terms = set(map(alignment._TERMS.__getitem__, alignment._WORD.findall(sentence.lower())))
+        terms.discard(0)
+        return tuple(sorted(terms)) if len(terms) >= alignment.MIN_SENTENCE_TERMS else ()
+
+    sentences = [
+        "Officials said 1,2345 people and 2.012, or 12,000.5 were counted at www.example.com today",
+        "The U.S. envoy met abc.123def and x,999y near İstanbul’s “main” square—again – later",
+        "ΟΔΟΣ ΑΘΗΝΑΣ: rescuers found ٣٬٠٠٠ survivors, ١٢٣ children and 40 injured_people here",
+        "Floodwaters rose; 1.234.567 residents fled, said.the mayor (who spoke to reporters).",
+        "naïve café owners, co-operatives and ½ of 3² farms reported losses of ₹2,500 crore",
+        "short one", "", "..., ,. .", "it’s the “end” of ‘the’ story—said officials",
+    ]
+    for sentence in sentences:
+        alignment._SENTENCE_KEYS.clear()
+        alignment._CHUNK_TERMS.clear()
+        assert alignment._SENTENCE_KEYS[sentence] == reference(sentence), sentence
+        # ... and again, the words' chunks known
+        alignment._SENTENCE_KEYS.clear()
+        assert alignment._SENTENCE_KEYS[sentence] == reference(sentence), sentence
+    assert reference(sentences[0]) and reference(sentences[2])

@@ -151,6 +151,20 @@ class _Terms(dict):
 _MAX_CACHED_TERMS = 1 << 18
 _TERMS = _Terms()
 
+
+class _FigureValues(dict):
+    """A figure as written ("2,012") -> its value (``claims.figure_value``), None if it has none."""
+
+    def __missing__(self, written: str) -> Optional[int]:
+        value = figure_value(_SEPARATOR.sub("", written))
+        if len(self) >= _MAX_CACHED_TERMS:
+            self.clear()
+        self[written] = value
+        return value
+
+
+_FIGURE_VALUES = _FigureValues()
+
 # UTF-8 bytes.translate table: ASCII bytes that no word can hold (``_WORD``: word characters, and
 # "." or "," inside a number) to a space, every other byte kept. A text's words never cross such a
 # byte, and ``_WORD`` has no lookaround: the words of the runs of other bytes ("chunks") are the
@@ -163,16 +177,30 @@ _TERM_BITS = 32
 class _ChunkTerms(dict):
     """A chunk of a lower-cased text (bytes between ``_CHUNK_TABLE``'s spaces: "said," "2,012"
     "u.s." "it’s") -> the term of its words (``_Terms``): 0 if none counts, the term if one does,
-    else the distinct terms packed into one int above 32 bits (term i at bits 32 (i + 1)), which
-    ``outline`` unpacks. Most chunks are one plain word: looked up from C like ``_Terms``, the
-    regex runs once per distinct chunk instead of on every sentence."""
+    else the distinct terms packed into one int above 32 bits (term i at bits 32 i), which
+    ``_SentenceKeys`` unpacks. Most chunks are one plain word, hashed here as ``_Terms`` hashes it;
+    the others are cut by ``_WORD``, once per distinct chunk instead of in every sentence."""
 
     def __missing__(self, chunk: bytes) -> int:
-        terms = set(map(_TERMS.__getitem__, _WORD.findall(chunk.decode("utf-8", "surrogatepass"))))
-        terms.discard(0)
-        value = 0
-        for i, term in enumerate(sorted(terms)):
-            value |= term << (_TERM_BITS * (i + 1 if len(terms) > 1 else 0))
+        # A "." or "," at either end is in no word ("said," "u.s."): the chunk without them has
+        # the same words, and a plain word's term is then most likely known.
+        core = chunk.strip(b".,")
+        if len(core) < len(chunk) and core.isalnum():
+            value = self[core]
+        elif chunk.isalnum():  # ASCII letters and digits: one word, its UTF-8 bytes
+            if chunk[0] <= 0x39:  # a digit
+                value = zlib.crc32(chunk) | 0x80000000
+            elif len(chunk) >= 3 and chunk not in _STOP_BYTES:
+                value = (zlib.crc32(chunk[:6]) & 0x7FFFFFFF) or 1
+            else:
+                value = 0
+        else:
+            terms = set(map(_TERMS.__getitem__,
+                            _WORD.findall(chunk.decode("utf-8", "surrogatepass"))))
+            terms.discard(0)
+            value = terms.pop() if len(terms) == 1 else 0
+            for i, term in enumerate(sorted(terms), 1):
+                value |= term << (_TERM_BITS * i)
         if len(self) >= _MAX_CACHED_TERMS:
             self.clear()
         self[chunk] = value
@@ -180,6 +208,7 @@ class _ChunkTerms(dict):
 
 
 _CHUNK_TERMS = _ChunkTerms()
+_STOP_BYTES = frozenset(word.encode() for word in _STOP)
 _TERM_MASK = (1 << _TERM_BITS) - 1
 
 
@@ -190,23 +219,33 @@ class _SentenceKeys(dict):
     met again is one lookup. Emptied past ``_MAX_CACHED_SENTENCES``."""
 
     def __missing__(self, sentence: str) -> tuple:
-        chunks = sentence.lower().encode("utf-8", "surrogatepass").translate(_CHUNK_TABLE).split()
-        terms = set(map(_CHUNK_TERMS.__getitem__, chunks))
+        lowered = sentence.lower()
+        if not lowered.isascii():
+            # The commonest non-ASCII characters that are in no word, glued to words (“said”):
+            # cut there, the chunks are words met before.
+            for char in _NON_WORD_PUNCTUATION:
+                lowered = lowered.replace(char, " ")
+        terms = set(map(_CHUNK_TERMS.__getitem__, lowered.encode(
+            "utf-8", "surrogatepass").translate(_CHUNK_TABLE).split()))
         terms.discard(0)
-        if terms and max(terms) > _TERM_MASK:
-            for packed in [t for t in terms if t > _TERM_MASK]:
-                terms.discard(packed)
-                packed >>= _TERM_BITS
-                while packed:
-                    terms.add(packed & _TERM_MASK)
-                    packed >>= _TERM_BITS
-        key = tuple(sorted(terms)) if len(terms) >= MIN_SENTENCE_TERMS else ()
+        ordered = sorted(terms)
+        if ordered and ordered[-1] > _TERM_MASK:  # chunks of several words
+            for packed in ordered:
+                if packed > _TERM_MASK:
+                    terms.discard(packed)
+                    while packed:
+                        packed >>= _TERM_BITS
+                        terms.add(packed & _TERM_MASK)
+            terms.discard(0)
+            ordered = sorted(terms)
+        key = tuple(ordered) if len(ordered) >= MIN_SENTENCE_TERMS else ()
         if len(self) >= _MAX_CACHED_SENTENCES:
             self.clear()
         self[sentence] = key
         return key
 
 
+_NON_WORD_PUNCTUATION = "\u2018\u2019\u201c\u201d\u2013\u2014"
 _MAX_CACHED_SENTENCES = 1 << 15
 _SENTENCE_KEYS = _SentenceKeys()
 
@@ -252,8 +291,7 @@ def outline(text: str) -> Outline:
                        count=ends[-1] if ends else 0)
     sentences = [flat[start:end] for start, end in zip([0] + ends, ends)]
     figures: list[int] = []
-    for match in _FIGURE.finditer(text):
-        value = figure_value(_SEPARATOR.sub("", match.group()))
+    for value in map(_FIGURE_VALUES.__getitem__, _FIGURE.findall(text)):
         if value is not None and value >= MIN_FIGURE and value not in figures:
             figures.append(value)
     return Outline(tuple(sentences), tuple(figures), english, frozenset(quoted))
