@@ -214,12 +214,13 @@ _TERM_MASK = (1 << _TERM_BITS) - 1
 
 class _SentenceKeys(dict):
     """A sentence (as ``_SENTENCE_END`` cuts the NFKC text) -> its key in the outline: its distinct
-    terms (``_Terms``) sorted, or () if it has fewer than ``MIN_SENTENCE_TERMS``. Copies share
+    terms (``_Terms``) sorted, as the bytes of a uint32 array, or b"" if it has fewer than
+    ``MIN_SENTENCE_TERMS``. Copies share
     sentences: a sentence met again is one lookup. At most ``_MAX_CACHED_SENTENCES`` (~20 MB; on
     the 10k bench corpus, half of its articles in one process as one of two workers sees them,
     38% of the sentences were met before; 28% with half as many kept)."""
 
-    def __missing__(self, sentence: str) -> tuple:
+    def __missing__(self, sentence: str) -> bytes:
         lowered = sentence.lower()
         if not lowered.isascii():
             # The commonest non-ASCII characters that are in no word, glued to words (“said”):
@@ -239,7 +240,7 @@ class _SentenceKeys(dict):
                         terms.add(packed & _TERM_MASK)
             terms.discard(0)
             ordered = sorted(terms)
-        key = tuple(ordered) if len(ordered) >= MIN_SENTENCE_TERMS else ()
+        key = np.array(ordered, dtype=np.uint32).tobytes() if len(ordered) >= MIN_SENTENCE_TERMS else b""
         if len(self) >= _MAX_CACHED_SENTENCES:
             # The older half goes (a dict keeps its insertion order): a story's copies come
             # close together, so the sentences met lately are the likeliest to come again.
@@ -290,9 +291,8 @@ def outline(text: str) -> Outline:
                 break
     # One array for all sentences, each a view of it: an array per sentence built from a list
     # was a quarter of the outline's time.
-    ends = list(itertools.accumulate(map(len, kept)))
-    flat = np.fromiter(itertools.chain.from_iterable(kept), dtype=np.uint32,
-                       count=ends[-1] if ends else 0)
+    ends = [end // 4 for end in itertools.accumulate(map(len, kept))]
+    flat = np.frombuffer(bytearray(b"".join(kept)), dtype=np.uint32)
     sentences = [flat[start:end] for start, end in zip([0] + ends, ends)]
     figures: list[int] = []
     for value in map(_FIGURE_VALUES.__getitem__, _FIGURE.findall(text)):
@@ -314,7 +314,7 @@ def pack_outline(o: Outline) -> bytes:
     # dozen words: far below 2**15).
     counts = [s.size | (0x8000 if i in o.quoted else 0) for i, s in enumerate(o.sentences)]
     head = struct.pack(f"<BH{len(counts)}H", int(o.english), len(counts), *counts)
-    body = b"".join(s.astype("<u4").tobytes() for s in o.sentences)
+    body = np.concatenate(o.sentences).astype("<u4").tobytes() if o.sentences else b""
     return head + body + np.array(o.figures, dtype="<u8").tobytes()
 
 
