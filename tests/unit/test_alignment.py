@@ -93,6 +93,7 @@ def test_the_english_share_counted_by_chunks_is_the_whole_texts():
 
 
 def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
+    from tollwatch.transforms.claims import figure_value
     from tollwatch.transforms.duplicates import alignment
 
     def reference(sentence: str) -> tuple:
@@ -116,8 +117,20 @@ def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
     for sentence in sentences:
         alignment._SENTENCE_KEYS.clear()
         alignment._CHUNK_TERMS.clear()
-        assert terms(alignment._SENTENCE_KEYS[sentence]) == reference(sentence), sentence
+        read = alignment._SENTENCE_KEYS[sentence]
+        assert terms(read.key) == reference(sentence), sentence
+        assert read.english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
+        assert read.figures == tuple(
+            v for v in (figure_value(f.replace(",", "").replace(".", ""))
+                        for f in alignment._FIGURE.findall(sentence))
+            if v is not None and v >= alignment.MIN_FIGURE), sentence
         # ... and again, the words' chunks known
         alignment._SENTENCE_KEYS.clear()
-        assert terms(alignment._SENTENCE_KEYS[sentence]) == reference(sentence), sentence
+        read = alignment._SENTENCE_KEYS[sentence]
+        assert terms(read.key) == reference(sentence), sentence
+        assert read.english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
+        assert read.figures == tuple(
+            v for v in (figure_value(f.replace(",", "").replace(".", ""))
+                        for f in alignment._FIGURE.findall(sentence))
+            if v is not None and v >= alignment.MIN_FIGURE), sentence
     assert reference(sentences[0]) and reference(sentences[2])

@@ -212,23 +212,56 @@ _STOP_BYTES = frozenset(word.encode() for word in _STOP)
 _TERM_MASK = (1 << _TERM_BITS) - 1
 
 
-class _SentenceKeys(dict):
-    """A sentence (as ``_SENTENCE_END`` cuts the NFKC text) -> its key in the outline: its distinct
-    terms (``_Terms``) sorted, as the bytes of a uint32 array, or b"" if it has fewer than
-    ``MIN_SENTENCE_TERMS``. Copies share
-    sentences: a sentence met again is one lookup. At most ``_MAX_CACHED_SENTENCES`` (~20 MB; on
-    the 10k bench corpus, half of its articles in one process as one of two workers sees them,
-    38% of the sentences were met before; 28% with half as many kept)."""
+class _ChunkEnglish(dict):
+    """A chunk (``_ChunkTerms``) -> how many of the commonest English words (``_ENGLISH_WORD``) it
+    holds: the chunks of a text hold all of its words, so their sum is the text's count."""
 
-    def __missing__(self, sentence: str) -> bytes:
+    def __missing__(self, chunk: bytes) -> int:
+        if chunk.isalnum():
+            count = int(chunk in _ENGLISH_TOKENS)
+        else:
+            count = len(_ENGLISH_WORD.findall(chunk.decode("utf-8", "surrogatepass")))
+        if len(self) >= _MAX_CACHED_TERMS:
+            self.clear()
+        self[chunk] = count
+        return count
+
+
+_CHUNK_ENGLISH = _ChunkEnglish()
+_ENGLISH_TOKENS = frozenset(
+    b"the of and to in is that for on was with as by at from said were has have".split())
+
+
+class _Sentence(NamedTuple):
+    """What the outline reads of one sentence."""
+
+    # Its distinct terms (``_Terms``) sorted, as the bytes of a uint32 array; b"" if it has fewer
+    # than ``MIN_SENTENCE_TERMS``.
+    key: bytes
+    # How many of the commonest English words it holds (``_reads_as_english``).
+    english: int
+    # The values of its figures of at least ``MIN_FIGURE``, in order.
+    figures: tuple
+
+
+class _SentenceKeys(dict):
+    """A sentence (as ``_SENTENCE_END`` cuts the NFKC text) -> its ``_Sentence``. A sentence holds
+    its words and figures whole (the cuts are white space, quotes, brackets and dashes, in no word
+    or figure, and look-arounds see them as they see a text's ends), so the outline is read
+    sentence by sentence. Copies share sentences: a sentence met again is one lookup. At most
+    ``_MAX_CACHED_SENTENCES`` (~20 MB; on the 10k bench corpus, half of its articles in one
+    process as one of two workers sees them, 38% of the sentences were met before; 28% with half
+    as many kept)."""
+
+    def __missing__(self, sentence: str) -> _Sentence:
         lowered = sentence.lower()
         if not lowered.isascii():
             # The commonest non-ASCII characters that are in no word, glued to words (“said”):
             # cut there, the chunks are words met before.
             for char in _NON_WORD_PUNCTUATION:
                 lowered = lowered.replace(char, " ")
-        terms = set(map(_CHUNK_TERMS.__getitem__, lowered.encode(
-            "utf-8", "surrogatepass").translate(_CHUNK_TABLE).split()))
+        chunks = lowered.encode("utf-8", "surrogatepass").translate(_CHUNK_TABLE).split()
+        terms = set(map(_CHUNK_TERMS.__getitem__, chunks))
         terms.discard(0)
         ordered = sorted(terms)
         if ordered and ordered[-1] > _TERM_MASK:  # chunks of several words
@@ -241,13 +274,21 @@ class _SentenceKeys(dict):
             terms.discard(0)
             ordered = sorted(terms)
         key = np.array(ordered, dtype=np.uint32).tobytes() if len(ordered) >= MIN_SENTENCE_TERMS else b""
+        found = _Sentence(key, sum(map(_CHUNK_ENGLISH.__getitem__, chunks)),
+                          _figure_values(_FIGURE.findall(sentence)))
         if len(self) >= _MAX_CACHED_SENTENCES:
             # The older half goes (a dict keeps its insertion order): a story's copies come
             # close together, so the sentences met lately are the likeliest to come again.
             for old in list(itertools.islice(self, _MAX_CACHED_SENTENCES // 2)):
                 del self[old]
-        self[sentence] = key
-        return key
+        self[sentence] = found
+        return found
+
+
+def _figure_values(written: list[str]) -> tuple:
+    "The values of at least ``MIN_FIGURE`` of figures as written (``_FIGURE``), in order."
+    return tuple(v for v in map(_FIGURE_VALUES.__getitem__, written)
+                 if v is not None and v >= MIN_FIGURE)
 
 
 _NON_WORD_PUNCTUATION = "\u2018\u2019\u201c\u201d\u2013\u2014"
@@ -278,26 +319,36 @@ def outline(text: str) -> Outline:
     """The Outline of a text: its sentences with enough content words, each once, in order."""
     text = unicodedata.normalize("NFKC", text)
     lowered = text.lower()
-    english = _reads_as_english(lowered)
-    kept, seen, quoted = [], set(), set()
+    kept, seen, quoted, figures, english = [], set(), set(), [], 0
+    need = ENGLISH_SHARE * len(lowered.split())
     pieces = _SENTENCE_END.split(text)
-    for sentence, key in zip(pieces, map(_SENTENCE_KEYS.__getitem__, pieces)):
+    for at, read in enumerate(map(_SENTENCE_KEYS.__getitem__, pieces)):
+        english += read.english
+        for value in read.figures:
+            if value not in figures:
+                figures.append(value)
+        key = read.key
         if key and key not in seen:
             seen.add(key)
-            if _QUOTE_OPEN.match(sentence):
+            if _QUOTE_OPEN.match(pieces[at]):
                 quoted.add(len(kept))
             kept.append(key)
             if len(kept) == MAX_SENTENCES:
+                # The sentences after these are not outlined: only their figures, and their
+                # words if the count of English words is short.
+                for rest in pieces[at + 1:]:
+                    for value in _figure_values(_FIGURE.findall(rest)):
+                        if value not in figures:
+                            figures.append(value)
+                if english < need and _reads_as_english(lowered):
+                    english = need
                 break
+    english = english >= need
     # One array for all sentences, each a view of it: an array per sentence built from a list
     # was a quarter of the outline's time.
     ends = [end // 4 for end in itertools.accumulate(map(len, kept))]
     flat = np.frombuffer(bytearray(b"".join(kept)), dtype=np.uint32)
     sentences = [flat[start:end] for start, end in zip([0] + ends, ends)]
-    figures: list[int] = []
-    for value in map(_FIGURE_VALUES.__getitem__, _FIGURE.findall(text)):
-        if value is not None and value >= MIN_FIGURE and value not in figures:
-            figures.append(value)
     return Outline(tuple(sentences), tuple(figures), english, frozenset(quoted))
 
 
