@@ -117,6 +117,7 @@ def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
     for sentence in sentences:
         alignment._SENTENCE_KEYS.clear()
         alignment._CHUNK_TERMS.clear()
+        alignment._CHUNK_ENGLISH.clear()
         read = alignment._SENTENCE_KEYS[sentence]
         assert terms(read.key) == reference(sentence), sentence
         assert read.english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
@@ -134,3 +135,15 @@ def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
                         for f in alignment._FIGURE.findall(sentence))
             if v is not None and v >= alignment.MIN_FIGURE), sentence
     assert reference(sentences[0]) and reference(sentences[2])
+
+
+def test_the_outline_is_the_same_whatever_the_sentence_cache_holds(monkeypatch):
+    from tollwatch.transforms.duplicates import alignment
+
+    first = [pack_outline(outline(t)) for t in (STORY, TRANSLATION, OTHER)]
+    monkeypatch.setattr(alignment, "_MAX_CACHED_SENTENCES", 4)
+    alignment._SENTENCE_KEYS.clear()
+    for _ in range(2):  # sentences evicted, then met again
+        assert [pack_outline(outline(t)) for t in (STORY, TRANSLATION, OTHER)] == first
+    assert len(alignment._SENTENCE_KEYS) <= 4
+    alignment._SENTENCE_KEYS.clear()

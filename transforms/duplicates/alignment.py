@@ -279,8 +279,9 @@ class _SentenceKeys(dict):
         if len(self) >= _MAX_CACHED_SENTENCES:
             # The older half goes (a dict keeps its insertion order): a story's copies come
             # close together, so the sentences met lately are the likeliest to come again.
+            # (pop: another thread of the worker may be emptying it too)
             for old in list(itertools.islice(self, _MAX_CACHED_SENTENCES // 2)):
-                del self[old]
+                self.pop(old, None)
         self[sentence] = found
         return found
 
