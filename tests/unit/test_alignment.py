@@ -147,3 +147,13 @@ def test_the_outline_is_the_same_whatever_the_sentence_cache_holds(monkeypatch):
         assert [pack_outline(outline(t)) for t in (STORY, TRANSLATION, OTHER)] == first
     assert len(alignment._SENTENCE_KEYS) <= 4
     alignment._SENTENCE_KEYS.clear()
+
+
+def test_sentences_are_the_sentence_end_regexs_split():
+    from tollwatch.transforms.duplicates.alignment import _SENTENCE_END, _sentences
+
+    texts = [STORY, OTHER, TRANSLATION, "", "no end", "A.\n\nB", "x -- y", "x \n-- “Y” — z ",
+             "Ends. \"Quoted\" start! (Next) one? 2 more.\u2003\u2014 dash\t- tab -x",
+             "a.b. C  \n  \n D --  -- E", "-- lead", "trail --", "...", "\n\n\n"]
+    for text in texts:
+        assert _sentences(text) == _SENTENCE_END.split(text), text

@@ -316,13 +316,46 @@ def _reads_as_english(lowered: str, chunk: int = _ENGLISH_CHUNK) -> bool:
     return False
 
 
+# Where a sentence end (``_SENTENCE_END``) can start: after ". ! ?", at a line break, or in the
+# white space before a dash.
+_END_CUES = re.compile(r"[.!?\n\-\u2013\u2014]")
+
+
+def _sentences(text: str) -> list[str]:
+    """``_SENTENCE_END.split(text)``, the regex tried only where a sentence end can start (found
+    by a scan for one character, 2x faster): the first of those places where it matches is where
+    the whole scan would have found its next match."""
+    starts = []
+    for at in map(re.Match.start, _END_CUES.finditer(text)):
+        char = text[at]
+        if char in ".!?":
+            starts.append(at + 1)
+        elif char == "\n":
+            starts.append(at)
+        else:
+            space = at
+            while space and text[space - 1].isspace():  # str.isspace is the regex's \s
+                space -= 1
+            starts.extend(range(space, at))
+    starts.sort()
+    pieces, end, match = [], 0, _SENTENCE_END.match
+    for at in starts:
+        if at >= end:
+            found = match(text, at)
+            if found is not None:
+                pieces.append(text[end:at])
+                end = found.end()
+    pieces.append(text[end:])
+    return pieces
+
+
 def outline(text: str) -> Outline:
     """The Outline of a text: its sentences with enough content words, each once, in order."""
     text = unicodedata.normalize("NFKC", text)
     lowered = text.lower()
     kept, seen, quoted, figures, english = [], set(), set(), [], 0
     need = ENGLISH_SHARE * len(lowered.split())
-    pieces = _SENTENCE_END.split(text)
+    pieces = _sentences(text)
     for at, read in enumerate(map(_SENTENCE_KEYS.__getitem__, pieces)):
         english += read.english
         for value in read.figures:
