@@ -118,19 +118,19 @@ def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
         alignment._SENTENCE_KEYS.clear()
         alignment._CHUNK_TERMS.clear()
         alignment._CHUNK_ENGLISH.clear()
-        read = alignment._SENTENCE_KEYS[sentence]
-        assert terms(read.key) == reference(sentence), sentence
-        assert read.english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
-        assert read.figures == tuple(
+        key, english, figures = alignment._SENTENCE_KEYS[sentence]
+        assert terms(key) == reference(sentence), sentence
+        assert english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
+        assert figures == tuple(
             v for v in (figure_value(f.replace(",", "").replace(".", ""))
                         for f in alignment._FIGURE.findall(sentence))
             if v is not None and v >= alignment.MIN_FIGURE), sentence
         # ... and again, the words' chunks known
         alignment._SENTENCE_KEYS.clear()
-        read = alignment._SENTENCE_KEYS[sentence]
-        assert terms(read.key) == reference(sentence), sentence
-        assert read.english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
-        assert read.figures == tuple(
+        key, english, figures = alignment._SENTENCE_KEYS[sentence]
+        assert terms(key) == reference(sentence), sentence
+        assert english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
+        assert figures == tuple(
             v for v in (figure_value(f.replace(",", "").replace(".", ""))
                         for f in alignment._FIGURE.findall(sentence))
             if v is not None and v >= alignment.MIN_FIGURE), sentence

@@ -232,20 +232,11 @@ _ENGLISH_TOKENS = frozenset(
     b"the of and to in is that for on was with as by at from said were has have".split())
 
 
-class _Sentence(NamedTuple):
-    """What the outline reads of one sentence."""
-
-    # Its distinct terms (``_Terms``) sorted, as the bytes of a uint32 array; b"" if it has fewer
-    # than ``MIN_SENTENCE_TERMS``.
-    key: bytes
-    # How many of the commonest English words it holds (``_reads_as_english``).
-    english: int
-    # The values of its figures of at least ``MIN_FIGURE``, in order.
-    figures: tuple
-
-
 class _SentenceKeys(dict):
-    """A sentence (as ``_SENTENCE_END`` cuts the NFKC text) -> its ``_Sentence``. A sentence holds
+    """A sentence (as ``_SENTENCE_END`` cuts the NFKC text) -> what the outline reads of it:
+    (its distinct terms (``_Terms``) sorted, as the bytes of a uint32 array, b"" if it has fewer
+    than ``MIN_SENTENCE_TERMS``; how many of the commonest English words it holds; the values of
+    its figures of at least ``MIN_FIGURE``, in order). A sentence holds
     its words and figures whole (the cuts are white space, quotes, brackets and dashes, in no word
     or figure, and look-arounds see them as they see a text's ends), so the outline is read
     sentence by sentence. Copies share sentences: a sentence met again is one lookup. At most
@@ -253,7 +244,7 @@ class _SentenceKeys(dict):
     process as one of two workers sees them, 38% of the sentences were met before; 28% with half
     as many kept)."""
 
-    def __missing__(self, sentence: str) -> _Sentence:
+    def __missing__(self, sentence: str) -> tuple[bytes, int, tuple]:
         lowered = sentence.lower()
         if not lowered.isascii():
             # The commonest non-ASCII characters that are in no word, glued to words (“said”):
@@ -274,8 +265,8 @@ class _SentenceKeys(dict):
             terms.discard(0)
             ordered = sorted(terms)
         key = np.array(ordered, dtype=np.uint32).tobytes() if len(ordered) >= MIN_SENTENCE_TERMS else b""
-        found = _Sentence(key, sum(map(_CHUNK_ENGLISH.__getitem__, chunks)),
-                          _figure_values(_FIGURE.findall(sentence)))
+        found = (key, sum(map(_CHUNK_ENGLISH.__getitem__, chunks)),
+                 _figure_values(_FIGURE.findall(sentence)))
         if len(self) >= _MAX_CACHED_SENTENCES:
             # The older half goes (a dict keeps its insertion order): a story's copies come
             # close together, so the sentences met lately are the likeliest to come again.
@@ -356,12 +347,12 @@ def outline(text: str) -> Outline:
     kept, seen, quoted, figures, english = [], set(), set(), [], 0
     need = ENGLISH_SHARE * len(lowered.split())
     pieces = _sentences(text)
-    for at, read in enumerate(map(_SENTENCE_KEYS.__getitem__, pieces)):
-        english += read.english
-        for value in read.figures:
+    for at, (key, english_words, sentence_figures) in enumerate(
+            map(_SENTENCE_KEYS.__getitem__, pieces)):
+        english += english_words
+        for value in sentence_figures:
             if value not in figures:
                 figures.append(value)
-        key = read.key
         if key and key not in seen:
             seen.add(key)
             if _QUOTE_OPEN.match(pieces[at]):
