@@ -3,6 +3,8 @@ wording does not, and what independent reports share without being copies."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from tollwatch.transforms.duplicates.alignment import (
     Outline, aligned_weight, copy_kind, figures_in_order, lead_keys, outline, pack_outline,
     unpack_outline)
@@ -88,3 +90,70 @@ def test_the_english_share_counted_by_chunks_is_the_whole_texts():
     assert found == {True, False}, found
     for chunk in (1, 3, 40, 1024):
         assert [_reads_as_english(t, chunk) for t in texts] == [whole(t) for t in texts]
+
+
+def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
+    from tollwatch.transforms.claims import figure_value
+    from tollwatch.transforms.duplicates import alignment
+
+    def reference(sentence: str) -> tuple:
+        terms = set(map(alignment._TERMS.__getitem__, alignment._WORD.findall(sentence.lower())))
+        terms.discard(0)
+        if len(terms) < alignment.MIN_SENTENCE_TERMS:
+            return ()
+        return tuple(sorted(terms))
+
+    def terms(key: bytes) -> tuple:
+        return tuple(np.frombuffer(key, dtype=np.uint32).tolist())
+
+    sentences = [
+        "Officials said 1,2345 people and 2.012, or 12,000.5 were counted at www.example.com today",
+        "The U.S. envoy met abc.123def and x,999y near İstanbul’s “main” square—again – later",
+        "ΟΔΟΣ ΑΘΗΝΑΣ: rescuers found ٣٬٠٠٠ survivors, ١٢٣ children and 40 injured_people here",
+        "Floodwaters rose; 1.234.567 residents fled, said.the mayor (who spoke to reporters).",
+        "naïve café owners, co-operatives and ½ of 3² farms reported losses of ₹2,500 crore",
+        "short one", "", "..., ,. .", "it’s the “end” of ‘the’ story—said officials",
+    ]
+    for sentence in sentences:
+        alignment._SENTENCE_KEYS.clear()
+        alignment._CHUNK_TERMS.clear()
+        alignment._CHUNK_ENGLISH.clear()
+        key, english, figures = alignment._SENTENCE_KEYS[sentence]
+        assert terms(key) == reference(sentence), sentence
+        assert english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
+        assert figures == tuple(
+            v for v in (figure_value(f.replace(",", "").replace(".", ""))
+                        for f in alignment._FIGURE.findall(sentence))
+            if v is not None and v >= alignment.MIN_FIGURE), sentence
+        # ... and again, the words' chunks known
+        alignment._SENTENCE_KEYS.clear()
+        key, english, figures = alignment._SENTENCE_KEYS[sentence]
+        assert terms(key) == reference(sentence), sentence
+        assert english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
+        assert figures == tuple(
+            v for v in (figure_value(f.replace(",", "").replace(".", ""))
+                        for f in alignment._FIGURE.findall(sentence))
+            if v is not None and v >= alignment.MIN_FIGURE), sentence
+    assert reference(sentences[0]) and reference(sentences[2])
+
+
+def test_the_outline_is_the_same_whatever_the_sentence_cache_holds(monkeypatch):
+    from tollwatch.transforms.duplicates import alignment
+
+    first = [pack_outline(outline(t)) for t in (STORY, TRANSLATION, OTHER)]
+    monkeypatch.setattr(alignment, "_MAX_CACHED_SENTENCES", 4)
+    alignment._SENTENCE_KEYS.clear()
+    for _ in range(2):  # sentences evicted, then met again
+        assert [pack_outline(outline(t)) for t in (STORY, TRANSLATION, OTHER)] == first
+    assert len(alignment._SENTENCE_KEYS) <= 4
+    alignment._SENTENCE_KEYS.clear()
+
+
+def test_sentences_are_the_sentence_end_regexs_split():
+    from tollwatch.transforms.duplicates.alignment import _SENTENCE_END, _sentences
+
+    texts = [STORY, OTHER, TRANSLATION, "", "no end", "A.\n\nB", "x -- y", "x \n-- “Y” — z ",
+             "Ends. \"Quoted\" start! (Next) one? 2 more.\u2003\u2014 dash\t- tab -x",
+             "a.b. C  \n  \n D --  -- E", "-- lead", "trail --", "...", "\n\n\n"]
+    for text in texts:
+        assert _sentences(text) == _SENTENCE_END.split(text), text
