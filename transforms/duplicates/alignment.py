@@ -278,17 +278,17 @@ def _similarities(short: Outline, long_: Outline) -> np.ndarray:
     b = long_.index or sentence_index(long_.sentences)
     first = b.terms.searchsorted(a.terms, "left")
     count = b.terms.searchsorted(a.terms, "right") - first
-    ends = np.cumsum(count)
+    ends = count.cumsum()
     meetings = int(ends[-1]) if ends.size else 0
     if meetings < MIN_SHARED_TERMS:
         return out
     # The meeting's position in `b`: the first of its term's run, plus its rank in that run.
-    at = np.arange(meetings) + np.repeat(first - (ends - count), count)
-    cell = np.multiply(np.repeat(a.rows, count), m, dtype=np.intp) + b.rows[at]
+    at = np.arange(meetings) + (first - (ends - count)).repeat(count)
+    cell = np.multiply(a.rows.repeat(count), m, dtype=np.intp) + b.rows[at]
     shared = np.bincount(cell, minlength=n * m).reshape(n, m)
-    weighted = np.bincount(cell, weights=np.repeat(a.term_weights, count),
+    weighted = np.bincount(cell, weights=a.term_weights.repeat(count),
                            minlength=n * m).reshape(n, m)
-    out = 2.0 * weighted / (a.weights[:, None] + b.weights[None, :])
+    out = 2.0 * weighted / np.add.outer(a.weights, b.weights)
     out[shared < MIN_SHARED_TERMS] = 0.0
     return out
 
