@@ -157,3 +157,21 @@ def test_sentences_are_the_sentence_end_regexs_split():
              "a.b. C  \n  \n D --  -- E", "-- lead", "trail --", "...", "\n\n\n"]
     for text in texts:
         assert _sentences(text) == _SENTENCE_END.split(text), text
+
+
+def test_the_similarity_matrix_is_each_sentence_pairs_similarity():
+    # Every pair of a copy, a rewrite, a translation and an independent report, with and without
+    # the outline's cached index: the matrix is the pairwise similarity, bit for bit.
+    import numpy as np
+
+    from support import seed
+    from tollwatch.transforms.duplicates.alignment import _similarities, sentence_similarity
+
+    texts = [STORY, REWRITE, OTHER, TRANSLATION, seed("000"), seed("004"), seed("001")]
+    packed = [unpack_outline(pack_outline(outline(t))) for t in texts]
+    for a in packed:
+        for b in packed:
+            expected = np.array([[sentence_similarity(x, y) for y in b.sentences]
+                                 for x in a.sentences]).reshape(len(a.sentences), len(b.sentences))
+            for found in (_similarities(a, b), _similarities(a._replace(index=None), b)):
+                assert found.shape == expected.shape and found.tobytes() == expected.tobytes()

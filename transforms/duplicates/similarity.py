@@ -41,9 +41,8 @@ def _count_common(a: np.ndarray, b: np.ndarray) -> int:
         return 0
     if a.size > b.size:
         a, b = b, a
-    idx = np.searchsorted(b, a)
-    idx[idx == b.size] = 0
-    return int(np.count_nonzero(b[idx] == a))
+    # A value past b's last lands on it ("clip"), which is smaller: not counted.
+    return int(np.count_nonzero(b.take(b.searchsorted(a), mode="clip") == a))
 
 
 def overlap(sketch_a, n_a: int, sketch_b, n_b: int) -> Overlap:
@@ -62,9 +61,13 @@ def overlap(sketch_a, n_a: int, sketch_b, n_b: int) -> Overlap:
         shared = _count_common(a, b)
         jaccard = shared / (n_a + n_b - shared)
     else:
-        limit = min(a[-1] if a.size < n_a else U32_MAX, b[-1] if b.size < n_b else U32_MAX)
-        a = a[:np.searchsorted(a, limit, side="right")]
-        b = b[:np.searchsorted(b, limit, side="right")]
+        # Only the sketch that reaches past the other's limit is cut.
+        limit_a = a[-1] if a.size < n_a else U32_MAX
+        limit_b = b[-1] if b.size < n_b else U32_MAX
+        if limit_a <= limit_b:
+            b = b[:b.searchsorted(limit_a, side="right")]
+        else:
+            a = a[:a.searchsorted(limit_b, side="right")]
         common = _count_common(a, b)
         union = a.size + b.size - common
         jaccard = common / union if union else 0.0
