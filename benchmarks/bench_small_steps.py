@@ -62,6 +62,14 @@ def _records(out: Path, table: str, record_type: type) -> list:
     return sorted(records, key=lambda r: (r[0], repr(r)))
 
 
+def _unwrapped(output):
+    """A DoFn's output without its TaggedOutput and TimestampedValue wrappers (whose repr is an
+    address), with the timestamp."""
+    tag = getattr(output, "tag", None)
+    value = output.value if tag is not None else output
+    return (value.value, value.timestamp) if hasattr(value, "timestamp") else value
+
+
 def child(checkout: str, out: str, corpus: str) -> None:
     """In a fresh process: each step of `checkout` over OUT's records; a JSON line per step."""
     _import_checkout(checkout)
@@ -143,7 +151,7 @@ def child(checkout: str, out: str, corpus: str) -> None:
         verdicts.close()
         apply = ApplyVerdictsFn()
         step("apply_verdicts", lambda: list(apply.process(base)),
-             lambda made: (getattr(x, "value", x) for x in made))
+             lambda made: ((getattr(x, "tag", None), _unwrapped(x)) for x in made))
 
         def toll() -> list:
             groups = collections.defaultdict(list)
