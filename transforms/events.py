@@ -103,12 +103,14 @@ class EventMatcher:
             for e in self.events]
         self._any_words = [frozenset().union(*(w for _, w in terms)) if terms else None
                            for terms in self._terms]
+        # Every word of those terms: of a text's words, only these are looked up.
+        self._vocabulary = frozenset().union(*(w for w in self._any_words if w is not None))
 
     def evidence(self, title: Optional[str], text: str, published: dt.datetime) -> dict[str, int]:
         """Each started event's evidence score in an article (distinct terms; title counts twice)."""
         scores = {}
         title = title or ""
-        in_text, in_title = _Terms(text), _Terms(title)
+        in_text, in_title = _Terms(text, self._vocabulary), _Terms(title, self._vocabulary)
         for event, pattern, terms, any_words in zip(self.events, self._patterns, self._terms,
                                                      self._any_words):
             if event.start is not None and published < event.start - START_SLACK:
@@ -135,10 +137,11 @@ class EventMatcher:
 class _Terms:
     """The terms of events that one text mentions."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, vocabulary: frozenset):
         self.text = text
         self._lowered = text.lower() if text.isascii() else None
-        self._words: Optional[set[bytes]] = None
+        self._vocabulary = vocabulary
+        self._words: Optional[frozenset[bytes]] = None  # the text's words among the vocabulary
 
     def found(self, pattern: re.Pattern, terms: Optional[tuple[tuple[str, frozenset], ...]],
               any_words: Optional[frozenset]) -> set[str]:
@@ -153,7 +156,9 @@ class _Terms:
         if terms is None or self._lowered is None:
             return {m.casefold() for m in pattern.findall(self.text)}
         if self._words is None:
-            self._words = set(ascii_words(self._lowered))
+            # Only the words of the terms are ever looked up: a set of all the text's words cost
+            # 1.6x this intersection (the 10k benchmark's texts).
+            self._words = self._vocabulary.intersection(ascii_words(self._lowered))
         if any_words.isdisjoint(self._words):
             return set()
         starts = set()

@@ -13,6 +13,7 @@ replaces the files of the partitions it writes instead of adding to them.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 import threading
@@ -65,11 +66,22 @@ _FIRST_DAY = Timestamp.from_utc_datetime(datetime.datetime(1, 1, 1, tzinfo=datet
 _LAST_DAY = Timestamp.from_utc_datetime(datetime.datetime(9999, 12, 31, tzinfo=datetime.timezone.utc))
 
 
+_DAY_MICROS = 86_400 * 1_000_000
+
+
 def partition_value(ts: Timestamp) -> str:
     """The date partition of a timestamp: YYYY-MM-DD in UTC, four-digit years (strftime writes
     year 1 as '1', which DuckDB does not read as a date). A timestamp outside years 1-9999 (a toll
     window reaching back before year 1) goes to the first or last day rather than failing the run."""
-    return min(max(ts, _FIRST_DAY), _LAST_DAY).to_utc_datetime().date().isoformat()
+    # Every record written asks: by its day number, not through Beam's datetime conversion.
+    micros = min(max(ts.micros, _FIRST_DAY.micros), _LAST_DAY.micros)
+    return _day_partition(micros // _DAY_MICROS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_partition(day: int) -> str:
+    """The YYYY-MM-DD of a day counted from 1970-01-01 (negative before)."""
+    return (datetime.date(1970, 1, 1) + datetime.timedelta(days=day)).isoformat()
 
 
 def safe_component(value: str) -> str:

@@ -49,6 +49,14 @@ def test_partition_values_are_dates_whatever_the_year(year):
     assert partition_value(ts) == f"{year:04d}-12-31"
 
 
+@pytest.mark.parametrize("when", ["1969-12-31T23:59:59.999999", "1970-01-01T00:00:00",
+                                  "1899-12-31T23:59:59.999999", "2024-02-29T12:00:00",
+                                  "2026-03-08T23:59:59.999999"])
+def test_partition_is_the_utc_day_of_the_timestamp_to_the_microsecond(when):
+    value = dt.datetime.fromisoformat(when).replace(tzinfo=dt.timezone.utc)
+    assert partition_value(Timestamp.from_utc_datetime(value)) == value.date().isoformat()
+
+
 def test_timestamps_beyond_the_calendar_still_get_a_partition():
     """Found by the year_0001.txt hostile case: the toll's as-of windows of an article dated
     0001-01-01 start in year 0, and their partition failed the whole run."""

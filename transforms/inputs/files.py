@@ -177,12 +177,12 @@ def _opened_path(fd: int, path: str, opened: os.stat_result) -> str:
 _OPEN_FLAGS = os.O_RDONLY | sum(getattr(os, flag, 0) for flag in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC"))
 
 
-def open_local(path: str, roots: Collection[str] = ()) -> int:
+def open_local(path: str, roots: Collection[str] = (), real: Optional[str] = None) -> int:
     """A descriptor open for reading on the regular local file `path`, inside `roots` (real
     folders; none: anywhere). Checked before opening, so a FIFO, socket or device is never opened
     (open() blocks on a FIFO without a writer), and again on the descriptor itself, so a link
     swapped between the check and the open cannot lead outside the inputs (O_NONBLOCK: a FIFO
-    swapped in does not block the open)."""
+    swapped in does not block the open). `real`: the path's real path, when the caller has it."""
     roots = root_set(roots)
     try:
         before = os.stat(path)
@@ -190,7 +190,7 @@ def open_local(path: str, roots: Collection[str] = ()) -> int:
         raise _unreachable(path, err) from None
     if not stat.S_ISREG(before.st_mode):
         raise _not_a_file(before.st_mode)
-    if roots and not inside_roots(os.path.realpath(path), roots):
+    if roots and not inside_roots(real or os.path.realpath(path), roots):
         raise Refused("outside_input", "a symbolic link leading outside the input folders: not read")
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -241,7 +241,9 @@ def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp,
     if reason == "unsupported_type":
         return DeadLetter(path, "read", reason,
                           f"tollwatch reads {', '.join(SUPPORTED_EXTENSIONS)} files", size, now)
-    if outside_roots(path, roots):
+    # The real path is looked up once (one lstat per folder of the path): open_local checks it again.
+    real = os.path.realpath(path) if roots and "://" not in path else None
+    if real is not None and not inside_roots(real, root_set(roots)):
         return DeadLetter(path, "read", "outside_input",
                           "a symbolic link leading outside the input folders: not read", size, now)
     if size is not None and size > max_bytes:
@@ -252,7 +254,7 @@ def read_file(meta: FileMetadata, max_bytes: int, now: Timestamp,
             # UNCOMPRESSED: a .gz name must not make Beam inflate an unbounded stream.
             handle = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         else:
-            handle = os.fdopen(open_local(path, roots), "rb")
+            handle = os.fdopen(open_local(path, roots, real), "rb")
         with handle:
             chunks, total = [], 0
             while total <= max_bytes:
