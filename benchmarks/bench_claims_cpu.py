@@ -22,12 +22,12 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from checkouts import import_checkout
+
 HERE = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "transforms", "schemas", "examples")
 
 
 def prepare(corpus: Path, limit: int) -> Path:
@@ -61,12 +61,7 @@ def prepare(corpus: Path, limit: int) -> Path:
 def child(checkout: str, articles: str, sources_file: str, forget: str = "") -> None:
     """In a fresh process: time `extract_claims` of `checkout` over the articles; print a JSON line.
     `forget`: the extractor's memories of earlier articles (its lru caches) cleared before each article."""
-    farm = Path(tempfile.mkdtemp(prefix="bench-claims-"))
-    (farm / "tollwatch").mkdir()
-    (farm / "tollwatch" / "__init__.py").write_text("")
-    for name in PACKAGES:
-        os.symlink(Path(checkout) / name, farm / "tollwatch" / name)
-    sys.path.insert(0, str(farm))  # ahead of the editable install's finder, which only maps this venv's checkout
+    import_checkout(checkout, "bench-claims-")
     from tollwatch.transforms.claims import extract_claims, load_sources
 
     assert Path(sys.modules["tollwatch.transforms.claims"].__file__).resolve().is_relative_to(Path(checkout).resolve())

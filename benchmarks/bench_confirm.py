@@ -20,17 +20,16 @@ import cProfile
 import datetime
 import hashlib
 import json
-import os
 import pickle
 import pstats
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from checkouts import import_checkout
+
 HERE = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "transforms", "schemas", "examples")
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -79,12 +78,7 @@ def link_hash(links) -> str:
 
 def child(checkout: str, data: str, profile: str = "") -> None:
     """In a fresh process: time `_confirmed` of `checkout` over the pairs; print a JSON line."""
-    farm = Path(tempfile.mkdtemp(prefix="bench-confirm-"))
-    (farm / "tollwatch").mkdir()
-    (farm / "tollwatch" / "__init__.py").write_text("")
-    for name in PACKAGES:
-        os.symlink(Path(checkout) / name, farm / "tollwatch" / name)
-    sys.path.insert(0, str(farm))  # ahead of the editable install's finder, which only maps this venv's checkout
+    import_checkout(checkout, "bench-confirm-")
     from tollwatch.transforms.duplicates import resolve
     from tollwatch.transforms.duplicates.settings import near_options
 

@@ -24,13 +24,13 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from checkouts import import_checkout
+
 HERE = Path(__file__).resolve().parents[1]
 SHARED = HERE.parent / "shared" if (HERE.parent / "shared").is_dir() else Path("/work/shared")
-PACKAGES = ("pipeline", "transforms", "schemas", "examples")
 CORPUS_2K = Path("/work/wt-h1/.bench/corpus-2000/input")
 OUTPUT_10K = Path("/work/scratch/out-10k")
 
@@ -88,12 +88,7 @@ def child(checkout: str, articles: str, set_name: str, limit: str) -> None:
     """In a fresh process (what one set's words and sentences leave in the caches does not speed up
     the next): `signature_of` and `story_traits` of `checkout` over the set `set_name`; print a JSON line
     [signature seconds, traits seconds, articles, signature hash, traits hash]."""
-    farm = Path(tempfile.mkdtemp(prefix="bench-signature-"))
-    (farm / "tollwatch").mkdir()
-    (farm / "tollwatch" / "__init__.py").write_text("")
-    for name in PACKAGES:
-        os.symlink(Path(checkout) / name, farm / "tollwatch" / name)
-    sys.path.insert(0, str(farm))  # ahead of the editable install's finder
+    import_checkout(checkout, "bench-signature-")
     from apache_beam.utils.timestamp import Timestamp
 
     from tollwatch.schemas import Article

@@ -35,7 +35,6 @@ import argparse
 import collections
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -43,17 +42,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from checkouts import import_checkout
+
 HERE = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "transforms", "schemas", "examples")
 
 
 def _import_checkout(checkout: str) -> None:
-    farm = Path(tempfile.mkdtemp(prefix="bench-steps-"))
-    (farm / "tollwatch").mkdir()
-    (farm / "tollwatch" / "__init__.py").write_text("")
-    for name in PACKAGES:
-        os.symlink(Path(checkout) / name, farm / "tollwatch" / name)
-    sys.path.insert(0, str(farm))  # ahead of the editable install's finder
+    import_checkout(checkout, "bench-steps-")
     import tollwatch.transforms.extract as extract
 
     assert Path(extract.__file__).resolve().is_relative_to(Path(checkout).resolve())

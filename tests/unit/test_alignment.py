@@ -115,25 +115,17 @@ def test_a_sentences_terms_from_its_chunks_are_its_words_terms():
         "short one", "", "..., ,. .", "it’s the “end” of ‘the’ story—said officials",
     ]
     for sentence in sentences:
-        alignment._SENTENCE_KEYS.clear()
         alignment._CHUNK_TERMS.clear()
         alignment._CHUNK_ENGLISH.clear()
-        key, english, figures = alignment._SENTENCE_KEYS[sentence]
-        assert terms(key) == reference(sentence), sentence
-        assert english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
-        assert figures == tuple(
-            v for v in (figure_value(f.replace(",", "").replace(".", ""))
-                        for f in alignment._FIGURE.findall(sentence))
-            if v is not None and v >= alignment.MIN_FIGURE), sentence
-        # ... and again, the words' chunks known
-        alignment._SENTENCE_KEYS.clear()
-        key, english, figures = alignment._SENTENCE_KEYS[sentence]
-        assert terms(key) == reference(sentence), sentence
-        assert english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
-        assert figures == tuple(
-            v for v in (figure_value(f.replace(",", "").replace(".", ""))
-                        for f in alignment._FIGURE.findall(sentence))
-            if v is not None and v >= alignment.MIN_FIGURE), sentence
+        for _ in range(2):  # the words' chunks unknown, then known
+            alignment._SENTENCE_KEYS.clear()
+            key, english, figures = alignment._SENTENCE_KEYS[sentence]
+            assert terms(key) == reference(sentence), sentence
+            assert english == len(alignment._ENGLISH_WORD.findall(sentence.lower())), sentence
+            assert figures == tuple(
+                v for v in (figure_value(f.replace(",", "").replace(".", ""))
+                            for f in alignment._FIGURE.findall(sentence))
+                if v is not None and v >= alignment.MIN_FIGURE), sentence
     assert reference(sentences[0]) and reference(sentences[2])
 
 
