@@ -400,7 +400,7 @@ def stages(corpus_dir: Path, limit: int) -> dict:
     from tollwatch.transforms.duplicates.exact import mark_exact_duplicates
     from tollwatch.transforms.extract import extract_articles
     from tollwatch.transforms.repeats import strip_repeated_passages
-    from tollwatch.transforms.toll import TollKey, counts_toward_toll, toll_series
+    from tollwatch.transforms.toll import bounded_toll
 
     now = Timestamp.now()
     files = corpus_files(corpus_dir)[:limit]
@@ -481,18 +481,7 @@ def stages(corpus_dir: Path, limit: int) -> dict:
     claim_rows = timed("claims", len(articles), claims)
     out["claims"]["claims"] = len(claim_rows)
 
-    def toll():
-        groups = defaultdict(list)
-        for c in claim_rows:
-            if counts_toward_toll(c):
-                groups[(c.event_id, c.measure, c.group)].append(c)
-        rows = []
-        for key, group in groups.items():
-            for size, series in ((86400, "window"), (30 * 86400, "as_of")):
-                rows.extend(toll_series(TollKey(*key), group, size, 6 * 3600, series, now))
-        return rows
-
-    toll_rows = timed("toll", len(articles), toll)
+    toll_rows = timed("toll", len(articles), lambda: bounded_toll(claim_rows, now))
     out["toll"]["rows"] = len(toll_rows)
 
     def write():

@@ -32,7 +32,6 @@ vs 0.55, clean_text 0.08 vs 0.08): the noise floor. Every output hash the same.
 from __future__ import annotations
 
 import argparse
-import collections
 import hashlib
 import json
 import shutil
@@ -90,7 +89,7 @@ def child(checkout: str, out: str, corpus: str) -> None:
     from tollwatch.transforms.repeats import MIN_CHARS, StripRepeatedPassagesFn
     from tollwatch.transforms.staging import (
         ARTICLES, CLAIMS, VERDICTS, ApplyVerdictsFn, RecordFile)
-    from tollwatch.transforms.toll import TollKey, counts_toward_toll, toll_claim, toll_series
+    from tollwatch.transforms.toll import bounded_toll
 
     logging.getLogger().setLevel(logging.ERROR)
     out_dir, corpus_dir = Path(out), Path(corpus)
@@ -155,16 +154,7 @@ def child(checkout: str, out: str, corpus: str) -> None:
         step("apply_verdicts", lambda: list(apply.process(base)),
              lambda made: ((getattr(x, "tag", None), _unwrapped(x)) for x in made))
 
-        def toll() -> list:
-            groups = collections.defaultdict(list)
-            for c in claims:
-                if counts_toward_toll(c):
-                    groups[(c.event_id, c.measure, c.group)].append(toll_claim(c))
-            return [row for key, group in groups.items()
-                    for size, series in ((86400, "window"), (30 * 86400, "as_of"))
-                    for row in toll_series(TollKey(*key), group, size, 6 * 3600, series, now)]
-
-        step("toll", toll, lambda made: made)
+        step("toll", lambda: bounded_toll(claims, now), lambda made: made)
 
         def write() -> list[str]:
             names = []

@@ -60,7 +60,7 @@ def steps(corpus: Path, files: int | None = None, bundle: int = 100) -> tuple[di
     from tollwatch.transforms.repeats import MIN_CHARS, StripRepeatedPassagesFn
     from tollwatch.transforms.staging import (
         ApplyVerdictsFn, StageArticlesFn, read_digests, read_sketches, write_verdicts)
-    from tollwatch.transforms.toll import TollKey, counts_toward_toll, toll_claim, toll_series
+    from tollwatch.transforms.toll import bounded_toll
 
     cpu: dict[str, float] = collections.Counter()
 
@@ -128,16 +128,7 @@ def steps(corpus: Path, files: int | None = None, bundle: int = 100) -> tuple[di
         claims = [x.value.value for x in out
                   if isinstance(x, beam.pvalue.TaggedOutput) and x.tag == ApplyVerdictsFn.CLAIMS]
 
-        def toll() -> list[TollWindow]:
-            groups = collections.defaultdict(list)
-            for c in claims:
-                if counts_toward_toll(c):
-                    groups[(c.event_id, c.measure, c.group)].append(toll_claim(c))
-            return [row for key, group in groups.items()
-                    for size, series in ((86400, "window"), (30 * 86400, "as_of"))
-                    for row in toll_series(TollKey(*key), group, size, 6 * 3600, series, now)]
-
-        rows = timed("toll", toll)
+        rows = timed("toll", lambda: bounded_toll(claims, now))
 
         def write(records: list, record_type: type, field: str) -> None:
             sinks: dict[str, ParquetSink] = {}

@@ -282,6 +282,21 @@ def toll_series(key: TollKey, claims: Iterable[Claim], size: int, period: int, s
         start += period_us
 
 
+def bounded_toll(claims: Iterable[Claim], now: Timestamp,
+                 window: int = DEFAULT_WINDOW_SECONDS, period: int = DEFAULT_PERIOD_SECONDS,
+                 as_of: int = DEFAULT_AS_OF_DAYS * 86400) -> list[TollWindow]:
+    """The toll rows of a bounded set of claims in one process: the claims that count, grouped by
+    (event, measure, group) and swept as the batch ``TollStats`` sweeps them (the benchmarks time
+    the toll stage with it)."""
+    groups: dict[tuple[str, str, str], list[TollClaim]] = {}
+    for c in claims:
+        if counts_toward_toll(c):
+            groups.setdefault((c.event_id, c.measure, c.group), []).append(toll_claim(c))
+    return [row for key, group in groups.items()
+            for size, series in ((window, "window"), (as_of, "as_of"))
+            for row in toll_series(TollKey(*key), group, size, period, series, now)]
+
+
 class _TollFn(beam.DoFn):
     def __init__(self, series: str):
         self._series = series

@@ -14,7 +14,8 @@ from apache_beam.utils.timestamp import Timestamp
 
 from tollwatch.schemas import Claim
 from tollwatch.transforms.toll import (
-    ArticleVersion, TollKey, TollStats, bounds, counts_toward_toll, current_claims, last_window_end,
+    ArticleVersion, TollKey, TollStats, bounded_toll, bounds, counts_toward_toll, current_claims,
+    last_window_end,
     latest_by_source, toll_series, toll_window)
 
 DAY = 86400
@@ -112,6 +113,21 @@ def test_batch_windows_and_as_of_series():
             assert max(r.best for r in as_of) == 150
             assert all(r.pane_timing == "on_time" for r in rows)
         assert_that(rows, check)
+
+
+def test_bounded_toll_gives_the_rows_of_the_batch_pipeline():
+    # The benchmarks time the toll stage with bounded_toll: it must be the stage they time.
+    claims = [claim(100, at=2 * 3600), claim(150, at=DAY + 3600, source="ministry"),
+              claim(40, at=3600, group="civilians"), claim(7, at=3600, scope="incident")]
+    alone = bounded_toll(claims, T0, as_of=2 * DAY)
+    assert {r.group for r in alone} == {"total", "civilians"}
+    with TestPipeline(runner="BundleBasedDirectRunner") as p:
+        rows = p | beam.Create(claims) | TollStats(as_of_days=2)
+        assert_that(rows, lambda rows: _same(_summary(rows), _summary(alone)))
+
+
+def _same(found, expected):
+    assert found == expected
 
 
 def test_a_late_copy_with_a_higher_figure_revises_the_window_in_a_late_pane():
